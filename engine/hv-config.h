@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hv-config.h: a VM's configuration as plain data, and its XML form.
+ *
+ * The XML file (vm.xml in the VM's directory) is validated against
+ * resources/hostvisor-vm.rng on load and before every save. It is parsed with
+ * network access, DTD loading and entity expansion off, and files larger than
+ * HV_CONFIG_MAX_SIZE are refused before parsing. Saves are atomic (see
+ * hv_file_replace_contents() in hv-fileutil.h) and keep the previous version
+ * as vm.xml.prev. */
+#pragma once
+
+#include <glib.h>
+
+#include "hv-types.h"
+
+G_BEGIN_DECLS
+
+#define HV_CONFIG_MAX_SIZE (1024 * 1024)   /* bytes; larger config files are refused */
+#define HV_NAME_MAX_CHARS 64               /* characters in a VM name */
+#define HV_FOLDER_MAX_CHARS 255            /* characters in a whole folder path "A/B/C" */
+#define HV_FOLDER_MAX_DEPTH 16
+#define HV_MEMORY_MIN_MIB 4
+#define HV_MEMORY_MAX_MIB (1024 * 1024)    /* 1 TiB */
+#define HV_CPUS_MAX 255
+#define HV_MAX_DRIVES 16
+#define HV_MAX_NICS 4
+#define HV_CMDLINE_MAX 4096
+
+typedef enum {
+  HV_FIRMWARE_BIOS,
+  HV_FIRMWARE_UEFI,
+} HvFirmware;
+
+typedef enum {
+  HV_MACHINE_PC,   /* i440FX + PIIX: "pc" in XML; best for old guests */
+  HV_MACHINE_Q35,  /* Q35 + ICH9: "q35" in XML */
+} HvMachine;
+
+typedef enum {
+  HV_DRIVE_DISK,   /* "disk" */
+  HV_DRIVE_CDROM,  /* "cdrom" */
+  HV_DRIVE_FLOPPY, /* "floppy" */
+} HvDriveKind;
+
+typedef enum {
+  HV_DRIVE_BUS_IDE,    /* "ide" (on q35 this is the AHCI/SATA controller) */
+  HV_DRIVE_BUS_SATA,   /* "sata" (q35 only) */
+  HV_DRIVE_BUS_VIRTIO, /* "virtio" (virtio-blk) */
+  HV_DRIVE_BUS_FDC,    /* "fdc": floppies only */
+} HvDriveBus;
+
+typedef enum {
+  HV_DISK_FORMAT_RAW,   /* "raw" */
+  HV_DISK_FORMAT_QCOW2, /* "qcow2" */
+} HvDiskFormat;
+
+typedef enum {
+  HV_NET_NAT,     /* "nat": QEMU user-mode networking */
+  HV_NET_NONE,    /* "none": adapter present, cable not attached */
+} HvNetMode;
+
+typedef enum {
+  HV_VIDEO_STD,    /* "std": -device VGA */
+  HV_VIDEO_CIRRUS, /* "cirrus" */
+  HV_VIDEO_VIRTIO, /* "virtio" */
+  HV_VIDEO_NONE,   /* "none" */
+} HvVideo;
+
+struct _HvDrive {
+  HvDriveKind kind;
+  HvDriveBus bus;
+  HvDiskFormat format;   /* always explicit: the engine never probes an image's format */
+  char *path;            /* absolute, or relative to the VM's directory; NULL = empty CD drive */
+  gboolean readonly;     /* CD-ROMs are always read-only */
+};
+
+struct _HvNic {
+  HvNetMode mode;
+  char *model;           /* "virtio-net", "e1000", "e1000e", "rtl8139", "pcnet", "ne2k_pci", "ne2k_isa" */
+  char *mac;             /* "52:54:00:xx:xx:xx" */
+};
+
+struct _HvVmConfig {
+  char *uuid;            /* lower-case RFC 4122 text form; also the directory name */
+  char *name;            /* UTF-8, 1..HV_NAME_MAX_CHARS characters, see hv_config_check_name() */
+  char *folder;          /* "" for the top level, else "A/B" (see hv_config_check_folder()) */
+  char *os_id;           /* libosinfo short id, "" if unknown */
+  char *description;     /* free text, may be "" */
+
+  HvMachine machine;
+  HvFirmware firmware;
+  guint64 memory_mib;
+  guint cpus;
+  HvVideo video;
+  char *boot_order;      /* QEMU letters: c = disk, d = CD-ROM, a = floppy, n = network; e.g. "dc" */
+
+  char *kernel;          /* direct kernel boot: NULL when not used */
+  char *initrd;
+  char *cmdline;
+
+  GPtrArray *drives;     /* HvDrive*, owned */
+  GPtrArray *nics;       /* HvNic*, owned */
+};
+
+HvDrive    *hv_drive_new              (HvDriveKind kind, HvDriveBus bus, HvDiskFormat format,
+                                       const char *path);
+HvDrive    *hv_drive_copy             (const HvDrive *drive);
+void        hv_drive_free             (HvDrive *drive);
+HvNic      *hv_nic_new                (HvNetMode mode, const char *model, const char *mac);
+HvNic      *hv_nic_copy               (const HvNic *nic);
+void        hv_nic_free               (HvNic *nic);
+
+/* A new config with a fresh UUID, the given name and sensible defaults
+ * (pc machine, BIOS, 1024 MiB, 1 CPU, std video, boot "cd", one NAT virtio-net
+ * adapter with a random locally administered MAC, no drives). */
+HvVmConfig *hv_vm_config_new          (const char *name);
+HvVmConfig *hv_vm_config_copy         (const HvVmConfig *config);
+void        hv_vm_config_free         (HvVmConfig *config);
+
+/* Semantic checks beyond the schema: name, folder, ranges, drive/bus combinations
+ * (a floppy only on fdc, sata only on q35, at most 2 floppies, 4 IDE units on pc),
+ * NIC models, MAC syntax. On failure returns FALSE with HV_ERROR_INVALID_ARGUMENT
+ * and a message that names the bad field. */
+gboolean    hv_vm_config_validate     (const HvVmConfig *config, GError **error);
+
+/* Parse from memory. `filename` is used only in error messages. Errors:
+ * HV_ERROR_INVALID_CONFIG with "FILE:LINE: message" (parse errors, schema errors,
+ * semantic errors), never a crash, whatever the bytes. */
+HvVmConfig *hv_vm_config_from_xml     (const char *data, gsize len, const char *filename,
+                                       GError **error);
+/* Load a file: refuses files over HV_CONFIG_MAX_SIZE (HV_ERROR_INVALID_CONFIG),
+ * HV_ERROR_IO / HV_ERROR_NOT_FOUND when it cannot be read. */
+HvVmConfig *hv_vm_config_load         (const char *path, GError **error);
+char       *hv_vm_config_to_xml       (const HvVmConfig *config, GError **error);
+/* Validate, serialize, then save atomically, keeping the previous file as PATH.prev. */
+gboolean    hv_vm_config_save         (const HvVmConfig *config, const char *path, GError **error);
+
+/* Names: valid UTF-8, 1..HV_NAME_MAX_CHARS characters after trimming nothing (leading or
+ * trailing white space is refused), no control characters (including newline and tab),
+ * no '/'. Everything else (',', '=', '..', quotes, non-ASCII) is allowed: names never
+ * become paths or QEMU option text. */
+gboolean    hv_config_check_name      (const char *name, GError **error);
+/* Folder paths: "" (top level) or components separated by single '/', each component a
+ * valid name by the rules above, and not "." or "..". At most HV_FOLDER_MAX_DEPTH deep. */
+gboolean    hv_config_check_folder    (const char *folder, GError **error);
+/* Escape a string for display in one line (control characters as \n, \xNN). */
+char       *hv_config_escape_for_display (const char *text);
+
+/* enum <-> XML text; the _from_string functions return FALSE for unknown text */
+const char *hv_firmware_to_string     (HvFirmware v);
+gboolean    hv_firmware_from_string   (const char *s, HvFirmware *out);
+const char *hv_machine_to_string      (HvMachine v);
+gboolean    hv_machine_from_string    (const char *s, HvMachine *out);
+const char *hv_drive_kind_to_string   (HvDriveKind v);
+gboolean    hv_drive_kind_from_string (const char *s, HvDriveKind *out);
+const char *hv_drive_bus_to_string    (HvDriveBus v);
+gboolean    hv_drive_bus_from_string  (const char *s, HvDriveBus *out);
+const char *hv_disk_format_to_string  (HvDiskFormat v);
+gboolean    hv_disk_format_from_string(const char *s, HvDiskFormat *out);
+const char *hv_net_mode_to_string     (HvNetMode v);
+gboolean    hv_net_mode_from_string   (const char *s, HvNetMode *out);
+const char *hv_video_to_string        (HvVideo v);
+gboolean    hv_video_from_string      (const char *s, HvVideo *out);
+gboolean    hv_nic_model_is_valid     (const char *model);
+gboolean    hv_mac_is_valid           (const char *mac);
+char       *hv_mac_generate           (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvVmConfig, hv_vm_config_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvDrive, hv_drive_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvNic, hv_nic_free)
+
+G_END_DECLS

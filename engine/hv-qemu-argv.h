@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hv-qemu-argv.h: the QEMU command line of a VM, built by a pure function.
+ *
+ * hv_qemu_build_argv() reads only its arguments: no files, no environment, no
+ * clock. The same config, capabilities and paths always give the same argv,
+ * which tests/test-argv.c compares with golden files. */
+#pragma once
+
+#include <glib.h>
+
+#include "hv-types.h"
+
+G_BEGIN_DECLS
+
+/* What the engine learned about the host and its QEMU (see hv-qemu-caps.h). */
+struct _HvQemuCaps {
+  char *qemu_binary;        /* absolute path of qemu-system-x86_64 */
+  guint version_major;      /* e.g. 7 */
+  guint version_minor;      /* e.g. 2 */
+  guint version_micro;
+  gboolean kvm;             /* /dev/kvm is usable: use -accel kvm, else tcg */
+  gboolean seccomp;         /* -sandbox on is supported */
+  char *ovmf_code;          /* path of the UEFI code image, NULL if none found */
+  char *ovmf_vars_template; /* path of the matching VARS template */
+};
+
+HvQemuCaps *hv_qemu_caps_copy (const HvQemuCaps *caps);
+void        hv_qemu_caps_free (HvQemuCaps *caps);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvQemuCaps, hv_qemu_caps_free)
+
+/* Where the VM lives, for the parts of the argv that name files. */
+typedef struct {
+  const char *vm_dir;       /* the VM's directory in the library (relative drive paths are under it) */
+  const char *run_dir;      /* the VM's runtime directory (0700): sockets live here */
+  int qmp_fd;               /* a listening UNIX socket the engine created for QMP, passed to QEMU;
+                             * -1 to have QEMU create run_dir/qmp.sock itself */
+} HvQemuPaths;
+
+/* Build the argv. The result's first element is caps->qemu_binary; the array is
+ * NULL-terminated (g_strfreev-able). Fails with HV_ERROR_INVALID_ARGUMENT when the
+ * config cannot be expressed (e.g. UEFI without OVMF, sata on the pc machine).
+ *
+ * Always: -no-user-config -nodefaults -S, -name with the UUID (never the user's name),
+ * -uuid, the QMP monitor, the serial console as a chardev socket at run_dir/serial.sock
+ * with a log at vm_dir/logs/serial.log, the VNC console on run_dir/vnc.sock (UNIX socket,
+ * never TCP), -sandbox when supported, drives as -blockdev with an explicit driver
+ * (format never probed, no backing file followed unless set by the engine), and a usb-tablet.
+ * Paths that go into comma-separated option values have their commas doubled. */
+char      **hv_qemu_build_argv (const HvVmConfig *config, const HvQemuCaps *caps,
+                                const HvQemuPaths *paths, GError **error);
+
+/* Quote an argv for a log line or a golden file: one argument per line. */
+char       *hv_qemu_argv_to_string (const char * const *argv);
+
+G_END_DECLS
