@@ -1,2 +1,185 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* placeholder: being written */
+#include "hv-client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "hv-error.h"
+#include "hv-paths.h"
+
+#define ENGINE_READY_TIMEOUT_MS 30000
+#define CONNECT_RETRIES 50
+#define CONNECT_RETRY_DELAY_US (100 * 1000)
+
+static GDBusConnection *
+try_connect (const char   *socket_path,
+             GCancellable *cancellable,
+             GError      **error)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (socket_path);
+  g_autoptr(GSocketConnection) stream = NULL;
+
+  stream = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), cancellable, error);
+  if (stream == NULL)
+    return NULL;
+
+  return g_dbus_connection_new_sync (G_IO_STREAM (stream), NULL,
+                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                     NULL, cancellable, error);
+}
+
+static char *
+find_engine_binary (void)
+{
+  const char *env = g_getenv ("HOSTVISORD");
+  g_autofree char *self = NULL;
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+
+  /* Beside the running program: the build tree keeps app/hostvisorctl next to
+   * app/hostvisord, and an installation keeps both in bindir. */
+  self = g_file_read_link ("/proc/self/exe", NULL);
+  if (self != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+      g_autofree char *candidate = g_build_filename (dir, "hostvisord", NULL);
+
+      if (g_file_test (candidate, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&candidate);
+    }
+
+  return g_find_program_in_path ("hostvisord");
+}
+
+/* Start hostvisord as a daemon and wait until it writes to its ready pipe, or closes it
+ * (it failed, perhaps because another engine won the race: the caller retries then). */
+static gboolean
+spawn_engine (GError **error)
+{
+  g_autofree char *binary = find_engine_binary ();
+  int pipe_fds[2];
+  int source_fds[1];
+  int target_fds[1] = { 3 };
+  const char *argv[] = { NULL, "--daemon", "--ready-fd=3", NULL };
+  struct pollfd pfd;
+  char byte;
+  int r;
+
+  if (binary == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND,
+                   "Cannot find the engine program hostvisord (set HOSTVISORD to its path)");
+      return FALSE;
+    }
+
+  if (!g_unix_open_pipe (pipe_fds, O_CLOEXEC, error))
+    return FALSE;
+
+  argv[0] = binary;
+  source_fds[0] = pipe_fds[1];
+
+  /* Without G_SPAWN_DO_NOT_REAP_CHILD GLib double-forks, so the engine is not our child
+   * and outlives us without leaving a zombie behind. */
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
+                                         G_SPAWN_STDIN_FROM_DEV_NULL |
+                                         G_SPAWN_STDOUT_TO_DEV_NULL,
+                                         NULL, NULL, -1, -1, -1,
+                                         source_fds, target_fds, 1,
+                                         NULL, NULL, NULL, NULL, error))
+    {
+      close (pipe_fds[0]);
+      close (pipe_fds[1]);
+      return FALSE;
+    }
+
+  close (pipe_fds[1]);
+
+  pfd.fd = pipe_fds[0];
+  pfd.events = POLLIN;
+  do
+    r = poll (&pfd, 1, ENGINE_READY_TIMEOUT_MS);
+  while (r < 0 && errno == EINTR);
+
+  if (r == 0)
+    {
+      close (pipe_fds[0]);
+      g_set_error (error, HV_ERROR, HV_ERROR_TIMEOUT, "The engine did not start within %d seconds",
+                   ENGINE_READY_TIMEOUT_MS / 1000);
+      return FALSE;
+    }
+
+  /* A byte: ready. EOF: it exited; the caller's retries find whichever engine runs. */
+  while (read (pipe_fds[0], &byte, 1) < 0 && errno == EINTR)
+    ;
+  close (pipe_fds[0]);
+  return TRUE;
+}
+
+GDBusConnection *
+hv_client_connect_sync (gboolean      autostart,
+                        GCancellable *cancellable,
+                        GError      **error)
+{
+  g_autofree char *socket_path = hv_paths_engine_socket ();
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *run_dir = NULL;
+  GDBusConnection *connection;
+
+  /* Register our D-Bus error names before any reply arrives, so that the engine's
+   * io.github.hostvisor.Error.* names map back to HV_ERROR codes. */
+  (void) hv_error_quark ();
+
+  connection = try_connect (socket_path, cancellable, &local_error);
+  if (connection != NULL || !autostart)
+    {
+      if (connection == NULL)
+        g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "The engine is not running (%s)",
+                     local_error->message);
+      return connection;
+    }
+
+  run_dir = hv_paths_runtime_dir (error);
+  if (run_dir == NULL)
+    return NULL;
+
+  if (!spawn_engine (error))
+    return NULL;
+
+  for (guint i = 0; i < CONNECT_RETRIES; i++)
+    {
+      g_clear_error (&local_error);
+      connection = try_connect (socket_path, cancellable, &local_error);
+      if (connection != NULL)
+        return connection;
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      g_usleep (CONNECT_RETRY_DELAY_US);
+    }
+
+  g_set_error (error, HV_ERROR, HV_ERROR_FAILED, "Cannot reach the engine: %s",
+               local_error->message);
+  return NULL;
+}
+
+char *
+hv_client_vm_path (const char *uuid)
+{
+  g_autofree char *part = g_strdup (uuid);
+
+  g_strdelimit (part, "-", '_');
+  return g_strconcat (HV_DBUS_VM_PATH_PREFIX, part, NULL);
+}
+
+void
+hv_client_error_strip (GError *error)
+{
+  if (error == NULL)
+    return;
+
+  g_dbus_error_strip_remote_error (error);
+}

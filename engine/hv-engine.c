@@ -1,2 +1,871 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* placeholder: being written */
+/* hv-engine.c: the D-Bus server of hostvisord.
+ *
+ * Clients connect peer to peer (no message bus) to engine.sock in the 0700 runtime
+ * directory, and GDBusServer lets in only our own user. Every connection gets the
+ * Engine object and one Vm object per VM; a skeleton exported on several
+ * connections sends its signals and property changes to all of them, so every
+ * client sees the same state. */
+#include "hv-engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "hv-build-config.h"
+#include "hv-client.h"
+#include "hv-error.h"
+#include "hv-paths.h"
+#include "hv-qemu-caps.h"
+
+struct _HvEngine
+{
+  GObject parent_instance;
+
+  /* owned */
+  int lock_fd;
+  char *run_base;
+  char *socket_path;
+  HvQemuCaps *caps;
+  HvLibrary *library;
+  HvDbusEngine *skeleton;
+  GDBusServer *server;
+  GPtrArray *connections;   /* GDBusConnection* */
+  guint idle_timeout_s;
+  guint idle_source_id;
+};
+
+G_DEFINE_FINAL_TYPE (HvEngine, hv_engine, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_IDLE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void update_idle (HvEngine *self);
+
+static void
+hv_engine_dispose (GObject *object)
+{
+  HvEngine *self = HV_ENGINE (object);
+
+  g_clear_handle_id (&self->idle_source_id, g_source_remove);
+  if (self->server != NULL)
+    g_dbus_server_stop (self->server);
+  g_clear_object (&self->server);
+  if (self->connections != NULL)
+    for (guint i = 0; i < self->connections->len; i++)
+      g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->connections, i), self);
+  g_clear_pointer (&self->connections, g_ptr_array_unref);
+  if (self->library != NULL)
+    g_signal_handlers_disconnect_by_data (self->library, self);
+  g_clear_object (&self->library);
+  g_clear_object (&self->skeleton);
+
+  G_OBJECT_CLASS (hv_engine_parent_class)->dispose (object);
+}
+
+static void
+hv_engine_finalize (GObject *object)
+{
+  HvEngine *self = HV_ENGINE (object);
+
+  if (self->socket_path != NULL)
+    g_unlink (self->socket_path);
+  if (self->lock_fd >= 0)
+    close (self->lock_fd);
+  g_free (self->run_base);
+  g_free (self->socket_path);
+  g_clear_pointer (&self->caps, hv_qemu_caps_free);
+
+  G_OBJECT_CLASS (hv_engine_parent_class)->finalize (object);
+}
+
+static void
+hv_engine_class_init (HvEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hv_engine_dispose;
+  object_class->finalize = hv_engine_finalize;
+
+  signals[SIGNAL_IDLE] =
+    g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+}
+
+static void
+hv_engine_init (HvEngine *self)
+{
+  self->lock_fd = -1;
+  self->connections = g_ptr_array_new_with_free_func (g_object_unref);
+  self->skeleton = hv_dbus_engine_skeleton_new ();
+}
+
+/* ----------------------------------------------------------------------------
+ * Exporting objects
+ */
+
+static void
+export_vm (HvEngine        *self,
+           HvVm            *vm,
+           GDBusConnection *connection)
+{
+  g_autofree char *path = hv_vm_dup_object_path (vm);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (hv_vm_get_skeleton (vm)),
+                                         connection, path, &error))
+    g_warning ("Cannot export %s: %s", path, error->message);
+}
+
+static void
+sync_folders (HvEngine *self)
+{
+  g_auto(GStrv) folders = hv_library_dup_folders (self->library);
+
+  hv_dbus_engine_set_folders (self->skeleton, (const char * const *) folders);
+}
+
+static HvVm *
+vm_for_skeleton (HvEngine *self,
+                 HvDbusVm *skeleton)
+{
+  GPtrArray *vms = hv_library_get_vms (self->library);
+
+  for (guint i = 0; i < vms->len; i++)
+    if (hv_vm_get_skeleton (g_ptr_array_index (vms, i)) == skeleton)
+      return g_ptr_array_index (vms, i);
+  return NULL;
+}
+
+/* Every per-VM method begins here: the VM that this skeleton stands for, or an error
+ * when it was deleted while the call was on its way. */
+static HvVm *
+lookup_vm (HvEngine              *self,
+           HvDbusVm              *skeleton,
+           GDBusMethodInvocation *invocation)
+{
+  HvVm *vm = vm_for_skeleton (self, skeleton);
+
+  if (vm == NULL)
+    g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_NOT_FOUND,
+                                           "The VM was deleted");
+  return vm;
+}
+
+/* ----------------------------------------------------------------------------
+ * Vm methods
+ */
+
+static void
+on_start_done (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+
+  if (!hv_vm_start_finish (HV_VM (object), result, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_vm_complete_start (NULL, g_steal_pointer (&invocation));
+}
+
+static gboolean
+handle_start (HvDbusVm              *skeleton,
+              GDBusMethodInvocation *invocation,
+              HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+
+  if (vm != NULL)
+    hv_vm_start_async (vm, NULL, on_start_done, g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_stop (HvDbusVm              *skeleton,
+             GDBusMethodInvocation *invocation,
+             guint                  timeout,
+             HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
+
+  if (vm == NULL)
+    return TRUE;
+  if (!hv_vm_stop (vm, timeout, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_vm_complete_stop (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_power_off (HvDbusVm              *skeleton,
+                  GDBusMethodInvocation *invocation,
+                  HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
+
+  if (vm == NULL)
+    return TRUE;
+  if (!hv_vm_power_off (vm, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_vm_complete_power_off (skeleton, invocation);
+  return TRUE;
+}
+
+static void
+on_action_done (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+
+  if (!hv_vm_action_finish (HV_VM (object), result, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
+}
+
+static void
+run_action (HvEngine              *self,
+            HvDbusVm              *skeleton,
+            GDBusMethodInvocation *invocation,
+            HvVmAction             action)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+
+  if (vm != NULL)
+    hv_vm_action_async (vm, action, NULL, on_action_done, g_object_ref (invocation));
+}
+
+static gboolean
+handle_pause (HvDbusVm *skeleton, GDBusMethodInvocation *invocation, HvEngine *self)
+{
+  run_action (self, skeleton, invocation, HV_VM_ACTION_PAUSE);
+  return TRUE;
+}
+
+static gboolean
+handle_resume (HvDbusVm *skeleton, GDBusMethodInvocation *invocation, HvEngine *self)
+{
+  run_action (self, skeleton, invocation, HV_VM_ACTION_RESUME);
+  return TRUE;
+}
+
+static gboolean
+handle_reset (HvDbusVm *skeleton, GDBusMethodInvocation *invocation, HvEngine *self)
+{
+  run_action (self, skeleton, invocation, HV_VM_ACTION_RESET);
+  return TRUE;
+}
+
+static gboolean
+handle_modify (HvDbusVm              *skeleton,
+               GDBusMethodInvocation *invocation,
+               GVariant              *options,
+               HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
+
+  if (vm == NULL)
+    return TRUE;
+  if (!hv_library_modify_vm (self->library, vm, options, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_vm_complete_modify (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_move (HvDbusVm              *skeleton,
+             GDBusMethodInvocation *invocation,
+             const char            *folder,
+             HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
+
+  if (vm == NULL)
+    return TRUE;
+  if (!hv_library_move_vm (self->library, vm, folder, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_vm_complete_move (skeleton, invocation);
+  return TRUE;
+}
+
+static void
+on_delete_done (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+
+  if (!hv_library_delete_vm_finish (HV_LIBRARY (object), result, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
+}
+
+static gboolean
+handle_delete (HvDbusVm              *skeleton,
+               GDBusMethodInvocation *invocation,
+               gboolean               keep_files,
+               HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+
+  if (vm != NULL)
+    hv_library_delete_vm_async (self->library, vm, keep_files, NULL, on_delete_done,
+                                g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+return_fd (GDBusMethodInvocation *invocation,
+           int                    fd)
+{
+  g_autoptr(GUnixFDList) fd_list = g_unix_fd_list_new ();
+  GError *error = NULL;
+  int index = g_unix_fd_list_append (fd_list, fd, &error);
+
+  close (fd);
+  if (index < 0)
+    {
+      g_dbus_method_invocation_take_error (invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value_with_unix_fd_list (invocation,
+                                                           g_variant_new ("(h)", index),
+                                                           fd_list);
+}
+
+static void
+on_screenshot_done (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+  int fd = hv_vm_screenshot_finish (HV_VM (object), result, &error);
+
+  if (fd < 0)
+    g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
+  else
+    return_fd (g_steal_pointer (&invocation), fd);
+}
+
+static gboolean
+handle_screenshot (HvDbusVm              *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   GUnixFDList           *fd_list,
+                   HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+
+  if (vm != NULL)
+    hv_vm_screenshot_async (vm, NULL, on_screenshot_done, g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+handle_open_socket (HvEngine              *self,
+                    HvDbusVm              *skeleton,
+                    GDBusMethodInvocation *invocation,
+                    const char            *which)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
+  int fd;
+
+  if (vm == NULL)
+    return;
+  fd = hv_vm_open_socket (vm, which, &error);
+  if (fd < 0)
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    return_fd (invocation, fd);
+}
+
+static gboolean
+handle_open_serial (HvDbusVm              *skeleton,
+                    GDBusMethodInvocation *invocation,
+                    GUnixFDList           *fd_list,
+                    HvEngine              *self)
+{
+  handle_open_socket (self, skeleton, invocation, "serial");
+  return TRUE;
+}
+
+static gboolean
+handle_open_console (HvDbusVm              *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     GUnixFDList           *fd_list,
+                     HvEngine              *self)
+{
+  handle_open_socket (self, skeleton, invocation, "vnc");
+  return TRUE;
+}
+
+static void
+connect_vm (HvEngine *self,
+            HvVm     *vm)
+{
+  HvDbusVm *skeleton = hv_vm_get_skeleton (vm);
+
+  g_signal_connect (skeleton, "handle-start", G_CALLBACK (handle_start), self);
+  g_signal_connect (skeleton, "handle-stop", G_CALLBACK (handle_stop), self);
+  g_signal_connect (skeleton, "handle-power-off", G_CALLBACK (handle_power_off), self);
+  g_signal_connect (skeleton, "handle-pause", G_CALLBACK (handle_pause), self);
+  g_signal_connect (skeleton, "handle-resume", G_CALLBACK (handle_resume), self);
+  g_signal_connect (skeleton, "handle-reset", G_CALLBACK (handle_reset), self);
+  g_signal_connect (skeleton, "handle-modify", G_CALLBACK (handle_modify), self);
+  g_signal_connect (skeleton, "handle-move", G_CALLBACK (handle_move), self);
+  g_signal_connect (skeleton, "handle-delete", G_CALLBACK (handle_delete), self);
+  g_signal_connect (skeleton, "handle-screenshot", G_CALLBACK (handle_screenshot), self);
+  g_signal_connect (skeleton, "handle-open-serial", G_CALLBACK (handle_open_serial), self);
+  g_signal_connect (skeleton, "handle-open-console", G_CALLBACK (handle_open_console), self);
+
+  for (guint i = 0; i < self->connections->len; i++)
+    export_vm (self, vm, g_ptr_array_index (self->connections, i));
+}
+
+/* ----------------------------------------------------------------------------
+ * Engine methods
+ */
+
+static GVariant *
+vm_summary (HvVm *vm)
+{
+  HvDbusVm *s = hv_vm_get_skeleton (vm);
+  GVariantDict dict;
+  g_autofree char *path = hv_vm_dup_object_path (vm);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "Uuid", "s", hv_dbus_vm_get_uuid (s));
+  g_variant_dict_insert (&dict, "Name", "s", hv_dbus_vm_get_name (s));
+  g_variant_dict_insert (&dict, "Folder", "s", hv_dbus_vm_get_folder (s));
+  g_variant_dict_insert (&dict, "OsId", "s", hv_dbus_vm_get_os_id (s));
+  g_variant_dict_insert (&dict, "State", "s", hv_dbus_vm_get_state (s));
+  g_variant_dict_insert (&dict, "StateReason", "s", hv_dbus_vm_get_state_reason (s));
+  g_variant_dict_insert (&dict, "Accel", "s", hv_dbus_vm_get_accel (s));
+  g_variant_dict_insert (&dict, "MemoryMib", "t", hv_dbus_vm_get_memory_mib (s));
+  g_variant_dict_insert (&dict, "Cpus", "u", hv_dbus_vm_get_cpus (s));
+  g_variant_dict_insert (&dict, "Firmware", "s", hv_dbus_vm_get_firmware (s));
+  g_variant_dict_insert (&dict, "ConfigError", "s", hv_dbus_vm_get_config_error (s));
+  return g_variant_new ("(o@a{sv})", path, g_variant_dict_end (&dict));
+}
+
+static gboolean
+handle_list_vms (HvDbusEngine          *skeleton,
+                 GDBusMethodInvocation *invocation,
+                 HvEngine              *self)
+{
+  GPtrArray *vms = hv_library_get_vms (self->library);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(oa{sv})"));
+  for (guint i = 0; i < vms->len; i++)
+    g_variant_builder_add_value (&builder, vm_summary (g_ptr_array_index (vms, i)));
+  hv_dbus_engine_complete_list_vms (skeleton, invocation, g_variant_builder_end (&builder));
+  return TRUE;
+}
+
+static gboolean
+handle_find_vm (HvDbusEngine          *skeleton,
+                GDBusMethodInvocation *invocation,
+                const char            *name_or_uuid,
+                HvEngine              *self)
+{
+  GError *error = NULL;
+  HvVm *vm = hv_library_find_vm (self->library, name_or_uuid, &error);
+  g_autofree char *path = NULL;
+
+  if (vm == NULL)
+    {
+      g_dbus_method_invocation_take_error (invocation, error);
+      return TRUE;
+    }
+  path = hv_vm_dup_object_path (vm);
+  hv_dbus_engine_complete_find_vm (skeleton, invocation, path);
+  return TRUE;
+}
+
+static void
+on_create_done (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+  g_autoptr(HvVm) vm = hv_library_create_vm_finish (HV_LIBRARY (object), result, &error);
+  g_autofree char *path = NULL;
+
+  if (vm == NULL)
+    {
+      g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
+      return;
+    }
+  path = hv_vm_dup_object_path (vm);
+  hv_dbus_engine_complete_create_vm (NULL, g_steal_pointer (&invocation), path);
+}
+
+static gboolean
+handle_create_vm (HvDbusEngine          *skeleton,
+                  GDBusMethodInvocation *invocation,
+                  const char            *name,
+                  GVariant              *options,
+                  HvEngine              *self)
+{
+  hv_library_create_vm_async (self->library, name, options, NULL, on_create_done,
+                              g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_create_folder (HvDbusEngine          *skeleton,
+                      GDBusMethodInvocation *invocation,
+                      const char            *path,
+                      HvEngine              *self)
+{
+  GError *error = NULL;
+
+  if (!hv_library_create_folder (self->library, path, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_engine_complete_create_folder (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_rename_folder (HvDbusEngine          *skeleton,
+                      GDBusMethodInvocation *invocation,
+                      const char            *path,
+                      const char            *new_path,
+                      HvEngine              *self)
+{
+  GError *error = NULL;
+
+  if (!hv_library_rename_folder (self->library, path, new_path, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_engine_complete_rename_folder (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_delete_folder (HvDbusEngine          *skeleton,
+                      GDBusMethodInvocation *invocation,
+                      const char            *path,
+                      HvEngine              *self)
+{
+  GError *error = NULL;
+
+  if (!hv_library_delete_folder (self->library, path, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_engine_complete_delete_folder (skeleton, invocation);
+  return TRUE;
+}
+
+/* ----------------------------------------------------------------------------
+ * Library changes
+ */
+
+static void
+on_vm_added (HvLibrary *library,
+             HvVm      *vm,
+             HvEngine  *self)
+{
+  g_autofree char *path = hv_vm_dup_object_path (vm);
+
+  connect_vm (self, vm);
+  sync_folders (self);
+  hv_dbus_engine_emit_vm_added (self->skeleton, path);
+}
+
+static void
+on_vm_removed (HvLibrary *library,
+               HvVm      *vm,
+               HvEngine  *self)
+{
+  g_autofree char *path = hv_vm_dup_object_path (vm);
+
+  g_signal_handlers_disconnect_by_data (hv_vm_get_skeleton (vm), self);
+  g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (hv_vm_get_skeleton (vm)));
+  sync_folders (self);
+  hv_dbus_engine_emit_vm_removed (self->skeleton, path);
+  update_idle (self);
+}
+
+static void
+on_folders_changed (HvLibrary *library,
+                    HvEngine  *self)
+{
+  sync_folders (self);
+}
+
+static void
+on_vm_state_changed (HvLibrary *library,
+                     HvVm      *vm,
+                     HvEngine  *self)
+{
+  update_idle (self);
+}
+
+/* ----------------------------------------------------------------------------
+ * Connections and idle exit
+ */
+
+static gboolean
+on_idle_timeout (gpointer user_data)
+{
+  HvEngine *self = user_data;
+
+  self->idle_source_id = 0;
+  g_signal_emit (self, signals[SIGNAL_IDLE], 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* The engine keeps running while any VM runs or any client is connected. */
+static void
+update_idle (HvEngine *self)
+{
+  gboolean idle = self->connections->len == 0 && !hv_library_any_active (self->library);
+
+  if (!idle || self->idle_timeout_s == 0)
+    {
+      g_clear_handle_id (&self->idle_source_id, g_source_remove);
+      return;
+    }
+  if (self->idle_source_id == 0)
+    self->idle_source_id = g_timeout_add_seconds (self->idle_timeout_s, on_idle_timeout, self);
+}
+
+static void
+on_connection_closed (GDBusConnection *connection,
+                      gboolean         remote_peer_vanished,
+                      GError          *error,
+                      HvEngine        *self)
+{
+  g_signal_handlers_disconnect_by_data (connection, self);
+  g_ptr_array_remove (self->connections, connection);
+  update_idle (self);
+}
+
+static gboolean
+on_new_connection (GDBusServer     *server,
+                   GDBusConnection *connection,
+                   HvEngine        *self)
+{
+  GPtrArray *vms = hv_library_get_vms (self->library);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
+                                         HV_DBUS_ENGINE_PATH, &error))
+    {
+      g_warning ("Cannot export the engine object: %s", error->message);
+      return FALSE;
+    }
+  for (guint i = 0; i < vms->len; i++)
+    export_vm (self, g_ptr_array_index (vms, i), connection);
+
+  g_ptr_array_add (self->connections, g_object_ref (connection));
+  g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), self);
+  update_idle (self);
+  return TRUE;
+}
+
+/* Only the EXTERNAL mechanism (the kernel's word on the peer's uid) is accepted. */
+static gboolean
+on_allow_mechanism (GDBusAuthObserver *observer,
+                    const char        *mechanism,
+                    gpointer           user_data)
+{
+  return g_str_equal (mechanism, "EXTERNAL");
+}
+
+/* ----------------------------------------------------------------------------
+ * Life cycle
+ */
+
+static gboolean
+take_lock (HvEngine *self,
+           GError  **error)
+{
+  g_autofree char *path = g_build_filename (self->run_base, "engine.lock", NULL);
+
+  self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (self->lock_fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot open %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_ENGINE_RUNNING,
+                   "Another engine is already running for this user");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+HvEngine *
+hv_engine_new (GError **error)
+{
+  g_autoptr(HvEngine) self = g_object_new (HV_TYPE_ENGINE, NULL);
+  g_autoptr(GError) caps_error = NULL;
+  g_autofree char *library_path = NULL;
+  g_autofree char *qemu_version = NULL;
+  GPtrArray *vms;
+
+  self->run_base = hv_paths_runtime_dir (error);
+  if (self->run_base == NULL || !take_lock (self, error))
+    return NULL;
+
+  self->caps = hv_qemu_caps_probe (&caps_error);
+  if (self->caps == NULL)
+    g_warning ("QEMU is not usable: %s", caps_error->message);
+  else
+    qemu_version = g_strdup_printf ("%u.%u.%u", self->caps->version_major,
+                                    self->caps->version_minor, self->caps->version_micro);
+
+  library_path = hv_paths_library_dir ();
+  self->library = hv_library_new (library_path, self->run_base, self->caps, error);
+  if (self->library == NULL)
+    return NULL;
+
+  hv_dbus_engine_set_version (self->skeleton, PACKAGE_VERSION);
+  hv_dbus_engine_set_kvm_available (self->skeleton, self->caps != NULL && self->caps->kvm);
+  hv_dbus_engine_set_qemu_version (self->skeleton, qemu_version != NULL ? qemu_version : "");
+  hv_dbus_engine_set_library_path (self->skeleton, library_path);
+  sync_folders (self);
+
+  g_signal_connect (self->skeleton, "handle-list-vms", G_CALLBACK (handle_list_vms), self);
+  g_signal_connect (self->skeleton, "handle-find-vm", G_CALLBACK (handle_find_vm), self);
+  g_signal_connect (self->skeleton, "handle-create-vm", G_CALLBACK (handle_create_vm), self);
+  g_signal_connect (self->skeleton, "handle-create-folder", G_CALLBACK (handle_create_folder),
+                    self);
+  g_signal_connect (self->skeleton, "handle-rename-folder", G_CALLBACK (handle_rename_folder),
+                    self);
+  g_signal_connect (self->skeleton, "handle-delete-folder", G_CALLBACK (handle_delete_folder),
+                    self);
+
+  vms = hv_library_get_vms (self->library);
+  for (guint i = 0; i < vms->len; i++)
+    connect_vm (self, g_ptr_array_index (vms, i));
+  g_signal_connect (self->library, "vm-added", G_CALLBACK (on_vm_added), self);
+  g_signal_connect (self->library, "vm-removed", G_CALLBACK (on_vm_removed), self);
+  g_signal_connect (self->library, "folders-changed", G_CALLBACK (on_folders_changed), self);
+  g_signal_connect (self->library, "vm-state-changed", G_CALLBACK (on_vm_state_changed), self);
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+hv_engine_listen (HvEngine *self,
+                  GError  **error)
+{
+  g_autofree char *guid = g_dbus_generate_guid ();
+  g_autofree char *escaped = NULL;
+  g_autofree char *address = NULL;
+  g_autoptr(GDBusAuthObserver) observer = g_dbus_auth_observer_new ();
+
+  self->socket_path = hv_paths_engine_socket ();
+  /* We hold the engine lock, so a socket file left here is a dead engine's. */
+  g_unlink (self->socket_path);
+
+  escaped = g_dbus_address_escape_value (self->socket_path);
+  address = g_strdup_printf ("unix:path=%s", escaped);
+  g_signal_connect (observer, "allow-mechanism", G_CALLBACK (on_allow_mechanism), NULL);
+
+  self->server = g_dbus_server_new_sync (address,
+                                         G_DBUS_SERVER_FLAGS_AUTHENTICATION_REQUIRE_SAME_USER,
+                                         guid, observer, NULL, error);
+  if (self->server == NULL)
+    return FALSE;
+  chmod (self->socket_path, 0600);
+  g_signal_connect (self->server, "new-connection", G_CALLBACK (on_new_connection), self);
+  g_dbus_server_start (self->server);
+  update_idle (self);
+  return TRUE;
+}
+
+HvLibrary *
+hv_engine_get_library (HvEngine *self)
+{
+  return self->library;
+}
+
+void
+hv_engine_set_idle_timeout (HvEngine *self,
+                            guint     seconds)
+{
+  self->idle_timeout_s = seconds;
+  g_clear_handle_id (&self->idle_source_id, g_source_remove);
+  update_idle (self);
+}
+
+static void
+on_vm_off (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  guint *pending = g_task_get_task_data (task);
+
+  hv_vm_ensure_off_finish (HV_VM (object), result, NULL);
+  if (--(*pending) == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+hv_engine_shutdown_async (HvEngine           *self,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  GPtrArray *vms = hv_library_get_vms (self->library);
+  guint *pending = g_new0 (guint, 1);
+
+  g_task_set_source_tag (task, hv_engine_shutdown_async);
+  g_task_set_task_data (task, pending, g_free);
+
+  /* Stop taking requests, then make sure no QEMU outlives the engine. */
+  if (self->server != NULL)
+    g_dbus_server_stop (self->server);
+
+  *pending = 1;
+  for (guint i = 0; i < vms->len; i++)
+    {
+      HvVm *vm = g_ptr_array_index (vms, i);
+      if (!hv_vm_is_active (vm))
+        continue;
+      (*pending)++;
+      hv_vm_ensure_off_async (vm, NULL, on_vm_off, g_object_ref (task));
+    }
+  if (--(*pending) == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+hv_engine_shutdown_finish (HvEngine     *self,
+                           GAsyncResult *result)
+{
+  g_task_propagate_boolean (G_TASK (result), NULL);
+}

@@ -1,2 +1,844 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* placeholder: being written */
+#include "hv-library.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "hv-error.h"
+#include "hv-fileutil.h"
+#include "hv-vm-options.h"
+
+#define INDEX_MAX_SIZE (1024 * 1024)
+#define MAX_FOLDERS 10000
+
+struct _HvLibrary
+{
+  GObject parent_instance;
+
+  /* owned */
+  char *path;
+  char *vms_dir;
+  char *index_path;
+  char *run_base;
+  HvQemuCaps *caps;
+  GPtrArray *vms;          /* HvVm* */
+  GPtrArray *folders;      /* char*: folders from the index (empty ones too) */
+};
+
+G_DEFINE_FINAL_TYPE (HvLibrary, hv_library, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_VM_ADDED,
+  SIGNAL_VM_REMOVED,
+  SIGNAL_FOLDERS_CHANGED,
+  SIGNAL_VM_STATE_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+hv_library_dispose (GObject *object)
+{
+  HvLibrary *self = HV_LIBRARY (object);
+
+  if (self->vms != NULL)
+    for (guint i = 0; i < self->vms->len; i++)
+      g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->vms, i), self);
+  g_clear_pointer (&self->vms, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (hv_library_parent_class)->dispose (object);
+}
+
+static void
+hv_library_finalize (GObject *object)
+{
+  HvLibrary *self = HV_LIBRARY (object);
+
+  g_free (self->path);
+  g_free (self->vms_dir);
+  g_free (self->index_path);
+  g_free (self->run_base);
+  g_clear_pointer (&self->caps, hv_qemu_caps_free);
+  g_clear_pointer (&self->folders, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (hv_library_parent_class)->finalize (object);
+}
+
+static void
+hv_library_class_init (HvLibraryClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hv_library_dispose;
+  object_class->finalize = hv_library_finalize;
+
+  signals[SIGNAL_VM_ADDED] =
+    g_signal_new ("vm-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, HV_TYPE_VM);
+  signals[SIGNAL_VM_REMOVED] =
+    g_signal_new ("vm-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, HV_TYPE_VM);
+  signals[SIGNAL_FOLDERS_CHANGED] =
+    g_signal_new ("folders-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_VM_STATE_CHANGED] =
+    g_signal_new ("vm-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 1, HV_TYPE_VM);
+}
+
+static void
+hv_library_init (HvLibrary *self)
+{
+  self->vms = g_ptr_array_new_with_free_func (g_object_unref);
+  self->folders = g_ptr_array_new_with_free_func (g_free);
+}
+
+/* ----------------------------------------------------------------------------
+ * The folder index
+ */
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+static gboolean
+folder_list_contains (GPtrArray  *list,
+                      const char *folder)
+{
+  for (guint i = 0; i < list->len; i++)
+    if (g_str_equal (g_ptr_array_index (list, i), folder))
+      return TRUE;
+  return FALSE;
+}
+
+/* Add a folder and its parents ("A/B" adds "A" too). */
+static void
+folder_list_add (GPtrArray  *list,
+                 const char *folder)
+{
+  g_autofree char *path = g_strdup (folder);
+  char *slash;
+
+  if (folder == NULL || folder[0] == '\0')
+    return;
+  while (TRUE)
+    {
+      if (!folder_list_contains (list, path))
+        g_ptr_array_add (list, g_strdup (path));
+      slash = strrchr (path, '/');
+      if (slash == NULL)
+        break;
+      *slash = '\0';
+    }
+}
+
+/* "A/B" is within "A" (and within itself). */
+static gboolean
+folder_is_within (const char *folder,
+                  const char *ancestor)
+{
+  gsize n = strlen (ancestor);
+
+  return strncmp (folder, ancestor, n) == 0 && (folder[n] == '\0' || folder[n] == '/');
+}
+
+static gboolean
+save_index (HvLibrary *self,
+            GError   **error)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *data = NULL;
+  gsize len;
+
+  g_ptr_array_sort (self->folders, compare_strings);
+  g_key_file_set_integer (key_file, "library", "version", 1);
+  g_key_file_set_string_list (key_file, "library", "folders",
+                              (const char * const *) self->folders->pdata, self->folders->len);
+  data = g_key_file_to_data (key_file, &len, NULL);
+  return hv_file_replace_contents (self->index_path, data, len, 0600, TRUE, error);
+}
+
+/* A damaged index loses nothing that matters: VMs keep their folder in their own config.
+ * It is left as it is and replaced at the next folder change. */
+static void
+load_index (HvLibrary *self)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *data = NULL;
+  g_auto(GStrv) folders = NULL;
+  gsize len = 0;
+
+  if (!hv_file_read_capped (self->index_path, INDEX_MAX_SIZE, &data, &len, NULL) ||
+      !g_key_file_load_from_data (key_file, data, len, G_KEY_FILE_NONE, NULL))
+    return;
+
+  folders = g_key_file_get_string_list (key_file, "library", "folders", NULL, NULL);
+  for (guint i = 0; folders != NULL && folders[i] != NULL && i < MAX_FOLDERS; i++)
+    if (hv_config_check_folder (folders[i], NULL))
+      folder_list_add (self->folders, folders[i]);
+}
+
+/* ----------------------------------------------------------------------------
+ * Loading
+ */
+
+static void
+on_vm_state_changed (HvVm      *vm,
+                     HvLibrary *self)
+{
+  g_signal_emit (self, signals[SIGNAL_VM_STATE_CHANGED], 0, vm);
+}
+
+static void
+add_vm (HvLibrary *self,
+        HvVm      *vm)
+{
+  g_ptr_array_add (self->vms, vm);
+  g_signal_connect (vm, "state-changed", G_CALLBACK (on_vm_state_changed), self);
+}
+
+/* Remove a VM directory we made or own, with what is inside it. It never follows
+ * symlinks, so it never touches anything outside the directory. */
+static void
+remove_vm_dir (const char *path)
+{
+  g_autoptr(GFile) dir = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) children = NULL;
+  GFileInfo *info;
+
+  children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME ","
+                                        G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autoptr(GFileInfo) owned = info;
+      g_autoptr(GFile) child = g_file_get_child (dir, g_file_info_get_name (info));
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        remove_vm_dir (g_file_peek_path (child));
+      else
+        g_file_delete (child, NULL, NULL);
+    }
+  g_file_delete (dir, NULL, NULL);
+}
+
+static gboolean
+is_uuid (const char *name)
+{
+  return g_uuid_string_is_valid (name) && strlen (name) == 36;
+}
+
+HvLibrary *
+hv_library_new (const char       *path,
+                const char       *run_base,
+                const HvQemuCaps *caps,
+                GError          **error)
+{
+  g_autoptr(HvLibrary) self = g_object_new (HV_TYPE_LIBRARY, NULL);
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  self->path = g_strdup (path);
+  self->vms_dir = g_build_filename (path, "vms", NULL);
+  self->index_path = g_build_filename (path, "library.ini", NULL);
+  self->run_base = g_strdup (run_base);
+  self->caps = caps != NULL ? hv_qemu_caps_copy (caps) : NULL;
+
+  if (g_mkdir_with_parents (self->vms_dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot create the library at %s: %s",
+                   self->vms_dir, g_strerror (saved));
+      return NULL;
+    }
+
+  load_index (self);
+
+  dir = g_dir_open (self->vms_dir, 0, error);
+  if (dir == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      /* Only UUID-named directories are VMs; ".new-*" are creations that never finished. */
+      if (is_uuid (name))
+        g_ptr_array_add (names, g_strdup (name));
+      else if (g_str_has_prefix (name, ".new-"))
+        {
+          g_autofree char *stale = g_build_filename (self->vms_dir, name, NULL);
+          remove_vm_dir (stale);
+        }
+    }
+  g_ptr_array_sort (names, compare_strings);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *vm_dir = g_build_filename (self->vms_dir, g_ptr_array_index (names, i),
+                                                  NULL);
+      g_autofree char *config = g_build_filename (vm_dir, "vm.xml", NULL);
+      HvVm *vm;
+
+      /* A directory without vm.xml is what "delete --keep-files" leaves behind. */
+      if (!g_file_test (config, G_FILE_TEST_EXISTS))
+        continue;
+      vm = hv_vm_new_from_dir (vm_dir, run_base, caps);
+      add_vm (self, vm);
+      hv_vm_reattach (vm);
+    }
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+hv_library_get_path (HvLibrary *self)
+{
+  return self->path;
+}
+
+GPtrArray *
+hv_library_get_vms (HvLibrary *self)
+{
+  return self->vms;
+}
+
+gboolean
+hv_library_any_active (HvLibrary *self)
+{
+  for (guint i = 0; i < self->vms->len; i++)
+    if (hv_vm_is_active (g_ptr_array_index (self->vms, i)))
+      return TRUE;
+  return FALSE;
+}
+
+static HvVm *
+find_by_name (HvLibrary  *self,
+              const char *name,
+              HvVm       *except)
+{
+  for (guint i = 0; i < self->vms->len; i++)
+    {
+      HvVm *vm = g_ptr_array_index (self->vms, i);
+      if (vm != except && g_str_equal (hv_vm_get_name (vm), name))
+        return vm;
+    }
+  return NULL;
+}
+
+HvVm *
+hv_library_find_vm (HvLibrary  *self,
+                    const char *name_or_uuid,
+                    GError    **error)
+{
+  g_autofree char *shown = NULL;
+  HvVm *vm;
+
+  for (guint i = 0; i < self->vms->len; i++)
+    {
+      vm = g_ptr_array_index (self->vms, i);
+      if (g_ascii_strcasecmp (hv_vm_get_uuid (vm), name_or_uuid) == 0)
+        return vm;
+    }
+  vm = find_by_name (self, name_or_uuid, NULL);
+  if (vm != NULL)
+    return vm;
+
+  shown = hv_config_escape_for_display (name_or_uuid);
+  g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "No VM named \"%s\"", shown);
+  return NULL;
+}
+
+static gboolean
+check_name_free (HvLibrary  *self,
+                 const char *name,
+                 HvVm       *except,
+                 GError    **error)
+{
+  if (find_by_name (self, name, except) == NULL)
+    return TRUE;
+  g_autofree char *shown = hv_config_escape_for_display (name);
+  g_set_error (error, HV_ERROR, HV_ERROR_EXISTS, "A VM named \"%s\" already exists", shown);
+  return FALSE;
+}
+
+/* ----------------------------------------------------------------------------
+ * Folders
+ */
+
+char **
+hv_library_dup_folders (HvLibrary *self)
+{
+  g_autoptr(GPtrArray) all = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->folders->len; i++)
+    folder_list_add (all, g_ptr_array_index (self->folders, i));
+  for (guint i = 0; i < self->vms->len; i++)
+    folder_list_add (all, hv_vm_get_folder (g_ptr_array_index (self->vms, i)));
+  g_ptr_array_sort (all, compare_strings);
+  g_ptr_array_add (all, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&all), FALSE);
+}
+
+static gboolean
+folder_exists (HvLibrary  *self,
+               const char *path)
+{
+  g_auto(GStrv) all = hv_library_dup_folders (self);
+
+  return g_strv_contains ((const char * const *) all, path);
+}
+
+gboolean
+hv_library_create_folder (HvLibrary  *self,
+                          const char *path,
+                          GError    **error)
+{
+  if (!hv_config_check_folder (path, error))
+    return FALSE;
+  if (path[0] == '\0')
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "A folder needs a name");
+      return FALSE;
+    }
+  if (folder_exists (self, path))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_EXISTS, "Folder \"%s\" already exists", path);
+      return FALSE;
+    }
+  if (self->folders->len >= MAX_FOLDERS)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "Too many folders");
+      return FALSE;
+    }
+
+  folder_list_add (self->folders, path);
+  if (!save_index (self, error))
+    {
+      /* Keep memory and disk the same: drop what was just added. */
+      load_index (self);
+      return FALSE;
+    }
+  g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
+  return TRUE;
+}
+
+/* Re-home VMs whose folder is within `from`, replacing that prefix with `to`. A VM whose
+ * config cannot be saved keeps its folder; the first error is returned. */
+static gboolean
+move_vms_between_folders (HvLibrary  *self,
+                          const char *from,
+                          const char *to,
+                          GError    **error)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < self->vms->len; i++)
+    {
+      HvVm *vm = g_ptr_array_index (self->vms, i);
+      const HvVmConfig *config = hv_vm_get_config (vm);
+      g_autoptr(HvVmConfig) copy = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (config == NULL || !folder_is_within (config->folder, from))
+        continue;
+
+      copy = hv_vm_config_copy (config);
+      g_free (copy->folder);
+      if (to[0] == '\0')
+        copy->folder = g_strdup (config->folder[strlen (from)] == '/' ?
+                                 config->folder + strlen (from) + 1 : "");
+      else
+        copy->folder = g_strconcat (to, config->folder + strlen (from), NULL);
+
+      if (!hv_config_check_folder (copy->folder, &local_error) ||
+          !hv_vm_set_config (vm, copy, &local_error))
+        {
+          if (ok)
+            g_propagate_error (error, g_steal_pointer (&local_error));
+          ok = FALSE;
+        }
+    }
+  return ok;
+}
+
+gboolean
+hv_library_rename_folder (HvLibrary  *self,
+                          const char *path,
+                          const char *new_path,
+                          GError    **error)
+{
+  g_autoptr(GPtrArray) renamed = g_ptr_array_new_with_free_func (g_free);
+
+  if (!hv_config_check_folder (path, error) || !hv_config_check_folder (new_path, error))
+    return FALSE;
+  if (path[0] == '\0' || new_path[0] == '\0')
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "A folder needs a name");
+      return FALSE;
+    }
+  if (!folder_exists (self, path))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "No folder \"%s\"", path);
+      return FALSE;
+    }
+  if (folder_exists (self, new_path))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_EXISTS, "Folder \"%s\" already exists", new_path);
+      return FALSE;
+    }
+  if (folder_is_within (new_path, path))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Cannot move folder \"%s\" into itself", path);
+      return FALSE;
+    }
+  if (strlen (new_path) + 1 > HV_FOLDER_MAX_CHARS)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "Folder path too long");
+      return FALSE;
+    }
+
+  for (guint i = 0; i < self->folders->len; i++)
+    {
+      const char *f = g_ptr_array_index (self->folders, i);
+      if (folder_is_within (f, path))
+        g_ptr_array_add (renamed, g_strconcat (new_path, f + strlen (path), NULL));
+      else
+        g_ptr_array_add (renamed, g_strdup (f));
+    }
+  g_ptr_array_set_size (self->folders, 0);
+  for (guint i = 0; i < renamed->len; i++)
+    folder_list_add (self->folders, g_ptr_array_index (renamed, i));
+  folder_list_add (self->folders, new_path);
+
+  if (!move_vms_between_folders (self, path, new_path, error) || !save_index (self, error))
+    {
+      g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
+      return FALSE;
+    }
+  g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
+  return TRUE;
+}
+
+gboolean
+hv_library_delete_folder (HvLibrary  *self,
+                          const char *path,
+                          GError    **error)
+{
+  g_autofree char *parent = NULL;
+  const char *slash;
+
+  if (!hv_config_check_folder (path, error))
+    return FALSE;
+  if (path[0] == '\0' || !folder_exists (self, path))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "No folder \"%s\"", path);
+      return FALSE;
+    }
+
+  /* VMs in it (and in its subfolders) move up to its parent: nothing is lost. */
+  slash = strrchr (path, '/');
+  parent = slash != NULL ? g_strndup (path, slash - path) : g_strdup ("");
+  for (guint i = 0; i < self->vms->len; i++)
+    {
+      HvVm *vm = g_ptr_array_index (self->vms, i);
+      const HvVmConfig *config = hv_vm_get_config (vm);
+      g_autoptr(HvVmConfig) copy = NULL;
+
+      if (config == NULL || !folder_is_within (config->folder, path))
+        continue;
+      copy = hv_vm_config_copy (config);
+      hv_set_str (&copy->folder, parent);
+      if (!hv_vm_set_config (vm, copy, error))
+        return FALSE;
+    }
+
+  for (guint i = self->folders->len; i > 0; i--)
+    if (folder_is_within (g_ptr_array_index (self->folders, i - 1), path))
+      g_ptr_array_remove_index (self->folders, i - 1);
+  folder_list_add (self->folders, parent);
+
+  if (!save_index (self, error))
+    return FALSE;
+  g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
+  return TRUE;
+}
+
+/* ----------------------------------------------------------------------------
+ * Create, modify, move, delete
+ */
+
+typedef struct {
+  HvVmConfig *config;
+  char *tmp_dir;
+  char *final_dir;
+} CreateData;
+
+static void
+create_data_free (CreateData *data)
+{
+  g_clear_pointer (&data->config, hv_vm_config_free);
+  if (data->tmp_dir != NULL)
+    remove_vm_dir (data->tmp_dir);
+  g_free (data->tmp_dir);
+  g_free (data->final_dir);
+  g_free (data);
+}
+
+static void
+create_finish_on_disk (GTask *task)
+{
+  HvLibrary *self = g_task_get_source_object (task);
+  CreateData *data = g_task_get_task_data (task);
+  g_autofree char *config_path = g_build_filename (data->tmp_dir, "vm.xml", NULL);
+  GError *error = NULL;
+  HvVm *vm;
+
+  /* The name may have been taken while the disk was being made. */
+  if (!check_name_free (self, data->config->name, NULL, &error) ||
+      !hv_vm_config_save (data->config, config_path, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_rename (data->tmp_dir, data->final_dir) != 0)
+    {
+      int saved = errno;
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s",
+                               data->final_dir, g_strerror (saved));
+      return;
+    }
+  g_clear_pointer (&data->tmp_dir, g_free);
+
+  if (data->config->folder[0] != '\0' && !folder_list_contains (self->folders, data->config->folder))
+    {
+      folder_list_add (self->folders, data->config->folder);
+      save_index (self, NULL);   /* the VM's own config keeps its folder anyway */
+      g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
+    }
+
+  vm = hv_vm_new_from_dir (data->final_dir, self->run_base, self->caps);
+  add_vm (self, vm);
+  hv_vm_log (vm, "created");
+  g_signal_emit (self, signals[SIGNAL_VM_ADDED], 0, vm);
+  g_task_return_pointer (task, g_object_ref (vm), g_object_unref);
+}
+
+static void
+on_qemu_img_done (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GSubprocess *process = G_SUBPROCESS (object);
+  g_autofree char *err_text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_subprocess_communicate_utf8_finish (process, result, NULL, &err_text, &error))
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create the disk: %s",
+                               error->message);
+      return;
+    }
+  if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create the disk: %s",
+                               err_text != NULL ? g_strstrip (err_text) : "qemu-img failed");
+      return;
+    }
+  create_finish_on_disk (task);
+}
+
+void
+hv_library_create_vm_async (HvLibrary          *self,
+                            const char         *name,
+                            GVariant           *options,
+                            GCancellable       *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *qemu_img = NULL;
+  g_autofree char *disk_path = NULL;
+  g_autofree char *size = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  HvVmOptionsPlan plan;
+  CreateData *data;
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, hv_library_create_vm_async);
+
+  data = g_new0 (CreateData, 1);
+  g_task_set_task_data (task, data, (GDestroyNotify) create_data_free);
+
+  data->config = hv_vm_options_create (name, options, &plan, &error);
+  if (data->config == NULL || !check_name_free (self, name, NULL, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  data->final_dir = g_build_filename (self->vms_dir, data->config->uuid, NULL);
+  data->tmp_dir = g_build_filename (self->vms_dir, ".new-XXXXXX", NULL);
+  if (g_mkdtemp_full (data->tmp_dir, 0700) == NULL)
+    {
+      int saved = errno;
+      g_clear_pointer (&data->tmp_dir, g_free);
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create a VM directory in %s: %s",
+                               self->vms_dir, g_strerror (saved));
+      return;
+    }
+
+  if (plan.new_disk_gib == 0)
+    {
+      create_finish_on_disk (task);
+      return;
+    }
+
+  qemu_img = g_find_program_in_path ("qemu-img");
+  if (qemu_img == NULL)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                               "qemu-img is not installed: cannot create a disk "
+                               "(use --no-disk or --disk)");
+      return;
+    }
+  disk_path = g_build_filename (data->tmp_dir, "disk0.qcow2", NULL);
+  size = g_strdup_printf ("%" G_GUINT64_FORMAT "G", plan.new_disk_gib);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error, qemu_img, "create", "-q", "-f", "qcow2", disk_path, size,
+                              NULL);
+  if (process == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_subprocess_communicate_utf8_async (process, NULL, cancellable, on_qemu_img_done,
+                                       g_steal_pointer (&task));
+}
+
+HvVm *
+hv_library_create_vm_finish (HvLibrary    *self,
+                             GAsyncResult *result,
+                             GError      **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+hv_library_modify_vm (HvLibrary *self,
+                      HvVm      *vm,
+                      GVariant  *options,
+                      GError   **error)
+{
+  const HvVmConfig *config = hv_vm_get_config (vm);
+  g_autoptr(HvVmConfig) changed = NULL;
+
+  if (config == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INACCESSIBLE, "VM \"%s\" is inaccessible",
+                   hv_vm_get_name (vm));
+      return FALSE;
+    }
+
+  changed = hv_vm_options_modify (config, options, hv_vm_is_active (vm), error);
+  if (changed == NULL || !check_name_free (self, changed->name, vm, error))
+    return FALSE;
+  if (!hv_vm_set_config (vm, changed, error))
+    return FALSE;
+  if (!folder_list_contains (self->folders, changed->folder) && changed->folder[0] != '\0')
+    {
+      folder_list_add (self->folders, changed->folder);
+      save_index (self, NULL);
+      g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
+    }
+  return TRUE;
+}
+
+gboolean
+hv_library_move_vm (HvLibrary  *self,
+                    HvVm       *vm,
+                    const char *folder,
+                    GError    **error)
+{
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
+  g_autoptr(GVariant) options = NULL;
+
+  g_variant_dict_insert (dict, "folder", "s", folder);
+  options = g_variant_ref_sink (g_variant_dict_end (dict));
+  return hv_library_modify_vm (self, vm, options, error);
+}
+
+static void
+on_delete_off (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HvLibrary *self = g_task_get_source_object (task);
+  HvVm *vm = HV_VM (object);
+  gboolean keep_files = GPOINTER_TO_INT (g_task_get_task_data (task));
+  g_autoptr(HvVm) held = g_object_ref (vm);
+  GError *error = NULL;
+
+  if (!hv_vm_ensure_off_finish (vm, result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!g_ptr_array_find (self->vms, vm, NULL))
+    {
+      g_task_return_boolean (task, TRUE);   /* deleted twice at once: the first one won */
+      return;
+    }
+
+  if (keep_files)
+    {
+      /* Unregister only: the config is set aside so the next engine does not list it. */
+      g_autofree char *config = g_build_filename (hv_vm_get_dir (vm), "vm.xml", NULL);
+      g_autofree char *kept = g_build_filename (hv_vm_get_dir (vm), "vm.xml.deleted", NULL);
+
+      if (g_rename (config, kept) != 0)
+        {
+          int saved = errno;
+          g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot unregister %s: %s",
+                                   config, g_strerror (saved));
+          return;
+        }
+      hv_vm_log (vm, "unregistered; files kept");
+    }
+  else
+    remove_vm_dir (hv_vm_get_dir (vm));
+
+  g_signal_handlers_disconnect_by_data (vm, self);
+  g_ptr_array_remove (self->vms, vm);
+  g_signal_emit (self, signals[SIGNAL_VM_REMOVED], 0, vm);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+hv_library_delete_vm_async (HvLibrary          *self,
+                            HvVm               *vm,
+                            gboolean            keep_files,
+                            GCancellable       *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, hv_library_delete_vm_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (keep_files), NULL);
+  hv_vm_ensure_off_async (vm, NULL, on_delete_off, g_steal_pointer (&task));
+}
+
+gboolean
+hv_library_delete_vm_finish (HvLibrary    *self,
+                             GAsyncResult *result,
+                             GError      **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

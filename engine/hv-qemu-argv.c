@@ -1,2 +1,812 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* placeholder: being written */
+/* hv-qemu-argv.c: the QEMU command line of a VM.
+ *
+ * hv_qemu_build_argv() calls one builder per concern in a fixed order, like libvirt's
+ * qemu_command.c: identity, machine and accelerator, CPU and memory, firmware, boot,
+ * kernel, drives, network, display, console, QMP, agent. Each builder appends to the argv
+ * and fails with HV_ERROR_INVALID_ARGUMENT when the config cannot be expressed. Nothing
+ * here reads files, the environment or the clock: the same inputs always give the same
+ * argv, which tests/test-argv.c compares with golden files.
+ *
+ * Option syntax. Most QEMU options are "key=value,key=value" lists (QemuOpts or keyval)
+ * in which a ',' inside a value is written ",,": every path that goes into such a value
+ * passes through opt_escape(). -blockdev is given as JSON instead (see add_blockdev()),
+ * because only JSON can say "backing": null. Values that are whole argv elements
+ * (-kernel, -initrd, -append) are taken literally by QEMU and need no escaping.
+ *
+ * Ids the rest of the engine may rely on (QMP, hot-plug, media change):
+ *   drive devices    "drive<N>"  (N = index in config->drives)
+ *   block nodes      "drive<N>-file" (protocol), "drive<N>-format" (what the device uses)
+ *   NIC devices      "nic<N>"   netdevs "net<N>"  (N = index in config->nics)
+ *   chardevs         "qmp", "serial0", "agent"
+ *   others           "video0", "usb", "tablet", "fdc0" (q35 only), "virtio-serial0" */
+
+#include "hv-qemu-argv.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "hv-config.h"
+#include "hv-error.h"
+
+/* The agent's virtio-serial port name, as the guest tools look it up. */
+#define HV_AGENT_PORT_NAME "io.github.hostvisor.agent.0"
+
+/* The pc machine's two IDE channels with two units each; q35's ICH9 AHCI has six ports
+ * with one unit each. */
+#define PC_IDE_SLOTS 4
+#define Q35_AHCI_PORTS 6
+#define FDC_UNITS 2
+
+typedef struct {
+  const HvVmConfig *config;
+  const HvQemuCaps *caps;
+  const HvQemuPaths *paths;
+  GPtrArray *argv;            /* char*, owned, not NULL-terminated until the end */
+
+  /* UEFI boot order as bootindex values (0 = not in the boot order), see plan_bootindex() */
+  int *drive_bootindex;
+  int *nic_bootindex;
+} HvArgvBuilder;
+
+static void
+argv_add (HvArgvBuilder *b,
+          const char    *arg)
+{
+  g_ptr_array_add (b->argv, g_strdup (arg));
+}
+
+/* Add an option and its value as two argv elements: "-m" "1024". */
+static void G_GNUC_PRINTF (3, 4)
+argv_add_opt (HvArgvBuilder *b,
+              const char    *option,
+              const char    *value_format,
+              ...)
+{
+  va_list args;
+
+  argv_add (b, option);
+  va_start (args, value_format);
+  g_ptr_array_add (b->argv, g_strdup_vprintf (value_format, args));
+  va_end (args);
+}
+
+/* QemuOpts and keyval end a value at ',' unless it is doubled. */
+static char *
+opt_escape (const char *value)
+{
+  GString *out = g_string_sized_new (strlen (value) + 8);
+
+  for (const char *p = value; *p; p++)
+    {
+      if (*p == ',')
+        g_string_append_c (out, ',');
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gboolean G_GNUC_PRINTF (2, 3)
+fail (GError    **error,
+      const char *format,
+      ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                                                format, args));
+  va_end (args);
+  return FALSE;
+}
+
+/* The MAC address and the UUID go into option text, so the builder checks their syntax
+ * itself instead of trusting that the config was validated. */
+static gboolean
+is_mac_text (const char *mac)
+{
+  if (mac == NULL || strlen (mac) != 17)
+    return FALSE;
+  for (guint i = 0; i < 17; i++)
+    {
+      if (i % 3 == 2 ? mac[i] != ':' : !g_ascii_isxdigit (mac[i]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Relative paths in the config are relative to the VM's directory. Canonicalizing only
+ * rewrites the text ("a/../b" → "b"); it does not touch the file system. */
+static char *
+resolve_path (HvArgvBuilder *b,
+              const char    *path)
+{
+  return g_canonicalize_filename (path, b->paths->vm_dir);
+}
+
+/* A UNIX socket path that does not fit sun_path makes QEMU fail at start with a vaguer
+ * message; say it here. */
+static char *
+socket_path (HvArgvBuilder *b,
+             const char    *name,
+             GError       **error)
+{
+  g_autofree char *path = g_build_filename (b->paths->run_dir, name, NULL);
+
+  if (strlen (path) >= sizeof (((struct sockaddr_un *) NULL)->sun_path))
+    {
+      fail (error, "The socket path %s is too long for a UNIX socket", path);
+      return NULL;
+    }
+  return g_steal_pointer (&path);
+}
+
+/* -blockdev as JSON: the keyval form cannot express "backing": null (it reads "null" as a
+ * node name, and "backing=" is deprecated in QEMU 7.2), and JSON needs no comma escaping. */
+static void
+add_blockdev (HvArgvBuilder *b,
+              JsonBuilder   *json)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (json);
+
+  argv_add (b, "-blockdev");
+  g_ptr_array_add (b->argv, json_to_string (root, FALSE));
+}
+
+/* Two nodes per image: the protocol node reads the file, the format node on top of it
+ * interprets it with an explicit driver, so QEMU never probes the format. */
+static void
+add_image_nodes (HvArgvBuilder *b,
+                 const char    *node_prefix,
+                 const char    *filename,
+                 HvDiskFormat   format,
+                 gboolean       readonly)
+{
+  g_autofree char *file_node = g_strdup_printf ("%s-file", node_prefix);
+  g_autofree char *format_node = g_strdup_printf ("%s-format", node_prefix);
+  g_autoptr(JsonBuilder) file = json_builder_new ();
+  g_autoptr(JsonBuilder) fmt = json_builder_new ();
+
+  json_builder_begin_object (file);
+  json_builder_set_member_name (file, "driver");
+  json_builder_add_string_value (file, "file");
+  json_builder_set_member_name (file, "filename");
+  json_builder_add_string_value (file, filename);
+  json_builder_set_member_name (file, "node-name");
+  json_builder_add_string_value (file, file_node);
+  json_builder_set_member_name (file, "read-only");
+  json_builder_add_boolean_value (file, readonly);
+  json_builder_end_object (file);
+  add_blockdev (b, file);
+
+  json_builder_begin_object (fmt);
+  json_builder_set_member_name (fmt, "driver");
+  json_builder_add_string_value (fmt, format == HV_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+  json_builder_set_member_name (fmt, "file");
+  json_builder_add_string_value (fmt, file_node);
+  json_builder_set_member_name (fmt, "node-name");
+  json_builder_add_string_value (fmt, format_node);
+  json_builder_set_member_name (fmt, "read-only");
+  json_builder_add_boolean_value (fmt, readonly);
+  if (format == HV_DISK_FORMAT_QCOW2)
+    {
+      /* Without this QEMU opens whatever backing file the image header names, probing its
+       * format: a guest-writable image could point it at any host file. The engine sets no
+       * backing files yet; when it does, it will name the backing node here. */
+      json_builder_set_member_name (fmt, "backing");
+      json_builder_add_null_value (fmt);
+    }
+  json_builder_end_object (fmt);
+  add_blockdev (b, fmt);
+}
+
+/* -name, -uuid and the options that keep QEMU from adding anything we did not ask for. */
+static gboolean
+build_identity (HvArgvBuilder *b,
+                GError       **error)
+{
+  const char *uuid = b->config->uuid;
+
+  if (uuid == NULL || !g_uuid_string_is_valid (uuid))
+    return fail (error, "The VM's UUID is not valid");
+
+  /* The guest name is derived from the UUID, never from the user's name: a name may hold
+   * ',' or '=' and must not become option text (it also names QEMU's threads). */
+  argv_add_opt (b, "-name", "guest=hv-%s,debug-threads=on", uuid);
+  argv_add_opt (b, "-uuid", "%s", uuid);
+  /* No /etc/qemu config files, no default devices (NIC, VGA, serial, parallel, CD-ROM,
+   * monitor), and the CPUs stopped until the engine sends "cont" over QMP. */
+  argv_add (b, "-no-user-config");
+  argv_add (b, "-nodefaults");
+  argv_add (b, "-S");
+  argv_add_opt (b, "-msg", "timestamp=on");
+  return TRUE;
+}
+
+static gboolean
+build_sandbox (HvArgvBuilder *b,
+               GError       **error)
+{
+  if (!b->caps->seccomp)
+    return TRUE;
+  /* QEMU needs none of these after start: no obsolete syscalls, no setuid, no fork/exec
+   * (so no helper scripts: networking must stay user-mode or fd-passed), no scheduler or
+   * affinity changes. */
+  argv_add_opt (b, "-sandbox",
+                "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+  return TRUE;
+}
+
+static gboolean
+build_machine (HvArgvBuilder *b,
+               GError       **error)
+{
+  const char *machine = b->config->machine == HV_MACHINE_Q35 ? "q35" : "pc";
+  const char *accel = b->caps->kvm ? "kvm" : "tcg";
+
+  if (b->config->firmware == HV_FIRMWARE_UEFI)
+    {
+      /* The flash images are attached through machine properties naming -blockdev nodes
+       * (see build_firmware()); the old "-drive if=pflash" form would create anonymous
+       * block backends with legacy options. */
+      argv_add_opt (b, "-machine", "%s,accel=%s,pflash0=ovmf-code-format,"
+                    "pflash1=ovmf-vars-format", machine, accel);
+    }
+  else
+    {
+      argv_add_opt (b, "-machine", "%s,accel=%s", machine, accel);
+    }
+  return TRUE;
+}
+
+static gboolean
+build_cpu_memory (HvArgvBuilder *b,
+                  GError       **error)
+{
+  const HvVmConfig *config = b->config;
+  const char *cpu;
+
+  if (config->memory_mib < HV_MEMORY_MIN_MIB || config->memory_mib > HV_MEMORY_MAX_MIB)
+    return fail (error, "The memory size %" G_GUINT64_FORMAT " MiB is out of range",
+                 config->memory_mib);
+  if (config->cpus < 1 || config->cpus > HV_CPUS_MAX)
+    return fail (error, "The number of CPUs %u is out of range", config->cpus);
+
+  /* With KVM the guest sees the host's CPU. Under TCG, "max" (every feature TCG emulates)
+   * suits modern guests, some of which need x86-64-v2 (SSE4.2, POPCNT) that "qemu64"
+   * lacks; the pc machine is chosen for old guests (DOS, Windows 9x/XP), which are safer
+   * with "qemu64", QEMU's long-standing default model, than with CPUID leaves they have
+   * never seen. */
+  if (b->caps->kvm)
+    cpu = "host";
+  else if (config->machine == HV_MACHINE_Q35)
+    cpu = "max";
+  else
+    cpu = "qemu64";
+
+  argv_add_opt (b, "-cpu", "%s", cpu);
+  argv_add_opt (b, "-m", "%" G_GUINT64_FORMAT, config->memory_mib);
+  argv_add_opt (b, "-smp", "%u", config->cpus);
+  return TRUE;
+}
+
+static gboolean
+build_firmware (HvArgvBuilder *b,
+                GError       **error)
+{
+  g_autofree char *vars = NULL;
+
+  if (b->config->firmware != HV_FIRMWARE_UEFI)
+    return TRUE;  /* SeaBIOS is QEMU's built-in default */
+
+  if (b->caps->ovmf_code == NULL)
+    return fail (error, "UEFI firmware (OVMF) was not found on this computer; "
+                 "install the ovmf package or use BIOS firmware");
+
+  /* The code image is shared by all VMs and read-only; the variable store is the VM's own
+   * copy (the engine copies caps->ovmf_vars_template there before the first start). */
+  vars = g_build_filename (b->paths->vm_dir, "nvram.fd", NULL);
+  add_image_nodes (b, "ovmf-code", b->caps->ovmf_code, HV_DISK_FORMAT_RAW, TRUE);
+  add_image_nodes (b, "ovmf-vars", vars, HV_DISK_FORMAT_RAW, FALSE);
+  return TRUE;
+}
+
+/* Work out the UEFI boot order as bootindex values. OVMF ignores "-boot order" (that only
+ * sets SeaBIOS's CMOS boot bytes) and reads the bootorder file QEMU builds from the
+ * devices' bootindex properties. Letters are taken in order; each stands for all the
+ * devices of its kind, in config order. OVMF cannot boot from floppies, so 'a' is skipped. */
+static void
+plan_bootindex (HvArgvBuilder *b)
+{
+  const HvVmConfig *config = b->config;
+  const char *order = config->boot_order != NULL ? config->boot_order : "";
+  int next = 1;
+
+  b->drive_bootindex = g_new0 (int, config->drives->len + 1);
+  b->nic_bootindex = g_new0 (int, config->nics->len + 1);
+
+  if (config->firmware != HV_FIRMWARE_UEFI)
+    return;
+
+  for (const char *p = order; *p; p++)
+    {
+      HvDriveKind kind;
+
+      if (*p == 'n')
+        {
+          for (guint i = 0; i < config->nics->len; i++)
+            b->nic_bootindex[i] = next++;
+          continue;
+        }
+      if (*p == 'c')
+        kind = HV_DRIVE_DISK;
+      else if (*p == 'd')
+        kind = HV_DRIVE_CDROM;
+      else
+        continue;
+
+      for (guint i = 0; i < config->drives->len; i++)
+        {
+          const HvDrive *drive = g_ptr_array_index (config->drives, i);
+
+          if (drive->kind == kind)
+            b->drive_bootindex[i] = next++;
+        }
+    }
+}
+
+static gboolean
+build_boot (HvArgvBuilder *b,
+            GError       **error)
+{
+  const char *order = b->config->boot_order != NULL ? b->config->boot_order : "";
+
+  for (const char *p = order; *p; p++)
+    {
+      if (strchr ("acdn", *p) == NULL)
+        return fail (error, "The boot order \"%s\" may only hold the letters a, c, d and n",
+                     order);
+      if (strchr (p + 1, *p) != NULL)
+        return fail (error, "The boot order \"%s\" names '%c' twice", order, *p);
+    }
+
+  plan_bootindex (b);
+
+  /* The menu stays off so a start never waits for a key press. */
+  if (b->config->firmware == HV_FIRMWARE_BIOS && *order != '\0')
+    argv_add_opt (b, "-boot", "order=%s,menu=off", order);
+  else
+    argv_add_opt (b, "-boot", "menu=off");
+  return TRUE;
+}
+
+static gboolean
+build_kernel (HvArgvBuilder *b,
+              GError       **error)
+{
+  const HvVmConfig *config = b->config;
+  gboolean has_kernel = config->kernel != NULL && *config->kernel != '\0';
+  gboolean has_initrd = config->initrd != NULL && *config->initrd != '\0';
+  gboolean has_cmdline = config->cmdline != NULL && *config->cmdline != '\0';
+
+  if (!has_kernel)
+    {
+      if (has_initrd || has_cmdline)
+        return fail (error, "An initrd or a kernel command line needs a kernel");
+      return TRUE;
+    }
+  if (has_cmdline && strlen (config->cmdline) > HV_CMDLINE_MAX)
+    return fail (error, "The kernel command line is longer than %d bytes", HV_CMDLINE_MAX);
+
+  /* Each value is a whole argv element that QEMU takes literally: no comma escaping. */
+  argv_add (b, "-kernel");
+  g_ptr_array_add (b->argv, resolve_path (b, config->kernel));
+  if (has_initrd)
+    {
+      argv_add (b, "-initrd");
+      g_ptr_array_add (b->argv, resolve_path (b, config->initrd));
+    }
+  if (has_cmdline)
+    argv_add_opt (b, "-append", "%s", config->cmdline);
+  return TRUE;
+}
+
+/* IDE slots in the order each kind of drive takes them on the pc machine: disks from the
+ * primary master on, CD-ROMs from the secondary master on (where Windows 9x and most
+ * installers expect them). A slot is ide.<slot / 2>, unit <slot % 2>. */
+static const guint pc_disk_slots[PC_IDE_SLOTS] = { 0, 1, 2, 3 };
+static const guint pc_cdrom_slots[PC_IDE_SLOTS] = { 2, 3, 0, 1 };
+
+static gboolean
+check_drive (HvArgvBuilder *b,
+             guint          n,
+             const HvDrive *drive,
+             GError       **error)
+{
+  gboolean has_path = drive->path != NULL && *drive->path != '\0';
+
+  if ((drive->kind == HV_DRIVE_FLOPPY) != (drive->bus == HV_DRIVE_BUS_FDC))
+    return fail (error, "Drive %u: floppy drives, and only they, go on the fdc bus", n);
+  if (drive->bus == HV_DRIVE_BUS_SATA && b->config->machine != HV_MACHINE_Q35)
+    return fail (error, "Drive %u: the sata bus needs the q35 machine", n);
+  if (drive->kind == HV_DRIVE_CDROM && drive->bus == HV_DRIVE_BUS_VIRTIO)
+    return fail (error, "Drive %u: a CD-ROM cannot be on the virtio bus", n);
+  if (drive->kind == HV_DRIVE_DISK && !has_path)
+    return fail (error, "Drive %u: a disk needs an image file", n);
+  /* ide-hd refuses a read-only backend ("Can't use a read-only drive"); virtio-blk and
+   * floppies report write protection to the guest. */
+  if (drive->kind == HV_DRIVE_DISK && drive->readonly && drive->bus != HV_DRIVE_BUS_VIRTIO)
+    return fail (error, "Drive %u: a read-only disk needs the virtio bus", n);
+  if (has_path && !g_utf8_validate (drive->path, -1, NULL))
+    return fail (error, "Drive %u: the path is not valid UTF-8", n);
+  return TRUE;
+}
+
+static gboolean
+build_drives (HvArgvBuilder *b,
+              GError       **error)
+{
+  const HvVmConfig *config = b->config;
+  gboolean pc_slot_used[PC_IDE_SLOTS] = { FALSE, };
+  guint ahci_ports = 0;
+  guint fdc_units = 0;
+  gboolean fdc_added = FALSE;
+
+  for (guint n = 0; n < config->drives->len; n++)
+    {
+      const HvDrive *drive = g_ptr_array_index (config->drives, n);
+      g_autoptr(GString) dev = g_string_new (NULL);
+      g_autofree char *prefix = g_strdup_printf ("drive%u", n);
+
+      if (!check_drive (b, n, drive, error))
+        return FALSE;
+
+      if (drive->path != NULL && *drive->path != '\0')
+        {
+          g_autofree char *filename = resolve_path (b, drive->path);
+
+          add_image_nodes (b, prefix, filename, drive->format,
+                           drive->readonly || drive->kind == HV_DRIVE_CDROM);
+        }
+
+      switch (drive->bus)
+        {
+        case HV_DRIVE_BUS_IDE:
+        case HV_DRIVE_BUS_SATA:
+          g_string_append (dev, drive->kind == HV_DRIVE_CDROM ? "ide-cd" : "ide-hd");
+          if (config->machine == HV_MACHINE_Q35)
+            {
+              /* The ICH9 AHCI controller is built into q35; its ports are buses ide.0-5. */
+              if (ahci_ports == Q35_AHCI_PORTS)
+                return fail (error, "Drive %u: the q35 machine has only %d SATA ports",
+                             n, Q35_AHCI_PORTS);
+              g_string_append_printf (dev, ",bus=ide.%u", ahci_ports++);
+            }
+          else
+            {
+              const guint *slots = drive->kind == HV_DRIVE_CDROM ? pc_cdrom_slots
+                                                                  : pc_disk_slots;
+              guint slot = PC_IDE_SLOTS;
+
+              for (guint i = 0; i < PC_IDE_SLOTS && slot == PC_IDE_SLOTS; i++)
+                {
+                  if (!pc_slot_used[slots[i]])
+                    slot = slots[i];
+                }
+              if (slot == PC_IDE_SLOTS)
+                return fail (error, "Drive %u: the pc machine has only %d IDE units",
+                             n, PC_IDE_SLOTS);
+              pc_slot_used[slot] = TRUE;
+              g_string_append_printf (dev, ",bus=ide.%u,unit=%u", slot / 2, slot % 2);
+            }
+          break;
+
+        case HV_DRIVE_BUS_VIRTIO:
+          g_string_append (dev, "virtio-blk-pci");
+          break;
+
+        case HV_DRIVE_BUS_FDC:
+          if (fdc_units == FDC_UNITS)
+            return fail (error, "Drive %u: there are at most %d floppy drives", n, FDC_UNITS);
+          g_string_append (dev, "floppy");
+          if (config->machine == HV_MACHINE_Q35)
+            {
+              /* q35 has no floppy controller of its own (QEMU: "No 'floppy-bus' bus found
+               * for device 'floppy'"), so add one on its LPC ISA bus. */
+              if (!fdc_added)
+                {
+                  argv_add_opt (b, "-device", "isa-fdc,id=fdc0");
+                  fdc_added = TRUE;
+                }
+              g_string_append (dev, ",bus=fdc0.0");
+            }
+          /* On pc the i440FX machine always creates its ISA floppy controller, even with
+           * -nodefaults (checked with QEMU 7.2: "info qtree" shows isa-fdc with the floppy
+           * on floppy-bus.0), so the floppy finds its bus without naming it. */
+          g_string_append_printf (dev, ",unit=%u", fdc_units++);
+          break;
+
+        default:
+          return fail (error, "Drive %u: unknown bus", n);
+        }
+
+      if (drive->path != NULL && *drive->path != '\0')
+        g_string_append_printf (dev, ",drive=%s-format", prefix);
+      /* else an empty CD-ROM or floppy drive: no medium until the engine inserts one */
+      g_string_append_printf (dev, ",id=%s", prefix);
+      if (b->drive_bootindex[n] > 0)
+        g_string_append_printf (dev, ",bootindex=%d", b->drive_bootindex[n]);
+
+      argv_add_opt (b, "-device", "%s", dev->str);
+    }
+  return TRUE;
+}
+
+static const struct {
+  const char *model;      /* as in the config */
+  const char *device;     /* QEMU's device */
+} nic_models[] = {
+  { "virtio-net", "virtio-net-pci" },
+  { "e1000", "e1000" },
+  { "e1000e", "e1000e" },
+  { "rtl8139", "rtl8139" },
+  { "pcnet", "pcnet" },
+  { "ne2k_pci", "ne2k_pci" },
+  { "ne2k_isa", "ne2k_isa" },
+};
+
+static gboolean
+build_network (HvArgvBuilder *b,
+               GError       **error)
+{
+  const HvVmConfig *config = b->config;
+  gboolean have_isa_nic = FALSE;
+
+  for (guint n = 0; n < config->nics->len; n++)
+    {
+      const HvNic *nic = g_ptr_array_index (config->nics, n);
+      g_autoptr(GString) dev = g_string_new (NULL);
+      const char *device = NULL;
+
+      for (guint i = 0; i < G_N_ELEMENTS (nic_models) && device == NULL; i++)
+        {
+          if (g_strcmp0 (nic->model, nic_models[i].model) == 0)
+            device = nic_models[i].device;
+        }
+      if (device == NULL)
+        return fail (error, "Network adapter %u: unknown model", n);
+      if (!is_mac_text (nic->mac))
+        return fail (error, "Network adapter %u: the MAC address is not valid", n);
+
+      g_string_append (dev, device);
+      if (g_str_equal (device, "ne2k_isa"))
+        {
+          if (config->machine != HV_MACHINE_PC)
+            return fail (error, "Network adapter %u: the ne2k_isa model needs the pc machine",
+                         n);
+          if (have_isa_nic)
+            return fail (error, "Network adapter %u: only one ne2k_isa adapter fits", n);
+          have_isa_nic = TRUE;
+          /* The card's classic I/O port, and IRQ 10 rather than QEMU's default 9, which
+           * the pc machine's PIIX4 already uses for the ACPI SCI. DOS packet drivers are
+           * configured to match. */
+          g_string_append (dev, ",iobase=0x300,irq=10");
+        }
+      g_string_append_printf (dev, ",id=nic%u", n);
+
+      switch (nic->mode)
+        {
+        case HV_NET_NAT:
+          argv_add_opt (b, "-netdev", "user,id=net%u", n);
+          g_string_append_printf (dev, ",netdev=net%u", n);
+          break;
+
+        case HV_NET_NONE:
+          /* "Not attached": the adapter exists but has no backend. QEMU warns "nic nicN
+           * has no peer" and drops its packets. The engine may also "set_link nicN off"
+           * over QMP before "cont" so the guest sees the cable unplugged; there is no
+           * command-line property for the link state. */
+          break;
+
+        default:
+          return fail (error, "Network adapter %u: unknown mode", n);
+        }
+
+      g_string_append_printf (dev, ",mac=%s", nic->mac);
+      if (b->nic_bootindex[n] > 0)
+        g_string_append_printf (dev, ",bootindex=%d", b->nic_bootindex[n]);
+      argv_add_opt (b, "-device", "%s", dev->str);
+    }
+  return TRUE;
+}
+
+static gboolean
+build_display (HvArgvBuilder *b,
+               GError       **error)
+{
+  g_autofree char *vnc = NULL;
+  g_autofree char *vnc_escaped = NULL;
+
+  /* -nodefaults already means -vga none: add only the chosen adapter. */
+  switch (b->config->video)
+    {
+    case HV_VIDEO_STD:
+      argv_add_opt (b, "-device", "VGA,id=video0");
+      break;
+    case HV_VIDEO_CIRRUS:
+      argv_add_opt (b, "-device", "cirrus-vga,id=video0");
+      break;
+    case HV_VIDEO_VIRTIO:
+      argv_add_opt (b, "-device", "virtio-vga,id=video0");
+      break;
+    case HV_VIDEO_NONE:
+      break;
+    default:
+      return fail (error, "Unknown video model");
+    }
+
+  /* An absolute pointer, so the console needs no mouse grab. */
+  if (b->config->machine == HV_MACHINE_Q35)
+    argv_add_opt (b, "-device", "qemu-xhci,id=usb");
+  else
+    argv_add_opt (b, "-device", "piix3-usb-uhci,id=usb");
+  argv_add_opt (b, "-device", "usb-tablet,id=tablet,bus=usb.0");
+
+  /* The console is VNC on a UNIX socket in the 0700 runtime directory, never TCP. The key
+   * is named ("vnc=unix:…") because in the implied form QemuOpts takes a path holding '='
+   * before its first ',' for a "key=value" pair. A -vnc display also keeps QEMU from
+   * opening a local window. */
+  vnc = socket_path (b, "vnc.sock", error);
+  if (vnc == NULL)
+    return FALSE;
+  vnc_escaped = opt_escape (vnc);
+  argv_add_opt (b, "-vnc", "vnc=unix:%s", vnc_escaped);
+  return TRUE;
+}
+
+static gboolean
+build_serial (HvArgvBuilder *b,
+              GError       **error)
+{
+  g_autofree char *sock = socket_path (b, "serial.sock", error);
+  g_autofree char *log = NULL;
+  g_autofree char *sock_escaped = NULL;
+  g_autofree char *log_escaped = NULL;
+
+  if (sock == NULL)
+    return FALSE;
+
+  /* COM1 on a listening socket that clients attach to and leave at will (wait=off: the
+   * guest never blocks on a missing client); everything it prints is also appended to a
+   * log in the VM's directory. */
+  log = g_build_filename (b->paths->vm_dir, "logs", "serial.log", NULL);
+  sock_escaped = opt_escape (sock);
+  log_escaped = opt_escape (log);
+  argv_add_opt (b, "-chardev", "socket,id=serial0,path=%s,server=on,wait=off,"
+                "logfile=%s,logappend=on", sock_escaped, log_escaped);
+  argv_add_opt (b, "-serial", "chardev:serial0");
+  return TRUE;
+}
+
+static gboolean
+build_qmp (HvArgvBuilder *b,
+           GError       **error)
+{
+  if (b->paths->qmp_fd >= 0)
+    {
+      /* A socket the engine already bound and put in listening state, inherited by QEMU:
+       * the engine can connect as soon as QEMU runs, without polling for the path.
+       * QEMU 7.2 accepts fd= with server=on for a listening socket (checked by hand). */
+      argv_add_opt (b, "-chardev", "socket,id=qmp,fd=%d,server=on,wait=off",
+                    b->paths->qmp_fd);
+    }
+  else
+    {
+      g_autofree char *sock = socket_path (b, "qmp.sock", error);
+      g_autofree char *sock_escaped = NULL;
+
+      if (sock == NULL)
+        return FALSE;
+      sock_escaped = opt_escape (sock);
+      argv_add_opt (b, "-chardev", "socket,id=qmp,path=%s,server=on,wait=off", sock_escaped);
+    }
+  argv_add_opt (b, "-mon", "chardev=qmp,mode=control");
+  return TRUE;
+}
+
+static gboolean
+build_agent (HvArgvBuilder *b,
+             GError       **error)
+{
+  g_autofree char *sock = socket_path (b, "agent.sock", error);
+  g_autofree char *sock_escaped = NULL;
+
+  if (sock == NULL)
+    return FALSE;
+
+  /* The port for the guest tools. Guests without a virtio driver just see an unknown
+   * PCI device. */
+  sock_escaped = opt_escape (sock);
+  argv_add_opt (b, "-device", "virtio-serial-pci,id=virtio-serial0");
+  argv_add_opt (b, "-chardev", "socket,id=agent,path=%s,server=on,wait=off", sock_escaped);
+  argv_add_opt (b, "-device", "virtserialport,bus=virtio-serial0.0,chardev=agent,name="
+                HV_AGENT_PORT_NAME);
+  return TRUE;
+}
+
+char **
+hv_qemu_build_argv (const HvVmConfig  *config,
+                    const HvQemuCaps  *caps,
+                    const HvQemuPaths *paths,
+                    GError           **error)
+{
+  static gboolean (* const builders[]) (HvArgvBuilder *, GError **) = {
+    build_identity,
+    build_sandbox,
+    build_machine,
+    build_cpu_memory,
+    build_firmware,
+    build_boot,
+    build_kernel,
+    build_drives,
+    build_network,
+    build_display,
+    build_serial,
+    build_qmp,
+    build_agent,
+  };
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree int *drive_bootindex = NULL;
+  g_autofree int *nic_bootindex = NULL;
+  HvArgvBuilder b = { config, caps, paths, argv, NULL, NULL };
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (caps != NULL && caps->qemu_binary != NULL, NULL);
+  g_return_val_if_fail (paths != NULL && paths->vm_dir != NULL && paths->run_dir != NULL, NULL);
+  g_return_val_if_fail (g_path_is_absolute (paths->vm_dir), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  argv_add (&b, caps->qemu_binary);
+  for (guint i = 0; i < G_N_ELEMENTS (builders) && ok; i++)
+    ok = builders[i] (&b, error);
+
+  drive_bootindex = b.drive_bootindex;
+  nic_bootindex = b.nic_bootindex;
+  if (!ok)
+    return NULL;
+
+  g_ptr_array_add (argv, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
+}
+
+char *
+hv_qemu_argv_to_string (const char * const *argv)
+{
+  GString *out = g_string_new (NULL);
+
+  g_return_val_if_fail (argv != NULL, NULL);
+
+  /* One argument per line. So that a line is always exactly one argument, a backslash is
+   * written "\\", a newline "\n" and other control characters "\xNN"; everything else,
+   * non-ASCII UTF-8 included, is written as is. */
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      for (const char *p = argv[i]; *p; p++)
+        {
+          guchar c = (guchar) *p;
+
+          if (c == '\\')
+            g_string_append (out, "\\\\");
+          else if (c == '\n')
+            g_string_append (out, "\\n");
+          else if (c < 0x20 || c == 0x7f)
+            g_string_append_printf (out, "\\x%02x", c);
+          else
+            g_string_append_c (out, (char) c);
+        }
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
+}

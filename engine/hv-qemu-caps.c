@@ -1,2 +1,271 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* placeholder: being written */
+/* hv-qemu-caps.c: probing the host's QEMU, /dev/kvm and OVMF.
+ *
+ * QEMU is run twice, each time under a time limit so that a hung binary cannot hang the
+ * engine: "--version" for the version, then a real start under -sandbox (see
+ * probe_seccomp()). */
+
+#include "hv-qemu-caps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hv-error.h"
+
+#define QEMU_BINARY_NAME "qemu-system-x86_64"
+#define PROBE_TIMEOUT_MS 15000
+
+/* The same -sandbox value the argv uses (hv-qemu-argv.c), so the probe proves exactly it. */
+#define SANDBOX_OPTION "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
+/* Firmware pairs in order of preference: Debian's 4 MiB build (room for more variables)
+ * first, then the older 2 MiB one. Code and variable store must come from the same build. */
+static const struct {
+  const char *code;
+  const char *vars;
+} ovmf_pairs[] = {
+  { "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd" },
+  { "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd" },
+};
+
+HvQemuCaps *
+hv_qemu_caps_copy (const HvQemuCaps *caps)
+{
+  HvQemuCaps *copy;
+
+  g_return_val_if_fail (caps != NULL, NULL);
+
+  copy = g_new0 (HvQemuCaps, 1);
+  *copy = *caps;
+  copy->qemu_binary = g_strdup (caps->qemu_binary);
+  copy->ovmf_code = g_strdup (caps->ovmf_code);
+  copy->ovmf_vars_template = g_strdup (caps->ovmf_vars_template);
+  return copy;
+}
+
+void
+hv_qemu_caps_free (HvQemuCaps *caps)
+{
+  if (caps == NULL)
+    return;
+  g_free (caps->qemu_binary);
+  g_free (caps->ovmf_code);
+  g_free (caps->ovmf_vars_template);
+  g_free (caps);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  GAsyncResult *result;
+  gboolean timed_out;
+} ProbeWait;
+
+static void
+probe_communicate_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  ProbeWait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+  g_main_loop_quit (wait->loop);
+}
+
+static gboolean
+probe_timeout_cb (gpointer user_data)
+{
+  ProbeWait *wait = user_data;
+
+  wait->timed_out = TRUE;
+  g_main_loop_quit (wait->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Run a command with `input` on its stdin and collect its output, killing it if it is
+ * not done after `timeout_ms`. g_spawn_sync() has no time limit, so this waits on a
+ * private main context: the caller's loop is neither run nor blocked by other sources. */
+static gboolean
+run_with_timeout (const char * const *argv,
+                  const char         *input,
+                  guint               timeout_ms,
+                  char              **stdout_text,
+                  char              **stderr_text,
+                  int                *exit_status,
+                  GError            **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  ProbeWait wait = { loop, NULL, FALSE };
+  gboolean ok;
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+  if (process == NULL)
+    return FALSE;
+
+  g_main_context_push_thread_default (context);
+  timeout = g_timeout_source_new (timeout_ms);
+  g_source_set_callback (timeout, probe_timeout_cb, &wait, NULL);
+  g_source_attach (timeout, context);
+  g_subprocess_communicate_utf8_async (process, input, cancellable,
+                                       probe_communicate_cb, &wait);
+  g_main_loop_run (loop);
+
+  if (wait.timed_out)
+    {
+      /* Kill it, then let the cancelled communicate finish so nothing refers to `wait`. */
+      g_subprocess_force_exit (process);
+      g_cancellable_cancel (cancellable);
+      while (wait.result == NULL)
+        g_main_context_iteration (context, TRUE);
+      g_subprocess_wait (process, NULL, NULL);
+    }
+  g_source_destroy (timeout);
+  g_main_context_pop_thread_default (context);
+
+  if (wait.timed_out)
+    {
+      g_clear_object (&wait.result);
+      g_set_error (error, HV_ERROR, HV_ERROR_TIMEOUT, "%s did not finish within %u seconds",
+                   argv[0], timeout_ms / 1000);
+      return FALSE;
+    }
+
+  ok = g_subprocess_communicate_utf8_finish (process, wait.result, stdout_text, stderr_text,
+                                             error);
+  g_clear_object (&wait.result);
+  if (!ok)
+    return FALSE;
+  *exit_status = g_subprocess_get_exit_status (process);
+  return TRUE;
+}
+
+static char *
+find_qemu (GError **error)
+{
+  const char *override = g_getenv ("HOSTVISOR_QEMU");
+  const char *wanted = override != NULL && *override != '\0' ? override : QEMU_BINARY_NAME;
+  g_autofree char *found = g_find_program_in_path (wanted);
+
+  if (found == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND,
+                   override != NULL ? "HOSTVISOR_QEMU names %s, which is not an executable"
+                                    : "%s was not found; install the qemu-system-x86 package",
+                   wanted);
+      return NULL;
+    }
+  /* The argv's first element must be absolute (a PATH entry may be relative). */
+  return g_canonicalize_filename (found, NULL);
+}
+
+/* "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)" */
+static gboolean
+probe_version (HvQemuCaps *caps,
+               GError    **error)
+{
+  const char * const argv[] = { caps->qemu_binary, "--version", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *p;
+  int status = 0;
+  guint major = 0, minor = 0, micro = 0;
+
+  if (!run_with_timeout (argv, NULL, PROBE_TIMEOUT_MS, &out, &err, &status, error))
+    return FALSE;
+
+  p = out != NULL ? strstr (out, "version ") : NULL;
+  if (status != 0 || p == NULL || sscanf (p, "version %u.%u.%u", &major, &minor, &micro) < 2)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_QEMU_FAILED,
+                   "Could not read the version of %s", caps->qemu_binary);
+      return FALSE;
+    }
+  caps->version_major = major;
+  caps->version_minor = minor;
+  caps->version_micro = micro;
+  return TRUE;
+}
+
+/* Whether "-sandbox SANDBOX_OPTION" really works here. Asking "-sandbox on -version"
+ * would only show that QEMU was built with seccomp: -version exits while the options are
+ * still being parsed, before the filter is installed. So start QEMU for real with no
+ * machine, let it install the filter, and quit it over QMP on stdin. A QEMU built without
+ * seccomp fails with "-sandbox is disabled at compile time", a kernel without seccomp
+ * with "failed to install seccomp syscall filter in the kernel"; both exit non-zero. */
+static gboolean
+probe_seccomp (HvQemuCaps *caps,
+               GError    **error)
+{
+  const char * const argv[] = {
+    caps->qemu_binary, "-sandbox", SANDBOX_OPTION, "-machine", "none", "-nodefaults",
+    "-no-user-config", "-display", "none", "-S", "-qmp", "stdio", NULL
+  };
+  const char *input = "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}\n";
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  if (!run_with_timeout (argv, input, PROBE_TIMEOUT_MS, &out, &err, &status, error))
+    return FALSE;
+  caps->seccomp = status == 0 && out != NULL && strstr (out, "\"QMP\"") != NULL;
+  return TRUE;
+}
+
+static gboolean
+probe_kvm (void)
+{
+  const char *no_kvm = g_getenv ("HOSTVISOR_NO_KVM");
+  int fd;
+
+  if (no_kvm != NULL && *no_kvm != '\0' && !g_str_equal (no_kvm, "0"))
+    return FALSE;
+  /* Read-write, as QEMU opens it: a node that exists but that this user cannot use
+   * (no "kvm" group) does not count. */
+  fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return TRUE;
+}
+
+static void
+probe_ovmf (HvQemuCaps *caps)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (ovmf_pairs); i++)
+    {
+      if (g_file_test (ovmf_pairs[i].code, G_FILE_TEST_IS_REGULAR) &&
+          g_file_test (ovmf_pairs[i].vars, G_FILE_TEST_IS_REGULAR))
+        {
+          caps->ovmf_code = g_strdup (ovmf_pairs[i].code);
+          caps->ovmf_vars_template = g_strdup (ovmf_pairs[i].vars);
+          return;
+        }
+    }
+}
+
+HvQemuCaps *
+hv_qemu_caps_probe (GError **error)
+{
+  g_autoptr(HvQemuCaps) caps = g_new0 (HvQemuCaps, 1);
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  caps->qemu_binary = find_qemu (error);
+  if (caps->qemu_binary == NULL)
+    return NULL;
+  if (!probe_version (caps, error))
+    return NULL;
+  if (!probe_seccomp (caps, error))
+    return NULL;
+  caps->kvm = probe_kvm ();
+  probe_ovmf (caps);
+  return g_steal_pointer (&caps);
+}

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hostvisorctl-options.c: a small, strict option parser, and the options of create/modify.
+ *
+ * Everything here runs before the engine is reached, so a badly written command line fails
+ * at once with exit status 2 and never starts an engine. */
+#include "hv-build-config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+
+#include "hostvisorctl.h"
+#include "hv-config.h"
+#include "hv-error.h"
+
+/* Large enough for any real disk, small enough to catch a typo such as a size in MiB. */
+#define HV_CTL_DISK_MAX_GIB 65536
+
+#define VM_OPTIONS_COMMON \
+  { "os", HV_CTL_OPT_STRING, 0, 0, "ID", \
+    N_("Guest OS (libosinfo short id, e.g. debian12, win10); sets the defaults") }, \
+  { "memory", HV_CTL_OPT_UINT, HV_MEMORY_MIN_MIB, HV_MEMORY_MAX_MIB, "MIB", \
+    N_("Memory in MiB") }, \
+  { "cpus", HV_CTL_OPT_UINT, 1, HV_CPUS_MAX, "N", N_("Number of virtual CPUs") }, \
+  { "disk-size", HV_CTL_OPT_UINT, 1, HV_CTL_DISK_MAX_GIB, "GIB", \
+    N_("Create a new qcow2 disk of this size in the VM's directory") }, \
+  { "disk", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Use an existing disk image (needs --disk-format)") }, \
+  { "disk-format", HV_CTL_OPT_STRING, 0, 0, "FMT", N_("Format of --disk: raw or qcow2") }, \
+  { "no-disk", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("No hard disk") }, \
+  { "iso", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Insert an ISO image into the CD-ROM drive") }, \
+  { "floppy", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Insert a floppy image") }, \
+  { "folder", HV_CTL_OPT_STRING, 0, 0, "A/B", N_("Put the VM into this folder (\"\" or / for the top)") }, \
+  { "firmware", HV_CTL_OPT_STRING, 0, 0, "FW", N_("bios or uefi") }, \
+  { "machine", HV_CTL_OPT_STRING, 0, 0, "TYPE", N_("pc (i440FX) or q35") }, \
+  { "kernel", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Boot this Linux kernel directly") }, \
+  { "initrd", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Initial ramdisk for --kernel") }, \
+  { "cmdline", HV_CTL_OPT_STRING, 0, 0, "TEXT", N_("Kernel command line for --kernel") }, \
+  { "nic-model", HV_CTL_OPT_STRING, 0, 0, "MODEL", \
+    N_("virtio-net, e1000, e1000e, rtl8139, pcnet, ne2k_pci or ne2k_isa") }, \
+  { "video", HV_CTL_OPT_STRING, 0, 0, "VIDEO", N_("std, cirrus, virtio or none") }, \
+  { "boot", HV_CTL_OPT_STRING, 0, 0, "LETTERS", \
+    N_("Boot order: c disk, d CD-ROM, a floppy, n network (e.g. dc)") }
+
+const HvCtlOption hv_ctl_create_options[] = {
+  VM_OPTIONS_COMMON,
+  { "json", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Print the new VM as JSON (as \"show --json\")") },
+  { NULL }
+};
+
+const HvCtlOption hv_ctl_modify_options[] = {
+  { "name", HV_CTL_OPT_STRING, 0, 0, "NEW", N_("Rename the VM") },
+  VM_OPTIONS_COMMON,
+  { "remove-iso", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Eject the ISO image") },
+  { "remove-floppy", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Eject the floppy image") },
+  { NULL }
+};
+
+G_DEFINE_QUARK (hv-ctl-usage-error-quark, hv_ctl_usage_error)
+
+static gboolean
+usage_error (GError **error, const HvCtlCommand *command, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+usage_error (GError      **error,
+             const HvCtlCommand *command,
+             const char   *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+
+  g_set_error (error, HV_CTL_USAGE_ERROR, 0,
+               _("%s: %s (see \"hostvisorctl %s --help\")"),
+               command->name, message, command->name);
+  return FALSE;
+}
+
+void
+hv_ctl_args_free (HvCtlArgs *args)
+{
+  if (args == NULL)
+    return;
+  g_clear_pointer (&args->values, g_hash_table_unref);
+  g_clear_pointer (&args->positionals, g_ptr_array_unref);
+  g_free (args);
+}
+
+gboolean
+hv_ctl_args_wants_help (int    argc,
+                        char **argv)
+{
+  for (int i = 0; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "--"))
+        return FALSE;
+      if (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h"))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static const HvCtlOption *
+find_option (const HvCtlCommand *command,
+             const char         *name)
+{
+  if (command->options == NULL)
+    return NULL;
+  for (const HvCtlOption *o = command->options; o->name != NULL; o++)
+    if (g_str_equal (o->name, name))
+      return o;
+  return NULL;
+}
+
+/* The name of the i-th positional argument, taken from the synopsis ("NAME FILE [OPTIONS]"). */
+static char *
+positional_name (const HvCtlCommand *command,
+                 guint               i)
+{
+  g_auto(GStrv) words = g_strsplit (command->synopsis, " ", -1);
+  guint n = 0;
+
+  for (guint w = 0; words[w] != NULL; w++)
+    {
+      if (words[w][0] == '[' || words[w][0] == '\0' || words[w][0] == '|')
+        continue;
+      if (n++ == i)
+        return g_strdup (words[w]);
+    }
+  return g_strdup ("ARGUMENT");
+}
+
+static gboolean
+check_value (const HvCtlCommand  *command,
+             const HvCtlOption   *option,
+             const char          *value,
+             char               **out_value,
+             GError             **error)
+{
+  g_autofree char *shown = hv_ctl_display (value);
+
+  switch (option->kind)
+    {
+    case HV_CTL_OPT_UINT:
+      {
+        guint64 n = 0;
+        char *end = NULL;
+
+        /* g_ascii_strtoull accepts leading blanks and signs; a number here is digits only. */
+        if (value[0] < '0' || value[0] > '9')
+          return usage_error (error, command, _("--%s needs a number, not \"%s\""),
+                              option->name, shown);
+        errno = 0;
+        n = g_ascii_strtoull (value, &end, 10);
+        if (*end != '\0')
+          return usage_error (error, command, _("--%s needs a number, not \"%s\""),
+                              option->name, shown);
+        if (errno == ERANGE || n < option->min || n > option->max)
+          return usage_error (error, command,
+                              _("--%s must be between %" G_GUINT64_FORMAT " and %"
+                                G_GUINT64_FORMAT ", not %s"),
+                              option->name, option->min, option->max, shown);
+        *out_value = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+        return TRUE;
+      }
+
+    case HV_CTL_OPT_PATH:
+      if (value[0] == '\0')
+        return usage_error (error, command, _("--%s needs a file name"), option->name);
+      /* The engine runs elsewhere and takes absolute paths only. */
+      *out_value = g_canonicalize_filename (value, NULL);
+      return TRUE;
+
+    case HV_CTL_OPT_STRING:
+    case HV_CTL_OPT_FLAG:
+    default:
+      *out_value = g_strdup (value);
+      return TRUE;
+    }
+}
+
+HvCtlArgs *
+hv_ctl_args_parse (const HvCtlCommand  *command,
+                   int                  argc,
+                   char               **argv,
+                   GError             **error)
+{
+  g_autoptr(HvCtlArgs) args = g_new0 (HvCtlArgs, 1);
+  gboolean options_ended = FALSE;
+
+  args->command = command;
+  args->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  args->positionals = g_ptr_array_new_with_free_func (g_free);
+
+  for (int i = 0; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (!options_ended && g_str_equal (arg, "--"))
+        {
+          options_ended = TRUE;
+        }
+      else if (!options_ended && g_str_has_prefix (arg, "--"))
+        {
+          g_autofree char *name = g_strdup (arg + 2);
+          char *eq = strchr (name, '=');
+          const char *value = NULL;
+          const HvCtlOption *option;
+          char *checked = NULL;
+
+          if (eq != NULL)
+            {
+              *eq = '\0';
+              value = eq + 1;
+            }
+
+          option = find_option (command, name);
+          if (option == NULL)
+            {
+              g_autofree char *shown = hv_ctl_display (name);
+              return usage_error (error, command, _("unknown option \"--%s\""), shown), NULL;
+            }
+
+          if (g_hash_table_contains (args->values, option->name))
+            return usage_error (error, command, _("--%s is given twice"), option->name), NULL;
+
+          if (option->kind == HV_CTL_OPT_FLAG)
+            {
+              if (value != NULL)
+                return usage_error (error, command, _("--%s takes no value"), option->name), NULL;
+              value = "";
+            }
+          else if (value == NULL)
+            {
+              /* "--iso --memory 512" is a forgotten value, not an ISO named "--memory";
+               * a value that really starts with "--" can be written "--iso=--x". */
+              if (i + 1 >= argc || (g_str_has_prefix (argv[i + 1], "--") && argv[i + 1][2] != '\0'))
+                return usage_error (error, command, _("--%s needs a value (%s)"),
+                                    option->name, option->value), NULL;
+              value = argv[++i];
+            }
+
+          if (!check_value (command, option, value, &checked, error))
+            return NULL;
+          g_hash_table_insert (args->values, (gpointer) option->name, checked);
+        }
+      else if (!options_ended && arg[0] == '-' && arg[1] != '\0')
+        {
+          g_autofree char *shown = hv_ctl_display (arg);
+          return usage_error (error, command, _("unknown option \"%s\""), shown), NULL;
+        }
+      else
+        {
+          if (args->positionals->len >= command->max_args)
+            {
+              g_autofree char *shown = hv_ctl_display (arg);
+              return usage_error (error, command, _("unexpected argument \"%s\""), shown), NULL;
+            }
+          g_ptr_array_add (args->positionals, g_strdup (arg));
+        }
+    }
+
+  if (args->positionals->len < command->min_args)
+    {
+      g_autofree char *missing = positional_name (command, args->positionals->len);
+      return usage_error (error, command, _("missing %s"), missing), NULL;
+    }
+
+  return g_steal_pointer (&args);
+}
+
+gboolean
+hv_ctl_args_has (HvCtlArgs  *args,
+                 const char *name)
+{
+  return g_hash_table_contains (args->values, name);
+}
+
+const char *
+hv_ctl_args_get (HvCtlArgs  *args,
+                 const char *name)
+{
+  return g_hash_table_lookup (args->values, name);
+}
+
+/* Only for HV_CTL_OPT_UINT options, whose values the parser has already checked. */
+guint64
+hv_ctl_args_get_uint (HvCtlArgs  *args,
+                      const char *name)
+{
+  const char *value = g_hash_table_lookup (args->values, name);
+
+  return value != NULL ? g_ascii_strtoull (value, NULL, 10) : 0;
+}
+
+const char *
+hv_ctl_args_positional (HvCtlArgs *args,
+                        guint      i)
+{
+  return i < args->positionals->len ? g_ptr_array_index (args->positionals, i) : NULL;
+}
+
+/* "/Lab/Web/" → "Lab/Web", "/" → "": a leading or trailing slash is forgiven, the engine
+ * checks the rest (hv_config_check_folder()). */
+char *
+hv_ctl_normalize_folder (const char *folder)
+{
+  gsize len;
+
+  if (folder[0] == '/')
+    folder++;
+  len = strlen (folder);
+  if (len > 0 && folder[len - 1] == '/')
+    len--;
+  return g_strndup (folder, len);
+}
+
+static gboolean
+check_choice (HvCtlArgs   *args,
+              const char  *name,
+              gboolean   (*is_valid) (const char *value),
+              const char  *choices,
+              GError     **error)
+{
+  const char *value = hv_ctl_args_get (args, name);
+  g_autofree char *shown = NULL;
+
+  if (value == NULL || is_valid (value))
+    return TRUE;
+
+  shown = hv_ctl_display (value);
+  return usage_error (error, args->command, _("--%s must be %s, not \"%s\""), name, choices, shown);
+}
+
+static gboolean
+firmware_is_valid (const char *value)
+{
+  HvFirmware v;
+  return hv_firmware_from_string (value, &v);
+}
+
+static gboolean
+machine_is_valid (const char *value)
+{
+  HvMachine v;
+  return hv_machine_from_string (value, &v);
+}
+
+static gboolean
+disk_format_is_valid (const char *value)
+{
+  HvDiskFormat v;
+  return hv_disk_format_from_string (value, &v);
+}
+
+static gboolean
+video_is_valid (const char *value)
+{
+  HvVideo v;
+  return hv_video_from_string (value, &v);
+}
+
+/* QEMU's legacy boot letters: a (floppy), c (first disk), d (CD-ROM), n (network);
+ * each at most once. */
+static gboolean
+boot_is_valid (const char *value)
+{
+  if (value[0] == '\0' || strlen (value) > 4)
+    return FALSE;
+  for (const char *p = value; *p != '\0'; p++)
+    if (strchr ("acdn", *p) == NULL || strchr (p + 1, *p) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* The image must be there before the engine is asked; it checks again, but this way the
+ * message names the file as the user wrote it, relative to the user's directory. */
+static gboolean
+check_file (HvCtlArgs   *args,
+            const char  *name,
+            const char  *what,
+            GError     **error)
+{
+  const char *path = hv_ctl_args_get (args, name);
+  g_autofree char *shown = NULL;
+
+  if (path == NULL)
+    return TRUE;
+
+  shown = hv_ctl_display (path);
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   _("%s is a directory, not a file: %s"), what, shown);
+      return FALSE;
+    }
+  if (access (path, R_OK) != 0)
+    {
+      int saved = errno;
+
+      if (saved == ENOENT || saved == ENOTDIR)
+        g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("%s not found: %s"), what, shown);
+      else
+        g_set_error (error, HV_ERROR, HV_ERROR_IO, _("%s cannot be read: %s: %s"),
+                     what, shown, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+exclusive (HvCtlArgs   *args,
+           const char  *a,
+           const char  *b,
+           GError     **error)
+{
+  if (hv_ctl_args_has (args, a) && hv_ctl_args_has (args, b))
+    return usage_error (error, args->command, _("--%s and --%s cannot be used together"), a, b);
+  return TRUE;
+}
+
+/* Checks the combination of create/modify options and builds CreateVm's or Modify's a{sv}
+ * (see engine/dbus/io.github.hostvisor.Engine.xml). Returns a floating variant. */
+GVariant *
+hv_ctl_vm_options_build (HvCtlArgs  *args,
+                         gboolean    for_modify,
+                         GError    **error)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  static const char * const string_keys[] = {
+    "name", "os", "disk", "disk-format", "iso", "floppy", "firmware", "machine",
+    "kernel", "initrd", "cmdline", "nic-model", "video", "boot",
+  };
+  static const char * const flag_keys[] = { "no-disk", "remove-iso", "remove-floppy" };
+
+  if (!exclusive (args, "disk-size", "disk", error) ||
+      !exclusive (args, "disk-size", "no-disk", error) ||
+      !exclusive (args, "disk", "no-disk", error) ||
+      !exclusive (args, "iso", "remove-iso", error) ||
+      !exclusive (args, "floppy", "remove-floppy", error))
+    return NULL;
+
+  /* The engine never guesses an image's format (a guest could write a qcow2 header into
+   * a raw disk), so an existing disk always comes with its format. */
+  if (hv_ctl_args_has (args, "disk") && !hv_ctl_args_has (args, "disk-format"))
+    return usage_error (error, args->command, _("--disk needs --disk-format raw or qcow2")), NULL;
+  if (hv_ctl_args_has (args, "disk-format") && !hv_ctl_args_has (args, "disk"))
+    return usage_error (error, args->command, _("--disk-format goes with --disk")), NULL;
+
+  if (!for_modify)
+    {
+      if (hv_ctl_args_has (args, "initrd") && !hv_ctl_args_has (args, "kernel"))
+        return usage_error (error, args->command, _("--initrd goes with --kernel")), NULL;
+      if (hv_ctl_args_has (args, "cmdline") && !hv_ctl_args_has (args, "kernel"))
+        return usage_error (error, args->command, _("--cmdline goes with --kernel")), NULL;
+    }
+
+  if (!check_choice (args, "firmware", firmware_is_valid, "bios or uefi", error) ||
+      !check_choice (args, "machine", machine_is_valid, "pc or q35", error) ||
+      !check_choice (args, "disk-format", disk_format_is_valid, "raw or qcow2", error) ||
+      !check_choice (args, "video", video_is_valid, "std, cirrus, virtio or none", error) ||
+      !check_choice (args, "nic-model", hv_nic_model_is_valid,
+                     "virtio-net, e1000, e1000e, rtl8139, pcnet, ne2k_pci or ne2k_isa", error) ||
+      !check_choice (args, "boot", boot_is_valid,
+                     _("one to four of the letters a, c, d, n, each once"), error))
+    return NULL;
+
+  if (hv_ctl_args_has (args, "os") && hv_ctl_args_get (args, "os")[0] == '\0' && !for_modify)
+    return usage_error (error, args->command, _("--os needs an OS id, e.g. debian12")), NULL;
+
+  if (!check_file (args, "iso", _("ISO"), error) ||
+      !check_file (args, "floppy", _("floppy image"), error) ||
+      !check_file (args, "disk", _("disk image"), error) ||
+      !check_file (args, "kernel", _("kernel"), error) ||
+      !check_file (args, "initrd", _("initrd"), error))
+    return NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (string_keys); i++)
+    {
+      const char *value = hv_ctl_args_get (args, string_keys[i]);
+      if (value != NULL)
+        g_variant_builder_add (&builder, "{sv}", string_keys[i], g_variant_new_string (value));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (flag_keys); i++)
+    if (hv_ctl_args_has (args, flag_keys[i]))
+      g_variant_builder_add (&builder, "{sv}", flag_keys[i], g_variant_new_boolean (TRUE));
+
+  if (hv_ctl_args_has (args, "folder"))
+    {
+      g_autofree char *folder = hv_ctl_normalize_folder (hv_ctl_args_get (args, "folder"));
+      g_variant_builder_add (&builder, "{sv}", "folder", g_variant_new_string (folder));
+    }
+  if (hv_ctl_args_has (args, "memory"))
+    g_variant_builder_add (&builder, "{sv}", "memory",
+                           g_variant_new_uint64 (hv_ctl_args_get_uint (args, "memory")));
+  if (hv_ctl_args_has (args, "disk-size"))
+    g_variant_builder_add (&builder, "{sv}", "disk-size",
+                           g_variant_new_uint64 (hv_ctl_args_get_uint (args, "disk-size")));
+  if (hv_ctl_args_has (args, "cpus"))
+    g_variant_builder_add (&builder, "{sv}", "cpus",
+                           g_variant_new_uint32 ((guint32) hv_ctl_args_get_uint (args, "cpus")));
+
+  return g_variant_builder_end (&builder);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hostvisorctl.h: what the files of the command line share.
+ *
+ * hostvisorctl.c          main(), the command table, help, errors, the engine connection
+ * hostvisorctl-options.c  the strict option parser and the create/modify options
+ * hostvisorctl-vm.c       commands on the library and on one VM (list, show, start, …)
+ * hostvisorctl-io.c       commands that move bytes: screenshot, log, console
+ *
+ * Every command is a function that returns FALSE with a GError on failure; main() turns
+ * that into one line on stderr and the exit status (HV_CTL_USAGE_ERROR: 2, anything else: 1).
+ * docs/cli.md is the user-facing contract of all of this. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "hv-client.h"
+
+G_BEGIN_DECLS
+
+#define HV_CTL_EXIT_FAILURE 1
+#define HV_CTL_EXIT_USAGE   2
+
+/* Errors in how the command was written (unknown option, bad number, missing argument):
+ * exit status 2. The code is unused. */
+#define HV_CTL_USAGE_ERROR (hv_ctl_usage_error_quark ())
+GQuark hv_ctl_usage_error_quark (void);
+
+typedef enum {
+  HV_CTL_OPT_FLAG,    /* no value */
+  HV_CTL_OPT_STRING,  /* any text */
+  HV_CTL_OPT_PATH,    /* a file name, made absolute against the working directory */
+  HV_CTL_OPT_UINT,    /* a decimal number within [min, max] */
+} HvCtlOptKind;
+
+typedef struct {
+  const char   *name;     /* without the leading "--" */
+  HvCtlOptKind  kind;
+  guint64       min;      /* HV_CTL_OPT_UINT only */
+  guint64       max;
+  const char   *value;    /* the value's name in help, e.g. "MIB" */
+  const char   *help;     /* one line, untranslated (N_) */
+} HvCtlOption;
+
+typedef struct _HvCtl HvCtl;
+typedef struct _HvCtlArgs HvCtlArgs;
+typedef struct _HvCtlCommand HvCtlCommand;
+
+typedef gboolean (*HvCtlRunFunc) (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+struct _HvCtlCommand {
+  const char         *name;       /* "list", "folder create" */
+  const char         *synopsis;   /* what follows the name in usage, e.g. "NAME [OPTIONS]" */
+  const char         *summary;    /* one line (N_) */
+  const char         *details;    /* more help text or NULL (N_) */
+  const HvCtlOption  *options;    /* terminated by an entry with name NULL; NULL for none */
+  guint               min_args;   /* positional arguments */
+  guint               max_args;
+  HvCtlRunFunc        run;
+};
+
+/* A parsed command line: options by name, positional arguments in order. */
+struct _HvCtlArgs {
+  const HvCtlCommand *command;
+  GHashTable         *values;       /* option name → value (char*; "" for flags) */
+  GPtrArray          *positionals;  /* char* */
+};
+
+/* The connection to the engine, made on first use. */
+struct _HvCtl {
+  GDBusConnection *connection;
+  HvDbusEngine    *engine;
+  gboolean         engine_has_properties;
+};
+
+/* hostvisorctl-options.c */
+HvCtlArgs   *hv_ctl_args_parse           (const HvCtlCommand *command, int argc, char **argv,
+                                          GError **error);
+void         hv_ctl_args_free            (HvCtlArgs *args);
+gboolean     hv_ctl_args_has             (HvCtlArgs *args, const char *name);
+const char  *hv_ctl_args_get             (HvCtlArgs *args, const char *name);
+guint64      hv_ctl_args_get_uint        (HvCtlArgs *args, const char *name);
+const char  *hv_ctl_args_positional      (HvCtlArgs *args, guint i);
+gboolean     hv_ctl_args_wants_help      (int argc, char **argv);
+char        *hv_ctl_normalize_folder     (const char *folder);
+GVariant    *hv_ctl_vm_options_build     (HvCtlArgs *args, gboolean for_modify, GError **error);
+
+extern const HvCtlOption hv_ctl_create_options[];
+extern const HvCtlOption hv_ctl_modify_options[];
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvCtlArgs, hv_ctl_args_free)
+
+/* hostvisorctl.c */
+HvDbusEngine *hv_ctl_get_engine          (HvCtl *ctl, gboolean with_properties, GError **error);
+HvDbusVm     *hv_ctl_get_vm_by_path      (HvCtl *ctl, const char *object_path, GError **error);
+HvDbusVm     *hv_ctl_find_vm             (HvCtl *ctl, const char *name_or_uuid, GError **error);
+gboolean      hv_ctl_vm_refresh          (HvDbusVm *vm, GError **error);
+char         *hv_ctl_display             (const char *text);
+char         *hv_ctl_vm_display_name     (HvDbusVm *vm);
+void          hv_ctl_print_json          (JsonNode *root);
+gboolean      hv_ctl_state_is_active     (const char *state);
+
+/* hostvisorctl-vm.c */
+gboolean hv_ctl_cmd_list          (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_show          (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_create        (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_modify        (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_start         (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_stop          (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_poweroff      (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_pause         (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_resume        (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_reset         (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_delete        (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_move          (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_folder_list   (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_folder_create (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_folder_rename (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_folder_delete (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-io.c */
+gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_log           (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_console       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hv-config-private.h: shared between hv-config.c (data, validation) and
+ * hv-config-xml.c (the XML form), so that a semantic error found after parsing
+ * can point at the line of the element it is about. */
+#pragma once
+
+#include "hv-config.h"
+
+G_BEGIN_DECLS
+
+/* The part of a config a validation error is about. */
+typedef enum {
+  HV_CONFIG_FIELD_NONE,
+  HV_CONFIG_FIELD_UUID,
+  HV_CONFIG_FIELD_NAME,
+  HV_CONFIG_FIELD_FOLDER,
+  HV_CONFIG_FIELD_OS,
+  HV_CONFIG_FIELD_DESCRIPTION,
+  HV_CONFIG_FIELD_SYSTEM,       /* machine, firmware */
+  HV_CONFIG_FIELD_MEMORY,
+  HV_CONFIG_FIELD_CPUS,
+  HV_CONFIG_FIELD_VIDEO,
+  HV_CONFIG_FIELD_BOOT,
+  HV_CONFIG_FIELD_KERNEL,
+  HV_CONFIG_FIELD_STORAGE,
+  HV_CONFIG_FIELD_DRIVE,        /* index: which drive */
+  HV_CONFIG_FIELD_NETWORK,
+  HV_CONFIG_FIELD_NIC,          /* index: which adapter */
+  HV_CONFIG_N_FIELDS
+} HvConfigField;
+
+typedef struct {
+  HvConfigField field;
+  guint index;
+} HvConfigLocation;
+
+/* hv_vm_config_validate(), also saying where the first problem is (`where` may be NULL). */
+gboolean hv_vm_config_validate_at (const HvVmConfig *config, HvConfigLocation *where,
+                                   GError **error);
+
+G_END_DECLS

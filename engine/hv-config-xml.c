@@ -1,0 +1,1168 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hv-config-xml.c: a VM config's XML form (vm.xml): secure parsing, the schema,
+ * and stable serialization.
+ *
+ * Loading runs four gates, and a document must pass all of them:
+ *   1. byte checks: size cap, UTF-8, no NUL, before libxml2 sees anything;
+ *   2. libxml2 parse: no network, no DTD (refused outright), no entity expansion;
+ *   3. a strict reader that converts the tree into an HvVmConfig and refuses
+ *      unknown, missing, duplicate or misplaced elements and attributes;
+ *   4. hv_vm_config_validate() (semantics), then the RelaxNG schema.
+ * The reader and the semantic check come before the schema only because their
+ * messages name the field and say what to write instead; libxml2's RelaxNG
+ * messages ("Element system failed to validate attributes") do not. The schema
+ * stays the formal contract and the last word. */
+#include "hv-config.h"
+#include "hv-config-private.h"
+
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <string.h>
+
+#include "hv-build-config.h"
+#include "hv-error.h"
+#include "hv-fileutil.h"
+#include "hv-fileutil-private.h"
+
+#define SCHEMA_FILE "hostvisor-vm.rng"
+#define CONFIG_FILE_MODE 0600
+
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING \
+                       | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES)
+
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *HvXmlErrorPtr;
+#else
+typedef xmlErrorPtr HvXmlErrorPtr;
+#endif
+
+/* Error collection */
+
+/* Keeps libxml2's first error instead of letting it print anything. */
+typedef struct {
+  char *message;
+  long line;
+  gboolean saw_dtd;
+  long dtd_line;
+} Collector;
+
+static void
+collector_clear (Collector *collector)
+{
+  g_clear_pointer (&collector->message, g_free);
+}
+
+static void
+collect_structured (void         *data,
+                    HvXmlErrorPtr err)
+{
+  Collector *collector = data;
+
+  if (collector->message != NULL || err == NULL || err->level < XML_ERR_ERROR)
+    return;
+
+  collector->message = g_strchomp (g_strdup (err->message != NULL ? err->message : "unknown error"));
+  collector->line = err->line;
+  if (collector->line <= 0 && err->node != NULL)
+    collector->line = xmlGetLineNo (err->node);
+}
+
+static void collect_generic (void *data, const char *msg, ...) G_GNUC_PRINTF (2, 3);
+
+/* Generic messages are fragments meant for stderr; the structured ones carry the
+ * same errors, so these are only swallowed. */
+static void
+collect_generic (void       *data,
+                 const char *msg,
+                 ...)
+{
+}
+
+typedef struct {
+  xmlStructuredErrorFunc structured;
+  void *structured_data;
+  xmlGenericErrorFunc generic;
+  void *generic_data;
+} SavedHandlers;
+
+/* The handlers are per thread in libxml2; install ours around each call and put
+ * back whatever the thread had (libosinfo also uses libxml2). */
+static void
+handlers_push (Collector     *collector,
+               SavedHandlers *saved)
+{
+  saved->structured = xmlStructuredError;
+  saved->structured_data = xmlStructuredErrorContext;
+  saved->generic = xmlGenericError;
+  saved->generic_data = xmlGenericErrorContext;
+  xmlSetStructuredErrorFunc (collector, (xmlStructuredErrorFunc) collect_structured);
+  xmlSetGenericErrorFunc (collector, collect_generic);
+}
+
+static void
+handlers_pop (SavedHandlers *saved)
+{
+  xmlSetStructuredErrorFunc (saved->structured_data, saved->structured);
+  xmlSetGenericErrorFunc (saved->generic_data, saved->generic);
+}
+
+static void set_config_error (GError **error, const char *filename, long line,
+                              const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+/* "FILE:LINE: message", or "FILE: message" when no line applies. */
+static void
+set_config_error (GError     **error,
+                  const char  *filename,
+                  long         line,
+                  const char  *format,
+                  ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (line > 0)
+    g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG, "%s:%ld: %s", filename, line, message);
+  else
+    g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG, "%s: %s", filename, message);
+}
+
+/* Parsing */
+
+static long
+line_at_offset (const char *data,
+                gsize       offset)
+{
+  long line = 1;
+
+  for (gsize i = 0; i < offset; i++)
+    if (data[i] == '\n')
+      line++;
+  return line;
+}
+
+/* Called when the parser meets <!DOCTYPE, before it reads the internal subset: stop
+ * there, so that no entity or other declaration is ever processed. */
+static void
+on_internal_subset (void          *ctx,
+                    const xmlChar *name,
+                    const xmlChar *external_id,
+                    const xmlChar *system_id)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  Collector *collector = ctxt->_private;
+
+  collector->saw_dtd = TRUE;
+  collector->dtd_line = ctxt->input != NULL ? ctxt->input->line : 0;
+  xmlStopParser (ctxt);
+}
+
+static xmlDoc *
+parse_document (const char  *data,
+                gsize        len,
+                const char  *filename,
+                GError     **error)
+{
+  Collector collector = { 0 };
+  SavedHandlers saved;
+  xmlParserCtxtPtr ctxt;
+  xmlDoc *doc;
+  const char *end = NULL;
+  const char *nul;
+
+  if (len > HV_CONFIG_MAX_SIZE)
+    {
+      set_config_error (error, filename, 0,
+                        "the file is too large (%" G_GSIZE_FORMAT " bytes; the limit is %d)",
+                        len, HV_CONFIG_MAX_SIZE);
+      return NULL;
+    }
+  if (len == 0)
+    {
+      set_config_error (error, filename, 1, "the file is empty");
+      return NULL;
+    }
+  if ((nul = memchr (data, '\0', len)) != NULL)
+    {
+      set_config_error (error, filename, line_at_offset (data, nul - data),
+                        "the file contains a NUL byte; it is not a text file");
+      return NULL;
+    }
+  if (!g_utf8_validate_len (data, len, &end))
+    {
+      set_config_error (error, filename, line_at_offset (data, end - data),
+                        "the file is not valid UTF-8 text (byte 0x%02x)", (guint8) *end);
+      return NULL;
+    }
+
+  ctxt = xmlNewParserCtxt ();
+  if (ctxt == NULL)
+    {
+      set_config_error (error, filename, 0, "out of memory");
+      return NULL;
+    }
+  ctxt->_private = &collector;
+  ctxt->sax->internalSubset = on_internal_subset;
+  /* A thread's libxml2 defaults could ask for these; a config never wants them. */
+  ctxt->replaceEntities = 0;
+  ctxt->loadsubset = 0;
+  ctxt->validate = 0;
+
+  handlers_push (&collector, &saved);
+  /* The bytes are known to be UTF-8, so an encoding declaration must not re-decode them. */
+  doc = xmlCtxtReadMemory (ctxt, data, (int) len, NULL, "UTF-8", PARSE_OPTIONS);
+  handlers_pop (&saved);
+
+  if (collector.saw_dtd)
+    {
+      g_clear_pointer (&doc, xmlFreeDoc);
+      set_config_error (error, filename, collector.dtd_line,
+                        "DTDs are not allowed (remove the <!DOCTYPE> declaration)");
+    }
+  else if (doc == NULL || !ctxt->wellFormed)
+    {
+      g_clear_pointer (&doc, xmlFreeDoc);
+      set_config_error (error, filename, collector.line, "not well-formed XML: %s",
+                        collector.message != NULL ? collector.message : "cannot parse");
+    }
+
+  xmlFreeParserCtxt (ctxt);
+  collector_clear (&collector);
+  return doc;
+}
+
+/* The schema */
+
+typedef struct {
+  xmlRelaxNGPtr schema;
+  char *error;       /* why it could not be loaded */
+  /* libxml2 does not promise that validations against one compiled schema may run
+   * concurrently; configs are small, so one at a time. */
+  GMutex lock;
+} Schema;
+
+static char *
+find_schema (void)
+{
+  const char *dirs[] = { HV_PKGDATADIR, HV_SOURCE_RESOURCES_DIR };
+  const char *env = g_getenv ("HOSTVISOR_SCHEMA_DIR");
+
+  if (env != NULL && *env != '\0')
+    return g_build_filename (env, SCHEMA_FILE, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *path = g_build_filename (dirs[i], SCHEMA_FILE, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&path);
+    }
+
+  return g_build_filename (HV_PKGDATADIR, SCHEMA_FILE, NULL);
+}
+
+static gpointer
+load_schema (gpointer data)
+{
+  Schema *schema = g_new0 (Schema, 1);
+  g_autofree char *path = find_schema ();
+  g_autofree char *text = NULL;
+  g_autoptr(GError) local_error = NULL;
+  Collector collector = { 0 };
+  SavedHandlers saved;
+  xmlRelaxNGParserCtxtPtr pctxt;
+  xmlDoc *doc;
+  gsize len = 0;
+
+  g_mutex_init (&schema->lock);
+  xmlInitParser ();
+
+  if (!hv_file_read_capped (path, HV_CONFIG_MAX_SIZE, &text, &len, &local_error)
+      || (doc = parse_document (text, len, path, &local_error)) == NULL)
+    {
+      schema->error = g_strdup_printf ("Cannot load the VM config schema: %s",
+                                       local_error->message);
+      return schema;
+    }
+
+  /* The parser context works on its own copy of the document. */
+  pctxt = xmlRelaxNGNewDocParserCtxt (doc);
+  xmlFreeDoc (doc);
+  xmlRelaxNGSetParserStructuredErrors (pctxt, (xmlStructuredErrorFunc) collect_structured,
+                                       &collector);
+  handlers_push (&collector, &saved);
+  schema->schema = xmlRelaxNGParse (pctxt);
+  handlers_pop (&saved);
+  xmlRelaxNGFreeParserCtxt (pctxt);
+
+  if (schema->schema == NULL)
+    schema->error = g_strdup_printf ("Cannot load the VM config schema %s:%ld: %s", path,
+                                     collector.line,
+                                     collector.message ? collector.message : "invalid schema");
+  collector_clear (&collector);
+  return schema;
+}
+
+static Schema *
+get_schema (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  return g_once (&once, load_schema, NULL);
+}
+
+static gboolean
+validate_with_schema (xmlDoc      *doc,
+                      const char  *filename,
+                      GError     **error)
+{
+  Schema *schema = get_schema ();
+  Collector collector = { 0 };
+  SavedHandlers saved;
+  xmlRelaxNGValidCtxtPtr vctxt;
+  int ret;
+
+  if (schema->schema == NULL)
+    {
+      g_set_error_literal (error, HV_ERROR, HV_ERROR_FAILED, schema->error);
+      return FALSE;
+    }
+
+  g_mutex_lock (&schema->lock);
+  vctxt = xmlRelaxNGNewValidCtxt (schema->schema);
+  xmlRelaxNGSetValidStructuredErrors (vctxt, (xmlStructuredErrorFunc) collect_structured,
+                                      &collector);
+  handlers_push (&collector, &saved);
+  ret = xmlRelaxNGValidateDoc (vctxt, doc);
+  handlers_pop (&saved);
+  xmlRelaxNGFreeValidCtxt (vctxt);
+  g_mutex_unlock (&schema->lock);
+
+  if (ret != 0)
+    set_config_error (error, filename, collector.line, "does not match the VM config schema: %s",
+                      collector.message != NULL ? collector.message : "invalid document");
+  collector_clear (&collector);
+  return ret == 0;
+}
+
+/* Reading the tree */
+
+typedef struct {
+  const char *filename;
+  long field_lines[HV_CONFIG_N_FIELDS];
+  GArray *drive_lines;   /* long, one per <drive> */
+  GArray *nic_lines;     /* long, one per <adapter> */
+} Reader;
+
+#define NODE_NAME(node) ((const char *) (node)->name)
+
+static gboolean reader_fail (Reader *reader, xmlNode *node, GError **error,
+                             const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+reader_fail (Reader      *reader,
+             xmlNode     *node,
+             GError     **error,
+             const char  *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  set_config_error (error, reader->filename, node != NULL ? xmlGetLineNo (node) : 0,
+                    "%s", message);
+  return FALSE;
+}
+
+static gboolean
+is_blank (const xmlChar *text)
+{
+  for (const xmlChar *p = text; p != NULL && *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      return FALSE;
+  return TRUE;
+}
+
+/* Children other than elements: comments and processing instructions are fine
+ * anywhere; text only in leaf elements, white space anywhere. */
+static gboolean
+check_children (Reader    *reader,
+                xmlNode   *parent,
+                gboolean   leaf,
+                GError   **error)
+{
+  for (xmlNode *child = parent->children; child != NULL; child = child->next)
+    {
+      switch (child->type)
+        {
+        case XML_ELEMENT_NODE:
+          if (leaf)
+            return reader_fail (reader, child, error, "<%s> may not contain elements, found <%s>",
+                                NODE_NAME (parent), NODE_NAME (child));
+          if (child->ns != NULL)
+            return reader_fail (reader, child, error, "unknown element <%s:%s> in <%s>",
+                                (const char *) child->ns->prefix, NODE_NAME (child),
+                                NODE_NAME (parent));
+          break;
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+          if (!leaf && !is_blank (child->content))
+            return reader_fail (reader, child, error, "unexpected text in <%s>",
+                                NODE_NAME (parent));
+          break;
+        case XML_COMMENT_NODE:
+        case XML_PI_NODE:
+          break;
+        default:
+          return reader_fail (reader, child, error, "unexpected content in <%s>",
+                              NODE_NAME (parent));
+        }
+    }
+
+  return TRUE;
+}
+
+/* Attributes: each present one must be in `allowed` (NULL-terminated). */
+static gboolean
+check_attributes (Reader             *reader,
+                  xmlNode            *node,
+                  const char * const *allowed,
+                  GError            **error)
+{
+  for (xmlAttr *attr = node->properties; attr != NULL; attr = attr->next)
+    {
+      if (attr->ns != NULL || !g_strv_contains (allowed, (const char *) attr->name))
+        return reader_fail (reader, node, error, "unknown attribute %s%s%s on <%s>",
+                            attr->ns != NULL ? (const char *) attr->ns->prefix : "",
+                            attr->ns != NULL ? ":" : "", (const char *) attr->name,
+                            NODE_NAME (node));
+    }
+
+  return TRUE;
+}
+
+/* An attribute's value, or NULL. Fails only when a required one is missing. */
+static gboolean
+get_attribute (Reader      *reader,
+               xmlNode     *node,
+               const char  *name,
+               const char  *expected,
+               char       **out,
+               GError     **error)
+{
+  xmlChar *value = xmlGetNoNsProp (node, (const xmlChar *) name);
+
+  *out = NULL;
+  if (value == NULL)
+    {
+      if (expected == NULL)
+        return TRUE;
+      return reader_fail (reader, node, error, "<%s> has no %s attribute (use %s)",
+                          NODE_NAME (node), name, expected);
+    }
+
+  *out = g_strdup ((const char *) value);
+  xmlFree (value);
+  return TRUE;
+}
+
+static gboolean
+bad_value (Reader      *reader,
+           xmlNode     *node,
+           const char  *attribute,
+           const char  *value,
+           const char  *expected,
+           GError     **error)
+{
+  g_autofree char *shown = hv_config_escape_for_display (value);
+
+  return reader_fail (reader, node, error, "%s=\"%s\" on <%s> is not valid (use %s)",
+                      attribute, shown, NODE_NAME (node), expected);
+}
+
+/* Reads a required enumerated attribute through one of the hv_*_from_string() functions. */
+#define READ_ENUM(reader, node, attr, from_string, expected, out, error)                   \
+  G_STMT_START {                                                                         \
+    g_autofree char *value_ = NULL;                                                      \
+    if (!get_attribute (reader, node, attr, expected, &value_, error))                   \
+      return FALSE;                                                                      \
+    if (!from_string (value_, out))                                                      \
+      return bad_value (reader, node, attr, value_, expected, error);                    \
+  } G_STMT_END
+
+static char *
+get_text (xmlNode *node)
+{
+  xmlChar *content = xmlNodeGetContent (node);
+  char *text = g_strdup (content != NULL ? (const char *) content : "");
+
+  xmlFree (content);
+  return text;
+}
+
+/* A whole number in decimal; the range itself is checked by hv_vm_config_validate(). */
+static gboolean
+read_number (Reader      *reader,
+             xmlNode     *node,
+             guint64      max,
+             guint64      lowest,
+             guint64      highest,
+             const char  *unit,
+             guint64     *out,
+             GError     **error)
+{
+  g_autofree char *text = get_text (node);
+  g_autofree char *shown = NULL;
+  g_autofree char *range = g_strdup_printf ("%" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT "%s",
+                                            lowest, highest, unit);
+  const char *p = g_strstrip (text);
+  guint64 value = 0;
+  gboolean negative = (*p == '-');
+
+  if (negative)
+    p++;
+  if (*p == '\0')
+    goto invalid;
+  for (; *p != '\0'; p++)
+    {
+      if (!g_ascii_isdigit (*p))
+        goto invalid;
+      if (value > (max - (guint64) (*p - '0')) / 10)
+        goto out_of_range;
+      value = value * 10 + (guint64) (*p - '0');
+    }
+  if (negative && value != 0)
+    goto out_of_range;
+
+  *out = value;
+  return TRUE;
+
+invalid:
+  shown = hv_config_escape_for_display (text);
+  return reader_fail (reader, node, error, "<%s> \"%s\" is not a whole number (use %s)",
+                      NODE_NAME (node), shown, range);
+out_of_range:
+  shown = hv_config_escape_for_display (text);
+  return reader_fail (reader, node, error, "%s %s is out of range (%s)",
+                      NODE_NAME (node), shown, range);
+}
+
+typedef struct {
+  const char *name;
+  gboolean required;
+} Slot;
+
+/* Matches the element children of `parent` against `slots`, in order: each at most
+ * once, required ones present, nothing else. found[i] gets slot i's element or NULL. */
+static gboolean
+match_children (Reader      *reader,
+                xmlNode     *parent,
+                const Slot  *slots,
+                guint        n_slots,
+                xmlNode    **found,
+                GError     **error)
+{
+  int last = -1;
+
+  if (!check_children (reader, parent, FALSE, error))
+    return FALSE;
+
+  memset (found, 0, n_slots * sizeof *found);
+  for (xmlNode *child = xmlFirstElementChild (parent); child; child = xmlNextElementSibling (child))
+    {
+      int slot = -1;
+
+      for (guint i = 0; i < n_slots && slot < 0; i++)
+        if (g_str_equal (slots[i].name, NODE_NAME (child)))
+          slot = (int) i;
+
+      if (slot < 0)
+        return reader_fail (reader, child, error, "unknown element <%s> in <%s>",
+                            NODE_NAME (child), NODE_NAME (parent));
+      if (found[slot] != NULL)
+        return reader_fail (reader, child, error, "<%s> appears twice in <%s>",
+                            NODE_NAME (child), NODE_NAME (parent));
+      if (slot < last)
+        return reader_fail (reader, child, error, "<%s> must come before <%s>",
+                            NODE_NAME (child), slots[last].name);
+      found[slot] = child;
+      last = slot;
+    }
+
+  for (guint i = 0; i < n_slots; i++)
+    if (slots[i].required && found[i] == NULL)
+      return reader_fail (reader, parent, error, "<%s> has no <%s>",
+                          NODE_NAME (parent), slots[i].name);
+
+  return TRUE;
+}
+
+static gboolean
+read_leaf (Reader             *reader,
+           xmlNode            *node,
+           const char * const *attributes,
+           HvConfigField       field,
+           GError            **error)
+{
+  if (field != HV_CONFIG_FIELD_NONE)
+    reader->field_lines[field] = xmlGetLineNo (node);
+  return check_children (reader, node, TRUE, error)
+         && check_attributes (reader, node, attributes, error);
+}
+
+/* A leaf that must hold no text: <video/>, <boot/>, <drive/>… */
+static gboolean
+read_empty (Reader             *reader,
+            xmlNode            *node,
+            const char * const *attributes,
+            HvConfigField       field,
+            GError            **error)
+{
+  g_autofree char *text = NULL;
+
+  if (!read_leaf (reader, node, attributes, field, error))
+    return FALSE;
+  text = get_text (node);
+  if (!is_blank ((const xmlChar *) text))
+    return reader_fail (reader, node, error, "<%s> must be empty", NODE_NAME (node));
+  return TRUE;
+}
+
+static gboolean
+read_text_element (Reader         *reader,
+                   xmlNode        *node,
+                   HvConfigField   field,
+                   char          **out,
+                   GError        **error)
+{
+  static const char * const none[] = { NULL };
+
+  if (node == NULL)
+    {
+      g_free (*out);
+      *out = g_strdup ("");
+      return TRUE;
+    }
+  if (!read_leaf (reader, node, none, field, error))
+    return FALSE;
+  g_free (*out);
+  *out = get_text (node);
+  return TRUE;
+}
+
+static gboolean
+read_system (Reader      *reader,
+             xmlNode     *system,
+             HvVmConfig  *config,
+             GError     **error)
+{
+  static const Slot slots[] = {
+    { "memory", TRUE }, { "cpus", TRUE }, { "video", TRUE }, { "boot", TRUE },
+  };
+  static const char * const system_attrs[] = { "machine", "firmware", NULL };
+  static const char * const memory_attrs[] = { "unit", NULL };
+  static const char * const no_attrs[] = { NULL };
+  static const char * const video_attrs[] = { "model", NULL };
+  static const char * const boot_attrs[] = { "order", NULL };
+  xmlNode *found[G_N_ELEMENTS (slots)];
+  g_autofree char *unit = NULL;
+  guint64 cpus = 0;
+
+  if (!read_leaf (reader, system, system_attrs, HV_CONFIG_FIELD_SYSTEM, error)
+      || !match_children (reader, system, slots, G_N_ELEMENTS (slots), found, error))
+    return FALSE;
+  READ_ENUM (reader, system, "machine", hv_machine_from_string, "pc or q35",
+             &config->machine, error);
+  READ_ENUM (reader, system, "firmware", hv_firmware_from_string, "bios or uefi",
+             &config->firmware, error);
+
+  if (!read_leaf (reader, found[0], memory_attrs, HV_CONFIG_FIELD_MEMORY, error)
+      || !get_attribute (reader, found[0], "unit", NULL, &unit, error))
+    return FALSE;
+  if (unit != NULL && !g_str_equal (unit, "MiB"))
+    return bad_value (reader, found[0], "unit", unit, "MiB", error);
+  if (!read_number (reader, found[0], G_MAXUINT64, HV_MEMORY_MIN_MIB, HV_MEMORY_MAX_MIB, " MiB",
+                    &config->memory_mib, error))
+    return FALSE;
+
+  if (!read_leaf (reader, found[1], no_attrs, HV_CONFIG_FIELD_CPUS, error)
+      || !read_number (reader, found[1], G_MAXUINT, 1, HV_CPUS_MAX, "", &cpus, error))
+    return FALSE;
+  config->cpus = (guint) cpus;
+
+  if (!read_empty (reader, found[2], video_attrs, HV_CONFIG_FIELD_VIDEO, error))
+    return FALSE;
+  READ_ENUM (reader, found[2], "model", hv_video_from_string, "std, cirrus, virtio or none",
+             &config->video, error);
+
+  if (!read_empty (reader, found[3], boot_attrs, HV_CONFIG_FIELD_BOOT, error))
+    return FALSE;
+  g_clear_pointer (&config->boot_order, g_free);
+  return get_attribute (reader, found[3], "order", "letters from c, d, a, n",
+                        &config->boot_order, error);
+}
+
+static gboolean
+read_kernel (Reader      *reader,
+             xmlNode     *kernel,
+             HvVmConfig  *config,
+             GError     **error)
+{
+  static const char * const attrs[] = { "path", "initrd", "cmdline", NULL };
+
+  return read_empty (reader, kernel, attrs, HV_CONFIG_FIELD_KERNEL, error)
+         && get_attribute (reader, kernel, "path", "an absolute path", &config->kernel, error)
+         && get_attribute (reader, kernel, "initrd", NULL, &config->initrd, error)
+         && get_attribute (reader, kernel, "cmdline", NULL, &config->cmdline, error);
+}
+
+static gboolean
+read_boolean (Reader      *reader,
+              xmlNode     *node,
+              const char  *name,
+              gboolean    *inout,
+              GError     **error)
+{
+  g_autofree char *value = NULL;
+
+  if (!get_attribute (reader, node, name, NULL, &value, error))
+    return FALSE;
+  if (value == NULL)
+    return TRUE;
+  if (g_str_equal (value, "true"))
+    *inout = TRUE;
+  else if (g_str_equal (value, "false"))
+    *inout = FALSE;
+  else
+    return bad_value (reader, node, name, value, "true or false", error);
+  return TRUE;
+}
+
+static gboolean
+read_drive (Reader      *reader,
+            xmlNode     *node,
+            HvVmConfig  *config,
+            GError     **error)
+{
+  static const char * const attrs[] = { "type", "bus", "format", "path", "readonly", NULL };
+  g_autoptr(HvDrive) drive = g_new0 (HvDrive, 1);
+  long line = xmlGetLineNo (node);
+
+  g_array_append_val (reader->drive_lines, line);
+  if (!read_empty (reader, node, attrs, HV_CONFIG_FIELD_NONE, error))
+    return FALSE;
+  READ_ENUM (reader, node, "type", hv_drive_kind_from_string, "disk, cdrom or floppy",
+             &drive->kind, error);
+  READ_ENUM (reader, node, "bus", hv_drive_bus_from_string, "ide, sata, virtio or fdc",
+             &drive->bus, error);
+  READ_ENUM (reader, node, "format", hv_disk_format_from_string, "raw or qcow2",
+             &drive->format, error);
+  drive->readonly = (drive->kind == HV_DRIVE_CDROM);
+  if (!get_attribute (reader, node, "path", NULL, &drive->path, error)
+      || !read_boolean (reader, node, "readonly", &drive->readonly, error))
+    return FALSE;
+
+  g_ptr_array_add (config->drives, g_steal_pointer (&drive));
+  return TRUE;
+}
+
+static gboolean
+read_adapter (Reader      *reader,
+              xmlNode     *node,
+              HvVmConfig  *config,
+              GError     **error)
+{
+  static const char * const attrs[] = { "mode", "model", "mac", NULL };
+  g_autoptr(HvNic) nic = g_new0 (HvNic, 1);
+  long line = xmlGetLineNo (node);
+
+  g_array_append_val (reader->nic_lines, line);
+  if (!read_empty (reader, node, attrs, HV_CONFIG_FIELD_NONE, error))
+    return FALSE;
+  READ_ENUM (reader, node, "mode", hv_net_mode_from_string, "nat or none", &nic->mode, error);
+  if (!get_attribute (reader, node, "model", "virtio-net, e1000, e1000e, rtl8139, pcnet, "
+                      "ne2k_pci or ne2k_isa", &nic->model, error)
+      || !get_attribute (reader, node, "mac", "six hex pairs like 52:54:00:12:34:56",
+                         &nic->mac, error))
+    return FALSE;
+
+  g_ptr_array_add (config->nics, g_steal_pointer (&nic));
+  return TRUE;
+}
+
+/* <storage> and <network>: a list of one kind of element. */
+static gboolean
+read_list (Reader      *reader,
+           xmlNode     *list,
+           HvConfigField field,
+           const char  *item_name,
+           gboolean   (*read_item) (Reader *, xmlNode *, HvVmConfig *, GError **),
+           HvVmConfig  *config,
+           GError     **error)
+{
+  static const char * const none[] = { NULL };
+
+  if (list == NULL)
+    return TRUE;
+
+  reader->field_lines[field] = xmlGetLineNo (list);
+  if (!check_attributes (reader, list, none, error)
+      || !check_children (reader, list, FALSE, error))
+    return FALSE;
+
+  for (xmlNode *child = xmlFirstElementChild (list); child; child = xmlNextElementSibling (child))
+    {
+      if (!g_str_equal (NODE_NAME (child), item_name))
+        return reader_fail (reader, child, error, "unknown element <%s> in <%s> (only <%s>)",
+                            NODE_NAME (child), NODE_NAME (list), item_name);
+      if (!read_item (reader, child, config, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static HvVmConfig *
+read_config (Reader      *reader,
+             xmlDoc      *doc,
+             GError     **error)
+{
+  enum { UUID, NAME, FOLDER, OS, DESCRIPTION, SYSTEM, KERNEL, STORAGE, NETWORK };
+  static const Slot slots[] = {
+    [UUID] = { "uuid", TRUE },
+    [NAME] = { "name", TRUE },
+    [FOLDER] = { "folder", FALSE },
+    [OS] = { "os", FALSE },
+    [DESCRIPTION] = { "description", FALSE },
+    [SYSTEM] = { "system", TRUE },
+    [KERNEL] = { "kernel", FALSE },
+    [STORAGE] = { "storage", FALSE },
+    [NETWORK] = { "network", FALSE },
+  };
+  static const char * const root_attrs[] = { "version", NULL };
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("");
+  xmlNode *root = xmlDocGetRootElement (doc);
+  xmlNode *found[G_N_ELEMENTS (slots)];
+  g_autofree char *version = NULL;
+
+  if (root == NULL || !g_str_equal (NODE_NAME (root), "hostvisor-vm"))
+    {
+      reader_fail (reader, root, error,
+                   "not a Hostvisor VM config: the root element is <%s>, not <hostvisor-vm>",
+                   root != NULL ? NODE_NAME (root) : "");
+      return NULL;
+    }
+  if (root->ns != NULL)
+    {
+      reader_fail (reader, root, error, "<hostvisor-vm> must not be in an XML namespace");
+      return NULL;
+    }
+
+  if (!check_attributes (reader, root, root_attrs, error)
+      || !get_attribute (reader, root, "version", "version=\"1\"", &version, error))
+    return NULL;
+  if (!g_str_equal (version, "1"))
+    {
+      g_autofree char *shown = hv_config_escape_for_display (version);
+
+      reader_fail (reader, root, error,
+                   "unsupported config version \"%s\" (this Hostvisor reads version 1)", shown);
+      return NULL;
+    }
+
+  if (!match_children (reader, root, slots, G_N_ELEMENTS (slots), found, error))
+    return NULL;
+
+  /* The defaults of hv_vm_config_new() that the file must state or leave empty. */
+  g_ptr_array_set_size (config->nics, 0);
+
+  if (!read_text_element (reader, found[UUID], HV_CONFIG_FIELD_UUID, &config->uuid, error)
+      || !read_text_element (reader, found[NAME], HV_CONFIG_FIELD_NAME, &config->name, error)
+      || !read_text_element (reader, found[FOLDER], HV_CONFIG_FIELD_FOLDER, &config->folder,
+                             error)
+      || !read_text_element (reader, found[OS], HV_CONFIG_FIELD_OS, &config->os_id, error)
+      || !read_text_element (reader, found[DESCRIPTION], HV_CONFIG_FIELD_DESCRIPTION,
+                             &config->description, error)
+      || !read_system (reader, found[SYSTEM], config, error)
+      || (found[KERNEL] != NULL && !read_kernel (reader, found[KERNEL], config, error))
+      || !read_list (reader, found[STORAGE], HV_CONFIG_FIELD_STORAGE, "drive", read_drive,
+                     config, error)
+      || !read_list (reader, found[NETWORK], HV_CONFIG_FIELD_NETWORK, "adapter", read_adapter,
+                     config, error))
+    return NULL;
+
+  return g_steal_pointer (&config);
+}
+
+/* The line to blame for a semantic error. */
+static long
+reader_line_for (Reader                 *reader,
+                 const HvConfigLocation *where)
+{
+  long line = 0;
+
+  if (where->field == HV_CONFIG_FIELD_DRIVE)
+    line = where->index < reader->drive_lines->len
+           ? g_array_index (reader->drive_lines, long, where->index)
+           : reader->field_lines[HV_CONFIG_FIELD_STORAGE];
+  else if (where->field == HV_CONFIG_FIELD_NIC)
+    line = where->index < reader->nic_lines->len
+           ? g_array_index (reader->nic_lines, long, where->index)
+           : reader->field_lines[HV_CONFIG_FIELD_NETWORK];
+  else
+    line = reader->field_lines[where->field];
+
+  return line > 0 ? line : reader->field_lines[HV_CONFIG_FIELD_NONE];
+}
+
+HvVmConfig *
+hv_vm_config_from_xml (const char  *data,
+                       gsize        len,
+                       const char  *filename,
+                       GError     **error)
+{
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(GError) local_error = NULL;
+  HvConfigLocation where;
+  Reader reader = { 0 };
+  xmlDoc *doc;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (filename == NULL)
+    filename = "(config)";
+
+  if ((doc = parse_document (data != NULL ? data : "", len, filename, error)) == NULL)
+    return NULL;
+
+  reader.filename = filename;
+  reader.drive_lines = g_array_new (FALSE, FALSE, sizeof (long));
+  reader.nic_lines = g_array_new (FALSE, FALSE, sizeof (long));
+  reader.field_lines[HV_CONFIG_FIELD_NONE] = xmlDocGetRootElement (doc) != NULL
+                                             ? xmlGetLineNo (xmlDocGetRootElement (doc)) : 0;
+
+  config = read_config (&reader, doc, error);
+  if (config != NULL && !hv_vm_config_validate_at (config, &where, &local_error))
+    {
+      set_config_error (error, filename, reader_line_for (&reader, &where), "%s",
+                        local_error->message);
+      g_clear_pointer (&config, hv_vm_config_free);
+    }
+  if (config != NULL && !validate_with_schema (doc, filename, error))
+    g_clear_pointer (&config, hv_vm_config_free);
+
+  g_array_unref (reader.drive_lines);
+  g_array_unref (reader.nic_lines);
+  xmlFreeDoc (doc);
+  return g_steal_pointer (&config);
+}
+
+HvVmConfig *
+hv_vm_config_load (const char  *path,
+                   GError     **error)
+{
+  g_autofree char *data = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gboolean too_large = FALSE;
+  gsize len = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!hv_file_read_capped_full (path, HV_CONFIG_MAX_SIZE, &data, &len, &too_large,
+                                 &local_error))
+    {
+      /* A huge vm.xml is a broken config, not a disk problem. */
+      if (too_large)
+        g_set_error_literal (error, HV_ERROR, HV_ERROR_INVALID_CONFIG, local_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return hv_vm_config_from_xml (data, len, path, error);
+}
+
+/* Writing */
+
+static void
+append_escaped (GString    *out,
+                const char *text,
+                gboolean    attribute)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '&': g_string_append (out, "&amp;"); break;
+        case '<': g_string_append (out, "&lt;"); break;
+        case '>': g_string_append (out, "&gt;"); break;
+        /* A parser turns a raw CR into LF, and raw white space in attributes into spaces. */
+        case '\r': g_string_append (out, "&#13;"); break;
+        case '"': g_string_append (out, attribute ? "&quot;" : "\""); break;
+        case '\n': g_string_append (out, attribute ? "&#10;" : "\n"); break;
+        case '\t': g_string_append (out, attribute ? "&#9;" : "\t"); break;
+        default: g_string_append_c (out, *p);
+        }
+    }
+}
+
+static void
+append_attribute (GString    *out,
+                  const char *name,
+                  const char *value)
+{
+  if (value == NULL)
+    return;
+  g_string_append_printf (out, " %s=\"", name);
+  append_escaped (out, value, TRUE);
+  g_string_append_c (out, '"');
+}
+
+static void
+append_text_element (GString    *out,
+                     const char *name,
+                     const char *value,
+                     gboolean    optional)
+{
+  if (optional && (value == NULL || *value == '\0'))
+    return;
+  g_string_append_printf (out, "  <%s>", name);
+  append_escaped (out, value != NULL ? value : "", FALSE);
+  g_string_append_printf (out, "</%s>\n", name);
+}
+
+static char *
+serialize (const HvVmConfig *config)
+{
+  GString *out = g_string_new ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                               "<hostvisor-vm version=\"1\">\n");
+  guint n_drives = config->drives != NULL ? config->drives->len : 0;
+  guint n_nics = config->nics != NULL ? config->nics->len : 0;
+
+  append_text_element (out, "uuid", config->uuid, FALSE);
+  append_text_element (out, "name", config->name, FALSE);
+  append_text_element (out, "folder", config->folder, TRUE);
+  append_text_element (out, "os", config->os_id, TRUE);
+  append_text_element (out, "description", config->description, TRUE);
+
+  g_string_append (out, "  <system");
+  append_attribute (out, "machine", hv_machine_to_string (config->machine));
+  append_attribute (out, "firmware", hv_firmware_to_string (config->firmware));
+  g_string_append_printf (out, ">\n"
+                          "    <memory unit=\"MiB\">%" G_GUINT64_FORMAT "</memory>\n"
+                          "    <cpus>%u</cpus>\n",
+                          config->memory_mib, config->cpus);
+  g_string_append (out, "    <video");
+  append_attribute (out, "model", hv_video_to_string (config->video));
+  g_string_append (out, "/>\n    <boot");
+  append_attribute (out, "order", config->boot_order);
+  g_string_append (out, "/>\n  </system>\n");
+
+  if (config->kernel != NULL)
+    {
+      g_string_append (out, "  <kernel");
+      append_attribute (out, "path", config->kernel);
+      append_attribute (out, "initrd", config->initrd);
+      append_attribute (out, "cmdline", config->cmdline);
+      g_string_append (out, "/>\n");
+    }
+
+  g_string_append (out, n_drives > 0 ? "  <storage>\n" : "  <storage/>\n");
+  for (guint i = 0; i < n_drives; i++)
+    {
+      const HvDrive *drive = g_ptr_array_index (config->drives, i);
+
+      g_string_append (out, "    <drive");
+      append_attribute (out, "type", hv_drive_kind_to_string (drive->kind));
+      append_attribute (out, "bus", hv_drive_bus_to_string (drive->bus));
+      append_attribute (out, "format", hv_disk_format_to_string (drive->format));
+      append_attribute (out, "path", drive->path);
+      append_attribute (out, "readonly", drive->readonly ? "true" : "false");
+      g_string_append (out, "/>\n");
+    }
+  if (n_drives > 0)
+    g_string_append (out, "  </storage>\n");
+
+  g_string_append (out, n_nics > 0 ? "  <network>\n" : "  <network/>\n");
+  for (guint i = 0; i < n_nics; i++)
+    {
+      const HvNic *nic = g_ptr_array_index (config->nics, i);
+
+      g_string_append (out, "    <adapter");
+      append_attribute (out, "mode", hv_net_mode_to_string (nic->mode));
+      append_attribute (out, "model", nic->model);
+      append_attribute (out, "mac", nic->mac);
+      g_string_append (out, "/>\n");
+    }
+  if (n_nics > 0)
+    g_string_append (out, "  </network>\n");
+
+  g_string_append (out, "</hostvisor-vm>\n");
+  return g_string_free (out, FALSE);
+}
+
+char *
+hv_vm_config_to_xml (const HvVmConfig  *config,
+                     GError           **error)
+{
+  g_autofree char *xml = NULL;
+  g_autoptr(HvVmConfig) check = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gsize len;
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!hv_vm_config_validate (config, error))
+    return NULL;
+
+  xml = serialize (config);
+  len = strlen (xml);
+  if (len > HV_CONFIG_MAX_SIZE)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "the config would be %" G_GSIZE_FORMAT " bytes, more than the limit of %d "
+                   "(shorten the description)", len, HV_CONFIG_MAX_SIZE);
+      return NULL;
+    }
+
+  /* Read it back through every gate, the schema included: never write a file that
+   * the next load would refuse. */
+  check = hv_vm_config_from_xml (xml, len, "(generated config)", &local_error);
+  if (check == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_FAILED,
+                   "Internal error: the generated config does not read back: %s",
+                   local_error->message);
+      return NULL;
+    }
+
+  return g_steal_pointer (&xml);
+}
+
+gboolean
+hv_vm_config_save (const HvVmConfig  *config,
+                   const char        *path,
+                   GError           **error)
+{
+  g_autofree char *xml = NULL;
+
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((xml = hv_vm_config_to_xml (config, error)) == NULL)
+    return FALSE;
+
+  return hv_file_replace_contents (path, xml, strlen (xml), CONFIG_FILE_MODE, TRUE, error);
+}

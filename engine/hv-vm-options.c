@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "hv-vm-options.h"
+
+#include <string.h>
+
+#include "hv-error.h"
+#include "hv-osinfo.h"
+
+#define DEFAULT_DISK_GIB 16
+#define MAX_DISK_GIB (64 * 1024)
+
+/* Every key and its D-Bus type; anything else is refused so that a typo in a client
+ * never goes unnoticed. */
+static const struct {
+  const char *key;
+  const char *type;
+  gboolean needs_poweroff; /* for Modify */
+  gboolean modify_only;
+} known_options[] = {
+  { "name", "s", FALSE, TRUE },
+  { "os", "s", FALSE, FALSE },
+  { "folder", "s", FALSE, FALSE },
+  { "description", "s", FALSE, FALSE },
+  { "memory", "t", TRUE, FALSE },
+  { "cpus", "u", TRUE, FALSE },
+  { "disk-size", "t", TRUE, FALSE },
+  { "disk", "s", TRUE, FALSE },
+  { "disk-format", "s", TRUE, FALSE },
+  { "no-disk", "b", TRUE, FALSE },
+  { "iso", "s", TRUE, FALSE },
+  { "floppy", "s", TRUE, FALSE },
+  { "remove-iso", "b", TRUE, TRUE },
+  { "remove-floppy", "b", TRUE, TRUE },
+  { "firmware", "s", TRUE, FALSE },
+  { "machine", "s", TRUE, FALSE },
+  { "kernel", "s", TRUE, FALSE },
+  { "initrd", "s", TRUE, FALSE },
+  { "cmdline", "s", TRUE, FALSE },
+  { "nic-model", "s", TRUE, FALSE },
+  { "video", "s", TRUE, FALSE },
+  { "boot", "s", TRUE, FALSE },
+};
+
+static gboolean
+check_keys (GVariant  *options,
+            gboolean   modifying,
+            gboolean   running,
+            GError   **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr(GVariant) owned = value;
+      gboolean found = FALSE;
+
+      for (guint i = 0; i < G_N_ELEMENTS (known_options); i++)
+        {
+          if (!g_str_equal (key, known_options[i].key))
+            continue;
+          found = TRUE;
+          if (known_options[i].modify_only && !modifying)
+            break;
+          if (!g_variant_is_of_type (value, G_VARIANT_TYPE (known_options[i].type)))
+            {
+              g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                           "Option \"%s\" must be of type %s", key, known_options[i].type);
+              return FALSE;
+            }
+          if (modifying && running && known_options[i].needs_poweroff)
+            {
+              g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
+                           "Cannot change %s while the VM is running; power it off first", key);
+              return FALSE;
+            }
+          break;
+        }
+      if (!found || (!modifying && g_str_equal (key, "name")) ||
+          (!modifying && (g_str_equal (key, "remove-iso") || g_str_equal (key, "remove-floppy"))))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "Unknown option \"%s\"", key);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+has_key (GVariant   *options,
+         const char *key)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (options, key, NULL);
+
+  return value != NULL;
+}
+
+static gboolean
+lookup_string (GVariant    *options,
+               const char  *key,
+               const char **out)
+{
+  return g_variant_lookup (options, key, "&s", out);
+}
+
+/* A file the VM will use: absolute, existing, a regular file (or a block device for
+ * disks). The message says which option and what is wrong. */
+static gboolean
+check_file (const char *what,
+            const char *path,
+            GError    **error)
+{
+  if (path[0] == '\0' || !g_path_is_absolute (path))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "%s path must be absolute: \"%s\"", what, path);
+      return FALSE;
+    }
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "%s not found: %s", what, path);
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "%s is a directory: %s", what, path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static HvDrive *
+find_drive (HvVmConfig *config,
+            HvDriveKind kind)
+{
+  for (guint i = 0; i < config->drives->len; i++)
+    {
+      HvDrive *d = g_ptr_array_index (config->drives, i);
+      if (d->kind == kind)
+        return d;
+    }
+  return NULL;
+}
+
+static void
+remove_drives (HvVmConfig *config,
+               HvDriveKind kind)
+{
+  for (guint i = config->drives->len; i > 0; i--)
+    {
+      HvDrive *d = g_ptr_array_index (config->drives, i - 1);
+      if (d->kind == kind)
+        g_ptr_array_remove_index (config->drives, i - 1);
+    }
+}
+
+static HvDriveBus
+default_disk_bus (HvVmConfig *config)
+{
+  HvDrive *disk = find_drive (config, HV_DRIVE_DISK);
+
+  return disk != NULL ? disk->bus : HV_DRIVE_BUS_IDE;
+}
+
+/* Put removable media in: the first drive of that kind gets it, or a new drive. */
+static void
+set_medium (HvVmConfig *config,
+            HvDriveKind kind,
+            const char *path)
+{
+  HvDrive *d = find_drive (config, kind);
+
+  if (d == NULL)
+    {
+      d = hv_drive_new (kind, kind == HV_DRIVE_FLOPPY ? HV_DRIVE_BUS_FDC : HV_DRIVE_BUS_IDE,
+                        HV_DISK_FORMAT_RAW, path);
+      d->readonly = kind == HV_DRIVE_CDROM;
+      g_ptr_array_add (config->drives, d);
+      return;
+    }
+  g_free (d->path);
+  d->path = g_strdup (path);
+}
+
+/* Options shared by create and modify, applied in a fixed order. */
+static gboolean
+apply_common (HvVmConfig *config,
+              GVariant   *options,
+              GError    **error)
+{
+  const char *s;
+  guint64 u64;
+  guint32 u32;
+
+  if (lookup_string (options, "folder", &s))
+    {
+      if (!hv_config_check_folder (s, error))
+        return FALSE;
+      hv_set_str (&config->folder, s);
+    }
+  if (lookup_string (options, "description", &s))
+    hv_set_str (&config->description, s);
+  if (g_variant_lookup (options, "memory", "t", &u64))
+    {
+      if (u64 < HV_MEMORY_MIN_MIB || u64 > HV_MEMORY_MAX_MIB)
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Memory must be between %d and %d MiB", HV_MEMORY_MIN_MIB,
+                       HV_MEMORY_MAX_MIB);
+          return FALSE;
+        }
+      config->memory_mib = u64;
+    }
+  if (g_variant_lookup (options, "cpus", "u", &u32))
+    {
+      if (u32 < 1 || u32 > HV_CPUS_MAX)
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "CPUs must be between 1 and %d", HV_CPUS_MAX);
+          return FALSE;
+        }
+      config->cpus = u32;
+    }
+  if (lookup_string (options, "firmware", &s) && !hv_firmware_from_string (s, &config->firmware))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Unknown firmware \"%s\" (bios or uefi)", s);
+      return FALSE;
+    }
+  if (lookup_string (options, "machine", &s) && !hv_machine_from_string (s, &config->machine))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Unknown machine \"%s\" (pc or q35)", s);
+      return FALSE;
+    }
+  if (lookup_string (options, "video", &s) && !hv_video_from_string (s, &config->video))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Unknown video model \"%s\" (std, cirrus, virtio or none)", s);
+      return FALSE;
+    }
+  if (lookup_string (options, "nic-model", &s))
+    {
+      if (!hv_nic_model_is_valid (s))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Unknown network adapter model \"%s\"", s);
+          return FALSE;
+        }
+      for (guint i = 0; i < config->nics->len; i++)
+        hv_set_str (&((HvNic *) g_ptr_array_index (config->nics, i))->model, s);
+    }
+  if (lookup_string (options, "boot", &s))
+    {
+      if (s[0] == '\0' || strspn (s, "acdn") != strlen (s) || strlen (s) > 4)
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Boot order \"%s\" must be letters from a (floppy), c (disk), "
+                       "d (CD-ROM), n (network)", s);
+          return FALSE;
+        }
+      hv_set_str (&config->boot_order, s);
+    }
+
+  if (lookup_string (options, "kernel", &s))
+    {
+      if (s[0] == '\0')
+        g_clear_pointer (&config->kernel, g_free);
+      else if (!check_file ("Kernel", s, error))
+        return FALSE;
+      else
+        hv_set_str (&config->kernel, s);
+    }
+  if (lookup_string (options, "initrd", &s))
+    {
+      if (s[0] == '\0')
+        g_clear_pointer (&config->initrd, g_free);
+      else if (!check_file ("Initrd", s, error))
+        return FALSE;
+      else
+        hv_set_str (&config->initrd, s);
+    }
+  if (lookup_string (options, "cmdline", &s))
+    {
+      if (strlen (s) > HV_CMDLINE_MAX)
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "The kernel command line is longer than %d bytes", HV_CMDLINE_MAX);
+          return FALSE;
+        }
+      if (s[0] == '\0')
+        g_clear_pointer (&config->cmdline, g_free);
+      else
+        hv_set_str (&config->cmdline, s);
+    }
+  if ((config->initrd != NULL || config->cmdline != NULL) && config->kernel == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "An initrd or kernel command line needs a kernel (--kernel)");
+      return FALSE;
+    }
+
+  if (lookup_string (options, "iso", &s))
+    {
+      if (!check_file ("ISO", s, error))
+        return FALSE;
+      set_medium (config, HV_DRIVE_CDROM, s);
+    }
+  if (lookup_string (options, "floppy", &s))
+    {
+      if (!check_file ("Floppy image", s, error))
+        return FALSE;
+      set_medium (config, HV_DRIVE_FLOPPY, s);
+    }
+
+  if (lookup_string (options, "disk", &s))
+    {
+      const char *format_text = NULL;
+      HvDiskFormat format;
+      HvDrive *disk;
+
+      if (!lookup_string (options, "disk-format", &format_text))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "--disk needs --disk-format (raw or qcow2): "
+                       "Hostvisor never guesses an image's format");
+          return FALSE;
+        }
+      if (!hv_disk_format_from_string (format_text, &format))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Unknown disk format \"%s\" (raw or qcow2)", format_text);
+          return FALSE;
+        }
+      if (!check_file ("Disk image", s, error))
+        return FALSE;
+      disk = find_drive (config, HV_DRIVE_DISK);
+      if (disk == NULL)
+        g_ptr_array_insert (config->drives, 0,
+                            hv_drive_new (HV_DRIVE_DISK, default_disk_bus (config), format, s));
+      else
+        {
+          hv_set_str (&disk->path, s);
+          disk->format = format;
+        }
+    }
+  else if (has_key (options, "disk-format"))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "--disk-format needs --disk");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+apply_os_defaults (HvVmConfig         *config,
+                   const HvOsDefaults *d)
+{
+  hv_set_str (&config->os_id, d->os_id);
+  config->memory_mib = d->memory_mib;
+  config->cpus = MAX (d->cpus, 1);
+  config->machine = d->machine;
+  config->firmware = d->firmware;
+  config->video = d->video;
+  for (guint i = 0; i < config->nics->len; i++)
+    hv_set_str (&((HvNic *) g_ptr_array_index (config->nics, i))->model, d->nic_model);
+}
+
+HvVmConfig *
+hv_vm_options_create (const char      *name,
+                      GVariant        *options,
+                      HvVmOptionsPlan *plan,
+                      GError         **error)
+{
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(HvOsDefaults) defaults = NULL;
+  HvDriveBus disk_bus = HV_DRIVE_BUS_IDE;
+  const char *os = NULL;
+  gboolean no_disk = FALSE;
+  guint64 disk_gib = 0;
+  gboolean has_iso, has_floppy;
+
+  memset (plan, 0, sizeof *plan);
+
+  if (!hv_config_check_name (name, error) || !check_keys (options, FALSE, FALSE, error))
+    return NULL;
+
+  config = hv_vm_config_new (name);
+
+  if (lookup_string (options, "os", &os) && os[0] != '\0')
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      defaults = hv_osinfo_get_defaults (os, &local_error);
+      if (defaults == NULL)
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Unknown OS \"%s\" (osinfo-query os lists the known ids)", os);
+          return NULL;
+        }
+      apply_os_defaults (config, defaults);
+      disk_bus = defaults->disk_bus;
+    }
+
+  /* Every VM gets a CD-ROM drive, as on a real PC, so media can be inserted later. */
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE,
+                                                 HV_DISK_FORMAT_RAW, NULL));
+  ((HvDrive *) g_ptr_array_index (config->drives, 0))->readonly = TRUE;
+
+  if (!apply_common (config, options, error))
+    return NULL;
+
+  g_variant_lookup (options, "no-disk", "b", &no_disk);
+  g_variant_lookup (options, "disk-size", "t", &disk_gib);
+  if (no_disk && (disk_gib > 0 || has_key (options, "disk")))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "--no-disk cannot be combined with --disk or --disk-size");
+      return NULL;
+    }
+  if (disk_gib > 0 && find_drive (config, HV_DRIVE_DISK) != NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "--disk-size cannot be combined with --disk");
+      return NULL;
+    }
+  if (disk_gib > MAX_DISK_GIB)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Disk size must be between 1 and %d GiB", MAX_DISK_GIB);
+      return NULL;
+    }
+  if (!no_disk && find_drive (config, HV_DRIVE_DISK) == NULL)
+    {
+      plan->new_disk_gib = disk_gib > 0 ? disk_gib :
+                           defaults != NULL ? MAX (defaults->disk_gib, 1) : DEFAULT_DISK_GIB;
+      g_ptr_array_insert (config->drives, 0,
+                          hv_drive_new (HV_DRIVE_DISK, disk_bus, HV_DISK_FORMAT_QCOW2,
+                                        "disk0.qcow2"));
+    }
+  else if (find_drive (config, HV_DRIVE_DISK) != NULL)
+    find_drive (config, HV_DRIVE_DISK)->bus = disk_bus;
+
+  /* SATA exists only on q35; an OS default of SATA on a pc machine falls back to IDE. */
+  for (guint i = 0; i < config->drives->len; i++)
+    {
+      HvDrive *d = g_ptr_array_index (config->drives, i);
+      if (d->bus == HV_DRIVE_BUS_SATA && config->machine == HV_MACHINE_PC)
+        d->bus = HV_DRIVE_BUS_IDE;
+    }
+
+  if (!has_key (options, "boot"))
+    {
+      has_iso = find_drive (config, HV_DRIVE_CDROM) != NULL &&
+                find_drive (config, HV_DRIVE_CDROM)->path != NULL;
+      has_floppy = find_drive (config, HV_DRIVE_FLOPPY) != NULL;
+      hv_set_str (&config->boot_order, has_floppy ? "acd" : has_iso ? "dc" : "cd");
+    }
+
+  if (!hv_vm_config_validate (config, error))
+    return NULL;
+
+  return g_steal_pointer (&config);
+}
+
+HvVmConfig *
+hv_vm_options_modify (const HvVmConfig *config,
+                      GVariant         *options,
+                      gboolean          running,
+                      GError          **error)
+{
+  g_autoptr(HvVmConfig) copy = NULL;
+  const char *s;
+  gboolean flag = FALSE;
+
+  if (!check_keys (options, TRUE, running, error))
+    return NULL;
+
+  if (has_key (options, "disk-size"))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                   "Resizing or adding a new disk with --disk-size is not supported by modify yet");
+      return NULL;
+    }
+
+  copy = hv_vm_config_copy (config);
+
+  if (lookup_string (options, "name", &s))
+    {
+      if (!hv_config_check_name (s, error))
+        return NULL;
+      hv_set_str (&copy->name, s);
+    }
+  if (lookup_string (options, "os", &s))
+    hv_set_str (&copy->os_id, s);
+
+  if (g_variant_lookup (options, "remove-iso", "b", &flag) && flag)
+    {
+      HvDrive *cd = find_drive (copy, HV_DRIVE_CDROM);
+      if (cd != NULL)
+        g_clear_pointer (&cd->path, g_free);
+    }
+  flag = FALSE;
+  if (g_variant_lookup (options, "remove-floppy", "b", &flag) && flag)
+    remove_drives (copy, HV_DRIVE_FLOPPY);
+  flag = FALSE;
+  if (g_variant_lookup (options, "no-disk", "b", &flag) && flag)
+    remove_drives (copy, HV_DRIVE_DISK);
+
+  if (!apply_common (copy, options, error))
+    return NULL;
+
+  if (!hv_vm_config_validate (copy, error))
+    return NULL;
+
+  return g_steal_pointer (&copy);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hv-vm-options.h: turning the a{sv} options of CreateVm and Modify into a config. */
+#pragma once
+
+#include <glib.h>
+
+#include "hv-config.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint64 new_disk_gib;   /* > 0: create vm_dir/disk0.qcow2 of this size */
+} HvVmOptionsPlan;
+
+/* Build a new VM's config from its name and CreateVm options: libosinfo's
+ * recommendations for "os" first, then each explicit option. Fails with
+ * HV_ERROR_INVALID_ARGUMENT naming the option. */
+HvVmConfig *hv_vm_options_create (const char *name, GVariant *options, HvVmOptionsPlan *plan,
+                                  GError **error);
+
+/* Apply Modify options to a copy of `config`. `running`: options that need the VM
+ * powered off fail with HV_ERROR_INVALID_STATE naming the option. */
+HvVmConfig *hv_vm_options_modify (const HvVmConfig *config, GVariant *options,
+                                  gboolean running, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,1126 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hv-vm-process.c: a VM's QEMU process: start, supervision, requests over QMP,
+ * and reattaching to a QEMU that an earlier engine started.
+ *
+ * QEMU runs in its own session (setsid) with its stderr in logs/qemu.log, so it
+ * neither gets the engine's terminal signals nor a SIGPIPE when the engine dies:
+ * an engine killed with SIGKILL leaves its guests running, and the next engine
+ * finds them through the pid file in the VM's runtime directory.
+ *
+ * The end of a QEMU process is handled once both the process is gone and its
+ * monitor connection has reached EOF, so that the SHUTDOWN event QEMU sends just
+ * before exiting is always seen before the exit is judged. */
+#include "hv-vm-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hv-error.h"
+#include "hv-fileutil.h"
+#include "hv-paths.h"
+
+#define DEFAULT_STOP_TIMEOUT_S 60
+#define QUIT_GRACE_S 5          /* after QMP quit, SIGKILL if QEMU is still there */
+#define STDERR_TAIL_LINES 10
+#define STDERR_TAIL_BYTES 4096
+
+static void process_check_gone (HvVm *self);
+
+/* ----------------------------------------------------------------------------
+ * Helpers
+ */
+
+static char *
+run_path (HvVm       *self,
+          const char *name)
+{
+  return g_build_filename (self->run_dir, name, NULL);
+}
+
+static char *
+log_path (HvVm       *self,
+          const char *name)
+{
+  return g_build_filename (self->dir, "logs", name, NULL);
+}
+
+/* Remove what a QEMU left in the runtime directory (sockets, pid file). */
+static void
+clean_run_dir (HvVm *self)
+{
+  g_autoptr(GDir) dir = g_dir_open (self->run_dir, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = run_path (self, name);
+      g_unlink (path);
+    }
+}
+
+/* The last lines QEMU wrote to stderr, for error messages and the VM's log. */
+static char *
+stderr_tail (HvVm  *self,
+             guint  max_lines)
+{
+  g_autofree char *path = log_path (self, "qemu.log");
+  g_autofree char *data = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+  gsize len = 0;
+  const char *start;
+  guint n;
+  int fd;
+  off_t size;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return g_strdup ("");
+  size = lseek (fd, 0, SEEK_END);
+  if (size < 0)
+    size = 0;
+  len = MIN ((gsize) size, STDERR_TAIL_BYTES);
+  data = g_malloc0 (len + 1);
+  if (pread (fd, data, len, size - (off_t) len) != (ssize_t) len)
+    len = 0;
+  close (fd);
+  data[len] = '\0';
+
+  /* QEMU's lines carry a time stamp with -msg timestamp=on; drop it for people. */
+  lines = g_strsplit (g_strstrip (data), "\n", -1);
+  n = g_strv_length (lines);
+  for (guint i = n > max_lines ? n - max_lines : 0; i < n; i++)
+    {
+      char *line = lines[i];
+
+      if (line[0] == '\0')
+        continue;
+      start = line;
+      if (g_ascii_isdigit (line[0]) && strstr (line, ": ") != NULL &&
+          strstr (line, ": ") - line < 40)
+        start = strstr (line, ": ") + 2;
+      g_ptr_array_add (kept, (gpointer) start);
+    }
+  g_ptr_array_add (kept, NULL);
+  return g_strjoinv ("\n", (char **) kept->pdata);
+}
+
+/* The medium a VM needs must exist before QEMU is asked to open it, so that the
+ * user gets "ISO not found: PATH" rather than QEMU's wording. */
+static gboolean
+check_files (HvVm     *self,
+             GError  **error)
+{
+  const HvVmConfig *c = self->config;
+
+  for (guint i = 0; i < c->drives->len; i++)
+    {
+      const HvDrive *d = g_ptr_array_index (c->drives, i);
+      g_autofree char *path = NULL;
+      const char *what;
+
+      if (d->path == NULL || d->path[0] == '\0')
+        continue;
+      path = g_path_is_absolute (d->path) ? g_strdup (d->path)
+                                          : g_build_filename (self->dir, d->path, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR) ||
+          (g_file_test (path, G_FILE_TEST_EXISTS) && d->kind != HV_DRIVE_FLOPPY))
+        continue;
+      what = d->kind == HV_DRIVE_CDROM ? "ISO" :
+             d->kind == HV_DRIVE_FLOPPY ? "Floppy image" : "Disk image";
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "%s not found: %s", what, path);
+      return FALSE;
+    }
+
+  if (c->kernel != NULL && !g_file_test (c->kernel, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "Kernel not found: %s", c->kernel);
+      return FALSE;
+    }
+  if (c->initrd != NULL && !g_file_test (c->initrd, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "Initrd not found: %s", c->initrd);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* UEFI variables live with the VM, copied from OVMF's template on first start. */
+static gboolean
+ensure_nvram (HvVm    *self,
+              GError **error)
+{
+  g_autofree char *nvram = g_build_filename (self->dir, "nvram.fd", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+
+  if (self->config->firmware != HV_FIRMWARE_UEFI || g_file_test (nvram, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (self->caps->ovmf_vars_template == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                   "UEFI firmware (OVMF) is not installed on this host");
+      return FALSE;
+    }
+  if (!hv_file_read_capped (self->caps->ovmf_vars_template, 64 * 1024 * 1024, &data, &len, error))
+    return FALSE;
+  return hv_file_replace_contents (nvram, data, len, 0600, FALSE, error);
+}
+
+/* A listening socket for QMP, made before QEMU starts and handed to it, so the engine
+ * can connect at once instead of waiting for QEMU to create the socket. */
+static int
+listen_qmp (HvVm    *self,
+            GError **error)
+{
+  g_autofree char *path = run_path (self, "qmp.sock");
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  if (strlen (path) >= sizeof addr.sun_path)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Socket path too long: %s", path);
+      return -1;
+    }
+  strcpy (addr.sun_path, path);
+  g_unlink (path);
+
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 ||
+      bind (fd, (struct sockaddr *) &addr, sizeof addr) != 0 ||
+      listen (fd, 4) != 0)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s", path,
+                   g_strerror (saved));
+      return -1;
+    }
+  return fd;
+}
+
+static void
+child_setup (gpointer data)
+{
+  /* Own session: the engine's terminal and process group signals do not reach QEMU. */
+  setsid ();
+}
+
+static void
+cancel_timers (HvVm *self)
+{
+  g_clear_handle_id (&self->stop_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->kill_timeout_id, g_source_remove);
+}
+
+static void
+send_signal (HvVm *self,
+             int   sig)
+{
+  if (self->process != NULL)
+    g_subprocess_send_signal (self->process, sig);
+  else if (self->pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, self->pidfd, sig, NULL, 0);
+}
+
+/* ----------------------------------------------------------------------------
+ * The end of a QEMU process
+ */
+
+static char *
+describe_exit (HvVm      *self,
+               HvVmState *state_out)
+{
+  g_autofree char *tail = stderr_tail (self, 1);
+  const char *sr = self->shutdown_reason;
+
+  if (self->expect_exit || g_strcmp0 (sr, "host-qmp-quit") == 0)
+    {
+      *state_out = HV_VM_STATE_POWEROFF;
+      if (self->stop_timed_out)
+        return g_strdup_printf ("powered off: the guest did not shut down within %u s",
+                                self->stop_timeout_s);
+      return g_strdup ("powered off");
+    }
+  if (g_strcmp0 (sr, "guest-shutdown") == 0 || g_strcmp0 (sr, "host-qmp-system-reset") == 0)
+    {
+      *state_out = HV_VM_STATE_POWEROFF;
+      return g_strdup ("the guest powered off");
+    }
+  *state_out = HV_VM_STATE_ABORTED;
+  if (self->have_status && WIFSIGNALED (self->wait_status))
+    return g_strdup_printf ("QEMU was killed by signal %d (%s)", WTERMSIG (self->wait_status),
+                            g_strsignal (WTERMSIG (self->wait_status)));
+  if (g_strcmp0 (sr, "host-signal") == 0)
+    return g_strdup ("QEMU was ended by a signal");
+  if (self->have_status && WIFEXITED (self->wait_status) && WEXITSTATUS (self->wait_status) != 0)
+    return g_strdup_printf ("QEMU exited with status %d%s%s", WEXITSTATUS (self->wait_status),
+                            tail[0] ? ": " : "", tail);
+  if (self->have_status)
+    {
+      *state_out = HV_VM_STATE_POWEROFF;
+      return g_strdup ("QEMU exited");
+    }
+  return g_strdup ("QEMU ended unexpectedly");
+}
+
+static void
+finish_off_waiters (HvVm *self)
+{
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->off_waiters);
+
+  self->off_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    g_task_return_boolean (g_ptr_array_index (waiters, i), TRUE);
+}
+
+/* Both the process and its monitor are gone: judge the exit, tidy up. */
+static void
+process_check_gone (HvVm *self)
+{
+  g_autofree char *reason = NULL;
+  HvVmState state;
+
+  if (!self->process_gone || !self->qmp_gone)
+    return;
+
+  cancel_timers (self);
+  g_cancellable_cancel (self->run_cancellable);
+  g_clear_object (&self->run_cancellable);
+
+  if (self->start_task != NULL)
+    {
+      g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
+      g_autofree char *tail = stderr_tail (self, 1);
+
+      reason = g_strdup_printf ("QEMU refused to start: %s",
+                                tail[0] ? tail : "it ended before it could be set up");
+      state = HV_VM_STATE_POWEROFF;
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_QEMU_FAILED, "%s", reason);
+    }
+  else
+    reason = describe_exit (self, &state);
+
+  if (state == HV_VM_STATE_ABORTED)
+    {
+      g_autofree char *tail = stderr_tail (self, STDERR_TAIL_LINES);
+      hv_vm_log (self, "QEMU's last messages:\n%s", tail[0] ? tail : "(none)");
+    }
+
+  if (self->qmp != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->qmp, self);
+      hv_qmp_close (self->qmp);
+      g_clear_object (&self->qmp);
+    }
+  g_clear_object (&self->process);
+  if (self->pidfd_source != NULL)
+    {
+      g_source_destroy (self->pidfd_source);
+      g_clear_pointer (&self->pidfd_source, g_source_unref);
+    }
+  if (self->pidfd >= 0)
+    {
+      close (self->pidfd);
+      self->pidfd = -1;
+    }
+  self->pid = 0;
+  self->expect_exit = FALSE;
+  self->stop_timeout_s = 0;
+  self->stop_timed_out = FALSE;
+  g_clear_pointer (&self->shutdown_reason, g_free);
+  clean_run_dir (self);
+
+  hv_vm_set_state (self, state, reason);
+  finish_off_waiters (self);
+}
+
+static void
+on_process_exited (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+  GSubprocess *process = G_SUBPROCESS (object);
+
+  g_subprocess_wait_finish (process, result, NULL);
+  if (process != self->process)
+    return;
+
+  self->have_status = TRUE;
+  self->wait_status = g_subprocess_get_status (process);
+  self->process_gone = TRUE;
+  process_check_gone (self);
+}
+
+static gboolean
+on_pidfd_ready (int          fd,
+                GIOCondition condition,
+                gpointer     user_data)
+{
+  HvVm *self = user_data;
+
+  /* Not our child: no exit status, only the fact that it ended. */
+  self->have_status = FALSE;
+  self->process_gone = TRUE;
+  g_clear_pointer (&self->pidfd_source, g_source_unref);
+  process_check_gone (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_kill_timeout (gpointer user_data)
+{
+  HvVm *self = user_data;
+
+  self->kill_timeout_id = 0;
+  hv_vm_log (self, "QEMU did not quit within %d s; killing it", QUIT_GRACE_S);
+  send_signal (self, SIGKILL);
+  return G_SOURCE_REMOVE;
+}
+
+/* ----------------------------------------------------------------------------
+ * The monitor
+ */
+
+static void
+on_qmp_event (HvQmp      *qmp,
+              const char *name,
+              JsonObject *data,
+              gint64      timestamp,
+              HvVm       *self)
+{
+  if (g_str_equal (name, "STOP"))
+    {
+      if (self->state == HV_VM_STATE_RUNNING)
+        hv_vm_set_state (self, HV_VM_STATE_PAUSED, "paused");
+    }
+  else if (g_str_equal (name, "RESUME"))
+    {
+      if (self->state == HV_VM_STATE_PAUSED)
+        hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
+    }
+  else if (g_str_equal (name, "SHUTDOWN"))
+    {
+      const char *reason = data != NULL && json_object_has_member (data, "reason") ?
+                           json_object_get_string_member (data, "reason") : NULL;
+      hv_set_str (&self->shutdown_reason, reason != NULL ? reason : "unknown");
+      hv_vm_log (self, "QEMU is shutting down (%s)", self->shutdown_reason);
+    }
+  else if (g_str_equal (name, "RESET") || g_str_equal (name, "GUEST_PANICKED") ||
+           g_str_equal (name, "POWERDOWN"))
+    {
+      hv_vm_log (self, "event %s", name);
+    }
+}
+
+static void
+on_qmp_disconnected (HvQmp        *qmp,
+                     const GError *error,
+                     HvVm         *self)
+{
+  self->qmp_gone = TRUE;
+  process_check_gone (self);
+}
+
+static void
+watch_qmp (HvVm  *self,
+           HvQmp *qmp)
+{
+  self->qmp = qmp;
+  g_signal_connect (qmp, "event", G_CALLBACK (on_qmp_event), self);
+  g_signal_connect (qmp, "disconnected", G_CALLBACK (on_qmp_disconnected), self);
+}
+
+/* ----------------------------------------------------------------------------
+ * Start
+ */
+
+static void
+on_cont_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, &error);
+  g_autoptr(GTask) task = NULL;
+
+  if (self->start_task == NULL)
+    return;   /* QEMU went away meanwhile; process_check_gone() answered */
+
+  if (reply == NULL)
+    {
+      /* Leave the task for process_check_gone() once QEMU is made to go away. */
+      hv_vm_log (self, "cont failed: %s", error->message);
+      self->expect_exit = TRUE;
+      send_signal (self, SIGKILL);
+      return;
+    }
+
+  task = g_steal_pointer (&self->start_task);
+  hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_start_qmp_connected (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  HvQmp *qmp = hv_qmp_connect_finish (result, &error);
+
+  if (qmp == NULL)
+    {
+      /* QEMU most likely died on a bad option; its exit completes the start with its
+       * own message. If it lives on without a monitor, it is of no use: end it. */
+      hv_vm_log (self, "monitor connection failed: %s", error->message);
+      self->qmp_gone = TRUE;
+      if (!self->process_gone)
+        send_signal (self, SIGKILL);
+      process_check_gone (self);
+      return;
+    }
+
+  watch_qmp (self, qmp);
+  hv_qmp_execute_async (qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
+                        g_object_ref (self));
+}
+
+static gboolean
+write_pid_file (HvVm    *self,
+                GError **error)
+{
+  g_autofree char *path = run_path (self, "qemu.pid");
+  g_autofree char *text = g_strdup_printf ("%d\n", (int) self->pid);
+
+  return hv_file_replace_contents (path, text, strlen (text), 0600, FALSE, error);
+}
+
+static int
+open_stderr_log (HvVm    *self,
+                 GError **error)
+{
+  g_autofree char *path = log_path (self, "qemu.log");
+  g_autofree char *old = log_path (self, "qemu.log.1");
+  int fd;
+
+  /* Keep one previous run's messages beside the current one. */
+  g_rename (path, old);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s", path,
+                   g_strerror (saved));
+    }
+  return fd;
+}
+
+static gboolean
+spawn_qemu (HvVm    *self,
+            GError **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *logs = g_build_filename (self->dir, "logs", NULL);
+  g_autofree char *qmp_path = run_path (self, "qmp.sock");
+  g_autofree char *argv_text = NULL;
+  g_auto(GStrv) argv = NULL;
+  HvQemuPaths paths;
+  int qmp_fd, log_fd;
+  const char *ident;
+
+  if (!hv_paths_ensure_private_dir (self->run_dir, error))
+    return FALSE;
+  clean_run_dir (self);
+  if (g_mkdir_with_parents (logs, 0700) != 0)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s", logs,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (!ensure_nvram (self, error))
+    return FALSE;
+
+  /* The fd number QEMU sees: the launcher maps our socket to it in the child. */
+  paths.vm_dir = self->dir;
+  paths.run_dir = self->run_dir;
+  paths.qmp_fd = 3;
+  argv = hv_qemu_build_argv (self->config, self->caps, &paths, error);
+  if (argv == NULL)
+    return FALSE;
+
+  log_fd = open_stderr_log (self, error);
+  if (log_fd < 0)
+    return FALSE;
+  qmp_fd = listen_qmp (self, error);
+  if (qmp_fd < 0)
+    {
+      close (log_fd);
+      return FALSE;
+    }
+
+  argv_text = hv_qemu_argv_to_string ((const char * const *) argv);
+  hv_vm_log (self, "starting QEMU (%s):\n%s", self->accel, argv_text);
+
+  /* stdin is /dev/null; stdout and stderr go to logs/qemu.log, never a pipe, so that
+   * QEMU gets no SIGPIPE when the engine is gone. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_take_stdout_fd (launcher, dup (log_fd));
+  g_subprocess_launcher_take_stderr_fd (launcher, log_fd);
+  g_subprocess_launcher_take_fd (launcher, qmp_fd, 3);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_cwd (launcher, self->dir);
+
+  self->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
+  if (self->process == NULL)
+    {
+      g_unlink (qmp_path);
+      return FALSE;
+    }
+
+  ident = g_subprocess_get_identifier (self->process);
+  self->pid = ident != NULL ? (GPid) atoi (ident) : 0;
+  self->process_gone = FALSE;
+  self->qmp_gone = FALSE;
+  self->have_status = FALSE;
+  self->expect_exit = FALSE;
+  self->stop_timeout_s = 0;
+  g_clear_pointer (&self->shutdown_reason, g_free);
+  self->run_cancellable = g_cancellable_new ();
+
+  if (!write_pid_file (self, error))
+    {
+      /* Without a pid file a later engine could not find this QEMU: do not run it. */
+      g_subprocess_force_exit (self->process);
+      g_clear_object (&self->process);
+      g_clear_object (&self->run_cancellable);
+      self->pid = 0;
+      return FALSE;
+    }
+
+  g_subprocess_wait_async (self->process, NULL, on_process_exited, g_object_ref (self));
+  hv_qmp_connect_async (qmp_path, self->run_cancellable, on_start_qmp_connected,
+                        g_object_ref (self));
+  return TRUE;
+}
+
+void
+hv_vm_start_async (HvVm               *self,
+                   GCancellable       *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, hv_vm_start_async);
+
+  if (self->state == HV_VM_STATE_INACCESSIBLE)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INACCESSIBLE,
+                               "VM \"%s\" cannot be started: %s", hv_vm_get_name (self),
+                               self->config_error);
+      return;
+    }
+  if (hv_vm_is_active (self))
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_STATE,
+                               "VM \"%s\" is already running", hv_vm_get_name (self));
+      return;
+    }
+  if (self->caps == NULL || self->caps->qemu_binary == NULL)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                               "QEMU (qemu-system-x86_64) is not installed");
+      return;
+    }
+  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error) ||
+      !spawn_qemu (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  self->start_task = g_steal_pointer (&task);
+  hv_vm_set_state (self, HV_VM_STATE_STARTING, self->caps->kvm ? "" :
+                   "running without hardware acceleration (TCG)");
+}
+
+gboolean
+hv_vm_start_finish (HvVm         *self,
+                    GAsyncResult *result,
+                    GError      **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ----------------------------------------------------------------------------
+ * Stop, power off, pause, resume, reset
+ */
+
+static void
+on_fire_and_forget (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, &error);
+
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    hv_vm_log (self, "QMP command failed: %s", error->message);
+}
+
+static gboolean
+on_stop_timeout (gpointer user_data)
+{
+  HvVm *self = user_data;
+
+  self->stop_timeout_id = 0;
+  self->stop_timed_out = TRUE;
+  hv_vm_log (self, "the guest did not power off within %u s; powering off", self->stop_timeout_s);
+  hv_vm_power_off (self, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+hv_vm_stop (HvVm    *self,
+            guint    timeout_seconds,
+            GError **error)
+{
+  if (self->state == HV_VM_STATE_STOPPING)
+    return TRUE;
+  if (self->state != HV_VM_STATE_RUNNING && self->state != HV_VM_STATE_PAUSED)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" is not running",
+                   hv_vm_get_name (self));
+      return FALSE;
+    }
+  if (self->qmp == NULL)
+    return hv_vm_power_off (self, error);
+
+  /* A paused guest cannot react to the power button. */
+  if (self->state == HV_VM_STATE_PAUSED)
+    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable,
+                          on_fire_and_forget, g_object_ref (self));
+  hv_qmp_execute_async (self->qmp, "system_powerdown", NULL, -1, self->run_cancellable,
+                        on_fire_and_forget, g_object_ref (self));
+
+  self->stop_timeout_s = timeout_seconds > 0 ? timeout_seconds : DEFAULT_STOP_TIMEOUT_S;
+  g_clear_handle_id (&self->stop_timeout_id, g_source_remove);
+  self->stop_timeout_id = g_timeout_add_seconds (self->stop_timeout_s, on_stop_timeout, self);
+  hv_vm_set_state (self, HV_VM_STATE_STOPPING, "ACPI shutdown requested");
+  return TRUE;
+}
+
+gboolean
+hv_vm_power_off (HvVm    *self,
+                 GError **error)
+{
+  if (!hv_vm_is_active (self))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" is not running",
+                   hv_vm_get_name (self));
+      return FALSE;
+    }
+
+  self->expect_exit = TRUE;
+  g_clear_handle_id (&self->stop_timeout_id, g_source_remove);
+  if (self->qmp != NULL && hv_qmp_is_connected (self->qmp))
+    {
+      hv_qmp_execute_async (self->qmp, "quit", NULL, -1, NULL, on_fire_and_forget,
+                            g_object_ref (self));
+      if (self->kill_timeout_id == 0)
+        self->kill_timeout_id = g_timeout_add_seconds (QUIT_GRACE_S, on_kill_timeout, self);
+    }
+  else
+    send_signal (self, SIGKILL);
+  return TRUE;
+}
+
+static void
+on_action_done (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HvVm *self = g_task_get_source_object (task);
+  HvVmAction action = GPOINTER_TO_INT (g_task_get_task_data (task));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, &error);
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* The STOP/RESUME events say the same; setting it here makes the reply and the
+   * state agree for the caller. */
+  if (action == HV_VM_ACTION_PAUSE && self->state == HV_VM_STATE_RUNNING)
+    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "paused");
+  else if (action == HV_VM_ACTION_RESUME && self->state == HV_VM_STATE_PAUSED)
+    hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+hv_vm_action_async (HvVm               *self,
+                    HvVmAction          action,
+                    GCancellable       *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  static const char * const commands[] = { "stop", "cont", "system_reset" };
+  gboolean allowed;
+
+  g_task_set_source_tag (task, hv_vm_action_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (action), NULL);
+
+  switch (action)
+    {
+    case HV_VM_ACTION_PAUSE:
+      allowed = self->state == HV_VM_STATE_RUNNING;
+      break;
+    case HV_VM_ACTION_RESUME:
+      allowed = self->state == HV_VM_STATE_PAUSED;
+      break;
+    case HV_VM_ACTION_RESET:
+    default:
+      allowed = self->state == HV_VM_STATE_RUNNING || self->state == HV_VM_STATE_PAUSED;
+      break;
+    }
+
+  if (!allowed || self->qmp == NULL)
+    {
+      const char *why = action == HV_VM_ACTION_RESUME ? "is not paused" :
+                        action == HV_VM_ACTION_PAUSE && self->state == HV_VM_STATE_PAUSED ?
+                        "is already paused" : "is not running";
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" %s",
+                               hv_vm_get_name (self), why);
+      return;
+    }
+
+  hv_qmp_execute_async (self->qmp, commands[action], NULL, -1, cancellable, on_action_done,
+                        g_steal_pointer (&task));
+}
+
+gboolean
+hv_vm_action_finish (HvVm         *self,
+                     GAsyncResult *result,
+                     GError      **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ----------------------------------------------------------------------------
+ * Screenshot and consoles
+ */
+
+static void
+on_screendump_done (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  const char *path = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, &error);
+  int fd;
+
+  if (reply == NULL)
+    {
+      g_unlink (path);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  g_unlink (path);
+  if (fd < 0)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "QEMU wrote no screenshot");
+      return;
+    }
+  g_task_return_int (task, fd);
+}
+
+void
+hv_vm_screenshot_async (HvVm               *self,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(JsonObject) args = json_object_new ();
+  g_autofree char *name = NULL;
+  char *path;
+
+  g_task_set_source_tag (task, hv_vm_screenshot_async);
+
+  if (self->qmp == NULL || self->state == HV_VM_STATE_STARTING)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" is not running",
+                               hv_vm_get_name (self));
+      return;
+    }
+
+  name = g_strdup_printf ("screenshot-%u.png", ++self->screenshot_serial);
+  path = run_path (self, name);
+  g_task_set_task_data (task, path, g_free);
+  json_object_set_string_member (args, "filename", path);
+  /* QEMU 7.1 added the format argument; PNG keeps the file small. */
+  json_object_set_string_member (args, "format", "png");
+  hv_qmp_execute_async (self->qmp, "screendump", args, -1, cancellable, on_screendump_done,
+                        g_steal_pointer (&task));
+}
+
+int
+hv_vm_screenshot_finish (HvVm         *self,
+                         GAsyncResult *result,
+                         GError      **error)
+{
+  return (int) g_task_propagate_int (G_TASK (result), error);
+}
+
+int
+hv_vm_open_socket (HvVm       *self,
+                   const char *which,
+                   GError    **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s.sock", which);
+  g_autofree char *path = run_path (self, name);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  if (self->state == HV_VM_STATE_STARTING || !hv_vm_is_active (self))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" is not running",
+                   hv_vm_get_name (self));
+      return -1;
+    }
+  if (strlen (path) >= sizeof addr.sun_path)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Socket path too long: %s", path);
+      return -1;
+    }
+  strcpy (addr.sun_path, path);
+
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot connect to the %s console: %s",
+                   which, g_strerror (saved));
+      return -1;
+    }
+  return fd;
+}
+
+/* ----------------------------------------------------------------------------
+ * Ensure off (delete, engine exit)
+ */
+
+void
+hv_vm_ensure_off_async (HvVm               *self,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, hv_vm_ensure_off_async);
+  if (!hv_vm_is_active (self))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  g_ptr_array_add (self->off_waiters, g_steal_pointer (&task));
+  hv_vm_power_off (self, NULL);
+}
+
+gboolean
+hv_vm_ensure_off_finish (HvVm         *self,
+                         GAsyncResult *result,
+                         GError      **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ----------------------------------------------------------------------------
+ * Reattach
+ */
+
+/* The process must be a QEMU started for this VM: its argv names our UUID. This guards
+ * against a pid that was reused by an unrelated process since the pid file was written. */
+static gboolean
+process_is_ours (HvVm *self,
+                 GPid  pid,
+                 char **accel_out)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) pid);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  gboolean ours = FALSE;
+
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return FALSE;
+
+  for (gsize i = 0; i < len; i += strlen (data + i) + 1)
+    {
+      const char *arg = data + i;
+
+      if (g_str_equal (arg, "-uuid") && i + strlen (arg) + 1 < len &&
+          g_str_equal (data + i + strlen (arg) + 1, self->uuid))
+        ours = TRUE;
+      if (strstr (arg, "accel=kvm") != NULL)
+        *accel_out = g_strdup ("kvm");
+      else if (strstr (arg, "accel=tcg") != NULL)
+        *accel_out = g_strdup ("tcg");
+    }
+  return ours;
+}
+
+static void
+on_reattach_status (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, &error);
+  const char *status = NULL;
+
+  if (reply != NULL && JSON_NODE_HOLDS_OBJECT (reply))
+    status = json_object_get_string_member_with_default (json_node_get_object (reply),
+                                                         "status", NULL);
+  if (!hv_vm_is_active (self))
+    return;
+
+  if (g_strcmp0 (status, "running") == 0)
+    hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
+  else if (g_strcmp0 (status, "paused") == 0)
+    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "paused");
+  else if (status != NULL)
+    hv_vm_set_state (self, HV_VM_STATE_PAUSED, status);
+}
+
+static void
+on_reattach_qmp_connected (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+  g_autoptr(GError) error = NULL;
+  HvQmp *qmp = hv_qmp_connect_finish (result, &error);
+
+  if (qmp == NULL)
+    {
+      self->qmp_gone = TRUE;
+      if (!self->process_gone)
+        {
+          hv_vm_log (self, "cannot reach the monitor of the running QEMU: %s", error->message);
+          hv_vm_set_state (self, HV_VM_STATE_RUNNING, "the engine cannot reach its monitor");
+        }
+      process_check_gone (self);
+      return;
+    }
+
+  watch_qmp (self, qmp);
+  hv_qmp_execute_async (qmp, "query-status", NULL, -1, self->run_cancellable,
+                        on_reattach_status, g_object_ref (self));
+}
+
+void
+hv_vm_reattach (HvVm *self)
+{
+  g_autofree char *pid_path = run_path (self, "qemu.pid");
+  g_autofree char *qmp_path = run_path (self, "qmp.sock");
+  g_autofree char *text = NULL;
+  g_autofree char *accel = NULL;
+  gint64 pid;
+  int pidfd;
+
+  if (self->config == NULL || !g_file_get_contents (pid_path, &text, NULL, NULL))
+    return;
+
+  pid = g_ascii_strtoll (text, NULL, 10);
+  if (pid <= 1 || pid > G_MAXINT || !process_is_ours (self, (GPid) pid, &accel))
+    {
+      hv_vm_log (self, "QEMU (pid %s) ended while no engine was watching", g_strstrip (text));
+      clean_run_dir (self);
+      return;
+    }
+
+  pidfd = (int) syscall (SYS_pidfd_open, (pid_t) pid, 0);
+  if (pidfd < 0)
+    {
+      hv_vm_log (self, "cannot watch QEMU (pid %d): %s", (int) pid, g_strerror (errno));
+      return;
+    }
+
+  self->pid = (GPid) pid;
+  self->pidfd = pidfd;
+  self->process_gone = FALSE;
+  self->qmp_gone = FALSE;
+  self->have_status = FALSE;
+  self->expect_exit = FALSE;
+  self->run_cancellable = g_cancellable_new ();
+  if (accel != NULL)
+    hv_set_str (&self->accel, accel);
+
+  self->pidfd_source = g_unix_fd_source_new (pidfd, G_IO_IN);
+  g_source_set_callback (self->pidfd_source, (GSourceFunc) (void (*) (void)) on_pidfd_ready,
+                         self, NULL);
+  g_source_attach (self->pidfd_source, NULL);
+
+  hv_vm_log (self, "reattached to QEMU (pid %d)", (int) pid);
+  /* Running until QEMU itself says otherwise; the status query follows at once. */
+  hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
+  hv_qmp_connect_async (qmp_path, self->run_cancellable, on_reattach_qmp_connected,
+                        g_object_ref (self));
+}
+
+void
+hv_vm_process_dispose (HvVm *self)
+{
+  cancel_timers (self);
+  if (self->run_cancellable != NULL)
+    g_cancellable_cancel (self->run_cancellable);
+  g_clear_object (&self->run_cancellable);
+  if (self->qmp != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->qmp, self);
+      g_clear_object (&self->qmp);
+    }
+  g_clear_object (&self->process);
+  if (self->pidfd_source != NULL)
+    {
+      g_source_destroy (self->pidfd_source);
+      g_clear_pointer (&self->pidfd_source, g_source_unref);
+    }
+  if (self->pidfd >= 0)
+    {
+      close (self->pidfd);
+      self->pidfd = -1;
+    }
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# A real guest (the tiny busybox Linux of tests/guest, on TCG) through hostvisorctl: boot by
+# direct kernel boot, serial log, pause, resume, reset, ACPI stop, power off, QEMU killed,
+# the engine killed and reattached, and the engine's exit leaving no QEMU behind.
+source "$(dirname "$0")/lib.sh"
+
+BOOT_WAIT=180   # seconds; TCG on a loaded 2-core machine can be slow
+
+if ! tiny_guest; then
+  not_ok "build the tiny guest"
+  finish
+  exit 1
+fi
+ok "build the tiny guest"
+
+expect_ok "create the tiny VM" create tiny --no-disk --memory 256 --kernel "$KERNEL" \
+  --initrd "$INITRD" --cmdline "console=ttyS0 quiet hv.heartbeat=1"
+
+expect_ok "start" start tiny
+check "start says it runs without hardware acceleration" grep -qi "tcg" <<<"$OUT$ERR"
+check "state is running" state_is tiny running
+check "show says tcg" test "$(vm_field tiny accel)" = tcg
+check "the guest boots: its serial marker shows in log" wait_until $BOOT_WAIT log_has tiny "HOSTVISOR-GUEST: ready"
+check "the guest is alive" wait_until 30 log_has tiny "HOSTVISOR-GUEST: alive"
+
+expect_fail "starting it twice is refused" "already running" start tiny
+check "only one QEMU runs for it" test "$(pgrep -fc -- "-uuid $(vm_field tiny uuid)")" = 1
+
+# --- pause and resume: the heartbeat stops and goes on
+expect_ok "pause" pause tiny
+check "state is paused" state_is tiny paused
+sleep 1
+BEATS=$(log_count tiny "HOSTVISOR-GUEST: alive")
+sleep 5
+check "no heartbeat while paused" test "$(log_count tiny "HOSTVISOR-GUEST: alive")" = "$BEATS"
+expect_fail "pausing twice is refused" "paused" pause tiny
+expect_ok "resume" resume tiny
+check "state is running again" state_is tiny running
+check "the heartbeat goes on" wait_until 30 bash -c "[ \$('$CTL' log tiny | grep -c 'HOSTVISOR-GUEST: alive') -gt $BEATS ]"
+
+# --- reset: the guest boots again
+BOOTS=$(log_count tiny "HOSTVISOR-GUEST: booted")
+expect_ok "reset" reset tiny
+check "the guest boots again after reset" wait_until $BOOT_WAIT bash -c "[ \$('$CTL' log tiny | grep -c 'HOSTVISOR-GUEST: ready') -gt $BOOTS ]"
+
+# --- stop: ACPI power button, the guest powers itself off
+expect_ok "stop (ACPI power button)" stop tiny --timeout 60
+check "state is poweroff" state_is tiny poweroff
+check "the guest powered itself off" grep -qi "guest" <<<"$(vm_field tiny state_reason)"
+check "the guest saw the power button" log_has tiny "power button pressed"
+check "no QEMU is left" bash -c "! pgrep -f -- '-uuid $(vm_field tiny uuid)'"
+
+# --- power off
+expect_ok "start again" start tiny
+check "ready again" wait_until $BOOT_WAIT bash -c "[ \$('$CTL' log tiny | grep -c 'HOSTVISOR-GUEST: ready') -gt $((BOOTS + 1)) ]"
+expect_ok "poweroff" poweroff tiny
+check "state becomes poweroff" wait_until 20 state_is tiny poweroff
+expect_fail "pausing a powered-off VM is refused" "not running" pause tiny
+
+# --- QEMU killed: aborted, with the reason
+expect_ok "start for the kill test" start tiny
+PID=$(vm_field tiny pid)
+check "show gives QEMU's pid" test -n "$PID" -a "$PID" != 0
+kill -KILL "$PID"
+check "a killed QEMU leaves the VM aborted" wait_until 20 state_is tiny aborted
+check "…with the reason" grep -q "signal 9" <<<"$(vm_field tiny state_reason)"
+check "…written in the VM's log" grep -q "signal 9" "$(vm_field tiny log)"
+expect_ok "an aborted VM starts again" start tiny
+
+# --- the engine killed: the next one reattaches, the guest never notices
+check "ready before the engine is killed" wait_until $BOOT_WAIT bash -c "[ \$('$CTL' log tiny | grep -c 'HOSTVISOR-GUEST: ready') -gt $((BOOTS + 2)) ]"
+PID=$(vm_field tiny pid)
+ENGINE=$(engine_pid)
+check "the engine's pid is known" test -n "$ENGINE"
+kill -KILL "$ENGINE"
+wait_until 10 bash -c "! kill -0 $ENGINE"
+check "QEMU survives the engine" kill -0 "$PID"
+BEATS=$(log_count tiny "HOSTVISOR-GUEST: alive")
+check "a new engine shows the VM running" state_is tiny running
+check "…with the same QEMU" test "$(vm_field tiny pid)" = "$PID"
+check "…and it is a new engine" test "$(engine_pid)" != "$ENGINE"
+check "the guest kept running" wait_until 30 bash -c "[ \$('$CTL' log tiny | grep -c 'HOSTVISOR-GUEST: alive') -gt $BEATS ]"
+expect_ok "pause through the new engine" pause tiny
+check "…paused" state_is tiny paused
+expect_ok "resume through the new engine" resume tiny
+expect_ok "poweroff through the new engine" poweroff tiny
+check "…state becomes poweroff" wait_until 20 state_is tiny poweroff
+check "…and QEMU is gone" wait_until 10 bash -c "! kill -0 $PID"
+
+# --- the engine asked to quit: it powers its VMs off first
+expect_ok "start before the engine quits" start tiny
+PID=$(vm_field tiny pid)
+ENGINE=$(engine_pid)
+kill -TERM "$ENGINE"
+check "the engine exits" wait_until 20 bash -c "! kill -0 $ENGINE"
+check "no orphaned QEMU after the engine's exit" wait_until 10 bash -c "! kill -0 $PID"
+
+# --- delete a running VM: powered off first, nothing left
+expect_ok "start before delete" start tiny
+PID=$(vm_field tiny pid)
+DIR=$(vm_field tiny directory)
+expect_ok "delete a running VM" delete tiny
+check "its QEMU is gone" wait_until 10 bash -c "! kill -0 $PID"
+check "its directory is gone" test ! -e "$DIR"
+
+finish

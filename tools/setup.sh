@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Install what Hostvisor needs (Debian 12 packages, only those missing), configure and build.
+# Used by tools/run.sh and tools/test.sh; safe to run again.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+builddir=${HOSTVISOR_BUILDDIR:-$here/build}
+
+# Build tools and libraries.
+packages=(meson ninja-build pkg-config gcc libglib2.0-dev libglib2.0-dev-bin libglib2.0-bin
+          libjson-glib-dev libxml2-dev libxml2-utils libosinfo-1.0-dev osinfo-db)
+# Running guests.
+packages+=(qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu)
+# Tests: the tiny guest (kernel + busybox), boot media, helpers.
+packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python3 procps psmisc file
+           util-linux)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f "$builddir/build.ninja" ]; then
+  meson setup "$builddir" "$here"
+fi
+ninja -C "$builddir"
