@@ -26,12 +26,14 @@
   { "cpus", HV_CTL_OPT_UINT, 1, HV_CPUS_MAX, "N", N_("Number of virtual CPUs") }, \
   { "disk-size", HV_CTL_OPT_UINT, 1, HV_CTL_DISK_MAX_GIB, "GIB", \
     N_("Create a new qcow2 disk of this size in the VM's directory") }, \
-  { "disk", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Use an existing disk image (needs --disk-format)") }, \
+  { "disk", HV_CTL_OPT_PATH, 0, 0, "PATH", \
+    N_("Use an existing disk image (needs --disk-format)") }, \
   { "disk-format", HV_CTL_OPT_STRING, 0, 0, "FMT", N_("Format of --disk: raw or qcow2") }, \
   { "no-disk", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("No hard disk") }, \
   { "iso", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Insert an ISO image into the CD-ROM drive") }, \
   { "floppy", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Insert a floppy image") }, \
-  { "folder", HV_CTL_OPT_STRING, 0, 0, "A/B", N_("Put the VM into this folder (\"\" or / for the top)") }, \
+  { "folder", HV_CTL_OPT_STRING, 0, 0, "A/B", \
+    N_("Put the VM into this folder (\"\" or / for the top level)") }, \
   { "firmware", HV_CTL_OPT_STRING, 0, 0, "FW", N_("bios or uefi") }, \
   { "machine", HV_CTL_OPT_STRING, 0, 0, "TYPE", N_("pc (i440FX) or q35") }, \
   { "kernel", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Boot this Linux kernel directly") }, \
@@ -60,7 +62,8 @@ const HvCtlOption hv_ctl_modify_options[] = {
 G_DEFINE_QUARK (hv-ctl-usage-error-quark, hv_ctl_usage_error)
 
 static gboolean
-usage_error (GError **error, const HvCtlCommand *command, const char *format, ...) G_GNUC_PRINTF (3, 4);
+usage_error (GError **error, const HvCtlCommand *command, const char *format, ...)
+  G_GNUC_PRINTF (3, 4);
 
 static gboolean
 usage_error (GError      **error,
@@ -223,16 +226,24 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
           if (option == NULL)
             {
               g_autofree char *shown = hv_ctl_display (name);
-              return usage_error (error, command, _("unknown option \"--%s\""), shown), NULL;
+
+              usage_error (error, command, _("unknown option \"--%s\""), shown);
+              return NULL;
             }
 
           if (g_hash_table_contains (args->values, option->name))
-            return usage_error (error, command, _("--%s is given twice"), option->name), NULL;
+            {
+              usage_error (error, command, _("--%s is given twice"), option->name);
+              return NULL;
+            }
 
           if (option->kind == HV_CTL_OPT_FLAG)
             {
               if (value != NULL)
-                return usage_error (error, command, _("--%s takes no value"), option->name), NULL;
+                {
+                  usage_error (error, command, _("--%s takes no value"), option->name);
+                  return NULL;
+                }
               value = "";
             }
           else if (value == NULL)
@@ -240,8 +251,11 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
               /* "--iso --memory 512" is a forgotten value, not an ISO named "--memory";
                * a value that really starts with "--" can be written "--iso=--x". */
               if (i + 1 >= argc || (g_str_has_prefix (argv[i + 1], "--") && argv[i + 1][2] != '\0'))
-                return usage_error (error, command, _("--%s needs a value (%s)"),
-                                    option->name, option->value), NULL;
+                {
+                  usage_error (error, command, _("--%s needs a value (%s)"),
+                               option->name, option->value);
+                  return NULL;
+                }
               value = argv[++i];
             }
 
@@ -252,14 +266,18 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
       else if (!options_ended && arg[0] == '-' && arg[1] != '\0')
         {
           g_autofree char *shown = hv_ctl_display (arg);
-          return usage_error (error, command, _("unknown option \"%s\""), shown), NULL;
+
+          usage_error (error, command, _("unknown option \"%s\""), shown);
+          return NULL;
         }
       else
         {
           if (args->positionals->len >= command->max_args)
             {
               g_autofree char *shown = hv_ctl_display (arg);
-              return usage_error (error, command, _("unexpected argument \"%s\""), shown), NULL;
+
+              usage_error (error, command, _("unexpected argument \"%s\""), shown);
+              return NULL;
             }
           g_ptr_array_add (args->positionals, g_strdup (arg));
         }
@@ -268,7 +286,9 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
   if (args->positionals->len < command->min_args)
     {
       g_autofree char *missing = positional_name (command, args->positionals->len);
-      return usage_error (error, command, _("missing %s"), missing), NULL;
+
+      usage_error (error, command, _("missing %s"), missing);
+      return NULL;
     }
 
   return g_steal_pointer (&args);
@@ -448,16 +468,28 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
   /* The engine never guesses an image's format (a guest could write a qcow2 header into
    * a raw disk), so an existing disk always comes with its format. */
   if (hv_ctl_args_has (args, "disk") && !hv_ctl_args_has (args, "disk-format"))
-    return usage_error (error, args->command, _("--disk needs --disk-format raw or qcow2")), NULL;
+    {
+      usage_error (error, args->command, _("--disk needs --disk-format raw or qcow2"));
+      return NULL;
+    }
   if (hv_ctl_args_has (args, "disk-format") && !hv_ctl_args_has (args, "disk"))
-    return usage_error (error, args->command, _("--disk-format goes with --disk")), NULL;
+    {
+      usage_error (error, args->command, _("--disk-format goes with --disk"));
+      return NULL;
+    }
 
   if (!for_modify)
     {
       if (hv_ctl_args_has (args, "initrd") && !hv_ctl_args_has (args, "kernel"))
-        return usage_error (error, args->command, _("--initrd goes with --kernel")), NULL;
+        {
+          usage_error (error, args->command, _("--initrd goes with --kernel"));
+          return NULL;
+        }
       if (hv_ctl_args_has (args, "cmdline") && !hv_ctl_args_has (args, "kernel"))
-        return usage_error (error, args->command, _("--cmdline goes with --kernel")), NULL;
+        {
+          usage_error (error, args->command, _("--cmdline goes with --kernel"));
+          return NULL;
+        }
     }
 
   if (!check_choice (args, "firmware", firmware_is_valid, "bios or uefi", error) ||
@@ -471,7 +503,10 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
     return NULL;
 
   if (hv_ctl_args_has (args, "os") && hv_ctl_args_get (args, "os")[0] == '\0' && !for_modify)
-    return usage_error (error, args->command, _("--os needs an OS id, e.g. debian12")), NULL;
+    {
+      usage_error (error, args->command, _("--os needs an OS id, e.g. debian12"));
+      return NULL;
+    }
 
   if (!check_file (args, "iso", _("ISO"), error) ||
       !check_file (args, "floppy", _("floppy image"), error) ||

@@ -130,7 +130,8 @@ print_help (void)
     }
   g_print ("  %-36s %s\n", "help [COMMAND]", _("Show this help, or a command's"));
   g_print ("\n%s\n", _("Run \"hostvisorctl COMMAND --help\" for a command's options."));
-  g_print ("%s\n", _("Exit status: 0 on success, 1 when the operation failed, 2 for usage errors."));
+  g_print ("%s\n",
+           _("Exit status: 0 on success, 1 when the operation failed, 2 for usage errors."));
 }
 
 /* Looks up argv[0] (and argv[1] for "folder …"); *used says how many words named it. */
@@ -277,25 +278,13 @@ hv_ctl_find_vm (HvCtl       *ctl,
                 const char  *name_or_uuid,
                 GError     **error)
 {
-  g_autoptr(GError) local_error = NULL;
   g_autofree char *path = NULL;
   HvDbusEngine *engine = hv_ctl_get_engine (ctl, FALSE, error);
 
-  if (engine == NULL)
+  /* NotFound comes with the engine's message ('No VM named "x"'), the name escaped. */
+  if (engine == NULL ||
+      !hv_dbus_engine_call_find_vm_sync (engine, name_or_uuid, &path, NULL, error))
     return NULL;
-
-  if (!hv_dbus_engine_call_find_vm_sync (engine, name_or_uuid, &path, NULL, &local_error))
-    {
-      /* Our own wording, whatever the engine says, so scripts and people see one message. */
-      if (g_error_matches (local_error, HV_ERROR, HV_ERROR_NOT_FOUND))
-        {
-          g_autofree char *shown = hv_ctl_display (name_or_uuid);
-          g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("no such VM \"%s\""), shown);
-        }
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
   return hv_ctl_get_vm_by_path (ctl, path, error);
 }
 
@@ -315,7 +304,8 @@ hv_ctl_vm_refresh (HvDbusVm  *vm,
   reply = g_dbus_connection_call_sync (g_dbus_proxy_get_connection (proxy), NULL,
                                        g_dbus_proxy_get_object_path (proxy),
                                        "org.freedesktop.DBus.Properties", "GetAll",
-                                       g_variant_new ("(s)", g_dbus_proxy_get_interface_name (proxy)),
+                                       g_variant_new ("(s)",
+                                                      g_dbus_proxy_get_interface_name (proxy)),
                                        G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
                                        -1, NULL, error);
   if (reply == NULL)
@@ -411,7 +401,8 @@ error_to_line (GError *error)
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY))
-    return g_strdup (_("the engine does not know this operation (is hostvisord the same version?)"));
+    return g_strdup (_("the engine does not know this operation "
+                       "(is hostvisord the same version?)"));
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT))
     return g_strdup (_("the VM no longer exists"));
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||

@@ -77,7 +77,7 @@ spawn_engine (GError **error)
       return FALSE;
     }
 
-  if (!g_unix_open_pipe (pipe_fds, O_CLOEXEC, error))
+  if (!g_unix_open_pipe (pipe_fds, FD_CLOEXEC, error))
     return FALSE;
 
   argv[0] = binary;

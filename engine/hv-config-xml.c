@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* hv-config-xml.c: a VM config's XML form (vm.xml): secure parsing, the schema,
- * and stable serialization.
+/* hv-config-xml.c: a VM config's XML form (vm.xml): reading, writing, load and save.
  *
  * Loading runs four gates, and a document must pass all of them:
- *   1. byte checks: size cap, UTF-8, no NUL, before libxml2 sees anything;
- *   2. libxml2 parse: no network, no DTD (refused outright), no entity expansion;
+ *   1. and 2. hv_xml_parse() (hv-xml.c): byte checks (size cap, UTF-8, no NUL) before
+ *      libxml2 sees anything, then a parse with no network, no DTD (refused
+ *      outright) and no entity expansion;
  *   3. a strict reader that converts the tree into an HvVmConfig and refuses
  *      unknown, missing, duplicate or misplaced elements and attributes;
  *   4. hv_vm_config_validate() (semantics), then the RelaxNG schema.
@@ -15,340 +15,15 @@
 #include "hv-config.h"
 #include "hv-config-private.h"
 
-#include <libxml/parser.h>
-#include <libxml/relaxng.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 #include <string.h>
 
-#include "hv-build-config.h"
 #include "hv-error.h"
 #include "hv-fileutil.h"
 #include "hv-fileutil-private.h"
+#include "hv-xml-private.h"
 
-#define SCHEMA_FILE "hostvisor-vm.rng"
 #define CONFIG_FILE_MODE 0600
-
-#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING \
-                       | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES)
-
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *HvXmlErrorPtr;
-#else
-typedef xmlErrorPtr HvXmlErrorPtr;
-#endif
-
-/* Error collection */
-
-/* Keeps libxml2's first error instead of letting it print anything. */
-typedef struct {
-  char *message;
-  long line;
-  gboolean saw_dtd;
-  long dtd_line;
-} Collector;
-
-static void
-collector_clear (Collector *collector)
-{
-  g_clear_pointer (&collector->message, g_free);
-}
-
-static void
-collect_structured (void         *data,
-                    HvXmlErrorPtr err)
-{
-  Collector *collector = data;
-
-  if (collector->message != NULL || err == NULL || err->level < XML_ERR_ERROR)
-    return;
-
-  collector->message = g_strchomp (g_strdup (err->message != NULL ? err->message : "unknown error"));
-  collector->line = err->line;
-  if (collector->line <= 0 && err->node != NULL)
-    collector->line = xmlGetLineNo (err->node);
-}
-
-static void collect_generic (void *data, const char *msg, ...) G_GNUC_PRINTF (2, 3);
-
-/* Generic messages are fragments meant for stderr; the structured ones carry the
- * same errors, so these are only swallowed. */
-static void
-collect_generic (void       *data,
-                 const char *msg,
-                 ...)
-{
-}
-
-typedef struct {
-  xmlStructuredErrorFunc structured;
-  void *structured_data;
-  xmlGenericErrorFunc generic;
-  void *generic_data;
-} SavedHandlers;
-
-/* The handlers are per thread in libxml2; install ours around each call and put
- * back whatever the thread had (libosinfo also uses libxml2). */
-static void
-handlers_push (Collector     *collector,
-               SavedHandlers *saved)
-{
-  saved->structured = xmlStructuredError;
-  saved->structured_data = xmlStructuredErrorContext;
-  saved->generic = xmlGenericError;
-  saved->generic_data = xmlGenericErrorContext;
-  xmlSetStructuredErrorFunc (collector, (xmlStructuredErrorFunc) collect_structured);
-  xmlSetGenericErrorFunc (collector, collect_generic);
-}
-
-static void
-handlers_pop (SavedHandlers *saved)
-{
-  xmlSetStructuredErrorFunc (saved->structured_data, saved->structured);
-  xmlSetGenericErrorFunc (saved->generic_data, saved->generic);
-}
-
-static void set_config_error (GError **error, const char *filename, long line,
-                              const char *format, ...) G_GNUC_PRINTF (4, 5);
-
-/* "FILE:LINE: message", or "FILE: message" when no line applies. */
-static void
-set_config_error (GError     **error,
-                  const char  *filename,
-                  long         line,
-                  const char  *format,
-                  ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  if (line > 0)
-    g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG, "%s:%ld: %s", filename, line, message);
-  else
-    g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG, "%s: %s", filename, message);
-}
-
-/* Parsing */
-
-static long
-line_at_offset (const char *data,
-                gsize       offset)
-{
-  long line = 1;
-
-  for (gsize i = 0; i < offset; i++)
-    if (data[i] == '\n')
-      line++;
-  return line;
-}
-
-/* Called when the parser meets <!DOCTYPE, before it reads the internal subset: stop
- * there, so that no entity or other declaration is ever processed. */
-static void
-on_internal_subset (void          *ctx,
-                    const xmlChar *name,
-                    const xmlChar *external_id,
-                    const xmlChar *system_id)
-{
-  xmlParserCtxtPtr ctxt = ctx;
-  Collector *collector = ctxt->_private;
-
-  collector->saw_dtd = TRUE;
-  collector->dtd_line = ctxt->input != NULL ? ctxt->input->line : 0;
-  xmlStopParser (ctxt);
-}
-
-static xmlDoc *
-parse_document (const char  *data,
-                gsize        len,
-                const char  *filename,
-                GError     **error)
-{
-  Collector collector = { 0 };
-  SavedHandlers saved;
-  xmlParserCtxtPtr ctxt;
-  xmlDoc *doc;
-  const char *end = NULL;
-  const char *nul;
-
-  if (len > HV_CONFIG_MAX_SIZE)
-    {
-      set_config_error (error, filename, 0,
-                        "the file is too large (%" G_GSIZE_FORMAT " bytes; the limit is %d)",
-                        len, HV_CONFIG_MAX_SIZE);
-      return NULL;
-    }
-  if (len == 0)
-    {
-      set_config_error (error, filename, 1, "the file is empty");
-      return NULL;
-    }
-  if ((nul = memchr (data, '\0', len)) != NULL)
-    {
-      set_config_error (error, filename, line_at_offset (data, nul - data),
-                        "the file contains a NUL byte; it is not a text file");
-      return NULL;
-    }
-  if (!g_utf8_validate_len (data, len, &end))
-    {
-      set_config_error (error, filename, line_at_offset (data, end - data),
-                        "the file is not valid UTF-8 text (byte 0x%02x)", (guint8) *end);
-      return NULL;
-    }
-
-  ctxt = xmlNewParserCtxt ();
-  if (ctxt == NULL)
-    {
-      set_config_error (error, filename, 0, "out of memory");
-      return NULL;
-    }
-  ctxt->_private = &collector;
-  ctxt->sax->internalSubset = on_internal_subset;
-  /* A thread's libxml2 defaults could ask for these; a config never wants them. */
-  ctxt->replaceEntities = 0;
-  ctxt->loadsubset = 0;
-  ctxt->validate = 0;
-
-  handlers_push (&collector, &saved);
-  /* The bytes are known to be UTF-8, so an encoding declaration must not re-decode them. */
-  doc = xmlCtxtReadMemory (ctxt, data, (int) len, NULL, "UTF-8", PARSE_OPTIONS);
-  handlers_pop (&saved);
-
-  if (collector.saw_dtd)
-    {
-      g_clear_pointer (&doc, xmlFreeDoc);
-      set_config_error (error, filename, collector.dtd_line,
-                        "DTDs are not allowed (remove the <!DOCTYPE> declaration)");
-    }
-  else if (doc == NULL || !ctxt->wellFormed)
-    {
-      g_clear_pointer (&doc, xmlFreeDoc);
-      set_config_error (error, filename, collector.line, "not well-formed XML: %s",
-                        collector.message != NULL ? collector.message : "cannot parse");
-    }
-
-  xmlFreeParserCtxt (ctxt);
-  collector_clear (&collector);
-  return doc;
-}
-
-/* The schema */
-
-typedef struct {
-  xmlRelaxNGPtr schema;
-  char *error;       /* why it could not be loaded */
-  /* libxml2 does not promise that validations against one compiled schema may run
-   * concurrently; configs are small, so one at a time. */
-  GMutex lock;
-} Schema;
-
-static char *
-find_schema (void)
-{
-  const char *dirs[] = { HV_PKGDATADIR, HV_SOURCE_RESOURCES_DIR };
-  const char *env = g_getenv ("HOSTVISOR_SCHEMA_DIR");
-
-  if (env != NULL && *env != '\0')
-    return g_build_filename (env, SCHEMA_FILE, NULL);
-
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
-    {
-      g_autofree char *path = g_build_filename (dirs[i], SCHEMA_FILE, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer (&path);
-    }
-
-  return g_build_filename (HV_PKGDATADIR, SCHEMA_FILE, NULL);
-}
-
-static gpointer
-load_schema (gpointer data)
-{
-  Schema *schema = g_new0 (Schema, 1);
-  g_autofree char *path = find_schema ();
-  g_autofree char *text = NULL;
-  g_autoptr(GError) local_error = NULL;
-  Collector collector = { 0 };
-  SavedHandlers saved;
-  xmlRelaxNGParserCtxtPtr pctxt;
-  xmlDoc *doc;
-  gsize len = 0;
-
-  g_mutex_init (&schema->lock);
-  xmlInitParser ();
-
-  if (!hv_file_read_capped (path, HV_CONFIG_MAX_SIZE, &text, &len, &local_error)
-      || (doc = parse_document (text, len, path, &local_error)) == NULL)
-    {
-      schema->error = g_strdup_printf ("Cannot load the VM config schema: %s",
-                                       local_error->message);
-      return schema;
-    }
-
-  /* The parser context works on its own copy of the document. */
-  pctxt = xmlRelaxNGNewDocParserCtxt (doc);
-  xmlFreeDoc (doc);
-  xmlRelaxNGSetParserStructuredErrors (pctxt, (xmlStructuredErrorFunc) collect_structured,
-                                       &collector);
-  handlers_push (&collector, &saved);
-  schema->schema = xmlRelaxNGParse (pctxt);
-  handlers_pop (&saved);
-  xmlRelaxNGFreeParserCtxt (pctxt);
-
-  if (schema->schema == NULL)
-    schema->error = g_strdup_printf ("Cannot load the VM config schema %s:%ld: %s", path,
-                                     collector.line,
-                                     collector.message ? collector.message : "invalid schema");
-  collector_clear (&collector);
-  return schema;
-}
-
-static Schema *
-get_schema (void)
-{
-  static GOnce once = G_ONCE_INIT;
-
-  return g_once (&once, load_schema, NULL);
-}
-
-static gboolean
-validate_with_schema (xmlDoc      *doc,
-                      const char  *filename,
-                      GError     **error)
-{
-  Schema *schema = get_schema ();
-  Collector collector = { 0 };
-  SavedHandlers saved;
-  xmlRelaxNGValidCtxtPtr vctxt;
-  int ret;
-
-  if (schema->schema == NULL)
-    {
-      g_set_error_literal (error, HV_ERROR, HV_ERROR_FAILED, schema->error);
-      return FALSE;
-    }
-
-  g_mutex_lock (&schema->lock);
-  vctxt = xmlRelaxNGNewValidCtxt (schema->schema);
-  xmlRelaxNGSetValidStructuredErrors (vctxt, (xmlStructuredErrorFunc) collect_structured,
-                                      &collector);
-  handlers_push (&collector, &saved);
-  ret = xmlRelaxNGValidateDoc (vctxt, doc);
-  handlers_pop (&saved);
-  xmlRelaxNGFreeValidCtxt (vctxt);
-  g_mutex_unlock (&schema->lock);
-
-  if (ret != 0)
-    set_config_error (error, filename, collector.line, "does not match the VM config schema: %s",
-                      collector.message != NULL ? collector.message : "invalid document");
-  collector_clear (&collector);
-  return ret == 0;
-}
 
 /* Reading the tree */
 
@@ -377,7 +52,7 @@ reader_fail (Reader      *reader,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  set_config_error (error, reader->filename, node != NULL ? xmlGetLineNo (node) : 0,
+  hv_xml_set_error (error, reader->filename, node != NULL ? xmlGetLineNo (node) : 0,
                     "%s", message);
   return FALSE;
 }
@@ -389,6 +64,22 @@ is_blank (const xmlChar *text)
     if (!g_ascii_isspace (*p))
       return FALSE;
   return TRUE;
+}
+
+/* libxml2 gives a text node the line where the text ends; point at its first
+ * non-blank character instead. */
+static long
+text_line (xmlNode *node)
+{
+  const char *text = (const char *) node->content;
+  long line = xmlGetLineNo (node);
+
+  while (text != NULL && *text != '\0' && g_ascii_isspace (*text))
+    text++;
+  for (; text != NULL && *text != '\0'; text++)
+    if (*text == '\n')
+      line--;
+  return MAX (line, 1);
 }
 
 /* Children other than elements: comments and processing instructions are fine
@@ -407,16 +98,23 @@ check_children (Reader    *reader,
           if (leaf)
             return reader_fail (reader, child, error, "<%s> may not contain elements, found <%s>",
                                 NODE_NAME (parent), NODE_NAME (child));
-          if (child->ns != NULL)
+          if (child->ns != NULL && child->ns->prefix != NULL)
             return reader_fail (reader, child, error, "unknown element <%s:%s> in <%s>",
                                 (const char *) child->ns->prefix, NODE_NAME (child),
                                 NODE_NAME (parent));
+          if (child->ns != NULL)
+            return reader_fail (reader, child, error,
+                                "<%s> in <%s> must not be in an XML namespace",
+                                NODE_NAME (child), NODE_NAME (parent));
           break;
         case XML_TEXT_NODE:
         case XML_CDATA_SECTION_NODE:
           if (!leaf && !is_blank (child->content))
-            return reader_fail (reader, child, error, "unexpected text in <%s>",
-                                NODE_NAME (parent));
+            {
+              hv_xml_set_error (error, reader->filename, text_line (child),
+                                "unexpected text in <%s>", NODE_NAME (parent));
+              return FALSE;
+            }
           break;
         case XML_COMMENT_NODE:
         case XML_PI_NODE:
@@ -676,7 +374,8 @@ read_system (Reader      *reader,
   g_autofree char *unit = NULL;
   guint64 cpus = 0;
 
-  if (!read_leaf (reader, system, system_attrs, HV_CONFIG_FIELD_SYSTEM, error)
+  reader->field_lines[HV_CONFIG_FIELD_SYSTEM] = xmlGetLineNo (system);
+  if (!check_attributes (reader, system, system_attrs, error)
       || !match_children (reader, system, slots, G_N_ELEMENTS (slots), found, error))
     return FALSE;
   READ_ENUM (reader, system, "machine", hv_machine_from_string, "pc or q35",
@@ -941,7 +640,7 @@ hv_vm_config_from_xml (const char  *data,
   if (filename == NULL)
     filename = "(config)";
 
-  if ((doc = parse_document (data != NULL ? data : "", len, filename, error)) == NULL)
+  if ((doc = hv_xml_parse (data != NULL ? data : "", len, filename, error)) == NULL)
     return NULL;
 
   reader.filename = filename;
@@ -953,11 +652,11 @@ hv_vm_config_from_xml (const char  *data,
   config = read_config (&reader, doc, error);
   if (config != NULL && !hv_vm_config_validate_at (config, &where, &local_error))
     {
-      set_config_error (error, filename, reader_line_for (&reader, &where), "%s",
+      hv_xml_set_error (error, filename, reader_line_for (&reader, &where), "%s",
                         local_error->message);
       g_clear_pointer (&config, hv_vm_config_free);
     }
-  if (config != NULL && !validate_with_schema (doc, filename, error))
+  if (config != NULL && !hv_xml_validate_vm_schema (doc, filename, error))
     g_clear_pointer (&config, hv_vm_config_free);
 
   g_array_unref (reader.drive_lines);
@@ -983,7 +682,8 @@ hv_vm_config_load (const char  *path,
     {
       /* A huge vm.xml is a broken config, not a disk problem. */
       if (too_large)
-        g_set_error_literal (error, HV_ERROR, HV_ERROR_INVALID_CONFIG, local_error->message);
+        hv_xml_set_error (error, path, 0, "the file is too large (the limit is %d bytes)",
+                          HV_CONFIG_MAX_SIZE);
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;

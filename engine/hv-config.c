@@ -546,9 +546,11 @@ validate_identity (const HvVmConfig  *config,
     {
       g_autofree char *shown = hv_config_escape_for_display (config->uuid);
 
+      /* Lower case, because the UUID is also the VM's directory name. */
       return fail_at (where, HV_CONFIG_FIELD_UUID, 0, error,
-                      "uuid \"%s\" is not a UUID in lower case "
-                      "(like 0f0e0d0c-0b0a-4908-8706-050403020100)", shown);
+                      "uuid \"%s\" %s (like 0f0e0d0c-0b0a-4908-8706-050403020100)", shown,
+                      g_uuid_string_is_valid (config->uuid) ? "must be written in lower case"
+                                                            : "is not a UUID");
     }
 
   if (!hv_config_check_name (config->name, &local_error))

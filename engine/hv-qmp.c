@@ -167,6 +167,12 @@ hv_qmp_teardown (HvQmp   *self,
   g_queue_clear_full (&self->writes, (GDestroyNotify) hv_qmp_write_free);
   self->writing = FALSE;
 
+  /* Up to a whole HV_QMP_MAX_MESSAGE may sit here; a feed in progress keeps its own
+   * reference to the old buffer. */
+  g_byte_array_unref (self->input);
+  self->input = g_byte_array_new ();
+  self->scanned = 0;
+
   /* A socket closes without blocking; the cancelled read and write see the
    * cancellation before they could look at the closed descriptor. */
   if (self->stream != NULL)
@@ -483,23 +489,23 @@ hv_qmp_feed (HvQmp        *self,
              const guint8 *data,
              gsize         len)
 {
+  g_autoptr(GByteArray) input = g_byte_array_ref (self->input);
   gsize start = 0;
 
-  g_byte_array_append (self->input, data, len);
+  g_byte_array_append (input, data, len);
 
   while (self->state != STATE_DISCONNECTED)
     {
-      const guint8 *base = self->input->data;
-      const guint8 *newline = memchr (base + self->scanned, '\n',
-                                      self->input->len - self->scanned);
+      const guint8 *base = input->data;
+      const guint8 *newline = memchr (base + self->scanned, '\n', input->len - self->scanned);
       gsize end;
 
       if (newline == NULL)
         {
           /* Checked on every read, so the buffer never holds more than one limit
            * plus one read. */
-          self->scanned = self->input->len;
-          if (self->input->len - start > HV_QMP_MAX_MESSAGE)
+          self->scanned = input->len;
+          if (input->len - start > HV_QMP_MAX_MESSAGE)
             hv_qmp_fail (self, "A message from the QEMU monitor exceeds %u bytes",
                          (guint) HV_QMP_MAX_MESSAGE);
           break;
@@ -520,7 +526,7 @@ hv_qmp_feed (HvQmp        *self,
 
   if (self->state != STATE_DISCONNECTED && start > 0)
     {
-      g_byte_array_remove_range (self->input, 0, start);
+      g_byte_array_remove_range (input, 0, start);
       self->scanned -= start;
     }
 }

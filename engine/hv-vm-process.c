@@ -405,7 +405,7 @@ on_qmp_event (HvQmp      *qmp,
   if (g_str_equal (name, "STOP"))
     {
       if (self->state == HV_VM_STATE_RUNNING)
-        hv_vm_set_state (self, HV_VM_STATE_PAUSED, "paused");
+        hv_vm_set_state (self, HV_VM_STATE_PAUSED, "");
     }
   else if (g_str_equal (name, "RESUME"))
     {
@@ -773,7 +773,7 @@ on_action_done (GObject      *object,
   /* The STOP/RESUME events say the same; setting it here makes the reply and the
    * state agree for the caller. */
   if (action == HV_VM_ACTION_PAUSE && self->state == HV_VM_STATE_RUNNING)
-    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "paused");
+    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "");
   else if (action == HV_VM_ACTION_RESUME && self->state == HV_VM_STATE_PAUSED)
     hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
   g_task_return_boolean (task, TRUE);
@@ -1019,7 +1019,7 @@ on_reattach_status (GObject      *object,
   if (g_strcmp0 (status, "running") == 0)
     hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
   else if (g_strcmp0 (status, "paused") == 0)
-    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "paused");
+    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "");
   else if (status != NULL)
     hv_vm_set_state (self, HV_VM_STATE_PAUSED, status);
 }

@@ -252,9 +252,10 @@ hv_vm_set_state (HvVm       *self,
   if (!changed)
     return;
 
-  hv_vm_log (self, "state: %s%s%s", hv_vm_state_to_string (state),
-             reason != NULL && reason[0] ? " (" : "",
-             reason != NULL && reason[0] ? reason : "");
+  if (reason != NULL && reason[0] != '\0')
+    hv_vm_log (self, "state: %s (%s)", hv_vm_state_to_string (state), reason);
+  else
+    hv_vm_log (self, "state: %s", hv_vm_state_to_string (state));
   hv_vm_sync_skeleton (self);
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0);
 }

@@ -1,3 +1,1598 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-config.c: VM configs: data helpers, validation, the XML form on disk, and the
+ * atomic file helpers under it. Test data is in tests/configs/: good/ must load,
+ * bad/ must each fail with the message listed in bad_configs[] below. */
 #include <glib.h>
-int main (int argc, char **argv) { g_test_init (&argc, &argv, NULL); return g_test_run (); }
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hv-config.h"
+#include "hv-error.h"
+#include "hv-fileutil.h"
+
+/* Helpers */
+
+static char *
+make_tmpdir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("hv-test-config-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+rm_rf (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        rm_rf (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* Sorted names in `dir`, so that failures are reported in a stable order. */
+static GPtrArray *
+list_dir (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) d = g_dir_open (dir, 0, &error);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
+static char *
+read_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
+static void
+write_file (const char *path,
+            const char *contents,
+            gssize      len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, contents, len, &error);
+  g_assert_no_error (error);
+}
+
+/* A config that sets every field to something other than its default. */
+static HvVmConfig *
+make_full_config (void)
+{
+  HvVmConfig *config = hv_vm_config_new ("Full \"test\" <VM> & co, a=b");
+  HvDrive *drive;
+
+  g_free (config->uuid);
+  config->uuid = g_strdup ("0f0e0d0c-0b0a-4908-8706-050403020100");
+  g_free (config->folder);
+  config->folder = g_strdup ("Lab/Web servers");
+  g_free (config->os_id);
+  config->os_id = g_strdup ("fedora-rawhide");
+  g_free (config->description);
+  config->description = g_strdup ("  leading spaces\n\ttab & <markup>\r\n"
+                                   "CRLF \"quotes\" 'single' ");
+  config->machine = HV_MACHINE_Q35;
+  config->firmware = HV_FIRMWARE_UEFI;
+  config->memory_mib = 8192;
+  config->cpus = 8;
+  config->video = HV_VIDEO_VIRTIO;
+  g_free (config->boot_order);
+  config->boot_order = g_strdup ("ndca");
+  config->kernel = g_strdup ("/boot/vmlinuz-6.1");
+  config->initrd = g_strdup ("/boot/initrd.img-6.1");
+  config->cmdline = g_strdup ("console=ttyS0 quiet init=\"/bin/sh\" a&b<c>");
+
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_DISK, HV_DRIVE_BUS_VIRTIO,
+                                                 HV_DISK_FORMAT_QCOW2, "disk0.qcow2"));
+  drive = hv_drive_new (HV_DRIVE_DISK, HV_DRIVE_BUS_SATA, HV_DISK_FORMAT_RAW,
+                        "/srv/images/data, \"shared\".img");
+  drive->readonly = TRUE;
+  g_ptr_array_add (config->drives, drive);
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE,
+                                                 HV_DISK_FORMAT_RAW, NULL));
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_SATA,
+                                                 HV_DISK_FORMAT_QCOW2, "../isos/日本.iso"));
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_FLOPPY, HV_DRIVE_BUS_FDC,
+                                                 HV_DISK_FORMAT_RAW, "floppy.img"));
+
+  g_ptr_array_set_size (config->nics, 0);
+  g_ptr_array_add (config->nics, hv_nic_new (HV_NET_NAT, "e1000e", "52:54:00:aa:bb:cc"));
+  g_ptr_array_add (config->nics, hv_nic_new (HV_NET_NONE, "rtl8139", "02:00:00:00:00:01"));
+  g_ptr_array_add (config->nics, hv_nic_new (HV_NET_NAT, "ne2k_isa", "52:54:00:00:00:02"));
+  return config;
+}
+
+static void
+assert_config_equal (const HvVmConfig *a,
+                     const HvVmConfig *b)
+{
+  g_assert_cmpstr (a->uuid, ==, b->uuid);
+  g_assert_cmpstr (a->name, ==, b->name);
+  g_assert_cmpstr (a->folder, ==, b->folder);
+  g_assert_cmpstr (a->os_id, ==, b->os_id);
+  g_assert_cmpstr (a->description, ==, b->description);
+  g_assert_cmpint (a->machine, ==, b->machine);
+  g_assert_cmpint (a->firmware, ==, b->firmware);
+  g_assert_cmpuint (a->memory_mib, ==, b->memory_mib);
+  g_assert_cmpuint (a->cpus, ==, b->cpus);
+  g_assert_cmpint (a->video, ==, b->video);
+  g_assert_cmpstr (a->boot_order, ==, b->boot_order);
+  g_assert_cmpstr (a->kernel, ==, b->kernel);
+  g_assert_cmpstr (a->initrd, ==, b->initrd);
+  g_assert_cmpstr (a->cmdline, ==, b->cmdline);
+
+  g_assert_cmpuint (a->drives->len, ==, b->drives->len);
+  for (guint i = 0; i < a->drives->len; i++)
+    {
+      const HvDrive *da = g_ptr_array_index (a->drives, i);
+      const HvDrive *db = g_ptr_array_index (b->drives, i);
+
+      g_assert_cmpint (da->kind, ==, db->kind);
+      g_assert_cmpint (da->bus, ==, db->bus);
+      g_assert_cmpint (da->format, ==, db->format);
+      g_assert_cmpstr (da->path, ==, db->path);
+      g_assert_cmpint (da->readonly, ==, db->readonly);
+    }
+
+  g_assert_cmpuint (a->nics->len, ==, b->nics->len);
+  for (guint i = 0; i < a->nics->len; i++)
+    {
+      const HvNic *na = g_ptr_array_index (a->nics, i);
+      const HvNic *nb = g_ptr_array_index (b->nics, i);
+
+      g_assert_cmpint (na->mode, ==, nb->mode);
+      g_assert_cmpstr (na->model, ==, nb->model);
+      g_assert_cmpstr (na->mac, ==, nb->mac);
+    }
+}
+
+static void
+assert_one_line_error (const GError *error,
+                       int           code,
+                       const char   *fragment)
+{
+  g_assert_error (error, HV_ERROR, code);
+  g_assert_null (strchr (error->message, '\n'));
+  if (strstr (error->message, fragment) == NULL)
+    g_error ("error message \"%s\" does not contain \"%s\"", error->message, fragment);
+}
+
+/* Defaults and data helpers */
+
+static void
+test_defaults (void)
+{
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("Fresh");
+  g_autoptr(HvVmConfig) other = hv_vm_config_new ("Fresh");
+  g_autoptr(GError) error = NULL;
+  const HvNic *nic;
+
+  g_assert_true (g_uuid_string_is_valid (config->uuid));
+  g_assert_cmpstr (config->uuid, !=, other->uuid);
+  for (const char *p = config->uuid; *p; p++)
+    g_assert_false (g_ascii_isupper (*p));
+  g_assert_cmpstr (config->name, ==, "Fresh");
+  g_assert_cmpstr (config->folder, ==, "");
+  g_assert_cmpstr (config->os_id, ==, "");
+  g_assert_cmpstr (config->description, ==, "");
+  g_assert_cmpint (config->machine, ==, HV_MACHINE_PC);
+  g_assert_cmpint (config->firmware, ==, HV_FIRMWARE_BIOS);
+  g_assert_cmpuint (config->memory_mib, ==, 1024);
+  g_assert_cmpuint (config->cpus, ==, 1);
+  g_assert_cmpint (config->video, ==, HV_VIDEO_STD);
+  g_assert_cmpstr (config->boot_order, ==, "cd");
+  g_assert_null (config->kernel);
+  g_assert_null (config->initrd);
+  g_assert_null (config->cmdline);
+  g_assert_cmpuint (config->drives->len, ==, 0);
+  g_assert_cmpuint (config->nics->len, ==, 1);
+
+  nic = g_ptr_array_index (config->nics, 0);
+  g_assert_cmpint (nic->mode, ==, HV_NET_NAT);
+  g_assert_cmpstr (nic->model, ==, "virtio-net");
+  g_assert_true (hv_mac_is_valid (nic->mac));
+  g_assert_true (g_str_has_prefix (nic->mac, "52:54:00:"));
+
+  g_assert_true (hv_vm_config_validate (config, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_copy (void)
+{
+  g_autoptr(HvVmConfig) config = make_full_config ();
+  g_autoptr(HvVmConfig) copy = hv_vm_config_copy (config);
+  g_autoptr(HvDrive) drive = hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE,
+                                           HV_DISK_FORMAT_RAW, NULL);
+  g_autoptr(HvDrive) drive_copy = hv_drive_copy (drive);
+
+  assert_config_equal (config, copy);
+  /* Deep: nothing is shared. */
+  g_assert_true (config->name != copy->name);
+  g_assert_true (config->drives != copy->drives);
+  g_assert_true (g_ptr_array_index (config->drives, 0) != g_ptr_array_index (copy->drives, 0));
+  g_assert_true (g_ptr_array_index (config->nics, 0) != g_ptr_array_index (copy->nics, 0));
+
+  g_assert_true (drive->readonly);
+  g_assert_null (drive_copy->path);
+  g_assert_true (drive_copy->readonly);
+}
+
+static void
+test_enums (void)
+{
+  HvMachine machine;
+  HvFirmware firmware;
+  HvDriveKind kind;
+  HvDriveBus bus;
+  HvDiskFormat format;
+  HvNetMode mode;
+  HvVideo video;
+
+  for (int v = HV_MACHINE_PC; v <= HV_MACHINE_Q35; v++)
+    {
+      g_assert_true (hv_machine_from_string (hv_machine_to_string (v), &machine));
+      g_assert_cmpint (machine, ==, v);
+    }
+  for (int v = HV_FIRMWARE_BIOS; v <= HV_FIRMWARE_UEFI; v++)
+    {
+      g_assert_true (hv_firmware_from_string (hv_firmware_to_string (v), &firmware));
+      g_assert_cmpint (firmware, ==, v);
+    }
+  for (int v = HV_DRIVE_DISK; v <= HV_DRIVE_FLOPPY; v++)
+    {
+      g_assert_true (hv_drive_kind_from_string (hv_drive_kind_to_string (v), &kind));
+      g_assert_cmpint (kind, ==, v);
+    }
+  for (int v = HV_DRIVE_BUS_IDE; v <= HV_DRIVE_BUS_FDC; v++)
+    {
+      g_assert_true (hv_drive_bus_from_string (hv_drive_bus_to_string (v), &bus));
+      g_assert_cmpint (bus, ==, v);
+    }
+  for (int v = HV_DISK_FORMAT_RAW; v <= HV_DISK_FORMAT_QCOW2; v++)
+    {
+      g_assert_true (hv_disk_format_from_string (hv_disk_format_to_string (v), &format));
+      g_assert_cmpint (format, ==, v);
+    }
+  for (int v = HV_NET_NAT; v <= HV_NET_NONE; v++)
+    {
+      g_assert_true (hv_net_mode_from_string (hv_net_mode_to_string (v), &mode));
+      g_assert_cmpint (mode, ==, v);
+    }
+  for (int v = HV_VIDEO_STD; v <= HV_VIDEO_NONE; v++)
+    {
+      g_assert_true (hv_video_from_string (hv_video_to_string (v), &video));
+      g_assert_cmpint (video, ==, v);
+    }
+
+  g_assert_cmpstr (hv_machine_to_string (HV_MACHINE_Q35), ==, "q35");
+  g_assert_cmpstr (hv_drive_bus_to_string (HV_DRIVE_BUS_FDC), ==, "fdc");
+  g_assert_cmpstr (hv_video_to_string (HV_VIDEO_CIRRUS), ==, "cirrus");
+  g_assert_false (hv_machine_from_string ("PC", &machine));
+  g_assert_false (hv_machine_from_string ("", &machine));
+  g_assert_false (hv_machine_from_string (NULL, &machine));
+  g_assert_false (hv_drive_bus_from_string ("scsi", &bus));
+  g_assert_false (hv_video_from_string ("qxl", &video));
+
+  g_assert_true (hv_nic_model_is_valid ("virtio-net"));
+  g_assert_true (hv_nic_model_is_valid ("ne2k_isa"));
+  g_assert_false (hv_nic_model_is_valid ("virtio"));
+  g_assert_false (hv_nic_model_is_valid ("E1000"));
+  g_assert_false (hv_nic_model_is_valid (NULL));
+}
+
+static void
+test_mac (void)
+{
+  g_autofree char *a = hv_mac_generate ();
+  g_autofree char *b = hv_mac_generate ();
+  g_autofree char *c = hv_mac_generate ();
+
+  g_assert_true (hv_mac_is_valid ("52:54:00:12:34:56"));
+  g_assert_true (hv_mac_is_valid ("52:54:00:AB:cd:Ef"));
+  g_assert_true (hv_mac_is_valid ("02:00:00:00:00:00"));
+  g_assert_false (hv_mac_is_valid (NULL));
+  g_assert_false (hv_mac_is_valid (""));
+  g_assert_false (hv_mac_is_valid ("52:54:00:12:34"));
+  g_assert_false (hv_mac_is_valid ("52:54:00:12:34:56:78"));
+  g_assert_false (hv_mac_is_valid ("52-54-00-12-34-56"));
+  g_assert_false (hv_mac_is_valid ("52:54:00:12:34:5g"));
+  g_assert_false (hv_mac_is_valid ("5:254:00:12:34:56"));
+  g_assert_false (hv_mac_is_valid ("01:00:5e:00:00:01"));  /* multicast */
+  g_assert_false (hv_mac_is_valid ("ff:ff:ff:ff:ff:ff"));  /* broadcast */
+  g_assert_false (hv_mac_is_valid ("00:00:00:00:00:00"));
+
+  g_assert_true (hv_mac_is_valid (a));
+  g_assert_true (g_str_has_prefix (a, "52:54:00:"));
+  g_assert_cmpuint (strlen (a), ==, 17);
+  /* Three random 24-bit suffixes are all equal with probability 2^-48. */
+  g_assert_true (!g_str_equal (a, b) || !g_str_equal (b, c));
+}
+
+/* Names and folders */
+
+static void
+test_names (void)
+{
+  static const char * const good[] = {
+    "a", "Win 98", "a,b=c", "日本語", "x..y", "..", "Ubuntu (22.04) \"LTS\" 'x' #1 & <2>",
+    "ab\\cd", "emoji 🙂", "x-_.~!@$%^*()[]{};:?", NULL,
+  };
+  static const struct { const char *name; const char *fragment; } bad[] = {
+    { "", "name is empty" },
+    { " x", "starts or ends with white space" },
+    { "x ", "starts or ends with white space" },
+    { "\tx", "control character" },
+    { "x\u3000", "starts or ends with white space" },  /* ideographic space */
+    { "a\nb", "control character" },
+    { "a\tb", "control character" },
+    { "a\rb", "control character" },
+    { "a\x7f" "b", "control character" },
+    { "a\u2028b", "control character" },
+    { "../x", "contains '/'" },
+    { "a/b", "contains '/'" },
+    { "\xff\xfe", "not valid UTF-8" },
+    { "caf\xe9", "not valid UTF-8" },
+    { "a\xef\xbf\xbe", "cannot be stored" },  /* U+FFFE, not an XML character */
+  };
+  g_autofree char *max = g_strnfill (HV_NAME_MAX_CHARS, 'x');
+  g_autofree char *too_long = g_strnfill (HV_NAME_MAX_CHARS + 1, 'x');
+  g_autoptr(GString) max_cjk = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; good[i] != NULL; i++)
+    {
+      if (!hv_config_check_name (good[i], &error))
+        g_error ("name \"%s\" refused: %s", good[i], error->message);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_false (hv_config_check_name (bad[i].name, &error));
+      assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, bad[i].fragment);
+      g_clear_error (&error);
+    }
+
+  g_assert_false (hv_config_check_name (NULL, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* The limit counts characters, not bytes. */
+  g_assert_true (hv_config_check_name (max, NULL));
+  g_assert_false (hv_config_check_name (too_long, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "longer than 64 characters");
+  g_clear_error (&error);
+  for (guint i = 0; i < HV_NAME_MAX_CHARS; i++)
+    g_string_append (max_cjk, "語");
+  g_assert_true (hv_config_check_name (max_cjk->str, NULL));
+  g_string_append (max_cjk, "語");
+  g_assert_false (hv_config_check_name (max_cjk->str, NULL));
+
+  /* The message shows the name escaped, so that it stays on one line. */
+  g_assert_false (hv_config_check_name ("bad\nname", &error));
+  g_assert_nonnull (strstr (error->message, "\"bad\\nname\""));
+}
+
+static void
+test_folders (void)
+{
+  static const char * const good[] = {
+    "", "Lab", "Lab/Web", "a,b/c=d/日本語", "x..y/...", "A/B/C/D/E/F/G/H/I/J/K/L/M/N/O/P", NULL,
+  };
+  static const struct { const char *folder; const char *fragment; } bad[] = {
+    { "/Lab", "empty part" },
+    { "Lab/", "empty part" },
+    { "Lab//Web", "empty part" },
+    { "/", "empty part" },
+    { "Lab/..", "\".\" or \"..\"" },
+    { "../Lab", "\".\" or \"..\"" },
+    { "./Lab", "\".\" or \"..\"" },
+    { "Lab/ Web", "the part \" Web\" starts or ends with white space" },
+    { "Lab/Web ", "white space" },
+    { "Lab\n/Web", "control character" },
+    { "Lab/\xff", "not valid UTF-8" },
+    { "A/B/C/D/E/F/G/H/I/J/K/L/M/N/O/P/Q", "deeper than 16 levels" },
+  };
+  g_autofree char *long_part = g_strnfill (HV_NAME_MAX_CHARS + 1, 'x');
+  g_autoptr(GString) long_folder = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; good[i] != NULL; i++)
+    {
+      if (!hv_config_check_folder (good[i], &error))
+        g_error ("folder \"%s\" refused: %s", good[i], error->message);
+    }
+  g_assert_true (hv_config_check_folder (NULL, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_false (hv_config_check_folder (bad[i].folder, &error));
+      assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, bad[i].fragment);
+      g_clear_error (&error);
+    }
+
+  g_assert_false (hv_config_check_folder (long_part, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "longer than 64 characters");
+  g_clear_error (&error);
+
+  /* 4 parts of 64 characters and 3 slashes: 259 > 255. */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *part = g_strnfill (HV_NAME_MAX_CHARS, 'a' + i);
+
+      if (i > 0)
+        g_string_append_c (long_folder, '/');
+      g_string_append (long_folder, part);
+    }
+  g_assert_false (hv_config_check_folder (long_folder->str, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "longer than 255 characters");
+}
+
+static void
+test_escape (void)
+{
+  static const struct { const char *in; const char *out; } cases[] = {
+    { "plain", "plain" },
+    { "日本語", "日本語" },
+    { "a\nb\tc\rd", "a\\nb\\tc\\rd" },
+    { "q\"b\\s", "q\\\"b\\\\s" },
+    { "\x01\x1f\x7f", "\\x01\\x1f\\x7f" },
+    { "bad\xff" "byte", "bad\\xffbyte" },
+    { "\xc2\x85", "\\u0085" },
+    { "\xe2\x80\xa8", "\\u2028" },
+    { "", "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = hv_config_escape_for_display (cases[i].in);
+
+      g_assert_cmpstr (out, ==, cases[i].out);
+    }
+}
+
+/* Semantic validation */
+
+typedef void (*Mutation) (HvVmConfig *config);
+
+static void
+mut_memory_low (HvVmConfig *c)
+{
+  c->memory_mib = HV_MEMORY_MIN_MIB - 1;
+}
+
+static void
+mut_memory_high (HvVmConfig *c)
+{
+  c->memory_mib = (guint64) HV_MEMORY_MAX_MIB + 1;
+}
+
+static void
+mut_cpus_zero (HvVmConfig *c)
+{
+  c->cpus = 0;
+}
+
+static void
+mut_cpus_high (HvVmConfig *c)
+{
+  c->cpus = HV_CPUS_MAX + 1;
+}
+
+static void
+mut_uuid_upper (HvVmConfig *c)
+{
+  g_free (c->uuid);
+  c->uuid = g_strdup ("0F0E0D0C-0B0A-4908-8706-050403020100");
+}
+
+static void
+mut_uuid_null (HvVmConfig *c)
+{
+  g_clear_pointer (&c->uuid, g_free);
+}
+
+static void
+mut_name_newline (HvVmConfig *c)
+{
+  g_free (c->name);
+  c->name = g_strdup ("two\nlines");
+}
+
+static void
+mut_folder_dotdot (HvVmConfig *c)
+{
+  g_free (c->folder);
+  c->folder = g_strdup ("..");
+}
+
+static void
+mut_os_id (HvVmConfig *c)
+{
+  g_free (c->os_id);
+  c->os_id = g_strdup ("debian 12");
+}
+
+static void
+mut_description_control (HvVmConfig *c)
+{
+  g_free (c->description);
+  c->description = g_strdup ("bell \a here");
+}
+
+static void
+mut_boot_empty (HvVmConfig *c)
+{
+  g_free (c->boot_order);
+  c->boot_order = g_strdup ("");
+}
+
+static void
+mut_boot_letter (HvVmConfig *c)
+{
+  g_free (c->boot_order);
+  c->boot_order = g_strdup ("cz");
+}
+
+static void
+mut_initrd_without_kernel (HvVmConfig *c)
+{
+  g_clear_pointer (&c->kernel, g_free);
+}
+
+static void
+mut_kernel_relative (HvVmConfig *c)
+{
+  g_free (c->kernel);
+  c->kernel = g_strdup ("boot/vmlinuz");
+}
+
+static void
+mut_cmdline_long (HvVmConfig *c)
+{
+  g_free (c->cmdline);
+  c->cmdline = g_strnfill (HV_CMDLINE_MAX + 1, 'x');
+}
+
+static void
+mut_cmdline_newline (HvVmConfig *c)
+{
+  g_free (c->cmdline);
+  c->cmdline = g_strdup ("a\nb");
+}
+
+static HvDrive *
+drive_at (HvVmConfig *c,
+          guint       i)
+{
+  return g_ptr_array_index (c->drives, i);
+}
+
+static void
+mut_floppy_on_ide (HvVmConfig *c)
+{
+  drive_at (c, 4)->bus = HV_DRIVE_BUS_IDE;
+}
+
+static void
+mut_disk_on_fdc (HvVmConfig *c)
+{
+  drive_at (c, 0)->bus = HV_DRIVE_BUS_FDC;
+}
+
+static void
+mut_sata_on_pc (HvVmConfig *c)
+{
+  c->machine = HV_MACHINE_PC;
+}
+
+static void
+mut_cdrom_on_virtio (HvVmConfig *c)
+{
+  drive_at (c, 2)->bus = HV_DRIVE_BUS_VIRTIO;
+}
+
+static void
+mut_cdrom_writable (HvVmConfig *c)
+{
+  drive_at (c, 3)->readonly = FALSE;
+}
+
+static void
+mut_disk_no_path (HvVmConfig *c)
+{
+  g_clear_pointer (&drive_at (c, 0)->path, g_free);
+}
+
+static void
+mut_empty_path (HvVmConfig *c)
+{
+  g_free (drive_at (c, 0)->path);
+  drive_at (c, 0)->path = g_strdup ("");
+}
+
+static void
+mut_shared_disk (HvVmConfig *c)
+{
+  g_free (drive_at (c, 1)->path);
+  drive_at (c, 1)->path = g_strdup ("disk0.qcow2");
+}
+
+static void
+mut_too_many_drives (HvVmConfig *c)
+{
+  while (c->drives->len <= HV_MAX_DRIVES)
+    {
+      g_autofree char *path = g_strdup_printf ("d%u.img", c->drives->len);
+
+      g_ptr_array_add (c->drives, hv_drive_new (HV_DRIVE_DISK, HV_DRIVE_BUS_VIRTIO,
+                                                HV_DISK_FORMAT_RAW, path));
+    }
+}
+
+static void
+mut_three_floppies (HvVmConfig *c)
+{
+  g_ptr_array_add (c->drives, hv_drive_new (HV_DRIVE_FLOPPY, HV_DRIVE_BUS_FDC,
+                                            HV_DISK_FORMAT_RAW, "f2.img"));
+  g_ptr_array_add (c->drives, hv_drive_new (HV_DRIVE_FLOPPY, HV_DRIVE_BUS_FDC,
+                                            HV_DISK_FORMAT_RAW, "f3.img"));
+}
+
+static void
+mut_seven_ahci (HvVmConfig *c)
+{
+  for (guint i = 0; i < 5; i++)
+    g_ptr_array_add (c->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_SATA,
+                                              HV_DISK_FORMAT_RAW, NULL));
+}
+
+static void
+mut_bad_model (HvVmConfig *c)
+{
+  HvNic *nic = g_ptr_array_index (c->nics, 0);
+
+  g_free (nic->model);
+  nic->model = g_strdup ("virtio");
+}
+
+static void
+mut_bad_mac (HvVmConfig *c)
+{
+  HvNic *nic = g_ptr_array_index (c->nics, 1);
+
+  g_free (nic->mac);
+  nic->mac = g_strdup ("52:54:00:zz:00:00");
+}
+
+static void
+mut_duplicate_mac (HvVmConfig *c)
+{
+  HvNic *nic = g_ptr_array_index (c->nics, 2);
+
+  g_free (nic->mac);
+  nic->mac = g_strdup ("52:54:00:AA:BB:CC");
+}
+
+static void
+mut_too_many_nics (HvVmConfig *c)
+{
+  g_ptr_array_add (c->nics, hv_nic_new (HV_NET_NAT, "e1000", "52:54:00:00:00:03"));
+  g_ptr_array_add (c->nics, hv_nic_new (HV_NET_NAT, "e1000", "52:54:00:00:00:04"));
+}
+
+static void
+test_validate (void)
+{
+  static const struct { Mutation mutate; const char *fragment; } cases[] = {
+    { mut_memory_low, "memory 3 MiB is out of range (4 to 1048576 MiB)" },
+    { mut_memory_high, "memory 1048577 MiB is out of range" },
+    { mut_cpus_zero, "cpus 0 is out of range (1 to 255)" },
+    { mut_cpus_high, "cpus 256 is out of range" },
+    { mut_uuid_upper, "must be written in lower case" },
+    { mut_uuid_null, "uuid is missing" },
+    { mut_name_newline, "name \"two\\nlines\" contains a control character" },
+    { mut_folder_dotdot, "folder \"..\" has a part \".\" or \"..\"" },
+    { mut_os_id, "os \"debian 12\" is not a libosinfo short id" },
+    { mut_description_control, "description contains a character that cannot be stored" },
+    { mut_boot_empty, "boot order is empty" },
+    { mut_boot_letter, "boot order \"cz\" may only use the letters" },
+    { mut_initrd_without_kernel, "initrd or command line is set but no kernel" },
+    { mut_kernel_relative, "kernel path \"boot/vmlinuz\" is not an absolute path" },
+    { mut_cmdline_long, "kernel command line is longer than 4096 bytes" },
+    { mut_cmdline_newline, "kernel command line contains a control character" },
+    { mut_floppy_on_ide, "drive 5: a floppy drive must use the fdc bus, not ide" },
+    { mut_disk_on_fdc, "drive 1: the fdc bus is only for floppy drives" },
+    { mut_sata_on_pc, "drive 2: the sata bus needs the q35 machine (this VM uses pc)" },
+    { mut_cdrom_on_virtio, "drive 3: a cdrom drive cannot use the virtio bus" },
+    { mut_cdrom_writable, "drive 4: a cdrom drive is always read-only" },
+    { mut_disk_no_path, "drive 1: a disk drive needs a path" },
+    { mut_empty_path, "drive 1: path \"\" is empty" },
+    { mut_shared_disk, "drive 2: the image \"disk0.qcow2\" is already used by drive 1" },
+    { mut_too_many_drives, "too many drives (17; the limit is 16)" },
+    { mut_three_floppies, "drive 7: too many floppy drives (the limit is 2)" },
+    { mut_seven_ahci, "drive 9: too many ide and sata drives (the q35 machine has 6 ports)" },
+    { mut_bad_model, "adapter 1: unknown model \"virtio\"" },
+    { mut_bad_mac, "adapter 2: \"52:54:00:zz:00:00\" is not a MAC address" },
+    { mut_duplicate_mac, "adapter 3: MAC address 52:54:00:AA:BB:CC is already used by adapter 1" },
+    { mut_too_many_nics, "too many network adapters (5; the limit is 4)" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(HvVmConfig) config = make_full_config ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *xml = NULL;
+
+      g_assert_true (hv_vm_config_validate (config, NULL));
+      cases[i].mutate (config);
+      g_assert_false (hv_vm_config_validate (config, &error));
+      assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, cases[i].fragment);
+      g_clear_error (&error);
+
+      /* Nothing invalid is ever serialized. */
+      xml = hv_vm_config_to_xml (config, &error);
+      g_assert_null (xml);
+      g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+static void
+test_validate_limits (void)
+{
+  g_autoptr(HvVmConfig) config = make_full_config ();
+
+  /* The edges of each range are allowed. */
+  config->memory_mib = HV_MEMORY_MIN_MIB;
+  config->cpus = HV_CPUS_MAX;
+  g_assert_true (hv_vm_config_validate (config, NULL));
+  config->memory_mib = HV_MEMORY_MAX_MIB;
+  config->cpus = 1;
+  g_assert_true (hv_vm_config_validate (config, NULL));
+
+  /* A pc machine has four IDE units; q35 six AHCI ports for ide and sata together. */
+  g_ptr_array_set_size (config->drives, 0);
+  for (guint i = 0; i < 4; i++)
+    g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE,
+                                                   HV_DISK_FORMAT_RAW, NULL));
+  config->machine = HV_MACHINE_PC;
+  g_assert_true (hv_vm_config_validate (config, NULL));
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE,
+                                                 HV_DISK_FORMAT_RAW, NULL));
+  g_assert_false (hv_vm_config_validate (config, NULL));
+  config->machine = HV_MACHINE_Q35;
+  g_assert_true (hv_vm_config_validate (config, NULL));
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_SATA,
+                                                 HV_DISK_FORMAT_RAW, NULL));
+  g_assert_true (hv_vm_config_validate (config, NULL));
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_SATA,
+                                                 HV_DISK_FORMAT_RAW, NULL));
+  g_assert_false (hv_vm_config_validate (config, NULL));
+
+  /* Two read-only drives may share an image; empty NIC and drive lists are fine. */
+  g_ptr_array_set_size (config->drives, 0);
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE,
+                                                 HV_DISK_FORMAT_RAW, "/a.iso"));
+  g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE,
+                                                 HV_DISK_FORMAT_RAW, "/a.iso"));
+  g_ptr_array_set_size (config->nics, 0);
+  g_assert_true (hv_vm_config_validate (config, NULL));
+}
+
+/* The XML form */
+
+static void
+test_round_trip (void)
+{
+  g_autoptr(HvVmConfig) config = make_full_config ();
+  g_autoptr(HvVmConfig) back = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *again = NULL;
+
+  xml = hv_vm_config_to_xml (config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (xml);
+
+  back = hv_vm_config_from_xml (xml, strlen (xml), "round-trip.xml", &error);
+  g_assert_no_error (error);
+  assert_config_equal (config, back);
+
+  /* Stable: the same config always gives the same bytes. */
+  again = hv_vm_config_to_xml (back, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (xml, ==, again);
+
+  /* Two-space indentation, one element per line, relative paths kept as written. */
+  g_assert_true (g_str_has_prefix (xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                        "<hostvisor-vm version=\"1\">\n"
+                                        "  <uuid>0f0e0d0c-0b0a-4908-8706-050403020100</uuid>\n"));
+  g_assert_nonnull (strstr (xml, "\n  <system machine=\"q35\" firmware=\"uefi\">\n"
+                                 "    <memory unit=\"MiB\">8192</memory>\n"
+                                 "    <cpus>8</cpus>\n"));
+  g_assert_nonnull (strstr (xml, "\n    <drive type=\"disk\" bus=\"virtio\" format=\"qcow2\" "
+                                 "path=\"disk0.qcow2\" readonly=\"false\"/>\n"));
+  g_assert_nonnull (strstr (xml, "path=\"../isos/日本.iso\""));
+  g_assert_true (g_str_has_suffix (xml, "  </network>\n</hostvisor-vm>\n"));
+}
+
+static void
+test_round_trip_minimal (void)
+{
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("Bare");
+  g_autoptr(HvVmConfig) back = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+
+  g_ptr_array_set_size (config->nics, 0);
+  xml = hv_vm_config_to_xml (config, &error);
+  g_assert_no_error (error);
+  /* Empty optional fields are left out, empty lists are written empty. */
+  g_assert_null (strstr (xml, "<folder>"));
+  g_assert_null (strstr (xml, "<os>"));
+  g_assert_null (strstr (xml, "<description>"));
+  g_assert_null (strstr (xml, "<kernel"));
+  g_assert_nonnull (strstr (xml, "\n  <storage/>\n  <network/>\n"));
+
+  back = hv_vm_config_from_xml (xml, strlen (xml), "bare.xml", &error);
+  g_assert_no_error (error);
+  assert_config_equal (config, back);
+}
+
+static void
+test_good_configs (void)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "configs", "good", NULL);
+  g_autoptr(GPtrArray) names = list_dir (dir);
+
+  g_assert_cmpuint (names->len, >=, 4);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
+      g_autoptr(HvVmConfig) config = NULL;
+      g_autoptr(HvVmConfig) back = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *xml = NULL;
+
+      g_test_message ("loading %s", path);
+      config = hv_vm_config_load (path, &error);
+      if (config == NULL)
+        g_error ("%s does not load: %s", path, error->message);
+
+      xml = hv_vm_config_to_xml (config, &error);
+      g_assert_no_error (error);
+      back = hv_vm_config_from_xml (xml, strlen (xml), path, &error);
+      g_assert_no_error (error);
+      assert_config_equal (config, back);
+    }
+}
+
+/* canonical.xml is written exactly as the serializer writes it. */
+static void
+test_canonical (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "configs", "good", "canonical.xml",
+                                                 NULL);
+  g_autofree char *expected = read_file (path);
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+  const HvDrive *drive;
+
+  config = hv_vm_config_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->name, ==, "Web server, \"staging\" & more");
+  g_assert_cmpstr (config->description, ==,
+                   "Two lines <here>:\n\tindented with a tab\r\nand a CR above.");
+  g_assert_cmpstr (config->cmdline, ==, "console=ttyS0 root=\"LABEL=a b\" &x");
+  drive = g_ptr_array_index (config->drives, 2);
+  g_assert_null (drive->path);
+  g_assert_cmpint (drive->kind, ==, HV_DRIVE_CDROM);
+
+  xml = hv_vm_config_to_xml (config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (xml, ==, expected);
+}
+
+static void
+test_hand_edited (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "configs", "good",
+                                                 "hand-edited.xml", NULL);
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+
+  config = hv_vm_config_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->name, ==, "日本語 VM (テスト), a=b");
+  g_assert_cmpstr (config->folder, ==, "Lab/Ünïcode/x..y");
+  g_assert_cmpstr (config->os_id, ==, "");
+  g_assert_cmpstr (config->description, ==, "Uses <CDATA> & friends.");
+  g_assert_cmpuint (config->memory_mib, ==, 2048);
+  g_assert_cmpuint (config->cpus, ==, 2);
+  g_assert_cmpint (config->video, ==, HV_VIDEO_CIRRUS);
+  g_assert_cmpuint (config->drives->len, ==, 0);
+  g_assert_cmpuint (config->nics->len, ==, 0);
+}
+
+/* Each file in tests/configs/bad/ with the line and text its error must have
+ * (line 0: the message has no line, or it is not worth pinning down). */
+static const struct {
+  const char *file;
+  int line;
+  const char *fragment;
+} bad_configs[] = {
+  { "bad-boot-order.xml", 9, "boot order \"dx\" may only use the letters c (disk)" },
+  { "bad-format.xml", 12, "format=\"vmdk\" on <drive> is not valid (use raw or qcow2)" },
+  { "bad-mac.xml", 16, "adapter 1: \"52:54:00:12:34\" is not a MAC address" },
+  { "bad-machine.xml", 5, "machine=\"isapc\" on <system> is not valid (use pc or q35)" },
+  { "bad-net-mode.xml", 16, "mode=\"bridged\" on <adapter> is not valid (use nat or none)" },
+  { "bad-nic-model.xml", 16, "adapter 1: unknown model \"virtio\" (use virtio-net, e1000" },
+  { "bad-os.xml", 5, "os \"debian 12; rm\" is not a libosinfo short id" },
+  { "bad-uuid.xml", 3, "uuid \"0f0e0d0c-0b0x-4908-8706-050403020100\" is not a UUID" },
+  { "bad-video.xml", 8, "model=\"qxl\" on <video> is not valid (use std, cirrus, virtio or none)" },
+  { "billion-laughs.xml", 2, "DTDs are not allowed" },
+  { "cdrom-on-virtio.xml", 13, "drive 2: a cdrom drive cannot use the virtio bus" },
+  { "cdrom-writable.xml", 13, "drive 2: a cdrom drive is always read-only" },
+  { "cpus-negative.xml", 7, "cpus -1 is out of range (1 to 255)" },
+  { "cpus-overflow.xml", 7, "cpus 4294967296 is out of range (1 to 255)" },
+  { "cpus-too-many.xml", 7, "cpus 256 is out of range (1 to 255)" },
+  { "disk-on-fdc.xml", 12, "drive 1: the fdc bus is only for floppy drives, not disk" },
+  { "disk-without-path.xml", 12, "drive 1: a disk drive needs a path" },
+  { "duplicate-mac.xml", 17, "adapter 2: MAC address 52:54:00:12:34:56 is already used" },
+  { "duplicate-name.xml", 5, "<name> appears twice in <hostvisor-vm>" },
+  { "duplicate-system.xml", 11, "<system> appears twice in <hostvisor-vm>" },
+  { "element-in-name.xml", 4, "<name> may not contain elements, found <b>" },
+  { "embedded-nul.xml", 4, "the file contains a NUL byte" },
+  { "empty-path.xml", 12, "drive 1: path \"\" is empty" },
+  { "empty.xml", 1, "the file is empty" },
+  { "external-dtd.xml", 2, "DTDs are not allowed" },
+  { "floppy-on-ide.xml", 13, "drive 2: a floppy drive must use the fdc bus, not ide" },
+  { "folder-dotdot.xml", 5, "folder \"Lab/../etc\" has a part \".\" or \"..\"" },
+  { "folder-slash.xml", 5, "folder \"/Lab\" has an empty part" },
+  { "internal-dtd.xml", 2, "DTDs are not allowed" },
+  { "kernel-in-wrong-place.xml", 15, "<kernel> must come before <storage>" },
+  { "latin1-declared.xml", 4, "not valid UTF-8 text (byte 0xe9)" },
+  { "memory-abc.xml", 6, "<memory> \"abc\" is not a whole number (use 4 to 1048576 MiB)" },
+  { "memory-fraction.xml", 6, "<memory> \"1.5\" is not a whole number" },
+  { "memory-huge.xml", 6, "memory 99999999999999999999 is out of range (4 to 1048576 MiB)" },
+  { "memory-negative.xml", 6, "memory -5 is out of range" },
+  { "memory-unit.xml", 6, "unit=\"GB\" on <memory> is not valid (use MiB)" },
+  { "memory-zero.xml", 6, "memory 0 MiB is out of range (4 to 1048576 MiB)" },
+  { "missing-cpus.xml", 5, "<system> has no <cpus>" },
+  { "missing-uuid.xml", 2, "<hostvisor-vm> has no <uuid>" },
+  { "multicast-mac.xml", 16, "adapter 1: 01:00:5e:00:00:01 cannot be an adapter's address" },
+  { "name-empty.xml", 4, "name is empty" },
+  { "name-leading-space.xml", 4, "name \" Bad\" starts or ends with white space" },
+  { "name-newline.xml", 4, "name \"Bad\\nName\" contains a control character" },
+  { "name-slash.xml", 4, "name \"../x\" contains '/'" },
+  { "name-too-long.xml", 4, "is longer than 64 characters" },
+  { "namespace.xml", 2, "<hostvisor-vm> must not be in an XML namespace" },
+  { "no-version.xml", 2, "<hostvisor-vm> has no version attribute" },
+  { "non-utf8.xml", 4, "not valid UTF-8 text (byte 0xe9)" },
+  { "only-comment.xml", 3, "not well-formed XML" },
+  { "parameter-entity.xml", 2, "DTDs are not allowed" },
+  { "path-newline.xml", 12, "drive 1: path \"disk0\\n.qcow2\" contains a control character" },
+  { "readonly-yes.xml", 12, "readonly=\"yes\" on <drive> is not valid (use true or false)" },
+  { "relative-kernel.xml", 11, "kernel path \"vmlinuz\" is not an absolute path" },
+  { "repeated-boot-order.xml", 9, "boot order \"dcd\" names 'd' twice" },
+  { "sata-on-pc.xml", 12, "drive 1: the sata bus needs the q35 machine (this VM uses pc)" },
+  { "shared-disk.xml", 14, "drive 3: the image \"disk0.qcow2\" is already used by drive 1" },
+  { "text-in-drive.xml", 13, "<drive> must be empty" },
+  { "text-in-system.xml", 8, "unexpected text in <system>" },
+  { "three-floppies.xml", 16, "drive 5: too many floppy drives (the limit is 2)" },
+  { "too-many-adapters.xml", 20, "too many network adapters (5; the limit is 4)" },
+  { "too-many-ide.xml", 16, "drive 5: too many ide drives (the pc machine has 4 IDE units)" },
+  { "truncated.xml", 13, "not well-formed XML (the file ends too early; is it cut short?)" },
+  { "two-roots.xml", 19, "not well-formed XML: Extra content at the end of the document" },
+  { "undefined-entity.xml", 4, "not well-formed XML: Entity 'bad' not defined" },
+  { "unknown-attribute.xml", 12, "unknown attribute cache on <drive>" },
+  { "unknown-element.xml", 5, "unknown element <color> in <hostvisor-vm>" },
+  { "unknown-system-element.xml", 8, "unknown element <sound> in <system>" },
+  { "uppercase-uuid.xml", 3, "must be written in lower case" },
+  { "utf16.xml", 1, "the file contains a NUL byte" },
+  { "wrong-order.xml", 4, "<uuid> must come before <name>" },
+  { "wrong-root.xml", 2, "not a Hostvisor VM config: the root element is <domain>" },
+  { "wrong-version.xml", 2, "unsupported config version \"2\" (this Hostvisor reads version 1)" },
+  { "xinclude.xml", 5, "unknown element <xi:include> in <hostvisor-vm>" },
+  { "xxe.xml", 2, "DTDs are not allowed" },
+};
+
+static void
+test_bad_configs (void)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "configs", "bad", NULL);
+  g_autoptr(GPtrArray) names = list_dir (dir);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_assert_cmpuint (names->len, >=, 15);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *prefix = NULL;
+      g_autoptr(HvVmConfig) config = NULL;
+      g_autoptr(GError) error = NULL;
+      guint row;
+
+      for (row = 0; row < G_N_ELEMENTS (bad_configs); row++)
+        if (g_str_equal (bad_configs[row].file, name))
+          break;
+      if (row == G_N_ELEMENTS (bad_configs))
+        g_error ("%s has no row in bad_configs[]: add the error it must give", name);
+      g_hash_table_add (seen, (gpointer) bad_configs[row].file);
+
+      config = hv_vm_config_load (path, &error);
+      if (config != NULL)
+        g_error ("%s loaded, but it must be refused", path);
+      g_test_message ("%s", error->message);
+      assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, bad_configs[row].fragment);
+
+      prefix = bad_configs[row].line > 0 ? g_strdup_printf ("%s:%d: ", path, bad_configs[row].line)
+                                         : g_strdup_printf ("%s:", path);
+      if (!g_str_has_prefix (error->message, prefix))
+        g_error ("\"%s\" does not start with \"%s\"", error->message, prefix);
+
+      /* Nothing from a file the config tried to pull in may leak into the message. */
+      g_assert_null (strstr (error->message, "root:"));
+    }
+
+  for (guint row = 0; row < G_N_ELEMENTS (bad_configs); row++)
+    if (!g_hash_table_contains (seen, bad_configs[row].file))
+      g_error ("bad_configs[] lists %s, which is not in %s", bad_configs[row].file, dir);
+}
+
+static void
+test_too_large (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "huge.xml", NULL);
+  g_autoptr(GString) big = g_string_new ("<?xml version=\"1.0\"?>\n<hostvisor-vm version=\"1\">\n"
+                                         "<!--");
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+
+  while (big->len < 2 * 1024 * 1024)
+    g_string_append (big, " padding padding padding padding padding padding padding\n");
+  g_string_append (big, "-->\n</hostvisor-vm>\n");
+  write_file (path, big->str, big->len);
+
+  config = hv_vm_config_load (path, &error);
+  g_assert_null (config);
+  assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, "the file is too large");
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_clear_error (&error);
+
+  config = hv_vm_config_from_xml (big->str, big->len, "huge.xml", &error);
+  g_assert_null (config);
+  assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, "huge.xml: the file is too large");
+  g_clear_error (&error);
+
+  /* One byte over the limit is already too much. */
+  config = hv_vm_config_from_xml (big->str, HV_CONFIG_MAX_SIZE + 1, "edge.xml", &error);
+  g_assert_null (config);
+  assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, "too large");
+
+  rm_rf (dir);
+}
+
+static void
+test_load_missing (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "nothing-here.xml", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (hv_vm_config_load (path, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+
+  /* A directory is not a config either, and must not be read as one. */
+  g_assert_null (hv_vm_config_load (dir, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+
+  rm_rf (dir);
+}
+
+static void
+test_from_xml_odd_input (void)
+{
+  static const char nul_inside[] = "<?xml version=\"1.0\"?>\n"
+                                   "<hostvisor-vm version=\"1\">\0</hostvisor-vm>";
+  g_autoptr(GString) deep = g_string_new ("<hostvisor-vm version=\"1\">");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (hv_vm_config_from_xml (nul_inside, sizeof nul_inside - 1, "nul.xml", &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, "nul.xml:2: the file contains a NUL byte");
+  g_clear_error (&error);
+
+  g_assert_null (hv_vm_config_from_xml (NULL, 0, NULL, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, "the file is empty");
+  g_clear_error (&error);
+
+  /* Not NUL-terminated: only `len` bytes may be read. */
+  g_assert_null (hv_vm_config_from_xml ("<hostvisor-vm version=\"1\"/>garbage", 27, "x.xml",
+                                        &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, "x.xml:1: <hostvisor-vm> has no <uuid>");
+  g_clear_error (&error);
+
+  /* Deeper than libxml2 parses without XML_PARSE_HUGE. */
+  for (guint i = 0; i < 5000; i++)
+    g_string_append (deep, "<x>");
+  g_assert_null (hv_vm_config_from_xml (deep->str, deep->len, "deep.xml", &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, "deep.xml:1: ");
+}
+
+/* Every prefix of a valid file, and random byte changes: never a crash, always either
+ * a config that validates or HV_ERROR_INVALID_CONFIG. */
+static void
+test_fuzz (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "configs", "good", "canonical.xml",
+                                                 NULL);
+  g_autofree char *data = read_file (path);
+  gsize len = strlen (data);
+  guint loaded = 0;
+
+  for (gsize cut = 0; cut < len; cut++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HvVmConfig) config = hv_vm_config_from_xml (data, cut, "cut.xml", &error);
+
+      /* Only the final newline may be missing. */
+      if (cut < len - 1)
+        {
+          g_assert_null (config);
+          g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG);
+          g_assert_true (g_str_has_prefix (error->message, "cut.xml:"));
+        }
+    }
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autofree char *copy = g_memdup2 (data, len + 1);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HvVmConfig) config = NULL;
+      guint n_changes = g_test_rand_int_range (1, 4);
+
+      for (guint j = 0; j < n_changes; j++)
+        copy[g_test_rand_int_range (0, (gint32) len)] = (char) g_test_rand_int_range (0, 256);
+
+      config = hv_vm_config_from_xml (copy, len, "fuzz.xml", &error);
+      if (config != NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_true (hv_vm_config_validate (config, NULL));
+          loaded++;
+        }
+      else
+        {
+          g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG);
+          g_assert_null (strchr (error->message, '\n'));
+        }
+    }
+  g_test_message ("%u of 3000 mutated configs still loaded", loaded);
+}
+
+/* The schema runs on every load: a stricter schema (only the name "Strict") refuses
+ * a config that the reader and the semantic checks accept. */
+static void
+test_schema_enforced (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *schema_dir = g_test_build_filename (G_TEST_DIST, "configs",
+                                                           "strict-schema", NULL);
+      g_autoptr(HvVmConfig) config = hv_vm_config_new ("Strict");
+      g_autoptr(HvVmConfig) back = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *xml = NULL;
+
+      g_setenv ("HOSTVISOR_SCHEMA_DIR", schema_dir, TRUE);
+
+      xml = hv_vm_config_to_xml (config, &error);
+      g_assert_no_error (error);
+      back = hv_vm_config_from_xml (xml, strlen (xml), "strict.xml", &error);
+      g_assert_no_error (error);
+
+      g_free (config->name);
+      config->name = g_strdup ("Loose");
+      g_clear_pointer (&xml, g_free);
+      /* to_xml reads its output back through the schema too. */
+      xml = hv_vm_config_to_xml (config, &error);
+      g_assert_null (xml);
+      g_assert_error (error, HV_ERROR, HV_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "does not match the VM config schema"));
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_schema_missing (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *dir = make_tmpdir ();
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "configs", "good",
+                                                     "minimal.xml", NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_setenv ("HOSTVISOR_SCHEMA_DIR", dir, TRUE);
+      g_assert_null (hv_vm_config_load (path, &error));
+      g_assert_error (error, HV_ERROR, HV_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "Cannot load the VM config schema"));
+      rm_rf (dir);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("");
+}
+
+/* libxml2 prints its errors to stderr unless told otherwise: nothing may get there. */
+static void
+test_quiet (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "configs", "bad", NULL);
+      g_autoptr(GPtrArray) names = list_dir (dir);
+      g_autoptr(GString) deep = g_string_new ("<hostvisor-vm version=\"1\">");
+
+      for (guint i = 0; i < names->len; i++)
+        {
+          g_autofree char *path = g_build_filename (dir, g_ptr_array_index (names, i), NULL);
+          g_autoptr(GError) error = NULL;
+
+          g_assert_null (hv_vm_config_load (path, &error));
+        }
+      for (guint i = 0; i < 1000; i++)
+        g_string_append (deep, "<x>");
+      g_assert_null (hv_vm_config_from_xml (deep->str, deep->len, "deep.xml", NULL));
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("");
+  g_test_trap_assert_stderr ("");
+}
+
+static gpointer
+load_many (gpointer data)
+{
+  const char *path = data;
+
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HvVmConfig) config = hv_vm_config_load (path, &error);
+      g_autofree char *xml = NULL;
+
+      g_assert_no_error (error);
+      xml = hv_vm_config_to_xml (config, &error);
+      g_assert_no_error (error);
+    }
+  return NULL;
+}
+
+/* The schema is compiled on first use: several threads may race to it, then share it. */
+static void
+test_threads (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *path = g_test_build_filename (G_TEST_DIST, "configs", "good",
+                                                     "canonical.xml", NULL);
+      GThread *threads[4];
+
+      for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+        threads[i] = g_thread_new ("load", load_many, path);
+      for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+        g_thread_join (threads[i]);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_save_load (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "vm.xml", NULL);
+  g_autofree char *prev = g_build_filename (dir, "vm.xml.prev", NULL);
+  g_autoptr(HvVmConfig) config = make_full_config ();
+  g_autoptr(HvVmConfig) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *prev_contents = NULL;
+  struct stat st;
+
+  g_assert_true (hv_vm_config_save (config, path, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (prev, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  first = read_file (path);
+
+  loaded = hv_vm_config_load (path, &error);
+  g_assert_no_error (error);
+  assert_config_equal (config, loaded);
+
+  /* A second save keeps the first file as .prev. */
+  config->memory_mib = 512;
+  g_assert_true (hv_vm_config_save (config, path, &error));
+  g_assert_no_error (error);
+  second = read_file (path);
+  prev_contents = read_file (prev);
+  g_assert_cmpstr (prev_contents, ==, first);
+  g_assert_cmpstr (second, !=, first);
+  g_clear_pointer (&loaded, hv_vm_config_free);
+  loaded = hv_vm_config_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->memory_mib, ==, 512);
+
+  /* A third replaces the older .prev. */
+  config->cpus = 2;
+  g_assert_true (hv_vm_config_save (config, path, &error));
+  g_clear_pointer (&prev_contents, g_free);
+  prev_contents = read_file (prev);
+  g_assert_cmpstr (prev_contents, ==, second);
+
+  /* An invalid config is not saved, and the file on disk is left alone. */
+  config->cpus = 0;
+  g_assert_false (hv_vm_config_save (config, path, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_clear_pointer (&prev_contents, g_free);
+  prev_contents = read_file (prev);
+  g_assert_cmpstr (prev_contents, ==, second);
+
+  /* No temporary files left behind. */
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (names, 0), ==, "vm.xml");
+  g_assert_cmpstr (g_ptr_array_index (names, 1), ==, "vm.xml.prev");
+
+  rm_rf (dir);
+}
+
+/* File helpers */
+
+static void
+test_replace_contents (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "file.txt", NULL);
+  g_autofree char *prev = g_build_filename (dir, "file.txt.prev", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  struct stat st;
+
+  g_assert_true (hv_file_replace_contents (path, "one", 3, 0640, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (prev, G_FILE_TEST_EXISTS));
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==, "one");
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0640 & ~0022);
+
+  g_assert_true (hv_file_replace_contents (path, "two", 3, 0600, TRUE, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&contents, g_free);
+  contents = read_file (prev);
+  g_assert_cmpstr (contents, ==, "one");
+
+  /* Without keep_previous the old .prev stays as it was. */
+  g_assert_true (hv_file_replace_contents (path, "", 0, 0600, FALSE, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&contents, g_free);
+  contents = read_file (path);
+  g_assert_cmpstr (contents, ==, "");
+  g_clear_pointer (&contents, g_free);
+  contents = read_file (prev);
+  g_assert_cmpstr (contents, ==, "one");
+
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 2);
+
+  rm_rf (dir);
+}
+
+static void
+test_replace_failures (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "no-such-dir", "file.txt", NULL);
+  g_autofree char *blocker = g_build_filename (dir, "blocker", NULL);
+  g_autofree char *inside = g_build_filename (blocker, "keep", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+
+  g_assert_false (hv_file_replace_contents (missing, "x", 1, 0600, TRUE, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "no-such-dir"));
+  g_clear_error (&error);
+
+  /* The target is a non-empty directory: the rename fails, and everything that was
+   * there stays, with no temporary file left. */
+  g_assert_cmpint (g_mkdir (blocker, 0700), ==, 0);
+  write_file (inside, "precious", -1);
+  for (int keep = 0; keep <= 1; keep++)
+    {
+      g_assert_false (hv_file_replace_contents (blocker, "x", 1, 0600, keep, &error));
+      g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+      g_assert_nonnull (strstr (error->message, blocker));
+      g_clear_error (&error);
+    }
+  g_assert_true (g_file_test (blocker, G_FILE_TEST_IS_DIR));
+  contents = read_file (inside);
+  g_assert_cmpstr (contents, ==, "precious");
+
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (names, 0), ==, "blocker");
+
+  rm_rf (dir);
+}
+
+static void
+test_read_capped (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "data", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "fifo", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing", NULL);
+  g_autofree char *sparse = g_build_filename (dir, "sparse", NULL);
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+
+  write_file (path, "0123456789", 10);
+  write_file (empty, "", 0);
+  write_file (sparse, "", 0);
+
+  g_assert_true (hv_file_read_capped (path, 10, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, ==, 10);
+  g_assert_cmpmem (contents, 11, "0123456789", 11);  /* NUL-terminated */
+  g_clear_pointer (&contents, g_free);
+
+  /* Refused from its size alone, which the message reports. */
+  g_assert_false (hv_file_read_capped (path, 9, &contents, &len, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "is too large (10 bytes; the limit is 9)"));
+  g_assert_null (contents);
+  g_clear_error (&error);
+
+  /* A sparse 8 GiB file is refused without reading (or allocating) any of it. */
+  g_assert_cmpint (truncate (sparse, G_GINT64_CONSTANT (8) << 30), ==, 0);
+  g_assert_false (hv_file_read_capped (sparse, 1024 * 1024, &contents, &len, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "is too large (8589934592 bytes"));
+  g_clear_error (&error);
+
+  g_assert_true (hv_file_read_capped (empty, 0, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, ==, 0);
+  g_assert_cmpstr (contents, ==, "");
+  g_clear_pointer (&contents, g_free);
+
+  g_assert_false (hv_file_read_capped (missing, 100, &contents, &len, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_false (hv_file_read_capped (dir, 100, &contents, &len, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+  g_clear_error (&error);
+
+  /* A FIFO with no writer must be refused, not waited on. */
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_false (hv_file_read_capped (fifo, 100, &contents, &len, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_clear_error (&error);
+
+  /* /proc files report size 0 but have contents: the cap still holds. */
+  if (g_file_test ("/proc/self/status", G_FILE_TEST_EXISTS))
+    {
+      g_assert_true (hv_file_read_capped ("/proc/self/status", 1024 * 1024, &contents, &len,
+                                          &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (len, >, 0);
+      g_assert_cmpuint (strlen (contents), ==, len);
+      g_clear_pointer (&contents, g_free);
+
+      g_assert_false (hv_file_read_capped ("/proc/self/status", 16, &contents, &len, &error));
+      g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+      g_assert_nonnull (strstr (error->message, "too large"));
+      g_assert_null (contents);
+      g_clear_error (&error);
+    }
+
+  rm_rf (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  /* Predictable file modes in test_replace_contents. */
+  umask (0022);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/copy", test_copy);
+  g_test_add_func ("/config/enums", test_enums);
+  g_test_add_func ("/config/mac", test_mac);
+  g_test_add_func ("/config/names", test_names);
+  g_test_add_func ("/config/folders", test_folders);
+  g_test_add_func ("/config/escape", test_escape);
+  g_test_add_func ("/config/validate", test_validate);
+  g_test_add_func ("/config/validate-limits", test_validate_limits);
+  g_test_add_func ("/config/xml/round-trip", test_round_trip);
+  g_test_add_func ("/config/xml/round-trip-minimal", test_round_trip_minimal);
+  g_test_add_func ("/config/xml/good", test_good_configs);
+  g_test_add_func ("/config/xml/canonical", test_canonical);
+  g_test_add_func ("/config/xml/hand-edited", test_hand_edited);
+  g_test_add_func ("/config/xml/bad", test_bad_configs);
+  g_test_add_func ("/config/xml/too-large", test_too_large);
+  g_test_add_func ("/config/xml/load-missing", test_load_missing);
+  g_test_add_func ("/config/xml/odd-input", test_from_xml_odd_input);
+  g_test_add_func ("/config/xml/fuzz", test_fuzz);
+  g_test_add_func ("/config/xml/schema-enforced", test_schema_enforced);
+  g_test_add_func ("/config/xml/schema-missing", test_schema_missing);
+  g_test_add_func ("/config/xml/quiet", test_quiet);
+  g_test_add_func ("/config/xml/threads", test_threads);
+  g_test_add_func ("/config/xml/save-load", test_save_load);
+  g_test_add_func ("/fileutil/replace", test_replace_contents);
+  g_test_add_func ("/fileutil/replace-failures", test_replace_failures);
+  g_test_add_func ("/fileutil/read-capped", test_read_capped);
+
+  return g_test_run ();
+}

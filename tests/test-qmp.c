@@ -154,6 +154,24 @@ server_readable_cb (GSocket      *socket,
 }
 
 static void
+server_resume (Fixture *f)
+{
+  g_assert_null (f->server_source);
+  f->server_source = g_socket_create_source (f->server_socket, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                             NULL);
+  g_source_set_callback (f->server_source, G_SOURCE_FUNC (server_readable_cb), f, NULL);
+  g_source_attach (f->server_source, f->context);
+}
+
+/* Stops reading what the client writes, so that its socket buffer fills up. */
+static void
+server_pause (Fixture *f)
+{
+  g_source_destroy (f->server_source);
+  g_clear_pointer (&f->server_source, g_source_unref);
+}
+
+static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
@@ -178,10 +196,7 @@ fixture_setup (Fixture       *f,
 
   f->server_input = g_byte_array_new ();
   f->server_fds = g_array_new (FALSE, FALSE, sizeof (int));
-  f->server_source = g_socket_create_source (f->server_socket, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                             NULL);
-  g_source_set_callback (f->server_source, G_SOURCE_FUNC (server_readable_cb), f, NULL);
-  g_source_attach (f->server_source, f->context);
+  server_resume (f);
 
   f->results = g_ptr_array_new_with_free_func ((GDestroyNotify) result_free);
   f->events = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
@@ -1021,6 +1036,114 @@ test_fd_passing (Fixture       *f,
   g_assert_false (r2->done);
 }
 
+/* Commands with fds that do not fit in the socket buffer: the fd goes with the first
+ * part, the rest follows, and the next command waits for the socket to drain. */
+static void
+test_fd_passing_large (Fixture       *f,
+                       gconstpointer  data)
+{
+  const gsize padding_len = 1024 * 1024;
+  g_autofree char *padding = g_malloc (padding_len + 1);
+  g_autoptr(JsonObject) arguments = json_object_new ();
+  int pipes[3][2];
+  Result *r[3];
+
+  connect_fixture (f);
+
+  memset (padding, 'p', padding_len);
+  padding[padding_len] = '\0';
+  json_object_set_string_member (arguments, "padding", padding);
+
+  server_pause (f);
+  for (guint i = 0; i < G_N_ELEMENTS (pipes); i++)
+    {
+      g_assert_cmpint (pipe2 (pipes[i], O_CLOEXEC), ==, 0);
+      json_object_set_int_member (arguments, "index", i);
+      r[i] = execute (f, "getfd", arguments, pipes[i][1], NULL);
+      close (pipes[i][1]);
+    }
+  drain (f);
+  server_resume (f);
+
+  for (guint i = 0; i < G_N_ELEMENTS (pipes); i++)
+    {
+      g_autoptr(JsonObject) sent = NULL;
+      g_autofree char *id = server_expect (f, "getfd", &sent);
+      char expected = '0' + i;
+      char c = 0;
+
+      g_assert_cmpint (json_object_get_int_member (sent, "index"), ==, i);
+      g_assert_cmpuint (strlen (json_object_get_string_member (sent, "padding")), ==,
+                        padding_len);
+      /* The fd came with this command, not later: it is the i-th one received. */
+      g_assert_cmpuint (f->server_fds->len, >=, i + 1);
+      g_assert_cmpint (write (g_array_index (f->server_fds, int, i), &expected, 1), ==, 1);
+      g_assert_cmpint (read (pipes[i][0], &c, 1), ==, 1);
+      g_assert_cmpint (c, ==, expected);
+      server_reply (f, id, "{}");
+    }
+  g_assert_cmpuint (f->server_fds->len, ==, G_N_ELEMENTS (pipes));
+
+  for (guint i = 0; i < G_N_ELEMENTS (pipes); i++)
+    {
+      WAIT_UNTIL (f, r[i]->done);
+      g_assert_no_error (r[i]->error);
+      close (pipes[i][0]);
+    }
+}
+
+/* The socket is full when a command with an fd comes: it waits, without blocking,
+ * until the socket can take it, and what was queued after it stays behind it. */
+static void
+test_fd_passing_blocked (Fixture       *f,
+                         gconstpointer  data)
+{
+  GSocket *client_socket = g_socket_connection_get_socket (f->client);
+  char spaces[4096];
+  gsize filled = 0;
+  g_autofree char *id1 = NULL;
+  g_autofree char *id2 = NULL;
+  int pipefd[2];
+  char c = 0;
+  Result *r1, *r2;
+
+  connect_fixture (f);
+  server_pause (f);
+
+  /* Whitespace before a message is still valid JSON for the server's parser. */
+  memset (spaces, ' ', sizeof spaces);
+  for (;;)
+    {
+      gssize n = g_socket_send_with_blocking (client_socket, spaces, sizeof spaces, FALSE,
+                                              NULL, NULL);
+      if (n <= 0)
+        break;
+      filled += n;
+    }
+  g_assert_cmpuint (filled, >, 0);
+
+  g_assert_cmpint (pipe2 (pipefd, O_CLOEXEC), ==, 0);
+  r1 = execute (f, "getfd", NULL, pipefd[1], NULL);
+  close (pipefd[1]);
+  r2 = execute (f, "query-status", NULL, -1, NULL);
+  drain (f);
+
+  server_resume (f);
+  id1 = server_expect (f, "getfd", NULL);
+  g_assert_cmpuint (f->server_fds->len, ==, 1);
+  id2 = server_expect (f, "query-status", NULL);
+  g_assert_cmpint (write (g_array_index (f->server_fds, int, 0), "x", 1), ==, 1);
+  g_assert_cmpint (read (pipefd[0], &c, 1), ==, 1);
+  g_assert_cmpint (c, ==, 'x');
+  close (pipefd[0]);
+
+  server_reply (f, id2, "{}");
+  server_reply (f, id1, "{}");
+  WAIT_UNTIL (f, r1->done && r2->done);
+  g_assert_no_error (r1->error);
+  g_assert_no_error (r2->error);
+}
+
 static void
 test_fd_not_socket (Fixture       *f,
                     gconstpointer  data)
@@ -1360,6 +1483,8 @@ main (int   argc,
   add ("/qmp/server-close", NULL, test_server_close);
   add ("/qmp/close", NULL, test_close);
   add ("/qmp/fd-passing", NULL, test_fd_passing);
+  add ("/qmp/fd-passing-large", NULL, test_fd_passing_large);
+  add ("/qmp/fd-passing-blocked", NULL, test_fd_passing_blocked);
   add ("/qmp/fd-not-socket", NULL, test_fd_not_socket);
   add ("/qmp/cancel", NULL, test_cancel);
   add ("/qmp/cancel-handshake", NULL, test_cancel_handshake);
