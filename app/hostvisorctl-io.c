@@ -24,9 +24,11 @@
 #define HV_CTL_SCREENSHOT_MAX_BYTES (128 * 1024 * 1024)
 /* How often log --follow looks for new output. */
 #define HV_CTL_FOLLOW_INTERVAL_MS 200
-/* With input from a pipe, the console stays this long after the input ended, so that the
- * guest's answer to the last line is still printed. */
+/* With input from a pipe, the console stays until the guest has been quiet this long after
+ * the input ended, so that its answer to the last line is still printed; but no longer than
+ * HV_CTL_CONSOLE_LINGER_MAX_MS, since a guest that prints all the time is never quiet. */
 #define HV_CTL_CONSOLE_LINGER_MS 1000
+#define HV_CTL_CONSOLE_LINGER_MAX_MS 5000
 /* Ctrl-]: telnet's escape key, which VBox and virsh users know too. */
 #define HV_CTL_CONSOLE_ESCAPE 0x1d
 
@@ -203,7 +205,7 @@ hv_ctl_cmd_screenshot (HvCtl      *ctl,
 /* ── log ───────────────────────────────────────────────────────────────────────────────── */
 
 typedef struct {
-  const char *path;
+  char       *path;
   int         fd;
   dev_t       dev;
   ino_t       ino;
@@ -292,7 +294,7 @@ on_follow_tick (gpointer user_data)
 {
   Follow *follow = user_data;
 
-  if (!follow_drain (follow, &follow->error))
+  if (follow->error == NULL && !follow_drain (follow, &follow->error))
     g_main_loop_quit (follow->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -334,6 +336,7 @@ hv_ctl_cmd_log (HvCtl      *ctl,
 {
   g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
   g_autoptr(GMainLoop) loop = NULL;
+  g_autofree char *path = NULL;
   Follow follow = { 0 };
   guint sources[4];
   gulong changed_id, closed_id;
@@ -341,10 +344,11 @@ hv_ctl_cmd_log (HvCtl      *ctl,
   if (vm == NULL)
     return FALSE;
 
-  follow.path = hv_dbus_vm_get_serial_log_path (vm);
+  /* A copy: the proxy's cached value goes away when its properties are reloaded. */
+  path = g_strdup (hv_dbus_vm_get_serial_log_path (vm));
+  follow.path = path;
   follow.fd = -1;
-  /* No log yet: the VM never ran. Nothing to print is not an error. */
-  if (follow.path == NULL || follow.path[0] == '\0')
+  if (path == NULL || path[0] == '\0')
     return TRUE;
 
   if (!hv_ctl_args_has (args, "follow"))
@@ -420,6 +424,7 @@ console_relay (Console  *console,
   gsize in_off = 0, in_len = 0;
   gboolean input_open = TRUE;
   gboolean leaving = FALSE;
+  gint64 linger_end = 0;
 
   for (;;)
     {
@@ -427,13 +432,21 @@ console_relay (Console  *console,
         { input_open && !leaving && in_len == 0 ? STDIN_FILENO : -1, POLLIN, 0 },
         { console->sock, POLLIN | (in_len > 0 ? POLLOUT : 0), 0 },
       };
-      int timeout = input_open || in_len > 0 ? -1 : HV_CTL_CONSOLE_LINGER_MS;
+      int timeout = -1;
       int n;
 
       if (leaving && in_len == 0)
         return TRUE;
       if (console_signal != 0)
         return TRUE;
+      if (!input_open && in_len == 0)
+        {
+          gint64 left_ms = (linger_end - g_get_monotonic_time ()) / 1000;
+
+          if (left_ms <= 0)
+            return TRUE;
+          timeout = (int) MIN (left_ms, HV_CTL_CONSOLE_LINGER_MS);
+        }
 
       n = poll (fds, G_N_ELEMENTS (fds), timeout);
       if (n < 0 && errno == EINTR)
@@ -487,10 +500,11 @@ console_relay (Console  *console,
               in_len = escape != NULL ? (gsize) (escape - in) : (gsize) r;
               leaving = escape != NULL;
             }
-          else if (r == 0)
-            input_open = FALSE;
-          else if (errno != EINTR && errno != EAGAIN)
-            input_open = FALSE;
+          else if (r == 0 || (errno != EINTR && errno != EAGAIN))
+            {
+              input_open = FALSE;
+              linger_end = g_get_monotonic_time () + HV_CTL_CONSOLE_LINGER_MAX_MS * 1000;
+            }
         }
     }
 }

@@ -19,6 +19,8 @@
 /* How much longer than the engine's timeout we wait for "poweroff" before giving up: the
  * engine powers the VM off when the guest ignores the ACPI request, which takes a moment. */
 #define HV_CTL_STOP_GRACE_S 30
+/* PowerOff ends QEMU at once; this only bounds the wait for the engine to see it gone. */
+#define HV_CTL_POWEROFF_WAIT_S 30
 
 /* ── Properties as a dictionary ────────────────────────────────────────────────────────────
  * ListVms gives each VM's properties as a{sv}; show reads them from the proxy. Both go
@@ -627,11 +629,11 @@ typedef struct {
   gboolean   done;
   gboolean   closed;
   gboolean   timed_out;
-} StopWait;
+} OffWait;
 
 static void
-stop_wait_check (HvDbusVm *vm,
-                 StopWait *wait)
+off_wait_check (HvDbusVm *vm,
+                OffWait  *wait)
 {
   const char *state = hv_dbus_vm_get_state (vm);
 
@@ -644,34 +646,79 @@ stop_wait_check (HvDbusVm *vm,
 }
 
 static void
-on_stop_properties_changed (GDBusProxy  *proxy,
-                            GVariant    *changed,
-                            GStrv        invalidated,
-                            gpointer     user_data)
+on_off_properties_changed (GDBusProxy  *proxy,
+                           GVariant    *changed,
+                           GStrv        invalidated,
+                           gpointer     user_data)
 {
-  stop_wait_check (HV_DBUS_VM (proxy), user_data);
+  off_wait_check (HV_DBUS_VM (proxy), user_data);
 }
 
 static void
-on_stop_connection_closed (GDBusConnection *connection,
-                           gboolean         remote_peer_vanished,
-                           GError          *error,
-                           gpointer         user_data)
+on_off_connection_closed (GDBusConnection *connection,
+                          gboolean         remote_peer_vanished,
+                          GError          *error,
+                          gpointer         user_data)
 {
-  StopWait *wait = user_data;
+  OffWait *wait = user_data;
 
   wait->closed = TRUE;
   g_main_loop_quit (wait->loop);
 }
 
 static gboolean
-on_stop_timeout (gpointer user_data)
+on_off_timeout (gpointer user_data)
 {
-  StopWait *wait = user_data;
+  OffWait *wait = user_data;
 
   wait->timed_out = TRUE;
   g_main_loop_quit (wait->loop);
   return G_SOURCE_REMOVE;
+}
+
+/* Waits until QEMU no longer runs for @vm (State "poweroff" or "aborted"), watching
+ * PropertiesChanged. Call it after the request and hv_ctl_vm_refresh(): changes that the
+ * engine sent meanwhile wait in the main context, so none is missed. */
+static gboolean
+wait_until_off (HvCtl     *ctl,
+                HvDbusVm  *vm,
+                guint      timeout_s,
+                GError   **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autofree char *name = NULL;
+  OffWait wait = { loop, FALSE, FALSE, FALSE };
+  gulong changed_id, closed_id;
+  guint timer_id;
+
+  off_wait_check (vm, &wait);
+  if (wait.done)
+    return TRUE;
+
+  changed_id = g_signal_connect (vm, "g-properties-changed",
+                                 G_CALLBACK (on_off_properties_changed), &wait);
+  closed_id = g_signal_connect (ctl->connection, "closed",
+                                G_CALLBACK (on_off_connection_closed), &wait);
+  timer_id = g_timeout_add_seconds (timeout_s, on_off_timeout, &wait);
+
+  g_main_loop_run (loop);
+
+  g_signal_handler_disconnect (vm, changed_id);
+  g_signal_handler_disconnect (ctl->connection, closed_id);
+  if (!wait.timed_out)
+    g_source_remove (timer_id);
+
+  if (wait.done)
+    return TRUE;
+
+  name = hv_ctl_vm_display_name (vm);
+  if (wait.closed)
+    g_set_error (error, HV_ERROR, HV_ERROR_FAILED,
+                 _("lost the connection to the engine while VM \"%s\" was stopping"), name);
+  else
+    g_set_error (error, HV_ERROR, HV_ERROR_TIMEOUT,
+                 _("VM \"%s\" did not power off within %u seconds"), name, timeout_s);
+  return FALSE;
 }
 
 gboolean
@@ -680,68 +727,34 @@ hv_ctl_cmd_stop (HvCtl      *ctl,
                  GError    **error)
 {
   g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autofree char *name = NULL;
-  g_autoptr(GError) local_error = NULL;
-  StopWait wait = { 0 };
   guint timeout_s = (guint) hv_ctl_args_get_uint (args, "timeout");
-  gulong changed_id, closed_id;
-  guint timer_id;
+  guint engine_timeout_s = timeout_s != 0 ? timeout_s : HV_CTL_STOP_DEFAULT_S;
 
-  if (vm == NULL)
+  if (vm == NULL ||
+      !hv_dbus_vm_call_stop_sync (vm, timeout_s, NULL, error) ||
+      !hv_ctl_vm_refresh (vm, error))
     return FALSE;
-  name = hv_ctl_vm_display_name (vm);
 
-  if (hv_ctl_args_has (args, "no-wait"))
-    {
-      if (!hv_dbus_vm_call_stop_sync (vm, timeout_s, NULL, error) ||
-          !hv_ctl_vm_refresh (vm, error))
-        return FALSE;
-      print_state (vm);
-      return TRUE;
-    }
+  if (!hv_ctl_args_has (args, "no-wait") &&
+      !wait_until_off (ctl, vm, engine_timeout_s + HV_CTL_STOP_GRACE_S, error))
+    return FALSE;
+  print_state (vm);
+  return TRUE;
+}
 
-  /* Watch before asking, so that no change of State can slip between the two. */
-  loop = g_main_loop_new (NULL, FALSE);
-  wait.loop = loop;
-  changed_id = g_signal_connect (vm, "g-properties-changed",
-                                 G_CALLBACK (on_stop_properties_changed), &wait);
-  closed_id = g_signal_connect (ctl->connection, "closed",
-                                G_CALLBACK (on_stop_connection_closed), &wait);
-  timer_id = g_timeout_add_seconds ((timeout_s != 0 ? timeout_s : HV_CTL_STOP_DEFAULT_S) +
-                                    HV_CTL_STOP_GRACE_S, on_stop_timeout, &wait);
+gboolean
+hv_ctl_cmd_poweroff (HvCtl      *ctl,
+                     HvCtlArgs  *args,
+                     GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
 
-  if (hv_dbus_vm_call_stop_sync (vm, timeout_s, NULL, &local_error) &&
-      hv_ctl_vm_refresh (vm, &local_error))
-    {
-      stop_wait_check (vm, &wait);
-      if (!wait.done)
-        g_main_loop_run (loop);
-    }
-
-  g_signal_handler_disconnect (vm, changed_id);
-  g_signal_handler_disconnect (ctl->connection, closed_id);
-  if (!wait.timed_out)
-    g_source_remove (timer_id);
-
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  if (wait.closed)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_FAILED,
-                   _("lost the connection to the engine while VM \"%s\" was stopping"), name);
-      return FALSE;
-    }
-  if (wait.timed_out)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_TIMEOUT,
-                   _("VM \"%s\" did not power off in time; it is still %s"), name,
-                   hv_dbus_vm_get_state (vm));
-      return FALSE;
-    }
+  /* PowerOff may return while QEMU is still being reaped; say "powered off" only once it is. */
+  if (vm == NULL ||
+      !hv_dbus_vm_call_power_off_sync (vm, NULL, error) ||
+      !hv_ctl_vm_refresh (vm, error) ||
+      !wait_until_off (ctl, vm, HV_CTL_POWEROFF_WAIT_S, error))
+    return FALSE;
   print_state (vm);
   return TRUE;
 }
@@ -762,12 +775,6 @@ simple_vm_call (HvCtl      *ctl,
     return FALSE;
   print_state (vm);
   return TRUE;
-}
-
-gboolean
-hv_ctl_cmd_poweroff (HvCtl *ctl, HvCtlArgs *args, GError **error)
-{
-  return simple_vm_call (ctl, args, hv_dbus_vm_call_power_off_sync, error);
 }
 
 gboolean

@@ -22,7 +22,7 @@
 static gboolean cmd_version (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 static const HvCtlOption json_option[] = {
-  { "json", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Print JSON (see docs/cli.md)") },
+  { "json", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Print JSON, a stable format for scripts") },
   { NULL }
 };
 
@@ -63,7 +63,7 @@ static const HvCtlCommand commands[] = {
     hv_ctl_modify_options, 1, 1, hv_ctl_cmd_modify },
   { "start", "NAME", N_("Start a VM"), NULL, NULL, 1, 1, hv_ctl_cmd_start },
   { "stop", "NAME [--timeout S] [--no-wait]",
-    N_("Ask the guest to shut down (ACPI power button) and wait until it is off"),
+    N_("Shut a VM down (ACPI power button) and wait until it is off"),
     N_("If the guest is still running after the timeout, the VM is powered off."),
     stop_options, 1, 1, hv_ctl_cmd_stop },
   { "poweroff", "NAME", N_("Power a VM off at once, like pulling the plug"), NULL, NULL, 1, 1,
@@ -103,9 +103,9 @@ print_command_help (const HvCtlCommand *command)
   if (command->details != NULL)
     g_print ("\n%s\n", _(command->details));
 
+  g_print ("\n%s\n", _("Options:"));
   if (command->options != NULL)
     {
-      g_print ("\n%s\n", _("Options:"));
       for (const HvCtlOption *o = command->options; o->name != NULL; o++)
         {
           g_autofree char *left = o->value != NULL ? g_strdup_printf ("--%s %s", o->name, o->value)

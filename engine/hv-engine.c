@@ -336,6 +336,44 @@ handle_delete (HvDbusVm              *skeleton,
 }
 
 static void
+on_insert_media_done (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+
+  if (!hv_vm_insert_media_finish (HV_VM (object), result, &error))
+    g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
+  else
+    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
+}
+
+static gboolean
+handle_insert_media (HvDbusVm              *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     const char            *kind,
+                     const char            *path,
+                     HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  HvDriveKind drive_kind;
+
+  if (vm == NULL)
+    return TRUE;
+  if (!hv_drive_kind_from_string (kind, &drive_kind) || drive_kind == HV_DRIVE_DISK)
+    {
+      g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                                             "Unknown removable drive \"%s\" (cdrom or floppy)",
+                                             kind);
+      return TRUE;
+    }
+  hv_vm_insert_media_async (vm, drive_kind, path, NULL, on_insert_media_done,
+                            g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
 return_fd (GDBusMethodInvocation *invocation,
            int                    fd)
 {
@@ -436,6 +474,7 @@ connect_vm (HvEngine *self,
   g_signal_connect (skeleton, "handle-modify", G_CALLBACK (handle_modify), self);
   g_signal_connect (skeleton, "handle-move", G_CALLBACK (handle_move), self);
   g_signal_connect (skeleton, "handle-delete", G_CALLBACK (handle_delete), self);
+  g_signal_connect (skeleton, "handle-insert-media", G_CALLBACK (handle_insert_media), self);
   g_signal_connect (skeleton, "handle-screenshot", G_CALLBACK (handle_screenshot), self);
   g_signal_connect (skeleton, "handle-open-serial", G_CALLBACK (handle_open_serial), self);
   g_signal_connect (skeleton, "handle-open-console", G_CALLBACK (handle_open_console), self);

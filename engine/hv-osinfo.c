@@ -8,9 +8,13 @@
 
 #include "hv-osinfo.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <osinfo/osinfo.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "hv-build-config.h"
 #include "hv-error.h"
 
 #define MIB (G_GINT64_CONSTANT (1024) * 1024)
@@ -21,6 +25,12 @@
 #define FALLBACK_DISK_GIB 16
 #define DOS_MEMORY_MIB 32
 #define DOS_DISK_GIB 1
+/* Period figures were for real hardware (Windows 95 "recommends" 4 MiB); no guest gets less. */
+#define MIN_DEFAULT_MEMORY_MIB 32
+
+#define ISO_SECTOR_SIZE 2048
+#define ISO_PVD_OFFSET (16 * ISO_SECTOR_SIZE)
+#define DETECT_TIMEOUT_MS 30000
 
 typedef enum {
   OS_KIND_MODERN,
@@ -43,6 +53,74 @@ static const struct {
   { "ne2k_pci", { "ne2k_pci", NULL }, FALSE },
 };
 
+/* Hostvisor's own entries for OSes newer than the osinfo-db a distribution ships
+ * (Debian 12's database predates Debian 12): $HOSTVISOR_OSINFO_DIR, else the installed
+ * copy, else the source tree's. */
+static char *
+find_supplement_dir (void)
+{
+  const char *env = g_getenv ("HOSTVISOR_OSINFO_DIR");
+  g_autofree char *installed = g_build_filename (HV_PKGDATADIR, "osinfo", NULL);
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+  if (g_file_test (installed, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&installed);
+  return g_build_filename (HV_SOURCE_RESOURCES_DIR, "osinfo", NULL);
+}
+
+/* The OS id an entry directory describes: the id of the first <os> in
+ * DIR/os/<vendor>/<name>.xml, the layout libosinfo insists on. Our own files: a plain
+ * string search is enough. */
+static char *
+supplement_entry_id (const char *entry_dir)
+{
+  g_autofree char *os_dir = g_build_filename (entry_dir, "os", NULL);
+  g_autoptr(GDir) vendors = g_dir_open (os_dir, 0, NULL);
+  const char *vendor;
+
+  while (vendors != NULL && (vendor = g_dir_read_name (vendors)) != NULL)
+    {
+      g_autofree char *vendor_dir = g_build_filename (os_dir, vendor, NULL);
+      g_autoptr(GDir) files = g_dir_open (vendor_dir, 0, NULL);
+      const char *name;
+
+      while (files != NULL && (name = g_dir_read_name (files)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (vendor_dir, name, NULL);
+          g_autofree char *text = NULL;
+          const char *start, *end;
+
+          if (!g_str_has_suffix (name, ".xml") || !g_file_get_contents (path, &text, NULL, NULL))
+            continue;
+          start = strstr (text, "<os id=\"");
+          end = start != NULL ? strchr (start + 8, '"') : NULL;
+          if (end != NULL)
+            return g_strndup (start + 8, end - (start + 8));
+        }
+    }
+  return NULL;
+}
+
+/* The supplement has one directory per OS; each is loaded only when the system database
+ * does not know that OS already, so a newer system database always wins. */
+static void
+load_supplement (OsinfoLoader *loader,
+                 const char   *dir)
+{
+  g_autoptr(GDir) entries = g_dir_open (dir, 0, NULL);
+  const char *entry;
+
+  while (entries != NULL && (entry = g_dir_read_name (entries)) != NULL)
+    {
+      g_autofree char *entry_dir = g_build_filename (dir, entry, NULL);
+      g_autofree char *id = supplement_entry_id (entry_dir);
+
+      if (id != NULL && osinfo_db_get_os (osinfo_loader_get_db (loader), id) == NULL)
+        osinfo_loader_process_path (loader, entry_dir, NULL);
+    }
+}
+
 static OsinfoDb *
 get_db (void)
 {
@@ -54,10 +132,13 @@ get_db (void)
       /* Kept for the life of the process: the database is large and never changes. The
        * default path covers the system database, /etc/osinfo and the user's own
        * ~/.config/osinfo (or $OSINFO_SYSTEM_DIR, $OSINFO_LOCAL_DIR, $OSINFO_USER_DIR).
-       * Files that fail to load are skipped: a broken local entry must not hide the rest. */
+       * A load error is not fatal: whatever did load is used, and an id it lacks is
+       * reported as not found. */
       OsinfoLoader *loader = osinfo_loader_new ();
+      g_autofree char *supplement = find_supplement_dir ();
 
       osinfo_loader_process_default_path (loader, NULL);
+      load_supplement (loader, supplement);
       db = g_object_ref (osinfo_loader_get_db (loader));
       g_object_unref (loader);
       g_once_init_leave (&initialized, 1);
@@ -159,7 +240,7 @@ fill_resources (HvOsDefaults *d,
     d->memory_mib = (guint64) ((ram + MIB - 1) / MIB);
   else
     d->memory_mib = kind == OS_KIND_DOS ? DOS_MEMORY_MIB : FALLBACK_MEMORY_MIB;
-  d->memory_mib = CLAMP (d->memory_mib, HV_MEMORY_MIN_MIB, HV_MEMORY_MAX_MIB);
+  d->memory_mib = CLAMP (d->memory_mib, MIN_DEFAULT_MEMORY_MIB, HV_MEMORY_MAX_MIB);
 
   if (storage > 0)
     d->disk_gib = (guint64) ((storage + GIB - 1) / GIB);
@@ -322,39 +403,131 @@ hv_osinfo_get_defaults (const char *os_id,
   return g_steal_pointer (&d);
 }
 
+/* libosinfo reads ISO 9660 only. Look at the primary volume descriptor first: anything
+ * else (a floppy or disk image) is "not recognised" without going further, and libosinfo
+ * 1.10 never finishes reading an image whose root directory has length 0 (it asks GIO to
+ * read into a NULL buffer, which fails with a critical and no callback), so such an image
+ * is not passed on. */
+static gboolean
+looks_like_iso9660 (const char *path,
+                    GError    **error)
+{
+  guchar pvd[ISO_SECTOR_SIZE];
+  ssize_t n;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HV_ERROR, saved_errno == ENOENT ? HV_ERROR_NOT_FOUND : HV_ERROR_IO,
+                   "Could not open %s: %s", path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  n = pread (fd, pvd, sizeof pvd, ISO_PVD_OFFSET);
+  close (fd);
+
+  if (n != (ssize_t) sizeof pvd || pvd[0] != 1 || memcmp (pvd + 1, "CD001", 5) != 0)
+    return FALSE;
+  /* root directory record at 156; its data length, little-endian half, at +10 */
+  return (pvd[166] | pvd[167] << 8 | pvd[168] << 16 | (guint32) pvd[169] << 24) != 0;
+}
+
+typedef struct {
+  GAsyncResult *result;
+  gboolean timed_out;
+} DetectWait;
+
+static void
+detect_media_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  DetectWait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+}
+
+static gboolean
+detect_timeout_cb (gpointer user_data)
+{
+  DetectWait *wait = user_data;
+
+  wait->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* osinfo_media_create_from_location(), with a time limit against images that make
+ * libosinfo wait forever. It runs on a private main context; if the limit passes, that
+ * context is never iterated again, so the abandoned request can never call back into
+ * freed memory (it only leaks). */
+static OsinfoMedia *
+create_media (const char *path,
+              GError    **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) timeout = g_timeout_source_new (DETECT_TIMEOUT_MS);
+  DetectWait *wait = g_new0 (DetectWait, 1);
+  OsinfoMedia *media;
+
+  g_main_context_push_thread_default (context);
+  g_source_set_callback (timeout, detect_timeout_cb, wait, NULL);
+  g_source_attach (timeout, context);
+  /* No OSINFO_MEDIA_DETECT_REQUIRE_BOOTABLE (the default of the plain call): the aim is to
+   * name the OS on a disc, and the volume descriptors say that whether or not it boots. */
+  osinfo_media_create_from_location_with_flags_async (path, G_PRIORITY_DEFAULT, NULL,
+                                                      detect_media_cb, 0, wait);
+  while (wait->result == NULL && !wait->timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_main_context_pop_thread_default (context);
+
+  if (wait->result == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_TIMEOUT, "Reading %s took too long", path);
+      /* `wait` stays allocated: the abandoned request still points at it */
+      return NULL;
+    }
+  media = osinfo_media_create_from_location_with_flags_finish (wait->result, error);
+  g_object_unref (wait->result);
+  g_free (wait);
+  return media;
+}
+
 char *
 hv_osinfo_detect_media (const char *path,
                         GError    **error)
 {
   g_autoptr(OsinfoMedia) media = NULL;
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(OsinfoOs) os = NULL;
+  g_autoptr(GError) local_error = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* Say plainly when the file itself is the problem; libosinfo's own message for a
-   * missing file is a GIO one about a URI. */
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "%s does not exist", path);
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "%s is a folder, not an image file", path);
       return NULL;
     }
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+  if (!looks_like_iso9660 (path, &local_error))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_IO, "%s is not a regular file", path);
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
 
-  media = osinfo_media_create_from_location (path, NULL, &local_error);
+  media = create_media (path, &local_error);
   if (media == NULL)
     {
-      /* Not ISO 9660 (a floppy or disk image), or an ISO without the metadata osinfo
-       * matches on: nothing recognised, which is not an error. */
+      /* An ISO without the metadata osinfo matches on: nothing recognised, not an error. */
       if (local_error->domain == OSINFO_MEDIA_ERROR)
         return NULL;
-      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Could not read %s: %s", path,
-                   local_error->message);
+      if (local_error->domain == HV_ERROR)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_set_error (error, HV_ERROR, HV_ERROR_IO, "Could not read %s: %s", path,
+                     local_error->message);
       return NULL;
     }
 

@@ -18,6 +18,7 @@
  *   drive devices    "drive<N>"  (N = index in config->drives)
  *   block nodes      "drive<N>-file" (protocol), "drive<N>-format" (what the device uses)
  *   NIC devices      "nic<N>"   netdevs "net<N>"  (N = index in config->nics)
+ *   UEFI nodes       "ovmf-code-format", "ovmf-vars-format" (on "ovmf-*-file")
  *   chardevs         "qmp", "serial0", "agent"
  *   others           "video0", "usb", "tablet", "fdc0" (q35 only), "virtio-serial0" */
 
@@ -38,6 +39,10 @@
 #define PC_IDE_SLOTS 4
 #define Q35_AHCI_PORTS 6
 #define FDC_UNITS 2
+
+/* config->drives and config->nics may be NULL: no drives, no adapters */
+#define N_DRIVES(config) ((config)->drives != NULL ? (config)->drives->len : 0)
+#define N_NICS(config) ((config)->nics != NULL ? (config)->nics->len : 0)
 
 typedef struct {
   const HvVmConfig *config;
@@ -323,8 +328,8 @@ plan_bootindex (HvArgvBuilder *b)
   const char *order = config->boot_order != NULL ? config->boot_order : "";
   int next = 1;
 
-  b->drive_bootindex = g_new0 (int, config->drives->len + 1);
-  b->nic_bootindex = g_new0 (int, config->nics->len + 1);
+  b->drive_bootindex = g_new0 (int, N_DRIVES (config) + 1);
+  b->nic_bootindex = g_new0 (int, N_NICS (config) + 1);
 
   if (config->firmware != HV_FIRMWARE_UEFI)
     return;
@@ -335,7 +340,7 @@ plan_bootindex (HvArgvBuilder *b)
 
       if (*p == 'n')
         {
-          for (guint i = 0; i < config->nics->len; i++)
+          for (guint i = 0; i < N_NICS (config); i++)
             b->nic_bootindex[i] = next++;
           continue;
         }
@@ -346,7 +351,7 @@ plan_bootindex (HvArgvBuilder *b)
       else
         continue;
 
-      for (guint i = 0; i < config->drives->len; i++)
+      for (guint i = 0; i < N_DRIVES (config); i++)
         {
           const HvDrive *drive = g_ptr_array_index (config->drives, i);
 
@@ -424,22 +429,26 @@ check_drive (HvArgvBuilder *b,
              const HvDrive *drive,
              GError       **error)
 {
-  gboolean has_path = drive->path != NULL && *drive->path != '\0';
+  gboolean has_path;
+
+  if (drive == NULL)
+    return fail (error, "drive %u is missing", n + 1);
+  has_path = drive->path != NULL && *drive->path != '\0';
 
   if ((drive->kind == HV_DRIVE_FLOPPY) != (drive->bus == HV_DRIVE_BUS_FDC))
-    return fail (error, "Drive %u: floppy drives, and only they, go on the fdc bus", n);
+    return fail (error, "drive %u: floppy drives, and only they, go on the fdc bus", n + 1);
   if (drive->bus == HV_DRIVE_BUS_SATA && b->config->machine != HV_MACHINE_Q35)
-    return fail (error, "Drive %u: the sata bus needs the q35 machine", n);
+    return fail (error, "drive %u: the sata bus needs the q35 machine", n + 1);
   if (drive->kind == HV_DRIVE_CDROM && drive->bus == HV_DRIVE_BUS_VIRTIO)
-    return fail (error, "Drive %u: a CD-ROM cannot be on the virtio bus", n);
+    return fail (error, "drive %u: a CD-ROM cannot be on the virtio bus", n + 1);
   if (drive->kind == HV_DRIVE_DISK && !has_path)
-    return fail (error, "Drive %u: a disk needs an image file", n);
+    return fail (error, "drive %u: a disk needs an image file", n + 1);
   /* ide-hd refuses a read-only backend ("Can't use a read-only drive"); virtio-blk and
    * floppies report write protection to the guest. */
   if (drive->kind == HV_DRIVE_DISK && drive->readonly && drive->bus != HV_DRIVE_BUS_VIRTIO)
-    return fail (error, "Drive %u: a read-only disk needs the virtio bus", n);
+    return fail (error, "drive %u: a read-only disk needs the virtio bus", n + 1);
   if (has_path && !g_utf8_validate (drive->path, -1, NULL))
-    return fail (error, "Drive %u: the path is not valid UTF-8", n);
+    return fail (error, "drive %u: the path is not valid UTF-8", n + 1);
   return TRUE;
 }
 
@@ -453,7 +462,7 @@ build_drives (HvArgvBuilder *b,
   guint fdc_units = 0;
   gboolean fdc_added = FALSE;
 
-  for (guint n = 0; n < config->drives->len; n++)
+  for (guint n = 0; n < N_DRIVES (config); n++)
     {
       const HvDrive *drive = g_ptr_array_index (config->drives, n);
       g_autoptr(GString) dev = g_string_new (NULL);
@@ -479,8 +488,8 @@ build_drives (HvArgvBuilder *b,
             {
               /* The ICH9 AHCI controller is built into q35; its ports are buses ide.0-5. */
               if (ahci_ports == Q35_AHCI_PORTS)
-                return fail (error, "Drive %u: the q35 machine has only %d SATA ports",
-                             n, Q35_AHCI_PORTS);
+                return fail (error, "drive %u: the q35 machine has only %d SATA ports",
+                             n + 1, Q35_AHCI_PORTS);
               g_string_append_printf (dev, ",bus=ide.%u", ahci_ports++);
             }
           else
@@ -495,8 +504,8 @@ build_drives (HvArgvBuilder *b,
                     slot = slots[i];
                 }
               if (slot == PC_IDE_SLOTS)
-                return fail (error, "Drive %u: the pc machine has only %d IDE units",
-                             n, PC_IDE_SLOTS);
+                return fail (error, "drive %u: the pc machine has only %d IDE units",
+                             n + 1, PC_IDE_SLOTS);
               pc_slot_used[slot] = TRUE;
               g_string_append_printf (dev, ",bus=ide.%u,unit=%u", slot / 2, slot % 2);
             }
@@ -508,7 +517,7 @@ build_drives (HvArgvBuilder *b,
 
         case HV_DRIVE_BUS_FDC:
           if (fdc_units == FDC_UNITS)
-            return fail (error, "Drive %u: there are at most %d floppy drives", n, FDC_UNITS);
+            return fail (error, "drive %u: there are at most %d floppy drives", n + 1, FDC_UNITS);
           g_string_append (dev, "floppy");
           if (config->machine == HV_MACHINE_Q35)
             {
@@ -528,7 +537,7 @@ build_drives (HvArgvBuilder *b,
           break;
 
         default:
-          return fail (error, "Drive %u: unknown bus", n);
+          return fail (error, "drive %u: unknown bus", n + 1);
         }
 
       if (drive->path != NULL && *drive->path != '\0')
@@ -563,35 +572,38 @@ build_network (HvArgvBuilder *b,
   const HvVmConfig *config = b->config;
   gboolean have_isa_nic = FALSE;
 
-  for (guint n = 0; n < config->nics->len; n++)
+  for (guint n = 0; n < N_NICS (config); n++)
     {
       const HvNic *nic = g_ptr_array_index (config->nics, n);
       g_autoptr(GString) dev = g_string_new (NULL);
       const char *device = NULL;
 
+      if (nic == NULL)
+        return fail (error, "adapter %u is missing", n + 1);
       for (guint i = 0; i < G_N_ELEMENTS (nic_models) && device == NULL; i++)
         {
           if (g_strcmp0 (nic->model, nic_models[i].model) == 0)
             device = nic_models[i].device;
         }
       if (device == NULL)
-        return fail (error, "Network adapter %u: unknown model", n);
+        return fail (error, "adapter %u: unknown model", n + 1);
       if (!is_mac_text (nic->mac))
-        return fail (error, "Network adapter %u: the MAC address is not valid", n);
+        return fail (error, "adapter %u: the MAC address is not valid", n + 1);
 
       g_string_append (dev, device);
       if (g_str_equal (device, "ne2k_isa"))
         {
           if (config->machine != HV_MACHINE_PC)
-            return fail (error, "Network adapter %u: the ne2k_isa model needs the pc machine",
-                         n);
+            return fail (error, "adapter %u: the ne2k_isa model needs the pc machine",
+                         n + 1);
           if (have_isa_nic)
-            return fail (error, "Network adapter %u: only one ne2k_isa adapter fits", n);
+            return fail (error, "adapter %u: only one ne2k_isa adapter fits", n + 1);
           have_isa_nic = TRUE;
-          /* The card's classic I/O port, and IRQ 10 rather than QEMU's default 9, which
-           * the pc machine's PIIX4 already uses for the ACPI SCI. DOS packet drivers are
-           * configured to match. */
-          g_string_append (dev, ",iobase=0x300,irq=10");
+          /* The NE2000's classic jumper setting, 0x300 and IRQ 3, which DOS packet
+           * drivers are usually set up with ("ne2000 0x60 3 0x300"). IRQ 3 is free: with
+           * -nodefaults there is no COM2. QEMU's default IRQ 9 is the PIIX4's ACPI SCI,
+           * and 10 and 11 carry the PCI interrupts. */
+          g_string_append (dev, ",iobase=0x300,irq=3");
         }
       g_string_append_printf (dev, ",id=nic%u", n);
 
@@ -610,7 +622,7 @@ build_network (HvArgvBuilder *b,
           break;
 
         default:
-          return fail (error, "Network adapter %u: unknown mode", n);
+          return fail (error, "adapter %u: unknown mode", n + 1);
         }
 
       g_string_append_printf (dev, ",mac=%s", nic->mac);

@@ -12,6 +12,12 @@ packages=(meson ninja-build pkg-config gcc libglib2.0-dev libglib2.0-dev-bin lib
           libjson-glib-dev libxml2-dev libxml2-utils libosinfo-1.0-dev osinfo-db)
 # Running guests.
 packages+=(qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu)
+# The desktop app and the SDL viewer.
+packages+=(libgtk-4-dev libadwaita-1-dev libvncserver-dev libsdl2-dev gettext desktop-file-utils
+           appstream)
+# UI tests: a real window under Xvfb, driven and read through the accessibility tree.
+packages+=(xvfb xauth xdotool imagemagick at-spi2-core dbus dbus-x11 python3-gi gir1.2-atspi-2.0
+           gir1.2-gtk-4.0)
 # Tests: the tiny guest (kernel + busybox), boot media, helpers.
 packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python3 procps psmisc file
            util-linux)

@@ -25,7 +25,7 @@ check "the guest boots: its serial marker shows in log" wait_until $BOOT_WAIT lo
 check "the guest is alive" wait_until 30 log_has tiny "HOSTVISOR-GUEST: alive"
 
 expect_fail "starting it twice is refused" "already running" start tiny
-check "only one QEMU runs for it" test "$(pgrep -fc -- "-uuid $(vm_field tiny uuid)")" = 1
+check "only one QEMU runs for it" test "$(pgrep -fc -- "[q]emu-system-x86_64.*-uuid $(vm_field tiny uuid)")" = 1
 
 # --- pause and resume: the heartbeat stops and goes on
 expect_ok "pause" pause tiny
@@ -49,7 +49,7 @@ expect_ok "stop (ACPI power button)" stop tiny --timeout 60
 check "state is poweroff" state_is tiny poweroff
 check "the guest powered itself off" grep -qi "guest" <<<"$(vm_field tiny state_reason)"
 check "the guest saw the power button" log_has tiny "power button pressed"
-check "no QEMU is left" bash -c "! pgrep -f -- '-uuid $(vm_field tiny uuid)'"
+check "no QEMU is left" bash -c "! pgrep -f -- '[q]emu-system-x86_64.*-uuid $(vm_field tiny uuid)'"
 
 # --- power off
 expect_ok "start again" start tiny

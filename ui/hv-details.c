@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "hv-details.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "hv-config.h"
+
+/* How often the thumbnail follows the guest's screen while it runs and is visible. */
+#define THUMBNAIL_INTERVAL_S 2
+
+struct _HvDetails
+{
+  AdwBin parent_instance;
+
+  /* owned */
+  HvEngineClient *client;
+  HvVmItem *item;
+  GCancellable *item_cancellable;   /* screenshots of the current item */
+  guint thumbnail_source;
+  gboolean screenshot_in_flight;
+
+  /* template widgets */
+  GtkImage *os_icon;
+  GtkLabel *name_label;
+  GtkLabel *state_label;
+  GtkWidget *kvm_notice;
+  GtkLabel *problem_label;
+  GtkWidget *stop_button;
+  GtkStack *screen_stack;
+  GtkPicture *screen_picture;
+  GtkWidget *console_slot;
+  GtkLabel *os_value;
+  GtkLabel *memory_value;
+  GtkLabel *cpus_value;
+  GtkLabel *firmware_value;
+  GtkLabel *machine_value;
+  GtkLabel *video_value;
+  GtkLabel *disks_value;
+  GtkLabel *cdrom_value;
+  GtkLabel *floppy_value;
+  GtkLabel *network_value;
+  GtkLabel *boot_value;
+  GtkLabel *accel_value;
+};
+
+G_DEFINE_FINAL_TYPE (HvDetails, hv_details, ADW_TYPE_BIN)
+
+static void
+set_value (GtkLabel   *label,
+           const char *text)
+{
+  gtk_label_set_text (label, text != NULL && text[0] != '\0' ? text : _("—"));
+}
+
+static const char *
+os_display_name (HvDetails  *self,
+                 const char *os_id)
+{
+  const char *name = NULL;
+
+  if (os_id == NULL || os_id[0] == '\0')
+    return _("Unknown");
+  if (self->client != NULL)
+    name = hv_engine_client_get_os_name (self->client, os_id);
+  return name != NULL ? name : os_id;
+}
+
+static const char *
+bus_label (HvDriveBus bus)
+{
+  switch (bus)
+    {
+    case HV_DRIVE_BUS_IDE:
+      return "IDE";
+    case HV_DRIVE_BUS_SATA:
+      return "SATA";
+    case HV_DRIVE_BUS_VIRTIO:
+      return "VirtIO";
+    case HV_DRIVE_BUS_FDC:
+      return _("floppy controller");
+    default:
+      return "";
+    }
+}
+
+static const char *
+video_label (HvVideo video)
+{
+  switch (video)
+    {
+    case HV_VIDEO_STD:
+      return _("Standard VGA");
+    case HV_VIDEO_CIRRUS:
+      return _("Cirrus Logic");
+    case HV_VIDEO_VIRTIO:
+      return _("VirtIO GPU");
+    case HV_VIDEO_NONE:
+      return _("None");
+    default:
+      return "";
+    }
+}
+
+static char *
+boot_label (const char *order)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+
+  for (const char *p = order; p != NULL && *p; p++)
+    switch (*p)
+      {
+      case 'c': g_ptr_array_add (names, (char *) _("Hard disk")); break;
+      case 'd': g_ptr_array_add (names, (char *) _("CD/DVD")); break;
+      case 'a': g_ptr_array_add (names, (char *) _("Floppy")); break;
+      case 'n': g_ptr_array_add (names, (char *) _("Network")); break;
+      default: break;
+      }
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (", ", (char **) names->pdata);
+}
+
+/* The hardware rows from the saved config; every line is data the engine validated. */
+static void
+update_hardware (HvDetails *self)
+{
+  const char *xml = hv_vm_item_get_config_xml (self->item);
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(GString) disks = g_string_new (NULL);
+  g_autoptr(GString) cdrom = g_string_new (NULL);
+  g_autoptr(GString) floppy = g_string_new (NULL);
+  g_autoptr(GString) network = g_string_new (NULL);
+  g_autofree char *memory = NULL;
+  g_autofree char *cpus = NULL;
+  g_autofree char *boot = NULL;
+
+  set_value (self->os_value, os_display_name (self, hv_vm_item_get_os_id (self->item)));
+  memory = g_strdup_printf (_("%" G_GUINT64_FORMAT " MiB"), hv_vm_item_get_memory_mib (self->item));
+  set_value (self->memory_value, memory);
+  cpus = g_strdup_printf ("%u", hv_vm_item_get_cpus (self->item));
+  set_value (self->cpus_value, cpus);
+  set_value (self->firmware_value,
+             g_strcmp0 (hv_vm_item_get_firmware (self->item), "uefi") == 0 ? _("UEFI") :
+             g_strcmp0 (hv_vm_item_get_firmware (self->item), "bios") == 0 ? _("BIOS") : NULL);
+  set_value (self->accel_value,
+             g_strcmp0 (hv_vm_item_get_accel (self->item), "kvm") == 0 ? _("KVM (hardware)") :
+             g_strcmp0 (hv_vm_item_get_accel (self->item), "tcg") == 0
+               ? _("None: emulated by QEMU (TCG)") : NULL);
+
+  if (xml != NULL && xml[0] != '\0')
+    config = hv_vm_config_from_xml (xml, strlen (xml), "vm.xml", NULL);
+  if (config == NULL)
+    {
+      set_value (self->machine_value, NULL);
+      set_value (self->video_value, NULL);
+      set_value (self->disks_value, NULL);
+      set_value (self->cdrom_value, NULL);
+      set_value (self->floppy_value, NULL);
+      set_value (self->network_value, NULL);
+      set_value (self->boot_value, NULL);
+      return;
+    }
+
+  set_value (self->machine_value, config->machine == HV_MACHINE_Q35 ? _("Q35 (ICH9)")
+                                                                     : _("i440FX (PIIX)"));
+  set_value (self->video_value, video_label (config->video));
+
+  for (guint i = 0; i < config->drives->len; i++)
+    {
+      HvDrive *drive = config->drives->pdata[i];
+      g_autofree char *base = drive->path != NULL ? g_path_get_basename (drive->path) : NULL;
+      GString *into = drive->kind == HV_DRIVE_DISK ? disks
+                      : drive->kind == HV_DRIVE_CDROM ? cdrom : floppy;
+
+      if (into->len > 0)
+        g_string_append_c (into, '\n');
+      if (drive->kind == HV_DRIVE_DISK)
+        g_string_append_printf (into, "%s (%s, %s)", base, bus_label (drive->bus),
+                                hv_disk_format_to_string (drive->format));
+      else
+        g_string_append_printf (into, "%s (%s)", base != NULL ? base : _("empty"),
+                                bus_label (drive->bus));
+    }
+  if (config->kernel != NULL)
+    {
+      g_autofree char *kernel = g_path_get_basename (config->kernel);
+
+      if (disks->len > 0)
+        g_string_append_c (disks, '\n');
+      g_string_append_printf (disks, _("Direct kernel boot: %s"), kernel);
+    }
+  set_value (self->disks_value, disks->len > 0 ? disks->str : _("None"));
+  set_value (self->cdrom_value, cdrom->len > 0 ? cdrom->str : _("None"));
+  set_value (self->floppy_value, floppy->len > 0 ? floppy->str : _("None"));
+
+  for (guint i = 0; i < config->nics->len; i++)
+    {
+      HvNic *nic = config->nics->pdata[i];
+
+      if (network->len > 0)
+        g_string_append_c (network, '\n');
+      g_string_append_printf (network, "%s (%s)",
+                              nic->mode == HV_NET_NAT ? _("NAT") : _("Not attached"), nic->model);
+    }
+  set_value (self->network_value, network->len > 0 ? network->str : _("None"));
+
+  boot = boot_label (config->boot_order);
+  set_value (self->boot_value, boot);
+}
+
+static void
+update_state (HvDetails *self)
+{
+  const char *state = hv_vm_item_get_state (self->item);
+  const char *reason = hv_vm_item_get_state_reason (self->item);
+  const char *config_error = hv_vm_item_get_config_error (self->item);
+  g_autofree char *text = NULL;
+
+  if (reason != NULL && reason[0] != '\0')
+    /* Translators: a VM's state, then why it is in it: "Aborted — QEMU was killed" */
+    text = g_strdup_printf (_("%s — %s"), hv_vm_item_state_label (state), reason);
+  else
+    text = g_strdup (hv_vm_item_state_label (state));
+  gtk_label_set_text (self->state_label, text);
+
+  /* A menu button has no action of its own: it follows CanStop like its menu's items. */
+  gtk_widget_set_sensitive (self->stop_button, hv_vm_item_get_can_stop (self->item));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->problem_label),
+                          config_error != NULL && config_error[0] != '\0');
+  gtk_label_set_text (self->problem_label, config_error != NULL ? config_error : "");
+}
+
+static void
+update_kvm_notice (HvDetails *self)
+{
+  gboolean show = self->item != NULL && self->client != NULL &&
+                  (!hv_engine_client_get_kvm_available (self->client) ||
+                   g_strcmp0 (hv_vm_item_get_accel (self->item), "tcg") == 0);
+
+  gtk_widget_set_visible (self->kvm_notice, show);
+}
+
+/* ---- thumbnail ---- */
+
+static void schedule_thumbnail (HvDetails *self);
+
+static gboolean
+wants_thumbnail (HvDetails *self)
+{
+  return self->item != NULL && self->client != NULL &&
+         gtk_widget_get_mapped (GTK_WIDGET (self)) &&
+         (g_strcmp0 (hv_vm_item_get_state (self->item), "running") == 0 ||
+          g_strcmp0 (hv_vm_item_get_state (self->item), "paused") == 0);
+}
+
+static void
+screenshot_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  g_autoptr(HvDetails) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) png = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+
+  png = hv_engine_client_screenshot_finish (HV_ENGINE_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->screenshot_in_flight = FALSE;
+
+  if (png != NULL)
+    texture = gdk_texture_new_from_bytes (png, &error);
+  if (texture != NULL)
+    {
+      gtk_picture_set_paintable (self->screen_picture, GDK_PAINTABLE (texture));
+      gtk_stack_set_visible_child_name (self->screen_stack, "screen");
+    }
+  /* A failed screenshot (the VM just stopped, say) keeps the last picture; the next
+   * state change or tick decides what to show. */
+  schedule_thumbnail (self);
+}
+
+static void
+take_screenshot (HvDetails *self)
+{
+  if (self->screenshot_in_flight || !wants_thumbnail (self))
+    return;
+  self->screenshot_in_flight = TRUE;
+  hv_engine_client_screenshot_async (self->client, self->item, self->item_cancellable,
+                                     screenshot_done, g_object_ref (self));
+}
+
+static gboolean
+thumbnail_tick (gpointer data)
+{
+  HvDetails *self = data;
+
+  self->thumbnail_source = 0;
+  take_screenshot (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_thumbnail (HvDetails *self)
+{
+  if (!wants_thumbnail (self))
+    {
+      g_clear_handle_id (&self->thumbnail_source, g_source_remove);
+      if (self->item == NULL || (g_strcmp0 (hv_vm_item_get_state (self->item), "running") != 0 &&
+                                 g_strcmp0 (hv_vm_item_get_state (self->item), "paused") != 0))
+        gtk_stack_set_visible_child_name (self->screen_stack, "off");
+      return;
+    }
+  /* A paused guest's screen does not change: one picture is enough. */
+  if (g_strcmp0 (hv_vm_item_get_state (self->item), "paused") == 0 &&
+      gtk_picture_get_paintable (self->screen_picture) != NULL)
+    return;
+  if (self->thumbnail_source == 0 && !self->screenshot_in_flight)
+    self->thumbnail_source = g_timeout_add_seconds (THUMBNAIL_INTERVAL_S, thumbnail_tick, self);
+}
+
+static void
+on_item_state (HvVmItem   *item,
+               GParamSpec *pspec,
+               HvDetails  *self)
+{
+  update_state (self);
+  update_kvm_notice (self);
+  if (wants_thumbnail (self) && gtk_picture_get_paintable (self->screen_picture) == NULL)
+    take_screenshot (self);
+  schedule_thumbnail (self);
+}
+
+static void
+on_item_config (HvVmItem   *item,
+                GParamSpec *pspec,
+                HvDetails  *self)
+{
+  gtk_label_set_text (self->name_label, hv_vm_item_get_name (item));
+  gtk_image_set_from_icon_name (self->os_icon,
+                                hv_vm_item_os_icon_name (hv_vm_item_get_os_id (item)));
+  update_hardware (self);
+  update_kvm_notice (self);
+}
+
+static void
+on_client_changed (HvEngineClient *client,
+                   GParamSpec     *pspec,
+                   HvDetails      *self)
+{
+  if (self->item != NULL)
+    {
+      update_hardware (self);
+      update_kvm_notice (self);
+    }
+}
+
+static void
+hv_details_map (GtkWidget *widget)
+{
+  HvDetails *self = HV_DETAILS (widget);
+
+  GTK_WIDGET_CLASS (hv_details_parent_class)->map (widget);
+  take_screenshot (self);
+}
+
+static void
+hv_details_unmap (GtkWidget *widget)
+{
+  HvDetails *self = HV_DETAILS (widget);
+
+  g_clear_handle_id (&self->thumbnail_source, g_source_remove);
+  GTK_WIDGET_CLASS (hv_details_parent_class)->unmap (widget);
+}
+
+void
+hv_details_set_item (HvDetails *self,
+                     HvVmItem  *item)
+{
+  g_return_if_fail (HV_IS_DETAILS (self));
+  g_return_if_fail (item == NULL || HV_IS_VM_ITEM (item));
+
+  if (self->item == item)
+    return;
+
+  if (self->item != NULL)
+    g_signal_handlers_disconnect_by_data (self->item, self);
+  g_cancellable_cancel (self->item_cancellable);
+  g_clear_object (&self->item_cancellable);
+  g_clear_handle_id (&self->thumbnail_source, g_source_remove);
+  self->screenshot_in_flight = FALSE;
+  gtk_picture_set_paintable (self->screen_picture, NULL);
+  gtk_stack_set_visible_child_name (self->screen_stack, "off");
+
+  g_set_object (&self->item, item);
+  if (item == NULL)
+    return;
+
+  self->item_cancellable = g_cancellable_new ();
+  g_signal_connect_object (item, "notify::state", G_CALLBACK (on_item_state), self, 0);
+  g_signal_connect_object (item, "notify::state-reason", G_CALLBACK (on_item_state), self, 0);
+  g_signal_connect_object (item, "notify::config-error", G_CALLBACK (on_item_state), self, 0);
+  g_signal_connect_object (item, "notify::can-stop", G_CALLBACK (on_item_state), self, 0);
+  g_signal_connect_object (item, "notify::accel", G_CALLBACK (on_item_config), self, 0);
+  g_signal_connect_object (item, "notify::name", G_CALLBACK (on_item_config), self, 0);
+  g_signal_connect_object (item, "notify::os-id", G_CALLBACK (on_item_config), self, 0);
+  g_signal_connect_object (item, "notify::config-xml", G_CALLBACK (on_item_config), self, 0);
+  g_signal_connect_object (item, "notify::memory-mib", G_CALLBACK (on_item_config), self, 0);
+  g_signal_connect_object (item, "notify::cpus", G_CALLBACK (on_item_config), self, 0);
+  g_signal_connect_object (item, "notify::firmware", G_CALLBACK (on_item_config), self, 0);
+  on_item_config (item, NULL, self);
+  on_item_state (item, NULL, self);
+}
+
+HvVmItem *
+hv_details_get_item (HvDetails *self)
+{
+  g_return_val_if_fail (HV_IS_DETAILS (self), NULL);
+  return self->item;
+}
+
+void
+hv_details_set_client (HvDetails      *self,
+                       HvEngineClient *client)
+{
+  g_return_if_fail (HV_IS_DETAILS (self));
+
+  if (self->client != NULL)
+    g_signal_handlers_disconnect_by_data (self->client, self);
+  g_set_object (&self->client, client);
+  if (client != NULL)
+    {
+      g_signal_connect_object (client, "notify::kvm-available",
+                               G_CALLBACK (on_client_changed), self, 0);
+      g_signal_connect_object (client, "notify::os-names-loaded",
+                               G_CALLBACK (on_client_changed), self, 0);
+    }
+}
+
+static void
+hv_details_dispose (GObject *object)
+{
+  HvDetails *self = HV_DETAILS (object);
+
+  hv_details_set_item (self, NULL);
+  hv_details_set_client (self, NULL);
+
+  G_OBJECT_CLASS (hv_details_parent_class)->dispose (object);
+}
+
+static void
+hv_details_class_init (HvDetailsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hv_details_dispose;
+  widget_class->map = hv_details_map;
+  widget_class->unmap = hv_details_unmap;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/hostvisor/ui/hv-details.ui");
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, os_icon);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, name_label);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, state_label);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, kvm_notice);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, problem_label);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_stack);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_picture);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, console_slot);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, os_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, memory_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, cpus_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, firmware_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, machine_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, video_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, disks_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, cdrom_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, floppy_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, network_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, boot_value);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, accel_value);
+}
+
+static void
+hv_details_init (HvDetails *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+hv_details_new (void)
+{
+  return g_object_new (HV_TYPE_DETAILS, NULL);
+}

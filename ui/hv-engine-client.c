@@ -1,0 +1,864 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "hv-engine-client.h"
+
+#include <gio/gunixfdlist.h>
+#include <gio/gunixinputstream.h>
+
+#include "hv-client.h"
+#include "hv-error.h"
+
+/* Reconnect delays grow from the first to the last and stay there. */
+#define RECONNECT_FIRST_MS 250
+#define RECONNECT_MAX_MS 5000
+/* Start and Delete return when QEMU runs or is gone; on TCG that can take a while. */
+#define CALL_TIMEOUT_MS (120 * 1000)
+#define SCREENSHOT_MAX_BYTES (64 * 1024 * 1024)
+
+struct _HvEngineClient
+{
+  GObject parent_instance;
+
+  /* owned */
+  GCancellable *cancellable;     /* the client's life */
+  GCancellable *conn_cancellable;/* the current connection's life */
+  GDBusConnection *connection;
+  HvDbusEngine *engine;
+  GListStore *vms;
+  GHashTable *by_path;           /* object path → HvVmItem (borrowed from vms) */
+  GHashTable *pending;           /* object paths announced by VmAdded, proxy on its way */
+  GHashTable *os_names;          /* libosinfo short id → name, from ListOses */
+  char **folders;
+  char *last_error;
+  guint reconnect_source;
+  guint reconnect_delay_ms;
+  gboolean started;
+  gboolean connecting;
+  gboolean connected;
+  gboolean kvm_available;
+};
+
+G_DEFINE_FINAL_TYPE (HvEngineClient, hv_engine_client, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_CONNECTED,
+  PROP_KVM_AVAILABLE,
+  PROP_FOLDERS,
+  PROP_LAST_ERROR,
+  PROP_OS_NAMES_LOADED,
+  N_PROPS
+};
+
+enum {
+  ENGINE_LOST,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void connect_now (HvEngineClient *self);
+
+static void
+set_connected (HvEngineClient *self,
+               gboolean        connected)
+{
+  if (self->connected == connected)
+    return;
+  self->connected = connected;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTED]);
+}
+
+static void
+set_last_error (HvEngineClient *self,
+                const char     *message)
+{
+  if (g_strcmp0 (self->last_error, message) == 0)
+    return;
+  g_free (self->last_error);
+  self->last_error = g_strdup (message);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);
+}
+
+static void
+sync_engine_properties (HvEngineClient *self)
+{
+  const char * const *folders = hv_dbus_engine_get_folders (self->engine);
+  gboolean kvm = hv_dbus_engine_get_kvm_available (self->engine);
+  static const char * const none[] = { NULL };
+
+  if (folders == NULL)
+    folders = none;
+  if (self->folders == NULL || !g_strv_equal ((const char * const *) self->folders, folders))
+    {
+      g_strfreev (self->folders);
+      self->folders = g_strdupv ((char **) folders);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLDERS]);
+    }
+  if (self->kvm_available != kvm)
+    {
+      self->kvm_available = kvm;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KVM_AVAILABLE]);
+    }
+}
+
+static void
+on_engine_properties_changed (GDBusProxy         *proxy,
+                              GVariant           *changed,
+                              const char * const *invalidated,
+                              HvEngineClient     *self)
+{
+  sync_engine_properties (self);
+}
+
+static void
+schedule_reconnect (HvEngineClient *self)
+{
+  if (self->reconnect_source != 0 || g_cancellable_is_cancelled (self->cancellable))
+    return;
+  self->reconnect_source = g_timeout_add_once (self->reconnect_delay_ms,
+                                               (GSourceOnceFunc) connect_now, self);
+  self->reconnect_delay_ms = MIN (self->reconnect_delay_ms * 2, RECONNECT_MAX_MS);
+}
+
+/* Nothing can be done with a VM while there is no engine to do it. */
+static void
+mark_items_unreachable (HvEngineClient *self)
+{
+  g_autoptr(GVariant) none = NULL;
+  GVariantDict dict;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->vms));
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "CanStart", "b", FALSE);
+  g_variant_dict_insert (&dict, "CanStop", "b", FALSE);
+  g_variant_dict_insert (&dict, "CanPause", "b", FALSE);
+  g_variant_dict_insert (&dict, "CanResume", "b", FALSE);
+  g_variant_dict_insert (&dict, "CanModify", "b", FALSE);
+  none = g_variant_ref_sink (g_variant_dict_end (&dict));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(HvVmItem) item = g_list_model_get_item (G_LIST_MODEL (self->vms), i);
+
+      hv_vm_item_set_proxy (item, NULL);
+      hv_vm_item_update (item, none);
+    }
+}
+
+static void
+drop_connection (HvEngineClient *self)
+{
+  g_cancellable_cancel (self->conn_cancellable);
+  g_clear_object (&self->conn_cancellable);
+  if (self->connection != NULL)
+    g_signal_handlers_disconnect_by_data (self->connection, self);
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->connection);
+  g_hash_table_remove_all (self->pending);
+}
+
+static void
+on_connection_closed (GDBusConnection *connection,
+                      gboolean         remote_peer_vanished,
+                      GError          *error,
+                      HvEngineClient  *self)
+{
+  drop_connection (self);
+  mark_items_unreachable (self);
+  set_connected (self, FALSE);
+  g_signal_emit (self, signals[ENGINE_LOST], 0);
+  self->reconnect_delay_ms = RECONNECT_FIRST_MS;
+  schedule_reconnect (self);
+}
+
+/* ---- VM objects ---- */
+
+typedef struct {
+  HvEngineClient *self;   /* weak: the task's cancellable ends with the connection */
+  HvVmItem *item;         /* NULL for a VmAdded object not yet in the list */
+  char *path;
+} ProxyRequest;
+
+static void
+proxy_request_free (ProxyRequest *req)
+{
+  g_clear_object (&req->item);
+  g_free (req->path);
+  g_free (req);
+}
+
+static void
+vm_proxy_ready (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  ProxyRequest *req = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvDbusVm) proxy = hv_dbus_vm_proxy_new_finish (result, &error);
+  HvEngineClient *self = req->self;
+
+  if (proxy == NULL)
+    {
+      /* Cancelled with the connection, or the VM went away meanwhile: VmRemoved or the
+       * next listing tells. */
+      proxy_request_free (req);
+      return;
+    }
+
+  if (req->item != NULL)
+    {
+      hv_vm_item_set_proxy (req->item, proxy);
+    }
+  else if (g_hash_table_remove (self->pending, req->path) &&
+           !g_hash_table_contains (self->by_path, req->path))
+    {
+      g_autoptr(HvVmItem) item = hv_vm_item_new (req->path);
+
+      /* Appended only now, with its properties, so that it appears in the right folder. */
+      g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), CALL_TIMEOUT_MS);
+      hv_vm_item_set_proxy (item, proxy);
+      g_hash_table_insert (self->by_path, (gpointer) hv_vm_item_get_object_path (item), item);
+      g_list_store_append (self->vms, item);
+    }
+  proxy_request_free (req);
+}
+
+static void
+request_proxy (HvEngineClient *self,
+               const char     *path,
+               HvVmItem       *item)
+{
+  ProxyRequest *req = g_new0 (ProxyRequest, 1);
+
+  req->self = self;
+  req->item = item != NULL ? g_object_ref (item) : NULL;
+  req->path = g_strdup (path);
+  hv_dbus_vm_proxy_new (self->connection, G_DBUS_PROXY_FLAGS_NONE, NULL, path,
+                        self->conn_cancellable, vm_proxy_ready, req);
+}
+
+static void
+on_vm_added (HvDbusEngine   *engine,
+             const char     *path,
+             HvEngineClient *self)
+{
+  if (g_hash_table_contains (self->by_path, path) || g_hash_table_contains (self->pending, path))
+    return;
+  g_hash_table_add (self->pending, g_strdup (path));
+  request_proxy (self, path, NULL);
+}
+
+static void
+remove_item (HvEngineClient *self,
+             const char     *path)
+{
+  HvVmItem *item = g_hash_table_lookup (self->by_path, path);
+  guint position;
+
+  g_hash_table_remove (self->pending, path);
+  if (item == NULL)
+    return;
+  hv_vm_item_set_proxy (item, NULL);
+  g_hash_table_remove (self->by_path, path);
+  if (g_list_store_find (self->vms, item, &position))
+    g_list_store_remove (self->vms, position);
+}
+
+static void
+on_vm_removed (HvDbusEngine   *engine,
+               const char     *path,
+               HvEngineClient *self)
+{
+  remove_item (self, path);
+}
+
+/* Make the list what the engine says, reusing the items it already has. */
+static void
+list_vms_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  HvEngineClient *self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) vms = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) gone = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  GVariantIter vm_iter;
+  const char *path;
+  GVariant *summary;
+
+  if (!hv_dbus_engine_call_list_vms_finish (HV_DBUS_ENGINE (source), &vms, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      /* The connection is up but unusable: treat it as lost and try again. */
+      hv_client_error_strip (error);
+      set_last_error (self, error->message);
+      if (self->connection != NULL)
+        g_dbus_connection_close (self->connection, NULL, NULL, NULL);
+      return;
+    }
+
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  added = g_ptr_array_new_with_free_func (g_object_unref);
+  g_variant_iter_init (&vm_iter, vms);
+  while (g_variant_iter_next (&vm_iter, "(&o@a{sv})", &path, &summary))
+    {
+      HvVmItem *item = g_hash_table_lookup (self->by_path, path);
+
+      if (item == NULL)
+        {
+          item = hv_vm_item_new (path);
+          g_ptr_array_add (added, item);
+          g_hash_table_insert (self->by_path, (gpointer) hv_vm_item_get_object_path (item), item);
+        }
+      hv_vm_item_update (item, summary);
+      request_proxy (self, path, item);
+      g_hash_table_add (seen, (gpointer) hv_vm_item_get_object_path (item));
+      g_variant_unref (summary);
+    }
+
+  gone = g_ptr_array_new_with_free_func (g_free);
+  g_hash_table_iter_init (&iter, self->by_path);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (seen, key))
+      g_ptr_array_add (gone, g_strdup (key));
+  for (guint i = 0; i < gone->len; i++)
+    remove_item (self, gone->pdata[i]);
+
+  /* One items-changed for the whole library: 200 VMs are one update, not 200. */
+  g_list_store_splice (self->vms, g_list_model_get_n_items (G_LIST_MODEL (self->vms)), 0,
+                       added->pdata, added->len);
+
+  set_last_error (self, NULL);
+  self->reconnect_delay_ms = RECONNECT_FIRST_MS;
+  set_connected (self, TRUE);
+}
+
+static void
+list_oses_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  HvEngineClient *self = data;
+  g_autoptr(GVariant) oses = NULL;
+  GVariantIter iter;
+  const char *id, *name, *vendor;
+
+  /* Names are a nicety: without them the details show the short id. */
+  if (!hv_dbus_engine_call_list_oses_finish (HV_DBUS_ENGINE (source), &oses, result, NULL))
+    return;
+  g_variant_iter_init (&iter, oses);
+  while (g_variant_iter_next (&iter, "(&s&s&s)", &id, &name, &vendor))
+    g_hash_table_insert (self->os_names, g_strdup (id), g_strdup (name));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OS_NAMES_LOADED]);
+}
+
+static void
+engine_proxy_ready (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  HvEngineClient *self = data;
+  g_autoptr(GError) error = NULL;
+  HvDbusEngine *engine = hv_dbus_engine_proxy_new_finish (result, &error);
+
+  if (engine == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      set_last_error (self, error->message);
+      if (self->connection != NULL)
+        g_dbus_connection_close (self->connection, NULL, NULL, NULL);
+      return;
+    }
+
+  self->engine = engine;
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (engine), CALL_TIMEOUT_MS);
+  g_signal_connect (engine, "vm-added", G_CALLBACK (on_vm_added), self);
+  g_signal_connect (engine, "vm-removed", G_CALLBACK (on_vm_removed), self);
+  g_signal_connect (engine, "g-properties-changed",
+                    G_CALLBACK (on_engine_properties_changed), self);
+  sync_engine_properties (self);
+  hv_dbus_engine_call_list_vms (engine, self->conn_cancellable, list_vms_done, self);
+  if (g_hash_table_size (self->os_names) == 0)
+    hv_dbus_engine_call_list_oses (engine, self->conn_cancellable, list_oses_done, self);
+}
+
+static void
+connect_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  GError *error = NULL;
+  /* Blocking (it may spawn hostvisord and wait for it), hence this thread. */
+  GDBusConnection *connection = hv_client_connect_sync (TRUE, cancellable, &error);
+
+  if (connection == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, connection, g_object_unref);
+}
+
+static void
+connect_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  HvEngineClient *self = HV_ENGINE_CLIENT (source);
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *connection = g_task_propagate_pointer (G_TASK (result), &error);
+
+  self->connecting = FALSE;
+  if (connection == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      hv_client_error_strip (error);
+      set_last_error (self, error->message);
+      schedule_reconnect (self);
+      return;
+    }
+
+  self->connection = connection;
+  self->conn_cancellable = g_cancellable_new ();
+  g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), self);
+  hv_dbus_engine_proxy_new (connection, G_DBUS_PROXY_FLAGS_NONE, NULL, HV_DBUS_ENGINE_PATH,
+                            self->conn_cancellable, engine_proxy_ready, self);
+}
+
+static void
+connect_now (HvEngineClient *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  self->reconnect_source = 0;
+  if (self->connecting || self->connection != NULL)
+    return;
+  self->connecting = TRUE;
+  task = g_task_new (self, self->cancellable, connect_done, NULL);
+  g_task_set_source_tag (task, connect_now);
+  g_task_run_in_thread (task, connect_thread);
+}
+
+void
+hv_engine_client_start (HvEngineClient *self)
+{
+  g_return_if_fail (HV_IS_ENGINE_CLIENT (self));
+
+  if (self->started)
+    return;
+  self->started = TRUE;
+  connect_now (self);
+}
+
+/* ---- calls ---- */
+
+static GDBusProxy *
+proxy_for (HvEngineClient *self,
+           HvVmItem       *item,
+           GError        **error)
+{
+  GDBusProxy *proxy = item != NULL ? (GDBusProxy *) hv_vm_item_get_proxy (item)
+                                   : (GDBusProxy *) self->engine;
+
+  if (proxy == NULL)
+    g_set_error_literal (error, HV_ERROR, HV_ERROR_NOT_FOUND,
+                         "The engine is not connected");
+  return proxy;
+}
+
+static void
+call_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  GError *error = NULL;
+  GVariant *reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+
+  if (reply == NULL)
+    {
+      hv_client_error_strip (error);
+      g_task_return_error (task, error);
+    }
+  else
+    g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
+}
+
+void
+hv_engine_client_call (HvEngineClient     *self,
+                       HvVmItem           *item,
+                       const char         *method,
+                       GVariant           *parameters,
+                       GCancellable       *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GVariant) params = parameters != NULL ? g_variant_ref_sink (parameters) : NULL;
+  GError *error = NULL;
+  GDBusProxy *proxy;
+
+  g_return_if_fail (HV_IS_ENGINE_CLIENT (self));
+  g_return_if_fail (item == NULL || HV_IS_VM_ITEM (item));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hv_engine_client_call);
+
+  proxy = proxy_for (self, item, &error);
+  if (proxy == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_dbus_proxy_call (proxy, method, params, G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS,
+                     cancellable, call_done, g_steal_pointer (&task));
+}
+
+GVariant *
+hv_engine_client_call_finish (HvEngineClient *self,
+                              GAsyncResult   *result,
+                              GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Vm methods that answer with one file descriptor. */
+static void
+fd_call_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  GError *error = NULL;
+  int handle, fd;
+
+  reply = g_dbus_proxy_call_with_unix_fd_list_finish (G_DBUS_PROXY (source), &fds, result,
+                                                      &error);
+  if (reply == NULL)
+    {
+      hv_client_error_strip (error);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_variant_get (reply, "(h)", &handle);
+  if (fds == NULL || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_FAILED,
+                               "The engine sent no file descriptor");
+      return;
+    }
+  fd = g_unix_fd_list_get (fds, handle, &error);
+  if (fd < 0)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, fd);
+}
+
+static void
+fd_call (HvEngineClient     *self,
+         HvVmItem           *item,
+         const char         *method,
+         gpointer            source_tag,
+         GCancellable       *cancellable,
+         GAsyncReadyCallback callback,
+         gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+  GDBusProxy *proxy;
+
+  g_task_set_source_tag (task, source_tag);
+  proxy = proxy_for (self, item, &error);
+  if (proxy == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_dbus_proxy_call_with_unix_fd_list (proxy, method, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                       CALL_TIMEOUT_MS, NULL, cancellable, fd_call_done,
+                                       g_steal_pointer (&task));
+}
+
+void
+hv_engine_client_open_console_async (HvEngineClient     *self,
+                                     HvVmItem           *item,
+                                     GCancellable       *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer            user_data)
+{
+  g_return_if_fail (HV_IS_ENGINE_CLIENT (self));
+  g_return_if_fail (HV_IS_VM_ITEM (item));
+  fd_call (self, item, "OpenConsole", hv_engine_client_open_console_async, cancellable,
+           callback, user_data);
+}
+
+int
+hv_engine_client_open_console_finish (HvEngineClient *self,
+                                      GAsyncResult   *result,
+                                      GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  return g_task_propagate_int (G_TASK (result), error);
+}
+
+static void
+screenshot_spliced (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  GOutputStream *out = g_task_get_task_data (task);
+  GError *error = NULL;
+  gssize n = g_output_stream_splice_finish (G_OUTPUT_STREAM (out), result, &error);
+
+  if (n < 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)) == 0)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_FAILED, "The screenshot is empty");
+      return;
+    }
+  g_task_return_pointer (task,
+                         g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out)),
+                         (GDestroyNotify) g_bytes_unref);
+}
+
+/* A memory stream that refuses to grow past the cap: a misbehaving engine cannot make the
+ * app allocate without bound. */
+static gpointer
+capped_realloc (gpointer data,
+                gsize    size)
+{
+  if (size > SCREENSHOT_MAX_BYTES)
+    return NULL;
+  return g_try_realloc (data, size);
+}
+
+static void
+screenshot_fd_ready (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  g_autoptr(GInputStream) in = NULL;
+  GOutputStream *out;
+  GError *error = NULL;
+  int fd = hv_engine_client_open_console_finish (HV_ENGINE_CLIENT (source), result, &error);
+
+  if (fd < 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  in = g_unix_input_stream_new (fd, TRUE);
+  out = g_memory_output_stream_new (NULL, 0, capped_realloc, g_free);
+  g_task_set_task_data (task, out, g_object_unref);
+  g_output_stream_splice_async (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, G_PRIORITY_LOW,
+                                g_task_get_cancellable (task), screenshot_spliced,
+                                g_steal_pointer (&task));
+}
+
+void
+hv_engine_client_screenshot_async (HvEngineClient     *self,
+                                   HvVmItem           *item,
+                                   GCancellable       *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer            user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (HV_IS_ENGINE_CLIENT (self));
+  g_return_if_fail (HV_IS_VM_ITEM (item));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hv_engine_client_screenshot_async);
+  /* The fd step shares the open-console plumbing; only the method differs. */
+  fd_call (self, item, "Screenshot", hv_engine_client_open_console_async, cancellable,
+           screenshot_fd_ready, task);
+}
+
+GBytes *
+hv_engine_client_screenshot_finish (HvEngineClient *self,
+                                    GAsyncResult   *result,
+                                    GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- object ---- */
+
+static void
+hv_engine_client_dispose (GObject *object)
+{
+  HvEngineClient *self = HV_ENGINE_CLIENT (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->reconnect_source, g_source_remove);
+  drop_connection (self);
+  g_hash_table_remove_all (self->by_path);
+  if (self->vms != NULL)
+    g_list_store_remove_all (self->vms);
+
+  G_OBJECT_CLASS (hv_engine_client_parent_class)->dispose (object);
+}
+
+static void
+hv_engine_client_finalize (GObject *object)
+{
+  HvEngineClient *self = HV_ENGINE_CLIENT (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->vms);
+  g_hash_table_unref (self->by_path);
+  g_hash_table_unref (self->pending);
+  g_hash_table_unref (self->os_names);
+  g_strfreev (self->folders);
+  g_free (self->last_error);
+
+  G_OBJECT_CLASS (hv_engine_client_parent_class)->finalize (object);
+}
+
+static void
+hv_engine_client_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  HvEngineClient *self = HV_ENGINE_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONNECTED:
+      g_value_set_boolean (value, self->connected);
+      break;
+    case PROP_KVM_AVAILABLE:
+      g_value_set_boolean (value, self->kvm_available);
+      break;
+    case PROP_FOLDERS:
+      g_value_set_boxed (value, self->folders);
+      break;
+    case PROP_LAST_ERROR:
+      g_value_set_string (value, self->last_error);
+      break;
+    case PROP_OS_NAMES_LOADED:
+      g_value_set_boolean (value, g_hash_table_size (self->os_names) > 0);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hv_engine_client_class_init (HvEngineClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = hv_engine_client_dispose;
+  object_class->finalize = hv_engine_client_finalize;
+  object_class->get_property = hv_engine_client_get_property;
+
+  properties[PROP_CONNECTED] = g_param_spec_boolean ("connected", NULL, NULL, FALSE, ro);
+  /* TRUE until the engine says otherwise, so no notice flashes while connecting. */
+  properties[PROP_KVM_AVAILABLE] = g_param_spec_boolean ("kvm-available", NULL, NULL, TRUE, ro);
+  properties[PROP_FOLDERS] = g_param_spec_boxed ("folders", NULL, NULL, G_TYPE_STRV, ro);
+  properties[PROP_LAST_ERROR] = g_param_spec_string ("last-error", NULL, NULL, NULL, ro);
+  properties[PROP_OS_NAMES_LOADED] =
+    g_param_spec_boolean ("os-names-loaded", NULL, NULL, FALSE, ro);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * HvEngineClient::engine-lost:
+   *
+   * The connection to the engine ended; the client is reconnecting.
+   */
+  signals[ENGINE_LOST] = g_signal_new ("engine-lost", G_TYPE_FROM_CLASS (klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+hv_engine_client_init (HvEngineClient *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->vms = g_list_store_new (HV_TYPE_VM_ITEM);
+  self->by_path = g_hash_table_new (g_str_hash, g_str_equal);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->os_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->folders = g_new0 (char *, 1);
+  self->kvm_available = TRUE;
+  self->reconnect_delay_ms = RECONNECT_FIRST_MS;
+}
+
+HvEngineClient *
+hv_engine_client_new (void)
+{
+  return g_object_new (HV_TYPE_ENGINE_CLIENT, NULL);
+}
+
+GListModel *
+hv_engine_client_get_vms (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return G_LIST_MODEL (self->vms);
+}
+
+HvVmItem *
+hv_engine_client_lookup (HvEngineClient *self,
+                         const char     *object_path)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return g_hash_table_lookup (self->by_path, object_path);
+}
+
+gboolean
+hv_engine_client_get_connected (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), FALSE);
+  return self->connected;
+}
+
+gboolean
+hv_engine_client_get_kvm_available (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), FALSE);
+  return self->kvm_available;
+}
+
+const char * const *
+hv_engine_client_get_folders (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return (const char * const *) self->folders;
+}
+
+const char *
+hv_engine_client_get_last_error (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return self->last_error;
+}
+
+const char *
+hv_engine_client_get_os_name (HvEngineClient *self,
+                              const char     *os_id)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return os_id != NULL ? g_hash_table_lookup (self->os_names, os_id) : NULL;
+}
