@@ -862,13 +862,14 @@ main (int    argc,
 
   {
     const GOptionEntry entries[] = {
-      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args, NULL, N_("VM") },
+      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args, NULL, NULL },
       { NULL }
     };
 
-    context = g_option_context_new (_("VM — show a virtual machine's screen"));
+    context = g_option_context_new (_("VM"));
     g_option_context_set_summary (context,
-                                  _("VM is a name or a UUID. Right Ctrl grabs and releases "
+                                  _("Shows the screen of a running virtual machine in a window.\n"
+                                    "VM is its name or its UUID. Right Ctrl grabs and releases "
                                     "the keyboard and pointer."));
     g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -899,9 +900,11 @@ main (int    argc,
   state = hv_dbus_vm_get_state (v.vm);
   if (!state_is_active (state))
     {
+      g_autofree char *quoted = g_shell_quote (args[0]);
+
       g_printerr ("hostvisor-sdl: ");
       g_printerr (_("\"%s\" is not running (%s); start it with: hostvisorctl start %s\n"),
-                  v.name, state, hv_dbus_vm_get_uuid (v.vm));
+                  v.name, state, quoted);
       viewer_clear (&v);
       return EXIT_FAILURE;
     }

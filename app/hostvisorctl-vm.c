@@ -850,6 +850,62 @@ hv_ctl_cmd_move (HvCtl      *ctl,
   return hv_dbus_vm_call_move_sync (vm, folder, NULL, error);
 }
 
+/* ── media ───────────────────────────────────────────────────────────────────────────── */
+
+static gboolean
+change_media (HvCtl      *ctl,
+              HvCtlArgs  *args,
+              const char *image,
+              GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  gboolean floppy = hv_ctl_args_has (args, "floppy");
+  g_autofree char *path = NULL;
+  g_autofree char *name = NULL;
+
+  if (vm == NULL)
+    return FALSE;
+  if (image != NULL)
+    {
+      /* The engine takes absolute paths; a missing file is named before asking it. */
+      path = g_canonicalize_filename (image, NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("%s not found: %s"),
+                       floppy ? _("Floppy image") : _("ISO"), path);
+          return FALSE;
+        }
+    }
+  if (!hv_dbus_vm_call_insert_media_sync (vm, floppy ? "floppy" : "cdrom", path != NULL ? path : "",
+                                          NULL, error))
+    return FALSE;
+  name = hv_ctl_vm_display_name (vm);
+  if (path != NULL)
+    {
+      g_autofree char *shown = hv_ctl_display (path);
+      g_print (_("Inserted %s into VM \"%s\"\n"), shown, name);
+    }
+  else
+    g_print (_("Ejected the medium of VM \"%s\"\n"), name);
+  return TRUE;
+}
+
+gboolean
+hv_ctl_cmd_media_insert (HvCtl      *ctl,
+                         HvCtlArgs  *args,
+                         GError    **error)
+{
+  return change_media (ctl, args, hv_ctl_args_positional (args, 1), error);
+}
+
+gboolean
+hv_ctl_cmd_media_eject (HvCtl      *ctl,
+                        HvCtlArgs  *args,
+                        GError    **error)
+{
+  return change_media (ctl, args, NULL, error);
+}
+
 /* ── folder ────────────────────────────────────────────────────────────────────────────── */
 
 gboolean

@@ -45,6 +45,11 @@ static const HvCtlOption log_options[] = {
   { NULL }
 };
 
+static const HvCtlOption media_options[] = {
+  { "floppy", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("The floppy drive instead of the CD-ROM drive") },
+  { NULL }
+};
+
 static const HvCtlOption move_options[] = {
   { "folder", HV_CTL_OPT_STRING, 0, 0, "A/B", N_("The folder (\"\" or / for the top level)") },
   { NULL }
@@ -91,6 +96,11 @@ static const HvCtlCommand commands[] = {
     hv_ctl_cmd_folder_rename },
   { "folder delete", "PATH", N_("Delete a folder; its VMs move to the parent folder"), NULL, NULL,
     1, 1, hv_ctl_cmd_folder_delete },
+  { "media insert", "NAME IMAGE [--floppy]",
+    N_("Put an ISO (or a floppy image) into a VM's drive, also while it runs"), NULL,
+    media_options, 2, 2, hv_ctl_cmd_media_insert },
+  { "media eject", "NAME [--floppy]", N_("Take the medium out of a VM's CD-ROM (or floppy) drive"),
+    NULL, media_options, 1, 1, hv_ctl_cmd_media_eject },
   { "version", "", N_("Print the versions of hostvisorctl, the engine and QEMU"), NULL, NULL,
     0, 0, cmd_version },
 };

@@ -117,6 +117,8 @@ gboolean hv_ctl_cmd_folder_list   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_folder_create (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_folder_rename (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_folder_delete (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_media_insert  (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_media_eject   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-io.c */
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);

@@ -18,6 +18,7 @@
 #include "hv-build-config.h"
 #include "hv-client.h"
 #include "hv-error.h"
+#include "hv-osinfo.h"
 #include "hv-paths.h"
 #include "hv-qemu-caps.h"
 
@@ -36,6 +37,7 @@ struct _HvEngine
   GPtrArray *connections;   /* GDBusConnection* */
   guint idle_timeout_s;
   guint idle_source_id;
+  GVariant *oses;           /* cached ListOses reply */
 };
 
 G_DEFINE_FINAL_TYPE (HvEngine, hv_engine, G_TYPE_OBJECT)
@@ -82,6 +84,7 @@ hv_engine_finalize (GObject *object)
   g_free (self->run_base);
   g_free (self->socket_path);
   g_clear_pointer (&self->caps, hv_qemu_caps_free);
+  g_clear_pointer (&self->oses, g_variant_unref);
 
   G_OBJECT_CLASS (hv_engine_parent_class)->finalize (object);
 }
@@ -621,6 +624,76 @@ handle_delete_folder (HvDbusEngine          *skeleton,
   return TRUE;
 }
 
+static gboolean
+handle_list_oses (HvDbusEngine          *skeleton,
+                  GDBusMethodInvocation *invocation,
+                  HvEngine              *self)
+{
+  /* The list is built once: the database never changes while the engine runs. */
+  if (self->oses == NULL)
+    self->oses = g_variant_ref_sink (hv_osinfo_list_oses ());
+  hv_dbus_engine_complete_list_oses (skeleton, invocation, self->oses);
+  return TRUE;
+}
+
+static gboolean
+handle_detect_media (HvDbusEngine          *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     const char            *path,
+                     HvEngine              *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *os_id = NULL;
+  g_autoptr(HvOsDefaults) defaults = NULL;
+
+  if (!g_path_is_absolute (path) || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_NOT_FOUND,
+                                             "File not found: %s", path);
+      return TRUE;
+    }
+  /* Reading an ISO's volume descriptors is a few small reads of a local file. */
+  os_id = hv_osinfo_detect_media (path, &error);
+  if (error != NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return TRUE;
+    }
+  if (os_id != NULL)
+    defaults = hv_osinfo_get_defaults (os_id, NULL);
+  hv_dbus_engine_complete_detect_media (skeleton, invocation, os_id != NULL ? os_id : "",
+                                        defaults != NULL ? defaults->name : "");
+  return TRUE;
+}
+
+static gboolean
+handle_get_os_defaults (HvDbusEngine          *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        const char            *os_id,
+                        HvEngine              *self)
+{
+  g_autoptr(HvOsDefaults) d = hv_osinfo_get_defaults (os_id, NULL);
+  GVariantDict dict;
+
+  if (d == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                                             "Unknown OS \"%s\"", os_id);
+      return TRUE;
+    }
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", d->name);
+  g_variant_dict_insert (&dict, "memory", "t", d->memory_mib);
+  g_variant_dict_insert (&dict, "cpus", "u", d->cpus);
+  g_variant_dict_insert (&dict, "disk-size", "t", d->disk_gib);
+  g_variant_dict_insert (&dict, "machine", "s", hv_machine_to_string (d->machine));
+  g_variant_dict_insert (&dict, "firmware", "s", hv_firmware_to_string (d->firmware));
+  g_variant_dict_insert (&dict, "nic-model", "s", d->nic_model);
+  g_variant_dict_insert (&dict, "video", "s", hv_video_to_string (d->video));
+  hv_dbus_engine_complete_get_os_defaults (skeleton, invocation, g_variant_dict_end (&dict));
+  return TRUE;
+}
+
 /* ----------------------------------------------------------------------------
  * Library changes
  */
@@ -804,6 +877,11 @@ hv_engine_new (GError **error)
                     self);
   g_signal_connect (self->skeleton, "handle-delete-folder", G_CALLBACK (handle_delete_folder),
                     self);
+  g_signal_connect (self->skeleton, "handle-list-oses", G_CALLBACK (handle_list_oses), self);
+  g_signal_connect (self->skeleton, "handle-detect-media", G_CALLBACK (handle_detect_media),
+                    self);
+  g_signal_connect (self->skeleton, "handle-get-os-defaults",
+                    G_CALLBACK (handle_get_os_defaults), self);
 
   vms = hv_library_get_vms (self->library);
   for (guint i = 0; i < vms->len; i++)

@@ -538,3 +538,45 @@ hv_osinfo_detect_media (const char *path,
     return NULL;
   return g_strdup (osinfo_product_get_short_id (OSINFO_PRODUCT (os)));
 }
+
+static int
+compare_os_names (gconstpointer a,
+                  gconstpointer b)
+{
+  OsinfoOs *os_a = *(OsinfoOs * const *) a;
+  OsinfoOs *os_b = *(OsinfoOs * const *) b;
+  const char *name_a = osinfo_product_get_name (OSINFO_PRODUCT (os_a));
+  const char *name_b = osinfo_product_get_name (OSINFO_PRODUCT (os_b));
+
+  return g_utf8_collate (name_a != NULL ? name_a : "", name_b != NULL ? name_b : "");
+}
+
+GVariant *
+hv_osinfo_list_oses (void)
+{
+  OsinfoDb *db = get_db ();
+  g_autoptr(OsinfoOsList) list = osinfo_db_get_os_list (db);
+  g_autoptr(GPtrArray) oses = g_ptr_array_new ();
+  GVariantBuilder builder;
+
+  for (int i = 0; i < osinfo_list_get_length (OSINFO_LIST (list)); i++)
+    {
+      OsinfoOs *os = OSINFO_OS (osinfo_list_get_nth (OSINFO_LIST (list), i));
+
+      if (osinfo_product_get_short_id (OSINFO_PRODUCT (os)) != NULL &&
+          osinfo_product_get_name (OSINFO_PRODUCT (os)) != NULL)
+        g_ptr_array_add (oses, os);
+    }
+  g_ptr_array_sort (oses, compare_os_names);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sss)"));
+  for (guint i = 0; i < oses->len; i++)
+    {
+      OsinfoProduct *p = OSINFO_PRODUCT (g_ptr_array_index (oses, i));
+      const char *vendor = osinfo_product_get_vendor (p);
+
+      g_variant_builder_add (&builder, "(sss)", osinfo_product_get_short_id (p),
+                             osinfo_product_get_name (p), vendor != NULL ? vendor : "");
+    }
+  return g_variant_builder_end (&builder);
+}

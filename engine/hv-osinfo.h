@@ -32,4 +32,8 @@ HvOsDefaults *hv_osinfo_get_defaults (const char *os_id, GError **error);
  * nothing was recognised. */
 char *hv_osinfo_detect_media (const char *path, GError **error);
 
+/* Every OS in the database as a GVariant of type a(sss): short id, name, vendor,
+ * sorted by name. For the wizard's OS list. */
+GVariant *hv_osinfo_list_oses (void);
+
 G_END_DECLS

@@ -1028,6 +1028,62 @@ grub_entry_highlighted (HvVnc *vnc,
 }
 
 static void
+press_key (HvVnc  *vnc,
+           guint32 keysym,
+           guint   evdev)
+{
+  hv_vnc_send_key (vnc, keysym, hv_keymap_evdev_to_qnum (evdev), TRUE);
+  hv_vnc_send_key (vnc, keysym, hv_keymap_evdev_to_qnum (evdev), FALSE);
+}
+
+/* Types `text` (lower-case letters, digits, space, '_' and newline) by scancode. */
+static void
+type_text (HvVnc      *vnc,
+           const char *text)
+{
+  static const guint letters[] = {
+    KEY_A, KEY_B, KEY_C, KEY_D, KEY_E, KEY_F, KEY_G, KEY_H, KEY_I, KEY_J, KEY_K, KEY_L,
+    KEY_M, KEY_N, KEY_O, KEY_P, KEY_Q, KEY_R, KEY_S, KEY_T, KEY_U, KEY_V, KEY_W, KEY_X,
+    KEY_Y, KEY_Z,
+  };
+  static const guint digits[] = {
+    KEY_0, KEY_1, KEY_2, KEY_3, KEY_4, KEY_5, KEY_6, KEY_7, KEY_8, KEY_9,
+  };
+
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c >= 'a' && *c <= 'z')
+        press_key (vnc, *c, letters[*c - 'a']);
+      else if (*c >= '0' && *c <= '9')
+        press_key (vnc, *c, digits[*c - '0']);
+      else if (*c == ' ')
+        press_key (vnc, ' ', KEY_SPACE);
+      else if (*c == '\n')
+        press_key (vnc, 0xff0d, KEY_ENTER);
+      else if (*c == '_')
+        {
+          hv_vnc_send_key (vnc, 0xffe1, hv_keymap_evdev_to_qnum (KEY_LEFTSHIFT), TRUE);
+          press_key (vnc, '_', KEY_MINUS);
+          hv_vnc_send_key (vnc, 0xffe1, hv_keymap_evdev_to_qnum (KEY_LEFTSHIFT), FALSE);
+        }
+      else
+        g_assert_not_reached ();
+    }
+}
+
+/* GRUB's videotest draws colour squares from the top left corner: red first. */
+static gboolean
+videotest_shown (HvVnc *vnc)
+{
+  guint32 px;
+
+  if (hv_vnc_get_width (vnc) != 1024 || hv_vnc_get_height (vnc) != 768)
+    return FALSE;
+  px = fb_pixel (vnc, 50, 50);
+  return ((px >> 16) & 0xff) > 0xf0 && ((px >> 8) & 0xff) < 0x10 && (px & 0xff) < 0x10;
+}
+
+static void
 test_qemu_grub (void)
 {
   Watch w;
@@ -1074,6 +1130,18 @@ test_qemu_grub (void)
   g_assert_cmpuint (w.n_frames, >, frames_before);
   g_assert_cmpuint (w.n_disconnected, ==, 0);
 
+  /* The guest changes resolution: GRUB's command line ('c'), then its video test in
+   * 1024×768. The session follows ("resized") and shows the new screen. */
+  press_key (w.vnc, 'c', KEY_C);
+  type_text (w.vnc, "insmod all_video\n");
+  type_text (w.vnc, "videotest 1024x768\n");
+  WAIT_UNTIL_FOR (QEMU_TIMEOUT_USEC, w.n_disconnected > 0 || videotest_shown (w.vnc));
+  if (w.error != NULL)
+    g_error ("disconnected during the resize: %s", w.error->message);
+  g_assert_cmpint (w.resized_width, ==, 1024);
+  g_assert_cmpint (w.resized_height, ==, 768);
+  g_assert_cmpuint (w.n_resized, >=, 2);
+
   hv_vnc_close (w.vnc);
   g_assert_cmpuint (w.n_disconnected, ==, 1);
   g_assert_true (w.error_was_null);
@@ -1082,7 +1150,8 @@ test_qemu_grub (void)
   g_assert_true (hv_vnc_open_fd (w.vnc, connect_unix (socket_path), &error));
   g_assert_no_error (error);
   WAIT_UNTIL (w.n_connected == 2);
-  WAIT_UNTIL (grub_entry_highlighted (w.vnc, 1));
+  g_assert_cmpint (hv_vnc_get_width (w.vnc), ==, 1024);
+  WAIT_UNTIL (videotest_shown (w.vnc));
 
   qemu_stop (&q);
   WAIT_UNTIL (w.n_disconnected == 2);

@@ -83,16 +83,17 @@ set_last_error (HvEngineClient *self,
 static void
 sync_engine_properties (HvEngineClient *self)
 {
-  const char * const *folders = hv_dbus_engine_get_folders (self->engine);
+  /* dup, not get: the generated getter's strings live in a cached GVariant that the next
+   * PropertiesChanged frees. */
+  g_auto(GStrv) folders = hv_dbus_engine_dup_folders (self->engine);
   gboolean kvm = hv_dbus_engine_get_kvm_available (self->engine);
-  static const char * const none[] = { NULL };
 
   if (folders == NULL)
-    folders = none;
-  if (self->folders == NULL || !g_strv_equal ((const char * const *) self->folders, folders))
+    folders = g_new0 (char *, 1);
+  if (!g_strv_equal ((const char * const *) self->folders, (const char * const *) folders))
     {
       g_strfreev (self->folders);
-      self->folders = g_strdupv ((char **) folders);
+      self->folders = g_steal_pointer (&folders);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLDERS]);
     }
   if (self->kvm_available != kvm)
@@ -656,6 +657,7 @@ screenshot_fd_ready (GObject      *source,
 {
   g_autoptr(GTask) task = data;
   g_autoptr(GInputStream) in = NULL;
+  GCancellable *cancellable;
   GOutputStream *out;
   GError *error = NULL;
   int fd = hv_engine_client_open_console_finish (HV_ENGINE_CLIENT (source), result, &error);
@@ -668,10 +670,10 @@ screenshot_fd_ready (GObject      *source,
   in = g_unix_input_stream_new (fd, TRUE);
   out = g_memory_output_stream_new (NULL, 0, capped_realloc, g_free);
   g_task_set_task_data (task, out, g_object_unref);
+  cancellable = g_task_get_cancellable (task);
   g_output_stream_splice_async (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
                                 G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, G_PRIORITY_LOW,
-                                g_task_get_cancellable (task), screenshot_spliced,
-                                g_steal_pointer (&task));
+                                cancellable, screenshot_spliced, g_steal_pointer (&task));
 }
 
 void

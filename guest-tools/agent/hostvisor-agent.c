@@ -185,6 +185,23 @@ send_hello (Agent *agent, bool reply)
   agent_debug ("sent HELLO%s", reply ? " (reply)" : "");
 }
 
+static bool
+buffer_append (HvAgentBuffer *buffer, const uint8_t *data, size_t len)
+{
+  if (buffer->len + len > buffer->cap)
+    {
+      uint8_t *grown = realloc (buffer->data, buffer->len + len);
+
+      if (grown == NULL)
+        return false;
+      buffer->data = grown;
+      buffer->cap = buffer->len + len;
+    }
+  memcpy (buffer->data + buffer->len, data, len);
+  buffer->len += len;
+  return true;
+}
+
 static void
 send_info_if_changed (Agent *agent, bool force)
 {
@@ -203,34 +220,20 @@ send_info_if_changed (Agent *agent, bool force)
       hv_agent_buffer_clear (&frame);
       return;
     }
-  if (force || frame.len != agent->last_info.len
-      || memcmp (frame.data, agent->last_info.data, frame.len) != 0)
+  if (!force && frame.len == agent->last_info.len
+      && memcmp (frame.data, agent->last_info.data, frame.len) == 0)
     {
-      HvAgentBuffer tmp = agent->last_info;
-
-      /* Append the frame to out, and keep it as last_info. */
-      agent->last_info.len = 0;
-      for (size_t i = 0; i < 1; i++)
-        {
-          size_t need = agent->out.len + frame.len;
-
-          if (need > agent->out.cap)
-            {
-              uint8_t *grown = realloc (agent->out.data, need);
-              if (grown == NULL)
-                break;
-              agent->out.data = grown;
-              agent->out.cap = need;
-            }
-          memcpy (agent->out.data + agent->out.len, frame.data, frame.len);
-          agent->out.len += frame.len;
-          agent_debug ("sent GUEST_INFO");
-        }
-      hv_agent_buffer_clear (&tmp);
-      agent->last_info = frame;
+      hv_agent_buffer_clear (&frame);
       return;
     }
-  hv_agent_buffer_clear (&frame);
+  if (!buffer_append (&agent->out, frame.data, frame.len))
+    {
+      hv_agent_buffer_clear (&frame);
+      return;
+    }
+  agent_debug ("sent GUEST_INFO");
+  hv_agent_buffer_clear (&agent->last_info);
+  agent->last_info = frame;
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -435,17 +438,19 @@ run (Agent *agent)
           session_reset (agent);
         }
 
-      /* Hang-up: nobody on the host side of the chardev. */
+      /* Hang-up: nobody on the host side of the chardev. virtio_console then reports POLLIN
+       * too (a read would not block: it returns 0), so POLLIN alone says nothing. */
       pfd = (struct pollfd) { agent->fd, POLLIN, 0 };
-      if (poll (&pfd, 1, 0) >= 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
-          && !(pfd.revents & POLLIN))
+      if (poll (&pfd, 1, 0) >= 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
         {
-          if (agent->hello_sent)
+          /* Take what the host sent before it went away, then start over. */
+          if (agent->hello_sent && (pfd.revents & POLLIN) && read_port (agent))
             disconnect (agent, "the host hung up");
-          else
+          if (agent->fd >= 0)
             {
               close (agent->fd);
               agent->fd = -1;
+              session_reset (agent);
             }
           back_off (agent);
           continue;

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """png-colours.py FILE MIN: succeed when the PNG has at least MIN distinct colours.
+png-colours.py FILE bar: succeed when some pixel row is more than half lit (a text menu's
+highlight bar, as GRUB draws it; a BIOS message never fills a row).
 
 Standard library only: decodes 8-bit RGB/RGBA PNGs as QEMU's screendump writes them."""
 import struct
@@ -50,8 +52,18 @@ def pixels(path):
     return out, bpp
 
 
+def has_bar(rows, bpp):
+    for row in rows:
+        lit = sum(1 for i in range(0, len(row), bpp) if sum(row[i:i + 3]) > 3 * 96)
+        if lit * 2 > len(row) // bpp:
+            return True
+    return False
+
+
 def main():
     rows, bpp = pixels(sys.argv[1])
+    if sys.argv[2] == "bar":
+        sys.exit(0 if has_bar(rows, bpp) else 1)
     colours = set()
     for row in rows[::4]:
         for i in range(0, len(row), bpp * 2):

@@ -24,6 +24,14 @@ check "show says tcg" test "$(vm_field tiny accel)" = tcg
 check "the guest boots: its serial marker shows in log" wait_until $BOOT_WAIT log_has tiny "HOSTVISOR-GUEST: ready"
 check "the guest is alive" wait_until 30 log_has tiny "HOSTVISOR-GUEST: alive"
 
+# The serial console: what is typed runs in the guest's shell, its answer comes back.
+OUT=$(printf 'echo hv-$((6*7))-done\n' | timeout 60 "$CTL" console tiny 2>&1)
+check "console: a command typed on the serial console runs in the guest" grep -q "hv-42-done" <<<"$OUT"
+
+expect_fail "memory cannot change while running" "while the VM is running" modify tiny --memory 512
+expect_ok "the name can change while running" modify tiny --name tiny-renamed
+expect_ok "…and back" modify tiny-renamed --name tiny
+
 expect_fail "starting it twice is refused" "already running" start tiny
 check "only one QEMU runs for it" test "$(pgrep -fc -- "[q]emu-system-x86_64.*-uuid $(vm_field tiny uuid)")" = 1
 
@@ -54,8 +62,14 @@ check "no QEMU is left" bash -c "! pgrep -f -- '[q]emu-system-x86_64.*-uuid $(vm
 # --- power off
 expect_ok "start again" start tiny
 check "ready again" wait_until $BOOT_WAIT bash -c "[ \$('$CTL' log tiny | grep -c 'HOSTVISOR-GUEST: ready') -gt $((BOOTS + 1)) ]"
+# A second client follows the log; it sees the power-off that the first one causes.
+"$CTL" log tiny --follow >"$HV_TMP/follow.log" 2>&1 &
+FOLLOW=$!
+sleep 1
 expect_ok "poweroff" poweroff tiny
 check "state becomes poweroff" wait_until 20 state_is tiny poweroff
+check "the other client saw the VM stop and ended" wait_until 20 bash -c "! kill -0 $FOLLOW"
+check "…after printing the guest's output" grep -q "HOSTVISOR-GUEST: ready" "$HV_TMP/follow.log"
 expect_fail "pausing a powered-off VM is refused" "not running" pause tiny
 
 # --- QEMU killed: aborted, with the reason
