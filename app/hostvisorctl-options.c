@@ -43,7 +43,9 @@
     N_("virtio-net, e1000, e1000e, rtl8139, pcnet, ne2k_pci or ne2k_isa") }, \
   { "video", HV_CTL_OPT_STRING, 0, 0, "VIDEO", N_("std, cirrus, virtio or none") }, \
   { "boot", HV_CTL_OPT_STRING, 0, 0, "LETTERS", \
-    N_("Boot order: c disk, d CD-ROM, a floppy, n network (e.g. dc)") }
+    N_("Boot order: c disk, d CD-ROM, a floppy, n network (e.g. dc)") }, \
+  { "clipboard", HV_CTL_OPT_STRING, 0, 0, "MODE", \
+    N_("Shared clipboard: off, host-to-guest, guest-to-host or both") }
 
 const HvCtlOption hv_ctl_create_options[] = {
   VM_OPTIONS_COMMON,
@@ -454,7 +456,7 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   static const char * const string_keys[] = {
     "name", "os", "disk", "disk-format", "iso", "floppy", "firmware", "machine",
-    "kernel", "initrd", "cmdline", "nic-model", "video", "boot",
+    "kernel", "initrd", "cmdline", "nic-model", "video", "boot", "clipboard",
   };
   static const char * const flag_keys[] = { "no-disk", "remove-iso", "remove-floppy" };
 

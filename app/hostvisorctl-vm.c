@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -343,6 +344,71 @@ json_add_config (JsonBuilder      *builder,
   json_builder_end_array (builder);
 }
 
+/* The guest integration: clipboard mode, shares with the agent's status, the agent's report. */
+static void
+json_add_guest (JsonBuilder *builder,
+                HvDbusVm    *vm)
+{
+  GVariant *shares = hv_dbus_vm_get_shares (vm);
+  GVariant *status = hv_dbus_vm_get_share_status (vm);
+  const char * const *addresses = hv_dbus_vm_get_guest_addresses (vm);
+  GVariantIter iter;
+  const char *name, *path;
+  gboolean readonly, automount;
+
+  json_add_string_or_null (builder, "clipboard", hv_dbus_vm_get_clipboard_mode (vm));
+
+  json_builder_set_member_name (builder, "shares");
+  json_builder_begin_array (builder);
+  if (shares != NULL)
+    {
+      g_variant_iter_init (&iter, shares);
+      while (g_variant_iter_next (&iter, "(&s&sbb)", &name, &path, &readonly, &automount))
+        {
+          const char *state = NULL, *detail = NULL;
+          GVariantIter status_iter;
+          const char *s_name, *s_state, *s_detail;
+
+          if (status != NULL)
+            {
+              g_variant_iter_init (&status_iter, status);
+              while (g_variant_iter_next (&status_iter, "(&s&s&s)", &s_name, &s_state, &s_detail))
+                if (g_str_equal (s_name, name))
+                  {
+                    state = s_state;
+                    detail = s_detail;
+                  }
+            }
+          json_builder_begin_object (builder);
+          json_add_string_or_null (builder, "name", name);
+          json_add_string_or_null (builder, "path", path);
+          json_builder_set_member_name (builder, "readonly");
+          json_builder_add_boolean_value (builder, readonly);
+          json_builder_set_member_name (builder, "automount");
+          json_builder_add_boolean_value (builder, automount);
+          json_add_string_or_null (builder, "status", state);
+          json_add_string_or_null (builder, "status_detail", detail);
+          json_builder_end_object (builder);
+        }
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "agent");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "connected");
+  json_builder_add_boolean_value (builder, hv_dbus_vm_get_agent_connected (vm));
+  json_add_string_or_null (builder, "version", hv_dbus_vm_get_agent_version (vm));
+  json_add_string_or_null (builder, "os", hv_dbus_vm_get_guest_os (vm));
+  json_add_string_or_null (builder, "kernel", hv_dbus_vm_get_guest_kernel (vm));
+  json_add_string_or_null (builder, "hostname", hv_dbus_vm_get_guest_hostname (vm));
+  json_builder_set_member_name (builder, "addresses");
+  json_builder_begin_array (builder);
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
+    json_builder_add_string_value (builder, addresses[i]);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+}
+
 static JsonNode *
 vm_to_json (HvDbusVm         *vm,
             GVariantDict     *props,
@@ -362,6 +428,7 @@ vm_to_json (HvDbusVm         *vm,
   json_add_string_or_null (builder, "directory", prop_string (props, "Directory"));
   json_add_string_or_null (builder, "log", prop_string (props, "LogPath"));
   json_add_string_or_null (builder, "serial_log", prop_string (props, "SerialLogPath"));
+  json_add_guest (builder, vm);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -470,6 +537,39 @@ print_vm (HvDbusVm         *vm,
     print_config (config, hv_dbus_vm_get_directory (vm));
   else if (config_parse_error != NULL)
     print_field (_("Details"), config_parse_error->message);
+
+  print_field (_("Clipboard"), hv_dbus_vm_get_clipboard_mode (vm));
+  {
+    GVariant *shares = hv_dbus_vm_get_shares (vm);
+    GVariantIter iter;
+    const char *share_name, *share_path;
+    gboolean readonly, automount;
+
+    if (shares != NULL)
+      {
+        g_variant_iter_init (&iter, shares);
+        while (g_variant_iter_next (&iter, "(&s&sbb)", &share_name, &share_path, &readonly,
+                                    &automount))
+          {
+            g_autofree char *line = g_strdup_printf ("%s → %s%s", share_name, share_path,
+                                                     readonly ? _(" (read-only)") : "");
+            print_field (_("Share"), line);
+          }
+      }
+  }
+  if (hv_dbus_vm_get_agent_connected (vm))
+    {
+      const char * const *addresses = hv_dbus_vm_get_guest_addresses (vm);
+      g_autofree char *joined = addresses != NULL ? g_strjoinv (", ", (char **) addresses)
+                                                  : g_strdup ("");
+
+      print_field (_("Guest agent"), hv_dbus_vm_get_agent_version (vm));
+      print_field (_("Guest OS"), hv_dbus_vm_get_guest_os (vm));
+      print_field (_("Guest kernel"), hv_dbus_vm_get_guest_kernel (vm));
+      print_field (_("Guest IPs"), joined);
+    }
+  else if (hv_ctl_state_is_active (state))
+    print_field (_("Guest agent"), _("not connected"));
 
   print_field (_("Directory"), hv_dbus_vm_get_directory (vm));
   print_field (_("Log"), hv_dbus_vm_get_log_path (vm));
@@ -904,6 +1004,155 @@ hv_ctl_cmd_media_eject (HvCtl      *ctl,
                         GError    **error)
 {
   return change_media (ctl, args, NULL, error);
+}
+
+/* ── shares, clipboard, guest tools ────────────────────────────────────────────────────── */
+
+gboolean
+hv_ctl_cmd_share_add (HvCtl      *ctl,
+                      HvCtlArgs  *args,
+                      GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = NULL;
+  g_autofree char *path = g_canonicalize_filename (hv_ctl_args_positional (args, 1), NULL);
+  g_autofree char *default_name = g_path_get_basename (path);
+  const char *name = hv_ctl_args_has (args, "name") ? hv_ctl_args_get (args, "name")
+                                                     : default_name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("Folder not found: %s"), path);
+      return FALSE;
+    }
+  vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  if (vm == NULL ||
+      !hv_dbus_vm_call_add_share_sync (vm, name, path, hv_ctl_args_has (args, "readonly"), NULL,
+                                       error))
+    return FALSE;
+  g_print (_("Shared %s as \"%s\" (in the guest: /media/hostvisor/%s)\n"), path, name, name);
+  return TRUE;
+}
+
+gboolean
+hv_ctl_cmd_share_remove (HvCtl      *ctl,
+                         HvCtlArgs  *args,
+                         GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+
+  return vm != NULL &&
+         hv_dbus_vm_call_remove_share_sync (vm, hv_ctl_args_positional (args, 1), NULL, error);
+}
+
+gboolean
+hv_ctl_cmd_share_list (HvCtl      *ctl,
+                       HvCtlArgs  *args,
+                       GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonArray *shares;
+
+  if (vm == NULL)
+    return FALSE;
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_add_guest (builder, vm);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  shares = json_object_get_array_member (json_node_get_object (root), "shares");
+
+  if (hv_ctl_args_has (args, "json"))
+    {
+      g_autoptr(JsonNode) array = json_node_new (JSON_NODE_ARRAY);
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autofree char *text = NULL;
+
+      json_node_set_array (array, shares);
+      json_generator_set_root (generator, array);
+      json_generator_set_pretty (generator, TRUE);
+      text = json_generator_to_data (generator, NULL);
+      g_print ("%s\n", text);
+      return TRUE;
+    }
+  if (json_array_get_length (shares) == 0)
+    g_print (_("No shared folders.\n"));
+  for (guint i = 0; i < json_array_get_length (shares); i++)
+    {
+      JsonObject *share = json_array_get_object_element (shares, i);
+      g_autofree char *name = hv_ctl_display (json_object_get_string_member (share, "name"));
+      g_autofree char *path = hv_ctl_display (json_object_get_string_member (share, "path"));
+      const char *status = json_object_get_string_member_with_default (share, "status", NULL);
+
+      g_print ("%s\t%s\t%s\t%s\n", name, path,
+               json_object_get_boolean_member (share, "readonly") ? _("read-only") : _("read-write"),
+               status != NULL ? status : "-");
+    }
+  return TRUE;
+}
+
+gboolean
+hv_ctl_cmd_clipboard_get (HvCtl      *ctl,
+                          HvCtlArgs  *args,
+                          GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  g_autofree char *mime = NULL;
+  g_autoptr(GVariant) data = NULL;
+  gsize len = 0;
+  const guint8 *bytes;
+
+  if (vm == NULL || !hv_dbus_vm_call_get_clipboard_sync (vm, &mime, &data, NULL, error))
+    return FALSE;
+  bytes = g_variant_get_fixed_array (data, &len, 1);
+  if (g_str_has_prefix (mime, "text/") || mime[0] == '\0')
+    {
+      fwrite (bytes, 1, len, stdout);
+      if (len > 0 && bytes[len - 1] != '\n' && isatty (STDOUT_FILENO))
+        putchar ('\n');
+      return TRUE;
+    }
+  if (isatty (STDOUT_FILENO))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   _("The clipboard holds %s (%zu bytes); redirect the output to a file"),
+                   mime, len);
+      return FALSE;
+    }
+  fwrite (bytes, 1, len, stdout);
+  return TRUE;
+}
+
+gboolean
+hv_ctl_cmd_clipboard_set (HvCtl      *ctl,
+                          HvCtlArgs  *args,
+                          GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  const char *text = hv_ctl_args_positional (args, 1);
+  GVariant *data;
+
+  if (vm == NULL)
+    return FALSE;
+  data = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, text, strlen (text), 1);
+  return hv_dbus_vm_call_set_clipboard_sync (vm, "text/plain;charset=utf-8", data, NULL, error);
+}
+
+gboolean
+hv_ctl_cmd_guest_tools_insert (HvCtl      *ctl,
+                               HvCtlArgs  *args,
+                               GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  g_autofree char *name = NULL;
+
+  if (vm == NULL || !hv_dbus_vm_call_insert_guest_tools_sync (vm, NULL, error))
+    return FALSE;
+  name = hv_ctl_vm_display_name (vm);
+  g_print (_("The guest tools CD is in VM \"%s\"'s CD-ROM drive; run install.sh from it\n"),
+           name);
+  return TRUE;
 }
 
 /* ── folder ────────────────────────────────────────────────────────────────────────────── */

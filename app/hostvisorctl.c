@@ -50,6 +50,12 @@ static const HvCtlOption media_options[] = {
   { NULL }
 };
 
+static const HvCtlOption share_add_options[] = {
+  { "name", HV_CTL_OPT_STRING, 0, 0, "N", N_("The folder's name in the guest (default: the folder's own)") },
+  { "readonly", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("The guest may not write") },
+  { NULL }
+};
+
 static const HvCtlOption move_options[] = {
   { "folder", HV_CTL_OPT_STRING, 0, 0, "A/B", N_("The folder (\"\" or / for the top level)") },
   { NULL }
@@ -96,6 +102,19 @@ static const HvCtlCommand commands[] = {
     hv_ctl_cmd_folder_rename },
   { "folder delete", "PATH", N_("Delete a folder; its VMs move to the parent folder"), NULL, NULL,
     1, 1, hv_ctl_cmd_folder_delete },
+  { "share add", "NAME HOSTPATH [--name N] [--readonly]",
+    N_("Share a host folder with a powered-off VM (/media/hostvisor/N in the guest)"), NULL,
+    share_add_options, 2, 2, hv_ctl_cmd_share_add },
+  { "share list", "NAME [--json]", N_("List a VM's shared folders and their state in the guest"),
+    NULL, json_option, 1, 1, hv_ctl_cmd_share_list },
+  { "share remove", "NAME SHARE", N_("Stop sharing a folder (the VM powered off)"), NULL, NULL,
+    2, 2, hv_ctl_cmd_share_remove },
+  { "clipboard get", "NAME", N_("Print the VM's shared clipboard"), NULL, NULL, 1, 1,
+    hv_ctl_cmd_clipboard_get },
+  { "clipboard set", "NAME TEXT", N_("Put text on the VM's shared clipboard"), NULL, NULL, 2, 2,
+    hv_ctl_cmd_clipboard_set },
+  { "guest-tools insert", "NAME", N_("Insert the guest tools CD into a VM's CD-ROM drive"), NULL,
+    NULL, 1, 1, hv_ctl_cmd_guest_tools_insert },
   { "media insert", "NAME IMAGE [--floppy]",
     N_("Put an ISO (or a floppy image) into a VM's drive, also while it runs"), NULL,
     media_options, 2, 2, hv_ctl_cmd_media_insert },
@@ -526,6 +545,27 @@ main (int    argc,
       else
         return usage_failure (_("no command \"%s\" (see \"hostvisorctl --help\")"), argv[2]);
       return finish (0);
+    }
+
+  /* "share NAME add …", "clipboard NAME get", "guest-tools NAME insert", "media NAME eject":
+   * the VM before the verb reads as well as after it (VBoxManage users type both). */
+  if (argc >= 4 && (g_str_equal (argv[1], "share") || g_str_equal (argv[1], "clipboard") ||
+                    g_str_equal (argv[1], "guest-tools") || g_str_equal (argv[1], "media")))
+    {
+      g_autofree char *verb_first = g_strdup_printf ("%s %s", argv[1], argv[2]);
+      g_autofree char *verb_last = g_strdup_printf ("%s %s", argv[1], argv[3]);
+      gboolean verb_first_known = FALSE;
+
+      for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+        verb_first_known |= g_str_equal (commands[i].name, verb_first);
+      for (guint i = 0; i < G_N_ELEMENTS (commands) && !verb_first_known; i++)
+        if (g_str_equal (commands[i].name, verb_last))
+          {
+            char *vm_name = argv[2];
+            argv[2] = argv[3];
+            argv[3] = vm_name;
+            break;
+          }
     }
 
   command = find_command (argc - 1, argv + 1, &used);

@@ -118,6 +118,12 @@ gboolean hv_ctl_cmd_folder_create (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_folder_rename (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_folder_delete (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_media_insert  (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_share_add     (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_share_remove  (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_share_list    (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_clipboard_get (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_clipboard_set (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_guest_tools_insert (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_media_eject   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-io.c */

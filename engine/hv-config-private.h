@@ -26,6 +26,10 @@ typedef enum {
   HV_CONFIG_FIELD_DRIVE,        /* index: which drive */
   HV_CONFIG_FIELD_NETWORK,
   HV_CONFIG_FIELD_NIC,          /* index: which adapter */
+  HV_CONFIG_FIELD_GUEST,
+  HV_CONFIG_FIELD_CLIPBOARD,
+  HV_CONFIG_FIELD_SHARES,
+  HV_CONFIG_FIELD_SHARE,        /* index: which share */
   HV_CONFIG_N_FIELDS
 } HvConfigField;
 

@@ -32,6 +32,7 @@ typedef struct {
   long field_lines[HV_CONFIG_N_FIELDS];
   GArray *drive_lines;   /* long, one per <drive> */
   GArray *nic_lines;     /* long, one per <adapter> */
+  GArray *share_lines;   /* long, one per <share> */
 } Reader;
 
 #define NODE_NAME(node) ((const char *) (node)->name)
@@ -497,7 +498,31 @@ read_adapter (Reader      *reader,
   return TRUE;
 }
 
-/* <storage> and <network>: a list of one kind of element. */
+static gboolean
+read_share (Reader      *reader,
+            xmlNode     *node,
+            HvVmConfig  *config,
+            GError     **error)
+{
+  static const char * const attrs[] = { "name", "path", "readonly", "automount", NULL };
+  g_autoptr(HvShare) share = hv_share_new (NULL, NULL, FALSE);
+  long line = xmlGetLineNo (node);
+
+  g_array_append_val (reader->share_lines, line);
+  if (!read_empty (reader, node, attrs, HV_CONFIG_FIELD_NONE, error)
+      || !get_attribute (reader, node, "name", "a folder name like Documents", &share->name,
+                         error)
+      || !get_attribute (reader, node, "path", "the absolute path of a host folder",
+                         &share->path, error)
+      || !read_boolean (reader, node, "readonly", &share->readonly, error)
+      || !read_boolean (reader, node, "automount", &share->automount, error))
+    return FALSE;
+
+  g_ptr_array_add (config->shares, g_steal_pointer (&share));
+  return TRUE;
+}
+
+/* <storage>, <network> and <shares>: a list of one kind of element. */
 static gboolean
 read_list (Reader      *reader,
            xmlNode     *list,
@@ -529,12 +554,40 @@ read_list (Reader      *reader,
   return TRUE;
 }
 
+static gboolean
+read_guest (Reader      *reader,
+            xmlNode     *guest,
+            HvVmConfig  *config,
+            GError     **error)
+{
+  static const Slot slots[] = { { "clipboard", FALSE }, { "shares", FALSE } };
+  static const char * const no_attrs[] = { NULL };
+  static const char * const clipboard_attrs[] = { "mode", NULL };
+  xmlNode *found[G_N_ELEMENTS (slots)];
+
+  reader->field_lines[HV_CONFIG_FIELD_GUEST] = xmlGetLineNo (guest);
+  if (!check_attributes (reader, guest, no_attrs, error)
+      || !match_children (reader, guest, slots, G_N_ELEMENTS (slots), found, error))
+    return FALSE;
+
+  if (found[0] != NULL)
+    {
+      if (!read_empty (reader, found[0], clipboard_attrs, HV_CONFIG_FIELD_CLIPBOARD, error))
+        return FALSE;
+      READ_ENUM (reader, found[0], "mode", hv_clipboard_mode_from_string,
+                 "off, host-to-guest, guest-to-host or both", &config->clipboard_mode, error);
+    }
+
+  return read_list (reader, found[1], HV_CONFIG_FIELD_SHARES, "share", read_share, config,
+                    error);
+}
+
 static HvVmConfig *
 read_config (Reader      *reader,
              xmlDoc      *doc,
              GError     **error)
 {
-  enum { UUID, NAME, FOLDER, OS, DESCRIPTION, SYSTEM, KERNEL, STORAGE, NETWORK };
+  enum { UUID, NAME, FOLDER, OS, DESCRIPTION, SYSTEM, KERNEL, STORAGE, NETWORK, GUEST };
   static const Slot slots[] = {
     [UUID] = { "uuid", TRUE },
     [NAME] = { "name", TRUE },
@@ -545,6 +598,7 @@ read_config (Reader      *reader,
     [KERNEL] = { "kernel", FALSE },
     [STORAGE] = { "storage", FALSE },
     [NETWORK] = { "network", FALSE },
+    [GUEST] = { "guest", FALSE },
   };
   static const char * const root_attrs[] = { "version", NULL };
   g_autoptr(HvVmConfig) config = hv_vm_config_new ("");
@@ -595,7 +649,8 @@ read_config (Reader      *reader,
       || !read_list (reader, found[STORAGE], HV_CONFIG_FIELD_STORAGE, "drive", read_drive,
                      config, error)
       || !read_list (reader, found[NETWORK], HV_CONFIG_FIELD_NETWORK, "adapter", read_adapter,
-                     config, error))
+                     config, error)
+      || (found[GUEST] != NULL && !read_guest (reader, found[GUEST], config, error)))
     return NULL;
 
   return g_steal_pointer (&config);
@@ -616,6 +671,10 @@ reader_line_for (Reader                 *reader,
     line = where->index < reader->nic_lines->len
            ? g_array_index (reader->nic_lines, long, where->index)
            : reader->field_lines[HV_CONFIG_FIELD_NETWORK];
+  else if (where->field == HV_CONFIG_FIELD_SHARE)
+    line = where->index < reader->share_lines->len
+           ? g_array_index (reader->share_lines, long, where->index)
+           : reader->field_lines[HV_CONFIG_FIELD_SHARES];
   else
     line = reader->field_lines[where->field];
 
@@ -646,6 +705,7 @@ hv_vm_config_from_xml (const char  *data,
   reader.filename = filename;
   reader.drive_lines = g_array_new (FALSE, FALSE, sizeof (long));
   reader.nic_lines = g_array_new (FALSE, FALSE, sizeof (long));
+  reader.share_lines = g_array_new (FALSE, FALSE, sizeof (long));
   reader.field_lines[HV_CONFIG_FIELD_NONE] = xmlDocGetRootElement (doc) != NULL
                                              ? xmlGetLineNo (xmlDocGetRootElement (doc)) : 0;
 
@@ -661,6 +721,7 @@ hv_vm_config_from_xml (const char  *data,
 
   g_array_unref (reader.drive_lines);
   g_array_unref (reader.nic_lines);
+  g_array_unref (reader.share_lines);
   xmlFreeDoc (doc);
   return g_steal_pointer (&config);
 }
@@ -748,6 +809,7 @@ serialize (const HvVmConfig *config)
                                "<hostvisor-vm version=\"1\">\n");
   guint n_drives = config->drives != NULL ? config->drives->len : 0;
   guint n_nics = config->nics != NULL ? config->nics->len : 0;
+  guint n_shares = config->shares != NULL ? config->shares->len : 0;
 
   append_text_element (out, "uuid", config->uuid, FALSE);
   append_text_element (out, "name", config->name, FALSE);
@@ -806,6 +868,31 @@ serialize (const HvVmConfig *config)
     }
   if (n_nics > 0)
     g_string_append (out, "  </network>\n");
+
+  /* Left out entirely at its defaults, so configs written before shared folders and
+   * clipboard modes existed keep their exact bytes. */
+  if (config->clipboard_mode != HV_CLIPBOARD_OFF || n_shares > 0)
+    {
+      g_string_append (out, "  <guest>\n    <clipboard");
+      append_attribute (out, "mode", hv_clipboard_mode_to_string (config->clipboard_mode));
+      g_string_append (out, "/>\n");
+      if (n_shares > 0)
+        g_string_append (out, "    <shares>\n");
+      for (guint i = 0; i < n_shares; i++)
+        {
+          const HvShare *share = g_ptr_array_index (config->shares, i);
+
+          g_string_append (out, "      <share");
+          append_attribute (out, "name", share->name);
+          append_attribute (out, "path", share->path);
+          append_attribute (out, "readonly", share->readonly ? "true" : "false");
+          append_attribute (out, "automount", share->automount ? "true" : "false");
+          g_string_append (out, "/>\n");
+        }
+      if (n_shares > 0)
+        g_string_append (out, "    </shares>\n");
+      g_string_append (out, "  </guest>\n");
+    }
 
   g_string_append (out, "</hostvisor-vm>\n");
   return g_string_free (out, FALSE);

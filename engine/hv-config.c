@@ -8,7 +8,7 @@
 
 #include "hv-error.h"
 
-/* Drives, NICs, configs */
+/* Drives, NICs, shares, configs */
 
 HvDrive *
 hv_drive_new (HvDriveKind   kind,
@@ -78,6 +78,42 @@ hv_nic_free (HvNic *nic)
   g_free (nic);
 }
 
+HvShare *
+hv_share_new (const char *name,
+              const char *path,
+              gboolean    readonly)
+{
+  HvShare *share = g_new0 (HvShare, 1);
+
+  share->name = g_strdup (name);
+  share->path = g_strdup (path);
+  share->readonly = readonly;
+  share->automount = TRUE;
+  return share;
+}
+
+HvShare *
+hv_share_copy (const HvShare *share)
+{
+  HvShare *copy;
+
+  g_return_val_if_fail (share != NULL, NULL);
+
+  copy = hv_share_new (share->name, share->path, share->readonly);
+  copy->automount = share->automount;
+  return copy;
+}
+
+void
+hv_share_free (HvShare *share)
+{
+  if (share == NULL)
+    return;
+  g_free (share->name);
+  g_free (share->path);
+  g_free (share);
+}
+
 HvVmConfig *
 hv_vm_config_new (const char *name)
 {
@@ -100,6 +136,8 @@ hv_vm_config_new (const char *name)
   config->boot_order = g_strdup ("cd");
   config->drives = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_drive_free);
   config->nics = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_nic_free);
+  config->clipboard_mode = HV_CLIPBOARD_OFF;
+  config->shares = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_share_free);
 
   mac = hv_mac_generate ();
   g_ptr_array_add (config->nics, hv_nic_new (HV_NET_NAT, "virtio-net", mac));
@@ -132,6 +170,10 @@ hv_vm_config_copy (const HvVmConfig *config)
   for (guint i = 0; config->nics != NULL && i < config->nics->len; i++)
     g_ptr_array_add (copy->nics, hv_nic_copy (g_ptr_array_index (config->nics, i)));
 
+  copy->shares = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_share_free);
+  for (guint i = 0; config->shares != NULL && i < config->shares->len; i++)
+    g_ptr_array_add (copy->shares, hv_share_copy (g_ptr_array_index (config->shares, i)));
+
   return copy;
 }
 
@@ -151,6 +193,7 @@ hv_vm_config_free (HvVmConfig *config)
   g_free (config->cmdline);
   g_clear_pointer (&config->drives, g_ptr_array_unref);
   g_clear_pointer (&config->nics, g_ptr_array_unref);
+  g_clear_pointer (&config->shares, g_ptr_array_unref);
   g_free (config);
 }
 
@@ -224,6 +267,11 @@ HV_DEFINE_ENUM_NAMES (HvVideo, hv_video,
                       [HV_VIDEO_CIRRUS] = "cirrus",
                       [HV_VIDEO_VIRTIO] = "virtio",
                       [HV_VIDEO_NONE] = "none")
+HV_DEFINE_ENUM_NAMES (HvClipboardMode, hv_clipboard_mode,
+                      [HV_CLIPBOARD_OFF] = "off",
+                      [HV_CLIPBOARD_HOST_TO_GUEST] = "host-to-guest",
+                      [HV_CLIPBOARD_GUEST_TO_HOST] = "guest-to-host",
+                      [HV_CLIPBOARD_BOTH] = "both")
 
 #undef HV_DEFINE_ENUM_NAMES
 
@@ -475,6 +523,42 @@ hv_config_check_folder (const char  *folder,
 
 bad:
   g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "folder \"%s\" %s", shown, problem);
+  return FALSE;
+}
+
+/* Share names are ASCII on purpose: the name becomes a directory in every kind of guest
+ * (so no '/', no '\', no ':'), is sent to the agent, and shows in mount tables, where a
+ * leading '-' reads as an option and a leading '.' hides the folder or means "." and "..". */
+gboolean
+hv_config_check_share_name (const char  *name,
+                            GError     **error)
+{
+  g_autofree char *shown = NULL;
+  const char *problem = NULL;
+  gsize len;
+
+  if (name == NULL || *name == '\0')
+    {
+      g_set_error_literal (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "share name is empty");
+      return FALSE;
+    }
+
+  len = strlen (name);
+  for (const char *p = name; *p != '\0' && problem == NULL; p++)
+    {
+      if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+        problem = "may only use the letters A-Z and a-z, digits, '.', '_' and '-'";
+    }
+  if (problem == NULL && len > HV_SHARE_NAME_MAX_CHARS)
+    problem = "is longer than " G_STRINGIFY (HV_SHARE_NAME_MAX_CHARS) " characters";
+  if (problem == NULL && (name[0] == '.' || name[0] == '-'))
+    problem = "may not start with '.' or '-'";
+  if (problem == NULL)
+    return TRUE;
+
+  shown = hv_config_escape_for_display (name);
+  g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "share name \"%s\" %s", shown,
+               problem);
   return FALSE;
 }
 
@@ -860,6 +944,77 @@ validate_network (const HvVmConfig  *config,
   return TRUE;
 }
 
+static gboolean
+validate_share (const HvShare     *share,
+                guint              i,
+                HvConfigLocation  *where,
+                GError           **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  const char *problem;
+
+  if (share == NULL)
+    return fail_at (where, HV_CONFIG_FIELD_SHARE, i, error, "share %u is missing", i + 1);
+
+  if (!hv_config_check_share_name (share->name, &local_error))
+    return fail_at (where, HV_CONFIG_FIELD_SHARE, i, error, "share %u: %s", i + 1,
+                    local_error->message);
+
+  /* Whether the folder exists is not checked here: a config stays valid while a USB disk
+   * is unplugged. The engine checks it when the share is added and when the VM starts. */
+  if (share->path == NULL)
+    return fail_at (where, HV_CONFIG_FIELD_SHARE, i, error, "share %u: path is missing", i + 1);
+  if ((problem = path_problem (share->path, TRUE)) != NULL)
+    {
+      g_autofree char *shown = hv_config_escape_for_display (share->path);
+
+      return fail_at (where, HV_CONFIG_FIELD_SHARE, i, error, "share %u: path \"%s\" %s",
+                      i + 1, shown, problem);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+validate_guest (const HvVmConfig  *config,
+                HvConfigLocation  *where,
+                GError           **error)
+{
+  if ((guint) config->clipboard_mode > HV_CLIPBOARD_BOTH)
+    return fail_at (where, HV_CONFIG_FIELD_CLIPBOARD, 0, error,
+                    "clipboard mode %d is not a known mode", config->clipboard_mode);
+
+  if (config->shares == NULL)
+    return TRUE;
+
+  if (config->shares->len > HV_MAX_SHARES)
+    return fail_at (where, HV_CONFIG_FIELD_SHARE, HV_MAX_SHARES, error,
+                    "too many shared folders (%u; the limit is %d)",
+                    config->shares->len, HV_MAX_SHARES);
+
+  for (guint i = 0; i < config->shares->len; i++)
+    {
+      const HvShare *share = g_ptr_array_index (config->shares, i);
+
+      if (!validate_share (share, i, where, error))
+        return FALSE;
+
+      /* Case-blind, because the name is a folder name in the guest, and Windows guests
+       * (and macOS ones) would see "Docs" and "docs" as one folder. */
+      for (guint j = 0; j < i; j++)
+        {
+          const HvShare *other = g_ptr_array_index (config->shares, j);
+
+          if (g_ascii_strcasecmp (share->name, other->name) == 0)
+            return fail_at (where, HV_CONFIG_FIELD_SHARE, i, error,
+                            "share %u: the name \"%s\" is already used by share %u",
+                            i + 1, share->name, j + 1);
+        }
+    }
+
+  return TRUE;
+}
+
 gboolean
 hv_vm_config_validate_at (const HvVmConfig  *config,
                           HvConfigLocation  *where,
@@ -878,7 +1033,8 @@ hv_vm_config_validate_at (const HvVmConfig  *config,
          && validate_system (config, where, error)
          && validate_kernel (config, where, error)
          && validate_storage (config, where, error)
-         && validate_network (config, where, error);
+         && validate_network (config, where, error)
+         && validate_guest (config, where, error);
 }
 
 gboolean

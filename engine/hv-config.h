@@ -60,6 +60,35 @@ typedef enum {
 } HvNetMode;
 
 typedef enum {
+  HV_CLIPBOARD_OFF,           /* "off" (the default) */
+  HV_CLIPBOARD_HOST_TO_GUEST, /* "host-to-guest" */
+  HV_CLIPBOARD_GUEST_TO_HOST, /* "guest-to-host" */
+  HV_CLIPBOARD_BOTH,          /* "both" */
+} HvClipboardMode;
+
+#define HV_MAX_SHARES 16
+#define HV_SHARE_NAME_MAX_CHARS 64
+
+/* A host folder shared with the guest over virtio-9p (security_model=mapped-xattr); the
+ * agent mounts it at /media/hostvisor/NAME. */
+typedef struct _HvShare HvShare;
+struct _HvShare {
+  char *name;            /* the folder's name in the guest: see hv_config_check_share_name() */
+  char *path;            /* absolute host path of a directory */
+  gboolean readonly;
+  gboolean automount;    /* the agent mounts it by itself (default TRUE) */
+};
+
+HvShare    *hv_share_new              (const char *name, const char *path, gboolean readonly);
+HvShare    *hv_share_copy             (const HvShare *share);
+void        hv_share_free             (HvShare *share);
+/* 1..HV_SHARE_NAME_MAX_CHARS characters of [A-Za-z0-9._-], not starting with '.' or '-':
+ * it becomes a directory name in the guest and a QEMU mount tag's companion. */
+gboolean    hv_config_check_share_name (const char *name, GError **error);
+const char *hv_clipboard_mode_to_string   (HvClipboardMode v);
+gboolean    hv_clipboard_mode_from_string (const char *s, HvClipboardMode *out);
+
+typedef enum {
   HV_VIDEO_STD,    /* "std": -device VGA */
   HV_VIDEO_CIRRUS, /* "cirrus" */
   HV_VIDEO_VIRTIO, /* "virtio" */
@@ -100,6 +129,9 @@ struct _HvVmConfig {
 
   GPtrArray *drives;     /* HvDrive*, owned */
   GPtrArray *nics;       /* HvNic*, owned */
+
+  HvClipboardMode clipboard_mode;
+  GPtrArray *shares;     /* HvShare*, owned; at most HV_MAX_SHARES, names unique */
 };
 
 HvDrive    *hv_drive_new              (HvDriveKind kind, HvDriveBus bus, HvDiskFormat format,
@@ -168,5 +200,6 @@ char       *hv_mac_generate           (void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvVmConfig, hv_vm_config_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvDrive, hv_drive_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvNic, hv_nic_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvShare, hv_share_free)
 
 G_END_DECLS

@@ -376,6 +376,133 @@ handle_insert_media (HvDbusVm              *skeleton,
   return TRUE;
 }
 
+static gboolean
+handle_add_share (HvDbusVm              *skeleton,
+                  GDBusMethodInvocation *invocation,
+                  const char            *name,
+                  const char            *path,
+                  gboolean               readonly,
+                  HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
+
+  if (vm == NULL)
+    return TRUE;
+  if (!hv_vm_add_share (vm, name, path, readonly, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_vm_complete_add_share (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_remove_share (HvDbusVm              *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     const char            *name,
+                     HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
+
+  if (vm == NULL)
+    return TRUE;
+  if (!hv_vm_remove_share (vm, name, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_vm_complete_remove_share (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_set_clipboard (HvDbusVm              *skeleton,
+                      GDBusMethodInvocation *invocation,
+                      const char            *mime,
+                      GVariant              *data,
+                      HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  g_autoptr(GBytes) bytes = NULL;
+  GError *error = NULL;
+
+  if (vm == NULL)
+    return TRUE;
+  bytes = g_variant_get_data_as_bytes (data);
+  if (!hv_vm_set_clipboard (vm, mime, bytes, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    hv_dbus_vm_complete_set_clipboard (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_get_clipboard (HvDbusVm              *skeleton,
+                      GDBusMethodInvocation *invocation,
+                      HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *mime = NULL;
+  GError *error = NULL;
+
+  if (vm == NULL)
+    return TRUE;
+  bytes = hv_vm_get_clipboard (vm, &mime, &error);
+  if (error != NULL)
+    {
+      g_dbus_method_invocation_take_error (invocation, error);
+      return TRUE;
+    }
+  if (bytes == NULL)
+    bytes = g_bytes_new (NULL, 0);
+  hv_dbus_vm_complete_get_clipboard (skeleton, invocation, mime != NULL ? mime : "",
+                                     g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes,
+                                                               TRUE));
+  return TRUE;
+}
+
+/* The guest tools ISO: $HOSTVISOR_GUEST_TOOLS_ISO, else the build tree beside the running
+ * engine (build/app/hostvisord → build/guest-tools/), else the installed copy. */
+static char *
+find_guest_tools_iso (void)
+{
+  const char *env = g_getenv ("HOSTVISOR_GUEST_TOOLS_ISO");
+  g_autofree char *self_path = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+  if (self_path != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self_path);
+      g_autofree char *candidate = g_build_filename (dir, "..", "guest-tools",
+                                                     "hostvisor-guest-tools.iso", NULL);
+      if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+        return g_canonicalize_filename (candidate, NULL);
+    }
+  return g_build_filename (HV_PKGDATADIR, "hostvisor-guest-tools.iso", NULL);
+}
+
+static gboolean
+handle_insert_guest_tools (HvDbusVm              *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           HvEngine              *self)
+{
+  HvVm *vm = lookup_vm (self, skeleton, invocation);
+  g_autofree char *iso = find_guest_tools_iso ();
+
+  if (vm == NULL)
+    return TRUE;
+  if (!g_file_test (iso, G_FILE_TEST_IS_REGULAR))
+    {
+      g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_NOT_FOUND,
+                                             "The guest tools ISO is not installed (%s)", iso);
+      return TRUE;
+    }
+  hv_vm_insert_media_async (vm, HV_DRIVE_CDROM, iso, NULL, on_insert_media_done,
+                            g_object_ref (invocation));
+  return TRUE;
+}
+
 static void
 return_fd (GDBusMethodInvocation *invocation,
            int                    fd)
@@ -478,6 +605,12 @@ connect_vm (HvEngine *self,
   g_signal_connect (skeleton, "handle-move", G_CALLBACK (handle_move), self);
   g_signal_connect (skeleton, "handle-delete", G_CALLBACK (handle_delete), self);
   g_signal_connect (skeleton, "handle-insert-media", G_CALLBACK (handle_insert_media), self);
+  g_signal_connect (skeleton, "handle-insert-guest-tools", G_CALLBACK (handle_insert_guest_tools),
+                    self);
+  g_signal_connect (skeleton, "handle-add-share", G_CALLBACK (handle_add_share), self);
+  g_signal_connect (skeleton, "handle-remove-share", G_CALLBACK (handle_remove_share), self);
+  g_signal_connect (skeleton, "handle-set-clipboard", G_CALLBACK (handle_set_clipboard), self);
+  g_signal_connect (skeleton, "handle-get-clipboard", G_CALLBACK (handle_get_clipboard), self);
   g_signal_connect (skeleton, "handle-screenshot", G_CALLBACK (handle_screenshot), self);
   g_signal_connect (skeleton, "handle-open-serial", G_CALLBACK (handle_open_serial), self);
   g_signal_connect (skeleton, "handle-open-console", G_CALLBACK (handle_open_console), self);

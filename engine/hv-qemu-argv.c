@@ -3,7 +3,7 @@
  *
  * hv_qemu_build_argv() calls one builder per concern in a fixed order, like libvirt's
  * qemu_command.c: identity, machine and accelerator, CPU and memory, firmware, boot,
- * kernel, drives, network, display, console, QMP, agent. Each builder appends to the argv
+ * kernel, drives, network, shared folders, display, console, QMP, agent. Each builder appends to the argv
  * and fails with HV_ERROR_INVALID_ARGUMENT when the config cannot be expressed. Nothing
  * here reads files, the environment or the clock: the same inputs always give the same
  * argv, which tests/test-argv.c compares with golden files.
@@ -19,6 +19,9 @@
  *   block nodes      "drive<N>-file" (protocol), "drive<N>-format" (what the device uses)
  *   NIC devices      "nic<N>"   netdevs "net<N>"  (N = index in config->nics)
  *   UEFI nodes       "ovmf-code-format", "ovmf-vars-format" (on "ovmf-*-file")
+ *   shared folders   fsdevs "fs<N>", virtio-9p devices "share<N>", mount tags "hvshare<N>"
+ *                    (N = index in config->shares; the agent learns which tag is which
+ *                    share name over its protocol: the user's name never reaches QEMU)
  *   chardevs         "qmp", "serial0", "agent"
  *   others           "video0", "usb", "tablet", "fdc0" (q35 only), "virtio-serial0" */
 
@@ -43,6 +46,7 @@
 /* config->drives and config->nics may be NULL: no drives, no adapters */
 #define N_DRIVES(config) ((config)->drives != NULL ? (config)->drives->len : 0)
 #define N_NICS(config) ((config)->nics != NULL ? (config)->nics->len : 0)
+#define N_SHARES(config) ((config)->shares != NULL ? (config)->shares->len : 0)
 
 typedef struct {
   const HvVmConfig *config;
@@ -633,6 +637,59 @@ build_network (HvArgvBuilder *b,
   return TRUE;
 }
 
+/* A path that goes into option text must be one line of valid UTF-8: QEMU would take a
+ * newline literally, but a log line or golden file could not show it. */
+static gboolean
+is_option_path (const char *path)
+{
+  if (path == NULL || !g_path_is_absolute (path) || !g_utf8_validate (path, -1, NULL))
+    return FALSE;
+  for (const char *p = path; *p; p++)
+    {
+      if ((guchar) *p < 0x20 || *p == 0x7f)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+build_shares (HvArgvBuilder *b,
+              GError       **error)
+{
+  const HvVmConfig *config = b->config;
+
+  if (N_SHARES (config) > HV_MAX_SHARES)
+    return fail (error, "There are more than %d shared folders", HV_MAX_SHARES);
+
+  for (guint n = 0; n < N_SHARES (config); n++)
+    {
+      const HvShare *share = g_ptr_array_index (config->shares, n);
+      g_autofree char *path = NULL;
+
+      if (share == NULL)
+        return fail (error, "shared folder %u is missing", n + 1);
+      /* Unlike drive images, share paths are never relative to the VM's directory. */
+      if (!is_option_path (share->path))
+        return fail (error, "shared folder %u: the path must be an absolute path on one line "
+                     "of UTF-8 text", n + 1);
+
+      /* mapped-xattr: QEMU runs as the user and cannot give files other owners or modes,
+       * so the guest's owner, mode and special files are kept in user.virtfs.* extended
+       * attributes of the host files (the host file system must support user xattrs).
+       * The guest never gets the host's uid/gid semantics, and a guest root cannot create
+       * a setuid file or device node that is real on the host. readonly=on makes QEMU
+       * refuse every write with EROFS, whatever the guest's mount options say. */
+      path = opt_escape (share->path);
+      argv_add_opt (b, "-fsdev", "local,id=fs%u,path=%s,security_model=mapped-xattr%s",
+                    n, path, share->readonly ? ",readonly=on" : "");
+      /* The tag is a short fixed name, never the user's: it goes into QEMU option text and
+       * the guest's sysfs, and the agent maps it to the share's name. */
+      argv_add_opt (b, "-device", "virtio-9p-pci,id=share%u,fsdev=fs%u,mount_tag=hvshare%u",
+                    n, n, n);
+    }
+  return TRUE;
+}
+
 static gboolean
 build_display (HvArgvBuilder *b,
                GError       **error)
@@ -763,6 +820,7 @@ hv_qemu_build_argv (const HvVmConfig  *config,
     build_kernel,
     build_drives,
     build_network,
+    build_shares,
     build_display,
     build_serial,
     build_qmp,

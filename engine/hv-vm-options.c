@@ -39,6 +39,7 @@ static const struct {
   { "nic-model", "s", TRUE, FALSE },
   { "video", "s", TRUE, FALSE },
   { "boot", "s", TRUE, FALSE },
+  { "clipboard", "s", FALSE, FALSE },
 };
 
 static gboolean
@@ -251,6 +252,13 @@ apply_common (HvVmConfig *config,
         }
       for (guint i = 0; i < config->nics->len; i++)
         hv_set_str (&((HvNic *) g_ptr_array_index (config->nics, i))->model, s);
+    }
+  if (lookup_string (options, "clipboard", &s) &&
+      !hv_clipboard_mode_from_string (s, &config->clipboard_mode))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Unknown clipboard mode \"%s\" (off, host-to-guest, guest-to-host or both)", s);
+      return FALSE;
     }
   if (lookup_string (options, "boot", &s))
     {

@@ -3,6 +3,7 @@
  * config) and hv-vm-process.c (the QEMU process: start, supervision, reattach). */
 #pragma once
 
+#include "hv-agent.h"
 #include "hv-qmp.h"
 #include "hv-vm.h"
 
@@ -47,10 +48,13 @@ struct _HvVm
   gboolean stop_timed_out;  /* powered off because ACPI shutdown took too long */
   GPtrArray *off_waiters;   /* GTask*: waiting for QEMU to be gone */
   guint screenshot_serial;
+  HvAgent *agent;           /* while QEMU runs */
 };
 
 void hv_vm_set_state          (HvVm *self, HvVmState state, const char *reason);
 void hv_vm_sync_skeleton      (HvVm *self);
 void hv_vm_process_dispose    (HvVm *self);
+void hv_vm_agent_start        (HvVm *self);
+void hv_vm_agent_stop         (HvVm *self);
 
 G_END_DECLS

@@ -319,6 +319,7 @@ process_check_gone (HvVm *self)
       hv_vm_log (self, "QEMU's last messages:\n%s", tail[0] ? tail : "(none)");
     }
 
+  hv_vm_agent_stop (self);
   if (self->qmp != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->qmp, self);
@@ -411,6 +412,9 @@ on_qmp_event (HvQmp      *qmp,
     {
       if (self->state == HV_VM_STATE_PAUSED)
         hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
+      /* After a pause (or a restored snapshot) the guest checks its mounts again. */
+      if (self->agent != NULL)
+        hv_agent_recheck_shares (self->agent);
     }
   else if (g_str_equal (name, "SHUTDOWN"))
     {
@@ -471,6 +475,7 @@ on_cont_done (GObject      *object,
     }
 
   task = g_steal_pointer (&self->start_task);
+  hv_vm_agent_start (self);
   hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
   g_task_return_boolean (task, TRUE);
 }
@@ -1216,6 +1221,7 @@ on_reattach_qmp_connected (GObject      *object,
     }
 
   watch_qmp (self, qmp);
+  hv_vm_agent_start (self);
   hv_qmp_execute_async (qmp, "query-status", NULL, -1, self->run_cancellable,
                         on_reattach_status, g_object_ref (self));
 }
@@ -1273,6 +1279,7 @@ hv_vm_reattach (HvVm *self)
 void
 hv_vm_process_dispose (HvVm *self)
 {
+  hv_vm_agent_stop (self);
   cancel_timers (self);
   if (self->run_cancellable != NULL)
     g_cancellable_cancel (self->run_cancellable);

@@ -230,6 +230,31 @@ hv_vm_sync_skeleton (HvVm *self)
   hv_dbus_vm_set_log_path (s, log);
   hv_dbus_vm_set_serial_log_path (s, serial_log);
   hv_dbus_vm_set_pid (s, active ? (gint) self->pid : 0);
+  {
+    HvAgent *agent = self->agent;
+    g_auto(GStrv) addresses = agent != NULL ? hv_agent_dup_addresses (agent) : g_new0 (char *, 1);
+    g_autoptr(GVariant) status = agent != NULL ? hv_agent_dup_share_status (agent) : NULL;
+    GVariantBuilder shares;
+
+    hv_dbus_vm_set_agent_connected (s, agent != NULL && hv_agent_is_connected (agent));
+    hv_dbus_vm_set_agent_version (s, agent != NULL ? hv_agent_get_version (agent) : "");
+    hv_dbus_vm_set_guest_os (s, agent != NULL ? hv_agent_get_os_name (agent) : "");
+    hv_dbus_vm_set_guest_kernel (s, agent != NULL ? hv_agent_get_kernel (agent) : "");
+    hv_dbus_vm_set_guest_hostname (s, agent != NULL ? hv_agent_get_hostname (agent) : "");
+    hv_dbus_vm_set_guest_addresses (s, (const char * const *) addresses);
+    hv_dbus_vm_set_share_status (s, status != NULL ? status :
+                                    g_variant_new_array (G_VARIANT_TYPE ("(sss)"), NULL, 0));
+    hv_dbus_vm_set_clipboard_mode (s, c != NULL ? hv_clipboard_mode_to_string (c->clipboard_mode)
+                                                : "off");
+    g_variant_builder_init (&shares, G_VARIANT_TYPE ("a(ssbb)"));
+    for (guint i = 0; c != NULL && i < c->shares->len; i++)
+      {
+        const HvShare *share = g_ptr_array_index (c->shares, i);
+        g_variant_builder_add (&shares, "(ssbb)", share->name, share->path, share->readonly,
+                               share->automount);
+      }
+    hv_dbus_vm_set_shares (s, g_variant_builder_end (&shares));
+  }
   hv_dbus_vm_set_can_start (s, self->state == HV_VM_STATE_POWEROFF ||
                                self->state == HV_VM_STATE_ABORTED);
   hv_dbus_vm_set_can_stop (s, self->state == HV_VM_STATE_RUNNING ||
@@ -270,8 +295,178 @@ hv_vm_set_config (HvVm       *self,
 
   g_clear_pointer (&self->config, hv_vm_config_free);
   self->config = hv_vm_config_copy (config);
+  if (self->agent != NULL)
+    {
+      /* Shares change only while powered off; the clipboard mode applies at once. */
+      hv_agent_set_clipboard_mode (self->agent, self->config->clipboard_mode);
+    }
   hv_vm_sync_skeleton (self);
   return TRUE;
+}
+
+/* ----------------------------------------------------------------------------
+ * Guest integration
+ */
+
+static void
+on_agent_changed (HvAgent *agent,
+                  HvVm    *self)
+{
+  hv_vm_sync_skeleton (self);
+}
+
+static void
+on_agent_clipboard_changed (HvAgent *agent,
+                            HvVm    *self)
+{
+  hv_dbus_vm_emit_clipboard_changed (self->skeleton);
+}
+
+void
+hv_vm_agent_start (HvVm *self)
+{
+  g_autofree char *path = g_build_filename (self->run_dir, "agent.sock", NULL);
+
+  if (self->agent != NULL || self->config == NULL)
+    return;
+  self->agent = hv_agent_new (path);
+  hv_agent_set_shares (self->agent, self->config->shares);
+  hv_agent_set_clipboard_mode (self->agent, self->config->clipboard_mode);
+  g_signal_connect (self->agent, "changed", G_CALLBACK (on_agent_changed), self);
+  g_signal_connect (self->agent, "clipboard-changed", G_CALLBACK (on_agent_clipboard_changed),
+                    self);
+  hv_agent_start (self->agent);
+}
+
+void
+hv_vm_agent_stop (HvVm *self)
+{
+  if (self->agent == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->agent, self);
+  hv_agent_stop (self->agent);
+  g_clear_object (&self->agent);
+  hv_vm_sync_skeleton (self);
+}
+
+static gboolean
+check_powered_off (HvVm    *self,
+                   GError **error)
+{
+  if (self->config == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INACCESSIBLE, "VM \"%s\" is inaccessible",
+                   hv_vm_get_name (self));
+      return FALSE;
+    }
+  if (hv_vm_is_active (self))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
+                   "Shared folders can be changed only while VM \"%s\" is powered off",
+                   hv_vm_get_name (self));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hv_vm_add_share (HvVm       *self,
+                 const char *name,
+                 const char *path,
+                 gboolean    readonly,
+                 GError    **error)
+{
+  g_autoptr(HvVmConfig) copy = NULL;
+  g_autofree char *canonical = NULL;
+
+  if (!check_powered_off (self, error) || !hv_config_check_share_name (name, error))
+    return FALSE;
+  if (!g_path_is_absolute (path) || !g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "Folder not found: %s", path);
+      return FALSE;
+    }
+  /* The whole host is never shared; anything narrower is the user's explicit choice. */
+  canonical = g_canonicalize_filename (path, NULL);
+  if (g_str_equal (canonical, "/"))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Sharing the host's root directory is not allowed");
+      return FALSE;
+    }
+  for (guint i = 0; i < self->config->shares->len; i++)
+    if (g_str_equal (((HvShare *) g_ptr_array_index (self->config->shares, i))->name, name))
+      {
+        g_set_error (error, HV_ERROR, HV_ERROR_EXISTS, "VM \"%s\" already has a share named \"%s\"",
+                     hv_vm_get_name (self), name);
+        return FALSE;
+      }
+
+  copy = hv_vm_config_copy (self->config);
+  g_ptr_array_add (copy->shares, hv_share_new (name, canonical, readonly));
+  if (!hv_vm_config_validate (copy, error))
+    return FALSE;
+  return hv_vm_set_config (self, copy, error);
+}
+
+gboolean
+hv_vm_remove_share (HvVm       *self,
+                    const char *name,
+                    GError    **error)
+{
+  g_autoptr(HvVmConfig) copy = NULL;
+
+  if (!check_powered_off (self, error))
+    return FALSE;
+  copy = hv_vm_config_copy (self->config);
+  for (guint i = 0; i < copy->shares->len; i++)
+    if (g_str_equal (((HvShare *) g_ptr_array_index (copy->shares, i))->name, name))
+      {
+        g_ptr_array_remove_index (copy->shares, i);
+        return hv_vm_set_config (self, copy, error);
+      }
+  g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no share named \"%s\"",
+               hv_vm_get_name (self), name);
+  return FALSE;
+}
+
+static gboolean
+check_clipboard (HvVm     *self,
+                 GError  **error)
+{
+  if (self->agent == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" is not running",
+                   hv_vm_get_name (self));
+      return FALSE;
+    }
+  if (self->config->clipboard_mode == HV_CLIPBOARD_OFF)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
+                   "The shared clipboard is off for VM \"%s\"", hv_vm_get_name (self));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hv_vm_set_clipboard (HvVm       *self,
+                     const char *mime,
+                     GBytes     *data,
+                     GError    **error)
+{
+  return check_clipboard (self, error) && hv_agent_set_clipboard (self->agent, mime, data, error);
+}
+
+GBytes *
+hv_vm_get_clipboard (HvVm    *self,
+                     char   **mime,
+                     GError **error)
+{
+  *mime = NULL;
+  if (!check_clipboard (self, error))
+    return NULL;
+  return hv_agent_get_clipboard (self->agent, mime);
 }
 
 void

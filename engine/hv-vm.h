@@ -93,6 +93,16 @@ void          hv_vm_ensure_off_async  (HvVm *self, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data);
 gboolean      hv_vm_ensure_off_finish (HvVm *self, GAsyncResult *result, GError **error);
 
+/* Shared folders: only while powered off. The path must be an existing directory. */
+gboolean      hv_vm_add_share         (HvVm *self, const char *name, const char *path,
+                                       gboolean readonly, GError **error);
+gboolean      hv_vm_remove_share      (HvVm *self, const char *name, GError **error);
+
+/* The engine's side of the running VM's clipboard (see hv-agent.h). */
+gboolean      hv_vm_set_clipboard     (HvVm *self, const char *mime, GBytes *data,
+                                       GError **error);
+GBytes       *hv_vm_get_clipboard     (HvVm *self, char **mime, GError **error);
+
 /* Append a line to the VM's log (logs/vm.log), with a time stamp. */
 void          hv_vm_log               (HvVm *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
 

@@ -199,6 +199,21 @@ test_golden_case (gconstpointer data)
   for (guint i = 0; argv[i] != NULL; i++)
     g_assert_null (strstr (argv[i], config->name));
   g_assert_cmpstr (argv[0], ==, caps.qemu_binary);
+  /* Nor does a share's name: its mount tag is always hvshare<N>. */
+  for (guint n = 0; n < config->shares->len; n++)
+    {
+      const HvShare *share = g_ptr_array_index (config->shares, n);
+      g_autofree char *tag = g_strdup_printf (",mount_tag=hvshare%u", n);
+      g_autofree char *named_tag = g_strdup_printf ("mount_tag=%s", share->name);
+      gboolean found = FALSE;
+
+      for (guint i = 0; argv[i] != NULL; i++)
+        {
+          g_assert_null (strstr (argv[i], named_tag));
+          found = found || g_str_has_suffix (argv[i], tag);
+        }
+      g_assert_true (found);
+    }
 
   text = hv_qemu_argv_to_string ((const char * const *) argv);
   check_golden (dir, case_name, "args", text);
@@ -551,6 +566,90 @@ test_refused (void)
 }
 
 static void
+add_share (HvVmConfig *config,
+           const char *name,
+           const char *path,
+           gboolean    readonly)
+{
+  g_ptr_array_add (config->shares, hv_share_new (name, path, readonly));
+}
+
+/* Shares: one -fsdev and one virtio-9p device each, in config order, ids from the index,
+ * commas in paths doubled, and the user's share names nowhere. */
+static void
+test_shares (void)
+{
+  g_autoptr(HvVmConfig) config = new_config ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) argv = NULL;
+
+  add_share (config, "zeta", "/srv/z", FALSE);
+  add_share (config, "alpha", "/srv/a,b", TRUE);
+  argv = build_default (config, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (option_value (argv, "-fsdev", 0), ==,
+                   "local,id=fs0,path=/srv/z,security_model=mapped-xattr");
+  g_assert_cmpstr (option_value (argv, "-fsdev", 1), ==,
+                   "local,id=fs1,path=/srv/a,,b,security_model=mapped-xattr,readonly=on");
+  g_assert_null (option_value (argv, "-fsdev", 2));
+  g_assert_cmpstr (option_value (argv, "-device", 0), ==,
+                   "virtio-9p-pci,id=share0,fsdev=fs0,mount_tag=hvshare0");
+  g_assert_cmpstr (option_value (argv, "-device", 1), ==,
+                   "virtio-9p-pci,id=share1,fsdev=fs1,mount_tag=hvshare1");
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_assert_null (strstr (argv[i], "zeta"));
+      g_assert_null (strstr (argv[i], "alpha"));
+    }
+
+  /* No shares, or a NULL array: no 9p at all. */
+  g_clear_pointer (&argv, g_strfreev);
+  g_clear_pointer (&config->shares, g_ptr_array_unref);
+  argv = build_default (config, &error);
+  g_assert_no_error (error);
+  g_assert_null (option_value (argv, "-fsdev", 0));
+}
+
+/* The builder checks share paths itself: they become option text. */
+static void
+test_shares_refused (void)
+{
+  static const char * const bad_paths[] = {
+    "relative/dir", "", "/a\nb", "/tab\there", "/bad\xff" "utf8", "/del\x7f",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_paths); i++)
+    {
+      g_autoptr(HvVmConfig) config = new_config ();
+
+      add_share (config, "ok", "/fine", FALSE);
+      add_share (config, "docs", bad_paths[i], FALSE);
+      expect_refused (config, "shared folder 2: the path must be an absolute path");
+    }
+
+  {
+    g_autoptr(HvVmConfig) config = new_config ();
+
+    add_share (config, "docs", NULL, FALSE);
+    expect_refused (config, "shared folder 1: the path must be an absolute path");
+  }
+  {
+    g_autoptr(HvVmConfig) config = new_config ();
+
+    g_ptr_array_add (config->shares, NULL);
+    expect_refused (config, "shared folder 1 is missing");
+  }
+  {
+    g_autoptr(HvVmConfig) config = new_config ();
+
+    for (guint i = 0; i <= HV_MAX_SHARES; i++)
+      add_share (config, "s", "/s", FALSE);
+    expect_refused (config, "more than 16 shared folders");
+  }
+}
+
+static void
 test_socket_path_too_long (void)
 {
   g_autoptr(HvVmConfig) config = new_config ();
@@ -744,6 +843,8 @@ main (int    argc,
   g_test_add_func ("/argv/pure", test_pure);
   g_test_add_func ("/argv/no-arrays", test_no_arrays);
   g_test_add_func ("/argv/refused", test_refused);
+  g_test_add_func ("/argv/shares", test_shares);
+  g_test_add_func ("/argv/shares-refused", test_shares_refused);
   g_test_add_func ("/argv/socket-path-too-long", test_socket_path_too_long);
   g_test_add_func ("/argv/to-string", test_to_string);
   g_test_add_func ("/caps/copy", test_caps_copy);

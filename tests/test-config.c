@@ -95,6 +95,7 @@ make_full_config (void)
 {
   HvVmConfig *config = hv_vm_config_new ("Full \"test\" <VM> & co, a=b");
   HvDrive *drive;
+  HvShare *share;
 
   g_free (config->uuid);
   config->uuid = g_strdup ("0f0e0d0c-0b0a-4908-8706-050403020100");
@@ -133,6 +134,13 @@ make_full_config (void)
   g_ptr_array_add (config->nics, hv_nic_new (HV_NET_NAT, "e1000e", "52:54:00:aa:bb:cc"));
   g_ptr_array_add (config->nics, hv_nic_new (HV_NET_NONE, "rtl8139", "02:00:00:00:00:01"));
   g_ptr_array_add (config->nics, hv_nic_new (HV_NET_NAT, "ne2k_isa", "52:54:00:00:00:02"));
+
+  config->clipboard_mode = HV_CLIPBOARD_GUEST_TO_HOST;
+  g_ptr_array_add (config->shares, hv_share_new ("Documents", "/home/u/Documents", FALSE));
+  share = hv_share_new ("music.v2_old-backup", "/srv/a,b=c/\"Mü & <sic>\"", TRUE);
+  share->automount = FALSE;
+  g_ptr_array_add (config->shares, share);
+  g_ptr_array_add (config->shares, hv_share_new ("_9", "/", FALSE));
   return config;
 }
 
@@ -178,6 +186,19 @@ assert_config_equal (const HvVmConfig *a,
       g_assert_cmpstr (na->model, ==, nb->model);
       g_assert_cmpstr (na->mac, ==, nb->mac);
     }
+
+  g_assert_cmpint (a->clipboard_mode, ==, b->clipboard_mode);
+  g_assert_cmpuint (a->shares->len, ==, b->shares->len);
+  for (guint i = 0; i < a->shares->len; i++)
+    {
+      const HvShare *sa = g_ptr_array_index (a->shares, i);
+      const HvShare *sb = g_ptr_array_index (b->shares, i);
+
+      g_assert_cmpstr (sa->name, ==, sb->name);
+      g_assert_cmpstr (sa->path, ==, sb->path);
+      g_assert_cmpint (sa->readonly, ==, sb->readonly);
+      g_assert_cmpint (sa->automount, ==, sb->automount);
+    }
 }
 
 static void
@@ -220,6 +241,9 @@ test_defaults (void)
   g_assert_null (config->cmdline);
   g_assert_cmpuint (config->drives->len, ==, 0);
   g_assert_cmpuint (config->nics->len, ==, 1);
+  g_assert_cmpint (config->clipboard_mode, ==, HV_CLIPBOARD_OFF);
+  g_assert_nonnull (config->shares);
+  g_assert_cmpuint (config->shares->len, ==, 0);
 
   nic = g_ptr_array_index (config->nics, 0);
   g_assert_cmpint (nic->mode, ==, HV_NET_NAT);
@@ -239,6 +263,8 @@ test_copy (void)
   g_autoptr(HvDrive) drive = hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE,
                                            HV_DISK_FORMAT_RAW, NULL);
   g_autoptr(HvDrive) drive_copy = hv_drive_copy (drive);
+  g_autoptr(HvShare) share = hv_share_new ("docs", "/d", TRUE);
+  g_autoptr(HvShare) share_copy = NULL;
 
   assert_config_equal (config, copy);
   /* Deep: nothing is shared. */
@@ -246,6 +272,19 @@ test_copy (void)
   g_assert_true (config->drives != copy->drives);
   g_assert_true (g_ptr_array_index (config->drives, 0) != g_ptr_array_index (copy->drives, 0));
   g_assert_true (g_ptr_array_index (config->nics, 0) != g_ptr_array_index (copy->nics, 0));
+  g_assert_true (config->shares != copy->shares);
+  g_assert_true (g_ptr_array_index (config->shares, 0) != g_ptr_array_index (copy->shares, 0));
+  g_assert_true (((HvShare *) g_ptr_array_index (config->shares, 0))->path
+                 != ((HvShare *) g_ptr_array_index (copy->shares, 0))->path);
+
+  /* A new share is mounted by the agent unless told otherwise; a copy keeps every field. */
+  g_assert_true (share->automount);
+  share->automount = FALSE;
+  share_copy = hv_share_copy (share);
+  g_assert_cmpstr (share_copy->name, ==, "docs");
+  g_assert_cmpstr (share_copy->path, ==, "/d");
+  g_assert_true (share_copy->readonly);
+  g_assert_false (share_copy->automount);
 
   g_assert_true (drive->readonly);
   g_assert_null (drive_copy->path);
@@ -262,6 +301,7 @@ test_enums (void)
   HvDiskFormat format;
   HvNetMode mode;
   HvVideo video;
+  HvClipboardMode clipboard;
 
   for (int v = HV_MACHINE_PC; v <= HV_MACHINE_Q35; v++)
     {
@@ -299,7 +339,20 @@ test_enums (void)
       g_assert_cmpint (video, ==, v);
     }
 
+  for (int v = HV_CLIPBOARD_OFF; v <= HV_CLIPBOARD_BOTH; v++)
+    {
+      g_assert_true (hv_clipboard_mode_from_string (hv_clipboard_mode_to_string (v), &clipboard));
+      g_assert_cmpint (clipboard, ==, v);
+    }
+
   g_assert_cmpstr (hv_machine_to_string (HV_MACHINE_Q35), ==, "q35");
+  g_assert_cmpstr (hv_clipboard_mode_to_string (HV_CLIPBOARD_OFF), ==, "off");
+  g_assert_cmpstr (hv_clipboard_mode_to_string (HV_CLIPBOARD_HOST_TO_GUEST), ==, "host-to-guest");
+  g_assert_cmpstr (hv_clipboard_mode_to_string (HV_CLIPBOARD_GUEST_TO_HOST), ==, "guest-to-host");
+  g_assert_cmpstr (hv_clipboard_mode_to_string (HV_CLIPBOARD_BOTH), ==, "both");
+  g_assert_false (hv_clipboard_mode_from_string ("Both", &clipboard));
+  g_assert_false (hv_clipboard_mode_from_string ("host_to_guest", &clipboard));
+  g_assert_false (hv_clipboard_mode_from_string (NULL, &clipboard));
   g_assert_cmpstr (hv_drive_bus_to_string (HV_DRIVE_BUS_FDC), ==, "fdc");
   g_assert_cmpstr (hv_video_to_string (HV_VIDEO_CIRRUS), ==, "cirrus");
   g_assert_false (hv_machine_from_string ("PC", &machine));
@@ -460,6 +513,56 @@ test_folders (void)
     }
   g_assert_false (hv_config_check_folder (long_folder->str, &error));
   assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "longer than 255 characters");
+}
+
+static void
+test_share_names (void)
+{
+  static const char * const good[] = {
+    "a", "Z", "0", "_", "docs", "My.Documents", "a-b_c.d", "x..", "_hidden", "2024-backup",
+    "v1.2", NULL,
+  };
+  static const struct { const char *name; const char *fragment; } bad[] = {
+    { "", "share name is empty" },
+    { "../x", "share name \"../x\" may only use the letters A-Z and a-z, digits, '.', '_'" },
+    { "..", "share name \"..\" may not start with '.' or '-'" },
+    { ".", "may not start with '.' or '-'" },
+    { ".hidden", "share name \".hidden\" may not start with '.' or '-'" },
+    { "-o", "may not start with '.' or '-'" },
+    { "a/b", "share name \"a/b\" may only use" },
+    { "a\\b", "may only use" },
+    { "a b", "may only use" },
+    { "a,b", "may only use" },
+    { "a=b", "may only use" },
+    { "a:b", "may only use" },
+    { "a\nb", "share name \"a\\nb\" may only use" },
+    { "Müsik", "may only use" },
+    { "\xff", "share name \"\\xff\" may only use" },
+  };
+  g_autofree char *max = g_strnfill (HV_SHARE_NAME_MAX_CHARS, 'x');
+  g_autofree char *too_long = g_strnfill (HV_SHARE_NAME_MAX_CHARS + 1, 'x');
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; good[i] != NULL; i++)
+    {
+      if (!hv_config_check_share_name (good[i], &error))
+        g_error ("share name \"%s\" refused: %s", good[i], error->message);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_false (hv_config_check_share_name (bad[i].name, &error));
+      assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, bad[i].fragment);
+      g_clear_error (&error);
+    }
+
+  g_assert_false (hv_config_check_share_name (NULL, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "share name is empty");
+  g_clear_error (&error);
+
+  g_assert_true (hv_config_check_share_name (max, NULL));
+  g_assert_false (hv_config_check_share_name (too_long, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "is longer than 64 characters");
 }
 
 static void
@@ -715,6 +818,102 @@ mut_too_many_nics (HvVmConfig *c)
   g_ptr_array_add (c->nics, hv_nic_new (HV_NET_NAT, "e1000", "52:54:00:00:00:04"));
 }
 
+static HvShare *
+share_at (HvVmConfig *c,
+          guint       i)
+{
+  return g_ptr_array_index (c->shares, i);
+}
+
+static void
+mut_share_duplicate (HvVmConfig *c)
+{
+  g_ptr_array_add (c->shares, hv_share_new ("Documents", "/other", TRUE));
+}
+
+static void
+mut_share_duplicate_case (HvVmConfig *c)
+{
+  g_ptr_array_add (c->shares, hv_share_new ("MUSIC.v2_OLD-backup", "/other", TRUE));
+}
+
+static void
+mut_share_name_dotdot (HvVmConfig *c)
+{
+  g_free (share_at (c, 1)->name);
+  share_at (c, 1)->name = g_strdup ("../x");
+}
+
+static void
+mut_share_name_hidden (HvVmConfig *c)
+{
+  g_free (share_at (c, 0)->name);
+  share_at (c, 0)->name = g_strdup (".hidden");
+}
+
+static void
+mut_share_name_null (HvVmConfig *c)
+{
+  g_clear_pointer (&share_at (c, 2)->name, g_free);
+}
+
+static void
+mut_share_path_relative (HvVmConfig *c)
+{
+  g_free (share_at (c, 0)->path);
+  share_at (c, 0)->path = g_strdup ("Documents");
+}
+
+static void
+mut_share_path_null (HvVmConfig *c)
+{
+  g_clear_pointer (&share_at (c, 1)->path, g_free);
+}
+
+static void
+mut_share_path_empty (HvVmConfig *c)
+{
+  g_free (share_at (c, 1)->path);
+  share_at (c, 1)->path = g_strdup ("");
+}
+
+static void
+mut_share_path_newline (HvVmConfig *c)
+{
+  g_free (share_at (c, 0)->path);
+  share_at (c, 0)->path = g_strdup ("/home/u/a\nb");
+}
+
+static void
+mut_share_path_utf8 (HvVmConfig *c)
+{
+  g_free (share_at (c, 0)->path);
+  share_at (c, 0)->path = g_strdup ("/home/u/caf\xe9");
+}
+
+static void
+mut_share_missing (HvVmConfig *c)
+{
+  g_ptr_array_add (c->shares, NULL);
+}
+
+static void
+mut_too_many_shares (HvVmConfig *c)
+{
+  while (c->shares->len <= HV_MAX_SHARES)
+    {
+      g_autofree char *name = g_strdup_printf ("s%u", c->shares->len);
+
+      g_ptr_array_add (c->shares, hv_share_new (name, "/srv/s", FALSE));
+    }
+}
+
+static void
+mut_clipboard_unknown (HvVmConfig *c)
+{
+  c->clipboard_mode = (HvClipboardMode) (HV_CLIPBOARD_BOTH + 1);
+}
+
 static void
 test_validate (void)
 {
@@ -750,6 +949,20 @@ test_validate (void)
     { mut_bad_mac, "adapter 2: \"52:54:00:zz:00:00\" is not a MAC address" },
     { mut_duplicate_mac, "adapter 3: MAC address 52:54:00:AA:BB:CC is already used by adapter 1" },
     { mut_too_many_nics, "too many network adapters (5; the limit is 4)" },
+    { mut_share_duplicate, "share 4: the name \"Documents\" is already used by share 1" },
+    { mut_share_duplicate_case, "share 4: the name \"MUSIC.v2_OLD-backup\" is already used by "
+                                "share 2" },
+    { mut_share_name_dotdot, "share 2: share name \"../x\" may only use the letters" },
+    { mut_share_name_hidden, "share 1: share name \".hidden\" may not start with '.' or '-'" },
+    { mut_share_name_null, "share 3: share name is empty" },
+    { mut_share_path_relative, "share 1: path \"Documents\" is not an absolute path" },
+    { mut_share_path_null, "share 2: path is missing" },
+    { mut_share_path_empty, "share 2: path \"\" is empty" },
+    { mut_share_path_newline, "share 1: path \"/home/u/a\\nb\" contains a control character" },
+    { mut_share_path_utf8, "share 1: path \"/home/u/caf\\xe9\" is not valid UTF-8" },
+    { mut_share_missing, "share 4 is missing" },
+    { mut_too_many_shares, "too many shared folders (17; the limit is 16)" },
+    { mut_clipboard_unknown, "clipboard mode 4 is not a known mode" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -811,6 +1024,20 @@ test_validate_limits (void)
                                                  HV_DISK_FORMAT_RAW, "/a.iso"));
   g_ptr_array_set_size (config->nics, 0);
   g_assert_true (hv_vm_config_validate (config, NULL));
+
+  /* Up to 16 shares; a path need not exist, and two shares may show one folder. */
+  g_ptr_array_set_size (config->shares, 0);
+  for (guint i = 0; i < HV_MAX_SHARES; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("share%u", i);
+
+      g_ptr_array_add (config->shares, hv_share_new (name, "/nonexistent/folder", i % 2));
+    }
+  g_assert_true (hv_vm_config_validate (config, NULL));
+
+  /* A config may leave its share array NULL: no shares. */
+  g_clear_pointer (&config->shares, g_ptr_array_unref);
+  g_assert_true (hv_vm_config_validate (config, NULL));
 }
 
 /* The XML form */
@@ -847,7 +1074,68 @@ test_round_trip (void)
   g_assert_nonnull (strstr (xml, "\n    <drive type=\"disk\" bus=\"virtio\" format=\"qcow2\" "
                                  "path=\"disk0.qcow2\" readonly=\"false\"/>\n"));
   g_assert_nonnull (strstr (xml, "path=\"../isos/日本.iso\""));
-  g_assert_true (g_str_has_suffix (xml, "  </network>\n</hostvisor-vm>\n"));
+  g_assert_true (g_str_has_suffix (xml, "  </network>\n"
+                                        "  <guest>\n"
+                                        "    <clipboard mode=\"guest-to-host\"/>\n"
+                                        "    <shares>\n"
+                                        "      <share name=\"Documents\" path=\"/home/u/Documents\" "
+                                        "readonly=\"false\" automount=\"true\"/>\n"
+                                        "      <share name=\"music.v2_old-backup\" "
+                                        "path=\"/srv/a,b=c/&quot;Mü &amp; &lt;sic&gt;&quot;\" "
+                                        "readonly=\"true\" automount=\"false\"/>\n"
+                                        "      <share name=\"_9\" path=\"/\" readonly=\"false\" "
+                                        "automount=\"true\"/>\n"
+                                        "    </shares>\n"
+                                        "  </guest>\n"
+                                        "</hostvisor-vm>\n"));
+}
+
+/* Each clipboard mode, with and without shares: <guest> is written unless both are at
+ * their defaults, and always reads back the same. */
+static void
+test_round_trip_guest (void)
+{
+  for (int mode = HV_CLIPBOARD_OFF; mode <= HV_CLIPBOARD_BOTH; mode++)
+    {
+      for (int with_shares = 0; with_shares <= 1; with_shares++)
+        {
+          g_autoptr(HvVmConfig) config = hv_vm_config_new ("Guest");
+          g_autoptr(HvVmConfig) back = NULL;
+          g_autoptr(GError) error = NULL;
+          g_autofree char *xml = NULL;
+          g_autofree char *expected = g_strdup_printf ("<clipboard mode=\"%s\"/>",
+                                                       hv_clipboard_mode_to_string (mode));
+
+          config->clipboard_mode = mode;
+          if (with_shares)
+            {
+              HvShare *share = hv_share_new ("ro", "/srv/ro", TRUE);
+
+              share->automount = FALSE;
+              g_ptr_array_add (config->shares, hv_share_new ("rw", "/srv/rw", FALSE));
+              g_ptr_array_add (config->shares, share);
+            }
+
+          xml = hv_vm_config_to_xml (config, &error);
+          g_assert_no_error (error);
+          if (mode == HV_CLIPBOARD_OFF && !with_shares)
+            {
+              g_assert_null (strstr (xml, "<guest"));
+              g_assert_null (strstr (xml, "<clipboard"));
+            }
+          else
+            {
+              g_assert_nonnull (strstr (xml, "\n  </network>\n  <guest>\n    "));
+              g_assert_nonnull (strstr (xml, expected));
+            }
+          g_assert_true ((strstr (xml, "<shares>") != NULL) == with_shares);
+
+          back = hv_vm_config_from_xml (xml, strlen (xml), "guest.xml", &error);
+          g_assert_no_error (error);
+          assert_config_equal (config, back);
+          g_assert_cmpint (back->clipboard_mode, ==, mode);
+        }
+    }
 }
 
 static void
@@ -866,7 +1154,8 @@ test_round_trip_minimal (void)
   g_assert_null (strstr (xml, "<os>"));
   g_assert_null (strstr (xml, "<description>"));
   g_assert_null (strstr (xml, "<kernel"));
-  g_assert_nonnull (strstr (xml, "\n  <storage/>\n  <network/>\n"));
+  g_assert_null (strstr (xml, "<guest"));
+  g_assert_nonnull (strstr (xml, "\n  <storage/>\n  <network/>\n</hostvisor-vm>\n"));
 
   back = hv_vm_config_from_xml (xml, strlen (xml), "bare.xml", &error);
   g_assert_no_error (error);
@@ -947,6 +1236,56 @@ test_hand_edited (void)
   g_assert_cmpint (config->video, ==, HV_VIDEO_CIRRUS);
   g_assert_cmpuint (config->drives->len, ==, 0);
   g_assert_cmpuint (config->nics->len, ==, 0);
+  g_assert_cmpint (config->clipboard_mode, ==, HV_CLIPBOARD_OFF);
+  g_assert_cmpuint (config->shares->len, ==, 0);
+}
+
+/* A hand-written <guest>: attributes left out take their defaults. */
+static void
+test_guest_element (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "configs", "good", "shares.xml",
+                                                 NULL);
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  const HvShare *share;
+
+  config = hv_vm_config_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (config->clipboard_mode, ==, HV_CLIPBOARD_HOST_TO_GUEST);
+  g_assert_cmpuint (config->shares->len, ==, 3);
+
+  share = g_ptr_array_index (config->shares, 0);
+  g_assert_cmpstr (share->name, ==, "docs");
+  g_assert_cmpstr (share->path, ==, "/home/user/Documents");
+  g_assert_false (share->readonly);
+  g_assert_true (share->automount);
+
+  share = g_ptr_array_index (config->shares, 1);
+  g_assert_cmpstr (share->name, ==, "Photos_2024");
+  g_assert_cmpstr (share->path, ==, "/media/usb disk/Photos, 2024");
+  g_assert_true (share->readonly);
+  g_assert_false (share->automount);
+
+  share = g_ptr_array_index (config->shares, 2);
+  g_assert_cmpstr (share->name, ==, "src");
+  g_assert_cmpstr (share->path, ==, "/home/user/src/../src");
+  g_assert_false (share->readonly);
+  g_assert_true (share->automount);
+
+  /* <guest> with neither part: clipboard off, no shares. */
+  {
+    static const char xml[] =
+      "<hostvisor-vm version=\"1\"><uuid>0f0e0d0c-0b0a-4908-8706-050403020100</uuid>"
+      "<name>g</name><system machine=\"pc\" firmware=\"bios\"><memory>64</memory>"
+      "<cpus>1</cpus><video model=\"std\"/><boot order=\"c\"/></system>"
+      "<guest><shares/></guest></hostvisor-vm>";
+    g_autoptr(HvVmConfig) bare = hv_vm_config_from_xml (xml, strlen (xml), "bare.xml", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (bare->clipboard_mode, ==, HV_CLIPBOARD_OFF);
+    g_assert_cmpuint (bare->shares->len, ==, 0);
+  }
 }
 
 /* Each file in tests/configs/bad/ with the line and text its error must have
@@ -1030,6 +1369,20 @@ static const struct {
   { "wrong-version.xml", 2, "unsupported config version \"2\" (this Hostvisor reads version 1)" },
   { "xinclude.xml", 5, "unknown element <xi:include> in <hostvisor-vm>" },
   { "xxe.xml", 2, "DTDs are not allowed" },
+  /* <guest>: the clipboard and shared folders */
+  { "clipboard-after-shares.xml", 13, "<clipboard> must come before <shares>" },
+  { "clipboard-unknown-mode.xml", 15, "mode=\"bidirectional\" on <clipboard> is not valid "
+                                      "(use off, host-to-guest, guest-to-host or both)" },
+  { "guest-before-network.xml", 14, "<network> must come before <guest>" },
+  { "share-duplicate-name.xml", 19, "share 3: the name \"Docs\" is already used by share 1" },
+  { "share-name-dotdot.xml", 16, "share 1: share name \"../x\" may only use the letters A-Z" },
+  { "share-name-hidden.xml", 17, "share 2: share name \".hidden\" may not start with '.' or '-'" },
+  { "share-name-slash.xml", 16, "share 1: share name \"a/b\" may only use the letters A-Z" },
+  { "share-no-path.xml", 16, "<share> has no path attribute (use the absolute path of a host" },
+  { "share-path-newline.xml", 16, "share 1: path \"/home/u/a\\nb\" contains a control character" },
+  { "share-readonly-yes.xml", 16, "readonly=\"yes\" on <share> is not valid (use true or false)" },
+  { "share-relative-path.xml", 16, "share 1: path \"Documents\" is not an absolute path" },
+  { "too-many-shares.xml", 32, "too many shared folders (17; the limit is 16)" },
 };
 
 static void
@@ -1572,14 +1925,17 @@ main (int    argc,
   g_test_add_func ("/config/mac", test_mac);
   g_test_add_func ("/config/names", test_names);
   g_test_add_func ("/config/folders", test_folders);
+  g_test_add_func ("/config/share-names", test_share_names);
   g_test_add_func ("/config/escape", test_escape);
   g_test_add_func ("/config/validate", test_validate);
   g_test_add_func ("/config/validate-limits", test_validate_limits);
   g_test_add_func ("/config/xml/round-trip", test_round_trip);
   g_test_add_func ("/config/xml/round-trip-minimal", test_round_trip_minimal);
+  g_test_add_func ("/config/xml/round-trip-guest", test_round_trip_guest);
   g_test_add_func ("/config/xml/good", test_good_configs);
   g_test_add_func ("/config/xml/canonical", test_canonical);
   g_test_add_func ("/config/xml/hand-edited", test_hand_edited);
+  g_test_add_func ("/config/xml/guest-element", test_guest_element);
   g_test_add_func ("/config/xml/bad", test_bad_configs);
   g_test_add_func ("/config/xml/too-large", test_too_large);
   g_test_add_func ("/config/xml/load-missing", test_load_missing);

@@ -301,6 +301,62 @@ on_socket_ready (int          fd,
   return G_SOURCE_CONTINUE;
 }
 
+/* The encodings we ask for: `names` (libvncclient's syntax, preferred first) and the
+ * pseudo-encodings a QEMU console needs.
+ *
+ * Sent after libvncclient's own SetEncodings, which it replaces: libvncclient 0.9.14
+ * announces ExtendedDesktopSize and then ignores the resizes QEMU sends that way (it
+ * takes QEMU's screen id 0 for an invalid screen, keeps the old size and fails on the
+ * next rectangle). With plain DesktopSize only, QEMU sends resizes that it handles. */
+static gboolean
+send_encodings (rfbClient  *client,
+                const char *names)
+{
+  static const struct {
+    const char *name;
+    gint32      encoding;
+  } known[] = {
+    { "raw", rfbEncodingRaw },
+    { "copyrect", rfbEncodingCopyRect },
+    { "hextile", rfbEncodingHextile },
+    { "zlib", rfbEncodingZlib },
+    { "tight", rfbEncodingTight },
+    { "zrle", rfbEncodingZRLE },
+    { "zywrle", rfbEncodingZYWRLE },
+  };
+  static const gint32 pseudo[] = {
+    (gint32) rfbEncodingNewFBSize,
+    (gint32) rfbEncodingLastRect,
+    (gint32) rfbEncodingQemuExtendedKeyEvent,
+  };
+  g_auto(GStrv) words = g_strsplit_set (names, " ,", -1);
+  g_autoptr(GByteArray) message = g_byte_array_new ();
+  guint16 count = 0;
+  guint8 header[4] = { rfbSetEncodings, 0, 0, 0 };
+
+  g_byte_array_append (message, header, sizeof header);
+  for (guint i = 0; words[i] != NULL; i++)
+    for (guint k = 0; k < G_N_ELEMENTS (known); k++)
+      if (g_ascii_strcasecmp (words[i], known[k].name) == 0)
+        {
+          guint32 be = GUINT32_TO_BE ((guint32) known[k].encoding);
+
+          g_byte_array_append (message, (guint8 *) &be, 4);
+          count++;
+        }
+  for (guint k = 0; k < G_N_ELEMENTS (pseudo); k++)
+    {
+      guint32 be = GUINT32_TO_BE ((guint32) pseudo[k]);
+
+      g_byte_array_append (message, (guint8 *) &be, 4);
+      count++;
+    }
+  message->data[2] = count >> 8;
+  message->data[3] = count & 0xff;
+
+  return WriteToRFBServer (client, (const char *) message->data, message->len);
+}
+
 /* The handshake, in a worker thread: nothing here touches the HvVnc. */
 static void
 handshake_thread (GTask        *task,
@@ -318,7 +374,9 @@ handshake_thread (GTask        *task,
       return;
     }
 
-  if (!SetFormatAndEncodings (session->client))
+  /* Our pixel format, then the encodings we want (see send_encodings()). */
+  if (!SetFormatAndEncodings (session->client)
+      || !send_encodings (session->client, session->client->appData.encodingsString))
     {
       g_task_return_error (task, session_error (session, "Could not open the console"));
       return;
@@ -452,7 +510,9 @@ hv_vnc_open_fd (HvVnc   *self,
   client->programName = "hostvisor";
   client->appData.encodingsString = self->encodings;
   client->appData.useRemoteCursor = FALSE;
-  client->canHandleNewFBSize = TRUE;
+  /* No size pseudo-encodings in libvncclient's SetEncodings: send_encodings() asks for
+   * the one that works. libvncclient handles DesktopSize rectangles whatever this says. */
+  client->canHandleNewFBSize = FALSE;
   client->MallocFrameBuffer = on_malloc_framebuffer;
   client->GotFrameBufferUpdate = on_got_framebuffer_update;
   client->FinishedFrameBufferUpdate = on_finished_framebuffer_update;

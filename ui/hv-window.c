@@ -669,6 +669,8 @@ update_banner (HvWindow *self)
     {
       gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
       gtk_spinner_stop (self->banner_spinner);
+      /* Hidden, not just slid away, so that assistive technologies stop announcing it. */
+      gtk_widget_set_visible (GTK_WIDGET (self->banner_label), FALSE);
       return;
     }
   if (error != NULL)
@@ -677,6 +679,7 @@ update_banner (HvWindow *self)
   else
     text = g_strdup (_("The engine stopped — reconnecting…"));
   gtk_label_set_text (self->banner_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->banner_label), TRUE);
   gtk_spinner_start (self->banner_spinner);
   gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
 }

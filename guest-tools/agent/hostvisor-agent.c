@@ -3,10 +3,12 @@
  * hostvisor-agent: the Hostvisor guest agent.
  *
  *   hostvisor-agent [--port PATH] [--foreground] [--verbose] [--mount-root DIR]
+ *                   [--display DISPLAY]
  *
  * Talks to the engine over the virtio-serial port io.github.hostvisor.agent.0 with the protocol
  * of docs/agent-protocol.md: HELLO, heartbeats, GUEST_INFO (again whenever it changes), and the
- * host's shared folders mounted at /media/hostvisor/NAME. Single-threaded poll() loop; linked
+ * host's shared folders mounted at /media/hostvisor/NAME, and, when it can reach an X display
+ * ($DISPLAY or --display), the clipboard both ways. Single-threaded poll() loop; linked
  * statically so it runs in guests with no libraries at all.
  *
  * The port: while no host is connected to the chardev, poll() reports POLLHUP and read()
@@ -15,6 +17,7 @@
  * session the same way.
  */
 #include "agent.h"
+#include "agent-x11.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +55,9 @@ typedef struct
   uint8_t version; /* the session major, once both HELLOs are known */
   uint32_t peer_caps;
   HvAgentBuffer last_info; /* the last GUEST_INFO frame sent, to send changes only */
+  AgentX11 *x11;           /* NULL: no display, no clipboard capability */
+  uint32_t guest_serial;   /* serial of our latest CLIPBOARD_OFFER */
+  uint32_t host_serial;    /* serial of the host's latest CLIPBOARD_OFFER */
   int64_t next_info_ms;
   unsigned backoff_ms;
 } Agent;
@@ -104,11 +110,47 @@ sleep_ms (unsigned ms)
 }
 
 static uint32_t
-local_capabilities (void)
+local_capabilities (Agent *agent)
 {
   /* The kernel loads 9p/virtiofs on demand where it can; a share that cannot be mounted is
-   * reported per share in SHARE_STATUS. No clipboard yet: see guest-tools/README.md. */
-  return HV_AGENT_CAP_GUEST_INFO | HV_AGENT_CAP_SHARES_9P | HV_AGENT_CAP_SHARES_VIRTIOFS;
+   * reported per share in SHARE_STATUS. The clipboard needs a display to reach. */
+  uint32_t caps = HV_AGENT_CAP_GUEST_INFO | HV_AGENT_CAP_SHARES_9P | HV_AGENT_CAP_SHARES_VIRTIOFS;
+
+  if (agent->x11 != NULL)
+    caps |= HV_AGENT_CAP_CLIPBOARD_TEXT | HV_AGENT_CAP_CLIPBOARD_PNG;
+  return caps;
+}
+
+static bool
+clipboard_active (Agent *agent)
+{
+  return agent->x11 != NULL && agent->version != 0
+         && (agent->peer_caps & (HV_AGENT_CAP_CLIPBOARD_TEXT | HV_AGENT_CAP_CLIPBOARD_PNG));
+}
+
+/* Offers the guest's current clipboard to the host (lazily: the bytes go on request). */
+static void
+send_guest_offer (Agent *agent)
+{
+  const char *types[2];
+  uint16_t n = 0;
+  const uint8_t *data;
+  uint32_t size;
+  HvAgentClipboardOffer offer;
+
+  if (!clipboard_active (agent))
+    return;
+  if ((agent->peer_caps & HV_AGENT_CAP_CLIPBOARD_TEXT)
+      && agent_x11_guest_data (agent->x11, HV_AGENT_MIME_TEXT, &data, &size))
+    types[n++] = HV_AGENT_MIME_TEXT;
+  if ((agent->peer_caps & HV_AGENT_CAP_CLIPBOARD_PNG)
+      && agent_x11_guest_data (agent->x11, HV_AGENT_MIME_PNG, &data, &size))
+    types[n++] = HV_AGENT_MIME_PNG;
+  if (n == 0)
+    return;
+  offer = (HvAgentClipboardOffer) { ++agent->guest_serial, n, (char **) types };
+  if (hv_agent_encode_clipboard_offer (&agent->out, agent->version, &offer) == HV_AGENT_OK)
+    agent_debug ("sent CLIPBOARD_OFFER %u (%u types)", offer.serial, n);
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -176,7 +218,7 @@ send_hello (Agent *agent, bool reply)
     .minor = HV_AGENT_PROTO_MINOR,
     .role = HV_AGENT_ROLE_GUEST,
     .flags = reply ? HV_AGENT_HELLO_REPLY : 0,
-    .capabilities = local_capabilities (),
+    .capabilities = local_capabilities (agent),
     .software = "hostvisor-agent " AGENT_VERSION,
   };
 
@@ -295,6 +337,7 @@ handle_frame (Agent *agent, const HvAgentFrame *frame)
           send_hello (agent, restarted);
         send_info_if_changed (agent, true);
         agent->next_info_ms = now_ms () + INFO_INTERVAL_MS;
+        send_guest_offer (agent);
         break;
       }
 
@@ -326,17 +369,61 @@ handle_frame (Agent *agent, const HvAgentFrame *frame)
       }
 
     case HV_AGENT_MSG_CLIPBOARD_OFFER:
+      {
+        const HvAgentClipboardOffer *offer = &msg.u.clipboard_offer;
+
+        if (!clipboard_active (agent))
+          break;
+        /* Ask for the bytes at once, so the guest's selection can be served without waiting
+         * on the host while an application is blocked in a paste. */
+        agent->host_serial = offer->serial;
+        agent_x11_host_reset (agent->x11);
+        for (uint16_t i = 0; i < offer->n_types; i++)
+          if (strcmp (offer->types[i], HV_AGENT_MIME_TEXT) == 0
+              || strcmp (offer->types[i], HV_AGENT_MIME_PNG) == 0)
+            {
+              HvAgentClipboardRequest req = { offer->serial, offer->types[i] };
+
+              hv_agent_encode_clipboard_request (&agent->out, agent->version, &req);
+            }
+        break;
+      }
+
     case HV_AGENT_MSG_CLIPBOARD_DATA:
-      /* We announced no clipboard capability; a host that sends these anyway is ignored. */
-      break;
+      {
+        const HvAgentClipboardData *data = &msg.u.clipboard_data;
+
+        /* The codec has checked the size and the content (UTF-8, PNG signature). */
+        if (!clipboard_active (agent) || data->serial != agent->host_serial || data->size == 0)
+          {
+            agent_debug ("dropped CLIPBOARD_DATA %u (stale or empty)", data->serial);
+            break;
+          }
+        agent_x11_set_host (agent->x11, data->mime, data->data, data->size);
+        break;
+      }
 
     case HV_AGENT_MSG_CLIPBOARD_REQUEST:
       {
-        /* No clipboard: answer "no content" so a host waiting on it does not hang. */
-        HvAgentClipboardData empty = { msg.u.clipboard_request.serial,
-                                       msg.u.clipboard_request.mime, 0, NULL };
+        const HvAgentClipboardRequest *req = &msg.u.clipboard_request;
+        HvAgentClipboardData reply = { req->serial, req->mime, 0, NULL };
+        const uint8_t *data;
+        uint32_t size;
 
-        hv_agent_encode_clipboard_data (&agent->out, agent->version, &empty);
+        /* Content only for our latest offer; otherwise "no content" so the host stops waiting. */
+        if (clipboard_active (agent) && req->serial == agent->guest_serial
+            && agent_x11_guest_data (agent->x11, req->mime, &data, &size))
+          {
+            reply.data = (uint8_t *) data;
+            reply.size = size;
+          }
+        status = hv_agent_encode_clipboard_data (&agent->out, agent->version, &reply);
+        if (status != HV_AGENT_OK)
+          {
+            reply.size = 0;
+            reply.data = NULL;
+            hv_agent_encode_clipboard_data (&agent->out, agent->version, &reply);
+          }
         break;
       }
 
@@ -421,7 +508,7 @@ run (Agent *agent)
 {
   while (!quit_requested)
     {
-      struct pollfd pfd;
+      struct pollfd pfd, xfd;
       int64_t now;
       int timeout;
       int r;
@@ -476,14 +563,32 @@ run (Agent *agent)
           continue;
         }
       timeout = agent->version != 0 ? (int) (agent->next_info_ms - now) : 1000;
+      if (agent->x11 != NULL && agent_x11_timeout (agent->x11) < timeout)
+        timeout = agent_x11_timeout (agent->x11);
 
       pfd = (struct pollfd) { agent->fd, POLLIN | (agent->out.len ? POLLOUT : 0), 0 };
-      r = poll (&pfd, 1, timeout);
+      xfd = (struct pollfd) { agent->x11 ? agent_x11_fd (agent->x11) : -1, POLLIN, 0 };
+      {
+        struct pollfd fds[2] = { pfd, xfd };
+
+        r = poll (fds, 2, timeout);
+        pfd = fds[0];
+        xfd = fds[1];
+      }
       if (r < 0)
         {
           if (errno != EINTR)
             agent_log ("poll: %s", strerror (errno));
           continue;
+        }
+      if (agent->x11 != NULL)
+        {
+          const char *types[2];
+          uint16_t n_types;
+
+          agent_x11_dispatch (agent->x11, (xfd.revents & (POLLIN | POLLHUP)) != 0);
+          if (agent_x11_take_change (agent->x11, types, &n_types))
+            send_guest_offer (agent);
         }
       if (r == 0)
         continue;
@@ -524,6 +629,7 @@ usage (FILE *to)
            "  --foreground       do not detach from the terminal\n"
            "  --verbose          log every message\n"
            "  --mount-root DIR   where shares are mounted (default /media/hostvisor)\n"
+           "  --display DISPLAY  the X display for the clipboard (default: $DISPLAY)\n"
            "  --version          print the version\n",
            HV_AGENT_PORT_NAME);
 }
@@ -533,6 +639,7 @@ main (int argc, char **argv)
 {
   Agent agent = { .fd = -1, .mount_root = "/media/hostvisor", .backoff_ms = BACKOFF_MIN_MS };
   bool foreground = false;
+  const char *display = getenv ("DISPLAY");
   struct sigaction sa = { .sa_handler = on_signal };
 
   for (int i = 1; i < argc; i++)
@@ -541,6 +648,8 @@ main (int argc, char **argv)
         agent.port_path = argv[++i];
       else if (strcmp (argv[i], "--mount-root") == 0 && i + 1 < argc)
         agent.mount_root = argv[++i];
+      else if (strcmp (argv[i], "--display") == 0 && i + 1 < argc)
+        display = argv[++i];
       else if (strcmp (argv[i], "--foreground") == 0)
         foreground = true;
       else if (strcmp (argv[i], "--verbose") == 0)
@@ -580,6 +689,12 @@ main (int argc, char **argv)
 
   hv_agent_reader_init (&agent.reader, 0);
   agent_log ("version %s starting", AGENT_VERSION);
+  if (display != NULL && display[0] != 0)
+    {
+      agent.x11 = agent_x11_new (display);
+      if (agent.x11 != NULL)
+        agent_x11_dispatch (agent.x11, false); /* connect now, so HELLO can say "clipboard" */
+    }
   run (&agent);
   agent_log ("stopping");
   if (agent.fd >= 0)
@@ -587,5 +702,6 @@ main (int argc, char **argv)
   hv_agent_reader_clear (&agent.reader);
   hv_agent_buffer_clear (&agent.out);
   hv_agent_buffer_clear (&agent.last_info);
+  agent_x11_free (agent.x11);
   return 0;
 }
