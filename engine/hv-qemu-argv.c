@@ -3,10 +3,10 @@
  *
  * hv_qemu_build_argv() calls one builder per concern in a fixed order, like libvirt's
  * qemu_command.c: identity, machine and accelerator, CPU and memory, firmware, boot,
- * kernel, drives, network, shared folders, display, console, QMP, agent. Each builder appends to the argv
- * and fails with HV_ERROR_INVALID_ARGUMENT when the config cannot be expressed. Nothing
- * here reads files, the environment or the clock: the same inputs always give the same
- * argv, which tests/test-argv.c compares with golden files.
+ * kernel, drives, network, shared folders, display, console, QMP, agent. Each builder
+ * appends to the argv and fails with HV_ERROR_INVALID_ARGUMENT when the config cannot be
+ * expressed. Nothing here reads files, the environment or the clock: the same inputs
+ * always give the same argv, which tests/test-argv.c compares with golden files.
  *
  * Option syntax. Most QEMU options are "key=value,key=value" lists (QemuOpts or keyval)
  * in which a ',' inside a value is written ",,": every path that goes into such a value
@@ -43,7 +43,7 @@
 #define Q35_AHCI_PORTS 6
 #define FDC_UNITS 2
 
-/* config->drives and config->nics may be NULL: no drives, no adapters */
+/* config->drives, config->nics and config->shares may be NULL: none of them */
 #define N_DRIVES(config) ((config)->drives != NULL ? (config)->drives->len : 0)
 #define N_NICS(config) ((config)->nics != NULL ? (config)->nics->len : 0)
 #define N_SHARES(config) ((config)->shares != NULL ? (config)->shares->len : 0)

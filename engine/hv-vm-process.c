@@ -143,6 +143,18 @@ check_files (HvVm     *self,
       return FALSE;
     }
 
+  for (guint i = 0; i < c->shares->len; i++)
+    {
+      const HvShare *share = g_ptr_array_index (c->shares, i);
+
+      if (!g_file_test (share->path, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "Shared folder \"%s\" not found: %s",
+                       share->name, share->path);
+          return FALSE;
+        }
+    }
+
   if (c->kernel != NULL && !g_file_test (c->kernel, G_FILE_TEST_IS_REGULAR))
     {
       g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "Kernel not found: %s", c->kernel);

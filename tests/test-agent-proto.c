@@ -562,6 +562,7 @@ test_bad_utf8 (void)
         if (strlen (s) == bad[i].len)
           g_assert_cmpint (hv_agent_encode_error (&buf, 1, &e), ==, HV_AGENT_ERR_BAD_UTF8);
         g_assert_cmpuint (buf.len, ==, 0);
+        hv_agent_buffer_clear (&buf);
         g_free (s);
       }
     }
@@ -823,6 +824,7 @@ test_bad_values (void)
   put_u8 (p, 0);
   f = frame_of (p, HV_AGENT_MSG_HEARTBEAT);
   g_assert_cmpint (hv_agent_decode_hello (&f, &hello), ==, HV_AGENT_ERR_WRONG_TYPE);
+  hv_agent_buffer_clear (&buf);
 }
 
 /* Fields appended by a later minor version are ignored (docs: Field encodings). */

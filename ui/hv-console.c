@@ -130,30 +130,96 @@ widget_to_guest (HvConsole *self,
 
 /* Drawing */
 
-static GdkTexture *
-texture_from_framebuffer (HvVnc *vnc)
-{
-  int width = hv_vnc_get_width (vnc);
-  int height = hv_vnc_get_height (vnc);
-  gsize stride;
-  const guint32 *src = (const guint32 *) hv_vnc_get_framebuffer (vnc, &stride);
-  gsize n_pixels = (gsize) width * height;
-  guint32 *dst;
-  g_autoptr(GBytes) bytes = NULL;
+/* Pixel buffers of textures no longer used, kept for the next frames of the same size: a
+ * fresh 8 MiB allocation per 1920×1080 frame costs more in page faults than the copy into
+ * it (see bench/hv-bench-console.c). A texture's last reference may go in any thread. */
+#define POOL_SIZE 3
 
+typedef struct
+{
+  gsize   size;
+  guint8 *data;
+} PoolBuffer;
+
+G_LOCK_DEFINE_STATIC (pool);
+static PoolBuffer pool[POOL_SIZE];
+
+static guint8 *
+pool_take (gsize size)
+{
+  guint8 *data = NULL;
+
+  G_LOCK (pool);
+  for (guint i = 0; i < POOL_SIZE && data == NULL; i++)
+    if (pool[i].data != NULL && pool[i].size == size)
+      {
+        data = g_steal_pointer (&pool[i].data);
+        pool[i].size = 0;
+      }
+  G_UNLOCK (pool);
+
+  return data != NULL ? data : g_malloc (size);
+}
+
+/* The GBytes free function of a texture's pixels. */
+static void
+pool_give_back (gpointer user_data)
+{
+  PoolBuffer *buffer = user_data;
+  guint8 *evicted = NULL;
+  int slot = -1;
+
+  G_LOCK (pool);
+  /* An empty slot, else one holding another size (the screen was resized). */
+  for (guint i = 0; i < POOL_SIZE && slot < 0; i++)
+    if (pool[i].data == NULL)
+      slot = i;
+  for (guint i = 0; i < POOL_SIZE && slot < 0; i++)
+    if (pool[i].size != buffer->size)
+      slot = i;
+  if (slot >= 0)
+    {
+      evicted = pool[slot].data;
+      pool[slot] = *buffer;
+      buffer->data = NULL;
+    }
+  G_UNLOCK (pool);
+
+  g_free (evicted);
+  g_free (buffer->data);
+  g_free (buffer);
+}
+
+GdkTexture *
+hv_console_texture_new_for_vnc (HvVnc *vnc)
+{
+  const guint32 *src;
+  g_autoptr(GBytes) bytes = NULL;
+  gsize stride, n_pixels;
+  guint32 *dst;
+  PoolBuffer *buffer;
+
+  g_return_val_if_fail (HV_IS_VNC (vnc), NULL);
+
+  src = (const guint32 *) hv_vnc_get_framebuffer (vnc, &stride);
+  n_pixels = (gsize) hv_vnc_get_width (vnc) * hv_vnc_get_height (vnc);
   if (src == NULL || n_pixels == 0)
     return NULL;
 
   /* The copy GDK needs anyway (a texture is immutable, the framebuffer is not), with the
    * padding byte made opaque: B, G, R, X becomes B, G, R, 0xff. One pass over memory;
    * the compiler vectorises it. */
-  dst = g_malloc (n_pixels * 4);
+  dst = (guint32 *) pool_take (n_pixels * 4);
   for (gsize i = 0; i < n_pixels; i++)
     dst[i] = src[i] | GUINT32_TO_LE (0xff000000u);
-  bytes = g_bytes_new_take (dst, n_pixels * 4);
 
-  return gdk_memory_texture_new (width, height, GDK_MEMORY_B8G8R8A8_PREMULTIPLIED,
-                                 bytes, stride);
+  buffer = g_new (PoolBuffer, 1);
+  buffer->size = n_pixels * 4;
+  buffer->data = (guint8 *) dst;
+  bytes = g_bytes_new_with_free_func (dst, n_pixels * 4, pool_give_back, buffer);
+
+  return gdk_memory_texture_new (hv_vnc_get_width (vnc), hv_vnc_get_height (vnc),
+                                 GDK_MEMORY_B8G8R8A8_PREMULTIPLIED, bytes, stride);
 }
 
 static void
@@ -171,7 +237,7 @@ hv_console_snapshot (GtkWidget   *widget,
     return;
 
   if (self->texture == NULL)
-    self->texture = texture_from_framebuffer (self->vnc);
+    self->texture = hv_console_texture_new_for_vnc (self->vnc);
   if (self->texture == NULL)
     return;
 

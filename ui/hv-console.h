@@ -52,4 +52,8 @@ int        hv_console_get_guest_height  (HvConsole *self);
 /* The session, for a caller that wants the pixels (a thumbnail). */
 HvVnc     *hv_console_get_vnc           (HvConsole *self);
 
+/* A texture of `vnc`'s screen as it is now (a copy, opaque): what the console draws, and a
+ * live thumbnail can use. NULL before the first connection. Needs no display. */
+GdkTexture *hv_console_texture_new_for_vnc (HvVnc *vnc);
+
 G_END_DECLS

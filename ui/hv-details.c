@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "hv-config.h"
+#include "hv-console.h"
 
 /* How often the thumbnail follows the guest's screen while it runs and is visible. */
 #define THUMBNAIL_INTERVAL_S 2
@@ -18,6 +19,8 @@ struct _HvDetails
   HvEngineClient *client;
   HvVmItem *item;
   GCancellable *item_cancellable;   /* screenshots of the current item */
+  GCancellable *console_cancellable;
+  HvConsole *console;               /* while the console is shown, inside console_slot */
   guint thumbnail_source;
   gboolean screenshot_in_flight;
 
@@ -31,6 +34,7 @@ struct _HvDetails
   GtkStack *screen_stack;
   GtkPicture *screen_picture;
   GtkWidget *console_slot;
+  GtkWidget *console_button;
   GtkLabel *os_value;
   GtkLabel *memory_value;
   GtkLabel *cpus_value;
@@ -209,6 +213,93 @@ update_hardware (HvDetails *self)
   set_value (self->boot_value, boot);
 }
 
+/* ---- console ---- */
+
+static gboolean
+is_live (HvVmItem *item)
+{
+  return item != NULL && (g_strcmp0 (hv_vm_item_get_state (item), "running") == 0 ||
+                          g_strcmp0 (hv_vm_item_get_state (item), "paused") == 0);
+}
+
+static void
+close_console (HvDetails *self)
+{
+  g_cancellable_cancel (self->console_cancellable);
+  g_clear_object (&self->console_cancellable);
+  if (self->console != NULL)
+    {
+      HvConsole *console = g_steal_pointer (&self->console);
+
+      g_signal_handlers_disconnect_by_data (console, self);
+      hv_console_close (console);
+      gtk_box_remove (GTK_BOX (self->console_slot), GTK_WIDGET (console));
+    }
+  gtk_widget_set_visible (self->console_slot, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->screen_stack), TRUE);
+}
+
+static void
+on_console_disconnected (HvConsole    *console,
+                         const GError *error,
+                         HvDetails    *self)
+{
+  /* The guest stopped or reset its display: back to the thumbnail, which follows the
+   * state; the person can open the console again. */
+  close_console (self);
+  if (self->item != NULL)
+    gtk_widget_set_visible (self->console_button, is_live (self->item));
+}
+
+static void
+console_fd_ready (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  g_autoptr(HvDetails) self = data;
+  g_autoptr(GError) error = NULL;
+  int fd = hv_engine_client_open_console_finish (HV_ENGINE_CLIENT (source), result, &error);
+
+  if (fd < 0)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self),
+                                                        ADW_TYPE_TOAST_OVERLAY);
+          if (overlay != NULL)
+            adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay),
+                                         adw_toast_new (error->message));
+          close_console (self);
+        }
+      return;
+    }
+
+  self->console = HV_CONSOLE (hv_console_new ());
+  gtk_widget_set_vexpand (GTK_WIDGET (self->console), TRUE);
+  g_signal_connect (self->console, "disconnected", G_CALLBACK (on_console_disconnected), self);
+  gtk_box_append (GTK_BOX (self->console_slot), GTK_WIDGET (self->console));
+  /* The console owns the fd from here on, even when it fails. */
+  if (!hv_console_open_fd (self->console, fd, &error))
+    {
+      close_console (self);
+      return;
+    }
+  gtk_widget_set_visible (self->console_slot, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->screen_stack), FALSE);
+  gtk_widget_set_visible (self->console_button, FALSE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->console));
+}
+
+static void
+on_console_clicked (HvDetails *self)
+{
+  if (self->item == NULL || self->client == NULL || self->console_cancellable != NULL)
+    return;
+  self->console_cancellable = g_cancellable_new ();
+  hv_engine_client_open_console_async (self->client, self->item, self->console_cancellable,
+                                       console_fd_ready, g_object_ref (self));
+}
+
 static void
 update_state (HvDetails *self)
 {
@@ -223,6 +314,11 @@ update_state (HvDetails *self)
   else
     text = g_strdup (hv_vm_item_state_label (state));
   gtk_label_set_text (self->state_label, text);
+
+  if (!is_live (self->item))
+    close_console (self);
+  gtk_widget_set_visible (self->console_button,
+                          is_live (self->item) && self->console_cancellable == NULL);
 
   /* A menu button has no action of its own: it follows CanStop like its menu's items. */
   gtk_widget_set_sensitive (self->stop_button, hv_vm_item_get_can_stop (self->item));
@@ -249,7 +345,7 @@ static void schedule_thumbnail (HvDetails *self);
 static gboolean
 wants_thumbnail (HvDetails *self)
 {
-  return self->item != NULL && self->client != NULL &&
+  return self->item != NULL && self->client != NULL && self->console == NULL &&
          gtk_widget_get_mapped (GTK_WIDGET (self)) &&
          (g_strcmp0 (hv_vm_item_get_state (self->item), "running") == 0 ||
           g_strcmp0 (hv_vm_item_get_state (self->item), "paused") == 0);
@@ -387,6 +483,7 @@ hv_details_set_item (HvDetails *self,
 
   if (self->item != NULL)
     g_signal_handlers_disconnect_by_data (self->item, self);
+  close_console (self);
   g_cancellable_cancel (self->item_cancellable);
   g_clear_object (&self->item_cancellable);
   g_clear_handle_id (&self->thumbnail_source, g_source_remove);
@@ -471,6 +568,8 @@ hv_details_class_init (HvDetailsClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_stack);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_picture);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, console_slot);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, console_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_console_clicked);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, os_value);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, memory_value);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, cpus_value);

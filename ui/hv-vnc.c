@@ -503,10 +503,9 @@ hv_vnc_open_fd (HvVnc   *self,
   client->format.greenShift = 8;
   client->format.blueShift = 0;
 
-  /* rfbInitClient() would connect a socket itself; we run its steps on ours. The host
-   * name only appears in libvncclient's messages, and rfbClientCleanup() frees it. */
+  /* rfbInitClient() would connect a socket of its own (to serverHost): we never call it,
+   * and run its steps on ours. */
   client->sock = fd;
-  client->serverHost = strdup ("hostvisor-console");
   client->programName = "hostvisor";
   client->appData.encodingsString = self->encodings;
   client->appData.useRemoteCursor = FALSE;

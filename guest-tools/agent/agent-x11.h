@@ -9,7 +9,8 @@
 
 typedef struct AgentX11 AgentX11;
 
-/* display: a local display such as ":0". Connects (and reconnects) from agent_x11_dispatch(). */
+/* display: a local display such as ":0", or "auto" for the first of /tmp/.X11-unix that lets
+ * us in. Connects (and reconnects) from agent_x11_dispatch(). */
 AgentX11 *agent_x11_new (const char *display);
 void agent_x11_free (AgentX11 *x);
 bool agent_x11_connected (AgentX11 *x);
@@ -25,3 +26,5 @@ bool agent_x11_guest_data (AgentX11 *x, const char *mime, const uint8_t **data, 
 /* The host's clipboard: forget it, then own CLIPBOARD with each type's bytes as they arrive. */
 void agent_x11_host_reset (AgentX11 *x);
 void agent_x11_set_host (AgentX11 *x, const char *mime, const uint8_t *data, uint32_t size);
+/* Run as the desktop user: lets the local root user (the system agent) use display. */
+int agent_x11_grant_root (const char *display);

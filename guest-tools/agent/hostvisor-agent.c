@@ -3,7 +3,8 @@
  * hostvisor-agent: the Hostvisor guest agent.
  *
  *   hostvisor-agent [--port PATH] [--foreground] [--verbose] [--mount-root DIR]
- *                   [--display DISPLAY]
+ *                   [--display DISPLAY|auto]
+ *   hostvisor-agent --grant-display      (in the user's X session: see agent-x11.c)
  *
  * Talks to the engine over the virtio-serial port io.github.hostvisor.agent.0 with the protocol
  * of docs/agent-protocol.md: HELLO, heartbeats, GUEST_INFO (again whenever it changes), and the
@@ -629,7 +630,10 @@ usage (FILE *to)
            "  --foreground       do not detach from the terminal\n"
            "  --verbose          log every message\n"
            "  --mount-root DIR   where shares are mounted (default /media/hostvisor)\n"
-           "  --display DISPLAY  the X display for the clipboard (default: $DISPLAY)\n"
+           "  --display DISPLAY  the X display for the clipboard (default: $DISPLAY); \"auto\":\n"
+           "                     the first local display that lets the agent in\n"
+           "  --grant-display    run in the user's X session: let the system agent (root)\n"
+           "                     use this display ($DISPLAY) for the clipboard, then exit\n"
            "  --version          print the version\n",
            HV_AGENT_PORT_NAME);
 }
@@ -650,6 +654,16 @@ main (int argc, char **argv)
         agent.mount_root = argv[++i];
       else if (strcmp (argv[i], "--display") == 0 && i + 1 < argc)
         display = argv[++i];
+      else if (strcmp (argv[i], "--grant-display") == 0)
+        {
+          if (display == NULL || agent_x11_grant_root (display) != 0)
+            {
+              fprintf (stderr, "hostvisor-agent: cannot grant the system agent access to %s\n",
+                       display ? display : "(no $DISPLAY)");
+              return 1;
+            }
+          return 0;
+        }
       else if (strcmp (argv[i], "--foreground") == 0)
         foreground = true;
       else if (strcmp (argv[i], "--verbose") == 0)

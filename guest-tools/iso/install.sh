@@ -21,7 +21,9 @@ if [ "${1:-}" = "--uninstall" ]; then
   fi
   rm -f "$sbin/hostvisor-agent" "$unit_dir/hostvisor-agent.service" \
     /etc/xdg/autostart/hostvisor-agent.desktop
-  command -v systemctl >/dev/null 2>&1 && systemctl daemon-reload || true
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl daemon-reload || true
+  fi
   echo "Hostvisor guest tools removed."
   exit 0
 fi

@@ -13,7 +13,7 @@ for f in "$@"; do
   cp "$f" "$stage/"
 done
 chmod 0755 "$stage/hostvisor-agent" "$stage/install.sh"
-chmod 0644 "$stage"/*.service "$stage"/*.txt
+chmod 0644 "$stage"/*.service "$stage"/*.desktop "$stage"/*.txt
 # Same inputs, same bytes: fixed timestamps (SOURCE_DATE_EPOCH, if set) and volume id.
 touch -d "@${SOURCE_DATE_EPOCH:-0}" "$stage"/* "$stage"
 "$xorriso" -as mkisofs -quiet -V HOSTVISOR_GUEST_TOOLS -J -R -o "$out.tmp" "$stage"

@@ -8,6 +8,10 @@ Two ways to run it:
       connect to a QEMU chardev socket of a running guest (or an agent started with
       --port PATH on a listening socket), say HELLO, send SHARES and print what comes back.
 
+  fake-host.py --x11 --agent AGENT [--workdir DIR]
+      the clipboard test, on this machine: a private Xvfb, the agent connected to a socket this
+      script listens on (--port) with --display, and xclip as the guest's applications.
+
   fake-host.py --boot GUESTDIR --agent AGENT [--workdir DIR]
       the end-to-end test: build the tiny guest (tests/guest/make-tiny-guest.sh) with AGENT
       started by /hv-extra-init, boot it in QEMU (TCG) with the agent port and two 9p shares,
@@ -39,7 +43,8 @@ NAMES = {HELLO: "HELLO", HEARTBEAT: "HEARTBEAT", ERROR: "ERROR", GUEST_INFO: "GU
          CLIPBOARD_REQUEST: "CLIPBOARD_REQUEST", CLIPBOARD_DATA: "CLIPBOARD_DATA"}
 ROLE_HOST, ROLE_GUEST = 1, 2
 HELLO_REPLY = 1
-CAP_GUEST_INFO, CAP_9P, CAP_VIRTIOFS = 1, 2, 4
+CAP_GUEST_INFO, CAP_9P, CAP_VIRTIOFS, CAP_TEXT, CAP_PNG = 1, 2, 4, 8, 16
+TEXT, PNG = "text/plain;charset=utf-8", "image/png"
 SHARE_READONLY, SHARE_AUTOMOUNT = 1, 2
 STATES = {0: "mounted", 1: "not-mounted", 2: "failed", 3: "unsupported"}
 
@@ -67,6 +72,20 @@ def hello(caps=CAP_GUEST_INFO | CAP_9P | CAP_VIRTIOFS, reply=False):
 
 def heartbeat(seq, reply=0):
     return frame(HEARTBEAT, struct.pack(">IB", seq, reply))
+
+
+def clipboard_offer(serial, types):
+    return frame(CLIPBOARD_OFFER, struct.pack(">IH", serial, len(types))
+                 + b"".join(s(t) for t in types))
+
+
+def clipboard_request(serial, mime):
+    return frame(CLIPBOARD_REQUEST, struct.pack(">I", serial) + s(mime))
+
+
+def clipboard_data(serial, mime, data):
+    return frame(CLIPBOARD_DATA, struct.pack(">I", serial) + s(mime)
+                 + struct.pack(">I", len(data)) + data)
 
 
 def shares(generation, items):
@@ -132,12 +151,22 @@ def decode(msg_type, payload):
                             mount_point=f.string(), message=f.string()))
         return dict(generation=gen, shares=out)
     if msg_type == CLIPBOARD_DATA:
-        return dict(serial=f.u32(), mime=f.string(), size=f.u32())
+        serial, mime, size = f.u32(), f.string(), f.u32()
+        return dict(serial=serial, mime=mime, data=f.take(size))
+    if msg_type == CLIPBOARD_OFFER:
+        serial = f.u32()
+        return dict(serial=serial, types=[f.string() for _ in range(f.u16())])
+    if msg_type == CLIPBOARD_REQUEST:
+        return dict(serial=f.u32(), mime=f.string())
     return dict(raw=payload.hex())
 
 
 class Connection:
-    def __init__(self, path, timeout=60):
+    def __init__(self, path, timeout=60, sock=None):
+        self.buf, self.log, self.backlog = b"", [], []
+        if sock is not None:
+            self.sock = sock
+            return
         deadline = time.time() + timeout
         while True:
             try:
@@ -431,6 +460,114 @@ def boot_test(args):
     return 1 if tap.failed else 0
 
 
+def x11_test(args):
+    """The clipboard both ways against a real X server (Xvfb) and real clients (xclip)."""
+    work = args.workdir or tempfile.mkdtemp(prefix="hv-agent-x11-")
+    os.makedirs(work, exist_ok=True)
+    tap = Tap()
+    for tool in ("Xvfb", "xclip"):
+        if shutil.which(tool) is None:
+            print(f"1..0 # SKIP {tool} is not installed")
+            return 0
+    # Xvfb picks a free display number itself and writes it to a pipe (-displayfd).
+    rfd, wfd = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-nolisten", "tcp"],
+                            pass_fds=[wfd], stderr=subprocess.DEVNULL)
+    os.close(wfd)
+    with os.fdopen(rfd) as f:
+        display = ":" + f.readline().strip()
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("XAUTHORITY", None)
+    sock_path = os.path.join(work, "agent.sock")
+    if os.path.exists(sock_path):
+        os.unlink(sock_path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(1)
+    agent = None
+    try:
+        agent = subprocess.Popen([args.agent, "--foreground", "--verbose", "--port", sock_path,
+                                  "--mount-root", os.path.join(work, "mnt")], env=env)
+        listener.settimeout(20)
+        conn = Connection(None, sock=listener.accept()[0])
+        conn.send(hello(CAP_GUEST_INFO | CAP_TEXT | CAP_PNG))
+        h = conn.expect(HELLO)
+        tap.ok(h["caps"] & CAP_TEXT and h["caps"] & CAP_PNG,
+               "with a display the agent announces the clipboard", h)
+
+        # Host to guest: offer, the agent requests at once, then owns CLIPBOARD in X.
+        text = "h\u00e9llo from the host \u2603\n".encode()
+        conn.send(clipboard_offer(5, [TEXT, "text/html"]))
+        req = conn.expect(CLIPBOARD_REQUEST)
+        tap.ok(req == {"serial": 5, "mime": TEXT}, "a host offer is requested for the known type",
+               req)
+        conn.send(clipboard_data(4, TEXT, b"stale"))   # an older serial: dropped
+        conn.send(clipboard_data(5, TEXT, text))
+        time.sleep(0.5)
+        out = subprocess.run(["xclip", "-selection", "clipboard", "-o"], env=env,
+                             capture_output=True, timeout=10)
+        tap.ok(out.stdout == text, "xclip in the guest pastes the host's text", out)
+        out = subprocess.run(["xclip", "-selection", "clipboard", "-o", "-t", "TARGETS"],
+                             env=env, capture_output=True, timeout=10)
+        tap.ok(b"UTF8_STRING" in out.stdout and b"image/png" not in out.stdout,
+               "TARGETS lists the text types only", out.stdout)
+
+        # Guest to host: xclip takes the selection; the agent offers, the host requests.
+        copied = "copied in the guest \u00fc".encode()
+        subprocess.run(["xclip", "-selection", "clipboard", "-i"], input=copied, env=env,
+                       timeout=10)
+        offer = conn.expect(CLIPBOARD_OFFER, timeout=10)
+        tap.ok(offer["types"] == [TEXT], "a guest copy becomes a CLIPBOARD_OFFER", offer)
+        conn.send(clipboard_request(offer["serial"], TEXT))
+        data = conn.expect(CLIPBOARD_DATA, timeout=10)
+        tap.ok(data["data"] == copied and data["serial"] == offer["serial"],
+               "the host's request gets the guest's text", data)
+        conn.send(clipboard_request(offer["serial"] - 1, TEXT))
+        data = conn.expect(CLIPBOARD_DATA, timeout=10)
+        tap.ok(data["data"] == b"", "a request for an old serial gets no content", data)
+
+        # An image from the guest.
+        png = bytes.fromhex("89504e470d0a1a0a") + os.urandom(300000)
+        subprocess.run(["xclip", "-selection", "clipboard", "-t", "image/png", "-i"], input=png,
+                       env=env, timeout=10)
+        offer = conn.expect(CLIPBOARD_OFFER, timeout=10)
+        conn.send(clipboard_request(offer["serial"], PNG))
+        data = conn.expect(CLIPBOARD_DATA, timeout=10)
+        tap.ok(offer["types"] == [PNG] and data["data"] == png,
+               "a 300 KB PNG copied in the guest reaches the host", offer)
+
+        # And a PNG from the host.
+        conn.send(clipboard_offer(6, [PNG]))
+        conn.expect(CLIPBOARD_REQUEST, where=lambda m: m["serial"] == 6)
+        conn.send(clipboard_data(6, PNG, png))
+        time.sleep(0.5)
+        out = subprocess.run(["xclip", "-selection", "clipboard", "-o", "-t", "image/png"],
+                             env=env, capture_output=True, timeout=10)
+        tap.ok(out.stdout == png, "xclip pastes the host's 300 KB PNG", len(out.stdout))
+
+        # Invalid UTF-8 from the host is malformed: the agent ends the session.
+        conn.send(clipboard_offer(7, [TEXT]))
+        conn.expect(CLIPBOARD_REQUEST, where=lambda m: m["serial"] == 7)
+        conn.send(clipboard_data(7, TEXT, b"\xff\xfe"))
+        try:
+            err = conn.expect(ERROR, timeout=10)
+        except ProtocolError as e:
+            err = {"error": str(e)}
+        tap.ok(err.get("code") == 1 and agent.poll() is None,
+               "invalid UTF-8 ends the session, not the agent", err)
+    except Exception as e:  # noqa: BLE001
+        tap.ok(False, f"test aborted: {type(e).__name__}: {e}")
+    finally:
+        if agent:
+            agent.terminate()
+            agent.wait(5)
+        xvfb.terminate()
+        xvfb.wait(5)
+        listener.close()
+    print(f"1..{tap.n}")
+    return 1 if tap.failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -439,7 +576,12 @@ def main():
     ap.add_argument("--boot", metavar="GUESTDIR")
     ap.add_argument("--agent")
     ap.add_argument("--workdir")
+    ap.add_argument("--x11", action="store_true")
     args = ap.parse_args()
+    if args.x11:
+        if not args.agent:
+            ap.error("--x11 needs --agent")
+        return x11_test(args)
     if args.boot:
         if not args.agent:
             ap.error("--boot needs --agent")

@@ -32,13 +32,26 @@ ui_cleanup () {
 }
 trap ui_cleanup EXIT
 
-# Xvfb picks a free display itself and tells us which (-displayfd).
-exec 7>"$HV_TMP/display"
-Xvfb -displayfd 7 -screen 0 1280x800x24 -nolisten tcp >"$HV_TMP/xvfb.log" 2>&1 &
-XVFB_PID=$!
-exec 7>&-
-wait_until 10 test -s "$HV_TMP/display" || { echo "Bail out! Xvfb did not start"; exit 1; }
-export DISPLAY=":$(head -n 1 "$HV_TMP/display")"
+# A display of our own: other tests (and people) may run X servers beside us, so pick a
+# number that looks free, check that the server really answers, and try another if not.
+start_xvfb () {
+  local n
+  for attempt in 1 2 3 4 5 6 7 8; do
+    n=$(( 100 + (RANDOM % 800) ))
+    [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
+    Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$HV_TMP/xvfb.log" 2>&1 &
+    XVFB_PID=$!
+    if wait_until 10 env DISPLAY=":$n" xdotool getdisplaygeometry; then
+      export DISPLAY=":$n"
+      return 0
+    fi
+    kill "$XVFB_PID" 2>/dev/null
+    wait "$XVFB_PID" 2>/dev/null
+    XVFB_PID=
+  done
+  return 1
+}
+start_xvfb || { echo "Bail out! Xvfb did not start"; sed 's/^/# /' "$HV_TMP/xvfb.log"; exit 1; }
 
 # The library: nested folders, an empty folder, a top-level VM and one that boots a CD.
 setup_ok=1
@@ -53,6 +66,21 @@ if [ "$setup_ok" -ne 1 ]; then
   exit 1
 fi
 
+# The app starts a new engine when it loses its own. This wrapper lets the test hold that
+# back while a file exists, so that it can see the window without an engine.
+export HV_HOLD_ENGINE="$HV_TMP/hold-engine"
+cat >"$HV_TMP/hostvisord-wrapper" <<WRAPPER
+#!/bin/sh
+while [ -e "$HV_HOLD_ENGINE" ]; do sleep 0.1; done
+exec "$HOSTVISORD" "\$@"
+WRAPPER
+chmod +x "$HV_TMP/hostvisord-wrapper"
+
+if ! kill -0 "$XVFB_PID" 2>/dev/null; then
+  echo "Bail out! Xvfb on $DISPLAY died"
+  sed 's/^/# /' "$HV_TMP/xvfb.log"
+  exit 1
+fi
 export HV_APP="$HV_BUILDDIR/app/hostvisor"
 export HV_CTL="$CTL"
 export HV_ARTIFACTS
@@ -60,7 +88,8 @@ export HV_ARTIFACTS
 export HV_ENGINE_PID_CMD="fuser '$XDG_RUNTIME_DIR/hostvisor/engine.lock' 2>/dev/null | tr -s ' ' '\n' | grep -E '^[0-9]+\$' | head -n 1"
 
 # dbus-run-session's own messages (fd limits, service activation) go to the log, not TAP.
-dbus-run-session -- /usr/bin/python3 "$here/test-window.py" 2>"$HV_TMP/session.log"
+HOSTVISORD="$HV_TMP/hostvisord-wrapper" \
+  dbus-run-session -- /usr/bin/python3 "$here/test-window.py" 2>"$HV_TMP/session.log"
 rc=$?
 if [ $rc -ne 0 ]; then
   sed 's/^/# /' "$HV_TMP/session.log" | tail -n 30
