@@ -373,8 +373,8 @@ on_key_released (GtkEventControllerKey *controller,
 {
   guint32 scancode = scancode_for_keycode (keycode);
 
-  /* Release what the guest saw pressed, even if the grab ended in between (the grab's end
-   * released it already, then this is a no-op). */
+  /* Only what the guest saw pressed: when the grab ended, release_all_keys() already let
+   * go of everything. */
   if (scancode != 0 && (self->pressed_keysym[scancode] & KEY_DOWN_FLAG))
     send_key (self, keyval, scancode, FALSE);
   else if (scancode == 0 && self->grabbed && keyval != self->host_key)
