@@ -209,7 +209,7 @@ def main():
 
 
 def run(proc):
-    app = wait_for(find_app, 30)
+    app = wait_for(find_app, 90)
     if not ok(app is not None, "the app appears on the accessibility bus"):
         return
 
