@@ -1006,6 +1006,29 @@ hv_ctl_cmd_media_eject (HvCtl      *ctl,
   return change_media (ctl, args, NULL, error);
 }
 
+/* ── demo ─────────────────────────────────────────────────────────────────────────────── */
+
+gboolean
+hv_ctl_cmd_demo (HvCtl      *ctl,
+                 HvCtlArgs  *args,
+                 GError    **error)
+{
+  HvDbusEngine *engine = hv_ctl_get_engine (ctl, TRUE, error);
+  g_autofree char *path = NULL;
+  g_autoptr(HvDbusVm) vm = NULL;
+  g_autofree char *name = NULL;
+
+  if (engine == NULL || !hv_dbus_engine_call_create_demo_vm_sync (engine, &path, NULL, error))
+    return FALSE;
+  vm = hv_dbus_vm_proxy_new_sync (g_dbus_proxy_get_connection (G_DBUS_PROXY (engine)),
+                                  G_DBUS_PROXY_FLAGS_NONE, NULL, path, NULL, error);
+  if (vm == NULL)
+    return FALSE;
+  name = hv_ctl_vm_display_name (vm);
+  g_print (_("Created VM \"%s\"; start it with: hostvisorctl start \"%s\"\n"), name, name);
+  return TRUE;
+}
+
 /* ── shares, clipboard, guest tools ────────────────────────────────────────────────────── */
 
 gboolean

@@ -102,6 +102,8 @@ static const HvCtlCommand commands[] = {
     hv_ctl_cmd_folder_rename },
   { "folder delete", "PATH", N_("Delete a folder; its VMs move to the parent folder"), NULL, NULL,
     1, 1, hv_ctl_cmd_folder_delete },
+  { "demo", "", N_("Create \"Demo Linux\": a tiny Linux from this computer's kernel, with the guest tools"),
+    NULL, NULL, 0, 0, hv_ctl_cmd_demo },
   { "share add", "NAME HOSTPATH [--name N] [--readonly]",
     N_("Share a host folder with a powered-off VM (/media/hostvisor/N in the guest)"), NULL,
     share_add_options, 2, 2, hv_ctl_cmd_share_add },

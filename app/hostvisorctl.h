@@ -119,6 +119,7 @@ gboolean hv_ctl_cmd_folder_rename (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_folder_delete (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_media_insert  (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_share_add     (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_demo          (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_share_remove  (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_share_list    (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_clipboard_get (HvCtl *ctl, HvCtlArgs *args, GError **error);

@@ -17,6 +17,7 @@
 
 #include "hv-build-config.h"
 #include "hv-client.h"
+#include "hv-demo.h"
 #include "hv-error.h"
 #include "hv-osinfo.h"
 #include "hv-paths.h"
@@ -711,6 +712,34 @@ handle_create_vm (HvDbusEngine          *skeleton,
   return TRUE;
 }
 
+static void
+on_demo_created (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+  g_autoptr(HvVm) vm = hv_demo_create_finish (result, &error);
+  g_autofree char *path = NULL;
+
+  if (vm == NULL)
+    {
+      g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
+      return;
+    }
+  path = hv_vm_dup_object_path (vm);
+  hv_dbus_engine_complete_create_demo_vm (NULL, g_steal_pointer (&invocation), path);
+}
+
+static gboolean
+handle_create_demo_vm (HvDbusEngine          *skeleton,
+                       GDBusMethodInvocation *invocation,
+                       HvEngine              *self)
+{
+  hv_demo_create_async (self->library, NULL, on_demo_created, g_object_ref (invocation));
+  return TRUE;
+}
+
 static gboolean
 handle_create_folder (HvDbusEngine          *skeleton,
                       GDBusMethodInvocation *invocation,
@@ -1004,6 +1033,8 @@ hv_engine_new (GError **error)
   g_signal_connect (self->skeleton, "handle-list-vms", G_CALLBACK (handle_list_vms), self);
   g_signal_connect (self->skeleton, "handle-find-vm", G_CALLBACK (handle_find_vm), self);
   g_signal_connect (self->skeleton, "handle-create-vm", G_CALLBACK (handle_create_vm), self);
+  g_signal_connect (self->skeleton, "handle-create-demo-vm", G_CALLBACK (handle_create_demo_vm),
+                    self);
   g_signal_connect (self->skeleton, "handle-create-folder", G_CALLBACK (handle_create_folder),
                     self);
   g_signal_connect (self->skeleton, "handle-rename-folder", G_CALLBACK (handle_rename_folder),

@@ -47,6 +47,7 @@ struct _HvNewVmDialog
   GtkLabel *os_hint;
   GtkLabel *os_chosen_label;
   HvOsChooser *os_chooser;
+  AdwPreferencesGroup *create_error_group;
   GtkLabel *create_error_label;
   AdwEntryRow *name_row;
   AdwComboRow *folder_row;
@@ -769,8 +770,9 @@ create_done (GObject      *source,
       /* Translators: %s is the engine's reason */
       g_autofree char *text = g_strdup_printf (_("The virtual machine could not be created: %s"),
                                                error->message);
+      /* A label, not a toast: it stays until the next try. */
       set_error_label (self->create_error_label, text);
-      show_toast (self, text);
+      gtk_widget_set_visible (GTK_WIDGET (self->create_error_group), TRUE);
       sync_from_model (self);
       return;
     }
@@ -794,6 +796,7 @@ on_create_clicked (HvNewVmDialog *self)
 
   self->creating = TRUE;
   set_error_label (self->create_error_label, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->create_error_group), FALSE);
   update_buttons (self);
   hv_engine_client_call (self->client, NULL, "CreateVm",
                          g_variant_new ("(s@a{sv})", hv_wizard_model_get_name (self->model),
@@ -876,6 +879,7 @@ hv_new_vm_dialog_class_init (HvNewVmDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, os_hint);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, os_chosen_label);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, os_chooser);
+  gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, create_error_group);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, create_error_label);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, name_row);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, folder_row);

@@ -432,8 +432,8 @@ hv_os_chooser_init (HvOsChooser *self)
   g_signal_connect (self->selection, "notify::selected-item", G_CALLBACK (on_selected), self);
 
   self->search = gtk_search_entry_new ();
-  gtk_search_entry_set_placeholder_text (GTK_SEARCH_ENTRY (self->search),
-                                         _("Search operating systems"));
+  /* A property only: gtk_search_entry_set_placeholder_text() is GTK 4.10. */
+  g_object_set (self->search, "placeholder-text", _("Search operating systems"), NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->search),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Search operating systems"),
                                   -1);

@@ -13,6 +13,7 @@ struct _HvWindow
 
   /* owned */
   HvEngineClient *client;
+  char *pending_demo;       /* object path of a demo VM to start once its row exists */
   HvFolderTree *tree;
   GtkTreeListModel *tree_model;
   GtkSingleSelection *selection;
@@ -201,8 +202,73 @@ win_delete_folder (GSimpleAction *action, GVariant *param, gpointer data)
   hv_window_delete_folder_dialog (HV_WINDOW (data), g_variant_get_string (param, NULL));
 }
 
+/* The demo VM: the engine builds it (a few seconds), then it is started at once, so a new
+ * user sees a guest boot without choosing anything. Its row may appear a moment after
+ * CreateDemoVm answers (VmAdded, then the proxy): until then the start waits for it. */
+static gboolean
+start_pending_demo (HvWindow *self)
+{
+  HvVmItem *item;
+
+  if (self->pending_demo == NULL)
+    return TRUE;
+  item = hv_engine_client_lookup (self->client, self->pending_demo);
+  if (item == NULL)
+    return FALSE;
+  g_clear_pointer (&self->pending_demo, g_free);
+  hv_engine_client_call (self->client, item, "Start", NULL, self->cancellable,
+                         hv_window_call_done, g_object_ref (self));
+  return TRUE;
+}
+
+static void
+on_demo_vms_changed (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     HvWindow   *self)
+{
+  if (start_pending_demo (self))
+    g_signal_handlers_disconnect_by_func (model, on_demo_vms_changed, self);
+}
+
+static void
+on_demo_created (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  g_autoptr(HvWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  const char *path;
+
+  reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result, &error);
+  if (reply == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        hv_window_show_error (self, error->message);
+      return;
+    }
+  g_variant_get (reply, "(&o)", &path);
+  g_free (self->pending_demo);
+  self->pending_demo = g_strdup (path);
+  if (!start_pending_demo (self))
+    g_signal_connect_object (hv_engine_client_get_vms (self->client), "items-changed",
+                             G_CALLBACK (on_demo_vms_changed), self, 0);
+}
+
+static void
+win_demo_vm (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvWindow *self = HV_WINDOW (data);
+
+  hv_engine_client_call (self->client, NULL, "CreateDemoVm", NULL, self->cancellable,
+                         on_demo_created, g_object_ref (self));
+}
+
 static const GActionEntry win_actions[] = {
   { "new-vm", win_new_vm },
+  { "demo-vm", win_demo_vm },
   { "new-folder", win_new_folder, "s" },
   { "rename-folder", win_rename_folder, "s" },
   { "delete-folder", win_delete_folder, "s" },
@@ -825,6 +891,7 @@ hv_window_finalize (GObject *object)
 
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
+  g_free (self->pending_demo);
 
   G_OBJECT_CLASS (hv_window_parent_class)->finalize (object);
 }

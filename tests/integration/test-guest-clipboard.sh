@@ -74,14 +74,13 @@ if ! agent_connected; then
 fi
 check "Xvfb runs in the guest" log_has $VM "HOSTVISOR-GUEST: xvfb up"
 
-# guest COMMAND: runs a shell command on the guest's serial console and prints its output, taken
+# guest COMMAND [SECONDS]: runs a shell command on the guest's serial console and prints its output, taken
 # from the serial log between two markers (the console's own output may end before a slow TCG
 # guest has answered). The markers are split in the typed line so that its echo never matches.
-GUEST_N=0
 guest () {
   local n begin end deadline
-  GUEST_N=$((GUEST_N + 1))
-  n="$$-$GUEST_N"
+  # Unique even where the caller runs in a subshell ($(…), a pipeline), which a counter is not.
+  n="$$-$(date +%s%N)"
   begin="@@BEGIN-$n@@"
   end="@@END-$n@@"
   printf 'echo "@@BEG""IN-%s@@"; %s; echo "@@E""ND-%s@@"\n' "$n" "$1" "$n" |
@@ -150,11 +149,13 @@ host_has_png () {
 check "a PNG copied in the guest comes out of clipboard get byte for byte" wait_until 60 host_has_png
 
 # A PNG from the host: `clipboard set` takes text only, so through the engine's D-Bus method
-# (Vm.SetClipboard, image/png) as the desktop app calls it.
-if command -v gdbus >/dev/null 2>&1; then
+# (Vm.SetClipboard, image/png) as the desktop app calls it. dbus-send speaks to the engine's
+# peer-to-peer socket (gdbus call insists on a message bus).
+if command -v dbus-send >/dev/null 2>&1; then
   BUS="unix:path=$XDG_RUNTIME_DIR/hostvisor/engine.sock"
-  VM_PATH=$(gdbus call --address "$BUS" --object-path /io/github/hostvisor/Engine \
-              --method io.github.hostvisor.Engine.FindVm $VM 2>&1 | sed -n "s/^(objectpath '\(.*\)',)$/\1/p")
+  VM_PATH=$(dbus-send --peer="$BUS" --print-reply /io/github/hostvisor/Engine \
+              io.github.hostvisor.Engine.FindVm string:$VM 2>&1 |
+              sed -n 's/^ *object path "\(.*\)"$/\1/p')
   # A different picture from the one above, so that stale content cannot pass.
   python3 - "$HV_TMP/host.png" <<'PY'
 import struct, sys, zlib
@@ -166,11 +167,14 @@ png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2,
        + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
 open(sys.argv[1], "wb").write(png)
 PY
-  AY="@ay [$(od -An -tu1 -v "$HV_TMP/host.png" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//; s/ /, /g')]"
-  OUT=$(gdbus call --address "$BUS" --object-path "$VM_PATH" \
-          --method io.github.hostvisor.Vm.SetClipboard image/png "$AY" 2>&1)
-  RC=$?
-  check "Vm.SetClipboard takes a PNG (D-Bus)" test -n "$VM_PATH" -a $RC -eq 0
+  BYTES=$(od -An -tu1 -v "$HV_TMP/host.png" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//; s/ /,/g')
+  RC=1
+  if [ -n "$VM_PATH" ]; then
+    OUT=$(dbus-send --peer="$BUS" --print-reply "$VM_PATH" io.github.hostvisor.Vm.SetClipboard \
+            string:image/png "array:byte:$BYTES" 2>&1)
+    RC=$?
+  fi
+  check "Vm.SetClipboard takes a PNG (D-Bus)" test $RC -eq 0
   [ $RC -eq 0 ] || diag "path '$VM_PATH': $OUT"
   HOST_PNG_SUM=$(sha256sum <"$HV_TMP/host.png" | cut -d' ' -f1)
   guest_has_png () {
@@ -181,9 +185,11 @@ PY
   OUT=$(guest 'DISPLAY=:0 xclip -o -selection clipboard -t TARGETS')
   check "…the guest's clipboard offers image/png" grep -qx "image/png" <<<"$OUT"
   diag "targets: $(tr '\n' ' ' <<<"$OUT")"
+  "$CTL" clipboard $VM get >"$HV_TMP/get.png" 2>/dev/null
+  check "…and clipboard get returns the same PNG" cmp -s "$HV_TMP/host.png" "$HV_TMP/get.png"
 else
-  echo "ok $((TAP_N + 1)) # SKIP a PNG from the host: no gdbus to call Vm.SetClipboard"
   TAP_N=$((TAP_N + 1))
+  echo "ok $TAP_N # SKIP a PNG from the host: no dbus-send to call Vm.SetClipboard"
 fi
 
 # --- mode host-to-guest: the guest's copy stays in the guest --------------------------------------
@@ -203,6 +209,19 @@ sleep 10
 run_ctl clipboard $VM get
 check "…but does not reach the host (get keeps the host's value)" test "$OUT" = "$H2G_TEXT"
 [ "$OUT" = "$H2G_TEXT" ] || diag "get: exit $RC, stdout: $OUT, stderr: $ERR"
+
+# --- mode guest-to-host: the host's value stays on the host --------------------------------------
+
+expect_ok "clipboard mode guest-to-host" modify $VM --clipboard guest-to-host
+guest 'printf "guest text in guest-to-host mode" | DISPLAY=:0 xclip -i -selection clipboard' >/dev/null
+check "…a copy in the guest reaches the host" \
+  wait_until 60 host_has "guest text in guest-to-host mode"
+G2H_HEX=$(printf '%s' "guest text in guest-to-host mode" | hex_of)
+expect_ok "clipboard set in guest-to-host mode" clipboard $VM set "host value in guest-to-host mode"
+sleep 10
+OUT=$(guest_clipboard_hex)
+check "…but the host's value does not reach the guest (xclip reads the guest's own)" \
+  test "$OUT" = "$G2H_HEX"
 
 # --- mode off --------------------------------------------------------------------------------------
 

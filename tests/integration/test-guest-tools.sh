@@ -121,6 +121,13 @@ expect_ok "insert the guest tools CD" guest-tools agentvm insert
 check "the CD-ROM holds the guest tools ISO" grep -q "hostvisor-guest-tools.iso" <<<"$(vm_field agentvm drives)"
 
 expect_ok "poweroff" poweroff agentvm
+
+# --- the demo VM of the welcome page: built from this host's kernel with the agent inside
+expect_ok "create the demo VM" demo
+expect_ok "start the demo VM" start "Demo Linux"
+demo_agent () { [ "$(vm_field "Demo Linux" agent.connected)" = True ]; }
+check "the demo VM boots and its guest tools connect" wait_until $BOOT_WAIT demo_agent
+expect_ok "power the demo VM off" poweroff "Demo Linux"
 expect_ok "a share can be removed while powered off" share agentvm remove ro
 check "…and is gone" bash -c "! grep -q '\"ro\"' <<<\"\$('$CTL' share agentvm list --json)\""
 

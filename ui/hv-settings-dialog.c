@@ -1,0 +1,995 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "hv-settings-dialog.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "hv-config.h"
+#include "hv-os-chooser.h"
+#include "hv-wizard-model.h"
+
+/* Spin buttons apply this long after the last step, not once per click. */
+#define SPIN_APPLY_DELAY_MS 700
+
+typedef enum {
+  FIELD_NAME,
+  FIELD_FOLDER,
+  FIELD_OS,
+  FIELD_MEMORY,
+  FIELD_CPUS,
+  FIELD_FIRMWARE,
+  FIELD_BOOT,
+  FIELD_VIDEO,
+  FIELD_MEDIA,
+  N_FIELDS
+} Field;
+
+typedef struct {
+  const char *value;
+  const char *label;
+} Choice;
+
+static const Choice firmware_choices[] = {
+  { "bios", N_("BIOS") },
+  { "uefi", N_("UEFI") },
+};
+
+static const Choice video_choices[] = {
+  { "std", N_("Standard VGA") },
+  { "virtio", N_("Virtio GPU") },
+  { "cirrus", N_("Cirrus Logic (for old guests)") },
+  { "none", N_("None (serial console only)") },
+};
+
+static const Choice boot_choices[] = {
+  { "cd", N_("Hard disk, then CD/DVD") },
+  { "dc", N_("CD/DVD, then hard disk") },
+  { "acd", N_("Floppy, then hard disk, then CD/DVD") },
+  { "adc", N_("Floppy, then CD/DVD, then hard disk") },
+  { "ncd", N_("Network, then hard disk, then CD/DVD") },
+};
+
+struct _HvSettingsDialog
+{
+  AdwPreferencesWindow parent_instance;
+
+  /* owned */
+  HvEngineClient *client;
+  HvVmItem *item;
+  GCancellable *cancellable;
+  HvVmConfig *config;            /* parsed from the item's ConfigXml; NULL when inaccessible */
+  char **folders;                /* parallel to folder_row; [0] = "" */
+  char **boot_values;            /* parallel to boot_row */
+  GPtrArray *disk_rows;
+  guint memory_source;
+  guint cpus_source;
+  /* A field the user changed keeps the user's value until the engine has answered (and,
+   * after an error, until the next edit), whatever the VM's properties say meanwhile. */
+  gboolean held[N_FIELDS];
+  guint serial[N_FIELDS];
+  gboolean syncing;
+
+  /* template widgets */
+  AdwPreferencesGroup *config_error_group;
+  GtkLabel *config_error_label;
+  AdwEntryRow *name_row;
+  AdwComboRow *folder_row;
+  AdwActionRow *os_row;
+  GtkButton *os_button;
+  GtkLabel *general_error;
+  AdwActionRow *memory_row;
+  GtkSpinButton *memory_spin;
+  AdwActionRow *cpus_row;
+  GtkSpinButton *cpus_spin;
+  GtkLabel *system_error;
+  AdwComboRow *firmware_row;
+  AdwComboRow *boot_row;
+  AdwPreferencesGroup *disks_group;
+  AdwActionRow *cd_row;
+  GtkButton *cd_change_button;
+  GtkButton *cd_eject_button;
+  AdwActionRow *floppy_row;
+  GtkButton *floppy_change_button;
+  GtkButton *floppy_eject_button;
+  AdwComboRow *video_row;
+};
+
+G_DEFINE_FINAL_TYPE (HvSettingsDialog, hv_settings_dialog, ADW_TYPE_PREFERENCES_WINDOW)
+
+static void sync_from_item (HvSettingsDialog *self);
+
+static void
+show_toast (HvSettingsDialog *self,
+            const char       *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 8);
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), toast);
+}
+
+static void
+set_error_label (GtkLabel   *label,
+                 const char *text)
+{
+  gtk_label_set_text (label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (label), text != NULL && text[0] != '\0');
+}
+
+static void
+mark_error (GtkWidget *widget,
+            gboolean   error)
+{
+  if (error)
+    gtk_widget_add_css_class (widget, "error");
+  else
+    gtk_widget_remove_css_class (widget, "error");
+}
+
+/* The VM runs (or starts, or stops): only what QEMU can change live may change. */
+static gboolean
+vm_is_active (HvSettingsDialog *self)
+{
+  return self->config != NULL && !hv_vm_item_get_can_modify (self->item);
+}
+
+/* ---- talking to the engine ---- */
+
+typedef struct {
+  HvSettingsDialog *self;
+  Field field;
+  guint serial;
+  char *what;
+} ApplyRequest;
+
+static void
+apply_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
+{
+  ApplyRequest *req = data;
+  g_autoptr(HvSettingsDialog) self = req->self;
+  g_autofree char *what = req->what;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  Field field = req->field;
+  gboolean latest = req->serial == self->serial[field];
+
+  g_free (req);
+  reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (reply == NULL)
+    {
+      /* Translators: what was being changed ("the memory"), then the engine's reason */
+      g_autofree char *message = g_strdup_printf (_("Could not change %s: %s"), what,
+                                                  error->message);
+      /* The field keeps the user's value, so nothing typed is lost. */
+      show_toast (self, message);
+      return;
+    }
+  if (latest)
+    self->held[field] = FALSE;
+  sync_from_item (self);
+}
+
+/* One Vm method call for one field; @parameters is consumed if floating. */
+static void
+call_vm (HvSettingsDialog *self,
+         Field             field,
+         const char       *what,
+         const char       *method,
+         GVariant         *parameters)
+{
+  ApplyRequest *req = g_new0 (ApplyRequest, 1);
+
+  self->held[field] = TRUE;
+  req->self = g_object_ref (self);
+  req->field = field;
+  req->serial = ++self->serial[field];
+  req->what = g_strdup (what);
+  hv_engine_client_call (self->client, self->item, method, parameters, self->cancellable,
+                         apply_done, req);
+}
+
+static void
+modify (HvSettingsDialog *self,
+        Field             field,
+        const char       *what,
+        const char       *key,
+        GVariant         *value)
+{
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert_value (&dict, key, value);
+  call_vm (self, field, what, "Modify", g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)));
+}
+
+/* ---- choices ---- */
+
+static void
+fill_combo (HvSettingsDialog *self,
+            AdwComboRow      *row,
+            const Choice     *choices,
+            guint             n_choices,
+            const char       *current,
+            char           ***values_out)
+{
+  g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
+  g_autoptr(GStrvBuilder) values = g_strv_builder_new ();
+  guint selected = GTK_INVALID_LIST_POSITION;
+
+  for (guint i = 0; i < n_choices; i++)
+    {
+      gtk_string_list_append (list, _(choices[i].label));
+      g_strv_builder_add (values, choices[i].value);
+      if (g_strcmp0 (choices[i].value, current) == 0)
+        selected = i;
+    }
+  if (selected == GTK_INVALID_LIST_POSITION && current != NULL && current[0] != '\0')
+    {
+      /* Translators: a boot order or model the list does not name, e.g. "Other (nd)" */
+      g_autofree char *other = g_strdup_printf (_("Other (%s)"), current);
+      gtk_string_list_append (list, other);
+      g_strv_builder_add (values, current);
+      selected = n_choices;
+    }
+
+  self->syncing = TRUE;
+  adw_combo_row_set_model (row, G_LIST_MODEL (list));
+  adw_combo_row_set_selected (row, selected);
+  self->syncing = FALSE;
+  if (values_out != NULL)
+    {
+      g_strfreev (*values_out);
+      *values_out = g_strv_builder_end (values);
+    }
+}
+
+static const char *
+choice_at (const Choice *choices,
+           guint         n_choices,
+           guint         position)
+{
+  return position < n_choices ? choices[position].value : NULL;
+}
+
+/* Rows that need the VM powered off: insensitive while it runs, and saying why. */
+static void
+set_needs_poweroff (HvSettingsDialog *self,
+                    AdwActionRow     *row,
+                    const char       *subtitle)
+{
+  gboolean active = vm_is_active (self);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (row), self->config != NULL && !active);
+  adw_action_row_set_subtitle (row, active ? _("Power off the VM to change this")
+                                           : subtitle != NULL ? subtitle : "");
+}
+
+/* ---- from the VM to the widgets ---- */
+
+static const HvDrive *
+find_drive (const HvVmConfig *config,
+            HvDriveKind       kind)
+{
+  if (config == NULL)
+    return NULL;
+  for (guint i = 0; i < config->drives->len; i++)
+    {
+      const HvDrive *d = g_ptr_array_index (config->drives, i);
+
+      if (d->kind == kind)
+        return d;
+    }
+  return NULL;
+}
+
+static void
+sync_storage (HvSettingsDialog *self)
+{
+  gboolean active = vm_is_active (self);
+  const HvDrive *cd = find_drive (self->config, HV_DRIVE_CDROM);
+  const HvDrive *floppy = find_drive (self->config, HV_DRIVE_FLOPPY);
+  guint n_disks = 0;
+
+  for (guint i = 0; i < self->disk_rows->len; i++)
+    adw_preferences_group_remove (self->disks_group, self->disk_rows->pdata[i]);
+  g_ptr_array_set_size (self->disk_rows, 0);
+
+  for (guint i = 0; self->config != NULL && i < self->config->drives->len; i++)
+    {
+      const HvDrive *d = g_ptr_array_index (self->config->drives, i);
+      g_autofree char *title = NULL;
+      g_autofree char *subtitle = NULL;
+      GtkWidget *row;
+
+      if (d->kind != HV_DRIVE_DISK)
+        continue;
+      /* Translators: %u counts the VM's hard disks from 1 */
+      title = g_strdup_printf (_("Disk %u"), ++n_disks);
+      /* Translators: a disk image's file, its format ("qcow2") and bus ("virtio") */
+      subtitle = g_strdup_printf (_("%s (%s, %s)"), d->path != NULL ? d->path : "",
+                                  hv_disk_format_to_string (d->format),
+                                  hv_drive_bus_to_string (d->bus));
+      row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      adw_preferences_group_add (self->disks_group, row);
+      g_ptr_array_add (self->disk_rows, row);
+    }
+  if (n_disks == 0)
+    {
+      GtkWidget *row = adw_action_row_new ();
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("No hard disk"));
+      adw_preferences_group_add (self->disks_group, row);
+      g_ptr_array_add (self->disk_rows, row);
+    }
+
+  /* CD/DVD: live through InsertMedia while the VM runs, with Modify while it is off (which
+   * adds a drive if there is none). */
+  if (cd != NULL && cd->path != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (cd->path);
+
+      adw_action_row_set_subtitle (self->cd_row, base);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->cd_row), cd->path);
+    }
+  else
+    {
+      adw_action_row_set_subtitle (self->cd_row,
+                                   cd != NULL ? _("Empty")
+                                   : active ? _("No CD/DVD drive; power off the VM to add one")
+                                            : _("No CD/DVD drive; inserting an image adds one"));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->cd_row), NULL);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->cd_change_button),
+                            self->config != NULL && (!active || cd != NULL));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->cd_eject_button),
+                            cd != NULL && cd->path != NULL);
+
+  /* Floppy: the same, but a running VM without a floppy controller cannot get one. */
+  if (floppy != NULL && floppy->path != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (floppy->path);
+
+      adw_action_row_set_subtitle (self->floppy_row, base);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->floppy_row), floppy->path);
+    }
+  else
+    {
+      adw_action_row_set_subtitle (self->floppy_row,
+                                   floppy != NULL ? _("Empty")
+                                   : active ? _("Power off the VM to change this")
+                                            : _("No floppy drive; inserting an image adds one"));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->floppy_row), NULL);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->floppy_change_button),
+                            self->config != NULL && (!active || floppy != NULL));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->floppy_eject_button),
+                            floppy != NULL && floppy->path != NULL);
+}
+
+static void
+sync_folders (HvSettingsDialog *self)
+{
+  const char * const *folders = hv_engine_client_get_folders (self->client);
+  const char *current = hv_vm_item_get_folder (self->item);
+  g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  guint selected = 0;
+  guint n = 1;
+
+  if (self->held[FIELD_FOLDER])
+    return;
+  gtk_string_list_append (list, _("Top level"));
+  g_strv_builder_add (builder, "");
+  for (guint i = 0; folders != NULL && folders[i] != NULL; i++, n++)
+    {
+      gtk_string_list_append (list, folders[i]);
+      g_strv_builder_add (builder, folders[i]);
+      if (g_strcmp0 (folders[i], current) == 0)
+        selected = n;
+    }
+  if (selected == 0 && current != NULL && current[0] != '\0')
+    {
+      /* Not (yet) in the engine's folder list: still the VM's folder. */
+      gtk_string_list_append (list, current);
+      g_strv_builder_add (builder, current);
+      selected = n;
+    }
+  g_strfreev (self->folders);
+  self->folders = g_strv_builder_end (builder);
+  self->syncing = TRUE;
+  adw_combo_row_set_model (self->folder_row, G_LIST_MODEL (list));
+  adw_combo_row_set_selected (self->folder_row, selected);
+  self->syncing = FALSE;
+}
+
+static void
+sync_from_item (HvSettingsDialog *self)
+{
+  const char *xml = hv_vm_item_get_config_xml (self->item);
+  const char *os_id = hv_vm_item_get_os_id (self->item);
+  const char *os_name = hv_engine_client_get_os_name (self->client, os_id);
+  const char *config_error = hv_vm_item_get_config_error (self->item);
+  g_autofree char *title = NULL;
+  gboolean usable;
+
+  g_clear_pointer (&self->config, hv_vm_config_free);
+  if (xml != NULL && xml[0] != '\0')
+    self->config = hv_vm_config_from_xml (xml, strlen (xml), "vm.xml", NULL);
+  usable = self->config != NULL;
+
+  /* Translators: the settings window's title; %s is a VM's name */
+  title = g_strdup_printf (_("“%s” Settings"), hv_vm_item_get_name (self->item));
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  if (!usable)
+    set_error_label (self->config_error_label,
+                     config_error != NULL && config_error[0] != '\0'
+                     ? config_error : _("The configuration of this VM cannot be read."));
+  else
+    set_error_label (self->config_error_label, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->config_error_group), !usable);
+
+  self->syncing = TRUE;
+  if (!self->held[FIELD_NAME])
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->name_row), hv_vm_item_get_name (self->item));
+      set_error_label (self->general_error, NULL);
+      mark_error (GTK_WIDGET (self->name_row), FALSE);
+    }
+  if (!self->held[FIELD_MEMORY])
+    gtk_spin_button_set_value (self->memory_spin, (double) hv_vm_item_get_memory_mib (self->item));
+  if (!self->held[FIELD_CPUS])
+    gtk_spin_button_set_value (self->cpus_spin, (double) hv_vm_item_get_cpus (self->item));
+  self->syncing = FALSE;
+  if (!self->held[FIELD_MEMORY] && !self->held[FIELD_CPUS])
+    {
+      set_error_label (self->system_error, NULL);
+      mark_error (GTK_WIDGET (self->memory_spin), FALSE);
+      mark_error (GTK_WIDGET (self->cpus_spin), FALSE);
+    }
+
+  sync_folders (self);
+  adw_action_row_set_subtitle (self->os_row,
+                               os_name != NULL ? os_name
+                               : os_id != NULL && os_id[0] != '\0' ? os_id
+                               : _("Other operating system"));
+
+  if (!self->held[FIELD_FIRMWARE])
+    fill_combo (self, self->firmware_row, firmware_choices, G_N_ELEMENTS (firmware_choices),
+                hv_vm_item_get_firmware (self->item), NULL);
+  if (!self->held[FIELD_BOOT])
+    fill_combo (self, self->boot_row, boot_choices, G_N_ELEMENTS (boot_choices),
+                self->config != NULL ? self->config->boot_order : NULL, &self->boot_values);
+  if (!self->held[FIELD_VIDEO])
+    fill_combo (self, self->video_row, video_choices, G_N_ELEMENTS (video_choices),
+                self->config != NULL ? hv_video_to_string (self->config->video) : NULL, NULL);
+
+  /* Name, folder and OS change in any state; the engine allows it while the VM runs. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->name_row), usable);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->folder_row), usable);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->os_row), usable);
+  set_needs_poweroff (self, self->memory_row, _("MiB"));
+  set_needs_poweroff (self, self->cpus_row, NULL);
+  set_needs_poweroff (self, ADW_ACTION_ROW (self->firmware_row), NULL);
+  set_needs_poweroff (self, ADW_ACTION_ROW (self->boot_row), NULL);
+  set_needs_poweroff (self, ADW_ACTION_ROW (self->video_row), NULL);
+  sync_storage (self);
+}
+
+static void
+on_item_changed (HvVmItem         *item,
+                 GParamSpec       *pspec,
+                 HvSettingsDialog *self)
+{
+  sync_from_item (self);
+}
+
+static void
+on_folders_changed (HvEngineClient   *client,
+                    GParamSpec       *pspec,
+                    HvSettingsDialog *self)
+{
+  sync_folders (self);
+}
+
+static void
+on_os_names_loaded (HvEngineClient   *client,
+                    GParamSpec       *pspec,
+                    HvSettingsDialog *self)
+{
+  sync_from_item (self);
+}
+
+/* ---- General ---- */
+
+static char *
+check_name (HvSettingsDialog *self,
+            const char       *name)
+{
+  GListModel *vms = hv_engine_client_get_vms (self->client);
+  guint n = g_list_model_get_n_items (vms);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) taken = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(HvVmItem) item = g_list_model_get_item (vms, i);
+
+      if (item != self->item && hv_vm_item_get_name (item) != NULL)
+        g_strv_builder_add (builder, hv_vm_item_get_name (item));
+    }
+  taken = g_strv_builder_end (builder);
+  return hv_wizard_check_name (name, (const char * const *) taken,
+                               hv_vm_item_get_name (self->item));
+}
+
+static void
+on_name_changed (HvSettingsDialog *self)
+{
+  const char *name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+  g_autofree char *problem = NULL;
+
+  if (self->syncing)
+    return;
+  self->held[FIELD_NAME] = g_strcmp0 (name, hv_vm_item_get_name (self->item)) != 0;
+  problem = check_name (self, name);
+  set_error_label (self->general_error, problem);
+  mark_error (GTK_WIDGET (self->name_row), problem != NULL);
+}
+
+static void
+on_name_apply (HvSettingsDialog *self)
+{
+  const char *name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+  g_autofree char *problem = check_name (self, name);
+
+  if (problem != NULL)
+    {
+      set_error_label (self->general_error, problem);
+      mark_error (GTK_WIDGET (self->name_row), TRUE);
+      return;
+    }
+  if (g_strcmp0 (name, hv_vm_item_get_name (self->item)) == 0)
+    return;
+  modify (self, FIELD_NAME, _("the name"), "name", g_variant_new_string (name));
+}
+
+static void
+on_folder_selected (HvSettingsDialog *self)
+{
+  guint selected = adw_combo_row_get_selected (self->folder_row);
+
+  if (self->syncing || self->folders == NULL || selected >= g_strv_length (self->folders))
+    return;
+  if (g_strcmp0 (self->folders[selected], hv_vm_item_get_folder (self->item)) == 0)
+    return;
+  modify (self, FIELD_FOLDER, _("the folder"), "folder",
+          g_variant_new_string (self->folders[selected]));
+}
+
+static void
+os_window_choose (GtkButton *button,
+                  GtkWindow *window)
+{
+  HvSettingsDialog *self = HV_SETTINGS_DIALOG (gtk_window_get_transient_for (window));
+  HvOsChooser *chooser = g_object_get_data (G_OBJECT (window), "hv-chooser");
+  const char *os_id = hv_os_chooser_get_os_id (chooser);
+
+  if (g_strcmp0 (os_id, hv_vm_item_get_os_id (self->item)) != 0)
+    modify (self, FIELD_OS, _("the operating system"), "os", g_variant_new_string (os_id));
+  gtk_window_destroy (window);
+}
+
+static void
+on_os_change_clicked (HvSettingsDialog *self)
+{
+  GtkWidget *window = adw_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
+  GtkWidget *choose = gtk_button_new_with_mnemonic (_("C_hoose"));
+  GtkWidget *chooser = hv_os_chooser_new ();
+
+  gtk_window_set_title (GTK_WINDOW (window), _("Operating System"));
+  gtk_window_set_modal (GTK_WINDOW (window), TRUE);
+  gtk_window_set_transient_for (GTK_WINDOW (window), GTK_WINDOW (self));
+  gtk_window_set_default_size (GTK_WINDOW (window), 420, 520);
+  adw_header_bar_set_show_start_title_buttons (ADW_HEADER_BAR (header), FALSE);
+  adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (cancel), "window.close");
+  gtk_widget_add_css_class (choose, "suggested-action");
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), cancel);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), choose);
+  gtk_box_append (GTK_BOX (box), header);
+
+  gtk_widget_set_margin_top (chooser, 12);
+  gtk_widget_set_margin_bottom (chooser, 12);
+  gtk_widget_set_margin_start (chooser, 12);
+  gtk_widget_set_margin_end (chooser, 12);
+  gtk_widget_set_vexpand (chooser, TRUE);
+  gtk_box_append (GTK_BOX (box), chooser);
+  adw_window_set_content (ADW_WINDOW (window), box);
+
+  g_object_set_data (G_OBJECT (window), "hv-chooser", chooser);
+  hv_os_chooser_set_os (HV_OS_CHOOSER (chooser), hv_vm_item_get_os_id (self->item),
+                        hv_engine_client_get_os_name (self->client,
+                                                      hv_vm_item_get_os_id (self->item)));
+  hv_os_chooser_load (HV_OS_CHOOSER (chooser), self->client);
+  g_signal_connect (choose, "clicked", G_CALLBACK (os_window_choose), window);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_grab_focus (chooser);
+}
+
+/* ---- System ---- */
+
+static gboolean
+apply_memory (gpointer data)
+{
+  HvSettingsDialog *self = data;
+
+  self->memory_source = 0;
+  modify (self, FIELD_MEMORY, _("the memory"), "memory",
+          g_variant_new_uint64 ((guint64) gtk_spin_button_get_value (self->memory_spin)));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+apply_cpus (gpointer data)
+{
+  HvSettingsDialog *self = data;
+
+  self->cpus_source = 0;
+  modify (self, FIELD_CPUS, _("the number of processors"), "cpus",
+          g_variant_new_uint32 ((guint32) gtk_spin_button_get_value (self->cpus_spin)));
+  return G_SOURCE_REMOVE;
+}
+
+/* Validate the hardware fields; schedule @apply for @source when all is well. */
+static void
+hardware_edited (HvSettingsDialog *self,
+                 Field             field,
+                 guint            *source,
+                 GSourceFunc       apply)
+{
+  g_autofree char *memory_problem =
+    hv_wizard_check_memory ((guint64) gtk_spin_button_get_value (self->memory_spin));
+  g_autofree char *cpus_problem =
+    hv_wizard_check_cpus ((guint64) gtk_spin_button_get_value (self->cpus_spin));
+  g_autofree char *text = NULL;
+  gboolean problem = field == FIELD_MEMORY ? memory_problem != NULL : cpus_problem != NULL;
+
+  self->held[field] = TRUE;
+  if (memory_problem != NULL || cpus_problem != NULL)
+    text = g_strjoin ("\n", memory_problem != NULL ? memory_problem : cpus_problem,
+                      memory_problem != NULL ? cpus_problem : NULL, NULL);
+  set_error_label (self->system_error, text);
+  mark_error (GTK_WIDGET (self->memory_spin), memory_problem != NULL);
+  mark_error (GTK_WIDGET (self->cpus_spin), cpus_problem != NULL);
+
+  g_clear_handle_id (source, g_source_remove);
+  if (!problem)
+    *source = g_timeout_add (SPIN_APPLY_DELAY_MS, apply, self);
+}
+
+static void
+on_memory_changed (HvSettingsDialog *self)
+{
+  if (self->syncing)
+    return;
+  hardware_edited (self, FIELD_MEMORY, &self->memory_source, apply_memory);
+}
+
+static void
+on_cpus_changed (HvSettingsDialog *self)
+{
+  if (self->syncing)
+    return;
+  hardware_edited (self, FIELD_CPUS, &self->cpus_source, apply_cpus);
+}
+
+static void
+on_firmware_selected (HvSettingsDialog *self)
+{
+  const char *value = choice_at (firmware_choices, G_N_ELEMENTS (firmware_choices),
+                                 adw_combo_row_get_selected (self->firmware_row));
+
+  if (self->syncing || value == NULL || g_strcmp0 (value, hv_vm_item_get_firmware (self->item)) == 0)
+    return;
+  modify (self, FIELD_FIRMWARE, _("the firmware"), "firmware", g_variant_new_string (value));
+}
+
+static void
+on_boot_selected (HvSettingsDialog *self)
+{
+  guint selected = adw_combo_row_get_selected (self->boot_row);
+  const char *value;
+
+  if (self->syncing || self->boot_values == NULL || selected >= g_strv_length (self->boot_values))
+    return;
+  value = self->boot_values[selected];
+  if (self->config != NULL && g_strcmp0 (value, self->config->boot_order) == 0)
+    return;
+  modify (self, FIELD_BOOT, _("the boot order"), "boot", g_variant_new_string (value));
+}
+
+/* ---- Display ---- */
+
+static void
+on_video_selected (HvSettingsDialog *self)
+{
+  const char *value = choice_at (video_choices, G_N_ELEMENTS (video_choices),
+                                 adw_combo_row_get_selected (self->video_row));
+
+  if (self->syncing || value == NULL ||
+      (self->config != NULL && g_strcmp0 (value, hv_video_to_string (self->config->video)) == 0))
+    return;
+  modify (self, FIELD_VIDEO, _("the graphics card"), "video", g_variant_new_string (value));
+}
+
+/* ---- Storage ---- */
+
+static void
+set_medium (HvSettingsDialog *self,
+            HvDriveKind       kind,
+            const char       *path)
+{
+  gboolean cd = kind == HV_DRIVE_CDROM;
+  const char *what = cd ? _("the CD/DVD") : _("the floppy");
+
+  if (vm_is_active (self))
+    {
+      /* The guest sees the medium change now. */
+      call_vm (self, FIELD_MEDIA, what, "InsertMedia",
+               g_variant_new ("(ss)", cd ? "cdrom" : "floppy", path != NULL ? path : ""));
+      return;
+    }
+  if (path != NULL)
+    modify (self, FIELD_MEDIA, what, cd ? "iso" : "floppy", g_variant_new_string (path));
+  else
+    modify (self, FIELD_MEDIA, what, cd ? "remove-iso" : "remove-floppy",
+            g_variant_new_boolean (TRUE));
+}
+
+static void
+media_chooser_response (GtkNativeDialog  *chooser,
+                        int               response,
+                        HvSettingsDialog *self)
+{
+  HvDriveKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "hv-kind"));
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  if (file != NULL)
+    path = g_file_get_path (file);
+  if (file != NULL && path == NULL)
+    show_toast (self, _("Only local files can be inserted."));
+  else if (path != NULL)
+    set_medium (self, kind, path);
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+}
+
+static void
+choose_medium (HvSettingsDialog *self,
+               HvDriveKind       kind)
+{
+  gboolean cd = kind == HV_DRIVE_CDROM;
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (cd ? _("Insert a CD/DVD Image") : _("Insert a Floppy Image"),
+                                 GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Insert"),
+                                 _("_Cancel"));
+  GtkFileFilter *images = gtk_file_filter_new ();
+  GtkFileFilter *all = gtk_file_filter_new ();
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  if (cd)
+    {
+      gtk_file_filter_set_name (images, _("CD/DVD images"));
+      gtk_file_filter_add_suffix (images, "iso");
+      gtk_file_filter_add_mime_type (images, "application/x-cd-image");
+    }
+  else
+    {
+      gtk_file_filter_set_name (images, _("Floppy images"));
+      for (const char * const *s = (const char * const[]) { "img", "ima", "flp", "vfd", NULL };
+           *s != NULL; s++)
+        gtk_file_filter_add_suffix (images, *s);
+    }
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
+  gtk_file_filter_set_name (all, _("All files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), images);
+  g_object_unref (images);
+  g_object_unref (all);
+  g_object_set_data (G_OBJECT (chooser), "hv-kind", GINT_TO_POINTER (kind));
+  /* The chooser holds itself until it answers; the dialog's cancellable is not needed. */
+  g_signal_connect_object (chooser, "response", G_CALLBACK (media_chooser_response), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+on_cd_change_clicked (HvSettingsDialog *self)
+{
+  choose_medium (self, HV_DRIVE_CDROM);
+}
+
+static void
+on_cd_eject_clicked (HvSettingsDialog *self)
+{
+  set_medium (self, HV_DRIVE_CDROM, NULL);
+}
+
+static void
+on_floppy_change_clicked (HvSettingsDialog *self)
+{
+  choose_medium (self, HV_DRIVE_FLOPPY);
+}
+
+static void
+on_floppy_eject_clicked (HvSettingsDialog *self)
+{
+  set_medium (self, HV_DRIVE_FLOPPY, NULL);
+}
+
+/* ---- object ---- */
+
+static gboolean
+hv_settings_dialog_close_request (GtkWindow *window)
+{
+  HvSettingsDialog *self = HV_SETTINGS_DIALOG (window);
+
+  /* A spin button changed a moment ago still counts. */
+  if (self->memory_source != 0)
+    {
+      g_clear_handle_id (&self->memory_source, g_source_remove);
+      apply_memory (self);
+    }
+  if (self->cpus_source != 0)
+    {
+      g_clear_handle_id (&self->cpus_source, g_source_remove);
+      apply_cpus (self);
+    }
+  return GTK_WINDOW_CLASS (hv_settings_dialog_parent_class)->close_request (window);
+}
+
+static void
+hv_settings_dialog_dispose (GObject *object)
+{
+  HvSettingsDialog *self = HV_SETTINGS_DIALOG (object);
+
+  /* Calls already sent are carried out by the engine; only their answers are dropped. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->memory_source, g_source_remove);
+  g_clear_handle_id (&self->cpus_source, g_source_remove);
+  if (self->item != NULL)
+    g_signal_handlers_disconnect_by_data (self->item, self);
+  if (self->client != NULL)
+    g_signal_handlers_disconnect_by_data (self->client, self);
+  g_clear_object (&self->item);
+  g_clear_object (&self->client);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), HV_TYPE_SETTINGS_DIALOG);
+  G_OBJECT_CLASS (hv_settings_dialog_parent_class)->dispose (object);
+}
+
+static void
+hv_settings_dialog_finalize (GObject *object)
+{
+  HvSettingsDialog *self = HV_SETTINGS_DIALOG (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->config, hv_vm_config_free);
+  g_clear_pointer (&self->disk_rows, g_ptr_array_unref);
+  g_strfreev (self->folders);
+  g_strfreev (self->boot_values);
+  G_OBJECT_CLASS (hv_settings_dialog_parent_class)->finalize (object);
+}
+
+static void
+hv_settings_dialog_class_init (HvSettingsDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = hv_settings_dialog_dispose;
+  object_class->finalize = hv_settings_dialog_finalize;
+  window_class->close_request = hv_settings_dialog_close_request;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/hostvisor/ui/hv-settings-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, config_error_group);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, config_error_label);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, name_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, folder_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, os_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, os_button);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, general_error);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, memory_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, memory_spin);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cpus_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cpus_spin);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, system_error);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, firmware_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, boot_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, disks_group);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cd_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cd_change_button);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cd_eject_button);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, floppy_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, floppy_change_button);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, floppy_eject_button);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, video_row);
+  gtk_widget_class_bind_template_callback (widget_class, on_name_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_name_apply);
+  gtk_widget_class_bind_template_callback (widget_class, on_folder_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_os_change_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_memory_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_cpus_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_firmware_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_boot_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_video_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_cd_change_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_cd_eject_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_floppy_change_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_floppy_eject_clicked);
+}
+
+static void
+hv_settings_dialog_init (HvSettingsDialog *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->disk_rows = g_ptr_array_new ();
+  self->syncing = TRUE;
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->syncing = FALSE;
+}
+
+HvSettingsDialog *
+hv_settings_dialog_new (GtkWindow      *parent,
+                        HvEngineClient *client,
+                        HvVmItem       *vm)
+{
+  HvSettingsDialog *self;
+  static const char * const watched[] = {
+    "notify::name", "notify::folder", "notify::os-id", "notify::memory-mib", "notify::cpus",
+    "notify::firmware", "notify::config-xml", "notify::config-error", "notify::can-modify",
+    "notify::state",
+  };
+
+  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (client), NULL);
+  g_return_val_if_fail (HV_IS_VM_ITEM (vm), NULL);
+
+  self = g_object_new (HV_TYPE_SETTINGS_DIALOG, "transient-for", parent, NULL);
+  if (parent != NULL)
+    gtk_window_set_application (GTK_WINDOW (self), gtk_window_get_application (parent));
+  self->client = g_object_ref (client);
+  self->item = g_object_ref (vm);
+  for (guint i = 0; i < G_N_ELEMENTS (watched); i++)
+    g_signal_connect (vm, watched[i], G_CALLBACK (on_item_changed), self);
+  g_signal_connect (client, "notify::folders", G_CALLBACK (on_folders_changed), self);
+  g_signal_connect (client, "notify::os-names-loaded", G_CALLBACK (on_os_names_loaded), self);
+  sync_from_item (self);
+  return self;
+}
+
+void
+hv_settings_dialog_present (GtkWindow      *parent,
+                            HvEngineClient *client,
+                            HvVmItem       *vm)
+{
+  HvSettingsDialog *self = hv_settings_dialog_new (parent, client, vm);
+
+  if (self != NULL)
+    gtk_window_present (GTK_WINDOW (self));
+}
