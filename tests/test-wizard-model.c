@@ -7,9 +7,9 @@
 #include "hv-osinfo.h"
 #include "hv-wizard-model.h"
 
-/* What the engine's GetOsDefaults answers (hv-engine.c builds the same a{sv} from
- * hv_osinfo_get_defaults()). The figures are libosinfo's recommendations as the engine
- * reported them on Debian 12's osinfo-db. */
+/* Replies shaped like the engine's GetOsDefaults (hv-engine.c builds the same a{sv} from
+ * hv_osinfo_get_defaults()). The figures are chosen to differ from the generic defaults and
+ * from each other; /wizard-model/defaults/osinfo takes the real ones from libosinfo. */
 static GVariant *
 defaults_dict (const char *name,
                guint64     memory,

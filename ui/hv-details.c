@@ -6,7 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "hv-config.h"
-#include "hv-console.h"
+#include "hv-console-view.h"
 
 /* How often the thumbnail follows the guest's screen while it runs and is visible. */
 #define THUMBNAIL_INTERVAL_S 2
@@ -19,8 +19,7 @@ struct _HvDetails
   HvEngineClient *client;
   HvVmItem *item;
   GCancellable *item_cancellable;   /* screenshots of the current item */
-  GCancellable *console_cancellable;
-  HvConsole *console;               /* while the console is shown, inside console_slot */
+  GtkWidget *console;               /* HvConsoleView while the console is shown, in console_slot */
   guint thumbnail_source;
   gboolean screenshot_in_flight;
 
@@ -225,79 +224,42 @@ is_live (HvVmItem *item)
 static void
 close_console (HvDetails *self)
 {
-  g_cancellable_cancel (self->console_cancellable);
-  g_clear_object (&self->console_cancellable);
   if (self->console != NULL)
     {
-      HvConsole *console = g_steal_pointer (&self->console);
+      GtkWidget *view = g_steal_pointer (&self->console);
 
-      g_signal_handlers_disconnect_by_data (console, self);
-      hv_console_close (console);
-      gtk_box_remove (GTK_BOX (self->console_slot), GTK_WIDGET (console));
+      g_signal_handlers_disconnect_by_data (view, self);
+      gtk_box_remove (GTK_BOX (self->console_slot), view);
     }
   gtk_widget_set_visible (self->console_slot, FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->screen_stack), TRUE);
 }
 
 static void
-on_console_disconnected (HvConsole    *console,
-                         const GError *error,
-                         HvDetails    *self)
+on_console_closed (GtkWidget *view,
+                   HvDetails *self)
 {
-  /* The guest stopped or reset its display: back to the thumbnail, which follows the
-   * state; the person can open the console again. */
+  /* The VM stopped, or its screen could not be reached again: back to the thumbnail,
+   * which follows the state; the person can open the console again. */
   close_console (self);
   if (self->item != NULL)
     gtk_widget_set_visible (self->console_button, is_live (self->item));
 }
 
 static void
-console_fd_ready (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      data)
+on_console_clicked (HvDetails *self)
 {
-  g_autoptr(HvDetails) self = data;
-  g_autoptr(GError) error = NULL;
-  int fd = hv_engine_client_open_console_finish (HV_ENGINE_CLIENT (source), result, &error);
+  if (self->item == NULL || self->client == NULL || self->console != NULL)
+    return;
 
-  if (fd < 0)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self),
-                                                        ADW_TYPE_TOAST_OVERLAY);
-          if (overlay != NULL)
-            adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay),
-                                         adw_toast_new (error->message));
-          close_console (self);
-        }
-      return;
-    }
-
-  self->console = HV_CONSOLE (hv_console_new ());
-  gtk_widget_set_vexpand (GTK_WIDGET (self->console), TRUE);
-  g_signal_connect (self->console, "disconnected", G_CALLBACK (on_console_disconnected), self);
-  gtk_box_append (GTK_BOX (self->console_slot), GTK_WIDGET (self->console));
-  /* The console owns the fd from here on, even when it fails. */
-  if (!hv_console_open_fd (self->console, fd, &error))
-    {
-      close_console (self);
-      return;
-    }
+  /* The view connects, reconnects after resets, and takes dropped ISOs. */
+  self->console = hv_console_view_new (self->client, self->item, FALSE);
+  gtk_widget_set_size_request (self->console, -1, 480);
+  g_signal_connect (self->console, "closed", G_CALLBACK (on_console_closed), self);
+  gtk_box_append (GTK_BOX (self->console_slot), self->console);
   gtk_widget_set_visible (self->console_slot, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->screen_stack), FALSE);
   gtk_widget_set_visible (self->console_button, FALSE);
-  gtk_widget_grab_focus (GTK_WIDGET (self->console));
-}
-
-static void
-on_console_clicked (HvDetails *self)
-{
-  if (self->item == NULL || self->client == NULL || self->console_cancellable != NULL)
-    return;
-  self->console_cancellable = g_cancellable_new ();
-  hv_engine_client_open_console_async (self->client, self->item, self->console_cancellable,
-                                       console_fd_ready, g_object_ref (self));
 }
 
 static void
@@ -317,8 +279,7 @@ update_state (HvDetails *self)
 
   if (!is_live (self->item))
     close_console (self);
-  gtk_widget_set_visible (self->console_button,
-                          is_live (self->item) && self->console_cancellable == NULL);
+  gtk_widget_set_visible (self->console_button, is_live (self->item) && self->console == NULL);
 
   /* A menu button has no action of its own: it follows CanStop like its menu's items. */
   gtk_widget_set_sensitive (self->stop_button, hv_vm_item_get_can_stop (self->item));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hv-window-private.h: shared between hv-window.c (layout, sidebar, VM actions) and
- * hv-window-dialogs.c (the small dialogs: folders, delete, quick create). */
+ * hv-window-dialogs.c (the small dialogs: folders, delete). */
 #pragma once
 
 #include "hv-window.h"
@@ -18,6 +18,5 @@ void            hv_window_new_folder_dialog    (HvWindow *self, const char *pare
 void            hv_window_rename_folder_dialog (HvWindow *self, const char *path);
 void            hv_window_delete_folder_dialog (HvWindow *self, const char *path);
 void            hv_window_delete_vm_dialog     (HvWindow *self, HvVmItem *item);
-void            hv_window_quick_create_dialog  (HvWindow *self, GFile *media);
 
 G_END_DECLS

@@ -5,6 +5,8 @@
 
 #include "hv-details.h"
 #include "hv-folder-tree.h"
+#include "hv-new-vm-dialog.h"
+#include "hv-settings-dialog.h"
 #include "hv-window-private.h"
 
 struct _HvWindow
@@ -165,8 +167,10 @@ vm_resume (GtkWidget *widget, const char *action, GVariant *param)
 static void
 vm_settings (GtkWidget *widget, const char *action, GVariant *param)
 {
-  /* The Settings dialog is another piece of work; this action is its entry point. */
-  hv_window_show_error (HV_WINDOW (widget), _("Settings are not available yet"));
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_settings_dialog_present (GTK_WINDOW (self), self->client, self->selected);
 }
 
 static void
@@ -279,8 +283,7 @@ hv_window_new_vm (HvWindow *self,
                   GFile    *media)
 {
   g_return_if_fail (HV_IS_WINDOW (self));
-  /* The New VM wizard will replace this small dialog. */
-  hv_window_quick_create_dialog (self, media);
+  hv_new_vm_dialog_present (GTK_WINDOW (self), self->client, media);
 }
 
 /* ---- selection ---- */

@@ -253,6 +253,14 @@ auto_step (gpointer data)
                                                      client, item));
         g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
         gtk_window_present (dialog);
+        if (opt_no_start)
+          {
+            /* A powered-off VM: change its memory as a person would; it applies by itself. */
+            GtkWidget *spin = find (GTK_WIDGET (dialog), is_type,
+                                    GSIZE_TO_POINTER (GTK_TYPE_SPIN_BUTTON));
+            g_print ("memory -> 1536\n");
+            gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 1536);
+          }
         next_step (1500);
         return G_SOURCE_REMOVE;
       }

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "hv-build-config.h"
+
+#include "hv-console-view.h"
+
+#include <glib/gi18n.h>
+
+#include "hv-console.h"
+
+#define RECONNECT_DELAY_MS 500
+#define RECONNECT_TRIES 60      /* 30 s: a reset or an engine restart takes less */
+
+struct _HvConsoleView
+{
+  GtkBox parent_instance;
+
+  /* owned */
+  HvEngineClient *client;
+  HvVmItem *item;
+  GCancellable *cancellable;
+  guint reconnect_id;
+  guint tries;
+  gboolean standalone;
+
+  /* borrowed: children */
+  HvConsole *console;
+  GtkWidget *hint;
+  GtkWidget *scale_button;
+};
+
+G_DEFINE_FINAL_TYPE (HvConsoleView, hv_console_view, GTK_TYPE_BOX)
+
+enum {
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void connect_console (HvConsoleView *self);
+
+static gboolean
+vm_is_live (HvConsoleView *self)
+{
+  const char *state = hv_vm_item_get_state (self->item);
+
+  return g_strcmp0 (state, "running") == 0 || g_strcmp0 (state, "paused") == 0 ||
+         g_strcmp0 (state, "starting") == 0 || g_strcmp0 (state, "stopping") == 0;
+}
+
+static void
+show_message (HvConsoleView *self,
+              const char    *message)
+{
+  gtk_label_set_text (GTK_LABEL (self->hint), message);
+}
+
+static void
+update_hint (HvConsoleView *self)
+{
+  gboolean grabbed = FALSE;
+
+  g_object_get (self->console, "grabbed", &grabbed, NULL);
+  show_message (self, grabbed ? _("Press Right Ctrl to release the keyboard and mouse")
+                              : _("Click into the screen to type into the virtual machine"));
+}
+
+static gboolean
+on_reconnect_timeout (gpointer data)
+{
+  HvConsoleView *self = data;
+
+  self->reconnect_id = 0;
+  connect_console (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A reset or an engine restart closes QEMU's VNC connection; while the VM still runs the
+ * view asks for a new one, a few times, before it gives up. */
+static void
+schedule_reconnect (HvConsoleView *self)
+{
+  if (!vm_is_live (self) || self->tries >= RECONNECT_TRIES)
+    {
+      g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
+      return;
+    }
+  self->tries++;
+  show_message (self, _("Reconnecting to the screen…"));
+  if (self->reconnect_id == 0)
+    self->reconnect_id = g_timeout_add (RECONNECT_DELAY_MS, on_reconnect_timeout, self);
+}
+
+static void
+on_console_disconnected (HvConsole    *console,
+                         const GError *error,
+                         gpointer      data)
+{
+  schedule_reconnect (HV_CONSOLE_VIEW (data));
+}
+
+static void
+on_console_fd (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  g_autoptr(HvConsoleView) self = data;
+  g_autoptr(GError) error = NULL;
+  int fd = hv_engine_client_open_console_finish (HV_ENGINE_CLIENT (source), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (fd < 0 || !hv_console_open_fd (self->console, fd, &error))
+    {
+      schedule_reconnect (self);
+      return;
+    }
+  self->tries = 0;
+  update_hint (self);
+}
+
+static void
+connect_console (HvConsoleView *self)
+{
+  hv_engine_client_open_console_async (self->client, self->item, self->cancellable,
+                                       on_console_fd, g_object_ref (self));
+}
+
+static void
+on_item_state (HvConsoleView *self)
+{
+  if (!vm_is_live (self))
+    g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
+}
+
+/* ---- controls ---- */
+
+static void
+on_ctrl_alt_del (HvConsoleView *self)
+{
+  hv_console_send_ctrl_alt_del (self->console);
+}
+
+static void
+on_scale_toggled (GtkToggleButton *button,
+                  HvConsoleView   *self)
+{
+  g_object_set (self->console, "scale-to-fit", gtk_toggle_button_get_active (button), NULL);
+}
+
+static void
+on_fullscreen (HvConsoleView *self)
+{
+  GtkWindow *window = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self)));
+
+  if (gtk_window_is_fullscreen (window))
+    gtk_window_unfullscreen (window);
+  else
+    gtk_window_fullscreen (window);
+}
+
+static void
+on_open_window (HvConsoleView *self)
+{
+  hv_console_view_open_window (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                               self->client, self->item);
+}
+
+static void
+on_media_inserted (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  g_autoptr(HvConsoleView) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result,
+                                                            &error);
+
+  if (reply == NULL)
+    show_message (self, error->message);
+  else
+    show_message (self, _("The disc is in the virtual machine's drive"));
+}
+
+/* An ISO dropped onto a running VM's screen goes into its CD-ROM drive, a floppy image into
+ * its floppy drive. */
+static gboolean
+on_drop (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         HvConsoleView *self)
+{
+  GFile *file = g_value_get_object (value);
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+  g_autofree char *lower = path != NULL ? g_ascii_strdown (path, -1) : NULL;
+  const char *kind;
+
+  if (path == NULL)
+    return FALSE;
+  kind = g_str_has_suffix (lower, ".img") || g_str_has_suffix (lower, ".ima") ||
+         g_str_has_suffix (lower, ".flp") ? "floppy" : "cdrom";
+  hv_engine_client_call (self->client, self->item, "InsertMedia",
+                         g_variant_new ("(ss)", kind, path), self->cancellable,
+                         on_media_inserted, g_object_ref (self));
+  return TRUE;
+}
+
+/* ---- object ---- */
+
+static void
+hv_console_view_dispose (GObject *object)
+{
+  HvConsoleView *self = HV_CONSOLE_VIEW (object);
+
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  if (self->console != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->console, self);
+      hv_console_close (self->console);
+    }
+  if (self->item != NULL)
+    g_signal_handlers_disconnect_by_data (self->item, self);
+  g_clear_object (&self->item);
+  g_clear_object (&self->client);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (hv_console_view_parent_class)->dispose (object);
+}
+
+static void
+hv_console_view_class_init (HvConsoleViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hv_console_view_dispose;
+
+  signals[SIGNAL_CLOSED] =
+    g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+}
+
+static void
+hv_console_view_init (HvConsoleView *self)
+{
+  self->cancellable = g_cancellable_new ();
+}
+
+static GtkWidget *
+tool_button (const char *icon,
+             const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  tooltip, -1);
+  gtk_widget_add_css_class (button, "flat");
+  return button;
+}
+
+GtkWidget *
+hv_console_view_new (HvEngineClient *client,
+                     HvVmItem       *item,
+                     gboolean        standalone)
+{
+  HvConsoleView *self = g_object_new (HV_TYPE_CONSOLE_VIEW,
+                                      "orientation", GTK_ORIENTATION_VERTICAL,
+                                      "spacing", 6, NULL);
+  GtkWidget *toolbar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *button;
+  GtkDropTarget *drop;
+
+  self->client = g_object_ref (client);
+  self->item = g_object_ref (item);
+  self->standalone = standalone;
+
+  button = gtk_button_new_with_label (_("Ctrl+Alt+Del"));
+  gtk_widget_set_tooltip_text (button, _("Send Ctrl+Alt+Del to the virtual machine"));
+  gtk_widget_add_css_class (button, "flat");
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_ctrl_alt_del), self);
+  gtk_box_append (GTK_BOX (toolbar), button);
+
+  self->scale_button = gtk_toggle_button_new_with_label (_("Scale to Window"));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->scale_button), TRUE);
+  gtk_widget_set_tooltip_text (self->scale_button,
+                               _("Fit the screen into the window; off shows it pixel for pixel"));
+  gtk_widget_add_css_class (self->scale_button, "flat");
+  g_signal_connect (self->scale_button, "toggled", G_CALLBACK (on_scale_toggled), self);
+  gtk_box_append (GTK_BOX (toolbar), self->scale_button);
+
+  if (standalone)
+    {
+      button = tool_button ("view-fullscreen-symbolic", _("Full Screen"));
+      g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_fullscreen), self);
+    }
+  else
+    {
+      button = tool_button ("window-new-symbolic", _("Open in New Window"));
+      g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_open_window), self);
+    }
+  gtk_box_append (GTK_BOX (toolbar), button);
+
+  self->hint = gtk_label_new (NULL);
+  gtk_widget_set_hexpand (self->hint, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->hint), 1.0);
+  gtk_label_set_ellipsize (GTK_LABEL (self->hint), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (self->hint, "dim-label");
+  gtk_box_append (GTK_BOX (toolbar), self->hint);
+  gtk_box_append (GTK_BOX (self), toolbar);
+
+  self->console = HV_CONSOLE (hv_console_new ());
+  gtk_widget_set_vexpand (GTK_WIDGET (self->console), TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->console), TRUE);
+  g_signal_connect (self->console, "disconnected", G_CALLBACK (on_console_disconnected), self);
+  g_signal_connect_swapped (self->console, "notify::grabbed", G_CALLBACK (update_hint), self);
+  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->console));
+
+  drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->console), GTK_EVENT_CONTROLLER (drop));
+
+  g_signal_connect_swapped (item, "notify::state", G_CALLBACK (on_item_state), self);
+  show_message (self, _("Connecting to the screen…"));
+  connect_console (self);
+  return GTK_WIDGET (self);
+}
+
+void
+hv_console_view_open_window (GtkWindow      *parent,
+                             HvEngineClient *client,
+                             HvVmItem       *item)
+{
+  GtkWidget *window = adw_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *view = hv_console_view_new (client, item, TRUE);
+
+  gtk_window_set_title (GTK_WINDOW (window), hv_vm_item_get_name (item));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1040, 820);
+  gtk_window_set_transient_for (GTK_WINDOW (window), NULL);
+  gtk_window_set_application (GTK_WINDOW (window),
+                              gtk_window_get_application (parent));
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_widget_set_margin_start (view, 6);
+  gtk_widget_set_margin_end (view, 6);
+  gtk_widget_set_margin_bottom (view, 6);
+  gtk_box_append (GTK_BOX (box), view);
+  adw_window_set_content (ADW_WINDOW (window), box);
+  /* The window closes with the VM. */
+  g_signal_connect_swapped (view, "closed", G_CALLBACK (gtk_window_destroy), window);
+  gtk_window_present (GTK_WINDOW (window));
+}
