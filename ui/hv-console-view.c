@@ -4,6 +4,7 @@
 #include "hv-console-view.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "hv-console.h"
 
@@ -21,6 +22,10 @@ struct _HvConsoleView
   guint reconnect_id;
   guint tries;
   gboolean standalone;
+
+  GdkClipboard *clipboard;   /* the desktop's, relayed while the console is shown */
+  HvDbusVm *proxy;
+  gulong clipboard_changed_id;
 
   /* borrowed: children */
   HvConsole *console;
@@ -206,6 +211,144 @@ on_drop (GtkDropTarget *target,
   return TRUE;
 }
 
+/* ---- the shared clipboard, relayed while the console is shown ---- */
+
+#define MIME_TEXT "text/plain;charset=utf-8"
+#define MIME_PNG "image/png"
+#define CLIPBOARD_MAX (16 * 1024 * 1024)
+
+static gboolean
+clipboard_allows (HvConsoleView *self,
+                  gboolean       host_to_guest)
+{
+  const char *mode = hv_dbus_vm_get_clipboard_mode (self->proxy);
+
+  if (g_strcmp0 (mode, "both") == 0)
+    return TRUE;
+  return g_strcmp0 (mode, host_to_guest ? "host-to-guest" : "guest-to-host") == 0;
+}
+
+static void
+send_to_guest (HvConsoleView *self,
+               const char    *mime,
+               GBytes        *bytes)
+{
+  gsize len = 0;
+  gconstpointer data = g_bytes_get_data (bytes, &len);
+
+  /* The engine checks the size and the content again; oversized data never leaves here. */
+  if (len == 0 || len > CLIPBOARD_MAX)
+    return;
+  hv_dbus_vm_call_set_clipboard (self->proxy, mime,
+                                 g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1),
+                                 self->cancellable, NULL, NULL);
+}
+
+static void
+on_host_text (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  g_autoptr(HvConsoleView) self = data;
+  g_autofree char *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, NULL);
+
+  if (text != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+      send_to_guest (self, MIME_TEXT, bytes);
+    }
+}
+
+static void
+on_host_texture (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  g_autoptr(HvConsoleView) self = data;
+  g_autoptr(GdkTexture) texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (source),
+                                                                     result, NULL);
+
+  if (texture != NULL)
+    {
+      g_autoptr(GBytes) png = gdk_texture_save_to_png_bytes (texture);
+      send_to_guest (self, MIME_PNG, png);
+    }
+}
+
+/* The desktop's clipboard changed: offer it to the guest (text, or an image as PNG). What
+ * this view put there itself (the guest's content) is not sent back. */
+static void
+on_host_clipboard_changed (GdkClipboard  *clipboard,
+                           HvConsoleView *self)
+{
+  GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
+
+  if (gdk_clipboard_is_local (clipboard) || !clipboard_allows (self, TRUE))
+    return;
+  if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE))
+    gdk_clipboard_read_texture_async (clipboard, self->cancellable, on_host_texture,
+                                      g_object_ref (self));
+  else if (gdk_content_formats_contain_gtype (formats, G_TYPE_STRING))
+    gdk_clipboard_read_text_async (clipboard, self->cancellable, on_host_text,
+                                   g_object_ref (self));
+}
+
+static void
+on_guest_clipboard (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  g_autoptr(HvConsoleView) self = data;
+  g_autofree char *mime = NULL;
+  g_autoptr(GVariant) value = NULL;
+  const guint8 *bytes;
+  gsize len = 0;
+
+  if (!hv_dbus_vm_call_get_clipboard_finish (HV_DBUS_VM (source), &mime, &value, result, NULL))
+    return;
+  bytes = g_variant_get_fixed_array (value, &len, 1);
+  if (len == 0 || len > CLIPBOARD_MAX)
+    return;
+  if (g_str_equal (mime, MIME_TEXT))
+    {
+      g_autofree char *text = g_strndup ((const char *) bytes, len);
+      if (g_utf8_validate (text, -1, NULL))
+        gdk_clipboard_set_text (self->clipboard, text);
+    }
+  else if (g_str_equal (mime, MIME_PNG))
+    {
+      g_autoptr(GBytes) png = g_bytes_new (bytes, len);
+      g_autoptr(GdkTexture) texture = gdk_texture_new_from_bytes (png, NULL);
+      if (texture != NULL)
+        gdk_clipboard_set_texture (self->clipboard, texture);
+    }
+}
+
+/* The VM's clipboard changed (copied in the guest): put it on the desktop's clipboard. */
+static void
+on_guest_clipboard_changed (HvDbusVm      *proxy,
+                            HvConsoleView *self)
+{
+  if (!clipboard_allows (self, FALSE))
+    return;
+  hv_dbus_vm_call_get_clipboard (proxy, self->cancellable, on_guest_clipboard,
+                                 g_object_ref (self));
+}
+
+static void
+start_clipboard_relay (HvConsoleView *self)
+{
+  self->proxy = hv_vm_item_get_proxy (self->item);
+  if (self->proxy == NULL)
+    return;
+  g_object_ref (self->proxy);
+  self->clipboard = g_object_ref (gtk_widget_get_clipboard (GTK_WIDGET (self)));
+  self->clipboard_changed_id = g_signal_connect (self->clipboard, "changed",
+                                                 G_CALLBACK (on_host_clipboard_changed), self);
+  g_signal_connect (self->proxy, "clipboard-changed", G_CALLBACK (on_guest_clipboard_changed),
+                    self);
+}
+
 /* ---- object ---- */
 
 static void
@@ -223,6 +366,12 @@ hv_console_view_dispose (GObject *object)
     }
   if (self->item != NULL)
     g_signal_handlers_disconnect_by_data (self->item, self);
+  if (self->clipboard != NULL)
+    g_clear_signal_handler (&self->clipboard_changed_id, self->clipboard);
+  g_clear_object (&self->clipboard);
+  if (self->proxy != NULL)
+    g_signal_handlers_disconnect_by_data (self->proxy, self);
+  g_clear_object (&self->proxy);
   g_clear_object (&self->item);
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
@@ -323,6 +472,7 @@ hv_console_view_new (HvEngineClient *client,
   gtk_widget_add_controller (GTK_WIDGET (self->console), GTK_EVENT_CONTROLLER (drop));
 
   g_signal_connect_swapped (item, "notify::state", G_CALLBACK (on_item_state), self);
+  start_clipboard_relay (self);
   show_message (self, _("Connecting to the screen…"));
   connect_console (self);
   return GTK_WIDGET (self);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "hv-settings-dialog.h"
+#include "hv-settings-guest.h"
 
 #include <string.h>
 
@@ -980,6 +981,10 @@ hv_settings_dialog_new (GtkWindow      *parent,
   g_signal_connect (client, "notify::folders", G_CALLBACK (on_folders_changed), self);
   g_signal_connect (client, "notify::os-names-loaded", G_CALLBACK (on_os_names_loaded), self);
   sync_from_item (self);
+  /* Guest tools, clipboard and shared folders: a page of its own (hv-settings-guest.c). */
+  if (hv_vm_item_get_proxy (vm) != NULL)
+    adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                                ADW_PREFERENCES_PAGE (hv_settings_guest_new (client, vm)));
   return self;
 }
 

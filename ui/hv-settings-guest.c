@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hv-settings-guest.c: the Settings dialog's "Guest" page: the guest tools (their state,
+ * "Insert Guest Tools CD"), the shared clipboard's mode and the shared folders. Everything
+ * shown comes from the VM's D-Bus properties and follows their changes. */
+#include "hv-build-config.h"
+
+#include "hv-settings-guest.h"
+
+#include <glib/gi18n.h>
+
+struct _HvSettingsGuest
+{
+  AdwPreferencesPage parent_instance;
+
+  /* owned */
+  HvEngineClient *client;
+  HvVmItem *item;
+  HvDbusVm *proxy;
+  GCancellable *cancellable;
+  GtkFileChooserNative *chooser;
+  GPtrArray *share_rows;        /* GtkWidget*, in shares_group */
+
+  /* borrowed */
+  AdwActionRow *agent_row;
+  AdwComboRow *clipboard_row;
+  AdwPreferencesGroup *shares_group;
+  GtkWidget *add_button;
+  gboolean syncing;
+};
+
+G_DEFINE_FINAL_TYPE (HvSettingsGuest, hv_settings_guest, ADW_TYPE_PREFERENCES_PAGE)
+
+static const char * const clipboard_modes[] = { "off", "host-to-guest", "guest-to-host", "both" };
+
+static void
+toast (HvSettingsGuest *self,
+       const char      *message)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (ADW_IS_PREFERENCES_WINDOW (root))
+    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (root), adw_toast_new (message));
+}
+
+static void
+on_call_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  g_autoptr(HvSettingsGuest) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result,
+                                                            &error);
+
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    toast (self, error->message);
+}
+
+static void
+call (HvSettingsGuest *self,
+      const char      *method,
+      GVariant        *parameters)
+{
+  hv_engine_client_call (self->client, self->item, method, parameters, self->cancellable,
+                         on_call_done, g_object_ref (self));
+}
+
+static gboolean
+vm_is_off (HvSettingsGuest *self)
+{
+  return hv_vm_item_get_can_modify (self->item);
+}
+
+/* ---- sync from the VM's properties ---- */
+
+static const char *
+share_state_of (HvSettingsGuest *self,
+                const char      *name,
+                const char     **detail)
+{
+  GVariant *status = hv_dbus_vm_get_share_status (self->proxy);
+  GVariantIter iter;
+  const char *s_name, *s_state, *s_detail;
+
+  *detail = NULL;
+  if (status == NULL)
+    return NULL;
+  g_variant_iter_init (&iter, status);
+  while (g_variant_iter_next (&iter, "(&s&s&s)", &s_name, &s_state, &s_detail))
+    if (g_str_equal (s_name, name))
+      {
+        *detail = s_detail;
+        return s_state;
+      }
+  return NULL;
+}
+
+static void
+on_remove_share (GtkButton       *button,
+                 HvSettingsGuest *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (button), "hv-share");
+
+  call (self, "RemoveShare", g_variant_new ("(s)", name));
+}
+
+static void
+sync_shares (HvSettingsGuest *self)
+{
+  GVariant *shares = hv_dbus_vm_get_shares (self->proxy);
+  gboolean off = vm_is_off (self);
+  GVariantIter iter;
+  const char *name, *path;
+  gboolean readonly, automount;
+
+  for (guint i = 0; i < self->share_rows->len; i++)
+    adw_preferences_group_remove (self->shares_group, g_ptr_array_index (self->share_rows, i));
+  g_ptr_array_set_size (self->share_rows, 0);
+
+  if (shares != NULL)
+    {
+      g_variant_iter_init (&iter, shares);
+      while (g_variant_iter_next (&iter, "(&s&sbb)", &name, &path, &readonly, &automount))
+        {
+          GtkWidget *row = adw_action_row_new ();
+          GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+          const char *detail = NULL;
+          const char *state = share_state_of (self, name, &detail);
+          g_autofree char *subtitle = NULL;
+          g_autofree char *title = g_markup_escape_text (name, -1);
+          g_autofree char *escaped_path = g_markup_escape_text (path, -1);
+
+          if (state != NULL && g_str_equal (state, "mounted"))
+            /* Translators: a shared folder: host path, then where the guest has it */
+            subtitle = g_strdup_printf (_("%s — in the guest at %s"), escaped_path, detail);
+          else if (state != NULL && g_str_equal (state, "failed"))
+            subtitle = g_strdup_printf (_("%s — the guest could not mount it: %s"),
+                                        escaped_path, detail);
+          else
+            subtitle = g_strdup (escaped_path);
+          if (readonly)
+            {
+              g_autofree char *with_ro = g_strdup_printf (_("%s (read-only)"), subtitle);
+              g_free (subtitle);
+              subtitle = g_steal_pointer (&with_ro);
+            }
+
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+          gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+          gtk_widget_add_css_class (remove, "flat");
+          gtk_widget_set_tooltip_text (remove, _("Stop sharing this folder"));
+          gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          _("Stop sharing this folder"), -1);
+          gtk_widget_set_sensitive (remove, off);
+          g_object_set_data_full (G_OBJECT (remove), "hv-share", g_strdup (name), g_free);
+          g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_share), self);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+          adw_preferences_group_add (self->shares_group, row);
+          g_ptr_array_add (self->share_rows, row);
+        }
+    }
+
+  gtk_widget_set_sensitive (self->add_button, off);
+  adw_preferences_group_set_description (self->shares_group,
+                                         off ? _("Host folders the guest tools mount at "
+                                                 "/media/hostvisor/NAME")
+                                             : _("Power off the VM to add or remove folders"));
+}
+
+static void
+sync_all (HvSettingsGuest *self)
+{
+  const char *mode = hv_dbus_vm_get_clipboard_mode (self->proxy);
+
+  self->syncing = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (clipboard_modes); i++)
+    if (g_strcmp0 (mode, clipboard_modes[i]) == 0)
+      adw_combo_row_set_selected (self->clipboard_row, i);
+  self->syncing = FALSE;
+
+  if (hv_dbus_vm_get_agent_connected (self->proxy))
+    {
+      g_autofree char *text = g_strdup_printf (_("Connected: %s"),
+                                               hv_dbus_vm_get_agent_version (self->proxy));
+      adw_action_row_set_subtitle (self->agent_row, text);
+    }
+  else
+    adw_action_row_set_subtitle (self->agent_row,
+                                 _("Not connected. Insert the guest tools CD and run "
+                                   "install.sh from it in the guest"));
+  sync_shares (self);
+}
+
+/* ---- user actions ---- */
+
+static void
+on_clipboard_selected (HvSettingsGuest *self)
+{
+  guint i = adw_combo_row_get_selected (self->clipboard_row);
+  GVariantDict dict;
+
+  if (self->syncing || i >= G_N_ELEMENTS (clipboard_modes) ||
+      g_strcmp0 (clipboard_modes[i], hv_dbus_vm_get_clipboard_mode (self->proxy)) == 0)
+    return;
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "clipboard", "s", clipboard_modes[i]);
+  call (self, "Modify", g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)));
+}
+
+static void
+on_insert_tools (HvSettingsGuest *self)
+{
+  call (self, "InsertGuestTools", NULL);
+}
+
+static void
+on_folder_chosen (GtkNativeDialog *chooser,
+                  int              response,
+                  HvSettingsGuest *self)
+{
+  g_autoptr(GFile) folder = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *name = NULL;
+  gboolean readonly = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "hv-readonly"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_clear_object (&self->chooser);
+  if (folder == NULL || (path = g_file_get_path (folder)) == NULL)
+    return;
+
+  /* The folder's own name, made fit for a share name (the engine checks it again). */
+  name = g_file_get_basename (folder);
+  for (char *p = name; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+      *p = '_';
+  if (name[0] == '.' || name[0] == '-')
+    name[0] = '_';
+  call (self, "AddShare", g_variant_new ("(ssb)", name, path, readonly));
+}
+
+static void
+choose_folder (HvSettingsGuest *self,
+               gboolean         readonly)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new (readonly ? _("Share a Folder Read-Only")
+                                                        : _("Share a Folder"),
+                                               GTK_WINDOW (root),
+                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                               _("_Share"), _("_Cancel"));
+  g_object_set_data (G_OBJECT (self->chooser), "hv-readonly", GINT_TO_POINTER (readonly));
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_folder_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+on_add_clicked (HvSettingsGuest *self)
+{
+  choose_folder (self, FALSE);
+}
+
+static void
+on_add_readonly_clicked (HvSettingsGuest *self)
+{
+  choose_folder (self, TRUE);
+}
+
+/* ---- object ---- */
+
+static void
+hv_settings_guest_dispose (GObject *object)
+{
+  HvSettingsGuest *self = HV_SETTINGS_GUEST (object);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  if (self->proxy != NULL)
+    g_signal_handlers_disconnect_by_data (self->proxy, self);
+  if (self->item != NULL)
+    g_signal_handlers_disconnect_by_data (self->item, self);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  g_clear_object (&self->proxy);
+  g_clear_object (&self->item);
+  g_clear_object (&self->client);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->share_rows, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (hv_settings_guest_parent_class)->dispose (object);
+}
+
+static void
+hv_settings_guest_class_init (HvSettingsGuestClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = hv_settings_guest_dispose;
+}
+
+static void
+hv_settings_guest_init (HvSettingsGuest *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->share_rows = g_ptr_array_new ();
+}
+
+GtkWidget *
+hv_settings_guest_new (HvEngineClient *client,
+                       HvVmItem       *item)
+{
+  HvSettingsGuest *self;
+  AdwPreferencesGroup *group;
+  GtkWidget *button, *box;
+  g_autoptr(GtkStringList) modes = NULL;
+
+  g_return_val_if_fail (hv_vm_item_get_proxy (item) != NULL, NULL);
+
+  self = g_object_new (HV_TYPE_SETTINGS_GUEST,
+                       "title", _("Guest"),
+                       "icon-name", "applications-utilities-symbolic", NULL);
+  self->client = g_object_ref (client);
+  self->item = g_object_ref (item);
+  self->proxy = g_object_ref (hv_vm_item_get_proxy (item));
+
+  /* Guest tools */
+  group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (group, _("Guest Tools"));
+  self->agent_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->agent_row), _("Guest tools"));
+  button = gtk_button_new_with_mnemonic (_("_Insert Guest Tools CD"));
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_insert_tools), self);
+  adw_action_row_add_suffix (self->agent_row, button);
+  adw_preferences_group_add (group, GTK_WIDGET (self->agent_row));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (self), group);
+
+  /* Clipboard */
+  group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (group, _("Shared Clipboard"));
+  modes = gtk_string_list_new ((const char * const[]) {
+    _("Off"), _("Host to guest"), _("Guest to host"), _("Both directions"), NULL });
+  self->clipboard_row = ADW_COMBO_ROW (adw_combo_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->clipboard_row), _("Clipboard"));
+  adw_combo_row_set_model (self->clipboard_row, G_LIST_MODEL (modes));
+  g_signal_connect_swapped (self->clipboard_row, "notify::selected",
+                            G_CALLBACK (on_clipboard_selected), self);
+  adw_preferences_group_add (group, GTK_WIDGET (self->clipboard_row));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (self), group);
+
+  /* Shared folders */
+  self->shares_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (self->shares_group, _("Shared Folders"));
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  self->add_button = box;
+  button = gtk_button_new_with_mnemonic (_("_Add…"));
+  gtk_widget_set_tooltip_text (button, _("Share a host folder with the guest"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_add_clicked), self);
+  gtk_box_append (GTK_BOX (box), button);
+  button = gtk_button_new_with_mnemonic (_("Add _Read-Only…"));
+  gtk_widget_set_tooltip_text (button, _("Share a host folder the guest may not write to"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_add_readonly_clicked), self);
+  gtk_box_append (GTK_BOX (box), button);
+  adw_preferences_group_set_header_suffix (self->shares_group, box);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (self), self->shares_group);
+
+  g_signal_connect_swapped (self->proxy, "notify::clipboard-mode", G_CALLBACK (sync_all), self);
+  g_signal_connect_swapped (self->proxy, "notify::shares", G_CALLBACK (sync_all), self);
+  g_signal_connect_swapped (self->proxy, "notify::share-status", G_CALLBACK (sync_all), self);
+  g_signal_connect_swapped (self->proxy, "notify::agent-connected", G_CALLBACK (sync_all), self);
+  g_signal_connect_swapped (self->item, "notify::state", G_CALLBACK (sync_all), self);
+  sync_all (self);
+  return GTK_WIDGET (self);
+}
