@@ -96,6 +96,8 @@ done
 
 # --- the rootfs's inputs --------------------------------------------------------------------------
 
+# What debootstrap makes depends on these alone (the image level below hashes this script):
+# bump "rootfs format" when changing how the rootfs is made.
 rootfs_stamp=$(printf 'rootfs format 1\nsuite %s\npackages %s\narch %s\n' \
                  "$suite" "$packages" "$(uname -m)" | sha256sum | cut -d' ' -f1)
 
@@ -192,7 +194,7 @@ apt_mirror () {
 }
 
 build_rootfs () {
-  local mirror proxy keyring rc
+  local mirror proxy keyring keyring_opt rc
   [ "$(id -u)" -eq 0 ] || cannot "debootstrap needs root (run the test as root, as CI does)"
   command -v debootstrap >/dev/null 2>&1 ||
     cannot "debootstrap is not installed (apt-get install debootstrap)"
@@ -213,12 +215,14 @@ build_rootfs () {
              "$(tail -n1 "$tmp/probe.log"))"
     fi
   fi
+  keyring_opt=()
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  [ -r "$keyring" ] && keyring_opt=(--keyring="$keyring")
   mkdir -p "$outdir/debs"
   echo "$prog: debootstrap $suite (this takes minutes; log: $tmp/debootstrap.log)"
   rc=0
   debootstrap --variant=minbase --include="$packages" --cache-dir="$outdir/debs" \
-    $([ -r "$keyring" ] && echo "--keyring=$keyring") \
+    "${keyring_opt[@]+"${keyring_opt[@]}"}" \
     "$suite" "$tmp/rootfs" "$mirror" >"$tmp/debootstrap.log" 2>&1 || rc=$?
   if [ $rc -ne 0 ]; then
     tail -n 30 "$tmp/debootstrap.log" >&2

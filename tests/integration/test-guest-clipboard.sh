@@ -49,6 +49,8 @@ RUN_DIR=$(mktemp -d "$HV_BUILDDIR/tests/x11-run.XXXXXX")
 trap 'rm -rf "$RUN_DIR"; cleanup' EXIT
 cp --sparse=always "$GUEST_DIR/image.raw" "$RUN_DIR/disk.raw"
 
+# --os debian12 puts the disk on virtio (without it the engine picks IDE, and root=/dev/vda
+# would not exist); the host's initramfs has virtio_blk and ext4.
 expect_ok "create the VM" create $VM --os debian12 --machine q35 --memory 512 \
   --disk "$RUN_DIR/disk.raw" --disk-format raw \
   --kernel "$GUEST_DIR/vmlinuz" --initrd "$GUEST_DIR/initrd.img" \
@@ -235,6 +237,11 @@ diag "off: $ERR"
 expect_ok "clipboard mode both again" modify $VM --clipboard both
 guest 'printf "guest text again" | DISPLAY=:0 xclip -i -selection clipboard' >/dev/null
 check "…a new copy in the guest reaches the host" wait_until 60 host_has "guest text again"
+
+if [ "$TAP_FAILED" -gt 0 ]; then
+  diag "the agent's log in the guest:"
+  diag "$(guest 'cat /tmp/agent.log' 20)"
+fi
 
 # The guest powers off by itself on the ACPI power button (hv-init watches it).
 check "the guest watches the power button" log_has $VM "HOSTVISOR-GUEST: power button watched"
