@@ -247,7 +247,7 @@ bench_clipboard_x11 (GError **error)
   loop = g_strdup_printf ("(export DISPLAY=:0; while :; do t=$(xclip -o -selection clipboard "
                           "2>/dev/null); case \"$t\" in ping-*) printf 'pong-%%s' \"${t#ping-}\" "
                           "| xclip -i -selection clipboard;; esac; sleep 0.%03d; done) "
-                          ">/dev/null 2>&1 </dev/null &", X11_GUEST_SLEEP_MS);
+                          ">/dev/null 2>&1 </dev/null & :", X11_GUEST_SLEEP_MS);
   out = guest_run (loop, 30000, error);
   if (out == NULL)
     return FALSE;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "hv-new-vm-dialog.h"
+#include "hv-ui-util.h"
 
 #include <glib/gi18n.h>
 
@@ -86,24 +87,6 @@ show_toast (HvNewVmDialog *self,
 /* ---- from the model to the widgets ---- */
 
 static void
-set_error_label (GtkLabel   *label,
-                 const char *text)
-{
-  gtk_label_set_text (label, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (label), text != NULL && text[0] != '\0');
-}
-
-static void
-mark_error (GtkWidget *widget,
-            gboolean   error)
-{
-  if (error)
-    gtk_widget_add_css_class (widget, "error");
-  else
-    gtk_widget_remove_css_class (widget, "error");
-}
-
-static void
 update_buttons (HvNewVmDialog *self)
 {
   guint page = current_page (self);
@@ -159,18 +142,18 @@ sync_from_model (HvNewVmDialog *self)
   set_spin (self->disk_spin, (double) hv_wizard_model_get_disk (m));
   self->syncing = FALSE;
 
-  set_error_label (self->name_error, name_error);
-  mark_error (GTK_WIDGET (self->name_row), name_error != NULL);
+  hv_ui_set_error_label (self->name_error, name_error);
+  hv_ui_mark_error (GTK_WIDGET (self->name_row), name_error != NULL);
   if (memory_error != NULL)
     g_string_append (hardware, memory_error);
   if (cpus_error != NULL)
     g_string_append_printf (hardware, "%s%s", hardware->len > 0 ? "\n" : "", cpus_error);
   if (disk_error != NULL)
     g_string_append_printf (hardware, "%s%s", hardware->len > 0 ? "\n" : "", disk_error);
-  set_error_label (self->hardware_error, hardware->str);
-  mark_error (GTK_WIDGET (self->memory_spin), memory_error != NULL);
-  mark_error (GTK_WIDGET (self->cpus_spin), cpus_error != NULL);
-  mark_error (GTK_WIDGET (self->disk_spin), disk_error != NULL);
+  hv_ui_set_error_label (self->hardware_error, hardware->str);
+  hv_ui_mark_error (GTK_WIDGET (self->memory_spin), memory_error != NULL);
+  hv_ui_mark_error (GTK_WIDGET (self->cpus_spin), cpus_error != NULL);
+  hv_ui_mark_error (GTK_WIDGET (self->disk_spin), disk_error != NULL);
 
   if (os_name != NULL)
     {
@@ -771,7 +754,7 @@ create_done (GObject      *source,
       g_autofree char *text = g_strdup_printf (_("The virtual machine could not be created: %s"),
                                                error->message);
       /* A label, not a toast: it stays until the next try. */
-      set_error_label (self->create_error_label, text);
+      hv_ui_set_error_label (self->create_error_label, text);
       gtk_widget_set_visible (GTK_WIDGET (self->create_error_group), TRUE);
       sync_from_model (self);
       return;
@@ -795,7 +778,7 @@ on_create_clicked (HvNewVmDialog *self)
     return;
 
   self->creating = TRUE;
-  set_error_label (self->create_error_label, NULL);
+  hv_ui_set_error_label (self->create_error_label, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->create_error_group), FALSE);
   update_buttons (self);
   hv_engine_client_call (self->client, NULL, "CreateVm",

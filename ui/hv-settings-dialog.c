@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "hv-settings-dialog.h"
+#include "hv-ui-util.h"
 #include "hv-settings-guest.h"
 
 #include <string.h>
@@ -108,24 +109,6 @@ show_toast (HvSettingsDialog *self,
 
   adw_toast_set_timeout (toast, 8);
   adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), toast);
-}
-
-static void
-set_error_label (GtkLabel   *label,
-                 const char *text)
-{
-  gtk_label_set_text (label, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (label), text != NULL && text[0] != '\0');
-}
-
-static void
-mark_error (GtkWidget *widget,
-            gboolean   error)
-{
-  if (error)
-    gtk_widget_add_css_class (widget, "error");
-  else
-    gtk_widget_remove_css_class (widget, "error");
 }
 
 /* The VM runs (or starts, or stops): only what QEMU can change live may change. */
@@ -429,19 +412,19 @@ sync_from_item (HvSettingsDialog *self)
   title = g_strdup_printf (_("“%s” Settings"), hv_vm_item_get_name (self->item));
   gtk_window_set_title (GTK_WINDOW (self), title);
   if (!usable)
-    set_error_label (self->config_error_label,
+    hv_ui_set_error_label (self->config_error_label,
                      config_error != NULL && config_error[0] != '\0'
                      ? config_error : _("The configuration of this VM cannot be read."));
   else
-    set_error_label (self->config_error_label, NULL);
+    hv_ui_set_error_label (self->config_error_label, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->config_error_group), !usable);
 
   self->syncing = TRUE;
   if (!self->held[FIELD_NAME])
     {
       gtk_editable_set_text (GTK_EDITABLE (self->name_row), hv_vm_item_get_name (self->item));
-      set_error_label (self->general_error, NULL);
-      mark_error (GTK_WIDGET (self->name_row), FALSE);
+      hv_ui_set_error_label (self->general_error, NULL);
+      hv_ui_mark_error (GTK_WIDGET (self->name_row), FALSE);
     }
   if (!self->held[FIELD_MEMORY])
     gtk_spin_button_set_value (self->memory_spin, (double) hv_vm_item_get_memory_mib (self->item));
@@ -450,9 +433,9 @@ sync_from_item (HvSettingsDialog *self)
   self->syncing = FALSE;
   if (!self->held[FIELD_MEMORY] && !self->held[FIELD_CPUS])
     {
-      set_error_label (self->system_error, NULL);
-      mark_error (GTK_WIDGET (self->memory_spin), FALSE);
-      mark_error (GTK_WIDGET (self->cpus_spin), FALSE);
+      hv_ui_set_error_label (self->system_error, NULL);
+      hv_ui_mark_error (GTK_WIDGET (self->memory_spin), FALSE);
+      hv_ui_mark_error (GTK_WIDGET (self->cpus_spin), FALSE);
     }
 
   sync_folders (self);
@@ -540,8 +523,8 @@ on_name_changed (HvSettingsDialog *self)
     return;
   self->held[FIELD_NAME] = g_strcmp0 (name, hv_vm_item_get_name (self->item)) != 0;
   problem = check_name (self, name);
-  set_error_label (self->general_error, problem);
-  mark_error (GTK_WIDGET (self->name_row), problem != NULL);
+  hv_ui_set_error_label (self->general_error, problem);
+  hv_ui_mark_error (GTK_WIDGET (self->name_row), problem != NULL);
 }
 
 static void
@@ -552,8 +535,8 @@ on_name_apply (HvSettingsDialog *self)
 
   if (problem != NULL)
     {
-      set_error_label (self->general_error, problem);
-      mark_error (GTK_WIDGET (self->name_row), TRUE);
+      hv_ui_set_error_label (self->general_error, problem);
+      hv_ui_mark_error (GTK_WIDGET (self->name_row), TRUE);
       return;
     }
   if (g_strcmp0 (name, hv_vm_item_get_name (self->item)) == 0)
@@ -669,9 +652,9 @@ hardware_edited (HvSettingsDialog *self,
   if (memory_problem != NULL || cpus_problem != NULL)
     text = g_strjoin ("\n", memory_problem != NULL ? memory_problem : cpus_problem,
                       memory_problem != NULL ? cpus_problem : NULL, NULL);
-  set_error_label (self->system_error, text);
-  mark_error (GTK_WIDGET (self->memory_spin), memory_problem != NULL);
-  mark_error (GTK_WIDGET (self->cpus_spin), cpus_problem != NULL);
+  hv_ui_set_error_label (self->system_error, text);
+  hv_ui_mark_error (GTK_WIDGET (self->memory_spin), memory_problem != NULL);
+  hv_ui_mark_error (GTK_WIDGET (self->cpus_spin), cpus_problem != NULL);
 
   g_clear_handle_id (source, g_source_remove);
   if (!problem)

@@ -119,7 +119,10 @@ def sensitive(acc):
 
 
 def allocated(acc):
-    ext = acc.get_extents(Atspi.CoordType.WINDOW)
+    try:
+        ext = acc.get_extents(Atspi.CoordType.WINDOW)
+    except Exception:  # no Component interface (a stack page, a dialog's stand-in)
+        return False
     return ext.width > 0 and ext.height > 0
 
 
