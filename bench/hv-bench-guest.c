@@ -667,7 +667,8 @@ print_report (void)
       g_autofree char *r = g_strdup_printf ("sequential read, %d MiB (MB/s)", gb.size_mib);
       g_autofree char *c = g_strdup_printf ("files created, %d (files/s)", gb.files);
 
-      g_print ("\nShared folder (9p, virtio, msize 256 KiB), median of %u runs; guest kernel %s\n\n",
+      g_print ("\nShared folder (9p, virtio, msize 256 KiB), median of %u runs; "
+               "guest kernel %s\n\n",
                gb.write_s[LOC_SHARE]->len, gb.guest_kernel ? gb.guest_kernel : "?");
       g_print ("%-34s %11s %11s %8s %11s %8s\n", "figure", "host disk", "guest 9p", "9p/host",
                "guest RAM", "9p/RAM");
@@ -719,8 +720,9 @@ print_report (void)
       if (gb.x11_ms != NULL && gb.x11_ms->len > 0)
         g_print ("%-44s %7.0f ms\n", "host -> guest X11 -> host (xclip loop)",
                  median (gb.x11_ms));
-      g_print ("\nThe engine's side only: the tiny guest has no X11, so its agent has no clipboard "
-               "to give\nthe text to or take it from (the agent is connected, mode \"both\").\n");
+      g_print ("\nThe SetClipboard rows are the engine's side only: the tiny guest has no X11, so "
+               "its agent\nhas no clipboard to give the text to or take it from (the agent is "
+               "connected, mode \"both\").\n");
       if (gb.x11_note != NULL)
         g_print ("Guest round trip: %s\n", gb.x11_note);
     }

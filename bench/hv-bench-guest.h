@@ -65,6 +65,7 @@ typedef struct
   GArray *clip_ms[N_CLIP_SIZES];
   GArray *prop_ms;
   GArray *x11_ms;
+  double x11_xclip_ms;
   char *x11_note;
 } GuestBench;
 
