@@ -178,6 +178,16 @@ def label_starting(root, prefix):
                 and (a.get_name() or "").startswith(prefix) and on_screen(a))
 
 
+def text_of(acc):
+    """The text of an entry or label (Text interface); "" when it has none."""
+    try:
+        if "Text" not in acc.get_interfaces():
+            return ""
+        return Atspi.Text.get_text(acc, 0, Atspi.Text.get_character_count(acc)) or ""
+    except Exception:
+        return ""
+
+
 def dump(root, name):
     """The accessibility tree under root into an artifact, for when a step fails."""
     path = os.path.join(ARTIFACTS, name)
@@ -186,12 +196,9 @@ def dump(root, name):
         for acc in walk(fresh(root)):
             parent = acc.get_parent()
             d = depth[acc] = depth.get(parent, -1) + 1 if parent in depth else 0
-            try:
-                text = Atspi.Text.get_text(acc, 0, -1) if "Text" in acc.get_interfaces() else ""
-            except Exception:
-                text = ""
             f.write(f"{'  ' * d}{acc.get_role_name()} {acc.get_name()!r} "
-                    f"desc={acc.get_description()!r} text={text!r} "
+                    f"desc={acc.get_description()!r} text={text_of(acc)!r} "
+                    f"if={acc.get_interfaces()} "
                     f"showing={on_screen(acc)}\n")
     note(f"accessibility tree: {path}")
 
@@ -281,7 +288,7 @@ def run(proc):
     def typed():
         fresh(chooser)
         for acc in walk(chooser):
-            if "EditableText" in acc.get_interfaces() and Atspi.Text.get_text(acc, 0, -1) == ISO:
+            if text_of(acc) == ISO:
                 return acc
         return None
 
@@ -324,7 +331,7 @@ def run(proc):
     ok(wait_for(lambda: label_starting(wizard, "Step 3 of 3"), 10), "Next goes to step 3")
 
     def start_switch():
-        return find(wizard, lambda a: a.get_role_name() in ("switch", "toggle button")
+        return find(wizard, lambda a: a.get_role_name() in ("switch", "toggle button", "check box")
                     and (a.get_name() or "").startswith("Start the VM after creating it")
                     and on_screen(a))
 
@@ -339,12 +346,14 @@ def run(proc):
        "\"Start the VM after creating it\" is on")
 
     def name_entry():
-        return find(wizard, lambda a: a.get_role_name() in ("text", "entry")
+        return find(wizard, lambda a: a.get_name() == "Name"
                     and "EditableText" in a.get_interfaces() and on_screen(a))
 
     entry = wait_for(name_entry, 10)
-    suggested = Atspi.Text.get_text(entry, 0, -1) if entry is not None else ""
-    ok(bool(suggested), "the wizard suggests a name", suggested)
+    suggested = text_of(entry) if entry is not None else ""
+    if not ok(bool(suggested), "the wizard suggests a name"):
+        dump(wizard, "tree-wizard.txt")
+        return
     note(f"suggested name: {suggested!r}")
     time.sleep(0.5)  # the page slides in
     screenshot("wizard-3-details.png")
@@ -419,11 +428,24 @@ def run(proc):
     frame = main_window.get_extents(Atspi.CoordType.WINDOW)
     bx, by = (ww - frame.width) // 2, (wh - frame.height) // 2
     ext = fresh(view).get_extents(Atspi.CoordType.WINDOW)
-    inset = 2
-    crop_geo = (f"{ext.width - 2 * inset}x{ext.height - 2 * inset}"
-                f"+{wx + bx + ext.x + inset}+{wy + by + ext.y + inset}")
+    # The part of the console on screen: the details pane scrolls, so the console may reach
+    # below the window; what shows is where it meets every ancestor's area.
+    x0, y0, x1, y1 = ext.x, ext.y, ext.x + ext.width, ext.y + ext.height
+    anc = view.get_parent()
+    while anc is not None and anc.get_role_name() != "application":
+        if "Component" in anc.get_interfaces():
+            a = anc.get_extents(Atspi.CoordType.WINDOW)
+            if a.width > 0 and a.height > 0:
+                x0, y0 = max(x0, a.x), max(y0, a.y)
+                x1, y1 = min(x1, a.x + a.width), min(y1, a.y + a.height)
+        anc = anc.get_parent()
+    inset = 2  # stay off the edges: no window border may count as a lit row
+    crop_geo = (f"{x1 - x0 - 2 * inset}x{y1 - y0 - 2 * inset}"
+                f"+{wx + bx + x0 + inset}+{wy + by + y0 + inset}")
     note(f"window {wx},{wy} {ww}x{wh}, border {bx},{by}; console {ext.x},{ext.y} "
-         f"{ext.width}x{ext.height}; crop {crop_geo}")
+         f"{ext.width}x{ext.height}, on screen {x0},{y0} to {x1},{y1}; crop {crop_geo}")
+    ok(x1 - x0 > 200 and y1 - y0 > 150, "the console has a sizeable area on screen",
+       crop_geo)
     crop = os.path.join(ARTIFACTS, "console-crop.png")
     shot = os.path.join(ARTIFACTS, "console.png")
 

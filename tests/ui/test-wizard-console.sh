@@ -68,7 +68,7 @@ export HV_PNG_COLOURS="$HV_SRCDIR/tests/integration/png-colours.py"
 export HV_TMP
 
 # dbus-run-session's own messages (fd limits, service activation) go to the log, not TAP.
-dbus-run-session -- /usr/bin/python3 "${HV_UI_SCRIPT:-$here/test-wizard-console.py}" \
+dbus-run-session -- /usr/bin/python3 "$here/test-wizard-console.py" \
   2>"$HV_TMP/session.log"
 rc=$?
 if [ $rc -ne 0 ]; then
