@@ -26,6 +26,8 @@ struct _HvEngineClient
   GListStore *vms;
   GHashTable *by_path;           /* object path → HvVmItem (borrowed from vms) */
   GHashTable *pending;           /* object paths announced by VmAdded, proxy on its way */
+  GPtrArray *batch;              /* HvVmItem*: proxies ready, not yet in vms */
+  guint batch_source;
   GHashTable *os_names;          /* libosinfo short id → name, from ListOses */
   char **folders;
   char *last_error;
@@ -191,6 +193,38 @@ proxy_request_free (ProxyRequest *req)
   g_free (req);
 }
 
+/* A library of hundreds of VMs answers with hundreds of proxies in a burst: they join the list
+ * in one splice, so that the views rebuild once rather than once per VM. */
+static gboolean
+flush_batch (gpointer data)
+{
+  HvEngineClient *self = data;
+  g_autoptr(GPtrArray) ready = g_ptr_array_new ();
+
+  self->batch_source = 0;
+  for (guint i = 0; i < self->batch->len; i++)
+    {
+      HvVmItem *item = g_ptr_array_index (self->batch, i);
+
+      /* Removed while it waited: VmRemoved, or a new listing without it. */
+      if (g_hash_table_lookup (self->by_path, hv_vm_item_get_object_path (item)) == item)
+        g_ptr_array_add (ready, item);
+    }
+  g_list_store_splice (self->vms, g_list_model_get_n_items (G_LIST_MODEL (self->vms)), 0,
+                       ready->pdata, ready->len);
+  g_ptr_array_set_size (self->batch, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_item (HvEngineClient *self,
+            HvVmItem       *item)
+{
+  g_ptr_array_add (self->batch, g_object_ref (item));
+  if (self->batch_source == 0)
+    self->batch_source = g_idle_add (flush_batch, self);
+}
+
 static void
 vm_proxy_ready (GObject      *source,
                 GAsyncResult *result,
@@ -218,11 +252,11 @@ vm_proxy_ready (GObject      *source,
     {
       g_autoptr(HvVmItem) item = hv_vm_item_new (req->path);
 
-      /* Appended only now, with its properties, so that it appears in the right folder. */
+      /* Added only now, with its properties, so that it appears in the right folder. */
       g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), CALL_TIMEOUT_MS);
       hv_vm_item_set_proxy (item, proxy);
       g_hash_table_insert (self->by_path, (gpointer) hv_vm_item_get_object_path (item), item);
-      g_list_store_append (self->vms, item);
+      queue_item (self, item);
     }
   proxy_request_free (req);
 }
@@ -713,6 +747,9 @@ hv_engine_client_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->reconnect_source, g_source_remove);
+  g_clear_handle_id (&self->batch_source, g_source_remove);
+  if (self->batch != NULL)
+    g_ptr_array_set_size (self->batch, 0);
   drop_connection (self);
   g_hash_table_remove_all (self->by_path);
   if (self->vms != NULL)
@@ -730,6 +767,7 @@ hv_engine_client_finalize (GObject *object)
   g_clear_object (&self->vms);
   g_hash_table_unref (self->by_path);
   g_hash_table_unref (self->pending);
+  g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_hash_table_unref (self->os_names);
   g_strfreev (self->folders);
   g_free (self->last_error);
@@ -802,6 +840,7 @@ hv_engine_client_init (HvEngineClient *self)
   self->vms = g_list_store_new (HV_TYPE_VM_ITEM);
   self->by_path = g_hash_table_new (g_str_hash, g_str_equal);
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->batch = g_ptr_array_new_with_free_func (g_object_unref);
   self->os_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->folders = g_new0 (char *, 1);
   self->kvm_available = TRUE;
