@@ -857,7 +857,7 @@ main (int    argc,
   guint poll_id;
 
   setlocale (LC_ALL, "");
-  textdomain (GETTEXT_PACKAGE);
+  hv_client_init_i18n ();
   g_set_prgname ("hostvisor-sdl");
 
   {

@@ -6,6 +6,7 @@
 
 #include "hv-application.h"
 #include "hv-build-config.h"
+#include "hv-client.h"
 
 int
 main (int   argc,
@@ -14,9 +15,7 @@ main (int   argc,
   g_autoptr(HvApplication) app = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, HV_LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  hv_client_init_i18n ();
 
   app = hv_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);

@@ -14,6 +14,7 @@
 #include "hostvisorctl.h"
 #include "hv-config.h"
 #include "hv-error.h"
+#include "hv-client.h"
 
 /* Start may take a while under TCG (QEMU starts, then the engine sets it up over QMP);
  * D-Bus's default of 25 s would give up on an engine that is merely slow. */
@@ -520,7 +521,7 @@ main (int    argc,
   int status;
 
   setlocale (LC_ALL, "");
-  textdomain (GETTEXT_PACKAGE);
+  hv_client_init_i18n ();
   g_set_prgname ("hostvisorctl");
 
   if (argc < 2)

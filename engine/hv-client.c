@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libintl.h>
 #include <glib-unix.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include "hv-build-config.h"
 #include "hv-error.h"
 #include "hv-paths.h"
 
@@ -164,6 +166,29 @@ hv_client_connect_sync (gboolean      autostart,
   g_set_error (error, HV_ERROR, HV_ERROR_FAILED, "Cannot reach the engine: %s",
                local_error->message);
   return NULL;
+}
+
+void
+hv_client_init_i18n (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *build_po = NULL;
+  g_autofree char *probe = NULL;
+  const char *dir = HV_LOCALEDIR;
+
+  if (self != NULL)
+    {
+      g_autofree char *exe_dir = g_path_get_dirname (self);
+
+      /* meson's i18n.gettext() writes BUILD/po/LANG/LC_MESSAGES/hostvisor.mo */
+      build_po = g_build_filename (exe_dir, "..", "po", NULL);
+      probe = g_build_filename (build_po, "de", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+      if (g_file_test (probe, G_FILE_TEST_IS_REGULAR))
+        dir = build_po;
+    }
+  bindtextdomain (GETTEXT_PACKAGE, dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 }
 
 char *

@@ -19,6 +19,10 @@ G_BEGIN_DECLS
 GDBusConnection *hv_client_connect_sync (gboolean autostart, GCancellable *cancellable,
                                          GError **error);
 
+/* Set up gettext for a client program: the translations built in the build tree when the
+ * program runs from it (BUILD/po, beside BUILD/app), else the installed ones. */
+void             hv_client_init_i18n    (void);
+
 /* The engine's object path for a VM UUID (dashes become underscores). */
 char            *hv_client_vm_path      (const char *uuid);
 
