@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "hostvisorctl.h"
 #include "hv-config.h"
@@ -167,9 +168,10 @@ check_value (const HvCtlCommand  *command,
                               option->name, shown);
         if (errno == ERANGE || n < option->min || n > option->max)
           return usage_error (error, command,
-                              _("--%s must be between %" G_GUINT64_FORMAT " and %"
-                                G_GUINT64_FORMAT ", not %s"),
-                              option->name, option->min, option->max, shown);
+                              /* PRIu64: xgettext does not understand G_GUINT64_FORMAT */
+                              _("--%s must be between %" PRIu64 " and %" PRIu64 ", not %s"),
+                              option->name, (uint64_t) option->min, (uint64_t) option->max,
+                              shown);
         *out_value = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
         return TRUE;
       }

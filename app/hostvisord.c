@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hv-build-config.h"
+#include "hv-client.h"
 #include "hv-engine.h"
 #include "hv-error.h"
 #include "hv-paths.h"
@@ -100,6 +101,7 @@ main (int   argc,
   };
 
   setlocale (LC_ALL, "");
+  hv_client_init_i18n ();
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("The Hostvisor engine: runs the user's virtual machines."));

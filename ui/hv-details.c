@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "hv-config.h"
 #include "hv-console-view.h"
@@ -139,7 +140,8 @@ update_hardware (HvDetails *self)
   g_autofree char *boot = NULL;
 
   set_value (self->os_value, os_display_name (self, hv_vm_item_get_os_id (self->item)));
-  memory = g_strdup_printf (_("%" G_GUINT64_FORMAT " MiB"), hv_vm_item_get_memory_mib (self->item));
+  /* PRIu64, not G_GUINT64_FORMAT: xgettext understands only the former. */
+  memory = g_strdup_printf (_("%" PRIu64 " MiB"), (uint64_t) hv_vm_item_get_memory_mib (self->item));
   set_value (self->memory_value, memory);
   cpus = g_strdup_printf ("%u", hv_vm_item_get_cpus (self->item));
   set_value (self->cpus_value, cpus);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "hv-engine-client.h"
 
+#include <glib/gi18n.h>
+
 #include <gio/gunixfdlist.h>
 #include <gio/gunixinputstream.h>
 
@@ -506,7 +508,7 @@ proxy_for (HvEngineClient *self,
 
   if (proxy == NULL)
     g_set_error_literal (error, HV_ERROR, HV_ERROR_NOT_FOUND,
-                         "The engine is not connected");
+                         _("The engine is not connected"));
   return proxy;
 }
 

@@ -393,6 +393,39 @@ apply_medium_choice (HvNewVmDialog *self)
                               : HV_WIZARD_MEDIUM_CDROM);
 }
 
+
+/* A medium given before the engine answers (the app opened with an ISO from the file manager)
+ * is detected once the client is connected. */
+static void
+on_client_connected (HvEngineClient *client,
+                     GParamSpec     *pspec,
+                     HvNewVmDialog  *self)
+{
+  const char *path = g_object_get_data (G_OBJECT (self), "hv-detect-path");
+
+  if (!hv_engine_client_get_connected (client) || path == NULL)
+    return;
+  g_signal_handlers_disconnect_by_func (client, on_client_connected, self);
+  hv_engine_client_call (self->client, NULL, "DetectMedia", g_variant_new ("(s)", path),
+                         self->detect_cancellable, detect_done, g_object_ref (self));
+  g_object_set_data (G_OBJECT (self), "hv-detect-path", NULL);
+}
+
+static void
+start_detection (HvNewVmDialog *self,
+                 const char    *path)
+{
+  g_object_set_data_full (G_OBJECT (self), "hv-detect-path", g_strdup (path), g_free);
+  if (hv_engine_client_get_connected (self->client))
+    {
+      on_client_connected (self->client, NULL, self);
+      return;
+    }
+  g_signal_handlers_disconnect_by_func (self->client, on_client_connected, self);
+  g_signal_connect_object (self->client, "notify::connected", G_CALLBACK (on_client_connected),
+                           self, 0);
+}
+
 static void
 medium_info_done (GObject      *source,
                   GAsyncResult *result,
@@ -433,8 +466,7 @@ medium_info_done (GObject      *source,
   if (!gtk_check_button_get_active (self->image_check))
     hv_wizard_model_set_medium (self->model, NULL, HV_WIZARD_MEDIUM_NONE);
 
-  hv_engine_client_call (self->client, NULL, "DetectMedia", g_variant_new ("(s)", path),
-                         self->detect_cancellable, detect_done, g_object_ref (self));
+  start_detection (self, path);
   sync_from_model (self);
 }
 
