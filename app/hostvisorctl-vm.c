@@ -708,21 +708,6 @@ print_state (HvDbusVm *vm)
     }
 }
 
-gboolean
-hv_ctl_cmd_start (HvCtl      *ctl,
-                  HvCtlArgs  *args,
-                  GError    **error)
-{
-  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
-
-  if (vm == NULL)
-    return FALSE;
-  /* Start returns once the guest runs, or with QEMU's message when it did not start. */
-  if (!hv_dbus_vm_call_start_sync (vm, NULL, error) || !hv_ctl_vm_refresh (vm, error))
-    return FALSE;
-  print_state (vm);
-  return TRUE;
-}
 
 typedef struct {
   GMainLoop *loop;
@@ -875,6 +860,15 @@ simple_vm_call (HvCtl      *ctl,
     return FALSE;
   print_state (vm);
   return TRUE;
+}
+
+gboolean
+hv_ctl_cmd_start (HvCtl      *ctl,
+                  HvCtlArgs  *args,
+                  GError    **error)
+{
+  /* Start returns once the guest runs, or with QEMU's message when it did not start. */
+  return simple_vm_call (ctl, args, hv_dbus_vm_call_start_sync, error);
 }
 
 gboolean
