@@ -421,6 +421,11 @@ hv_vm_options_create (const char      *name,
   if (!apply_common (config, options, error))
     return NULL;
 
+  /* Without an OS to ask, a q35 VM's disk goes on its AHCI (SATA) controller, which every
+   * OS that runs on q35 drives; IDE stays the choice for the pc machine. */
+  if (defaults == NULL && config->machine == HV_MACHINE_Q35)
+    disk_bus = HV_DRIVE_BUS_SATA;
+
   g_variant_lookup (options, "no-disk", "b", &no_disk);
   g_variant_lookup (options, "disk-size", "t", &disk_gib);
   if (no_disk && (disk_gib > 0 || has_key (options, "disk")))

@@ -66,6 +66,11 @@ run_ctl list --json
 check "failed creates left nothing behind" test "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$OUT")" = 5
 check "no half-made VM directories" test "$(find "$LIBRARY/vms" -mindepth 1 -maxdepth 1 | wc -l)" = 5
 
+# Without an OS to ask, a q35 VM's new disk goes on SATA (AHCI), a pc VM's on IDE.
+expect_ok "create a q35 VM without an OS" create q35vm --machine q35 --disk-size 1
+check "…its disk is on SATA" grep -q '"bus": "sata"' <<<"$(vm_field q35vm drives)"
+expect_ok "…and delete it" delete q35vm
+
 # --- modify
 expect_ok "modify memory and CPUs" modify plain --memory 300 --cpus 3
 run_ctl show plain --json
