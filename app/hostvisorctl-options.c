@@ -46,7 +46,9 @@
   { "boot", HV_CTL_OPT_STRING, 0, 0, "LETTERS", \
     N_("Boot order: c disk, d CD-ROM, a floppy, n network (e.g. dc)") }, \
   { "clipboard", HV_CTL_OPT_STRING, 0, 0, "MODE", \
-    N_("Shared clipboard: off, host-to-guest, guest-to-host or both") }
+    N_("Shared clipboard: off, host-to-guest, guest-to-host or both") }, \
+  { "share-transport", HV_CTL_OPT_STRING, 0, 0, "TRANSPORT", \
+    N_("Shared folders over auto, 9p or virtiofs (virtiofs: they can change while the VM runs)") }
 
 const HvCtlOption hv_ctl_create_options[] = {
   VM_OPTIONS_COMMON,
@@ -458,7 +460,7 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   static const char * const string_keys[] = {
     "name", "os", "disk", "disk-format", "iso", "floppy", "firmware", "machine",
-    "kernel", "initrd", "cmdline", "nic-model", "video", "boot", "clipboard",
+    "kernel", "initrd", "cmdline", "nic-model", "video", "boot", "clipboard", "share-transport",
   };
   static const char * const flag_keys[] = { "no-disk", "remove-iso", "remove-floppy" };
 

@@ -357,6 +357,15 @@ json_add_guest (JsonBuilder *builder,
   gboolean readonly, automount;
 
   json_add_string_or_null (builder, "clipboard", hv_dbus_vm_get_clipboard_mode (vm));
+  json_add_string_or_null (builder, "share_transport", hv_dbus_vm_get_share_transport (vm));
+  {
+    const char *active = hv_dbus_vm_get_active_share_transport (vm);
+
+    json_add_string_or_null (builder, "active_share_transport",
+                             active != NULL && active[0] != '\0' ? active : NULL);
+  }
+  json_builder_set_member_name (builder, "can_change_shares");
+  json_builder_add_boolean_value (builder, hv_dbus_vm_get_can_change_shares (vm));
 
   json_builder_set_member_name (builder, "shares");
   json_builder_begin_array (builder);
@@ -556,6 +565,20 @@ print_vm (HvDbusVm         *vm,
             print_field (_("Share"), line);
           }
       }
+  }
+  {
+    const char *transport = hv_dbus_vm_get_share_transport (vm);
+    const char *active = hv_dbus_vm_get_active_share_transport (vm);
+
+    if (active != NULL && active[0] != '\0')
+      {
+        /* Translators: the share transport setting, then what the running VM uses */
+        g_autofree char *line = g_strdup_printf (_("%s (in use: %s)"),
+                                                 transport != NULL ? transport : "auto", active);
+        print_field (_("Share transport"), line);
+      }
+    else
+      print_field (_("Share transport"), transport != NULL ? transport : "auto");
   }
   if (hv_dbus_vm_get_agent_connected (vm))
     {
@@ -1025,6 +1048,9 @@ hv_ctl_cmd_demo (HvCtl      *ctl,
 
 /* ── shares, clipboard, guest tools ────────────────────────────────────────────────────── */
 
+/* Longer than every wait of AddShare and RemoveShare in the engine together. */
+#define SHARE_CALL_TIMEOUT_MS (120 * 1000)
+
 gboolean
 hv_ctl_cmd_share_add (HvCtl      *ctl,
                       HvCtlArgs  *args,
@@ -1042,8 +1068,11 @@ hv_ctl_cmd_share_add (HvCtl      *ctl,
       return FALSE;
     }
   vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
-  if (vm == NULL ||
-      !hv_dbus_vm_call_add_share_sync (vm, name, path, hv_ctl_args_has (args, "readonly"), NULL,
+  if (vm == NULL)
+    return FALSE;
+  /* Into a running VM it takes a hot-plug; the engine bounds every wait itself. */
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (vm), SHARE_CALL_TIMEOUT_MS);
+  if (!hv_dbus_vm_call_add_share_sync (vm, name, path, hv_ctl_args_has (args, "readonly"), NULL,
                                        error))
     return FALSE;
   g_print (_("Shared %s as \"%s\" (in the guest: /media/hostvisor/%s)\n"), path, name, name);
@@ -1057,8 +1086,12 @@ hv_ctl_cmd_share_remove (HvCtl      *ctl,
 {
   g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
 
-  return vm != NULL &&
-         hv_dbus_vm_call_remove_share_sync (vm, hv_ctl_args_positional (args, 1), NULL, error);
+  if (vm == NULL)
+    return FALSE;
+  /* From a running VM it waits for the guest to unmount and let go of the device (the
+   * engine gives up after 10 s and 30 s). */
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (vm), SHARE_CALL_TIMEOUT_MS);
+  return hv_dbus_vm_call_remove_share_sync (vm, hv_ctl_args_positional (args, 1), NULL, error);
 }
 
 gboolean

@@ -43,6 +43,10 @@
 #define DRAW_POLL_MS 2
 /* The part of the window read back to see that it was drawn: its header bar. */
 #define STRIP_HEIGHT 48
+#define SIDEBAR_X 8
+#define SIDEBAR_Y 110
+#define SIDEBAR_WIDTH 290
+#define SIDEBAR_HEIGHT 300
 
 static int opt_runs = 5;
 static int opt_vms = 200;
@@ -153,6 +157,7 @@ typedef struct
   const char *label;
   GArray *mapped;   /* double, ms */
   GArray *drawn;
+  GArray *listed;   /* the sidebar's rows drawn (a library of VMs only) */
   GArray *shown;
   guint64 helper_polls;
 } Series;
@@ -160,6 +165,7 @@ typedef struct
 static char *tmp_dir;
 static char *ctl_path;
 static char *app_path;
+static char *baseline_path;
 static GPid xvfb_pid;
 static Display *dpy;
 static GSubprocess *helper;
@@ -441,25 +447,34 @@ wait_mapped (gint64 deadline_us)
   return 0;
 }
 
-/* The window's top strip holds more than one colour: GTK has painted its header bar. */
+/* The rectangle (the window's width when width is 0) holds more than one colour: GTK has
+ * painted something there. The top strip: its header bar. */
 static gboolean
-window_painted (Window w)
+window_painted (Window w,
+                int    x0,
+                int    y0,
+                int    width,
+                int    height)
 {
   XWindowAttributes attrs;
   XImage *image;
   unsigned long first;
   gboolean painted = FALSE;
-  int height;
 
   if (!XGetWindowAttributes (dpy, w, &attrs) || attrs.map_state != IsViewable)
     return FALSE;
-  height = MIN (attrs.height, STRIP_HEIGHT);
-  image = XGetImage (dpy, w, 0, 0, attrs.width, height, AllPlanes, ZPixmap);
+  if (width == 0)
+    width = attrs.width;
+  width = MIN (width, attrs.width - x0);
+  height = MIN (height, attrs.height - y0);
+  if (width <= 0 || height <= 0)
+    return FALSE;
+  image = XGetImage (dpy, w, x0, y0, width, height, AllPlanes, ZPixmap);
   if (image == NULL)
     return FALSE;
-  first = XGetPixel (image, attrs.width / 2, 0);
+  first = XGetPixel (image, width / 2, 0);
   for (int y = 0; y < height && !painted; y += 2)
-    for (int x = 0; x < attrs.width && !painted; x++)
+    for (int x = 0; x < width && !painted; x++)
       painted = XGetPixel (image, x, y) != first;
   XDestroyImage (image);
   return painted;
@@ -485,8 +500,8 @@ run_once (Series  *series,
   g_autoptr(GSubprocess) app = NULL;
   g_autofree char *request = NULL;
   g_autofree char *reply = NULL;
-  const char *argv[] = { app_path, NULL };
-  double t0, mapped, drawn = 0, shown = 0;
+  const char *argv[] = { rows < 0 ? baseline_path : app_path, NULL };
+  double t0, mapped, drawn = 0, listed = 0, shown = 0;
   gint64 deadline;
   Window w;
   GPid pid;
@@ -510,15 +525,27 @@ run_once (Series  *series,
     }
   while (g_get_monotonic_time () < deadline && !interrupted)
     {
-      if (window_painted (w))
+      if (window_painted (w, 0, 0, 0, STRIP_HEIGHT))
         {
           drawn = now_ms ();
           break;
         }
       g_usleep (DRAW_POLL_MS * 1000);
     }
+  /* The sidebar's rows: below the header bar and the search entry, left of the pane's
+   * divider (320 px), where the welcome and "connecting" pages leave the background plain. */
+  while (rows > 0 && drawn > 0 && g_get_monotonic_time () < deadline && !interrupted)
+    {
+      if (window_painted (w, SIDEBAR_X, SIDEBAR_Y, SIDEBAR_WIDTH, SIDEBAR_HEIGHT))
+        {
+          listed = now_ms ();
+          break;
+        }
+      g_usleep (DRAW_POLL_MS * 1000);
+    }
 
-  if (helper != NULL)
+  /* rows < 0: the baseline window, which has no library to wait for. */
+  if (helper != NULL && rows >= 0)
     {
       pid = atoi (g_subprocess_get_identifier (app));
       request = rows > 0 ? g_strdup_printf ("library %d %d\n", pid, rows)
@@ -547,12 +574,14 @@ run_once (Series  *series,
   if (series->mapped != NULL)
     {
       double m = mapped - t0, d = drawn > 0 ? drawn - t0 : -1, s = shown > 0 ? shown - t0 : -1;
+      double l = listed > 0 ? listed - t0 : -1;
 
       g_array_append_val (series->mapped, m);
       g_array_append_val (series->drawn, d);
+      g_array_append_val (series->listed, l);
       g_array_append_val (series->shown, s);
-      g_printerr ("hv-bench-app: %s: mapped %.0f ms, drawn %.0f ms, shown %.0f ms\n",
-                  series->label, m, d, s);
+      g_printerr ("hv-bench-app: %s: mapped %.0f ms, drawn %.0f ms, library drawn %.0f ms, "
+                  "shown %.0f ms\n", series->label, m, d, l, s);
     }
   /* Let the engine notice the client went away before the next one comes. */
   g_usleep (300 * 1000);
@@ -570,6 +599,7 @@ measure (Series  *series,
     return FALSE;
   series->mapped = g_array_new (FALSE, FALSE, sizeof (double));
   series->drawn = g_array_new (FALSE, FALSE, sizeof (double));
+  series->listed = g_array_new (FALSE, FALSE, sizeof (double));
   series->shown = g_array_new (FALSE, FALSE, sizeof (double));
   for (int i = 0; i < opt_runs; i++)
     if (!run_once (series, rows, error))
@@ -680,6 +710,7 @@ main (int argc, char **argv)
   g_autofree char *engined = NULL;
   Series empty = { .label = "empty library" };
   Series full = { 0 };
+  Series baseline = { .label = "bare libadwaita window" };
   g_autofree char *full_label = NULL;
   int status = 0;
   int rows;
@@ -722,6 +753,7 @@ main (int argc, char **argv)
   if (opt_bindir == NULL)
     opt_bindir = g_strdup (HV_BENCH_APP_DIR);
   app_path = g_build_filename (opt_bindir, "hostvisor", NULL);
+  baseline_path = g_strdup (HV_BENCH_APP_BASELINE);
   ctl_path = g_build_filename (opt_bindir, "hostvisorctl", NULL);
   engined = g_build_filename (opt_bindir, "hostvisord", NULL);
 
@@ -761,6 +793,9 @@ main (int argc, char **argv)
   /* The engine runs before the app starts: the app's own start is what is measured. */
   if (!ctl (&error, "list", NULL))
     goto failed;
+  g_printerr ("hv-bench-app: %d runs of the bare libadwaita window\n", opt_runs);
+  if (!measure (&baseline, -1, &error))
+    goto failed;
   g_printerr ("hv-bench-app: %d runs with an empty library\n", opt_runs);
   if (!measure (&empty, 0, &error))
     goto failed;
@@ -783,12 +818,15 @@ main (int argc, char **argv)
           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "");
   printf ("%-26s %-16s %8s %8s %8s   %s\n", "library", "moment", "median", "min", "max",
           "target");
+  print_row (baseline.label, "window mapped", baseline.mapped, FALSE);
+  print_row ("", "window drawn", baseline.drawn, FALSE);
   print_row (empty.label, "window mapped", empty.mapped, FALSE);
   print_row ("", "window drawn", empty.drawn, FALSE);
   print_row ("", "welcome shown", empty.shown, FALSE);
   print_row (full.label, "window mapped", full.mapped, FALSE);
   print_row ("", "window drawn", full.drawn, FALSE);
-  print_row ("", "library shown", full.shown, TRUE);
+  print_row ("", "library drawn", full.listed, TRUE);
+  print_row ("", "library shown", full.shown, FALSE);
   if (helper != NULL)
     printf ("\n\"shown\" is read through AT-SPI every 5 ms (%.1f polls per run on average).\n",
             (double) (empty.helper_polls + full.helper_polls) / (2 * opt_runs));
@@ -824,14 +862,16 @@ done:
       g_spawn_sync (NULL, (char **) argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
                     NULL, NULL);
     }
-  for (Series *s = &empty; s != NULL; s = s == &empty ? &full : NULL)
+  for (Series *s = &baseline; s != NULL; s = s == &baseline ? &empty : s == &empty ? &full : NULL)
     {
       g_clear_pointer (&s->mapped, g_array_unref);
       g_clear_pointer (&s->drawn, g_array_unref);
+      g_clear_pointer (&s->listed, g_array_unref);
       g_clear_pointer (&s->shown, g_array_unref);
     }
   g_free (tmp_dir);
   g_free (app_path);
+  g_free (baseline_path);
   g_free (ctl_path);
   g_free (opt_bindir);
   return status;

@@ -48,7 +48,7 @@ struct _HvAgent
   GVariant *share_status;         /* a(sss) */
 
   /* owned: what the host side wants */
-  GPtrArray *shares;              /* HvShare* */
+  GPtrArray *shares;              /* AgentShare* */
   guint32 shares_generation;
   HvClipboardMode clipboard_mode;
 
@@ -60,17 +60,34 @@ struct _HvAgent
   gboolean clip_from_host;
 };
 
+/* A share to announce, owned. */
+typedef struct {
+  char *name;
+  char *tag;
+  guint8 kind;                    /* HV_AGENT_SHARE_KIND_* */
+  guint8 flags;                   /* HV_AGENT_SHARE_* */
+} AgentShare;
+
 G_DEFINE_FINAL_TYPE (HvAgent, hv_agent, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_CHANGED,
   SIGNAL_CLIPBOARD_CHANGED,
+  SIGNAL_SHARES_APPLIED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
 
 static void connect_now (HvAgent *self);
+
+static void
+agent_share_free (AgentShare *share)
+{
+  g_free (share->name);
+  g_free (share->tag);
+  g_free (share);
+}
 static void drop_connection (HvAgent *self, const char *why);
 
 /* ----------------------------------------------------------------------------
@@ -131,6 +148,9 @@ hv_agent_class_init (HvAgentClass *klass)
   signals[SIGNAL_CLIPBOARD_CHANGED] =
     g_signal_new ("clipboard-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_SHARES_APPLIED] =
+    g_signal_new ("shares-applied", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void
@@ -140,7 +160,7 @@ hv_agent_init (HvAgent *self)
   self->read_buffer = g_malloc (READ_CHUNK);
   g_queue_init (&self->write_queue);
   self->addresses = g_ptr_array_new_with_free_func (g_free);
-  self->shares = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_share_free);
+  self->shares = g_ptr_array_new_with_free_func ((GDestroyNotify) agent_share_free);
   self->version = g_strdup ("");
   self->os_name = g_strdup ("");
   self->kernel = g_strdup ("");
@@ -240,7 +260,8 @@ send_hello (HvAgent  *self,
     .minor = HV_AGENT_PROTO_MINOR,
     .role = HV_AGENT_ROLE_HOST,
     .flags = reply ? HV_AGENT_HELLO_REPLY : 0,
-    .capabilities = HV_AGENT_CAP_GUEST_INFO | HV_AGENT_CAP_SHARES_9P,
+    .capabilities = HV_AGENT_CAP_GUEST_INFO | HV_AGENT_CAP_SHARES_9P |
+                    HV_AGENT_CAP_SHARES_VIRTIOFS,
     .software = (char *) "hostvisord " PACKAGE_VERSION,
   };
 
@@ -250,36 +271,49 @@ send_hello (HvAgent  *self,
     queue_buffer (self, &buffer);
 }
 
-static void
+static gboolean
+guest_mounts (HvAgent          *self,
+              const AgentShare *share)
+{
+  return (self->peer_caps & (share->kind == HV_AGENT_SHARE_KIND_VIRTIOFS ?
+                             HV_AGENT_CAP_SHARES_VIRTIOFS : HV_AGENT_CAP_SHARES_9P)) != 0;
+}
+
+/* Returns the generation sent, 0 when nothing was sent. */
+static guint32
 send_shares (HvAgent *self)
 {
   HvAgentBuffer buffer = { 0 };
   HvAgentShares msg = { 0 };
   g_autofree HvAgentShare *entries = NULL;
-  g_autoptr(GPtrArray) tags = g_ptr_array_new_with_free_func (g_free);
+  guint n = 0;
 
-  if (!self->hello_received || !(self->peer_caps & HV_AGENT_CAP_SHARES_9P))
-    return;
+  if (!self->hello_received ||
+      !(self->peer_caps & (HV_AGENT_CAP_SHARES_9P | HV_AGENT_CAP_SHARES_VIRTIOFS)))
+    return 0;
 
   entries = g_new0 (HvAgentShare, MAX (self->shares->len, 1));
   for (guint i = 0; i < self->shares->len; i++)
     {
-      const HvShare *share = g_ptr_array_index (self->shares, i);
-      /* The argv builder tags share i "hvshare<i>"; the user's name never reaches QEMU. */
-      char *tag = g_strdup_printf ("hvshare%u", i);
+      const AgentShare *share = g_ptr_array_index (self->shares, i);
 
-      g_ptr_array_add (tags, tag);
-      entries[i].name = share->name;
-      entries[i].tag = tag;
-      entries[i].kind = HV_AGENT_SHARE_KIND_9P;
-      entries[i].flags = (share->readonly ? HV_AGENT_SHARE_READONLY : 0) |
-                         (share->automount ? HV_AGENT_SHARE_AUTOMOUNT : 0);
+      /* A kind the guest did not say it mounts is not offered (hv_agent_dup_share_status()
+       * reports it as unsupported). */
+      if (!guest_mounts (self, share))
+        continue;
+      entries[n].name = share->name;
+      entries[n].tag = share->tag;
+      entries[n].kind = share->kind;
+      entries[n].flags = share->flags;
+      n++;
     }
   msg.generation = ++self->shares_generation;
-  msg.n_shares = (uint16_t) self->shares->len;
+  msg.n_shares = (uint16_t) n;
   msg.shares = entries;
-  if (hv_agent_encode_shares (&buffer, self->session_major, &msg) == HV_AGENT_OK)
-    queue_buffer (self, &buffer);
+  if (hv_agent_encode_shares (&buffer, self->session_major, &msg) != HV_AGENT_OK ||
+      !queue_buffer (self, &buffer))
+    return 0;
+  return msg.generation;
 }
 
 static gboolean
@@ -407,6 +441,7 @@ handle_share_status (HvAgent                  *self,
   g_clear_pointer (&self->share_status, g_variant_unref);
   self->share_status = g_variant_ref_sink (g_variant_builder_end (&builder));
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  g_signal_emit (self, signals[SIGNAL_SHARES_APPLIED], 0, (guint) status->generation);
 }
 
 static void
@@ -778,19 +813,73 @@ hv_agent_dup_addresses (HvAgent *self)
 GVariant *
 hv_agent_dup_share_status (HvAgent *self)
 {
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *name, *state, *detail;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sss)"));
   if (self->share_status != NULL)
-    return g_variant_ref (self->share_status);
-  return g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("(sss)"), NULL, 0));
+    {
+      g_variant_iter_init (&iter, self->share_status);
+      while (g_variant_iter_next (&iter, "(&s&s&s)", &name, &state, &detail))
+        g_variant_builder_add (&builder, "(sss)", name, state, detail);
+    }
+  /* What the guest was not offered because it cannot mount it, once it said so. */
+  for (guint i = 0; self->hello_received && i < self->shares->len; i++)
+    {
+      const AgentShare *share = g_ptr_array_index (self->shares, i);
+
+      if (!guest_mounts (self, share))
+        g_variant_builder_add (&builder, "(sss)", share->name, "unsupported",
+                               share->kind == HV_AGENT_SHARE_KIND_VIRTIOFS ?
+                               "the guest tools cannot mount virtiofs" :
+                               "the guest tools cannot mount 9p");
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+guint32
+hv_agent_set_share_list (HvAgent                *self,
+                         const HvAgentShareInfo *shares,
+                         guint                   n_shares)
+{
+  g_ptr_array_set_size (self->shares, 0);
+  for (guint i = 0; i < n_shares; i++)
+    {
+      AgentShare *share = g_new0 (AgentShare, 1);
+
+      share->name = g_strdup (shares[i].name);
+      share->tag = g_strdup (shares[i].tag);
+      share->kind = shares[i].virtiofs ? HV_AGENT_SHARE_KIND_VIRTIOFS : HV_AGENT_SHARE_KIND_9P;
+      share->flags = (shares[i].readonly ? HV_AGENT_SHARE_READONLY : 0) |
+                     (shares[i].automount ? HV_AGENT_SHARE_AUTOMOUNT : 0);
+      g_ptr_array_add (self->shares, share);
+    }
+  return send_shares (self);
 }
 
 void
 hv_agent_set_shares (HvAgent   *self,
                      GPtrArray *shares)
 {
-  g_ptr_array_set_size (self->shares, 0);
-  for (guint i = 0; shares != NULL && i < shares->len; i++)
-    g_ptr_array_add (self->shares, hv_share_copy (g_ptr_array_index (shares, i)));
-  send_shares (self);
+  g_autofree HvAgentShareInfo *infos = g_new0 (HvAgentShareInfo, shares != NULL ?
+                                                                 shares->len + 1 : 1);
+  g_autoptr(GPtrArray) tags = g_ptr_array_new_with_free_func (g_free);
+  guint n = shares != NULL ? shares->len : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const HvShare *share = g_ptr_array_index (shares, i);
+      /* The argv builder tags 9p share i "hvshare<i>"; the user's name never reaches QEMU. */
+      char *tag = g_strdup_printf ("hvshare%u", i);
+
+      g_ptr_array_add (tags, tag);
+      infos[i].name = share->name;
+      infos[i].tag = tag;
+      infos[i].readonly = share->readonly;
+      infos[i].automount = share->automount;
+    }
+  hv_agent_set_share_list (self, infos, n);
 }
 
 void

@@ -37,7 +37,23 @@ char      **hv_agent_dup_addresses      (HvAgent *self);
  * (the mount point, or the error) */
 GVariant   *hv_agent_dup_share_status   (HvAgent *self);
 
-/* The shares to announce (HvShare*; copied). Sent at once when connected. */
+/* A share as the guest hears of it (docs/agent-protocol.md, SHARES). */
+typedef struct {
+  const char *name;
+  const char *tag;          /* the device's mount tag, "hvshare<N>" */
+  gboolean virtiofs;        /* else 9p */
+  gboolean readonly;
+  gboolean automount;
+} HvAgentShareInfo;
+
+/* The shares to announce (copied), sent at once when the agent is there. A share of a kind
+ * the guest cannot mount (it lacks the capability) is left out of the list and reported
+ * "unsupported". Returns the generation of the SHARES sent, or 0 when none could be sent
+ * (no agent yet: it gets the list when it says HELLO). */
+guint32     hv_agent_set_share_list     (HvAgent *self, const HvAgentShareInfo *shares,
+                                         guint n_shares);
+/* The same for 9p shares tagged by their index ("hvshare<i>"), as a VM started without
+ * virtiofs has them (HvShare*). */
 void        hv_agent_set_shares         (HvAgent *self, GPtrArray *shares);
 /* Ask the guest to check its mounts again (after a resume). */
 void        hv_agent_recheck_shares     (HvAgent *self);
@@ -53,6 +69,8 @@ GBytes     *hv_agent_get_clipboard      (HvAgent *self, char **mime);
 
 /* Signals:
  *   "changed"            ()  connection state or a guest report changed
- *   "clipboard-changed"  ()  the clipboard content changed (either side) */
+ *   "clipboard-changed"  ()  the clipboard content changed (either side)
+ *   "shares-applied"     (guint generation)  the guest answered that SHARES (its mounts
+ *                        follow the list now) */
 
 G_END_DECLS

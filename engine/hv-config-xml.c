@@ -522,15 +522,17 @@ read_share (Reader      *reader,
   return TRUE;
 }
 
-/* <storage>, <network> and <shares>: a list of one kind of element. */
+/* <storage>, <network> and <shares>: a list of one kind of element, with the attributes
+ * `list_attrs` (NULL: none) that the caller reads. */
 static gboolean
-read_list (Reader      *reader,
-           xmlNode     *list,
-           HvConfigField field,
-           const char  *item_name,
-           gboolean   (*read_item) (Reader *, xmlNode *, HvVmConfig *, GError **),
-           HvVmConfig  *config,
-           GError     **error)
+read_list (Reader             *reader,
+           xmlNode            *list,
+           HvConfigField       field,
+           const char * const *list_attrs,
+           const char         *item_name,
+           gboolean          (*read_item) (Reader *, xmlNode *, HvVmConfig *, GError **),
+           HvVmConfig         *config,
+           GError            **error)
 {
   static const char * const none[] = { NULL };
 
@@ -538,7 +540,7 @@ read_list (Reader      *reader,
     return TRUE;
 
   reader->field_lines[field] = xmlGetLineNo (list);
-  if (!check_attributes (reader, list, none, error)
+  if (!check_attributes (reader, list, list_attrs != NULL ? list_attrs : none, error)
       || !check_children (reader, list, FALSE, error))
     return FALSE;
 
@@ -563,6 +565,7 @@ read_guest (Reader      *reader,
   static const Slot slots[] = { { "clipboard", FALSE }, { "shares", FALSE } };
   static const char * const no_attrs[] = { NULL };
   static const char * const clipboard_attrs[] = { "mode", NULL };
+  static const char * const shares_attrs[] = { "transport", NULL };
   xmlNode *found[G_N_ELEMENTS (slots)];
 
   reader->field_lines[HV_CONFIG_FIELD_GUEST] = xmlGetLineNo (guest);
@@ -578,8 +581,19 @@ read_guest (Reader      *reader,
                  "off, host-to-guest, guest-to-host or both", &config->clipboard_mode, error);
     }
 
-  return read_list (reader, found[1], HV_CONFIG_FIELD_SHARES, "share", read_share, config,
-                    error);
+  if (found[1] != NULL)
+    {
+      g_autofree char *transport = NULL;
+
+      if (!get_attribute (reader, found[1], "transport", NULL, &transport, error))
+        return FALSE;
+      if (transport != NULL && !hv_share_transport_from_string (transport,
+                                                                &config->share_transport))
+        return bad_value (reader, found[1], "transport", transport, "auto, 9p or virtiofs",
+                          error);
+    }
+  return read_list (reader, found[1], HV_CONFIG_FIELD_SHARES, shares_attrs, "share", read_share,
+                    config, error);
 }
 
 static HvVmConfig *
@@ -646,10 +660,10 @@ read_config (Reader      *reader,
                              &config->description, error)
       || !read_system (reader, found[SYSTEM], config, error)
       || (found[KERNEL] != NULL && !read_kernel (reader, found[KERNEL], config, error))
-      || !read_list (reader, found[STORAGE], HV_CONFIG_FIELD_STORAGE, "drive", read_drive,
+      || !read_list (reader, found[STORAGE], HV_CONFIG_FIELD_STORAGE, NULL, "drive", read_drive,
                      config, error)
-      || !read_list (reader, found[NETWORK], HV_CONFIG_FIELD_NETWORK, "adapter", read_adapter,
-                     config, error)
+      || !read_list (reader, found[NETWORK], HV_CONFIG_FIELD_NETWORK, NULL, "adapter",
+                     read_adapter, config, error)
       || (found[GUEST] != NULL && !read_guest (reader, found[GUEST], config, error)))
     return NULL;
 
@@ -869,15 +883,22 @@ serialize (const HvVmConfig *config)
   if (n_nics > 0)
     g_string_append (out, "  </network>\n");
 
-  /* Left out entirely at its defaults, so configs written before shared folders and
-   * clipboard modes existed keep their exact bytes. */
-  if (config->clipboard_mode != HV_CLIPBOARD_OFF || n_shares > 0)
+  /* Left out entirely at its defaults, so configs written before shared folders,
+   * clipboard modes and share transports existed keep their exact bytes. */
+  if (config->clipboard_mode != HV_CLIPBOARD_OFF || n_shares > 0 ||
+      config->share_transport != HV_SHARE_TRANSPORT_AUTO)
     {
       g_string_append (out, "  <guest>\n    <clipboard");
       append_attribute (out, "mode", hv_clipboard_mode_to_string (config->clipboard_mode));
       g_string_append (out, "/>\n");
-      if (n_shares > 0)
-        g_string_append (out, "    <shares>\n");
+      if (n_shares > 0 || config->share_transport != HV_SHARE_TRANSPORT_AUTO)
+        {
+          g_string_append (out, "    <shares");
+          if (config->share_transport != HV_SHARE_TRANSPORT_AUTO)
+            append_attribute (out, "transport",
+                              hv_share_transport_to_string (config->share_transport));
+          g_string_append (out, n_shares > 0 ? ">\n" : "/>\n");
+        }
       for (guint i = 0; i < n_shares; i++)
         {
           const HvShare *share = g_ptr_array_index (config->shares, i);

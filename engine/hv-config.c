@@ -137,6 +137,7 @@ hv_vm_config_new (const char *name)
   config->drives = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_drive_free);
   config->nics = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_nic_free);
   config->clipboard_mode = HV_CLIPBOARD_OFF;
+  config->share_transport = HV_SHARE_TRANSPORT_AUTO;
   config->shares = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_share_free);
 
   mac = hv_mac_generate ();
@@ -272,6 +273,10 @@ HV_DEFINE_ENUM_NAMES (HvClipboardMode, hv_clipboard_mode,
                       [HV_CLIPBOARD_HOST_TO_GUEST] = "host-to-guest",
                       [HV_CLIPBOARD_GUEST_TO_HOST] = "guest-to-host",
                       [HV_CLIPBOARD_BOTH] = "both")
+HV_DEFINE_ENUM_NAMES (HvShareTransport, hv_share_transport,
+                      [HV_SHARE_TRANSPORT_AUTO] = "auto",
+                      [HV_SHARE_TRANSPORT_9P] = "9p",
+                      [HV_SHARE_TRANSPORT_VIRTIOFS] = "virtiofs")
 
 #undef HV_DEFINE_ENUM_NAMES
 
@@ -983,6 +988,9 @@ validate_guest (const HvVmConfig  *config,
   if ((guint) config->clipboard_mode > HV_CLIPBOARD_BOTH)
     return fail_at (where, HV_CONFIG_FIELD_CLIPBOARD, 0, error,
                     "clipboard mode %d is not a known mode", config->clipboard_mode);
+  if ((guint) config->share_transport > HV_SHARE_TRANSPORT_VIRTIOFS)
+    return fail_at (where, HV_CONFIG_FIELD_SHARES, 0, error,
+                    "share transport %d is not a known transport", config->share_transport);
 
   if (config->shares == NULL)
     return TRUE;

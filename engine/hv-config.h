@@ -69,8 +69,16 @@ typedef enum {
 #define HV_MAX_SHARES 16
 #define HV_SHARE_NAME_MAX_CHARS 64
 
-/* A host folder shared with the guest over virtio-9p (security_model=mapped-xattr); the
- * agent mounts it at /media/hostvisor/NAME. */
+/* How shares reach the guest (<shares transport=>): the setting, and (9P or VIRTIOFS) what a
+ * running VM uses, see hv_qemu_share_transport() in hv-qemu-argv.h. */
+typedef enum {
+  HV_SHARE_TRANSPORT_AUTO,      /* "auto" (the default): virtiofs on q35 when virtiofsd runs here */
+  HV_SHARE_TRANSPORT_9P,        /* "9p": virtio-9p, fixed while the VM runs */
+  HV_SHARE_TRANSPORT_VIRTIOFS,  /* "virtiofs": one virtiofsd per share; shares change live */
+} HvShareTransport;
+
+/* A host folder shared with the guest over virtio-9p (security_model=mapped-xattr) or
+ * virtiofs (see HvShareTransport); the agent mounts it at /media/hostvisor/NAME. */
 typedef struct _HvShare HvShare;
 struct _HvShare {
   char *name;            /* the folder's name in the guest: see hv_config_check_share_name() */
@@ -87,6 +95,8 @@ void        hv_share_free             (HvShare *share);
 gboolean    hv_config_check_share_name (const char *name, GError **error);
 const char *hv_clipboard_mode_to_string   (HvClipboardMode v);
 gboolean    hv_clipboard_mode_from_string (const char *s, HvClipboardMode *out);
+const char *hv_share_transport_to_string   (HvShareTransport v);
+gboolean    hv_share_transport_from_string (const char *s, HvShareTransport *out);
 
 typedef enum {
   HV_VIDEO_STD,    /* "std": -device VGA */
@@ -131,6 +141,7 @@ struct _HvVmConfig {
   GPtrArray *nics;       /* HvNic*, owned */
 
   HvClipboardMode clipboard_mode;
+  HvShareTransport share_transport;
   GPtrArray *shares;     /* HvShare*, owned; at most HV_MAX_SHARES, names unique */
 };
 

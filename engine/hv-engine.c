@@ -275,6 +275,20 @@ handle_reset (HvDbusVm *skeleton, GDBusMethodInvocation *invocation, HvEngine *s
   return TRUE;
 }
 
+static void
+on_add_disk_done (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+
+  if (!hv_library_add_disk_finish (HV_LIBRARY (object), result, &error))
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
+}
+
 static gboolean
 handle_modify (HvDbusVm              *skeleton,
                GDBusMethodInvocation *invocation,
@@ -283,9 +297,17 @@ handle_modify (HvDbusVm              *skeleton,
 {
   HvVm *vm = lookup_vm (self, skeleton, invocation);
   GError *error = NULL;
+  guint64 gib;
 
   if (vm == NULL)
     return TRUE;
+  /* A new disk is a file to make first (qemu-img): on its own, asynchronously. */
+  if (g_variant_n_children (options) == 1 && g_variant_lookup (options, "disk-size", "t", &gib))
+    {
+      hv_library_add_disk_async (self->library, vm, gib, NULL, on_add_disk_done,
+                                 g_object_ref (invocation));
+      return TRUE;
+    }
   if (!hv_library_modify_vm (self->library, vm, options, &error))
     g_dbus_method_invocation_take_error (invocation, error);
   else
@@ -377,6 +399,20 @@ handle_insert_media (HvDbusVm              *skeleton,
   return TRUE;
 }
 
+static void
+on_add_share_done (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GError *error = NULL;
+
+  if (!hv_vm_add_share_finish (HV_VM (object), result, &error))
+    g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
+  else
+    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
+}
+
 static gboolean
 handle_add_share (HvDbusVm              *skeleton,
                   GDBusMethodInvocation *invocation,
@@ -386,15 +422,25 @@ handle_add_share (HvDbusVm              *skeleton,
                   HvEngine              *self)
 {
   HvVm *vm = lookup_vm (self, skeleton, invocation);
+
+  if (vm != NULL)
+    hv_vm_add_share_async (vm, name, path, readonly, NULL, on_add_share_done,
+                           g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+on_remove_share_done (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
   GError *error = NULL;
 
-  if (vm == NULL)
-    return TRUE;
-  if (!hv_vm_add_share (vm, name, path, readonly, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
+  if (!hv_vm_remove_share_finish (HV_VM (object), result, &error))
+    g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
   else
-    hv_dbus_vm_complete_add_share (skeleton, invocation);
-  return TRUE;
+    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
 }
 
 static gboolean
@@ -404,14 +450,9 @@ handle_remove_share (HvDbusVm              *skeleton,
                      HvEngine              *self)
 {
   HvVm *vm = lookup_vm (self, skeleton, invocation);
-  GError *error = NULL;
 
-  if (vm == NULL)
-    return TRUE;
-  if (!hv_vm_remove_share (vm, name, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_vm_complete_remove_share (skeleton, invocation);
+  if (vm != NULL)
+    hv_vm_remove_share_async (vm, name, NULL, on_remove_share_done, g_object_ref (invocation));
   return TRUE;
 }
 
@@ -627,22 +668,15 @@ connect_vm (HvEngine *self,
 static GVariant *
 vm_summary (HvVm *vm)
 {
-  HvDbusVm *s = hv_vm_get_skeleton (vm);
-  GVariantDict dict;
+  GDBusInterfaceSkeleton *s = G_DBUS_INTERFACE_SKELETON (hv_vm_get_skeleton (vm));
+  g_autoptr(GVariant) all = g_dbus_interface_skeleton_get_properties (s);
   g_autofree char *path = hv_vm_dup_object_path (vm);
+  GVariantDict dict;
 
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "Uuid", "s", hv_dbus_vm_get_uuid (s));
-  g_variant_dict_insert (&dict, "Name", "s", hv_dbus_vm_get_name (s));
-  g_variant_dict_insert (&dict, "Folder", "s", hv_dbus_vm_get_folder (s));
-  g_variant_dict_insert (&dict, "OsId", "s", hv_dbus_vm_get_os_id (s));
-  g_variant_dict_insert (&dict, "State", "s", hv_dbus_vm_get_state (s));
-  g_variant_dict_insert (&dict, "StateReason", "s", hv_dbus_vm_get_state_reason (s));
-  g_variant_dict_insert (&dict, "Accel", "s", hv_dbus_vm_get_accel (s));
-  g_variant_dict_insert (&dict, "MemoryMib", "t", hv_dbus_vm_get_memory_mib (s));
-  g_variant_dict_insert (&dict, "Cpus", "u", hv_dbus_vm_get_cpus (s));
-  g_variant_dict_insert (&dict, "Firmware", "s", hv_dbus_vm_get_firmware (s));
-  g_variant_dict_insert (&dict, "ConfigError", "s", hv_dbus_vm_get_config_error (s));
+  /* Every property but the config document, the one large value: a client that has the
+   * listing has what GetAll would give it, with one round trip for the whole library. */
+  g_variant_dict_init (&dict, all);
+  g_variant_dict_remove (&dict, "ConfigXml");
   return g_variant_new ("(o@a{sv})", path, g_variant_dict_end (&dict));
 }
 

@@ -759,6 +759,143 @@ hv_library_modify_vm (HvLibrary *self,
   return TRUE;
 }
 
+typedef struct {
+  HvVm *vm;
+  char *path;
+} AddDiskData;
+
+static void
+add_disk_data_free (AddDiskData *data)
+{
+  g_clear_object (&data->vm);
+  g_free (data->path);
+  g_free (data);
+}
+
+static void
+on_add_disk_created (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HvLibrary *self = g_task_get_source_object (task);
+  AddDiskData *data = g_task_get_task_data (task);
+  GSubprocess *process = G_SUBPROCESS (object);
+  g_autofree char *err_text = NULL;
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
+  g_autoptr(GVariant) options = NULL;
+  GError *error = NULL;
+
+  if (!g_subprocess_communicate_utf8_finish (process, result, NULL, &err_text, &error) ||
+      !g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
+    {
+      g_unlink (data->path);
+      if (error != NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create the disk: %s",
+                               err_text != NULL ? g_strstrip (err_text) : "qemu-img failed");
+      return;
+    }
+  g_variant_dict_insert (dict, "disk", "s", data->path);
+  g_variant_dict_insert (dict, "disk-format", "s", "qcow2");
+  options = g_variant_ref_sink (g_variant_dict_end (dict));
+  /* The VM may have started or got a disk while qemu-img ran: then the new file goes. */
+  if (!hv_library_modify_vm (self, data->vm, options, &error))
+    {
+      g_unlink (data->path);
+      g_task_return_error (task, error);
+      return;
+    }
+  hv_vm_log (data->vm, "new disk %s", data->path);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+hv_library_add_disk_async (HvLibrary          *self,
+                           HvVm               *vm,
+                           guint64             gib,
+                           GCancellable       *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  const HvVmConfig *config = hv_vm_get_config (vm);
+  g_autofree char *qemu_img = NULL;
+  g_autofree char *size = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  AddDiskData *data;
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, hv_library_add_disk_async);
+  if (config == NULL)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INACCESSIBLE, "VM \"%s\" is inaccessible",
+                               hv_vm_get_name (vm));
+      return;
+    }
+  if (hv_vm_is_active (vm))
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_STATE,
+                               "--disk-size: a disk can only be added while the VM is powered off");
+      return;
+    }
+  if (gib < 1 || gib > HV_VM_MAX_DISK_GIB)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                               "--disk-size must be 1 to %u GiB", (guint) HV_VM_MAX_DISK_GIB);
+      return;
+    }
+  for (guint i = 0; i < config->drives->len; i++)
+    if (((HvDrive *) g_ptr_array_index (config->drives, i))->kind == HV_DRIVE_DISK)
+      {
+        g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                                 "--disk-size: the VM has a hard disk already (remove it first "
+                                 "with --no-disk; its file is kept)");
+        return;
+      }
+  qemu_img = g_find_program_in_path ("qemu-img");
+  if (qemu_img == NULL)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                               "qemu-img is not installed: cannot create a disk");
+      return;
+    }
+
+  data = g_new0 (AddDiskData, 1);
+  data->vm = g_object_ref (vm);
+  g_task_set_task_data (task, data, (GDestroyNotify) add_disk_data_free);
+  /* A disk removed earlier keeps its file: never write over it. */
+  for (guint n = 0; data->path == NULL || g_file_test (data->path, G_FILE_TEST_EXISTS); n++)
+    {
+      g_autofree char *file = g_strdup_printf ("disk%u.qcow2", n);
+
+      g_free (data->path);
+      data->path = g_build_filename (hv_vm_get_dir (vm), file, NULL);
+    }
+  size = g_strdup_printf ("%" G_GUINT64_FORMAT "G", gib);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error, qemu_img, "create", "-q", "-f", "qcow2", data->path, size,
+                              NULL);
+  if (process == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_subprocess_communicate_utf8_async (process, NULL, cancellable, on_add_disk_created,
+                                       g_steal_pointer (&task));
+}
+
+gboolean
+hv_library_add_disk_finish (HvLibrary    *self,
+                            GAsyncResult *result,
+                            GError      **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 gboolean
 hv_library_move_vm (HvLibrary  *self,
                     HvVm       *vm,

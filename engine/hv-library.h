@@ -41,6 +41,12 @@ void        hv_library_create_vm_async  (HvLibrary *self, const char *name, GVar
 HvVm       *hv_library_create_vm_finish (HvLibrary *self, GAsyncResult *result, GError **error);
 
 /* `options`: the a{sv} of the D-Bus Modify method. */
+/* Modify's "disk-size": a new qcow2 disk of gib GiB in the VM's directory (disk0.qcow2, or
+ * the first free diskN.qcow2) becomes its hard disk. Only for a powered-off VM without one. */
+void        hv_library_add_disk_async   (HvLibrary *self, HvVm *vm, guint64 gib,
+                                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                                         gpointer user_data);
+gboolean    hv_library_add_disk_finish  (HvLibrary *self, GAsyncResult *result, GError **error);
 gboolean    hv_library_modify_vm        (HvLibrary *self, HvVm *vm, GVariant *options,
                                          GError **error);
 gboolean    hv_library_move_vm          (HvLibrary *self, HvVm *vm, const char *folder,

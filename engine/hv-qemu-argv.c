@@ -3,9 +3,10 @@
  *
  * hv_qemu_build_argv() calls one builder per concern in a fixed order, like libvirt's
  * qemu_command.c: identity, machine and accelerator, CPU and memory, firmware, boot,
- * kernel, drives, network, shared folders, display, console, QMP, agent. Each builder
- * appends to the argv and fails with HV_ERROR_INVALID_ARGUMENT when the config cannot be
- * expressed. Nothing here reads files, the environment or the clock: the same inputs
+ * kernel, hot-plug ports, drives, network, shared folders, display, console, QMP, agent.
+ * Each builder
+ * appends to the argv and fails with HV_ERROR_INVALID_ARGUMENT when the config
+ * cannot be expressed. Nothing here reads files, the environment or the clock: the same inputs
  * always give the same argv, which tests/test-argv.c compares with golden files.
  *
  * Option syntax. Most QEMU options are "key=value,key=value" lists (QemuOpts or keyval)
@@ -19,9 +20,13 @@
  *   block nodes      "drive<N>-file" (protocol), "drive<N>-format" (what the device uses)
  *   NIC devices      "nic<N>"   netdevs "net<N>"  (N = index in config->nics)
  *   UEFI nodes       "ovmf-code-format", "ovmf-vars-format" (on "ovmf-*-file")
- *   shared folders   fsdevs "fs<N>", virtio-9p devices "share<N>", mount tags "hvshare<N>"
- *                    (N = index in config->shares; the agent learns which tag is which
- *                    share name over its protocol: the user's name never reaches QEMU)
+ *   shared folders   9p: fsdevs "fs<N>", virtio-9p devices "share<N>", mount tags
+ *                    "hvshare<N>" (N = index in config->shares); virtiofs: chardevs "vfs<N>",
+ *                    vhost-user-fs devices "share<N>", tags "hvshare<N>", q35 hot-plug ports
+ *                    "hvport<N>" (N = the share's slot, see hv_qemu_virtiofs_device_props()).
+ *                    The agent learns which tag is which share name over its protocol: the
+ *                    user's name never reaches QEMU
+ *   guest RAM        "ram" (a shared memfd, only with virtiofs: virtiofsd maps it)
  *   chardevs         "qmp", "serial0", "agent"
  *   others           "video0", "usb", "tablet", "fdc0" (q35 only), "virtio-serial0" */
 
@@ -36,6 +41,10 @@
 
 /* The agent's virtio-serial port name, as the guest tools look it up. */
 #define HV_AGENT_PORT_NAME "io.github.hostvisor.agent.0"
+
+/* q35 hot-plug ports for virtiofs shares: two multifunction slots of 8 root ports, high
+ * enough that the devices QEMU places itself keep the addresses they have without them. */
+#define HOTPLUG_PORT_FIRST_SLOT 0x1c
 
 /* The pc machine's two IDE channels with two units each; q35's ICH9 AHCI has six ports
  * with one unit each. */
@@ -53,6 +62,7 @@ typedef struct {
   const HvQemuCaps *caps;
   const HvQemuPaths *paths;
   GPtrArray *argv;            /* char*, owned, not NULL-terminated until the end */
+  HvShareTransport transport; /* HV_SHARE_TRANSPORT_9P or _VIRTIOFS */
 
   /* UEFI boot order as bootindex values (0 = not in the boot order), see plan_bootindex() */
   int *drive_bootindex;
@@ -253,6 +263,9 @@ build_machine (HvArgvBuilder *b,
 {
   const char *machine = b->config->machine == HV_MACHINE_Q35 ? "q35" : "pc";
   const char *accel = b->caps->kvm ? "kvm" : "tcg";
+  /* virtiofsd reads and writes the guest's buffers in place: it maps the guest RAM, which
+   * must therefore be a shared file (see build_cpu_memory()). */
+  const char *ram = b->transport == HV_SHARE_TRANSPORT_VIRTIOFS ? ",memory-backend=ram" : "";
 
   if (b->config->firmware == HV_FIRMWARE_UEFI)
     {
@@ -260,11 +273,11 @@ build_machine (HvArgvBuilder *b,
        * (see build_firmware()); the old "-drive if=pflash" form would create anonymous
        * block backends with legacy options. */
       argv_add_opt (b, "-machine", "%s,accel=%s,pflash0=ovmf-code-format,"
-                    "pflash1=ovmf-vars-format", machine, accel);
+                    "pflash1=ovmf-vars-format%s", machine, accel, ram);
     }
   else
     {
-      argv_add_opt (b, "-machine", "%s,accel=%s", machine, accel);
+      argv_add_opt (b, "-machine", "%s,accel=%s%s", machine, accel, ram);
     }
   return TRUE;
 }
@@ -295,6 +308,14 @@ build_cpu_memory (HvArgvBuilder *b,
     cpu = "qemu64";
 
   argv_add_opt (b, "-cpu", "%s", cpu);
+  if (b->transport == HV_SHARE_TRANSPORT_VIRTIOFS)
+    {
+      /* An anonymous memfd shared with the vhost-user back ends (QEMU passes its fd to each
+       * virtiofsd); no file in any directory. Its size must equal -m, which stays for
+       * clarity. */
+      argv_add_opt (b, "-object", "memory-backend-memfd,id=ram,size=%" G_GUINT64_FORMAT
+                    "M,share=on", config->memory_mib);
+    }
   argv_add_opt (b, "-m", "%" G_GUINT64_FORMAT, config->memory_mib);
   argv_add_opt (b, "-smp", "%u", config->cpus);
   return TRUE;
@@ -652,6 +673,114 @@ is_option_path (const char *path)
   return TRUE;
 }
 
+/* On q35 only devices behind a root port can come and go while the guest runs (QEMU 7.2
+ * hot-plugs them through ACPI), so a VM with virtiofs shares gets one port per possible
+ * share, used or not: a share added later needs a free one. io-reserve=0 because virtio
+ * 1.0 devices have no I/O BARs, and 16 ports reserving 4 KiB of the 64 KiB I/O space each
+ * would exhaust it in the firmware. */
+static gboolean
+build_hotplug_ports (HvArgvBuilder *b,
+                     GError       **error)
+{
+  if (b->transport != HV_SHARE_TRANSPORT_VIRTIOFS || b->config->machine != HV_MACHINE_Q35)
+    return TRUE;
+
+  for (guint n = 0; n < HV_MAX_SHARES; n++)
+    {
+      guint slot = HOTPLUG_PORT_FIRST_SLOT + n / 8;
+      guint function = n % 8;
+
+      /* chassis numbers identify the hot-plug slots to the guest: unique per port */
+      argv_add_opt (b, "-device", "pcie-root-port,id=hvport%u,bus=pcie.0,chassis=%u,"
+                    "addr=0x%x.%u%s,io-reserve=0", n, n + 1, slot, function,
+                    function == 0 ? ",multifunction=on" : "");
+    }
+  return TRUE;
+}
+
+HvShareTransport
+hv_qemu_share_transport (const HvVmConfig *config,
+                         const HvQemuCaps *caps)
+{
+  g_return_val_if_fail (config != NULL && caps != NULL, HV_SHARE_TRANSPORT_9P);
+
+  if (caps->virtiofsd == NULL)
+    return HV_SHARE_TRANSPORT_9P;
+  switch (config->share_transport)
+    {
+    case HV_SHARE_TRANSPORT_VIRTIOFS:
+      return HV_SHARE_TRANSPORT_VIRTIOFS;
+    case HV_SHARE_TRANSPORT_AUTO:
+      return config->machine == HV_MACHINE_Q35 ? HV_SHARE_TRANSPORT_VIRTIOFS
+                                               : HV_SHARE_TRANSPORT_9P;
+    case HV_SHARE_TRANSPORT_9P:
+    default:
+      return HV_SHARE_TRANSPORT_9P;
+    }
+}
+
+char *
+hv_qemu_virtiofs_socket_path (const char *run_dir,
+                              guint       slot)
+{
+  g_autofree char *name = g_strdup_printf ("vfs%u.sock", slot);
+
+  return g_build_filename (run_dir, name, NULL);
+}
+
+char **
+hv_qemu_virtiofs_device_props (const HvVmConfig *config,
+                               guint             slot)
+{
+  g_autoptr(GPtrArray) props = g_ptr_array_new ();
+
+  g_ptr_array_add (props, g_strdup ("driver"));
+  g_ptr_array_add (props, g_strdup ("vhost-user-fs-pci"));
+  g_ptr_array_add (props, g_strdup ("id"));
+  g_ptr_array_add (props, g_strdup_printf ("share%u", slot));
+  g_ptr_array_add (props, g_strdup ("chardev"));
+  g_ptr_array_add (props, g_strdup_printf ("vfs%u", slot));
+  /* The tag is a short fixed name, never the user's (see build_shares()). */
+  g_ptr_array_add (props, g_strdup ("tag"));
+  g_ptr_array_add (props, g_strdup_printf ("hvshare%u", slot));
+  if (config->machine == HV_MACHINE_Q35)
+    {
+      g_ptr_array_add (props, g_strdup ("bus"));
+      g_ptr_array_add (props, g_strdup_printf ("hvport%u", slot));
+    }
+  g_ptr_array_add (props, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&props), FALSE);
+}
+
+/* One virtiofsd per share, started by the engine before QEMU (hv-virtiofsd.c): it listens
+ * on run_dir/vfs<N>.sock and QEMU connects to it. */
+static gboolean
+build_virtiofs_share (HvArgvBuilder *b,
+                      guint          n,
+                      GError       **error)
+{
+  g_autofree char *sock = hv_qemu_virtiofs_socket_path (b->paths->run_dir, n);
+  g_autofree char *sock_escaped = NULL;
+  g_auto(GStrv) props = NULL;
+  g_autoptr(GString) dev = g_string_new (NULL);
+
+  if (strlen (sock) >= sizeof (((struct sockaddr_un *) NULL)->sun_path))
+    return fail (error, "The socket path %s is too long for a UNIX socket", sock);
+  sock_escaped = opt_escape (sock);
+  argv_add_opt (b, "-chardev", "socket,id=vfs%u,path=%s", n, sock_escaped);
+
+  props = hv_qemu_virtiofs_device_props (b->config, n);
+  g_string_append (dev, props[1]);
+  for (guint i = 2; props[i] != NULL && props[i + 1] != NULL; i += 2)
+    {
+      g_autofree char *value = opt_escape (props[i + 1]);
+
+      g_string_append_printf (dev, ",%s=%s", props[i], value);
+    }
+  argv_add_opt (b, "-device", "%s", dev->str);
+  return TRUE;
+}
+
 static gboolean
 build_shares (HvArgvBuilder *b,
               GError       **error)
@@ -672,6 +801,14 @@ build_shares (HvArgvBuilder *b,
       if (!is_option_path (share->path))
         return fail (error, "shared folder %u: the path must be an absolute path on one line "
                      "of UTF-8 text", n + 1);
+
+      if (b->transport == HV_SHARE_TRANSPORT_VIRTIOFS)
+        {
+          /* The path goes to virtiofsd, not to QEMU; read-only is enforced there too. */
+          if (!build_virtiofs_share (b, n, error))
+            return FALSE;
+          continue;
+        }
 
       /* mapped-xattr: QEMU runs as the user and cannot give files other owners or modes,
        * so the guest's owner, mode and special files are kept in user.virtfs.* extended
@@ -818,6 +955,7 @@ hv_qemu_build_argv (const HvVmConfig  *config,
     build_firmware,
     build_boot,
     build_kernel,
+    build_hotplug_ports,
     build_drives,
     build_network,
     build_shares,
@@ -829,7 +967,7 @@ hv_qemu_build_argv (const HvVmConfig  *config,
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autofree int *drive_bootindex = NULL;
   g_autofree int *nic_bootindex = NULL;
-  HvArgvBuilder b = { config, caps, paths, argv, NULL, NULL };
+  HvArgvBuilder b = { config, caps, paths, argv, HV_SHARE_TRANSPORT_9P, NULL, NULL };
   gboolean ok = TRUE;
 
   g_return_val_if_fail (config != NULL, NULL);
@@ -837,6 +975,8 @@ hv_qemu_build_argv (const HvVmConfig  *config,
   g_return_val_if_fail (paths != NULL && paths->vm_dir != NULL && paths->run_dir != NULL, NULL);
   g_return_val_if_fail (g_path_is_absolute (paths->vm_dir), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  b.transport = hv_qemu_share_transport (config, caps);
 
   argv_add (&b, caps->qemu_binary);
   for (guint i = 0; i < G_N_ELEMENTS (builders) && ok; i++)

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "hv-config.h"
 #include "hv-types.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,7 @@ struct _HvQemuCaps {
   gboolean seccomp;         /* -sandbox on is supported */
   char *ovmf_code;          /* path of the UEFI code image, NULL if none found */
   char *ovmf_vars_template; /* path of the matching VARS template */
+  char *virtiofsd;          /* a virtiofsd that can run here, NULL if none (shares use 9p) */
 };
 
 HvQemuCaps *hv_qemu_caps_copy (const HvQemuCaps *caps);
@@ -48,6 +50,22 @@ typedef struct {
  * Paths that go into comma-separated option values have their commas doubled. */
 char      **hv_qemu_build_argv (const HvVmConfig *config, const HvQemuCaps *caps,
                                 const HvQemuPaths *paths, GError **error);
+
+/* The transport the config's shares use with these capabilities: VIRTIOFS when the config
+ * says "virtiofs", or "auto" on the q35 machine, and caps->virtiofsd is set; else 9P. "auto"
+ * keeps the pc machine (chosen for old guests) on 9p, so its argv never changes. */
+HvShareTransport hv_qemu_share_transport (const HvVmConfig *config, const HvQemuCaps *caps);
+
+/* virtiofs shares live in slots 0..HV_MAX_SHARES-1: slot N has the chardev "vfs<N>" (a
+ * socket client of run_dir/vfs<N>.sock, where its virtiofsd listens), the device "share<N>"
+ * with the mount tag "hvshare<N>" and, on q35, the pcie-root-port "hvport<N>" to sit in (the
+ * root complex itself is not hot-pluggable). At start share i is in slot i; a share added
+ * while the VM runs takes the lowest free slot. */
+char       *hv_qemu_virtiofs_socket_path  (const char *run_dir, guint slot);
+/* The device's properties as alternating keys and values, NULL-terminated, "driver" first:
+ * the command line joins them ("vhost-user-fs-pci,id=share0,…"), hot-plug gives them to
+ * device_add, so both always describe the same device. */
+char      **hv_qemu_virtiofs_device_props (const HvVmConfig *config, guint slot);
 
 /* Quote an argv for a log line or a golden file: one argument per line. */
 char       *hv_qemu_argv_to_string (const char * const *argv);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hv-error.h"
+#include "hv-virtiofsd.h"
 
 #define QEMU_BINARY_NAME "qemu-system-x86_64"
 #define PROBE_TIMEOUT_MS 15000
@@ -43,6 +44,7 @@ hv_qemu_caps_copy (const HvQemuCaps *caps)
   copy->qemu_binary = g_strdup (caps->qemu_binary);
   copy->ovmf_code = g_strdup (caps->ovmf_code);
   copy->ovmf_vars_template = g_strdup (caps->ovmf_vars_template);
+  copy->virtiofsd = g_strdup (caps->virtiofsd);
   return copy;
 }
 
@@ -54,6 +56,7 @@ hv_qemu_caps_free (HvQemuCaps *caps)
   g_free (caps->qemu_binary);
   g_free (caps->ovmf_code);
   g_free (caps->ovmf_vars_template);
+  g_free (caps->virtiofsd);
   g_free (caps);
 }
 
@@ -267,5 +270,8 @@ hv_qemu_caps_probe (GError **error)
     return NULL;
   caps->kvm = probe_kvm ();
   probe_ovmf (caps);
+  /* Whether it can run here is learned when a VM first needs it (hv_virtiofsd_probe_async()):
+   * that takes a real start, which the engine's own start need not wait for. */
+  caps->virtiofsd = hv_virtiofsd_find ();
   return g_steal_pointer (&caps);
 }

@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 /* Find qemu-system-x86_64 ($HOSTVISOR_QEMU overrides, else PATH), read its version,
  * check whether -sandbox is supported, whether /dev/kvm can be opened read-write
- * ($HOSTVISOR_NO_KVM=1 forces TCG), and find OVMF. Runs QEMU briefly; call once. */
+ * ($HOSTVISOR_NO_KVM=1 forces TCG), and find OVMF and virtiofsd (hv_virtiofsd_find()).
+ * Runs QEMU briefly; call once. */
 HvQemuCaps *hv_qemu_caps_probe (GError **error);
 
 G_END_DECLS

@@ -7,7 +7,7 @@
 #include "hv-osinfo.h"
 
 #define DEFAULT_DISK_GIB 16
-#define MAX_DISK_GIB (64 * 1024)
+#define MAX_DISK_GIB HV_VM_MAX_DISK_GIB
 
 /* Every key and its D-Bus type; anything else is refused so that a typo in a client
  * never goes unnoticed. */
@@ -40,6 +40,7 @@ static const struct {
   { "video", "s", TRUE, FALSE },
   { "boot", "s", TRUE, FALSE },
   { "clipboard", "s", FALSE, FALSE },
+  { "share-transport", "s", TRUE, FALSE },
 };
 
 static gboolean
@@ -258,6 +259,13 @@ apply_common (HvVmConfig *config,
     {
       g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
                    "Unknown clipboard mode \"%s\" (off, host-to-guest, guest-to-host or both)", s);
+      return FALSE;
+    }
+  if (lookup_string (options, "share-transport", &s) &&
+      !hv_share_transport_from_string (s, &config->share_transport))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Unknown share transport \"%s\" (auto, 9p or virtiofs)", s);
       return FALSE;
     }
   if (lookup_string (options, "boot", &s))
@@ -494,8 +502,9 @@ hv_vm_options_modify (const HvVmConfig *config,
 
   if (has_key (options, "disk-size"))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
-                   "Resizing or adding a new disk with --disk-size is not supported by modify yet");
+      /* It makes a file: hv_library_add_disk_async() does that, with nothing else at once. */
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "--disk-size cannot be combined with other changes");
       return NULL;
     }
 

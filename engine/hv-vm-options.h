@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+/* The largest new disk, in GiB (CreateVm's and Modify's "disk-size"). */
+#define HV_VM_MAX_DISK_GIB (64 * 1024)
+
 typedef struct {
   guint64 new_disk_gib;   /* > 0: create vm_dir/disk0.qcow2 of this size */
 } HvVmOptionsPlan;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hv-vm-private.h: HvVm's fields, shared by hv-vm.c (the object, its state and
- * config) and hv-vm-process.c (the QEMU process: start, supervision, reattach). */
+ * config), hv-vm-process.c (the QEMU process: start, supervision, reattach) and
+ * hv-vm-shares.c (the shared folders of a running VM: virtiofsd, hot-plug). */
 #pragma once
 
 #include "hv-agent.h"
@@ -9,6 +10,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _HvLiveShare HvLiveShare;
+
 struct _HvVm
 {
   GObject parent_instance;
@@ -16,6 +19,7 @@ struct _HvVm
   /* owned: identity and files */
   char *uuid;
   char *dir;                /* the VM's directory in the library */
+  char *run_base;           /* the engine's runtime directory */
   char *run_dir;            /* its runtime directory (sockets, pid file) */
   char *config_path;
   HvVmConfig *config;       /* NULL while inaccessible */
@@ -36,6 +40,7 @@ struct _HvVm
   HvQmp *qmp;
   GCancellable *run_cancellable; /* cancelled when the process is gone */
   GTask *start_task;        /* pending start, completed when QEMU runs or fails */
+  GTask *probe_task;        /* a start waiting for the virtiofsd probe (no QEMU yet) */
   guint stop_timeout_id;
   guint kill_timeout_id;
   gboolean expect_exit;     /* we asked QEMU to end: its exit is not an abort */
@@ -49,12 +54,48 @@ struct _HvVm
   GPtrArray *off_waiters;   /* GTask*: waiting for QEMU to be gone */
   guint screenshot_serial;
   HvAgent *agent;           /* while QEMU runs */
+
+  /* owned: shared folders while QEMU runs (hv-vm-shares.c) */
+  HvShareTransport share_transport;  /* HV_SHARE_TRANSPORT_9P or _VIRTIOFS */
+  GPtrArray *live_shares;   /* HvLiveShare*: what QEMU has, by slot */
+  GTask *share_task;        /* the AddShare or RemoveShare in progress */
+  guint share_retry_id;     /* asking the guest again to mount a hot-added share */
 };
 
 void hv_vm_set_state          (HvVm *self, HvVmState state, const char *reason);
 void hv_vm_sync_skeleton      (HvVm *self);
 void hv_vm_process_dispose    (HvVm *self);
+/* Judge QEMU's end once the process, its monitor and its virtiofsds are all gone. */
+void hv_vm_process_check_gone (HvVm *self);
 void hv_vm_agent_start        (HvVm *self);
 void hv_vm_agent_stop         (HvVm *self);
+
+/* hv-vm-shares.c */
+void      hv_vm_shares_init          (HvVm *self);
+void      hv_vm_shares_dispose       (HvVm *self);
+/* Before QEMU starts: the shares of the config in slots 0.., with `caps` deciding the
+ * transport, and a virtiofsd started for each virtiofs share. */
+gboolean  hv_vm_shares_prepare       (HvVm *self, const HvQemuCaps *caps, GError **error);
+/* QEMU did not start after all: end what hv_vm_shares_prepare() started, at once. */
+void      hv_vm_shares_abort         (HvVm *self);
+/* QEMU is gone: fail a change in progress and make every virtiofsd end. TRUE once none
+ * runs any more (else hv_vm_process_check_gone() is called again when the last ends). */
+gboolean  hv_vm_shares_stop          (HvVm *self);
+/* A QEMU from an earlier engine: take over its shares (the state file in the runtime
+ * directory, the virtiofsds through their pid files). */
+void      hv_vm_shares_reattach      (HvVm *self);
+/* ...and once its monitor answers, drop what QEMU does not have (a change cut short). */
+void      hv_vm_shares_reconcile     (HvVm *self);
+/* No QEMU is left for this VM: end the virtiofsds an earlier engine left behind. */
+void      hv_vm_shares_cleanup_stale (HvVm *self);
+/* Tell the agent the shares it should mount now. Returns the SHARES generation sent. */
+guint32   hv_vm_shares_announce      (HvVm *self);
+/* A new agent: a hot-added share it failed to mount is asked for again (see above). */
+void      hv_vm_shares_watch_agent   (HvVm *self);
+void      hv_vm_shares_on_device_deleted (HvVm *self, const char *device);
+/* The agent's share status, with what the engine knows better (a virtiofsd that ended). */
+GVariant *hv_vm_shares_dup_status    (HvVm *self);
+/* AddShare and RemoveShare are possible now (powered off, or running with virtiofs). */
+gboolean  hv_vm_shares_can_change    (HvVm *self);
 
 G_END_DECLS

@@ -9,7 +9,9 @@
  *
  * The end of a QEMU process is handled once both the process is gone and its
  * monitor connection has reached EOF, so that the SHUTDOWN event QEMU sends just
- * before exiting is always seen before the exit is judged. */
+ * before exiting is always seen before the exit is judged, and once the virtiofsds of
+ * its shares are gone too (hv-vm-shares.c), so that a VM that is off has no process
+ * left. */
 #include "hv-vm-private.h"
 
 #include <errno.h>
@@ -27,13 +29,12 @@
 #include "hv-error.h"
 #include "hv-fileutil.h"
 #include "hv-paths.h"
+#include "hv-virtiofsd.h"
 
 #define DEFAULT_STOP_TIMEOUT_S 60
 #define QUIT_GRACE_S 5          /* after QMP quit, SIGKILL if QEMU is still there */
 #define STDERR_TAIL_LINES 10
 #define STDERR_TAIL_BYTES 4096
-
-static void process_check_gone (HvVm *self);
 
 /* ----------------------------------------------------------------------------
  * Helpers
@@ -298,15 +299,18 @@ finish_off_waiters (HvVm *self)
     g_task_return_boolean (g_ptr_array_index (waiters, i), TRUE);
 }
 
-/* Both the process and its monitor are gone: judge the exit, tidy up. */
-static void
-process_check_gone (HvVm *self)
+/* The process and its monitor are gone: end the virtiofsds, then judge the exit and tidy
+ * up. */
+void
+hv_vm_process_check_gone (HvVm *self)
 {
   g_autofree char *reason = NULL;
   HvVmState state;
 
   if (!self->process_gone || !self->qmp_gone)
     return;
+  if (!hv_vm_shares_stop (self))
+    return;   /* called again when the last virtiofsd has ended */
 
   cancel_timers (self);
   g_cancellable_cancel (self->run_cancellable);
@@ -375,7 +379,7 @@ on_process_exited (GObject      *object,
   self->have_status = TRUE;
   self->wait_status = g_subprocess_get_status (process);
   self->process_gone = TRUE;
-  process_check_gone (self);
+  hv_vm_process_check_gone (self);
 }
 
 static gboolean
@@ -389,7 +393,7 @@ on_pidfd_ready (int          fd,
   self->have_status = FALSE;
   self->process_gone = TRUE;
   g_clear_pointer (&self->pidfd_source, g_source_unref);
-  process_check_gone (self);
+  hv_vm_process_check_gone (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -435,6 +439,14 @@ on_qmp_event (HvQmp      *qmp,
       hv_set_str (&self->shutdown_reason, reason != NULL ? reason : "unknown");
       hv_vm_log (self, "QEMU is shutting down (%s)", self->shutdown_reason);
     }
+  else if (g_str_equal (name, "DEVICE_DELETED"))
+    {
+      const char *device = data != NULL ?
+                           json_object_get_string_member_with_default (data, "device", NULL) :
+                           NULL;
+
+      hv_vm_shares_on_device_deleted (self, device);
+    }
   else if (g_str_equal (name, "RESET") || g_str_equal (name, "GUEST_PANICKED") ||
            g_str_equal (name, "POWERDOWN"))
     {
@@ -448,7 +460,7 @@ on_qmp_disconnected (HvQmp        *qmp,
                      HvVm         *self)
 {
   self->qmp_gone = TRUE;
-  process_check_gone (self);
+  hv_vm_process_check_gone (self);
 }
 
 static void
@@ -509,7 +521,7 @@ on_start_qmp_connected (GObject      *object,
       self->qmp_gone = TRUE;
       if (!self->process_gone)
         send_signal (self, SIGKILL);
-      process_check_gone (self);
+      hv_vm_process_check_gone (self);
       return;
     }
 
@@ -549,8 +561,9 @@ open_stderr_log (HvVm    *self,
 }
 
 static gboolean
-spawn_qemu (HvVm    *self,
-            GError **error)
+spawn_qemu (HvVm             *self,
+            const HvQemuCaps *caps,
+            GError          **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autofree char *logs = g_build_filename (self->dir, "logs", NULL);
@@ -577,7 +590,7 @@ spawn_qemu (HvVm    *self,
   paths.vm_dir = self->dir;
   paths.run_dir = self->run_dir;
   paths.qmp_fd = 3;
-  argv = hv_qemu_build_argv (self->config, self->caps, &paths, error);
+  argv = hv_qemu_build_argv (self->config, caps, &paths, error);
   if (argv == NULL)
     return FALSE;
 
@@ -588,6 +601,14 @@ spawn_qemu (HvVm    *self,
   if (qmp_fd < 0)
     {
       close (log_fd);
+      return FALSE;
+    }
+  /* virtiofsd listens before QEMU starts: QEMU connects to it while it sets up. */
+  if (!hv_vm_shares_prepare (self, caps, error))
+    {
+      close (log_fd);
+      close (qmp_fd);
+      g_unlink (qmp_path);
       return FALSE;
     }
 
@@ -606,6 +627,7 @@ spawn_qemu (HvVm    *self,
   self->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
   if (self->process == NULL)
     {
+      hv_vm_shares_abort (self);
       g_unlink (qmp_path);
       return FALSE;
     }
@@ -626,6 +648,7 @@ spawn_qemu (HvVm    *self,
       g_subprocess_force_exit (self->process);
       g_clear_object (&self->process);
       g_clear_object (&self->run_cancellable);
+      hv_vm_shares_abort (self);
       self->pid = 0;
       return FALSE;
     }
@@ -636,6 +659,54 @@ spawn_qemu (HvVm    *self,
   return TRUE;
 }
 
+/* Start QEMU with these capabilities (the engine's, or without virtiofsd). */
+static void
+start_now (HvVm             *self,
+           GTask            *task,
+           const HvQemuCaps *caps)
+{
+  GError *error = NULL;
+
+  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error) ||
+      !spawn_qemu (self, caps, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  self->start_task = g_object_ref (task);
+  hv_vm_set_state (self, HV_VM_STATE_STARTING, self->caps->kvm ? "" :
+                   "running without hardware acceleration (TCG)");
+}
+
+static void
+on_virtiofsd_probed (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+  g_autoptr(GTask) task = g_steal_pointer (&self->probe_task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvQemuCaps) caps = hv_qemu_caps_copy (self->caps);
+
+  if (task == NULL)
+    return;
+  if (self->skeleton == NULL || self->config == NULL)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_STATE,
+                               "VM \"%s\" went away while starting", hv_vm_get_name (self));
+      return;
+    }
+  if (!hv_virtiofsd_probe_finish (result, &error))
+    {
+      /* Shares still work, over 9p: say why once per start, in the VM's own log. */
+      hv_vm_log (self, "virtiofsd (%s) cannot run here: %s; the shared folders use 9p",
+                 caps->virtiofsd, error->message);
+      g_clear_pointer (&caps->virtiofsd, g_free);
+    }
+  start_now (self, task, caps);
+}
+
 void
 hv_vm_start_async (HvVm               *self,
                    GCancellable       *cancellable,
@@ -643,7 +714,6 @@ hv_vm_start_async (HvVm               *self,
                    gpointer            user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  GError *error = NULL;
 
   g_task_set_source_tag (task, hv_vm_start_async);
 
@@ -654,7 +724,7 @@ hv_vm_start_async (HvVm               *self,
                                self->config_error);
       return;
     }
-  if (hv_vm_is_active (self))
+  if (hv_vm_is_active (self) || self->probe_task != NULL)
     {
       g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_STATE,
                                "VM \"%s\" is already running", hv_vm_get_name (self));
@@ -666,16 +736,19 @@ hv_vm_start_async (HvVm               *self,
                                "QEMU (qemu-system-x86_64) is not installed");
       return;
     }
-  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error) ||
-      !spawn_qemu (self, &error))
+
+  /* virtiofs needs a virtiofsd that runs here: the first start that wants it finds out
+   * (once per engine; an instant answer afterwards). */
+  if (hv_qemu_share_transport (self->config, self->caps) == HV_SHARE_TRANSPORT_VIRTIOFS)
     {
-      g_task_return_error (task, error);
+      g_autofree char *work_dir = g_build_filename (self->run_base, "virtiofs-probe", NULL);
+
+      self->probe_task = g_steal_pointer (&task);
+      hv_virtiofsd_probe_async (self->caps->virtiofsd, work_dir, NULL, on_virtiofsd_probed,
+                                g_object_ref (self));
       return;
     }
-
-  self->start_task = g_steal_pointer (&task);
-  hv_vm_set_state (self, HV_VM_STATE_STARTING, self->caps->kvm ? "" :
-                   "running without hardware acceleration (TCG)");
+  start_now (self, task, self->caps);
 }
 
 gboolean
@@ -1228,12 +1301,13 @@ on_reattach_qmp_connected (GObject      *object,
           hv_vm_log (self, "cannot reach the monitor of the running QEMU: %s", error->message);
           hv_vm_set_state (self, HV_VM_STATE_RUNNING, "the engine cannot reach its monitor");
         }
-      process_check_gone (self);
+      hv_vm_process_check_gone (self);
       return;
     }
 
   watch_qmp (self, qmp);
   hv_vm_agent_start (self);
+  hv_vm_shares_reconcile (self);
   hv_qmp_execute_async (qmp, "query-status", NULL, -1, self->run_cancellable,
                         on_reattach_status, g_object_ref (self));
 }
@@ -1248,13 +1322,20 @@ hv_vm_reattach (HvVm *self)
   gint64 pid;
   int pidfd;
 
-  if (self->config == NULL || !g_file_get_contents (pid_path, &text, NULL, NULL))
+  if (self->config == NULL)
     return;
+  if (!g_file_get_contents (pid_path, &text, NULL, NULL))
+    {
+      /* An engine killed between starting virtiofsd and QEMU: nothing will use them. */
+      hv_vm_shares_cleanup_stale (self);
+      return;
+    }
 
   pid = g_ascii_strtoll (text, NULL, 10);
   if (pid <= 1 || pid > G_MAXINT || !process_is_ours (self, (GPid) pid, &accel))
     {
       hv_vm_log (self, "QEMU (pid %s) ended while no engine was watching", g_strstrip (text));
+      hv_vm_shares_cleanup_stale (self);
       clean_run_dir (self);
       return;
     }
@@ -1282,6 +1363,7 @@ hv_vm_reattach (HvVm *self)
   g_source_attach (self->pidfd_source, NULL);
 
   hv_vm_log (self, "reattached to QEMU (pid %d)", (int) pid);
+  hv_vm_shares_reattach (self);
   /* Running until QEMU itself says otherwise; the status query follows at once. */
   hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
   hv_qmp_connect_async (qmp_path, self->run_cancellable, on_reattach_qmp_connected,
@@ -1291,6 +1373,8 @@ hv_vm_reattach (HvVm *self)
 void
 hv_vm_process_dispose (HvVm *self)
 {
+  if (self->live_shares != NULL)
+    hv_vm_shares_dispose (self);
   hv_vm_agent_stop (self);
   cancel_timers (self);
   if (self->run_cancellable != NULL)

@@ -55,6 +55,7 @@ hv_vm_finalize (GObject *object)
 
   g_free (self->uuid);
   g_free (self->dir);
+  g_free (self->run_base);
   g_free (self->run_dir);
   g_free (self->config_path);
   g_clear_pointer (&self->config, hv_vm_config_free);
@@ -89,6 +90,7 @@ hv_vm_init (HvVm *self)
   self->skeleton = hv_dbus_vm_skeleton_new ();
   self->off_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->accel = g_strdup ("tcg");
+  hv_vm_shares_init (self);
 }
 
 HvVm *
@@ -101,6 +103,7 @@ hv_vm_new_from_dir (const char       *dir,
 
   self->dir = g_strdup (dir);
   self->uuid = g_path_get_basename (dir);
+  self->run_base = g_strdup (run_base);
   self->run_dir = g_build_filename (run_base, "vms", self->uuid, NULL);
   self->config_path = g_build_filename (dir, "vm.xml", NULL);
   self->caps = caps != NULL ? hv_qemu_caps_copy (caps) : NULL;
@@ -233,7 +236,7 @@ hv_vm_sync_skeleton (HvVm *self)
   {
     HvAgent *agent = self->agent;
     g_auto(GStrv) addresses = agent != NULL ? hv_agent_dup_addresses (agent) : g_new0 (char *, 1);
-    g_autoptr(GVariant) status = agent != NULL ? hv_agent_dup_share_status (agent) : NULL;
+    g_autoptr(GVariant) status = hv_vm_shares_dup_status (self);
     GVariantBuilder shares;
 
     hv_dbus_vm_set_agent_connected (s, agent != NULL && hv_agent_is_connected (agent));
@@ -242,8 +245,7 @@ hv_vm_sync_skeleton (HvVm *self)
     hv_dbus_vm_set_guest_kernel (s, agent != NULL ? hv_agent_get_kernel (agent) : "");
     hv_dbus_vm_set_guest_hostname (s, agent != NULL ? hv_agent_get_hostname (agent) : "");
     hv_dbus_vm_set_guest_addresses (s, (const char * const *) addresses);
-    hv_dbus_vm_set_share_status (s, status != NULL ? status :
-                                    g_variant_new_array (G_VARIANT_TYPE ("(sss)"), NULL, 0));
+    hv_dbus_vm_set_share_status (s, status);
     hv_dbus_vm_set_clipboard_mode (s, c != NULL ? hv_clipboard_mode_to_string (c->clipboard_mode)
                                                 : "off");
     g_variant_builder_init (&shares, G_VARIANT_TYPE ("a(ssbb)"));
@@ -254,6 +256,11 @@ hv_vm_sync_skeleton (HvVm *self)
                                share->automount);
       }
     hv_dbus_vm_set_shares (s, g_variant_builder_end (&shares));
+    hv_dbus_vm_set_share_transport (s, c != NULL ? hv_share_transport_to_string (c->share_transport)
+                                                 : "auto");
+    hv_dbus_vm_set_active_share_transport (s, active ? hv_share_transport_to_string (
+                                                         self->share_transport) : "");
+    hv_dbus_vm_set_can_change_shares (s, hv_vm_shares_can_change (self));
   }
   hv_dbus_vm_set_can_start (s, self->state == HV_VM_STATE_POWEROFF ||
                                self->state == HV_VM_STATE_ABORTED);
@@ -297,7 +304,8 @@ hv_vm_set_config (HvVm       *self,
   self->config = hv_vm_config_copy (config);
   if (self->agent != NULL)
     {
-      /* Shares change only while powered off; the clipboard mode applies at once. */
+      /* The clipboard mode applies at once. The shares of a running VM are what QEMU has
+       * (hv-vm-shares.c keeps the agent's list), not what the config says. */
       hv_agent_set_clipboard_mode (self->agent, self->config->clipboard_mode);
     }
   hv_vm_sync_skeleton (self);
@@ -330,7 +338,8 @@ hv_vm_agent_start (HvVm *self)
   if (self->agent != NULL || self->config == NULL)
     return;
   self->agent = hv_agent_new (path);
-  hv_agent_set_shares (self->agent, self->config->shares);
+  hv_vm_shares_announce (self);
+  hv_vm_shares_watch_agent (self);
   hv_agent_set_clipboard_mode (self->agent, self->config->clipboard_mode);
   g_signal_connect (self->agent, "changed", G_CALLBACK (on_agent_changed), self);
   g_signal_connect (self->agent, "clipboard-changed", G_CALLBACK (on_agent_clipboard_changed),
@@ -347,87 +356,6 @@ hv_vm_agent_stop (HvVm *self)
   hv_agent_stop (self->agent);
   g_clear_object (&self->agent);
   hv_vm_sync_skeleton (self);
-}
-
-static gboolean
-check_powered_off (HvVm    *self,
-                   GError **error)
-{
-  if (self->config == NULL)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INACCESSIBLE, "VM \"%s\" is inaccessible",
-                   hv_vm_get_name (self));
-      return FALSE;
-    }
-  if (hv_vm_is_active (self))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
-                   "Shared folders can be changed only while VM \"%s\" is powered off",
-                   hv_vm_get_name (self));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-gboolean
-hv_vm_add_share (HvVm       *self,
-                 const char *name,
-                 const char *path,
-                 gboolean    readonly,
-                 GError    **error)
-{
-  g_autoptr(HvVmConfig) copy = NULL;
-  g_autofree char *canonical = NULL;
-
-  if (!check_powered_off (self, error) || !hv_config_check_share_name (name, error))
-    return FALSE;
-  if (!g_path_is_absolute (path) || !g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "Folder not found: %s", path);
-      return FALSE;
-    }
-  /* The whole host is never shared; anything narrower is the user's explicit choice. */
-  canonical = g_canonicalize_filename (path, NULL);
-  if (g_str_equal (canonical, "/"))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   "Sharing the host's root directory is not allowed");
-      return FALSE;
-    }
-  for (guint i = 0; i < self->config->shares->len; i++)
-    if (g_str_equal (((HvShare *) g_ptr_array_index (self->config->shares, i))->name, name))
-      {
-        g_set_error (error, HV_ERROR, HV_ERROR_EXISTS, "VM \"%s\" already has a share named \"%s\"",
-                     hv_vm_get_name (self), name);
-        return FALSE;
-      }
-
-  copy = hv_vm_config_copy (self->config);
-  g_ptr_array_add (copy->shares, hv_share_new (name, canonical, readonly));
-  if (!hv_vm_config_validate (copy, error))
-    return FALSE;
-  return hv_vm_set_config (self, copy, error);
-}
-
-gboolean
-hv_vm_remove_share (HvVm       *self,
-                    const char *name,
-                    GError    **error)
-{
-  g_autoptr(HvVmConfig) copy = NULL;
-
-  if (!check_powered_off (self, error))
-    return FALSE;
-  copy = hv_vm_config_copy (self->config);
-  for (guint i = 0; i < copy->shares->len; i++)
-    if (g_str_equal (((HvShare *) g_ptr_array_index (copy->shares, i))->name, name))
-      {
-        g_ptr_array_remove_index (copy->shares, i);
-        return hv_vm_set_config (self, copy, error);
-      }
-  g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no share named \"%s\"",
-               hv_vm_get_name (self), name);
-  return FALSE;
 }
 
 static gboolean

@@ -93,10 +93,20 @@ void          hv_vm_ensure_off_async  (HvVm *self, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data);
 gboolean      hv_vm_ensure_off_finish (HvVm *self, GAsyncResult *result, GError **error);
 
-/* Shared folders: only while powered off. The path must be an existing directory. */
-gboolean      hv_vm_add_share         (HvVm *self, const char *name, const char *path,
-                                       gboolean readonly, GError **error);
-gboolean      hv_vm_remove_share      (HvVm *self, const char *name, GError **error);
+/* Shared folders. The path must be an existing directory, never "/". While the VM is
+ * powered off only its config changes. While it runs with virtiofs shares (see
+ * HvShareTransport) a share is also added to the running guest (virtiofsd, device_add;
+ * the agent mounts it) or removed from it (the agent unmounts it, device_del, and the
+ * guest must let go of the device within 30 s, else HV_ERROR_TIMEOUT and it stays).
+ * With 9p shares a running VM refuses both (HV_ERROR_INVALID_STATE); one change at a time
+ * (HV_ERROR_BUSY). */
+void          hv_vm_add_share_async     (HvVm *self, const char *name, const char *path,
+                                         gboolean readonly, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+gboolean      hv_vm_add_share_finish    (HvVm *self, GAsyncResult *result, GError **error);
+void          hv_vm_remove_share_async  (HvVm *self, const char *name, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+gboolean      hv_vm_remove_share_finish (HvVm *self, GAsyncResult *result, GError **error);
 
 /* The engine's side of the running VM's clipboard (see hv-agent.h). */
 gboolean      hv_vm_set_clipboard     (HvVm *self, const char *mime, GBytes *data,

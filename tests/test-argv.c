@@ -6,16 +6,25 @@
  * line, see hv_qemu_argv_to_string()) or, for configs that must be refused, with
  * <case>.err (the stage that refused it, "load" or "argv", and the message).
  * HV_REGENERATE_GOLDEN=1 rewrites the golden files instead of comparing; review the diff.
- * A golden file without its .xml, or an .xml without a golden file, fails the run. */
+ * A golden file without its .xml, or an .xml without a golden file, fails the run.
+ * Cases named virtiofs-* run with a usable virtiofsd, the others without one.
+ *
+ * Also here: virtiofsd itself (hv-virtiofsd.c), run for real when it is installed: the
+ * probe, a read-only share's bind mount, the pid file, adopting and stopping it, and the
+ * user-namespace path an engine that is not root takes (as user 65534, when root). */
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hv-config.h"
 #include "hv-error.h"
 #include "hv-qemu-argv.h"
 #include "hv-qemu-caps.h"
+#include "hv-virtiofsd.h"
 
 #define TEST_UUID "0e6f3c52-8a44-4b1e-9d57-3f1c2a7b9e10"
 
@@ -58,6 +67,8 @@ fixed_caps (HvQemuCaps *caps,
   caps->seccomp = TRUE;
   caps->ovmf_code = (char *) "/usr/share/OVMF/OVMF_CODE_4M.fd";
   caps->ovmf_vars_template = (char *) "/usr/share/OVMF/OVMF_VARS_4M.fd";
+  caps->virtiofsd = g_str_has_prefix (case_name, "virtiofs-") ? (char *) "/usr/libexec/virtiofsd"
+                                                               : NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (case_overrides); i++)
     {
@@ -203,14 +214,21 @@ test_golden_case (gconstpointer data)
   for (guint n = 0; n < config->shares->len; n++)
     {
       const HvShare *share = g_ptr_array_index (config->shares, n);
-      g_autofree char *tag = g_strdup_printf (",mount_tag=hvshare%u", n);
-      g_autofree char *named_tag = g_strdup_printf ("mount_tag=%s", share->name);
+      gboolean virtiofs = hv_qemu_share_transport (config, &caps) == HV_SHARE_TRANSPORT_VIRTIOFS;
+      g_autofree char *tag = g_strdup_printf (virtiofs ? ",tag=hvshare%u" : ",mount_tag=hvshare%u",
+                                              n);
+      g_autofree char *named_tag = g_strdup_printf ("tag=%s", share->name);
       gboolean found = FALSE;
 
       for (guint i = 0; argv[i] != NULL; i++)
         {
+          const char *at = strstr (argv[i], tag);
+
           g_assert_null (strstr (argv[i], named_tag));
-          found = found || g_str_has_suffix (argv[i], tag);
+          found = found || (at != NULL && (at[strlen (tag)] == '\0' || at[strlen (tag)] == ','));
+          /* virtiofsd gets the host path, QEMU never does */
+          if (virtiofs)
+            g_assert_null (strstr (argv[i], share->path));
         }
       g_assert_true (found);
     }
@@ -649,6 +667,145 @@ test_shares_refused (void)
   }
 }
 
+/* The transport rule: virtiofs only with a usable virtiofsd, and "auto" only on q35. */
+static void
+test_share_transport (void)
+{
+  static const struct {
+    HvMachine machine;
+    HvShareTransport setting;
+    gboolean have_virtiofsd;
+    HvShareTransport expected;
+  } cases[] = {
+    { HV_MACHINE_Q35, HV_SHARE_TRANSPORT_AUTO, TRUE, HV_SHARE_TRANSPORT_VIRTIOFS },
+    { HV_MACHINE_Q35, HV_SHARE_TRANSPORT_AUTO, FALSE, HV_SHARE_TRANSPORT_9P },
+    { HV_MACHINE_PC, HV_SHARE_TRANSPORT_AUTO, TRUE, HV_SHARE_TRANSPORT_9P },
+    { HV_MACHINE_PC, HV_SHARE_TRANSPORT_VIRTIOFS, TRUE, HV_SHARE_TRANSPORT_VIRTIOFS },
+    { HV_MACHINE_PC, HV_SHARE_TRANSPORT_VIRTIOFS, FALSE, HV_SHARE_TRANSPORT_9P },
+    { HV_MACHINE_Q35, HV_SHARE_TRANSPORT_VIRTIOFS, FALSE, HV_SHARE_TRANSPORT_9P },
+    { HV_MACHINE_Q35, HV_SHARE_TRANSPORT_9P, TRUE, HV_SHARE_TRANSPORT_9P },
+    { HV_MACHINE_PC, HV_SHARE_TRANSPORT_9P, FALSE, HV_SHARE_TRANSPORT_9P },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(HvVmConfig) config = new_config ();
+      HvQemuCaps caps;
+
+      fixed_caps (&caps, cases[i].have_virtiofsd ? "virtiofs-rule" : "");
+      config->machine = cases[i].machine;
+      config->share_transport = cases[i].setting;
+      g_assert_cmpint (hv_qemu_share_transport (config, &caps), ==, cases[i].expected);
+    }
+}
+
+static guint
+count_option_values (char       **argv,
+                     const char  *option,
+                     const char  *prefix)
+{
+  guint n = 0;
+
+  for (guint i = 0; argv[i] != NULL && argv[i + 1] != NULL; i++)
+    n += g_str_equal (argv[i], option) && g_str_has_prefix (argv[i + 1], prefix);
+  return n;
+}
+
+/* virtiofs: shared RAM of the right size, the devices from hv_qemu_virtiofs_device_props(),
+ * on q35 one hot-plug port per possible share; no 9p, and nothing of the host path. */
+static void
+test_virtiofs (void)
+{
+  g_autoptr(HvVmConfig) config = new_config ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) props = NULL;
+  g_autofree char *sock = NULL;
+  HvQemuCaps caps;
+  HvQemuPaths paths = { "/library/vms/" TEST_UUID, "/run/user/1000/hostvisor/vms/" TEST_UUID, 3 };
+
+  fixed_caps (&caps, "virtiofs-test");
+  config->share_transport = HV_SHARE_TRANSPORT_VIRTIOFS;
+  config->memory_mib = 768;
+  add_share (config, "zeta", "/srv/z", FALSE);
+  add_share (config, "alpha", "/srv/a", TRUE);
+
+  /* pc: on pci.0, no ports */
+  argv = hv_qemu_build_argv (config, &caps, &paths, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (option_value (argv, "-machine", 0), ==, "pc,accel=tcg,memory-backend=ram");
+  g_assert_cmpstr (option_value (argv, "-object", 0), ==,
+                   "memory-backend-memfd,id=ram,size=768M,share=on");
+  g_assert_cmpstr (option_value (argv, "-m", 0), ==, "768");
+  g_assert_null (option_value (argv, "-fsdev", 0));
+  g_assert_cmpuint (count_option_values (argv, "-device", "pcie-root-port"), ==, 0);
+  g_assert_cmpstr (option_value (argv, "-chardev", 0), ==,
+                   "socket,id=vfs0,path=/run/user/1000/hostvisor/vms/" TEST_UUID "/vfs0.sock");
+  g_assert_cmpstr (option_value (argv, "-device", 0), ==,
+                   "vhost-user-fs-pci,id=share0,chardev=vfs0,tag=hvshare0");
+  g_assert_cmpstr (option_value (argv, "-device", 1), ==,
+                   "vhost-user-fs-pci,id=share1,chardev=vfs1,tag=hvshare1");
+  props = hv_qemu_virtiofs_device_props (config, 1);
+  g_assert_cmpuint (g_strv_length (props), ==, 8);
+  g_assert_cmpstr (props[0], ==, "driver");
+  g_assert_cmpstr (props[1], ==, "vhost-user-fs-pci");
+  sock = hv_qemu_virtiofs_socket_path (paths.run_dir, 1);
+  g_assert_cmpstr (sock, ==, "/run/user/1000/hostvisor/vms/" TEST_UUID "/vfs1.sock");
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_assert_null (strstr (argv[i], "/srv/"));
+      g_assert_null (strstr (argv[i], "zeta"));
+      g_assert_null (strstr (argv[i], "alpha"));
+    }
+
+  /* q35: each device in its own port, and all 16 ports there for later */
+  g_clear_pointer (&argv, g_strfreev);
+  g_clear_pointer (&props, g_strfreev);
+  config->machine = HV_MACHINE_Q35;
+  argv = hv_qemu_build_argv (config, &caps, &paths, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_option_values (argv, "-device", "pcie-root-port,"), ==, HV_MAX_SHARES);
+  g_assert_cmpstr (option_value (argv, "-device", 0), ==,
+                   "pcie-root-port,id=hvport0,bus=pcie.0,chassis=1,addr=0x1c.0,"
+                   "multifunction=on,io-reserve=0");
+  g_assert_cmpstr (option_value (argv, "-device", 15), ==,
+                   "pcie-root-port,id=hvport15,bus=pcie.0,chassis=16,addr=0x1d.7,io-reserve=0");
+  g_assert_cmpuint (count_option_values (argv, "-device",
+                                         "vhost-user-fs-pci,id=share1,chardev=vfs1,tag=hvshare1,"
+                                         "bus=hvport1"), ==, 1);
+  props = hv_qemu_virtiofs_device_props (config, 7);
+  g_assert_cmpuint (g_strv_length (props), ==, 10);
+  g_assert_cmpstr (props[8], ==, "bus");
+  g_assert_cmpstr (props[9], ==, "hvport7");
+
+  /* no virtiofsd: 9p after all, and none of the above */
+  g_clear_pointer (&argv, g_strfreev);
+  caps.virtiofsd = NULL;
+  argv = hv_qemu_build_argv (config, &caps, &paths, &error);
+  g_assert_no_error (error);
+  g_assert_null (option_value (argv, "-object", 0));
+  g_assert_cmpstr (option_value (argv, "-machine", 0), ==, "q35,accel=tcg");
+  g_assert_cmpuint (count_option_values (argv, "-device", "pcie-root-port"), ==, 0);
+  g_assert_cmpstr (option_value (argv, "-fsdev", 1), ==,
+                   "local,id=fs1,path=/srv/a,security_model=mapped-xattr,readonly=on");
+}
+
+/* "auto" on the pc machine, which old-OS profiles use, changes nothing in its command line,
+ * whether or not virtiofsd is there. */
+static void
+test_virtiofs_pc_auto_unchanged (void)
+{
+  g_autofree char *dir = golden_dir ();
+  g_autofree char *a = g_build_filename (dir, "share-one.args", NULL);
+  g_autofree char *b = g_build_filename (dir, "virtiofs-pc-auto.args", NULL);
+  g_autofree char *text_a = NULL;
+  g_autofree char *text_b = NULL;
+
+  g_assert_true (g_file_get_contents (a, &text_a, NULL, NULL));
+  g_assert_true (g_file_get_contents (b, &text_b, NULL, NULL));
+  g_assert_cmpstr (text_a, ==, text_b);
+}
+
 static void
 test_socket_path_too_long (void)
 {
@@ -812,6 +969,315 @@ test_caps_probe_real (void)
                   caps->version_micro, caps->qemu_binary, caps->seccomp ? "yes" : "no");
 }
 
+/* ---- virtiofsd ---- */
+
+typedef struct {
+  GMainLoop *loop;
+  GAsyncResult *result;
+} Wait;
+
+static void
+on_waited (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+  g_main_loop_quit (wait->loop);
+}
+
+static gboolean
+probe_sync (const char *binary,
+            const char *work_dir,
+            GError    **error)
+{
+  Wait wait = { g_main_loop_new (NULL, FALSE), NULL };
+  gboolean ok;
+
+  hv_virtiofsd_probe_async (binary, work_dir, NULL, on_waited, &wait);
+  if (wait.result == NULL)
+    g_main_loop_run (wait.loop);
+  ok = hv_virtiofsd_probe_finish (wait.result, error);
+  g_object_unref (wait.result);
+  g_main_loop_unref (wait.loop);
+  return ok;
+}
+
+static void
+on_daemon_exited (HvVirtiofsd *daemon,
+                  GMainLoop   *loop)
+{
+  g_main_loop_quit (loop);
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  g_error ("virtiofsd did not end in time");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_exited (HvVirtiofsd *daemon)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  gulong id = g_signal_connect (daemon, "exited", G_CALLBACK (on_daemon_exited), loop);
+  guint timeout = g_timeout_add_seconds (10, on_wait_timeout, NULL);
+
+  if (hv_virtiofsd_is_running (daemon))
+    g_main_loop_run (loop);
+  g_source_remove (timeout);
+  g_signal_handler_disconnect (daemon, id);
+}
+
+/* rm -r, for the test folders (a failed test leaves its folder behind for a look). */
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static char *
+real_virtiofsd (void)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("HOSTVISOR_VIRTIOFSD"));
+  char *found;
+
+  g_unsetenv ("HOSTVISOR_VIRTIOFSD");
+  found = hv_virtiofsd_find ();
+  if (saved != NULL)
+    g_setenv ("HOSTVISOR_VIRTIOFSD", saved, TRUE);
+  return found;
+}
+
+static void
+test_virtiofsd_find (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("hv-test-vfs-XXXXXX", &error);
+  g_autofree char *fake = NULL;
+  g_autofree char *found = NULL;
+
+  g_assert_no_error (error);
+  fake = write_fake_qemu (dir, "#!/bin/sh\nexit 0\n");
+  g_setenv ("HOSTVISOR_VIRTIOFSD", fake, TRUE);
+  found = hv_virtiofsd_find ();
+  g_assert_cmpstr (found, ==, fake);
+  g_clear_pointer (&found, g_free);
+  /* "" turns virtiofs off; a path that is not an executable finds nothing */
+  g_setenv ("HOSTVISOR_VIRTIOFSD", "", TRUE);
+  g_assert_null (hv_virtiofsd_find ());
+  g_setenv ("HOSTVISOR_VIRTIOFSD", "/nonexistent/virtiofsd", TRUE);
+  g_assert_null (hv_virtiofsd_find ());
+  g_unsetenv ("HOSTVISOR_VIRTIOFSD");
+  found = hv_virtiofsd_find ();
+  if (found != NULL)
+    g_assert_true (g_str_equal (found, "/usr/libexec/virtiofsd") ||
+                   g_str_equal (found, "/usr/lib/qemu/virtiofsd"));
+  g_unlink (fake);
+  g_rmdir (dir);
+}
+
+/* The probe: a virtiofsd that cannot run says why; the real one answers. */
+static void
+test_virtiofsd_probe (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("hv-test-vfs-XXXXXX", &error);
+  g_autofree char *work = g_build_filename (dir, "probe", NULL);
+  g_autofree char *fake = NULL;
+  g_autofree char *binary = real_virtiofsd ();
+
+  g_assert_no_error (error);
+  fake = write_fake_qemu (dir, "#!/bin/sh\necho 'fake virtiofsd: no sandbox here' >&2\n"
+                               "exit 1\n");
+  g_assert_false (probe_sync (fake, work, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "no sandbox here"));
+  g_clear_error (&error);
+  /* remembered */
+  g_assert_false (probe_sync (fake, work, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  if (binary == NULL)
+    g_test_skip ("virtiofsd is not installed");
+  else
+    {
+      g_assert_true (probe_sync (binary, work, &error));
+      g_assert_no_error (error);
+      g_assert_true (probe_sync (binary, work, &error));
+    }
+  remove_tree (dir);
+}
+
+/* The mount a read-only share's virtiofsd sees: its options start with "ro". */
+static gboolean
+mounted_readonly (GPid        pid,
+                  const char *path)
+{
+  g_autofree char *file = g_strdup_printf ("/proc/%d/mountinfo", (int) pid);
+  g_autofree char *data = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) words = g_strsplit (path, " ", -1);
+  /* mountinfo writes a space as \040 */
+  g_autofree char *escaped = g_strjoinv ("\\040", words);
+  gboolean readonly = FALSE;
+  gboolean found = FALSE;
+
+  g_assert_true (g_file_get_contents (file, &data, NULL, NULL));
+  lines = g_strsplit (data, "\n", -1);
+  /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS …; the last mount on a path wins */
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 7);
+
+      if (g_strv_length (fields) >= 6 && g_str_equal (fields[4], escaped))
+        {
+          found = TRUE;
+          readonly = g_str_has_prefix (fields[5], "ro,") || g_str_equal (fields[5], "ro");
+        }
+    }
+  return found && readonly;
+}
+
+/* Spawn, pid file, read-only view, adopt and stop, as whoever runs this. */
+static void
+check_virtiofsd_spawn (const char *binary,
+                       const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *share = g_build_filename (dir, "share,with comma", NULL);
+  g_autofree char *sock = g_build_filename (dir, "vfs0.sock", NULL);
+  g_autofree char *pid_file = g_build_filename (dir, "vfs0.pid", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing", NULL);
+  g_autoptr(HvVirtiofsd) daemon = NULL;
+  g_autoptr(HvVirtiofsd) adopted = NULL;
+  g_autoptr(HvVirtiofsd) wrong = NULL;
+  HvVirtiofsdOptions options = { binary, share, TRUE, sock, pid_file, -1 };
+  GPid pid;
+
+  g_assert_cmpint (g_mkdir (share, 0700), ==, 0);
+  daemon = hv_virtiofsd_spawn (&options, &error);
+  g_assert_no_error (error);
+  pid = hv_virtiofsd_get_pid (daemon);
+  g_assert_cmpint (pid, >, 1);
+  g_assert_true (hv_virtiofsd_is_running (daemon));
+  g_assert_null (hv_virtiofsd_get_exit_text (daemon));
+  /* written by the child before virtiofsd ran */
+  g_assert_cmpint (hv_virtiofsd_read_pid_file (pid_file), ==, pid);
+  g_assert_true (g_file_test (sock, G_FILE_TEST_EXISTS));
+  g_assert_true (mounted_readonly (pid, share));
+
+  /* a later engine finds it by its pid file and the folder it serves */
+  adopted = hv_virtiofsd_adopt (pid, share, &error);
+  g_assert_no_error (error);
+  wrong = hv_virtiofsd_adopt (pid, dir, &error);
+  g_assert_null (wrong);
+  g_assert_error (error, HV_ERROR, HV_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  hv_virtiofsd_stop (daemon, 0);
+  wait_exited (daemon);
+  wait_exited (adopted);
+  g_assert_false (hv_virtiofsd_is_running (daemon));
+  g_assert_nonnull (hv_virtiofsd_get_exit_text (daemon));
+  g_assert_cmpstr (hv_virtiofsd_get_exit_text (adopted), ==, "ended");
+  g_assert_null (hv_virtiofsd_adopt (pid, share, NULL));
+
+  /* the read-only view of a folder that is not there: the failing step is named */
+  options.source = missing;
+  options.pid_file = NULL;
+  g_assert_null (hv_virtiofsd_spawn (&options, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "bind-mount"));
+  g_clear_error (&error);
+  g_rmdir (share);
+}
+
+static void
+test_virtiofsd_spawn (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *binary = real_virtiofsd ();
+  g_autofree char *dir = NULL;
+
+  if (binary == NULL)
+    {
+      g_test_skip ("virtiofsd is not installed");
+      return;
+    }
+  dir = g_dir_make_tmp ("hv-test-vfs-XXXXXX", &error);
+  g_assert_no_error (error);
+  check_virtiofsd_spawn (binary, dir);
+  remove_tree (dir);
+}
+
+#define NOBODY 65534
+
+/* What an engine that is not root does: a user namespace in which the user is root. Run as
+ * user 65534 in a subprocess, when the tests run as root. */
+static void
+test_virtiofsd_unprivileged (void)
+{
+  g_autofree char *binary = real_virtiofsd ();
+  const char *dir = g_getenv ("HV_TEST_VFS_DIR");
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *work = g_build_filename (dir, "probe", NULL);
+
+      g_assert_cmpint (setgroups (0, NULL), ==, 0);
+      g_assert_cmpint (setgid (NOBODY), ==, 0);
+      g_assert_cmpint (setuid (NOBODY), ==, 0);
+      g_assert_cmpint (geteuid (), ==, NOBODY);
+      probe_sync (binary, work, &error);
+      g_assert_no_error (error);
+      check_virtiofsd_spawn (binary, dir);
+      return;
+    }
+
+  if (binary == NULL)
+    {
+      g_test_skip ("virtiofsd is not installed");
+      return;
+    }
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root to become an unprivileged user");
+      return;
+    }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tmp = g_dir_make_tmp ("hv-test-vfs-XXXXXX", &error);
+
+    g_assert_no_error (error);
+    /* the user must reach its folder: a 0700 directory of its own, under a path it can
+     * traverse */
+    g_assert_cmpint (g_chmod (tmp, 0755), ==, 0);
+    g_assert_cmpint (chown (tmp, NOBODY, NOBODY), ==, 0);
+    g_setenv ("HV_TEST_VFS_DIR", tmp, TRUE);
+    g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_unsetenv ("HV_TEST_VFS_DIR");
+    g_test_trap_assert_passed ();
+    remove_tree (tmp);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -845,12 +1311,19 @@ main (int    argc,
   g_test_add_func ("/argv/refused", test_refused);
   g_test_add_func ("/argv/shares", test_shares);
   g_test_add_func ("/argv/shares-refused", test_shares_refused);
+  g_test_add_func ("/argv/share-transport", test_share_transport);
+  g_test_add_func ("/argv/virtiofs", test_virtiofs);
+  g_test_add_func ("/argv/virtiofs-pc-auto-unchanged", test_virtiofs_pc_auto_unchanged);
   g_test_add_func ("/argv/socket-path-too-long", test_socket_path_too_long);
   g_test_add_func ("/argv/to-string", test_to_string);
   g_test_add_func ("/caps/copy", test_caps_copy);
   g_test_add_func ("/caps/probe-fake", test_caps_probe_fake);
   g_test_add_func ("/caps/probe-hang", test_caps_probe_hang);
   g_test_add_func ("/caps/probe-real", test_caps_probe_real);
+  g_test_add_func ("/virtiofsd/find", test_virtiofsd_find);
+  g_test_add_func ("/virtiofsd/probe", test_virtiofsd_probe);
+  g_test_add_func ("/virtiofsd/spawn", test_virtiofsd_spawn);
+  g_test_add_func ("/virtiofsd/unprivileged", test_virtiofsd_unprivileged);
 
   return g_test_run ();
 }

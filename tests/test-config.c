@@ -11,6 +11,7 @@
 #include "hv-config.h"
 #include "hv-error.h"
 #include "hv-fileutil.h"
+#include "hv-vm-options.h"
 
 /* Helpers */
 
@@ -188,6 +189,7 @@ assert_config_equal (const HvVmConfig *a,
     }
 
   g_assert_cmpint (a->clipboard_mode, ==, b->clipboard_mode);
+  g_assert_cmpint (a->share_transport, ==, b->share_transport);
   g_assert_cmpuint (a->shares->len, ==, b->shares->len);
   for (guint i = 0; i < a->shares->len; i++)
     {
@@ -302,6 +304,20 @@ test_enums (void)
   HvNetMode mode;
   HvVideo video;
   HvClipboardMode clipboard;
+  HvShareTransport transport;
+
+  for (int v = HV_SHARE_TRANSPORT_AUTO; v <= HV_SHARE_TRANSPORT_VIRTIOFS; v++)
+    {
+      g_assert_true (hv_share_transport_from_string (hv_share_transport_to_string (v),
+                                                     &transport));
+      g_assert_cmpint (transport, ==, v);
+    }
+  g_assert_cmpstr (hv_share_transport_to_string (HV_SHARE_TRANSPORT_AUTO), ==, "auto");
+  g_assert_cmpstr (hv_share_transport_to_string (HV_SHARE_TRANSPORT_9P), ==, "9p");
+  g_assert_cmpstr (hv_share_transport_to_string (HV_SHARE_TRANSPORT_VIRTIOFS), ==, "virtiofs");
+  g_assert_false (hv_share_transport_from_string ("9P", &transport));
+  g_assert_false (hv_share_transport_from_string ("virtio-fs", &transport));
+  g_assert_false (hv_share_transport_from_string (NULL, &transport));
 
   for (int v = HV_MACHINE_PC; v <= HV_MACHINE_Q35; v++)
     {
@@ -915,6 +931,12 @@ mut_clipboard_unknown (HvVmConfig *c)
 }
 
 static void
+mut_share_transport_unknown (HvVmConfig *c)
+{
+  c->share_transport = (HvShareTransport) (HV_SHARE_TRANSPORT_VIRTIOFS + 1);
+}
+
+static void
 test_validate (void)
 {
   static const struct { Mutation mutate; const char *fragment; } cases[] = {
@@ -963,6 +985,7 @@ test_validate (void)
     { mut_share_missing, "share 4 is missing" },
     { mut_too_many_shares, "too many shared folders (17; the limit is 16)" },
     { mut_clipboard_unknown, "clipboard mode 4 is not a known mode" },
+    { mut_share_transport_unknown, "share transport 3 is not a known transport" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1139,6 +1162,80 @@ test_round_trip_guest (void)
     }
 }
 
+/* The share transport: left out at "auto" (so older configs keep their bytes), else an
+ * attribute of <shares>, written even without shares. */
+static void
+test_round_trip_transport (void)
+{
+  for (int transport = HV_SHARE_TRANSPORT_AUTO; transport <= HV_SHARE_TRANSPORT_VIRTIOFS;
+       transport++)
+    {
+      for (int with_shares = 0; with_shares <= 1; with_shares++)
+        {
+          g_autoptr(HvVmConfig) config = hv_vm_config_new ("Transport");
+          g_autoptr(HvVmConfig) back = NULL;
+          g_autoptr(GError) error = NULL;
+          g_autofree char *xml = NULL;
+          g_autofree char *attribute = g_strdup_printf (
+            "<shares transport=\"%s\"%s>", hv_share_transport_to_string (transport),
+            with_shares ? "" : "/");
+
+          config->share_transport = transport;
+          if (with_shares)
+            g_ptr_array_add (config->shares, hv_share_new ("rw", "/srv/rw", FALSE));
+          xml = hv_vm_config_to_xml (config, &error);
+          g_assert_no_error (error);
+          if (transport == HV_SHARE_TRANSPORT_AUTO)
+            {
+              g_assert_null (strstr (xml, "transport="));
+              g_assert_true ((strstr (xml, "<guest>") != NULL) == with_shares);
+            }
+          else
+            g_assert_nonnull (strstr (xml, attribute));
+
+          back = hv_vm_config_from_xml (xml, strlen (xml), "transport.xml", &error);
+          g_assert_no_error (error);
+          assert_config_equal (config, back);
+          g_assert_cmpint (back->share_transport, ==, transport);
+        }
+    }
+}
+
+/* Modify's "share-transport": checked, and only while the VM is off. */
+static void
+test_options_share_transport (void)
+{
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("Options");
+  g_autoptr(HvVmConfig) changed = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantDict dict;
+  g_autoptr(GVariant) options = NULL;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "share-transport", "s", "virtiofs");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (config, options, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (changed->share_transport, ==, HV_SHARE_TRANSPORT_VIRTIOFS);
+  g_assert_cmpint (config->share_transport, ==, HV_SHARE_TRANSPORT_AUTO);
+  g_clear_pointer (&changed, hv_vm_config_free);
+
+  changed = hv_vm_options_modify (config, options, TRUE, &error);
+  g_assert_null (changed);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_STATE);
+  g_assert_nonnull (strstr (error->message, "share-transport"));
+  g_clear_error (&error);
+  g_clear_pointer (&options, g_variant_unref);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "share-transport", "s", "nfs");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (config, options, FALSE, &error);
+  g_assert_null (changed);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "auto, 9p or virtiofs"));
+}
+
 static void
 test_round_trip_minimal (void)
 {
@@ -1254,6 +1351,7 @@ test_guest_element (void)
   config = hv_vm_config_load (path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (config->clipboard_mode, ==, HV_CLIPBOARD_HOST_TO_GUEST);
+  g_assert_cmpint (config->share_transport, ==, HV_SHARE_TRANSPORT_AUTO);
   g_assert_cmpuint (config->shares->len, ==, 3);
 
   share = g_ptr_array_index (config->shares, 0);
@@ -1273,6 +1371,16 @@ test_guest_element (void)
   g_assert_cmpstr (share->path, ==, "/home/user/src/../src");
   g_assert_false (share->readonly);
   g_assert_true (share->automount);
+
+  {
+    g_autofree char *vfs_path = g_test_build_filename (G_TEST_DIST, "configs", "good",
+                                                       "shares-virtiofs.xml", NULL);
+    g_autoptr(HvVmConfig) vfs = hv_vm_config_load (vfs_path, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (vfs->share_transport, ==, HV_SHARE_TRANSPORT_VIRTIOFS);
+    g_assert_cmpuint (vfs->shares->len, ==, 2);
+  }
 
   /* <guest> with neither part: clipboard off, no shares. */
   {
@@ -1384,6 +1492,9 @@ static const struct {
   { "share-readonly-yes.xml", 16, "readonly=\"yes\" on <share> is not valid (use true or false)" },
   { "share-relative-path.xml", 16, "share 1: path \"Documents\" is not an absolute path" },
   { "too-many-shares.xml", 32, "too many shared folders (17; the limit is 16)" },
+  { "share-transport-unknown.xml", 15, "transport=\"virtio-fs\" on <shares> is not valid "
+                                       "(use auto, 9p or virtiofs)" },
+  { "share-transport-on-share.xml", 17, "unknown attribute transport on <share>" },
 };
 
 static void
@@ -1933,6 +2044,8 @@ main (int    argc,
   g_test_add_func ("/config/xml/round-trip", test_round_trip);
   g_test_add_func ("/config/xml/round-trip-minimal", test_round_trip_minimal);
   g_test_add_func ("/config/xml/round-trip-guest", test_round_trip_guest);
+  g_test_add_func ("/config/xml/round-trip-transport", test_round_trip_transport);
+  g_test_add_func ("/config/options/share-transport", test_options_share_transport);
   g_test_add_func ("/config/xml/good", test_good_configs);
   g_test_add_func ("/config/xml/canonical", test_canonical);
   g_test_add_func ("/config/xml/hand-edited", test_hand_edited);

@@ -22,6 +22,8 @@ packages+=(xvfb xauth xdotool imagemagick at-spi2-core dbus dbus-x11 python3-gi 
 packages+=(xorriso xclip debootstrap dbus-bin)
 packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python3 procps psmisc file
            util-linux)
+# The agent's Wayland clipboard test: a headless compositor with data-control and its clients.
+packages+=(sway wl-clipboard)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -77,15 +77,16 @@ hv_application_startup (GApplication *app)
   HvApplication *self = HV_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
 
+  /* One connection for the whole app; it starts the engine if none runs. Started before GTK
+   * sets itself up, so that the library is listed by the time the window is built. */
+  self->client = hv_engine_client_new ();
+  hv_engine_client_start (self->client);
+
   G_APPLICATION_CLASS (hv_application_parent_class)->startup (app);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
-
-  /* One connection for the whole app; it starts the engine if none runs. */
-  self->client = hv_engine_client_new ();
-  hv_engine_client_start (self->client);
 }
 
 static void

@@ -11,6 +11,8 @@
 
 /* How often the thumbnail follows the guest's screen while it runs and is visible. */
 #define THUMBNAIL_INTERVAL_S 2
+/* Small enough for a small window; the console scales its screen to what it gets. */
+#define CONSOLE_MIN_HEIGHT 240
 
 struct _HvDetails
 {
@@ -34,6 +36,7 @@ struct _HvDetails
   GtkStack *screen_stack;
   GtkPicture *screen_picture;
   GtkWidget *console_slot;
+  GtkWidget *hardware_group;
   GtkWidget *console_button;
   GtkLabel *os_value;
   GtkLabel *memory_value;
@@ -235,6 +238,7 @@ close_console (HvDetails *self)
     }
   gtk_widget_set_visible (self->console_slot, FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->screen_stack), TRUE);
+  gtk_widget_set_visible (self->hardware_group, TRUE);
 }
 
 static void
@@ -256,7 +260,11 @@ on_console_clicked (HvDetails *self)
 
   /* The view connects, reconnects after resets, and takes dropped ISOs. */
   self->console = hv_console_view_new (self->client, self->item, FALSE);
-  gtk_widget_set_size_request (self->console, -1, 480);
+  /* The console takes the pane's height, whatever the window's size: the hardware summary
+   * steps aside while it is shown (it comes back with the thumbnail). */
+  gtk_widget_set_size_request (self->console, -1, CONSOLE_MIN_HEIGHT);
+  gtk_widget_set_vexpand (self->console, TRUE);
+  gtk_widget_set_visible (self->hardware_group, FALSE);
   g_signal_connect (self->console, "closed", G_CALLBACK (on_console_closed), self);
   gtk_box_append (GTK_BOX (self->console_slot), self->console);
   gtk_widget_set_visible (self->console_slot, TRUE);
@@ -523,6 +531,7 @@ hv_details_class_init (HvDetailsClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/hostvisor/ui/hv-details.ui");
   gtk_widget_class_bind_template_child (widget_class, HvDetails, os_icon);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, hardware_group);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, name_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, state_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, kvm_notice);

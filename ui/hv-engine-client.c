@@ -24,6 +24,7 @@ struct _HvEngineClient
   GCancellable *cancellable;     /* the client's life */
   GCancellable *conn_cancellable;/* the current connection's life */
   GDBusConnection *connection;
+  guint properties_subscription; /* PropertiesChanged of every Vm: see on_vm_properties_changed */
   HvDbusEngine *engine;
   GListStore *vms;
   GHashTable *by_path;           /* object path → HvVmItem (borrowed from vms) */
@@ -157,7 +158,12 @@ drop_connection (HvEngineClient *self)
   g_cancellable_cancel (self->conn_cancellable);
   g_clear_object (&self->conn_cancellable);
   if (self->connection != NULL)
-    g_signal_handlers_disconnect_by_data (self->connection, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->connection, self);
+      if (self->properties_subscription != 0)
+        g_dbus_connection_signal_unsubscribe (self->connection, self->properties_subscription);
+    }
+  self->properties_subscription = 0;
   if (self->engine != NULL)
     g_signal_handlers_disconnect_by_data (self->engine, self);
   g_clear_object (&self->engine);
@@ -181,16 +187,15 @@ on_connection_closed (GDBusConnection *connection,
 
 /* ---- VM objects ---- */
 
+/* A VM announced by VmAdded: its proxy loads all its properties, then it joins the list. */
 typedef struct {
   HvEngineClient *self;   /* weak: the task's cancellable ends with the connection */
-  HvVmItem *item;         /* NULL for a VmAdded object not yet in the list */
   char *path;
 } ProxyRequest;
 
 static void
 proxy_request_free (ProxyRequest *req)
 {
-  g_clear_object (&req->item);
   g_free (req->path);
   g_free (req);
 }
@@ -245,12 +250,8 @@ vm_proxy_ready (GObject      *source,
       return;
     }
 
-  if (req->item != NULL)
-    {
-      hv_vm_item_set_proxy (req->item, proxy);
-    }
-  else if (g_hash_table_remove (self->pending, req->path) &&
-           !g_hash_table_contains (self->by_path, req->path))
+  if (g_hash_table_remove (self->pending, req->path) &&
+      !g_hash_table_contains (self->by_path, req->path))
     {
       g_autoptr(HvVmItem) item = hv_vm_item_new (req->path);
 
@@ -265,13 +266,11 @@ vm_proxy_ready (GObject      *source,
 
 static void
 request_proxy (HvEngineClient *self,
-               const char     *path,
-               HvVmItem       *item)
+               const char     *path)
 {
   ProxyRequest *req = g_new0 (ProxyRequest, 1);
 
   req->self = self;
-  req->item = item != NULL ? g_object_ref (item) : NULL;
   req->path = g_strdup (path);
   hv_dbus_vm_proxy_new (self->connection, G_DBUS_PROXY_FLAGS_NONE, NULL, path,
                         self->conn_cancellable, vm_proxy_ready, req);
@@ -285,7 +284,7 @@ on_vm_added (HvDbusEngine   *engine,
   if (g_hash_table_contains (self->by_path, path) || g_hash_table_contains (self->pending, path))
     return;
   g_hash_table_add (self->pending, g_strdup (path));
-  request_proxy (self, path, NULL);
+  request_proxy (self, path);
 }
 
 static void
@@ -312,15 +311,94 @@ on_vm_removed (HvDbusEngine   *engine,
   remove_item (self, path);
 }
 
-/* Make the list what the engine says, reusing the items it already has. */
+/* A proxy made without loading its properties ignores PropertiesChanged (GDBusProxy's rule):
+ * for those made from the listing, one subscription for all VMs does what the proxy would
+ * have done, updating its cache, then emitting g-properties-changed (which also notifies the
+ * generated proxy's GObject properties, and updates the item). */
 static void
-list_vms_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      data)
+on_vm_properties_changed (GDBusConnection *connection,
+                          const char      *sender,
+                          const char      *path,
+                          const char      *interface,
+                          const char      *signal,
+                          GVariant        *parameters,
+                          gpointer         data)
 {
   HvEngineClient *self = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) vms = NULL;
+  HvVmItem *item = g_hash_table_lookup (self->by_path, path);
+  g_autoptr(GVariant) changed = NULL;
+  g_autofree const char **invalidated = NULL;
+  GDBusProxy *proxy;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (item == NULL || (proxy = (GDBusProxy *) hv_vm_item_get_proxy (item)) == NULL ||
+      (g_dbus_proxy_get_flags (proxy) & G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES) == 0 ||
+      !g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sa{sv}as)")))
+    return;
+  g_variant_get (parameters, "(&s@a{sv}^a&s)", NULL, &changed, &invalidated);
+  g_variant_iter_init (&iter, changed);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_dbus_proxy_set_cached_property (proxy, key, value);
+      g_variant_unref (value);
+    }
+  for (guint i = 0; invalidated[i] != NULL; i++)
+    g_dbus_proxy_set_cached_property (proxy, invalidated[i], NULL);
+  g_signal_emit_by_name (proxy, "g-properties-changed", changed, invalidated);
+}
+
+/* The listing's summary is what GetAll would say, but ConfigXml: the VM's proxy is made without
+ * loading its properties (no round trip per VM) and its cache filled from the summary; the item
+ * reads ConfigXml when it is first asked for. A listing for VMs that have their proxy refreshes
+ * the cache: it is newer than what the proxy missed before it listened. */
+static void
+attach_summary (HvEngineClient *self,
+                HvVmItem       *item,
+                GVariant       *summary)
+{
+  g_autoptr(HvDbusVm) proxy = NULL;
+  HvDbusVm *current = hv_vm_item_get_proxy (item);
+  GDBusProxy *target;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (current == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* No round trip: a peer-to-peer connection has no bus to ask for a name owner. */
+      proxy = hv_dbus_vm_proxy_new_sync (self->connection,
+                                         G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES, NULL,
+                                         hv_vm_item_get_object_path (item), NULL, &error);
+      if (proxy == NULL)
+        {
+          /* Cannot happen for a valid object path; the item keeps the summary alone. */
+          hv_vm_item_update (item, summary);
+          return;
+        }
+      g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), CALL_TIMEOUT_MS);
+    }
+  target = G_DBUS_PROXY (current != NULL ? current : proxy);
+  g_variant_iter_init (&iter, summary);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_dbus_proxy_set_cached_property (target, key, value);
+      g_variant_unref (value);
+    }
+  if (proxy != NULL)
+    hv_vm_item_set_proxy (item, proxy);
+  else
+    hv_vm_item_update (item, summary);
+}
+
+/* Make the list what the engine says (ListVms's a(oa{sv})), reusing the items it already has. */
+static void
+apply_vm_list (HvEngineClient *self,
+               GVariant       *vms)
+{
   g_autoptr(GHashTable) seen = NULL;
   g_autoptr(GPtrArray) added = NULL;
   g_autoptr(GPtrArray) gone = NULL;
@@ -329,18 +407,6 @@ list_vms_done (GObject      *source,
   GVariantIter vm_iter;
   const char *path;
   GVariant *summary;
-
-  if (!hv_dbus_engine_call_list_vms_finish (HV_DBUS_ENGINE (source), &vms, result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-      /* The connection is up but unusable: treat it as lost and try again. */
-      hv_client_error_strip (error);
-      set_last_error (self, error->message);
-      if (self->connection != NULL)
-        g_dbus_connection_close (self->connection, NULL, NULL, NULL);
-      return;
-    }
 
   seen = g_hash_table_new (g_str_hash, g_str_equal);
   added = g_ptr_array_new_with_free_func (g_object_unref);
@@ -355,8 +421,7 @@ list_vms_done (GObject      *source,
           g_ptr_array_add (added, item);
           g_hash_table_insert (self->by_path, (gpointer) hv_vm_item_get_object_path (item), item);
         }
-      hv_vm_item_update (item, summary);
-      request_proxy (self, path, item);
+      attach_summary (self, item, summary);
       g_hash_table_add (seen, (gpointer) hv_vm_item_get_object_path (item));
       g_variant_unref (summary);
     }
@@ -372,7 +437,30 @@ list_vms_done (GObject      *source,
   /* One items-changed for the whole library: 200 VMs are one update, not 200. */
   g_list_store_splice (self->vms, g_list_model_get_n_items (G_LIST_MODEL (self->vms)), 0,
                        added->pdata, added->len);
+}
 
+static void
+list_vms_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  HvEngineClient *self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) vms = NULL;
+
+  if (!hv_dbus_engine_call_list_vms_finish (HV_DBUS_ENGINE (source), &vms, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      /* The connection is up but unusable: treat it as lost and try again. */
+      hv_client_error_strip (error);
+      set_last_error (self, error->message);
+      if (self->connection != NULL)
+        g_dbus_connection_close (self->connection, NULL, NULL, NULL);
+      return;
+    }
+
+  apply_vm_list (self, vms);
   set_last_error (self, NULL);
   self->reconnect_delay_ms = RECONNECT_FIRST_MS;
   set_connected (self, TRUE);
@@ -428,6 +516,21 @@ engine_proxy_ready (GObject      *source,
     hv_dbus_engine_call_list_oses (engine, self->conn_cancellable, list_oses_done, self);
 }
 
+typedef struct {
+  GDBusConnection *connection;
+  GVariant *vms;               /* (a(oa{sv})) or NULL */
+} ConnectResult;
+
+static void
+connect_result_free (ConnectResult *res)
+{
+  g_clear_object (&res->connection);
+  g_clear_pointer (&res->vms, g_variant_unref);
+  g_free (res);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConnectResult, connect_result_free)
+
 static void
 connect_thread (GTask        *task,
                 gpointer      source,
@@ -435,13 +538,24 @@ connect_thread (GTask        *task,
                 GCancellable *cancellable)
 {
   GError *error = NULL;
-  /* Blocking (it may spawn hostvisord and wait for it), hence this thread. */
-  GDBusConnection *connection = hv_client_connect_sync (TRUE, cancellable, &error);
+  g_autoptr(ConnectResult) res = g_new0 (ConnectResult, 1);
 
-  if (connection == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, connection, g_object_unref);
+  /* Blocking (it may spawn hostvisord and wait for it), hence this thread. */
+  res->connection = hv_client_connect_sync (TRUE, cancellable, &error);
+  if (res->connection == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* The library right away, while the main thread is still building the window, so that its
+   * first frame shows it. Best effort: the engine proxy lists again once it is ready, which
+   * also covers what changed in between (VmAdded before the proxy listens). */
+  res->vms = g_dbus_connection_call_sync (res->connection, NULL, HV_DBUS_ENGINE_PATH,
+                                          "io.github.hostvisor.Engine", "ListVms", NULL,
+                                          G_VARIANT_TYPE ("(a(oa{sv}))"),
+                                          G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS,
+                                          cancellable, NULL);
+  g_task_return_pointer (task, g_steal_pointer (&res), (GDestroyNotify) connect_result_free);
 }
 
 static void
@@ -451,10 +565,10 @@ connect_done (GObject      *source,
 {
   HvEngineClient *self = HV_ENGINE_CLIENT (source);
   g_autoptr(GError) error = NULL;
-  GDBusConnection *connection = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr(ConnectResult) res = g_task_propagate_pointer (G_TASK (result), &error);
 
   self->connecting = FALSE;
-  if (connection == NULL)
+  if (res == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
@@ -464,10 +578,21 @@ connect_done (GObject      *source,
       return;
     }
 
-  self->connection = connection;
+  self->connection = g_steal_pointer (&res->connection);
   self->conn_cancellable = g_cancellable_new ();
-  g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), self);
-  hv_dbus_engine_proxy_new (connection, G_DBUS_PROXY_FLAGS_NONE, NULL, HV_DBUS_ENGINE_PATH,
+  g_signal_connect (self->connection, "closed", G_CALLBACK (on_connection_closed), self);
+  self->properties_subscription =
+    g_dbus_connection_signal_subscribe (self->connection, NULL, "org.freedesktop.DBus.Properties",
+                                        "PropertiesChanged", NULL, "io.github.hostvisor.Vm",
+                                        G_DBUS_SIGNAL_FLAGS_NONE, on_vm_properties_changed, self,
+                                        NULL);
+  if (res->vms != NULL)
+    {
+      g_autoptr(GVariant) vms = g_variant_get_child_value (res->vms, 0);
+
+      apply_vm_list (self, vms);
+    }
+  hv_dbus_engine_proxy_new (self->connection, G_DBUS_PROXY_FLAGS_NONE, NULL, HV_DBUS_ENGINE_PATH,
                             self->conn_cancellable, engine_proxy_ready, self);
 }
 

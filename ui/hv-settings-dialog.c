@@ -24,6 +24,7 @@ typedef enum {
   FIELD_BOOT,
   FIELD_VIDEO,
   FIELD_MEDIA,
+  FIELD_DISK,
   N_FIELDS
 } Field;
 
@@ -100,6 +101,9 @@ struct _HvSettingsDialog
 G_DEFINE_FINAL_TYPE (HvSettingsDialog, hv_settings_dialog, ADW_TYPE_PREFERENCES_WINDOW)
 
 static void sync_from_item (HvSettingsDialog *self);
+static void on_disk_remove_clicked (HvSettingsDialog *self);
+static void on_disk_change_clicked (HvSettingsDialog *self);
+static void on_disk_create_clicked (HvSettingsDialog *self);
 
 static void
 show_toast (HvSettingsDialog *self,
@@ -271,6 +275,27 @@ find_drive (const HvVmConfig *config,
   return NULL;
 }
 
+/* A suffix button of a hard disk row; disks change only while the VM is off. */
+static void
+add_disk_button (HvSettingsDialog *self,
+                 GtkWidget        *row,
+                 const char       *label,
+                 const char       *description,
+                 GCallback         callback,
+                 gboolean          active)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (label);
+
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_set_sensitive (button, self->config != NULL && !active);
+  gtk_widget_set_tooltip_text (button, active ? _("Power off the VM to change this")
+                                              : description);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  description, -1);
+  g_signal_connect_object (button, "clicked", callback, self, G_CONNECT_SWAPPED);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+}
+
 static void
 sync_storage (HvSettingsDialog *self)
 {
@@ -301,6 +326,15 @@ sync_storage (HvSettingsDialog *self)
       row = adw_action_row_new ();
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      /* The engine changes the first disk: the buttons go on its row only. */
+      if (n_disks == 1)
+        {
+          add_disk_button (self, row, _("_Remove"),
+                           _("Remove the disk from the VM (its file is kept)"),
+                           G_CALLBACK (on_disk_remove_clicked), active);
+          add_disk_button (self, row, _("_Change…"), _("Use another disk image instead"),
+                           G_CALLBACK (on_disk_change_clicked), active);
+        }
       adw_preferences_group_add (self->disks_group, row);
       g_ptr_array_add (self->disk_rows, row);
     }
@@ -309,6 +343,10 @@ sync_storage (HvSettingsDialog *self)
       GtkWidget *row = adw_action_row_new ();
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("No hard disk"));
+      add_disk_button (self, row, _("_Use Existing…"), _("Attach an existing disk image"),
+                       G_CALLBACK (on_disk_change_clicked), active);
+      add_disk_button (self, row, _("C_reate…"), _("Create a new disk image"),
+                       G_CALLBACK (on_disk_create_clicked), active);
       adw_preferences_group_add (self->disks_group, row);
       g_ptr_array_add (self->disk_rows, row);
     }
@@ -401,9 +439,12 @@ sync_from_item (HvSettingsDialog *self)
   const char *os_name = hv_engine_client_get_os_name (self->client, os_id);
   const char *config_error = hv_vm_item_get_config_error (self->item);
   g_autofree char *title = NULL;
-  gboolean usable;
+  gboolean usable, loading;
 
   g_clear_pointer (&self->config, hv_vm_config_free);
+  /* The config is read from the engine when first asked for: a moment with nothing yet is
+   * not an unreadable config. */
+  loading = (xml == NULL || xml[0] == '\0') && (config_error == NULL || config_error[0] == '\0');
   if (xml != NULL && xml[0] != '\0')
     self->config = hv_vm_config_from_xml (xml, strlen (xml), "vm.xml", NULL);
   usable = self->config != NULL;
@@ -417,7 +458,7 @@ sync_from_item (HvSettingsDialog *self)
                      ? config_error : _("The configuration of this VM cannot be read."));
   else
     hv_ui_set_error_label (self->config_error_label, NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->config_error_group), !usable);
+  gtk_widget_set_visible (GTK_WIDGET (self->config_error_group), !usable && !loading);
 
   self->syncing = TRUE;
   if (!self->held[FIELD_NAME])
@@ -798,6 +839,148 @@ choose_medium (HvSettingsDialog *self,
   /* The chooser holds itself until it answers; the dialog's cancellable is not needed. */
   g_signal_connect_object (chooser, "response", G_CALLBACK (media_chooser_response), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ---- Hard disks ---- */
+
+static void
+on_disk_remove_clicked (HvSettingsDialog *self)
+{
+  modify (self, FIELD_DISK, _("the hard disk"), "no-disk", g_variant_new_boolean (TRUE));
+  show_toast (self, _("The disk was removed from the VM. Its file is kept."));
+}
+
+static void
+disk_format_response (AdwMessageDialog *dialog,
+                      const char       *response,
+                      HvSettingsDialog *self)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "hv-path");
+  GVariantDict dict;
+
+  if (g_strcmp0 (response, "raw") != 0 && g_strcmp0 (response, "qcow2") != 0)
+    return;
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "disk", "s", path);
+  g_variant_dict_insert (&dict, "disk-format", "s", response);
+  call_vm (self, FIELD_DISK, _("the hard disk"), "Modify",
+           g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)));
+}
+
+/* Hostvisor never probes an image's format (a raw image could pretend to be anything): the
+ * user says it, with the file's extension as the suggestion. */
+static void
+ask_disk_format (HvSettingsDialog *self,
+                 const char       *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  gboolean qcow2 = g_str_has_suffix (path, ".qcow2") || g_str_has_suffix (path, ".qcow");
+  AdwMessageDialog *dialog =
+    ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("Disk Image Format"), NULL));
+
+  /* Translators: %s is a disk image's file name */
+  adw_message_dialog_format_body (dialog, _("Which format is “%s”? Hostvisor does not guess "
+                                            "an image's format."), base);
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "raw", _("_Raw"),
+                                    "qcow2", _("_QCOW2"), NULL);
+  adw_message_dialog_set_default_response (dialog, qcow2 ? "qcow2" : "raw");
+  adw_message_dialog_set_response_appearance (dialog, qcow2 ? "qcow2" : "raw",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "hv-path", g_strdup (path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (disk_format_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+disk_chooser_response (GtkNativeDialog  *chooser,
+                       int               response,
+                       HvSettingsDialog *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  if (file != NULL)
+    path = g_file_get_path (file);
+  if (file != NULL && path == NULL)
+    show_toast (self, _("Only local files can be used."));
+  else if (path != NULL)
+    ask_disk_format (self, path);
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+}
+
+static void
+on_disk_change_clicked (HvSettingsDialog *self)
+{
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (_("Choose a Disk Image"), GTK_WINDOW (self),
+                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Use"), _("_Cancel"));
+  GtkFileFilter *images = gtk_file_filter_new ();
+  GtkFileFilter *all = gtk_file_filter_new ();
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  gtk_file_filter_set_name (images, _("Disk images"));
+  for (const char * const *s = (const char * const[]) { "qcow2", "qcow", "img", "raw", NULL };
+       *s != NULL; s++)
+    gtk_file_filter_add_suffix (images, *s);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
+  gtk_file_filter_set_name (all, _("All files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), images);
+  g_object_unref (images);
+  g_object_unref (all);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (disk_chooser_response), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+disk_create_response (AdwMessageDialog *dialog,
+                      const char       *response,
+                      HvSettingsDialog *self)
+{
+  GtkSpinButton *spin = g_object_get_data (G_OBJECT (dialog), "hv-spin");
+  GVariantDict dict;
+
+  if (g_strcmp0 (response, "create") != 0)
+    return;
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "disk-size", "t",
+                         (guint64) gtk_spin_button_get_value_as_int (spin));
+  call_vm (self, FIELD_DISK, _("the hard disk"), "Modify",
+           g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)));
+}
+
+static void
+on_disk_create_clicked (HvSettingsDialog *self)
+{
+  AdwMessageDialog *dialog =
+    ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("New Hard Disk"),
+                                                _("A new disk image in the VM's folder. It "
+                                                  "takes space on the host only as the guest "
+                                                  "writes to it.")));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *spin = gtk_spin_button_new_with_range (1, 65536, 1);
+  GtkWidget *label = gtk_label_new (_("GiB"));
+
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 16);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Size in GiB"), -1);
+  gtk_widget_set_halign (box, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), spin);
+  gtk_box_append (GTK_BOX (box), label);
+  adw_message_dialog_set_extra_child (dialog, box);
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "create", _("C_reate"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "create", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "create");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data (G_OBJECT (dialog), "hv-spin", spin);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (disk_create_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void

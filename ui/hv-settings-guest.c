@@ -65,10 +65,12 @@ call (HvSettingsGuest *self,
                          on_call_done, g_object_ref (self));
 }
 
+/* The engine says when folders may change: while the VM is off, and while it runs with
+ * virtiofs shares (which it adds to and removes from the running guest). */
 static gboolean
-vm_is_off (HvSettingsGuest *self)
+can_change_shares (HvSettingsGuest *self)
 {
-  return hv_vm_item_get_can_modify (self->item);
+  return hv_dbus_vm_get_can_change_shares (self->proxy);
 }
 
 /* ---- sync from the VM's properties ---- */
@@ -108,7 +110,8 @@ static void
 sync_shares (HvSettingsGuest *self)
 {
   GVariant *shares = hv_dbus_vm_get_shares (self->proxy);
-  gboolean off = vm_is_off (self);
+  gboolean can_change = can_change_shares (self);
+  gboolean off = hv_vm_item_get_can_modify (self->item);
   GVariantIter iter;
   const char *name, *path;
   gboolean readonly, automount;
@@ -152,7 +155,7 @@ sync_shares (HvSettingsGuest *self)
           gtk_widget_set_tooltip_text (remove, _("Stop sharing this folder"));
           gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                           _("Stop sharing this folder"), -1);
-          gtk_widget_set_sensitive (remove, off);
+          gtk_widget_set_sensitive (remove, can_change);
           g_object_set_data_full (G_OBJECT (remove), "hv-share", g_strdup (name), g_free);
           g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_share), self);
           adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
@@ -161,11 +164,18 @@ sync_shares (HvSettingsGuest *self)
         }
     }
 
-  gtk_widget_set_sensitive (self->add_button, off);
-  adw_preferences_group_set_description (self->shares_group,
-                                         off ? _("Host folders the guest tools mount at "
-                                                 "/media/hostvisor/NAME")
-                                             : _("Power off the VM to add or remove folders"));
+  gtk_widget_set_sensitive (self->add_button, can_change);
+  if (off || !can_change)
+    adw_preferences_group_set_description (self->shares_group,
+                                           can_change ? _("Host folders the guest tools mount at "
+                                                          "/media/hostvisor/NAME")
+                                                      : _("Power off the VM to add or remove "
+                                                          "folders"));
+  else
+    adw_preferences_group_set_description (self->shares_group,
+                                           _("Host folders the guest tools mount at "
+                                             "/media/hostvisor/NAME; changes reach the running "
+                                             "guest at once"));
 }
 
 static void
@@ -371,6 +381,8 @@ hv_settings_guest_new (HvEngineClient *client,
   g_signal_connect_swapped (self->proxy, "notify::shares", G_CALLBACK (sync_all), self);
   g_signal_connect_swapped (self->proxy, "notify::share-status", G_CALLBACK (sync_all), self);
   g_signal_connect_swapped (self->proxy, "notify::agent-connected", G_CALLBACK (sync_all), self);
+  g_signal_connect_swapped (self->proxy, "notify::can-change-shares", G_CALLBACK (sync_all),
+                            self);
   g_signal_connect_swapped (self->item, "notify::state", G_CALLBACK (sync_all), self);
   sync_all (self);
   return GTK_WIDGET (self);

@@ -31,6 +31,10 @@ struct _HvVmItem
   gboolean can_pause;
   gboolean can_resume;
   gboolean can_modify;
+  /* ConfigXml is not in the engine's listing (it is the one large value): it is read from the
+   * VM the first time someone asks for it, and followed from then on. */
+  gboolean config_known;
+  GCancellable *config_load;     /* a Get of ConfigXml on its way */
 };
 
 G_DEFINE_FINAL_TYPE (HvVmItem, hv_vm_item, G_TYPE_OBJECT)
@@ -151,6 +155,27 @@ apply_field (HvVmItem    *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[field->prop_id]);
 }
 
+static void
+apply_all (HvVmItem *self,
+           GVariant *props,
+           gboolean  from_proxy)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_autoptr(GVariant) value = NULL;
+
+      if (from_proxy)
+        value = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (self->proxy), fields[i].dbus_name);
+      else
+        value = g_variant_lookup_value (props, fields[i].dbus_name, NULL);
+      if (value != NULL && fields[i].prop_id == PROP_CONFIG_XML)
+        self->config_known = TRUE;
+      apply_field (self, &fields[i], value);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
 void
 hv_vm_item_update (HvVmItem *self,
                    GVariant *props)
@@ -160,27 +185,72 @@ hv_vm_item_update (HvVmItem *self,
 
   /* Batch the notifications so that a view sees a consistent item: a VM that changed
    * folder and name at once is re-placed once. */
-  g_object_freeze_notify (G_OBJECT (self));
+  apply_all (self, props, FALSE);
+}
+
+typedef struct {
+  HvVmItem *self;
+  GCancellable *cancellable;   /* which load this is: the item's current one or an old one */
+} ConfigLoad;
+
+static void
+config_loaded (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  ConfigLoad *load = data;
+  g_autoptr(HvVmItem) self = load->self;
+  g_autoptr(GCancellable) cancellable = load->cancellable;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                             NULL);
+  g_autoptr(GVariant) value = NULL;
+
+  g_free (load);
+  /* Replaced (new proxy, none) while it travelled: not ours to apply. */
+  if (cancellable != self->config_load)
+    return;
+  g_clear_object (&self->config_load);
+  /* The VM is gone or the engine with it: whoever asks next tries again. */
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(v)", &value);
+  if (self->proxy == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return;
+  /* Into the proxy's cache too, where a PropertiesChanged keeps it current from now on. */
+  g_dbus_proxy_set_cached_property (G_DBUS_PROXY (self->proxy), "ConfigXml", value);
+  self->config_known = TRUE;
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      g_autoptr(GVariant) value = g_variant_lookup_value (props, fields[i].dbus_name, NULL);
+    if (fields[i].prop_id == PROP_CONFIG_XML)
       apply_field (self, &fields[i], value);
-    }
-  g_object_thaw_notify (G_OBJECT (self));
 }
 
 static void
-sync_from_proxy (HvVmItem *self)
+load_config (HvVmItem *self)
 {
-  GDBusProxy *proxy = G_DBUS_PROXY (self->proxy);
+  GDBusProxy *proxy = (GDBusProxy *) self->proxy;
+  ConfigLoad *load;
 
-  g_object_freeze_notify (G_OBJECT (self));
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      g_autoptr(GVariant) value = g_dbus_proxy_get_cached_property (proxy, fields[i].dbus_name);
-      apply_field (self, &fields[i], value);
-    }
-  g_object_thaw_notify (G_OBJECT (self));
+  if (self->config_load != NULL || proxy == NULL)
+    return;
+  self->config_load = g_cancellable_new ();
+  load = g_new0 (ConfigLoad, 1);
+  load->self = g_object_ref (self);
+  load->cancellable = g_object_ref (self->config_load);
+  g_dbus_connection_call (g_dbus_proxy_get_connection (proxy), NULL,
+                          g_dbus_proxy_get_object_path (proxy),
+                          "org.freedesktop.DBus.Properties", "Get",
+                          g_variant_new ("(ss)", g_dbus_proxy_get_interface_name (proxy),
+                                         "ConfigXml"),
+                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                          self->config_load, config_loaded, load);
+}
+
+static void
+cancel_config_load (HvVmItem *self)
+{
+  if (self->config_load != NULL)
+    g_cancellable_cancel (self->config_load);
+  g_clear_object (&self->config_load);
 }
 
 static void
@@ -204,12 +274,20 @@ hv_vm_item_set_proxy (HvVmItem *self,
 
   if (self->proxy != NULL)
     g_signal_handlers_disconnect_by_data (self->proxy, self);
+  cancel_config_load (self);
   g_set_object (&self->proxy, proxy);
   if (self->proxy != NULL)
     {
+      /* Someone read the config through the old proxy: read it again through this one, as
+       * it may have changed while there was none. */
+      gboolean wanted = self->config_known;
+
+      self->config_known = FALSE;
       g_signal_connect_object (self->proxy, "g-properties-changed",
                                G_CALLBACK (on_proxy_properties_changed), self, 0);
-      sync_from_proxy (self);
+      apply_all (self, NULL, TRUE);
+      if (wanted && !self->config_known)
+        load_config (self);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROXY]);
 }
@@ -228,6 +306,7 @@ hv_vm_item_dispose (GObject *object)
 
   if (self->proxy != NULL)
     g_signal_handlers_disconnect_by_data (self->proxy, self);
+  cancel_config_load (self);
   g_clear_object (&self->proxy);
 
   G_OBJECT_CLASS (hv_vm_item_parent_class)->dispose (object);
@@ -379,7 +458,6 @@ GETTER (const char *, accel)
 GETTER (guint64, memory_mib)
 GETTER (guint, cpus)
 GETTER (const char *, firmware)
-GETTER (const char *, config_xml)
 GETTER (const char *, config_error)
 GETTER (gboolean, can_start)
 GETTER (gboolean, can_stop)
@@ -388,6 +466,16 @@ GETTER (gboolean, can_resume)
 GETTER (gboolean, can_modify)
 
 #undef GETTER
+
+const char *
+hv_vm_item_get_config_xml (HvVmItem *self)
+{
+  g_return_val_if_fail (HV_IS_VM_ITEM (self), NULL);
+  /* "" until it is read: notify::config-xml says when it is there. */
+  if (!self->config_known)
+    load_config (self);
+  return self->config_xml;
+}
 
 const char *
 hv_vm_item_state_label (const char *state)

@@ -714,7 +714,8 @@ update_main_page (HvWindow *self)
   const char * const *folders = hv_engine_client_get_folders (self->client);
   const char *error = hv_engine_client_get_last_error (self->client);
 
-  if (!self->was_connected && !connected)
+  /* The first listing may arrive a moment before the connection counts as up: show it. */
+  if (!self->was_connected && !connected && n_vms == 0)
     {
       gtk_stack_set_visible_child_name (self->main_stack, "connecting");
       adw_status_page_set_description (self->connecting_page, error);

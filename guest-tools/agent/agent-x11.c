@@ -9,9 +9,21 @@
  * directly, and this works in any guest with an X server and no libraries at all.
  *
  * Requests are sent one at a time and their replies awaited (a local X server answers at once);
- * events that arrive meanwhile are queued. Limits: content must fit one request (BIG-REQUESTS
- * makes that 16 MiB on common servers); the INCR transfer of ICCCM is not spoken, so a guest
- * application that offers more than one request's worth through INCR is not read.
+ * events that arrive meanwhile are queued. What waits on another client never blocks: reading
+ * the guest's clipboard is a state machine (TARGETS, then text, then PNG) driven by the owner's
+ * SelectionNotify and PropertyNotify events, with a deadline for each step.
+ *
+ * Large content uses ICCCM's INCR transfer (ICCCM 2.7.2) both ways:
+ *  - reading: an owner that answers with a property of type INCR gets it deleted, then sends
+ *    chunks as PropertyNotify(NewValue) on our window; we append and delete each until a
+ *    zero-length one. The protocol's 16 MiB cap (HV_AGENT_MAX_CLIPBOARD) holds: a larger
+ *    announced size or a transfer that grows past it is dropped, the owner is left waiting on a
+ *    property we never touch again (we move on to another property name);
+ *  - serving: host content larger than one plain request (the setup reply's maximum request
+ *    length, less headroom: BIG-REQUESTS would allow more, but requestors read properties in
+ *    pieces of about that size and expect INCR above it) goes out as INCR, one chunk per
+ *    PropertyNotify(Delete) on the requestor's window, several requestors at once, each with a
+ *    deadline and dropped when its window is destroyed or an error names it.
  */
 #include "agent-x11.h"
 
@@ -28,8 +40,10 @@
 #include <unistd.h>
 
 #define X_CreateWindow 1
+#define X_ChangeWindowAttributes 2
 #define X_InternAtom 16
 #define X_ChangeProperty 18
+#define X_DeleteProperty 19
 #define X_GetProperty 20
 #define X_SetSelectionOwner 22
 #define X_GetSelectionOwner 23
@@ -38,18 +52,74 @@
 #define X_QueryExtension 98
 #define X_ChangeHosts 109
 
+#define EV_ERROR 0
+#define EV_REPLY 1
+#define EV_DESTROY_NOTIFY 17
+#define EV_PROPERTY_NOTIFY 28
 #define EV_SELECTION_CLEAR 29
 #define EV_SELECTION_REQUEST 30
 #define EV_SELECTION_NOTIFY 31
 #define EV_GENERIC 35
 
+#define ERR_BAD_WINDOW 3
+#define PROPERTY_NEW_VALUE 0
+#define PROPERTY_DELETE 1
+#define CW_EVENT_MASK 0x800
+#define MASK_STRUCTURE_NOTIFY 0x20000
+#define MASK_PROPERTY_CHANGE 0x400000
+
 #define ATOM_ATOM 4
 #define ATOM_STRING 31
 
 #define REPLY_TIMEOUT_MS 2000
+/* How long an owner may take to answer a ConvertSelection, and either side of an INCR transfer
+ * between two chunks. */
+#define CONVERT_TIMEOUT_MS 3000
+#define INCR_TIMEOUT_MS 5000
 #define POLL_INTERVAL_MS 500
 #define RECONNECT_MS 5000
-#define MAX_QUEUED_EVENTS 64
+#define MAX_QUEUED_EVENTS 1024
+/* INCR transfers we serve at once; more requestors are refused until one ends. */
+#define MAX_TRANSFERS 16
+/* Property names we read into, taken in turn after an abandoned transfer (see read_abandon). */
+#define PROP_SLOTS 4
+
+/* Host content, shared by CLIPBOARD and the INCR transfers still sending it. */
+typedef struct
+{
+  unsigned refs;
+  uint32_t len;
+  uint8_t bytes[];
+} HostData;
+
+/* One INCR transfer we serve: the requestor deletes property, we write the next chunk. */
+typedef struct Transfer Transfer;
+struct Transfer
+{
+  Transfer *next;
+  uint32_t requestor;
+  uint32_t property;
+  uint32_t type;
+  HostData *data;
+  uint32_t offset;
+  bool done; /* the zero-length end is written */
+  uint16_t seq; /* of our last request for it, to match an error */
+  int64_t deadline;
+};
+
+typedef enum
+{
+  READ_IDLE,
+  READ_CONVERT, /* ConvertSelection sent, waiting for the owner's SelectionNotify */
+  READ_INCR,    /* collecting INCR chunks */
+} ReadState;
+
+typedef enum
+{
+  STEP_TARGETS,
+  STEP_TEXT,
+  STEP_PNG,
+} ReadStep;
 
 struct AgentX11
 {
@@ -60,23 +130,29 @@ struct AgentX11
   uint32_t id_base;
   uint32_t root;
   uint32_t win;
-  size_t max_request; /* bytes */
+  size_t max_request; /* bytes, BIG-REQUESTS included */
+  size_t setup_max_request; /* bytes, the setup reply's */
+  uint32_t incr_chunk; /* host content above this many bytes goes out by INCR */
   uint8_t big_requests_opcode;
   uint8_t xfixes_opcode;
   uint8_t xfixes_event;
   bool xfixes;
 
-  uint32_t a_clipboard, a_targets, a_utf8, a_png, a_prop, a_incr, a_text, a_text_plain;
+  uint32_t a_clipboard, a_targets, a_utf8, a_png, a_incr, a_text, a_text_plain;
+  uint32_t a_props[PROP_SLOTS];
+  unsigned prop_slot;
 
+  /* A ring of events (and errors) read while waiting for a reply. */
   uint8_t events[MAX_QUEUED_EVENTS][32];
+  size_t first_event;
   size_t n_events;
 
   /* The host's content, which we serve as owner of CLIPBOARD. */
   bool owner;
-  uint8_t *host_text;
-  uint32_t host_text_len;
-  uint8_t *host_png;
-  uint32_t host_png_len;
+  HostData *host_text;
+  HostData *host_png;
+  Transfer *transfers;
+  unsigned n_transfers;
 
   /* The guest's content, read when another client took CLIPBOARD. */
   uint32_t last_owner;
@@ -85,6 +161,19 @@ struct AgentX11
   uint32_t guest_text_len;
   uint8_t *guest_png;
   uint32_t guest_png_len;
+
+  /* The read in progress; its results replace guest_* when it ends. */
+  ReadState read_state;
+  ReadStep read_step;
+  uint32_t read_target;
+  int64_t read_deadline;
+  bool read_has_text, read_has_png;
+  uint8_t *read_buf;
+  uint32_t read_len, read_cap;
+  uint8_t *new_text;
+  uint32_t new_text_len;
+  uint8_t *new_png;
+  uint32_t new_png_len;
 
   int64_t next_poll_ms;
   int64_t next_connect_ms;
@@ -135,6 +224,46 @@ pad4 (size_t n)
   return (n + 3) & ~(size_t) 3;
 }
 
+static HostData *
+host_data_new (const uint8_t *data, uint32_t len)
+{
+  HostData *d = malloc (sizeof *d + (len ? len : 1));
+
+  if (d == NULL)
+    return NULL;
+  d->refs = 1;
+  d->len = len;
+  memcpy (d->bytes, data, len);
+  return d;
+}
+
+static void
+host_data_unref (HostData *d)
+{
+  if (d != NULL && --d->refs == 0)
+    free (d);
+}
+
+static void
+transfer_free (Transfer *t)
+{
+  host_data_unref (t->data);
+  free (t);
+}
+
+/* Forgets a read in progress and what it has read so far (no requests: also used on a lost
+ * connection). */
+static void
+read_reset (AgentX11 *x)
+{
+  free (x->read_buf);
+  free (x->new_text);
+  free (x->new_png);
+  x->read_buf = x->new_text = x->new_png = NULL;
+  x->read_len = x->read_cap = x->new_text_len = x->new_png_len = 0;
+  x->read_state = READ_IDLE;
+}
+
 static void
 x_disconnect (AgentX11 *x, const char *why)
 {
@@ -146,7 +275,18 @@ x_disconnect (AgentX11 *x, const char *why)
   x->fd = -1;
   x->owner = false;
   x->n_events = 0;
+  x->first_event = 0;
   x->next_connect_ms = now_ms () + RECONNECT_MS;
+  /* The server forgets our properties and selections with the connection; so do we. */
+  read_reset (x);
+  while (x->transfers != NULL)
+    {
+      Transfer *t = x->transfers;
+
+      x->transfers = t->next;
+      transfer_free (t);
+    }
+  x->n_transfers = 0;
 }
 
 static bool
@@ -230,7 +370,7 @@ x_read_packet (AgentX11 *x, uint8_t pkt[32], uint8_t **extra, size_t *extra_len,
   *extra_len = 0;
   if (!read_all (x, pkt, 32, timeout))
     return false;
-  if (pkt[0] == 1 || (pkt[0] & 0x7f) == EV_GENERIC)
+  if (pkt[0] == EV_REPLY || (pkt[0] & 0x7f) == EV_GENERIC)
     {
       size_t more = (size_t) get32 (pkt + 4) * 4;
 
@@ -259,12 +399,27 @@ x_read_packet (AgentX11 *x, uint8_t pkt[32], uint8_t **extra, size_t *extra_len,
 static void
 queue_event (AgentX11 *x, const uint8_t pkt[32])
 {
+  /* Only a flood fills it; a lost PropertyNotify then ends its transfer by its deadline. */
   if (x->n_events < MAX_QUEUED_EVENTS)
-    memcpy (x->events[x->n_events++], pkt, 32);
+    {
+      memcpy (x->events[(x->first_event + x->n_events) % MAX_QUEUED_EVENTS], pkt, 32);
+      x->n_events++;
+    }
 }
 
-/* Waits for the reply to the last request; events meanwhile are queued. Returns false on an
- * X error or a lost connection. */
+static bool
+dequeue_event (AgentX11 *x, uint8_t pkt[32])
+{
+  if (x->n_events == 0)
+    return false;
+  memcpy (pkt, x->events[x->first_event], 32);
+  x->first_event = (x->first_event + 1) % MAX_QUEUED_EVENTS;
+  x->n_events--;
+  return true;
+}
+
+/* Waits for the reply to the last request; events and errors of earlier requests meanwhile are
+ * queued. Returns false on an X error for it or a lost connection. */
 static bool
 x_reply (AgentX11 *x, uint8_t pkt[32], uint8_t **extra, size_t *extra_len)
 {
@@ -272,9 +427,9 @@ x_reply (AgentX11 *x, uint8_t pkt[32], uint8_t **extra, size_t *extra_len)
     {
       if (!x_read_packet (x, pkt, extra, extra_len, REPLY_TIMEOUT_MS))
         return false;
-      if ((pkt[0] == 0 || pkt[0] == 1) && get16 (pkt + 2) == x->seq)
-        return pkt[0] == 1;
-      if (pkt[0] > 1)
+      if ((pkt[0] == EV_ERROR || pkt[0] == EV_REPLY) && get16 (pkt + 2) == x->seq)
+        return pkt[0] == EV_REPLY;
+      if (pkt[0] != EV_REPLY)
         queue_event (x, pkt);
       free (*extra);
       *extra = NULL;
@@ -320,6 +475,52 @@ query_extension (AgentX11 *x, const char *name, uint8_t *opcode, uint8_t *first_
     }
   free (extra);
   return present;
+}
+
+/* Requests without a reply that the reading and serving sides share. */
+
+static bool
+change_property (AgentX11 *x, uint32_t window, uint32_t property, uint32_t type, uint8_t format,
+                 const uint8_t *data, uint32_t n_bytes)
+{
+  uint8_t *req = calloc (1, 24 + pad4 (n_bytes));
+  bool ok;
+
+  if (req == NULL)
+    return false;
+  req[0] = X_ChangeProperty;
+  req[1] = 0; /* Replace */
+  put32 (req + 4, window);
+  put32 (req + 8, property);
+  put32 (req + 12, type);
+  req[16] = format;
+  put32 (req + 20, n_bytes / (format / 8));
+  if (n_bytes > 0)
+    memcpy (req + 24, data, n_bytes);
+  ok = x_send (x, req, 24 + pad4 (n_bytes));
+  free (req);
+  return ok;
+}
+
+static bool
+delete_property (AgentX11 *x, uint32_t window, uint32_t property)
+{
+  uint8_t req[12] = { X_DeleteProperty, 0 };
+
+  put32 (req + 4, window);
+  put32 (req + 8, property);
+  return x_send (x, req, sizeof req);
+}
+
+static bool
+select_events (AgentX11 *x, uint32_t window, uint32_t mask)
+{
+  uint8_t req[16] = { X_ChangeWindowAttributes, 0 };
+
+  put32 (req + 4, window);
+  put32 (req + 8, CW_EVENT_MASK);
+  put32 (req + 12, mask);
+  return x_send (x, req, sizeof req);
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -462,7 +663,14 @@ x_setup (AgentX11 *x, long number)
       return false;
     }
   x->id_base = get32 (data + 4);
-  x->max_request = (size_t) get16 (data + 18) * 4;
+  x->max_request = x->setup_max_request = (size_t) get16 (data + 18) * 4;
+  /* A plain ChangeProperty of at most this much data fits the setup's maximum with room to
+   * spare for its header (the protocol guarantees at least 4096 bytes). */
+  if (x->setup_max_request >= 8192)
+    x->incr_chunk = (uint32_t) (x->setup_max_request - 1024);
+  else
+    x->incr_chunk = (uint32_t) (x->setup_max_request / 2);
+  x->incr_chunk &= ~(uint32_t) 3;
   vendor_len = get16 (data + 16);
   n_formats = data[21];
   screen = 32 + pad4 (vendor_len) + 8 * n_formats;
@@ -565,8 +773,17 @@ x_connect (AgentX11 *x)
   x->a_text_plain = intern (x, HV_AGENT_MIME_TEXT);
   x->a_text = intern (x, "TEXT");
   x->a_incr = intern (x, "INCR");
-  x->a_prop = intern (x, "HOSTVISOR_CLIPBOARD");
-  if (x->fd < 0 || !x->a_clipboard || !x->a_prop)
+  for (unsigned i = 0; i < PROP_SLOTS; i++)
+    {
+      char name[32];
+
+      snprintf (name, sizeof name, i ? "HOSTVISOR_CLIPBOARD_%u" : "HOSTVISOR_CLIPBOARD", i);
+      x->a_props[i] = intern (x, name);
+      if (x->a_props[i] == 0)
+        return false;
+    }
+  x->prop_slot = 0;
+  if (x->fd < 0 || !x->a_clipboard || !x->a_incr)
     return false;
 
   /* An input-only window to own the selection and receive converted data. */
@@ -576,8 +793,8 @@ x_connect (AgentX11 *x)
   put16 (req + 16, 1);
   put16 (req + 18, 1);
   put16 (req + 22, 2); /* InputOnly */
-  put32 (req + 28, 0x800); /* value-mask: event-mask */
-  put32 (req + 32, 0x400000); /* PropertyChangeMask */
+  put32 (req + 28, CW_EVENT_MASK);
+  put32 (req + 32, MASK_PROPERTY_CHANGE); /* INCR chunks come as PropertyNotify */
   if (!x_send (x, req, sizeof req))
     return false;
 
@@ -608,108 +825,321 @@ x_connect (AgentX11 *x)
 /* ------------------------------------------------------------------------------------------- */
 /* Reading the guest's clipboard                                                                */
 
-/* Converts CLIPBOARD to target into our property and reads it; NULL if not available. */
-static uint8_t *
-convert (AgentX11 *x, uint32_t target, uint32_t *out_len, uint32_t *out_type)
+static uint32_t
+read_prop (AgentX11 *x)
+{
+  return x->a_props[x->prop_slot];
+}
+
+/* Stops waiting on the owner. Its SelectionNotify or INCR chunks may still come: they land in a
+ * property we no longer read (we move to the next name), and an INCR owner waiting for us to
+ * delete it keeps waiting until its own timeout, instead of sending the rest into our next
+ * read. */
+static void
+read_abandon (AgentX11 *x)
+{
+  if (x->read_state != READ_IDLE)
+    x->prop_slot = (x->prop_slot + 1) % PROP_SLOTS;
+  free (x->read_buf);
+  x->read_buf = NULL;
+  x->read_len = x->read_cap = 0;
+  x->read_state = READ_IDLE;
+}
+
+static void
+read_convert (AgentX11 *x, uint32_t target)
 {
   uint8_t req[24] = { X_ConvertSelection, 0 };
-  uint8_t get[24] = { X_GetProperty, 1 /* delete */ };
-  int64_t deadline = now_ms () + REPLY_TIMEOUT_MS;
-  uint8_t pkt[32];
-  uint8_t *extra = NULL;
-  size_t extra_len;
-  uint32_t value_len, format;
-  uint8_t *data;
 
   put32 (req + 4, x->win);
   put32 (req + 8, x->a_clipboard);
   put32 (req + 12, target);
-  put32 (req + 16, x->a_prop);
+  put32 (req + 16, read_prop (x));
   put32 (req + 20, 0); /* CurrentTime */
   if (!x_send (x, req, sizeof req))
-    return NULL;
-  /* The owner answers with a SelectionNotify sent to us. */
-  for (;;)
-    {
-      int left = (int) (deadline - now_ms ());
-
-      if (left <= 0 || !x_read_packet (x, pkt, &extra, &extra_len, left))
-        return NULL;
-      free (extra);
-      extra = NULL;
-      if ((pkt[0] & 0x7f) == EV_SELECTION_NOTIFY && get32 (pkt + 8) == x->win)
-        break;
-      if (pkt[0] > 1)
-        queue_event (x, pkt);
-    }
-  if (get32 (pkt + 20) == 0)
-    return NULL; /* property None: the owner refused */
-
-  put32 (get + 4, x->win);
-  put32 (get + 8, x->a_prop);
-  put32 (get + 12, 0); /* AnyPropertyType */
-  put32 (get + 16, 0);
-  put32 (get + 20, HV_AGENT_MAX_CLIPBOARD / 4);
-  if (!x_send (x, get, sizeof get) || !x_reply (x, pkt, &extra, &extra_len))
-    {
-      free (extra);
-      return NULL;
-    }
-  format = pkt[1];
-  *out_type = get32 (pkt + 8);
-  value_len = get32 (pkt + 16) * (format / 8);
-  if (*out_type == x->a_incr || get32 (pkt + 12) != 0 || value_len > extra_len)
-    {
-      /* INCR or more than 16 MiB: not supported (see the top of this file). */
-      free (extra);
-      return NULL;
-    }
-  data = extra ? extra : malloc (1);
-  *out_len = value_len;
-  return data;
+    return;
+  x->read_state = READ_CONVERT;
+  x->read_target = target;
+  x->read_deadline = now_ms () + CONVERT_TIMEOUT_MS;
 }
 
+/* The read is complete: its results become the guest's content. */
 static void
-read_guest_clipboard (AgentX11 *x)
+read_finish (AgentX11 *x)
 {
-  uint32_t len = 0, type = 0;
-  uint8_t *targets = convert (x, x->a_targets, &len, &type);
-  bool has_text = false, has_png = false;
-
-  for (uint32_t i = 0; targets && i + 4 <= len; i += 4)
-    {
-      uint32_t a = get32 (targets + i);
-
-      if (a == x->a_utf8 || a == x->a_text_plain)
-        has_text = true;
-      if (a == x->a_png)
-        has_png = true;
-    }
-  free (targets);
-
   free (x->guest_text);
   free (x->guest_png);
-  x->guest_text = x->guest_png = NULL;
-  x->guest_text_len = x->guest_png_len = 0;
-  if (has_text)
-    {
-      x->guest_text = convert (x, x->a_utf8, &x->guest_text_len, &type);
-      if (x->guest_text && !hv_agent_utf8_valid (x->guest_text, x->guest_text_len))
-        {
-          /* Applications put odd bytes in; the protocol carries only valid UTF-8. */
-          free (x->guest_text);
-          x->guest_text = NULL;
-          x->guest_text_len = 0;
-        }
-    }
-  if (has_png)
-    x->guest_png = convert (x, x->a_png, &x->guest_png_len, &type);
+  x->guest_text = x->new_text;
+  x->guest_text_len = x->new_text_len;
+  x->guest_png = x->new_png;
+  x->guest_png_len = x->new_png_len;
+  x->new_text = x->new_png = NULL;
+  x->new_text_len = x->new_png_len = 0;
+  x->read_state = READ_IDLE;
   if (x->guest_text || x->guest_png)
     {
       x->guest_changed = true;
       agent_debug ("X11 clipboard: guest content: %u bytes of text, %u bytes of PNG",
                    x->guest_text_len, x->guest_png_len);
     }
+}
+
+/* One target is read (data NULL: not available); takes data and goes on with the next. */
+static void
+read_step_done (AgentX11 *x, uint8_t *data, uint32_t len)
+{
+  x->read_state = READ_IDLE;
+  switch (x->read_step)
+    {
+    case STEP_TARGETS:
+      x->read_has_text = x->read_has_png = false;
+      for (uint32_t i = 0; data && i + 4 <= len; i += 4)
+        {
+          uint32_t a = get32 (data + i);
+
+          if (a == x->a_utf8 || a == x->a_text_plain)
+            x->read_has_text = true;
+          if (a == x->a_png)
+            x->read_has_png = true;
+        }
+      free (data);
+      break;
+
+    case STEP_TEXT:
+      if (data && !hv_agent_utf8_valid (data, len))
+        {
+          /* Applications put odd bytes in; the protocol carries only valid UTF-8. */
+          free (data);
+          data = NULL;
+        }
+      x->new_text = data;
+      x->new_text_len = data ? len : 0;
+      x->read_has_text = false;
+      break;
+
+    case STEP_PNG:
+      x->new_png = data;
+      x->new_png_len = data ? len : 0;
+      x->read_has_png = false;
+      break;
+    }
+
+  if (x->read_has_text)
+    {
+      x->read_step = STEP_TEXT;
+      read_convert (x, x->a_utf8);
+    }
+  else if (x->read_has_png)
+    {
+      x->read_step = STEP_PNG;
+      read_convert (x, x->a_png);
+    }
+  else
+    read_finish (x);
+}
+
+static void
+read_start (AgentX11 *x)
+{
+  read_abandon (x);
+  read_reset (x);
+  x->read_step = STEP_TARGETS;
+  read_convert (x, x->a_targets);
+}
+
+/* GetProperty of our read property, not deleting it. Returns the reply's extra data (NULL when
+ * none or on failure; *ok tells which) with type, bytes and what is left beyond. */
+static uint8_t *
+read_get_property (AgentX11 *x, uint32_t max_bytes, bool *ok, uint32_t *type, uint8_t *format,
+                   uint32_t *n_bytes, uint32_t *bytes_after)
+{
+  uint8_t req[24] = { X_GetProperty, 0 };
+  uint8_t pkt[32];
+  uint8_t *extra = NULL;
+  size_t extra_len;
+
+  *ok = false;
+  put32 (req + 4, x->win);
+  put32 (req + 8, read_prop (x));
+  put32 (req + 12, 0); /* AnyPropertyType */
+  put32 (req + 16, 0);
+  put32 (req + 20, max_bytes / 4 + 1);
+  if (!x_send (x, req, sizeof req) || !x_reply (x, pkt, &extra, &extra_len))
+    {
+      free (extra);
+      return NULL;
+    }
+  *format = pkt[1];
+  *type = get32 (pkt + 8);
+  *bytes_after = get32 (pkt + 12);
+  *n_bytes = get32 (pkt + 16) * (*format / 8);
+  if (*n_bytes > extra_len || (*format != 8 && *format != 16 && *format != 32 && *type != 0))
+    {
+      free (extra);
+      return NULL;
+    }
+  *ok = true;
+  return extra;
+}
+
+/* The owner answered our ConvertSelection (property 0: refused). */
+static void
+read_on_notify (AgentX11 *x, uint32_t property)
+{
+  uint32_t type, n_bytes, after;
+  uint8_t format;
+  bool ok;
+  uint8_t *data;
+
+  if (property == 0)
+    {
+      read_step_done (x, NULL, 0);
+      return;
+    }
+  data = read_get_property (x, HV_AGENT_MAX_CLIPBOARD, &ok, &type, &format, &n_bytes, &after);
+  if (x->fd < 0)
+    {
+      free (data);
+      return;
+    }
+  if (!ok || type == 0)
+    {
+      free (data);
+      read_step_done (x, NULL, 0);
+      return;
+    }
+  if (type == x->a_incr)
+    {
+      /* The value is a lower bound of the size; the owner sends chunks once we delete it. */
+      uint32_t announced = (format == 32 && n_bytes >= 4) ? get32 (data) : 0;
+
+      free (data);
+      if (announced > HV_AGENT_MAX_CLIPBOARD)
+        {
+          agent_log ("X11 clipboard: the guest offers %u bytes, more than %u: not read",
+                     announced, HV_AGENT_MAX_CLIPBOARD);
+          read_abandon (x); /* the owner waits on a property we leave alone */
+          read_step_done (x, NULL, 0);
+          return;
+        }
+      x->read_cap = announced > 0 ? announced : 65536;
+      x->read_buf = malloc (x->read_cap);
+      x->read_len = 0;
+      if (x->read_buf == NULL)
+        {
+          read_abandon (x);
+          read_step_done (x, NULL, 0);
+          return;
+        }
+      if (!delete_property (x, x->win, read_prop (x)))
+        return;
+      agent_debug ("X11 clipboard: INCR transfer of at least %u bytes", announced);
+      x->read_state = READ_INCR;
+      x->read_deadline = now_ms () + INCR_TIMEOUT_MS;
+      return;
+    }
+  /* ICCCM: the requestor deletes the property once it has read it. */
+  if (!delete_property (x, x->win, read_prop (x)))
+    {
+      free (data);
+      return;
+    }
+  if (after > 0)
+    {
+      agent_log ("X11 clipboard: the guest's content is larger than %u bytes: not read",
+                 HV_AGENT_MAX_CLIPBOARD);
+      free (data);
+      data = NULL;
+    }
+  else if (data == NULL)
+    data = malloc (1);
+  read_step_done (x, data, n_bytes);
+}
+
+/* A new value in our property during an INCR transfer: the next chunk, or the end. */
+static void
+read_on_chunk (AgentX11 *x)
+{
+  uint32_t type, n_bytes, after;
+  uint8_t format;
+  bool ok;
+  uint8_t *data;
+
+  data = read_get_property (x, HV_AGENT_MAX_CLIPBOARD - x->read_len, &ok, &type, &format,
+                            &n_bytes, &after);
+  if (x->fd < 0)
+    {
+      free (data);
+      return;
+    }
+  if (!ok || type == 0)
+    {
+      /* Gone already (None): not a chunk. */
+      free (data);
+      return;
+    }
+  if (n_bytes == 0)
+    {
+      uint8_t *buf = x->read_buf;
+      uint32_t len = x->read_len;
+
+      free (data);
+      x->read_buf = NULL;
+      x->read_len = x->read_cap = 0;
+      agent_debug ("X11 clipboard: INCR transfer complete, %u bytes", len);
+      /* The zero-length property is deleted like the others. */
+      if (!delete_property (x, x->win, read_prop (x)))
+        {
+          free (buf);
+          return;
+        }
+      read_step_done (x, buf, len);
+      return;
+    }
+  if (after > 0 || n_bytes > HV_AGENT_MAX_CLIPBOARD - x->read_len)
+    {
+      agent_log ("X11 clipboard: the guest's INCR transfer passed %u bytes: dropped",
+                 HV_AGENT_MAX_CLIPBOARD);
+      free (data);
+      read_abandon (x);
+      read_step_done (x, NULL, 0);
+      return;
+    }
+  if (x->read_len + n_bytes > x->read_cap)
+    {
+      uint32_t cap = x->read_cap;
+      uint8_t *bigger;
+
+      while (cap < x->read_len + n_bytes)
+        cap = cap > HV_AGENT_MAX_CLIPBOARD / 2 ? HV_AGENT_MAX_CLIPBOARD : cap * 2;
+      bigger = realloc (x->read_buf, cap);
+      if (bigger == NULL)
+        {
+          free (data);
+          read_abandon (x);
+          read_step_done (x, NULL, 0);
+          return;
+        }
+      x->read_buf = bigger;
+      x->read_cap = cap;
+    }
+  memcpy (x->read_buf + x->read_len, data, n_bytes);
+  x->read_len += n_bytes;
+  free (data);
+  if (!delete_property (x, x->win, read_prop (x)))
+    return;
+  x->read_deadline = now_ms () + INCR_TIMEOUT_MS;
+}
+
+static void
+read_check_deadline (AgentX11 *x, int64_t now)
+{
+  if (x->read_state == READ_IDLE || now < x->read_deadline)
+    return;
+  agent_log ("X11 clipboard: the guest's clipboard owner stopped answering (%s)",
+             x->read_state == READ_INCR ? "INCR transfer" : "conversion");
+  read_abandon (x);
+  read_step_done (x, NULL, 0);
 }
 
 /* force: an XFIXES event, a change even when the same window took the selection again. */
@@ -720,13 +1150,160 @@ owner_changed (AgentX11 *x, uint32_t owner, bool force)
     return;
   x->last_owner = owner;
   if (owner == 0 || owner == x->win)
-    return; /* cleared, or that was us taking it for the host */
+    {
+      /* Cleared, or that was us taking it for the host: what was being read is stale. */
+      read_abandon (x);
+      read_reset (x);
+      return;
+    }
   x->owner = false;
-  read_guest_clipboard (x);
+  read_start (x);
 }
 
 /* ------------------------------------------------------------------------------------------- */
 /* Serving the host's content                                                                   */
+
+static bool
+window_has_transfer (AgentX11 *x, uint32_t window)
+{
+  for (Transfer *t = x->transfers; t != NULL; t = t->next)
+    if (t->requestor == window)
+      return true;
+  return false;
+}
+
+/* Unlinks and frees t; unselect: stop listening on its window when no other transfer uses it
+ * (not when the window is gone). */
+static void
+transfer_end (AgentX11 *x, Transfer *t, bool unselect)
+{
+  uint32_t window = t->requestor;
+
+  for (Transfer **p = &x->transfers; *p != NULL; p = &(*p)->next)
+    if (*p == t)
+      {
+        *p = t->next;
+        break;
+      }
+  x->n_transfers--;
+  transfer_free (t);
+  if (unselect && !window_has_transfer (x, window))
+    select_events (x, window, 0); /* an error for a window gone meanwhile is ignored */
+}
+
+static Transfer *
+transfer_find (AgentX11 *x, uint32_t window, uint32_t property)
+{
+  for (Transfer *t = x->transfers; t != NULL; t = t->next)
+    if (t->requestor == window && t->property == property)
+      return t;
+  return NULL;
+}
+
+/* Starts an INCR transfer of data to requestor's property; false: refused. */
+static bool
+transfer_start (AgentX11 *x, uint32_t requestor, uint32_t property, uint32_t type, HostData *data)
+{
+  Transfer *t = transfer_find (x, requestor, property);
+  uint8_t size[4];
+
+  if (t != NULL)
+    transfer_end (x, t, false); /* asked again: start over */
+  if (x->fd < 0)
+    return false;
+  if (x->n_transfers >= MAX_TRANSFERS)
+    {
+      agent_log ("X11 clipboard: %u INCR transfers already: request refused", x->n_transfers);
+      return false;
+    }
+  t = calloc (1, sizeof *t);
+  if (t == NULL)
+    return false;
+  /* Listen for the requestor's deletes before the INCR property can be deleted. */
+  put32 (size, data->len);
+  if (!select_events (x, requestor, MASK_PROPERTY_CHANGE | MASK_STRUCTURE_NOTIFY)
+      || !change_property (x, requestor, property, x->a_incr, 32, size, 4))
+    {
+      free (t);
+      return false;
+    }
+  t->requestor = requestor;
+  t->property = property;
+  t->type = type;
+  t->data = data;
+  data->refs++;
+  t->seq = x->seq;
+  t->deadline = now_ms () + INCR_TIMEOUT_MS;
+  t->next = x->transfers;
+  x->transfers = t;
+  x->n_transfers++;
+  agent_debug ("X11 clipboard: INCR transfer of %u bytes to window 0x%x", data->len, requestor);
+  return true;
+}
+
+/* The requestor deleted the property: the next chunk, or the zero-length end. */
+static void
+transfer_next (AgentX11 *x, Transfer *t)
+{
+  uint32_t n = t->data->len - t->offset;
+
+  if (n > x->incr_chunk)
+    n = x->incr_chunk;
+  if (!change_property (x, t->requestor, t->property, t->type, 8, t->data->bytes + t->offset, n))
+    return; /* disconnected: t is gone */
+  t->seq = x->seq;
+  if (n == 0)
+    {
+      agent_debug ("X11 clipboard: INCR transfer to window 0x%x complete", t->requestor);
+      transfer_end (x, t, true);
+      return;
+    }
+  t->offset += n;
+  t->deadline = now_ms () + INCR_TIMEOUT_MS;
+}
+
+static void
+transfers_check_deadlines (AgentX11 *x, int64_t now)
+{
+  Transfer *t = x->transfers;
+
+  while (t != NULL && x->fd >= 0)
+    {
+      Transfer *next = t->next;
+
+      if (now >= t->deadline)
+        {
+          agent_log ("X11 clipboard: window 0x%x stopped reading an INCR transfer at %u of %u "
+                     "bytes: dropped", t->requestor, t->offset, t->data->len);
+          transfer_end (x, t, true);
+          /* Ending it may have lost the connection, and every transfer with it. */
+          if (x->fd < 0)
+            return;
+        }
+      t = next;
+    }
+}
+
+/* A window we listen on is gone, or an error named it or a request of a transfer. */
+static void
+transfers_drop (AgentX11 *x, uint32_t window, bool by_seq, uint16_t seq, const char *why)
+{
+  Transfer *t = x->transfers;
+
+  while (t != NULL)
+    {
+      Transfer *next = t->next;
+
+      if (by_seq ? t->seq == seq : t->requestor == window)
+        {
+          agent_log ("X11 clipboard: INCR transfer to window 0x%x dropped: %s", t->requestor,
+                     why);
+          /* Not unselecting: the window is gone, or the server refused us on it. */
+          transfer_end (x, t, false);
+        }
+      t = next;
+    }
+}
 
 static void
 answer_request (AgentX11 *x, const uint8_t ev[32])
@@ -737,10 +1314,10 @@ answer_request (AgentX11 *x, const uint8_t ev[32])
   uint32_t target = get32 (ev + 20);
   uint32_t property = get32 (ev + 24);
   uint8_t notify[44] = { X_SendEvent, 0 };
-  const uint8_t *data = NULL;
-  uint32_t len = 0, type = target;
-  uint32_t atoms[5];
-  uint8_t *req;
+  HostData *data = NULL;
+  uint32_t type = target;
+  uint8_t atoms[5 * 4];
+  bool answered = false;
 
   if (property == 0)
     property = target; /* obsolete requestors (ICCCM) */
@@ -750,66 +1327,33 @@ answer_request (AgentX11 *x, const uint8_t ev[32])
         {
           uint32_t n = 0;
 
-          atoms[n++] = x->a_targets;
+          put32 (atoms + 4 * n++, x->a_targets);
           if (x->host_text)
             {
-              atoms[n++] = x->a_utf8;
-              atoms[n++] = x->a_text_plain;
-              atoms[n++] = ATOM_STRING;
+              put32 (atoms + 4 * n++, x->a_utf8);
+              put32 (atoms + 4 * n++, x->a_text_plain);
+              put32 (atoms + 4 * n++, ATOM_STRING);
             }
           if (x->host_png)
-            atoms[n++] = x->a_png;
-          data = (const uint8_t *) atoms;
-          len = n * 4;
-          type = ATOM_ATOM;
+            put32 (atoms + 4 * n++, x->a_png);
+          answered = change_property (x, requestor, property, ATOM_ATOM, 32, atoms, n * 4);
         }
       else if (x->host_text && (target == x->a_utf8 || target == x->a_text_plain
                                 || target == ATOM_STRING || target == x->a_text))
         {
           data = x->host_text;
-          len = x->host_text_len;
           type = target == x->a_text ? x->a_utf8 : target;
         }
       else if (x->host_png && target == x->a_png)
-        {
-          data = x->host_png;
-          len = x->host_png_len;
-        }
+        data = x->host_png;
     }
 
-  if (data != NULL && 24 + pad4 (len) + 8 <= x->max_request)
-    {
-      req = calloc (1, 24 + pad4 (len));
-      if (req == NULL)
-        data = NULL;
-      else
-        {
-          req[0] = X_ChangeProperty;
-          put32 (req + 4, requestor);
-          put32 (req + 8, property);
-          put32 (req + 12, type);
-          req[16] = type == ATOM_ATOM ? 32 : 8;
-          if (type == ATOM_ATOM)
-            {
-              for (uint32_t i = 0; i < len / 4; i++)
-                put32 (req + 24 + i * 4, atoms[i]);
-              put32 (req + 20, len / 4);
-            }
-          else
-            {
-              memcpy (req + 24, data, len);
-              put32 (req + 20, len);
-            }
-          if (!x_send (x, req, 24 + pad4 (len)))
-            data = NULL;
-          free (req);
-        }
-    }
+  if (data != NULL && data->len > x->incr_chunk)
+    answered = transfer_start (x, requestor, property, type, data);
   else if (data != NULL)
-    {
-      agent_log ("X11 clipboard: %u bytes do not fit one request (INCR is not supported)", len);
-      data = NULL;
-    }
+    answered = change_property (x, requestor, property, type, 8, data->bytes, data->len);
+  if (x->fd < 0)
+    return;
 
   /* SelectionNotify to the requestor; property None when refused. */
   put32 (notify + 4, requestor);
@@ -819,21 +1363,63 @@ answer_request (AgentX11 *x, const uint8_t ev[32])
   put32 (notify + 20, requestor);
   put32 (notify + 24, selection);
   put32 (notify + 28, target);
-  put32 (notify + 32, data ? property : 0);
+  put32 (notify + 32, answered ? property : 0);
   x_send (x, notify, sizeof notify);
 }
+
+/* ------------------------------------------------------------------------------------------- */
+/* Events                                                                                       */
 
 static void
 handle_event (AgentX11 *x, const uint8_t ev[32])
 {
   uint8_t code = ev[0] & 0x7f;
 
-  if (code == EV_SELECTION_REQUEST)
+  if (code == EV_ERROR)
+    {
+      /* An error for a request we did not wait on: ours to a requestor's window, which may
+       * have gone (BadWindow names it), or a chunk the server refused. */
+      if (ev[1] == ERR_BAD_WINDOW)
+        transfers_drop (x, get32 (ev + 4), false, 0, "its window is gone");
+      else
+        transfers_drop (x, 0, true, get16 (ev + 2), "the X server refused a chunk");
+    }
+  else if (code == EV_SELECTION_REQUEST)
     answer_request (x, ev);
+  else if (code == EV_SELECTION_NOTIFY)
+    {
+      /* requestor @8, selection @12, target @16, property @20 */
+      if (x->read_state == READ_CONVERT && get32 (ev + 8) == x->win
+          && get32 (ev + 12) == x->a_clipboard && get32 (ev + 16) == x->read_target
+          && (get32 (ev + 20) == 0 || get32 (ev + 20) == read_prop (x)))
+        read_on_notify (x, get32 (ev + 20));
+    }
+  else if (code == EV_PROPERTY_NOTIFY)
+    {
+      /* window @4, atom @8, state @16 */
+      uint32_t window = get32 (ev + 4);
+      uint32_t atom = get32 (ev + 8);
+
+      if (window == x->win)
+        {
+          if (x->read_state == READ_INCR && atom == read_prop (x)
+              && ev[16] == PROPERTY_NEW_VALUE)
+            read_on_chunk (x);
+        }
+      else if (ev[16] == PROPERTY_DELETE)
+        {
+          Transfer *t = transfer_find (x, window, atom);
+
+          if (t != NULL)
+            transfer_next (x, t);
+        }
+    }
+  else if (code == EV_DESTROY_NOTIFY)
+    transfers_drop (x, get32 (ev + 8), false, 0, "its window was destroyed");
   else if (code == EV_SELECTION_CLEAR)
     {
       if (get32 (ev + 12) == x->a_clipboard)
-        x->owner = false;
+        x->owner = false; /* transfers under way go on: they have their own copy */
     }
   else if (x->xfixes && code == x->xfixes_event)
     {
@@ -866,9 +1452,11 @@ agent_x11_free (AgentX11 *x)
     return;
   if (x->fd >= 0)
     close (x->fd);
+  x->fd = -1;
+  x_disconnect (x, "freed"); /* frees the read and the transfers; logs nothing when closed */
   free (x->display);
-  free (x->host_text);
-  free (x->host_png);
+  host_data_unref (x->host_text);
+  host_data_unref (x->host_png);
   free (x->guest_text);
   free (x->guest_png);
   free (x);
@@ -884,8 +1472,21 @@ int
 agent_x11_timeout (AgentX11 *x)
 {
   int64_t now = now_ms ();
-  int64_t next = x->fd < 0 ? x->next_connect_ms : (x->xfixes ? now + 60000 : x->next_poll_ms);
+  int64_t next;
 
+  if (x->fd < 0)
+    next = x->next_connect_ms;
+  else
+    {
+      next = x->xfixes ? now + 60000 : x->next_poll_ms;
+      if (x->n_events > 0)
+        next = now;
+      if (x->read_state != READ_IDLE && x->read_deadline < next)
+        next = x->read_deadline;
+      for (Transfer *t = x->transfers; t != NULL; t = t->next)
+        if (t->deadline < next)
+          next = t->deadline;
+    }
   return next <= now ? 0 : (int) (next - now);
 }
 
@@ -893,6 +1494,7 @@ void
 agent_x11_dispatch (AgentX11 *x, bool readable)
 {
   int64_t now = now_ms ();
+  uint8_t ev[32];
 
   if (x->fd < 0)
     {
@@ -914,19 +1516,18 @@ agent_x11_dispatch (AgentX11 *x, bool readable)
           if (!x_read_packet (x, pkt, &extra, &extra_len, REPLY_TIMEOUT_MS))
             return;
           free (extra);
-          if (pkt[0] > 1)
+          if (pkt[0] != EV_REPLY)
             queue_event (x, pkt);
         }
     }
-  while (x->fd >= 0 && x->n_events > 0)
-    {
-      uint8_t ev[32];
-
-      memcpy (ev, x->events[0], 32);
-      memmove (x->events[0], x->events[1], (x->n_events - 1) * 32);
-      x->n_events--;
-      handle_event (x, ev);
-    }
+  /* Handling an event may wait on a reply and queue more: go on until none is left. */
+  while (x->fd >= 0 && dequeue_event (x, ev))
+    handle_event (x, ev);
+  if (x->fd < 0)
+    return;
+  now = now_ms ();
+  read_check_deadline (x, now);
+  transfers_check_deadlines (x, now);
   if (x->fd >= 0 && !x->xfixes && now >= x->next_poll_ms)
     {
       uint8_t req[8] = { X_GetSelectionOwner, 0 };
@@ -983,34 +1584,28 @@ agent_x11_guest_data (AgentX11 *x, const char *mime, const uint8_t **data, uint3
 void
 agent_x11_host_reset (AgentX11 *x)
 {
-  free (x->host_text);
-  free (x->host_png);
+  /* Transfers under way keep their own reference to what they send. */
+  host_data_unref (x->host_text);
+  host_data_unref (x->host_png);
   x->host_text = x->host_png = NULL;
-  x->host_text_len = x->host_png_len = 0;
 }
 
 void
 agent_x11_set_host (AgentX11 *x, const char *mime, const uint8_t *data, uint32_t size)
 {
   uint8_t req[16] = { X_SetSelectionOwner, 0 };
-  uint8_t **slot;
-  uint32_t *slot_len;
+  HostData **slot;
 
   if (strcmp (mime, HV_AGENT_MIME_TEXT) == 0)
-    slot = &x->host_text, slot_len = &x->host_text_len;
+    slot = &x->host_text;
   else if (strcmp (mime, HV_AGENT_MIME_PNG) == 0)
-    slot = &x->host_png, slot_len = &x->host_png_len;
+    slot = &x->host_png;
   else
     return;
-  free (*slot);
-  *slot = malloc (size ? size : 1);
+  host_data_unref (*slot);
+  *slot = host_data_new (data, size);
   if (*slot == NULL)
-    {
-      *slot_len = 0;
-      return;
-    }
-  memcpy (*slot, data, size);
-  *slot_len = size;
+    return;
 
   if (x->fd < 0)
     return;
@@ -1021,7 +1616,11 @@ agent_x11_set_host (AgentX11 *x, const char *mime, const uint8_t *data, uint32_t
     {
       x->owner = true;
       x->last_owner = x->win;
-      agent_debug ("X11 clipboard: owning CLIPBOARD with %u bytes of %s from the host", size, mime);
+      /* A read of the guest's previous owner still under way would offer stale content. */
+      read_abandon (x);
+      read_reset (x);
+      agent_debug ("X11 clipboard: owning CLIPBOARD with %u bytes of %s from the host", size,
+                   mime);
     }
 }
 

@@ -3,14 +3,15 @@
  * hostvisor-agent: the Hostvisor guest agent.
  *
  *   hostvisor-agent [--port PATH] [--foreground] [--verbose] [--mount-root DIR]
- *                   [--display DISPLAY|auto]
+ *                   [--display DISPLAY|auto] [--wayland-display NAME|PATH|auto]
  *   hostvisor-agent --grant-display      (in the user's X session: see agent-x11.c)
  *
  * Talks to the engine over the virtio-serial port io.github.hostvisor.agent.0 with the protocol
  * of docs/agent-protocol.md: HELLO, heartbeats, GUEST_INFO (again whenever it changes), and the
- * host's shared folders mounted at /media/hostvisor/NAME, and, when it can reach an X display
- * ($DISPLAY or --display), the clipboard both ways. Single-threaded poll() loop; linked
- * statically so it runs in guests with no libraries at all.
+ * host's shared folders mounted at /media/hostvisor/NAME, and the clipboard both ways: through
+ * a Wayland compositor's data-control protocol ($WAYLAND_DISPLAY or --wayland-display) where it
+ * offers one, else through an X display ($DISPLAY or --display). Single-threaded poll() loop;
+ * linked statically so it runs in guests with no libraries at all.
  *
  * The port: while no host is connected to the chardev, poll() reports POLLHUP and read()
  * returns 0. We then drop the session, close the port and open it again with a back-off, and
@@ -18,6 +19,7 @@
  * session the same way.
  */
 #include "agent.h"
+#include "agent-wayland.h"
 #include "agent-x11.h"
 
 #include <errno.h>
@@ -56,9 +58,12 @@ typedef struct
   uint8_t version; /* the session major, once both HELLOs are known */
   uint32_t peer_caps;
   HvAgentBuffer last_info; /* the last GUEST_INFO frame sent, to send changes only */
-  AgentX11 *x11;           /* NULL: no display, no clipboard capability */
+  const char *x11_display; /* NULL: no X display */
+  AgentX11 *x11;           /* only while X11 is the clipboard in use */
+  AgentWayland *wayland;   /* NULL: no Wayland display */
   uint32_t guest_serial;   /* serial of our latest CLIPBOARD_OFFER */
   uint32_t host_serial;    /* serial of the host's latest CLIPBOARD_OFFER */
+  uint32_t host_types;     /* its types, while it is the latest: HV_AGENT_CAP_CLIPBOARD_* */
   int64_t next_info_ms;
   unsigned backoff_ms;
 } Agent;
@@ -117,7 +122,7 @@ local_capabilities (Agent *agent)
    * reported per share in SHARE_STATUS. The clipboard needs a display to reach. */
   uint32_t caps = HV_AGENT_CAP_GUEST_INFO | HV_AGENT_CAP_SHARES_9P | HV_AGENT_CAP_SHARES_VIRTIOFS;
 
-  if (agent->x11 != NULL)
+  if (agent->x11_display != NULL || agent->wayland != NULL)
     caps |= HV_AGENT_CAP_CLIPBOARD_TEXT | HV_AGENT_CAP_CLIPBOARD_PNG;
   return caps;
 }
@@ -125,8 +130,88 @@ local_capabilities (Agent *agent)
 static bool
 clipboard_active (Agent *agent)
 {
-  return agent->x11 != NULL && agent->version != 0
+  return (agent->x11_display != NULL || agent->wayland != NULL) && agent->version != 0
          && (agent->peer_caps & (HV_AGENT_CAP_CLIPBOARD_TEXT | HV_AGENT_CAP_CLIPBOARD_PNG));
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Clipboard backends                                                                           */
+
+/* Wayland data-control where the compositor offers it, else X11: XWayland applications share
+ * the compositor's selection, and the X11 connection exists only while X11 is the one in use,
+ * so that the two never hand the same selection to each other. With no X display, Wayland
+ * keeps the host's content for the compositor it reconnects to. */
+static bool
+wayland_in_use (Agent *agent)
+{
+  return agent->wayland != NULL
+         && (agent_wayland_connected (agent->wayland) || agent->x11_display == NULL);
+}
+
+static bool
+clipboard_guest_data (Agent *agent, const char *mime, const uint8_t **data, uint32_t *size)
+{
+  if (wayland_in_use (agent))
+    return agent_wayland_guest_data (agent->wayland, mime, data, size);
+  return agent->x11 != NULL && agent_x11_guest_data (agent->x11, mime, data, size);
+}
+
+static void
+clipboard_host_reset (Agent *agent)
+{
+  if (agent->wayland != NULL)
+    agent_wayland_host_reset (agent->wayland);
+  if (agent->x11 != NULL)
+    agent_x11_host_reset (agent->x11);
+}
+
+static void
+clipboard_set_host (Agent *agent, const char *mime, const uint8_t *data, uint32_t size)
+{
+  if (wayland_in_use (agent))
+    agent_wayland_set_host (agent->wayland, mime, data, size);
+  else if (agent->x11 != NULL)
+    agent_x11_set_host (agent->x11, mime, data, size);
+}
+
+/* Asks for the host's latest offer again, for the backend that just took over. */
+static void
+request_host_offer (Agent *agent)
+{
+  if (!clipboard_active (agent))
+    return;
+  if (agent->host_types & HV_AGENT_CAP_CLIPBOARD_TEXT)
+    hv_agent_encode_clipboard_request (&agent->out, agent->version,
+                                       &(HvAgentClipboardRequest) { agent->host_serial,
+                                                                    HV_AGENT_MIME_TEXT });
+  if (agent->host_types & HV_AGENT_CAP_CLIPBOARD_PNG)
+    hv_agent_encode_clipboard_request (&agent->out, agent->version,
+                                       &(HvAgentClipboardRequest) { agent->host_serial,
+                                                                    HV_AGENT_MIME_PNG });
+}
+
+/* Opens or closes X11 as Wayland data-control comes and goes; true when it did. */
+static bool
+clipboard_pick (Agent *agent)
+{
+  bool wayland = wayland_in_use (agent);
+
+  if (wayland && agent->x11 != NULL)
+    {
+      agent_log ("clipboard: Wayland data-control in use, X11 closed");
+      agent_x11_free (agent->x11);
+      agent->x11 = NULL;
+    }
+  else if (!wayland && agent->x11 == NULL && agent->x11_display != NULL)
+    {
+      if (agent->wayland != NULL)
+        agent_log ("clipboard: no Wayland data-control, X11 in use");
+      agent->x11 = agent_x11_new (agent->x11_display);
+    }
+  else
+    return false;
+  request_host_offer (agent);
+  return true;
 }
 
 /* Offers the guest's current clipboard to the host (lazily: the bytes go on request). */
@@ -142,10 +227,10 @@ send_guest_offer (Agent *agent)
   if (!clipboard_active (agent))
     return;
   if ((agent->peer_caps & HV_AGENT_CAP_CLIPBOARD_TEXT)
-      && agent_x11_guest_data (agent->x11, HV_AGENT_MIME_TEXT, &data, &size))
+      && clipboard_guest_data (agent, HV_AGENT_MIME_TEXT, &data, &size))
     types[n++] = HV_AGENT_MIME_TEXT;
   if ((agent->peer_caps & HV_AGENT_CAP_CLIPBOARD_PNG)
-      && agent_x11_guest_data (agent->x11, HV_AGENT_MIME_PNG, &data, &size))
+      && clipboard_guest_data (agent, HV_AGENT_MIME_PNG, &data, &size))
     types[n++] = HV_AGENT_MIME_PNG;
   if (n == 0)
     return;
@@ -167,6 +252,7 @@ session_reset (Agent *agent)
   agent->version = 0;
   agent->peer_caps = 0;
   agent->last_info.len = 0;
+  agent->host_types = 0;
 }
 
 static void
@@ -378,15 +464,14 @@ handle_frame (Agent *agent, const HvAgentFrame *frame)
         /* Ask for the bytes at once, so the guest's selection can be served without waiting
          * on the host while an application is blocked in a paste. */
         agent->host_serial = offer->serial;
-        agent_x11_host_reset (agent->x11);
+        agent->host_types = 0;
+        clipboard_host_reset (agent);
         for (uint16_t i = 0; i < offer->n_types; i++)
-          if (strcmp (offer->types[i], HV_AGENT_MIME_TEXT) == 0
-              || strcmp (offer->types[i], HV_AGENT_MIME_PNG) == 0)
-            {
-              HvAgentClipboardRequest req = { offer->serial, offer->types[i] };
-
-              hv_agent_encode_clipboard_request (&agent->out, agent->version, &req);
-            }
+          if (strcmp (offer->types[i], HV_AGENT_MIME_TEXT) == 0)
+            agent->host_types |= HV_AGENT_CAP_CLIPBOARD_TEXT;
+          else if (strcmp (offer->types[i], HV_AGENT_MIME_PNG) == 0)
+            agent->host_types |= HV_AGENT_CAP_CLIPBOARD_PNG;
+        request_host_offer (agent);
         break;
       }
 
@@ -400,7 +485,7 @@ handle_frame (Agent *agent, const HvAgentFrame *frame)
             agent_debug ("dropped CLIPBOARD_DATA %u (stale or empty)", data->serial);
             break;
           }
-        agent_x11_set_host (agent->x11, data->mime, data->data, data->size);
+        clipboard_set_host (agent, data->mime, data->data, data->size);
         break;
       }
 
@@ -413,7 +498,7 @@ handle_frame (Agent *agent, const HvAgentFrame *frame)
 
         /* Content only for our latest offer; otherwise "no content" so the host stops waiting. */
         if (clipboard_active (agent) && req->serial == agent->guest_serial
-            && agent_x11_guest_data (agent->x11, req->mime, &data, &size))
+            && clipboard_guest_data (agent, req->mime, &data, &size))
           {
             reply.data = (uint8_t *) data;
             reply.size = size;
@@ -504,12 +589,46 @@ back_off (Agent *agent)
                                                              : agent->backoff_ms * 2;
 }
 
+/* Runs the clipboard backends after poll() (x11_readable, wayland_fds: what it reported) and
+ * offers a change of the guest's clipboard to the host. */
+static void
+clipboard_dispatch (Agent *agent, bool x11_readable, const struct pollfd *wayland_fds,
+                    int n_wayland_fds)
+{
+  const char *types[2];
+  uint16_t n_types;
+  bool changed = false;
+
+  if (agent->wayland != NULL)
+    {
+      agent_wayland_dispatch (agent->wayland, wayland_fds, n_wayland_fds);
+      changed = agent_wayland_take_change (agent->wayland, types, &n_types);
+    }
+  if (clipboard_pick (agent))
+    x11_readable = false; /* a new X11 connection, or none: the poll was not about it */
+  if (agent->x11 != NULL)
+    {
+      agent_x11_dispatch (agent->x11, x11_readable);
+      changed = agent_x11_take_change (agent->x11, types, &n_types) || changed;
+    }
+  if (changed)
+    {
+      /* The guest's copy is the clipboard now: a backend taking over, or a compositor
+       * reconnecting, must not bring the host's older content back. */
+      agent->host_types = 0;
+      clipboard_host_reset (agent);
+      send_guest_offer (agent);
+    }
+}
+
 static void
 run (Agent *agent)
 {
   while (!quit_requested)
     {
-      struct pollfd pfd, xfd;
+      struct pollfd pfd;
+      struct pollfd fds[2 + AGENT_WAYLAND_MAX_FDS];
+      int n_fds = 1, x11_slot = -1, n_wayland = 0;
       int64_t now;
       int timeout;
       int r;
@@ -566,31 +685,27 @@ run (Agent *agent)
       timeout = agent->version != 0 ? (int) (agent->next_info_ms - now) : 1000;
       if (agent->x11 != NULL && agent_x11_timeout (agent->x11) < timeout)
         timeout = agent_x11_timeout (agent->x11);
+      if (agent->wayland != NULL && agent_wayland_timeout (agent->wayland) < timeout)
+        timeout = agent_wayland_timeout (agent->wayland);
 
-      pfd = (struct pollfd) { agent->fd, POLLIN | (agent->out.len ? POLLOUT : 0), 0 };
-      xfd = (struct pollfd) { agent->x11 ? agent_x11_fd (agent->x11) : -1, POLLIN, 0 };
-      {
-        struct pollfd fds[2] = { pfd, xfd };
-
-        r = poll (fds, 2, timeout);
-        pfd = fds[0];
-        xfd = fds[1];
-      }
+      fds[0] = (struct pollfd) { agent->fd, POLLIN | (agent->out.len ? POLLOUT : 0), 0 };
+      if (agent->x11 != NULL && agent_x11_fd (agent->x11) >= 0)
+        {
+          x11_slot = n_fds;
+          fds[n_fds++] = (struct pollfd) { agent_x11_fd (agent->x11), POLLIN, 0 };
+        }
+      if (agent->wayland != NULL)
+        n_wayland = agent_wayland_poll_fds (agent->wayland, fds + n_fds, AGENT_WAYLAND_MAX_FDS);
+      r = poll (fds, (nfds_t) (n_fds + n_wayland), timeout);
+      pfd = fds[0];
       if (r < 0)
         {
           if (errno != EINTR)
             agent_log ("poll: %s", strerror (errno));
           continue;
         }
-      if (agent->x11 != NULL)
-        {
-          const char *types[2];
-          uint16_t n_types;
-
-          agent_x11_dispatch (agent->x11, (xfd.revents & (POLLIN | POLLHUP)) != 0);
-          if (agent_x11_take_change (agent->x11, types, &n_types))
-            send_guest_offer (agent);
-        }
+      clipboard_dispatch (agent, x11_slot >= 0 && (fds[x11_slot].revents & (POLLIN | POLLHUP)),
+                          fds + n_fds, n_wayland);
       if (r == 0)
         continue;
       if (pfd.revents & POLLIN)
@@ -632,6 +747,10 @@ usage (FILE *to)
            "  --mount-root DIR   where shares are mounted (default /media/hostvisor)\n"
            "  --display DISPLAY  the X display for the clipboard (default: $DISPLAY); \"auto\":\n"
            "                     the first local display that lets the agent in\n"
+           "  --wayland-display NAME|PATH\n"
+           "                     the Wayland compositor for the clipboard, used instead of X11\n"
+           "                     when it offers data-control (default: $WAYLAND_DISPLAY);\n"
+           "                     \"auto\": $WAYLAND_DISPLAY, then /run/user/*/wayland-*\n"
            "  --grant-display    run in the user's X session: let the system agent (root)\n"
            "                     use this display ($DISPLAY) for the clipboard, then exit\n"
            "  --version          print the version\n",
@@ -644,6 +763,7 @@ main (int argc, char **argv)
   Agent agent = { .fd = -1, .mount_root = "/media/hostvisor", .backoff_ms = BACKOFF_MIN_MS };
   bool foreground = false;
   const char *display = getenv ("DISPLAY");
+  const char *wayland_display = getenv ("WAYLAND_DISPLAY");
   struct sigaction sa = { .sa_handler = on_signal };
 
   for (int i = 1; i < argc; i++)
@@ -654,6 +774,8 @@ main (int argc, char **argv)
         agent.mount_root = argv[++i];
       else if (strcmp (argv[i], "--display") == 0 && i + 1 < argc)
         display = argv[++i];
+      else if (strcmp (argv[i], "--wayland-display") == 0 && i + 1 < argc)
+        wayland_display = argv[++i];
       else if (strcmp (argv[i], "--grant-display") == 0)
         {
           if (display == NULL || agent_x11_grant_root (display) != 0)
@@ -704,11 +826,10 @@ main (int argc, char **argv)
   hv_agent_reader_init (&agent.reader, 0);
   agent_log ("version %s starting", AGENT_VERSION);
   if (display != NULL && display[0] != 0)
-    {
-      agent.x11 = agent_x11_new (display);
-      if (agent.x11 != NULL)
-        agent_x11_dispatch (agent.x11, false); /* connect now, so HELLO can say "clipboard" */
-    }
+    agent.x11_display = display;
+  if (wayland_display != NULL && wayland_display[0] != 0)
+    agent.wayland = agent_wayland_new (wayland_display);
+  clipboard_dispatch (&agent, false, NULL, 0); /* connect now, Wayland first */
   run (&agent);
   agent_log ("stopping");
   if (agent.fd >= 0)
@@ -717,5 +838,6 @@ main (int argc, char **argv)
   hv_agent_buffer_clear (&agent.out);
   hv_agent_buffer_clear (&agent.last_info);
   agent_x11_free (agent.x11);
+  agent_wayland_free (agent.wayland);
   return 0;
 }

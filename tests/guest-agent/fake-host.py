@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 MAGIC = b"HVAG"
 HEADER = struct.Struct(">4sBBHI")
@@ -163,7 +164,7 @@ def decode(msg_type, payload):
 
 class Connection:
     def __init__(self, path, timeout=60, sock=None):
-        self.buf, self.log, self.backlog = b"", [], []
+        self.buf, self.log, self.backlog = bytearray(), [], []
         if sock is not None:
             self.sock = sock
             return
@@ -178,7 +179,7 @@ class Connection:
                 if time.time() > deadline:
                     raise
                 time.sleep(0.2)
-        self.buf = b""
+        self.buf = bytearray()
         self.log = []
         self.backlog = []
 
@@ -194,8 +195,8 @@ class Connection:
                 if magic != MAGIC or version == 0 or length > MAX_PAYLOAD:
                     raise ProtocolError(f"bad header {self.buf[:12].hex()}")
                 if len(self.buf) >= HEADER.size + length:
-                    payload = self.buf[HEADER.size:HEADER.size + length]
-                    self.buf = self.buf[HEADER.size + length:]
+                    payload = bytes(self.buf[HEADER.size:HEADER.size + length])
+                    del self.buf[:HEADER.size + length]
                     msg = decode(msg_type, payload)
                     self.log.append((NAMES.get(msg_type, hex(msg_type)), msg))
                     return msg_type, msg
@@ -204,10 +205,10 @@ class Connection:
                 return None
             r, _, _ = select.select([self.sock], [], [], left)
             if r:
-                chunk = self.sock.recv(65536)
+                chunk = self.sock.recv(1 << 20)
                 if not chunk:
                     raise ProtocolError("connection closed")
-                self.buf += chunk
+                self.buf += chunk  # a bytearray: frames of megabytes arrive in many pieces
 
     def expect(self, msg_type, timeout=30, where=None):
         """Waits for a frame of msg_type (answering pings meanwhile); frames it skips wait in a
@@ -460,6 +461,189 @@ def boot_test(args):
     return 1 if tap.failed else 0
 
 
+# --- a minimal X11 client for the clipboard test ---------------------------------------------
+
+class RawX:
+    """Speaks the X11 wire protocol directly, to play selection clients that xclip cannot: a
+    requestor that vanishes or stalls in the middle of an INCR transfer, an owner that sends more
+    than it announced. Little-endian, no authentication (the test's own Xvfb lets local clients
+    in)."""
+
+    PROPERTY_NOTIFY, SELECTION_REQUEST, SELECTION_NOTIFY = 28, 30, 31
+    PROPERTY_CHANGE_MASK = 0x400000
+
+    def __init__(self, display):
+        number = display.lstrip(":").split(".")[0]
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(f"/tmp/.X11-unix/X{number}")
+        self.sock.sendall(struct.pack("<BxHHHHxx", ord("l"), 11, 0, 0, 0))
+        head = self._read(8)
+        setup = self._read(struct.unpack_from("<H", head, 6)[0] * 4)
+        if head[0] != 1:
+            raise ProtocolError(f"X server refused us: {setup[:head[1]]!r}")
+        self.id_base = struct.unpack_from("<I", setup, 4)[0]
+        vendor_len, max_request = struct.unpack_from("<HH", setup, 16)
+        self.max_request = max_request * 4
+        screen = 32 + (vendor_len + 3) // 4 * 4 + 8 * setup[21]
+        self.root = struct.unpack_from("<I", setup, screen)[0]
+        self.seq, self.events, self.next_id = 0, [], 1
+
+    def _read(self, n, timeout=10):
+        self.sock.settimeout(timeout)
+        b = b""
+        while len(b) < n:
+            chunk = self.sock.recv(n - len(b))
+            if not chunk:
+                raise ProtocolError("X server closed the connection")
+            b += chunk
+        return b
+
+    def _packet(self, timeout=10):
+        p = self._read(32, timeout)
+        if p[0] == 1:
+            p += self._read(struct.unpack_from("<I", p, 4)[0] * 4, timeout)
+        return p
+
+    def request(self, opcode, data=b"", byte1=0):
+        data += b"\0" * (-len(data) % 4)
+        self.sock.sendall(struct.pack("<BBH", opcode, byte1, 1 + len(data) // 4) + data)
+        self.seq = (self.seq + 1) & 0xffff
+        return self.seq
+
+    def reply(self):
+        """The reply to the last request (events meanwhile are kept for event())."""
+        while True:
+            p = self._packet()
+            if p[0] in (0, 1) and struct.unpack_from("<H", p, 2)[0] == self.seq:
+                if p[0] == 0:
+                    raise ProtocolError(f"X error {p[1]} for request {self.seq}")
+                return p
+            if p[0] > 1:
+                self.events.append(p)
+
+    def event(self, timeout=10):
+        """The next event (errors skipped), or None after timeout seconds."""
+        if self.events:
+            return self.events.pop(0)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                p = self._packet(max(0.01, deadline - time.time()))
+            except (socket.timeout, TimeoutError):
+                return None
+            if p[0] > 1:
+                return p
+        return None
+
+    def intern(self, name):
+        b = name.encode()
+        self.request(16, struct.pack("<H2x", len(b)) + b)
+        return struct.unpack_from("<I", self.reply(), 8)[0]
+
+    def window(self, event_mask=0):
+        wid = self.id_base | self.next_id
+        self.next_id += 1
+        # InputOnly, 1x1, child of the root; value-mask: event-mask.
+        self.request(1, struct.pack("<IIhhHHHHIII", wid, self.root, 0, 0, 1, 1, 0, 2, 0,
+                                    0x800, event_mask))
+        return wid
+
+    def convert(self, requestor, selection, target, prop):
+        self.request(24, struct.pack("<IIIII", requestor, selection, target, prop, 0))
+
+    def get_property(self, window, prop, delete=False, length=1 << 22):
+        """(type, format, bytes) of a property."""
+        self.request(20, struct.pack("<IIIII", window, prop, 0, 0, length), byte1=int(delete))
+        p = self.reply()
+        fmt, ptype, n = p[1], struct.unpack_from("<I", p, 8)[0], struct.unpack_from("<I", p, 16)[0]
+        return ptype, fmt, p[32:32 + n * max(fmt, 8) // 8]
+
+    def change_property(self, window, prop, ptype, fmt, data):
+        self.request(18, struct.pack("<IIIB3xI", window, prop, ptype, fmt, len(data) // (fmt // 8))
+                     + data)
+
+    def select(self, window, mask):
+        self.request(2, struct.pack("<III", window, 0x800, mask))
+
+    def set_owner(self, window, selection):
+        self.request(22, struct.pack("<III", window, selection, 0))
+
+    def notify(self, requestor, selection, target, prop, when=0):
+        ev = struct.pack("<BxHIIIII8x", self.SELECTION_NOTIFY, 0, when, requestor, selection,
+                         target, prop)
+        self.request(25, struct.pack("<II", requestor, 0) + ev)
+
+    def sync(self):
+        self.request(23, struct.pack("<I", 1))  # GetSelectionOwner PRIMARY: a round trip
+        self.reply()
+
+    def close(self):
+        self.sock.close()
+
+
+def utf8_text(size, tag):
+    """Exactly size bytes of valid UTF-8: numbered lines with non-ASCII characters."""
+    lines, n, i = [], 0, 0
+    while True:
+        line = f"{tag} line {i:08d}: gr\u00fc\u00dfe \u2603 \u00e9t\u00e9\n".encode()
+        if n + len(line) > size:
+            break
+        lines.append(line)
+        n += len(line)
+        i += 1
+    return b"".join(lines) + b"x" * (size - n)
+
+
+def png_noise(w, h):
+    """A real w x h RGB PNG of random pixels: it does not compress, so about 3 w h bytes."""
+    rows = b"".join(b"\0" + os.urandom(w * 3) for _ in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))
+
+
+def liar_owner(display, limit, announce=1000):
+    """Owns CLIPBOARD, offers text, answers it by INCR announcing announce bytes, then sends chunks
+    for as long as the requestor deletes them, up to limit bytes. Returns (bytes sent, whether
+    the requestor stopped deleting before the limit)."""
+    rx = RawX(display)
+    try:
+        clip, targets = rx.intern("CLIPBOARD"), rx.intern("TARGETS")
+        utf8, incr = rx.intern("UTF8_STRING"), rx.intern("INCR")
+        win = rx.window()
+        rx.set_owner(win, clip)
+        rx.sync()
+        sent, transfer, chunk = 0, None, rx.max_request - 1024
+        while True:
+            ev = rx.event(timeout=3 if transfer else 10)
+            if ev is None:
+                return sent, transfer is not None
+            code = ev[0] & 0x7f
+            if code == RawX.SELECTION_REQUEST:
+                when, _owner, requestor, selection, target, prop = \
+                    struct.unpack_from("<IIIIII", ev, 4)
+                if target == targets:
+                    rx.change_property(requestor, prop, 4, 32, struct.pack("<II", targets, utf8))
+                elif target == utf8:
+                    rx.select(requestor, RawX.PROPERTY_CHANGE_MASK)
+                    rx.change_property(requestor, prop, incr, 32, struct.pack("<I", announce))
+                    transfer = (requestor, prop)
+                else:
+                    prop = 0
+                rx.notify(requestor, selection, target, prop, when)
+            elif (code == RawX.PROPERTY_NOTIFY and transfer and ev[16] == 1
+                  and struct.unpack_from("<II", ev, 4) == transfer):
+                if sent >= limit:
+                    return sent, False
+                rx.change_property(transfer[0], transfer[1], utf8, 8, b"a" * chunk)
+                sent += chunk
+    finally:
+        rx.close()
+
+
 def x11_test(args):
     """The clipboard both ways against a real X server (Xvfb) and real clients (xclip)."""
     work = args.workdir or tempfile.mkdtemp(prefix="hv-agent-x11-")
@@ -478,6 +662,9 @@ def x11_test(args):
         display = ":" + f.readline().strip()
     env = dict(os.environ, DISPLAY=display)
     env.pop("XAUTHORITY", None)
+    # A developer's Wayland session would win over the test's X server (the agent prefers
+    # data-control): the agent under test sees only the X11 display.
+    env.pop("WAYLAND_DISPLAY", None)
     sock_path = os.path.join(work, "agent.sock")
     if os.path.exists(sock_path):
         os.unlink(sock_path)
@@ -485,9 +672,35 @@ def x11_test(args):
     listener.bind(sock_path)
     listener.listen(1)
     agent = None
+    # The agent's log: some checks read what it did (INCR used, transfers ended).
+    agent_log = os.path.join(work, "agent.log")
+    log_file = open(agent_log, "w")
+
+    def log_text():
+        with open(agent_log, errors="replace") as f:
+            return f.read()
+
+    def log_size():
+        return len(log_text())
+
+    def log_has(what, mark=0):
+        return what in log_text()[mark:]
+
+    def wait_log(what, timeout, mark=0):
+        deadline = time.time() + timeout
+        while not log_has(what, mark):
+            if time.time() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def log_tail(n=15):
+        return "\n".join(log_text().splitlines()[-n:])
+
     try:
         agent = subprocess.Popen([args.agent, "--foreground", "--verbose", "--port", sock_path,
-                                  "--mount-root", os.path.join(work, "mnt")], env=env)
+                                  "--mount-root", os.path.join(work, "mnt")], env=env,
+                                 stdout=log_file, stderr=subprocess.STDOUT)
         listener.settimeout(20)
         conn = Connection(None, sock=listener.accept()[0])
         conn.send(hello(CAP_GUEST_INFO | CAP_TEXT | CAP_PNG))
@@ -545,6 +758,177 @@ def x11_test(args):
                              env=env, capture_output=True, timeout=10)
         tap.ok(out.stdout == png, "xclip pastes the host's 300 KB PNG", len(out.stdout))
 
+        # --- large content: ICCCM INCR both ways -------------------------------------------
+        def xclip_out(target=None):
+            cmd = ["xclip", "-selection", "clipboard", "-o"] + (["-t", target] if target else [])
+            return subprocess.run(cmd, env=env, capture_output=True, timeout=60).stdout
+
+        def targets_are(want):
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                names = set(xclip_out("TARGETS").decode(errors="replace").split())
+                if want(names):
+                    return True
+                time.sleep(0.2)
+            return False
+
+        # Host to guest: 5 MiB of text, more than one plain request: the agent serves INCR.
+        big_text = utf8_text(5 << 20, "host")
+        conn.send(clipboard_offer(8, [TEXT]))
+        conn.expect(CLIPBOARD_REQUEST, where=lambda m: m["serial"] == 8)
+        conn.send(clipboard_data(8, TEXT, big_text))
+        targets_are(lambda n: "UTF8_STRING" in n and "image/png" not in n)
+        out = xclip_out()
+        tap.ok(out == big_text and log_has("INCR transfer of 5242880 bytes"),
+               "xclip pastes the host's 5 MiB text exactly, sent by INCR",
+               f"{len(out)} bytes of {len(big_text)}")
+
+        # Several requestors at once, each its own transfer.
+        procs = [subprocess.Popen(["xclip", "-selection", "clipboard", "-o"], env=env,
+                                  stdout=subprocess.PIPE) for _ in range(3)]
+        outs = [p.communicate(timeout=60)[0] for p in procs]
+        tap.ok(all(o == big_text for o in outs), "three requestors at once each get it exactly",
+               [len(o) for o in outs])
+
+        # A requestor that vanishes in the middle, and one that stops reading.
+        def incr_requestor():
+            rx = RawX(display)
+            clip, utf8, prop = rx.intern("CLIPBOARD"), rx.intern("UTF8_STRING"), rx.intern("T")
+            incr = rx.intern("INCR")
+            win = rx.window(RawX.PROPERTY_CHANGE_MASK)
+            rx.convert(win, clip, utf8, prop)
+            while True:
+                ev = rx.event()
+                if ev is None or ev[0] & 0x7f == RawX.SELECTION_NOTIFY:
+                    break
+            ptype, _fmt, value = rx.get_property(win, prop, delete=True)  # starts the chunks
+            first = None
+            while True:
+                ev = rx.event()
+                if ev is None:
+                    break
+                if ev[0] & 0x7f == RawX.PROPERTY_NOTIFY and ev[16] == 0:
+                    first = rx.get_property(win, prop)[2]
+                    break
+            return rx, ptype == incr and value == struct.pack("<I", len(big_text)), first
+
+        gone, incr_ok, first = incr_requestor()
+        gone.close()
+        stalled, incr_ok2, first2 = incr_requestor()
+        tap.ok(incr_ok and incr_ok2 and first and first2 and big_text.startswith(first)
+               and len(first) < 262144,
+               "a requestor sees INCR with the size, then a first chunk under 256 KiB",
+               f"{incr_ok} {incr_ok2} {len(first or b'')}")
+        tap.ok(wait_log("dropped: its window", 5),
+               "a requestor that vanishes mid-transfer is dropped", log_tail())
+        tap.ok(wait_log("stopped reading an INCR transfer", 10),
+               "a requestor that stops reading is dropped after a timeout", log_tail())
+        stalled.close()
+        out = xclip_out()
+        tap.ok(out == big_text, "…and the next requestor still gets the 5 MiB", len(out))
+
+        # Host to guest: a 3 MiB PNG (noise does not compress).
+        big_png = png_noise(1024, 1024)
+        conn.send(clipboard_offer(9, [PNG]))
+        conn.expect(CLIPBOARD_REQUEST, where=lambda m: m["serial"] == 9)
+        conn.send(clipboard_data(9, PNG, big_png))
+        targets_are(lambda n: "image/png" in n and "UTF8_STRING" not in n)
+        out = xclip_out("image/png")
+        tap.ok(out == big_png, f"xclip pastes the host's {len(big_png) >> 10} KiB PNG exactly",
+               f"{len(out)} bytes of {len(big_png)}")
+
+        # Guest to host: xclip -i offers more than a request's worth by INCR; the agent reads it.
+        def guest_copy(data, target=None):
+            cmd = ["xclip", "-selection", "clipboard", "-i"] + (["-t", target] if target else [])
+            subprocess.run(cmd, input=data, env=env, timeout=60)
+
+        def host_reads(mime, want):
+            offer = conn.expect(CLIPBOARD_OFFER, timeout=30)
+            conn.send(clipboard_request(offer["serial"], mime))
+            data = conn.expect(CLIPBOARD_DATA, timeout=30,
+                               where=lambda m: m["serial"] == offer["serial"])
+            return offer["types"] == [mime] and data["data"] == want, \
+                f"{offer['types']} {len(data['data'])} bytes of {len(want)}"
+
+        mark = log_size()
+        guest_text = utf8_text(5 << 20, "guest")
+        guest_copy(guest_text)
+        good, detail = host_reads(TEXT, guest_text)
+        # xclip announces a size of 0 ("at least 0 bytes"): the agent reads until the end.
+        tap.ok(good and log_has("INCR transfer of at least", mark),
+               "5 MiB of text copied in the guest with xclip (INCR) reach the host exactly",
+               detail)
+        mark = log_size()
+        png2 = png_noise(1000, 1000)
+        guest_copy(png2, "image/png")
+        good, detail = host_reads(PNG, png2)
+        tap.ok(good and log_has("INCR transfer of at least", mark),
+               f"a {len(png2) >> 10} KiB PNG copied in the guest reaches the host exactly", detail)
+
+        # The protocol's cap: 16 MiB pass, one byte more is refused, the agent goes on.
+        cap = 16 << 20
+        mark = log_size()
+        at_cap = utf8_text(cap, "cap")
+        guest_copy(at_cap)
+        good, detail = host_reads(TEXT, at_cap)
+        tap.ok(good, "exactly 16 MiB copied in the guest reach the host", detail)
+        mark = log_size()
+        guest_copy(utf8_text(cap + 1, "over"))
+        # xclip announces no size: the agent stops when the transfer passes the cap.
+        refused = wait_log("passed 16777216 bytes: dropped", 10, mark)
+        try:
+            offer = conn.expect(CLIPBOARD_OFFER, timeout=2)
+        except ProtocolError:
+            offer = None
+        tap.ok(refused and offer is None and agent.poll() is None,
+               "16 MiB + 1 byte is not read, nothing offered, the agent runs on", log_tail())
+
+        # An owner that announces little by INCR and then sends more than 16 MiB.
+        mark = log_size()
+        sent, stopped = liar_owner(display, cap + (4 << 20))
+        tap.ok(stopped and wait_log("INCR transfer passed 16777216 bytes: dropped", 5, mark)
+               and cap - 262144 <= sent <= cap + 262144,
+               "an INCR transfer growing past 16 MiB is dropped there", f"sent {sent}")
+        try:
+            offer = conn.expect(CLIPBOARD_OFFER, timeout=2)
+        except ProtocolError:
+            offer = None
+        tap.ok(offer is None, "…and nothing is offered", offer)
+        mark = log_size()
+        sent, stopped = liar_owner(display, cap, announce=cap + 1)
+        tap.ok(stopped and sent == 0 and wait_log("offers 16777217 bytes, more than", 5, mark),
+               "an INCR transfer announcing more than 16 MiB is not started", f"sent {sent}")
+
+        # An owner that never answers: the agent gives up, and its main loop never waits on it.
+        mark = log_size()
+        mute = RawX(display)
+        mute_win = mute.window()
+        mute.set_owner(mute_win, mute.intern("CLIPBOARD"))
+        mute.sync()
+        time.sleep(0.3)  # the agent has sent its ConvertSelection and waits for the answer
+        t0 = time.time()
+        conn.send(heartbeat(11))
+        pong = conn.expect(HEARTBEAT, where=lambda m: m["reply"] == 1 and m["seq"] == 11)
+        took = time.time() - t0
+        tap.ok(pong and took < 1.0, "while an owner does not answer, the agent answers at once",
+               f"{took:.2f} s")
+        tap.ok(wait_log("stopped answering (conversion)", 10, mark),
+               "…and gives up on the owner after a timeout", log_tail())
+        mute.close()
+
+        # After all that, a plain copy still crosses, and no transfer is left behind.
+        small = "after the big ones \u2713".encode()
+        guest_copy(small)
+        good, detail = host_reads(TEXT, small)
+        tap.ok(good, "a small copy in the guest still reaches the host", detail)
+        text = open(agent_log).read()
+        started = text.count("INCR transfer of ") - text.count("INCR transfer of at least")
+        ended = len(re.findall(r"INCR transfer to window \S+ (complete|dropped)", text)) + \
+            text.count("stopped reading an INCR transfer")
+        tap.ok(started > 0 and started == ended,
+               "every INCR transfer the agent served ended (complete or dropped)",
+               f"started {started}, ended {ended}")
+
         # Invalid UTF-8 from the host is malformed: the agent ends the session.
         conn.send(clipboard_offer(7, [TEXT]))
         conn.expect(CLIPBOARD_REQUEST, where=lambda m: m["serial"] == 7)
@@ -560,10 +944,15 @@ def x11_test(args):
     finally:
         if agent:
             agent.terminate()
-            agent.wait(5)
+            agent.wait(10)
         xvfb.terminate()
         xvfb.wait(5)
         listener.close()
+        log_file.close()
+    if tap.failed:
+        print("# the agent's log ends with:")
+        for line in log_tail(40).splitlines():
+            print(f"#   {line}")
     print(f"1..{tap.n}")
     return 1 if tap.failed else 0
 

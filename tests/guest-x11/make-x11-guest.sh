@@ -1,19 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# make-x11-guest.sh OUTDIR [--agent PATH]
+# make-x11-guest.sh OUTDIR --agent PATH     the X11 clipboard guest (init=/hv-init)
+# make-x11-guest.sh OUTDIR --systemd        the guest tools installer guest (systemd as init)
 #
-# Builds (and caches in OUTDIR) a Debian 12 guest with a real X11 clipboard for the clipboard
-# tests: debootstrap (minbase) with Xvfb and xclip, tests/guest-x11/hv-init as its init, the
-# kernel modules it needs from the host's kernel, and the static hostvisor-agent. Outputs:
+# Builds (and caches in OUTDIR) a Debian 12 guest from one debootstrap (minbase) root file system
+# with Xvfb, xclip, systemd and udev, in two flavours:
 #
-#   OUTDIR/image.raw   raw ext4 disk image (sparse) of the root file system; boot it with
-#                      root=/dev/vda rw console=ttyS0 init=/hv-init
-#   OUTDIR/vmlinuz     the host's kernel          OUTDIR/initrd.img   the host's initramfs
+#   --agent PATH   for the clipboard tests: tests/guest-x11/hv-init as its init (no systemd runs),
+#                  the kernel modules it needs from the host's kernel, the static hostvisor-agent.
+#                  OUTDIR/image.raw: boot it with root=/dev/vda rw console=ttyS0 init=/hv-init
+#   --systemd      for the guest tools installer test: systemd boots it (no init=), udev loads
+#                  the modules (a subset of the host kernel's, with depmod's indexes), and there
+#                  is no agent: hv-tools-test.service (tests/guest-x11/hv-tools-test) installs it
+#                  from the guest tools CD the way a user would, see that script.
+#                  OUTDIR/systemd/image.raw: boot it with root=/dev/vda rw console=ttyS0
+#
+# Both: OUTDIR/vmlinuz, OUTDIR/initrd.img (the host's kernel and initramfs; the systemd flavour's
+# are in OUTDIR/systemd/), a raw ext4 disk image (sparse) of the root file system.
 #
 # Two cache levels, each with a hash stamp of its inputs, each built in a temporary folder and
 # renamed into place: OUTDIR/rootfs (debootstrap: slow, network; its .debs are kept in
-# OUTDIR/debs so that a rebuild downloads nothing) and the image (seconds: agent, init, modules).
+# OUTDIR/debs so that a rebuild downloads nothing), shared by both flavours, and the image
+# (seconds: agent or test unit, init, modules), one per flavour.
 # The image is the cache: users copy it before booting (the guest writes to its disk).
 #
 # Exit status 77 means "cannot be built here" (not root, no debootstrap, the Debian archive is
@@ -27,18 +36,28 @@ set -euo pipefail
 prog=${0##*/}
 die () { echo "$prog: error: $*" >&2; exit 1; }
 cannot () { echo "$prog: cannot build the X11 guest here: $*" >&2; exit 77; }
-usage () { echo "usage: $prog OUTDIR [--agent PATH]" >&2; exit 2; }
+usage () { echo "usage: $prog OUTDIR --agent PATH | --systemd" >&2; exit 2; }
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 script_path="$script_dir/${BASH_SOURCE[0]##*/}"
 init_src="$script_dir/hv-init"
+tools_test_src="$script_dir/hv-tools-test"
 
 suite=bookworm
-# kmod: insmod for the modules below. The rest is what the clipboard tests run.
-packages=xvfb,xclip,xauth,x11-xserver-utils,procps,iproute2,kmod
-# Loaded by hv-init. The initramfs already loaded virtio, virtio_pci, virtio_blk and ext4
-# for the root disk; virtio_console carries the agent's port, button + evdev the power button.
+# kmod: insmod and modprobe for the modules below. systemd-sysv and udev: the systemd flavour
+# boots like an installed Debian (the x11 flavour has them on its disk but never runs them).
+# The rest is what the clipboard tests run.
+packages=xvfb,xclip,xauth,x11-xserver-utils,procps,iproute2,kmod,systemd-sysv,udev
+# x11 flavour: loaded by hv-init. The initramfs already loaded virtio, virtio_pci, virtio_blk and
+# ext4 for the root disk; virtio_console carries the agent's port, button + evdev the power
+# button.
 guest_modules=(virtio_console button evdev)
+# systemd flavour: installed with what they need under /lib/modules/KVER, for udev and the
+# kernel (mount -t 9p, iso9660) to load on demand, as on an installed guest. The CD-ROM is on
+# AHCI (q35) or PIIX IDE (pc); shares are 9p or virtiofs.
+systemd_modules=(virtio_console virtio_net virtio_scsi virtio_blk virtio_pci 9p 9pnet_virtio
+                 virtiofs isofs sr_mod cdrom ahci ata_piix ata_generic sd_mod button evdev ext4
+                 crc32c_generic autofs4 loop efivarfs)
 image_size=1536M
 
 [ $# -ge 1 ] || usage
@@ -46,21 +65,33 @@ outdir=$1
 shift
 case $outdir in -*) usage ;; esac
 agent=""
+flavour=x11
 while [ $# -gt 0 ]; do
   case $1 in
     --agent) [ $# -ge 2 ] || usage; agent=$2; shift 2 ;;
     --agent=*) agent=${1#--agent=}; shift ;;
+    --systemd) flavour=systemd; shift ;;
     -h|--help) usage ;;
     *) die "unknown argument '$1'" ;;
   esac
 done
-[ -n "$agent" ] || die "--agent PATH is required"
-[ -x "$agent" ] || die "the agent '$agent' is not an executable file"
-[ -r "$init_src" ] || die "$init_src is missing"
+if [ $flavour = x11 ]; then
+  [ -n "$agent" ] || die "--agent PATH is required"
+  [ -x "$agent" ] || die "the agent '$agent' is not an executable file"
+  [ -r "$init_src" ] || die "$init_src is missing"
+else
+  # No agent in this flavour: the test installs it from the CD.
+  [ -z "$agent" ] || die "--systemd takes no --agent"
+  [ -r "$tools_test_src" ] || die "$tools_test_src is missing"
+  [ -r "$tools_test_src.service" ] || die "$tools_test_src.service is missing"
+fi
 
 for tool in sha256sum mke2fs find sort mktemp awk cp; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is missing (coreutils, e2fsprogs, mawk)"
 done
+if [ $flavour = systemd ]; then
+  command -v depmod >/dev/null 2>&1 || die "'depmod' is missing (kmod)"
+fi
 
 # --- the kernel -----------------------------------------------------------------------------------
 
@@ -79,20 +110,57 @@ moddir=/lib/modules/$kver
 [ -r "$initrd" ] || cannot "$initrd is missing (Debian's initramfs-tools makes it)"
 [ -r "$moddir/modules.dep" ] || cannot "$moddir/modules.dep is missing"
 
-# Module name -> file, from modules.dep (names use '_', files may use '-').
-module_files=()
-for m in "${guest_modules[@]}"; do
-  f=$(awk -v want="$m" '{
+# Module name -> its file relative to $moddir, from modules.dep (names use '_', files may use
+# '-'); nothing for a module built into this kernel.
+module_file () {
+  local f
+  f=$(awk -v want="$1" '{
         p = $1; sub(/:$/, "", p); n = p; sub(/.*\//, "", n); sub(/\.ko.*$/, "", n)
         gsub(/-/, "_", n); if (n == want) { print p; exit }
       }' "$moddir/modules.dep")
   if [ -z "$f" ]; then
-    # Built into this kernel: nothing to load.
-    grep -q "/$m.ko" "$moddir/modules.builtin" 2>/dev/null || die "kernel module '$m' not found"
-    continue
+    grep -q "/$1.ko" "$moddir/modules.builtin" 2>/dev/null || die "kernel module '$1' not found"
   fi
-  module_files+=("$moddir/$f")
-done
+  echo "$f"
+}
+
+# module_files: the files to put in the image. x11: the modules alone (hv-init loads them in
+# order, and none of them needs another); systemd: the modules and all they depend on.
+module_files=()
+if [ $flavour = x11 ]; then
+  for m in "${guest_modules[@]}"; do
+    f=$(module_file "$m")
+    [ -z "$f" ] || module_files+=("$moddir/$f")
+  done
+else
+  for m in "${systemd_modules[@]}"; do
+    f=$(module_file "$m")
+    [ -z "$f" ] || module_files+=("$f")
+  done
+  # The closure over modules.dep ("file: dep dep ..."), relative paths.
+  mapfile -t module_files < <(
+    printf '%s\n' "${module_files[@]+"${module_files[@]}"}" |
+      awk -v depfile="$moddir/modules.dep" '
+        BEGIN {
+          while ((getline line < depfile) > 0) {
+            n = split(line, w, /[: ]+/)
+            deps[w[1]] = ""
+            for (i = 2; i <= n; i++) if (w[i] != "") deps[w[1]] = deps[w[1]] " " w[i]
+          }
+        }
+        { todo[++t] = $0 }
+        END {
+          while (t > 0) {
+            f = todo[t--]
+            if (f == "" || (f in seen)) continue
+            seen[f] = 1
+            print f
+            n = split(deps[f], d, " ")
+            for (i = 1; i <= n; i++) todo[++t] = d[i]
+          }
+        }' | sort)
+  module_files=("${module_files[@]/#/$moddir/}")
+fi
 
 # --- the rootfs's inputs --------------------------------------------------------------------------
 
@@ -104,16 +172,22 @@ rootfs_stamp=$(printf 'rootfs format 1\nsuite %s\npackages %s\narch %s\n' \
 hash_modules () {
   local f
   for f in "${module_files[@]+"${module_files[@]}"}"; do
-    echo "module ${f##*/} $(sha256sum <"$f" | cut -d' ' -f1)"
+    echo "module ${f#"$moddir/"} $(sha256sum <"$f" | cut -d' ' -f1)"
   done
 }
 image_stamp=$(
   {
-    echo "image format 1"
+    echo "image format 2"
+    echo "flavour $flavour"
     echo "rootfs $rootfs_stamp"
     echo "script $(sha256sum <"$script_path")"
-    echo "init $(sha256sum <"$init_src")"
-    echo "agent $(sha256sum <"$agent")"
+    if [ $flavour = x11 ]; then
+      echo "init $(sha256sum <"$init_src")"
+      echo "agent $(sha256sum <"$agent")"
+    else
+      echo "tools-test $(sha256sum <"$tools_test_src")"
+      echo "tools-test-unit $(sha256sum <"$tools_test_src.service")"
+    fi
     echo "kver $kver"
     echo "kernel $(sha256sum <"$kernel")"
     echo "initrd $(sha256sum <"$initrd")"
@@ -131,9 +205,12 @@ if command -v flock >/dev/null 2>&1; then
   flock 9
 fi
 
+# Where this flavour's image, kernel and stamp go.
+if [ $flavour = x11 ]; then imgdir=$outdir; else imgdir=$outdir/systemd; fi
+mkdir -p "$imgdir"
 image_fresh () {
-  [ -f "$outdir/image.stamp" ] && [ -f "$outdir/image.raw" ] && [ -f "$outdir/vmlinuz" ] &&
-    [ -f "$outdir/initrd.img" ] && [ "$(cat "$outdir/image.stamp")" = "$image_stamp" ]
+  [ -f "$imgdir/image.stamp" ] && [ -f "$imgdir/image.raw" ] && [ -f "$imgdir/vmlinuz" ] &&
+    [ -f "$imgdir/initrd.img" ] && [ "$(cat "$imgdir/image.stamp")" = "$image_stamp" ]
 }
 rootfs_fresh () {
   [ -f "$outdir/rootfs.stamp" ] && [ -d "$outdir/rootfs" ] &&
@@ -141,7 +218,7 @@ rootfs_fresh () {
 }
 
 if image_fresh; then
-  echo "$prog: cached: $outdir/image.raw"
+  echo "$prog: cached: $imgdir/image.raw"
   exit 0
 fi
 
@@ -250,20 +327,45 @@ fi
 stage=$tmp/stage
 mkdir -p "$stage"
 cp -a "$outdir/rootfs/." "$stage/"
-install -m 755 "$init_src" "$stage/hv-init"
-install -m 755 "$agent" "$stage/usr/sbin/hostvisor-agent"
-mkdir -p "$stage/lib/modules/hv"
-for f in "${module_files[@]+"${module_files[@]}"}"; do
-  name=${f##*/}
-  case $f in
-    *.ko) cp "$f" "$stage/lib/modules/hv/$name" ;;
-    *.ko.xz) xz -dc "$f" >"$stage/lib/modules/hv/${name%.xz}" ;;
-    *.ko.zst) zstd -qdc "$f" >"$stage/lib/modules/hv/${name%.zst}" ;;
-    *.ko.gz) gzip -dc "$f" >"$stage/lib/modules/hv/${name%.gz}" ;;
-    *) die "unknown module format: $f" ;;
+copy_module () { # FILE DEST-WITHOUT-COMPRESSION-SUFFIX
+  case $1 in
+    *.ko) cp "$1" "$2" ;;
+    *.ko.xz) xz -dc "$1" >"$2" ;;
+    *.ko.zst) zstd -qdc "$1" >"$2" ;;
+    *.ko.gz) gzip -dc "$1" >"$2" ;;
+    *) die "unknown module format: $1" ;;
   esac
-done
-echo hv-x11 >"$stage/etc/hostname"
+}
+if [ $flavour = x11 ]; then
+  install -m 755 "$init_src" "$stage/hv-init"
+  install -m 755 "$agent" "$stage/usr/sbin/hostvisor-agent"
+  mkdir -p "$stage/lib/modules/hv"
+  for f in "${module_files[@]+"${module_files[@]}"}"; do
+    name=${f##*/}
+    copy_module "$f" "$stage/lib/modules/hv/${name%.ko*}.ko"
+  done
+  echo hv-x11 >"$stage/etc/hostname"
+else
+  # The modules where modprobe looks, and depmod's indexes (modules.dep, modules.alias) for them.
+  kdir=$stage/lib/modules/$kver
+  for f in "${module_files[@]}"; do
+    rel=${f#"$moddir/"}
+    mkdir -p "$kdir/${rel%/*}"
+    copy_module "$f" "$kdir/${rel%.ko*}.ko"
+  done
+  for f in modules.order modules.builtin modules.builtin.modinfo; do
+    [ ! -e "$moddir/$f" ] || cp "$moddir/$f" "$kdir/$f"
+  done
+  depmod -b "$stage" "$kver" || die "depmod failed"
+  install -D -m 755 "$tools_test_src" "$stage/usr/local/libexec/hv-tools-test"
+  install -D -m 644 "$tools_test_src.service" "$stage/etc/systemd/system/hv-tools-test.service"
+  mkdir -p "$stage/etc/systemd/system/multi-user.target.wants"
+  ln -sf ../hv-tools-test.service \
+    "$stage/etc/systemd/system/multi-user.target.wants/hv-tools-test.service"
+  [ ! -e "$stage/usr/local/sbin/hostvisor-agent" ] && [ ! -e "$stage/usr/sbin/hostvisor-agent" ] ||
+    die "the systemd flavour must not have the agent"
+  echo hv-tools >"$stage/etc/hostname"
+fi
 printf '/dev/vda / ext4 rw 0 1\n' >"$stage/etc/fstab"
 
 truncate -s "$image_size" "$tmp/image.raw"
@@ -275,9 +377,9 @@ cp "$initrd" "$tmp/initrd.img"
 echo "$image_stamp" >"$tmp/image.stamp"
 
 # The stamp goes last: a build killed in between leaves no stamp, and the next run rebuilds.
-rm -f "$outdir/image.stamp"
-mv -f "$tmp/image.raw" "$outdir/image.raw"
-mv -f "$tmp/vmlinuz" "$outdir/vmlinuz"
-mv -f "$tmp/initrd.img" "$outdir/initrd.img"
-mv -f "$tmp/image.stamp" "$outdir/image.stamp"
-echo "$prog: built $outdir/image.raw"
+rm -f "$imgdir/image.stamp"
+mv -f "$tmp/image.raw" "$imgdir/image.raw"
+mv -f "$tmp/vmlinuz" "$imgdir/vmlinuz"
+mv -f "$tmp/initrd.img" "$imgdir/initrd.img"
+mv -f "$tmp/image.stamp" "$imgdir/image.stamp"
+echo "$prog: built $imgdir/image.raw"

@@ -81,6 +81,27 @@ expect_ok "modify: insert an ISO" modify plain --iso "$ISO"
 check "…the ISO is in the drive" grep -qF "$ISO" <<<"$(vm_field plain drives)"
 expect_ok "modify: eject it" modify plain --remove-iso
 check "…and it is gone" bash -c "! grep -qF '$ISO' <<<'$(vm_field plain drives)'"
+# Hard disks: a new one, none, a new one again (the first file is kept and not reused).
+expect_ok "modify: add a new disk" modify plain --disk-size 1
+check "…it is disk0.qcow2 in the VM's directory" \
+  grep -qF "$LIBRARY/vms/$UUID_PLAIN/disk0.qcow2" <<<"$(vm_field plain drives)"
+check "…a real qcow2 image of 1 GiB" bash -c \
+  "qemu-img info --output=json -f qcow2 '$LIBRARY/vms/$UUID_PLAIN/disk0.qcow2' | grep -q '\"virtual-size\": 1073741824'"
+expect_fail "a second new disk is refused" "has a hard disk already" modify plain --disk-size 1
+expect_fail "a new disk with other changes is refused" "cannot be combined" \
+  modify plain --disk-size 1 --memory 256
+expect_ok "modify: remove the disk" modify plain --no-disk
+check "…no disk is left in the config" bash -c "! grep -q disk0 <<<'$(vm_field plain drives)'"
+check "…its file is kept" test -f "$LIBRARY/vms/$UUID_PLAIN/disk0.qcow2"
+expect_ok "modify: a new disk again" modify plain --disk-size 2
+check "…it gets the next free name" \
+  grep -qF "$LIBRARY/vms/$UUID_PLAIN/disk1.qcow2" <<<"$(vm_field plain drives)"
+expect_ok "modify: use an existing image instead" modify plain --no-disk
+expect_ok "…attached with its format" \
+  modify plain --disk "$LIBRARY/vms/$UUID_PLAIN/disk0.qcow2" --disk-format qcow2
+check "…it is the VM's disk" \
+  grep -qF "$LIBRARY/vms/$UUID_PLAIN/disk0.qcow2" <<<"$(vm_field plain drives)"
+expect_ok "modify: remove it for the tests below" modify plain --no-disk
 expect_ok "rename" modify plain --name renamed
 expect_ok "…found by its new name" show renamed
 expect_fail "renaming onto another VM's name is refused" "already exists" modify renamed --name full

@@ -343,7 +343,67 @@ def run(proc):
         ok(wait_for(lambda: sensitive(button(app, "Start")), 10),
            "the selected VM is still selected and can be started again")
 
-    # 5. An empty library shows the welcome page.
+    # 5. Settings → Storage: the selected VM (grub, powered off, no hard disk) gets a new disk
+    # and loses it again, through the dialog's buttons; the engine's config says so.
+    def drives(vm):
+        rc, out, _ = ctl("show", vm, "--json")
+        import json
+        return json.loads(out).get("drives", []) if rc == 0 else []
+
+    def has_disk(vm):
+        return any(d.get("type") == "disk" for d in drives(vm))
+
+    ok(wait_for(lambda: state_of("grub") == "poweroff", 30), "grub is powered off for Settings",
+       state_of("grub"))
+    settings = wait_for(lambda: (lambda b: b if sensitive(b) else None)(button(app, "Settings")),
+                        10)
+    ok(settings is not None, "Settings is enabled for the selected VM")
+    if settings is not None:
+        press(settings)
+
+    def storage_tab():
+        for a in walk(fresh(app)):
+            if a.get_name() == "Storage" and showing(a) and a.get_role_name() != "label" and \
+                    a.get_role_name() != "panel":
+                return a
+        return None
+
+    tab = wait_for(storage_tab, 20)
+    ok(tab is not None, "the Settings dialog has a Storage page", tab and tab.get_role_name())
+    if tab is not None:
+        ext = tab.get_extents(Atspi.CoordType.SCREEN)
+        subprocess.run(["xdotool", "mousemove", str(ext.x + ext.width // 2),
+                        str(ext.y + ext.height // 2), "click", "1"])
+    create = wait_for(lambda: (lambda b: b if sensitive(b) and showing(b) else None)(
+        button(app, "Create…")), 20)
+    ok(create is not None, "Settings → Storage offers to create a hard disk for a VM without one")
+    if create is not None:
+        press(create)
+    confirm = wait_for(lambda: (lambda b: b if showing(b) else None)(button(app, "Create")), 10)
+    ok(confirm is not None, "… asking for its size")
+    if confirm is not None:
+        press(confirm)
+    ok(wait_for(lambda: has_disk("grub"), 30), "… and the engine gives the VM a new disk",
+       drives("grub"))
+    disk_row = wait_for(lambda: find(app, name="Disk 1", only_showing=False), 15)
+    ok(disk_row is not None, "the dialog shows the new disk")
+    screenshot("test-window-settings-storage.png")
+    remove = wait_for(lambda: (lambda b: b if sensitive(b) and showing(b) else None)(
+        button(app, "Remove")), 10)
+    ok(remove is not None, "the disk can be removed")
+    if remove is not None:
+        press(remove)
+    ok(wait_for(lambda: not has_disk("grub"), 30), "… and the VM has no disk any more",
+       drives("grub"))
+    rc, out, _ = ctl("show", "grub", "--json")
+    import glob
+    import json as _json
+    vm_dir = _json.loads(out).get("directory", "") if rc == 0 else ""
+    ok(vm_dir != "" and os.path.exists(os.path.join(vm_dir, "disk0.qcow2")),
+       "… keeping its file", vm_dir and glob.glob(os.path.join(vm_dir, "*")))
+    subprocess.run(["xdotool", "key", "Escape"])
+
+    # 6. An empty library shows the welcome page.
     for vm in list(VMS):
         ctl("delete", vm)
     for folder in ["Lab", "Boot", "Prod", *EMPTY_FOLDERS]:

@@ -446,6 +446,9 @@ def run(proc):
          f"{ext.width}x{ext.height}, on screen {x0},{y0} to {x1},{y1}; crop {crop_geo}")
     ok(x1 - x0 > 200 and y1 - y0 > 150, "the console has a sizeable area on screen",
        crop_geo)
+    ok((x0, y0, x1, y1) == (ext.x, ext.y, ext.x + ext.width, ext.y + ext.height),
+       "the whole console fits in the window (nothing to scroll to)",
+       f"console {ext.x},{ext.y} {ext.width}x{ext.height}, visible {x0},{y0} to {x1},{y1}")
     crop = os.path.join(ARTIFACTS, "console-crop.png")
     shot = os.path.join(ARTIFACTS, "console.png")
 
