@@ -668,13 +668,35 @@ connect_vm (HvEngine *self,
 static GVariant *
 vm_summary (HvVm *vm)
 {
+  HvDbusVm *s = hv_vm_get_skeleton (vm);
+  GVariantDict dict;
+  g_autofree char *path = hv_vm_dup_object_path (vm);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "Uuid", "s", hv_dbus_vm_get_uuid (s));
+  g_variant_dict_insert (&dict, "Name", "s", hv_dbus_vm_get_name (s));
+  g_variant_dict_insert (&dict, "Folder", "s", hv_dbus_vm_get_folder (s));
+  g_variant_dict_insert (&dict, "OsId", "s", hv_dbus_vm_get_os_id (s));
+  g_variant_dict_insert (&dict, "State", "s", hv_dbus_vm_get_state (s));
+  g_variant_dict_insert (&dict, "StateReason", "s", hv_dbus_vm_get_state_reason (s));
+  g_variant_dict_insert (&dict, "Accel", "s", hv_dbus_vm_get_accel (s));
+  g_variant_dict_insert (&dict, "MemoryMib", "t", hv_dbus_vm_get_memory_mib (s));
+  g_variant_dict_insert (&dict, "Cpus", "u", hv_dbus_vm_get_cpus (s));
+  g_variant_dict_insert (&dict, "Firmware", "s", hv_dbus_vm_get_firmware (s));
+  g_variant_dict_insert (&dict, "ConfigError", "s", hv_dbus_vm_get_config_error (s));
+  return g_variant_new ("(o@a{sv})", path, g_variant_dict_end (&dict));
+}
+
+/* Every property but the config document, the one large value: a client that has this
+ * listing has what GetAll would give it, with one round trip for the whole library. */
+static GVariant *
+vm_properties (HvVm *vm)
+{
   GDBusInterfaceSkeleton *s = G_DBUS_INTERFACE_SKELETON (hv_vm_get_skeleton (vm));
   g_autoptr(GVariant) all = g_dbus_interface_skeleton_get_properties (s);
   g_autofree char *path = hv_vm_dup_object_path (vm);
   GVariantDict dict;
 
-  /* Every property but the config document, the one large value: a client that has the
-   * listing has what GetAll would give it, with one round trip for the whole library. */
   g_variant_dict_init (&dict, all);
   g_variant_dict_remove (&dict, "ConfigXml");
   return g_variant_new ("(o@a{sv})", path, g_variant_dict_end (&dict));
@@ -692,6 +714,22 @@ handle_list_vms (HvDbusEngine          *skeleton,
   for (guint i = 0; i < vms->len; i++)
     g_variant_builder_add_value (&builder, vm_summary (g_ptr_array_index (vms, i)));
   hv_dbus_engine_complete_list_vms (skeleton, invocation, g_variant_builder_end (&builder));
+  return TRUE;
+}
+
+static gboolean
+handle_list_vms_with_properties (HvDbusEngine          *skeleton,
+                                 GDBusMethodInvocation *invocation,
+                                 HvEngine              *self)
+{
+  GPtrArray *vms = hv_library_get_vms (self->library);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(oa{sv})"));
+  for (guint i = 0; i < vms->len; i++)
+    g_variant_builder_add_value (&builder, vm_properties (g_ptr_array_index (vms, i)));
+  hv_dbus_engine_complete_list_vms_with_properties (skeleton, invocation,
+                                                    g_variant_builder_end (&builder));
   return TRUE;
 }
 
@@ -1065,6 +1103,8 @@ hv_engine_new (GError **error)
   sync_folders (self);
 
   g_signal_connect (self->skeleton, "handle-list-vms", G_CALLBACK (handle_list_vms), self);
+  g_signal_connect (self->skeleton, "handle-list-vms-with-properties",
+                    G_CALLBACK (handle_list_vms_with_properties), self);
   g_signal_connect (self->skeleton, "handle-find-vm", G_CALLBACK (handle_find_vm), self);
   g_signal_connect (self->skeleton, "handle-create-vm", G_CALLBACK (handle_create_vm), self);
   g_signal_connect (self->skeleton, "handle-create-demo-vm", G_CALLBACK (handle_create_demo_vm),

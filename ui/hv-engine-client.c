@@ -448,7 +448,8 @@ list_vms_done (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) vms = NULL;
 
-  if (!hv_dbus_engine_call_list_vms_finish (HV_DBUS_ENGINE (source), &vms, result, &error))
+  if (!hv_dbus_engine_call_list_vms_with_properties_finish (HV_DBUS_ENGINE (source), &vms, result,
+                                                            &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
@@ -511,7 +512,8 @@ engine_proxy_ready (GObject      *source,
   g_signal_connect (engine, "g-properties-changed",
                     G_CALLBACK (on_engine_properties_changed), self);
   sync_engine_properties (self);
-  hv_dbus_engine_call_list_vms (engine, self->conn_cancellable, list_vms_done, self);
+  hv_dbus_engine_call_list_vms_with_properties (engine, self->conn_cancellable, list_vms_done,
+                                                self);
   if (g_hash_table_size (self->os_names) == 0)
     hv_dbus_engine_call_list_oses (engine, self->conn_cancellable, list_oses_done, self);
 }
@@ -551,7 +553,8 @@ connect_thread (GTask        *task,
    * first frame shows it. Best effort: the engine proxy lists again once it is ready, which
    * also covers what changed in between (VmAdded before the proxy listens). */
   res->vms = g_dbus_connection_call_sync (res->connection, NULL, HV_DBUS_ENGINE_PATH,
-                                          "io.github.hostvisor.Engine", "ListVms", NULL,
+                                          "io.github.hostvisor.Engine", "ListVmsWithProperties",
+                                          NULL,
                                           G_VARIANT_TYPE ("(a(oa{sv}))"),
                                           G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS,
                                           cancellable, NULL);
