@@ -164,22 +164,49 @@ lookup_vm (HvEngine              *self,
 }
 
 /* ----------------------------------------------------------------------------
- * Vm methods
+ * Replies to asynchronous methods
+ *
+ * A handler that starts an asynchronous operation hands its invocation on (the reference
+ * GDBus gave it, not a new one): completing it, with a value or an error, consumes it.
  */
 
+typedef gboolean (*VoidFinish) (gpointer source, GAsyncResult *result, GError **error);
+
+typedef struct {
+  GDBusMethodInvocation *invocation;
+  VoidFinish finish;
+} VoidReply;
+
+/* For an operation whose D-Bus reply is empty; `finish` is its _finish function. */
+static VoidReply *
+void_reply (GDBusMethodInvocation *invocation,
+            gpointer               finish)
+{
+  VoidReply *reply = g_new (VoidReply, 1);
+
+  reply->invocation = invocation;
+  reply->finish = (VoidFinish) finish;
+  return reply;
+}
+
 static void
-on_start_done (GObject      *object,
+on_void_reply (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  VoidReply *reply = user_data;
   GError *error = NULL;
 
-  if (!hv_vm_start_finish (HV_VM (object), result, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
+  if (!reply->finish (source, result, &error))
+    g_dbus_method_invocation_take_error (reply->invocation, error);
   else
-    hv_dbus_vm_complete_start (NULL, g_steal_pointer (&invocation));
+    g_dbus_method_invocation_return_value (reply->invocation, NULL);
+  g_free (reply);
 }
+
+/* ----------------------------------------------------------------------------
+ * Vm methods
+ */
 
 static gboolean
 handle_start (HvDbusVm              *skeleton,
@@ -189,7 +216,7 @@ handle_start (HvDbusVm              *skeleton,
   HvVm *vm = lookup_vm (self, skeleton, invocation);
 
   if (vm != NULL)
-    hv_vm_start_async (vm, NULL, on_start_done, g_object_ref (invocation));
+    hv_vm_start_async (vm, NULL, on_void_reply, void_reply (invocation, hv_vm_start_finish));
   return TRUE;
 }
 
@@ -229,20 +256,6 @@ handle_power_off (HvDbusVm              *skeleton,
 }
 
 static void
-on_action_done (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  GError *error = NULL;
-
-  if (!hv_vm_action_finish (HV_VM (object), result, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
-}
-
-static void
 run_action (HvEngine              *self,
             HvDbusVm              *skeleton,
             GDBusMethodInvocation *invocation,
@@ -251,7 +264,8 @@ run_action (HvEngine              *self,
   HvVm *vm = lookup_vm (self, skeleton, invocation);
 
   if (vm != NULL)
-    hv_vm_action_async (vm, action, NULL, on_action_done, g_object_ref (invocation));
+    hv_vm_action_async (vm, action, NULL, on_void_reply,
+                        void_reply (invocation, hv_vm_action_finish));
 }
 
 static gboolean
@@ -275,20 +289,6 @@ handle_reset (HvDbusVm *skeleton, GDBusMethodInvocation *invocation, HvEngine *s
   return TRUE;
 }
 
-static void
-on_add_disk_done (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  GError *error = NULL;
-
-  if (!hv_library_add_disk_finish (HV_LIBRARY (object), result, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
-}
-
 static gboolean
 handle_modify (HvDbusVm              *skeleton,
                GDBusMethodInvocation *invocation,
@@ -304,8 +304,8 @@ handle_modify (HvDbusVm              *skeleton,
   /* A new disk is a file to make first (qemu-img): on its own, asynchronously. */
   if (g_variant_n_children (options) == 1 && g_variant_lookup (options, "disk-size", "t", &gib))
     {
-      hv_library_add_disk_async (self->library, vm, gib, NULL, on_add_disk_done,
-                                 g_object_ref (invocation));
+      hv_library_add_disk_async (self->library, vm, gib, NULL, on_void_reply,
+                                 void_reply (invocation, hv_library_add_disk_finish));
       return TRUE;
     }
   if (!hv_library_modify_vm (self->library, vm, options, &error))
@@ -333,20 +333,6 @@ handle_move (HvDbusVm              *skeleton,
   return TRUE;
 }
 
-static void
-on_delete_done (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  GError *error = NULL;
-
-  if (!hv_library_delete_vm_finish (HV_LIBRARY (object), result, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
-}
-
 static gboolean
 handle_delete (HvDbusVm              *skeleton,
                GDBusMethodInvocation *invocation,
@@ -356,23 +342,9 @@ handle_delete (HvDbusVm              *skeleton,
   HvVm *vm = lookup_vm (self, skeleton, invocation);
 
   if (vm != NULL)
-    hv_library_delete_vm_async (self->library, vm, keep_files, NULL, on_delete_done,
-                                g_object_ref (invocation));
+    hv_library_delete_vm_async (self->library, vm, keep_files, NULL, on_void_reply,
+                                void_reply (invocation, hv_library_delete_vm_finish));
   return TRUE;
-}
-
-static void
-on_insert_media_done (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  GError *error = NULL;
-
-  if (!hv_vm_insert_media_finish (HV_VM (object), result, &error))
-    g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
-  else
-    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
 }
 
 static gboolean
@@ -394,23 +366,9 @@ handle_insert_media (HvDbusVm              *skeleton,
                                              kind);
       return TRUE;
     }
-  hv_vm_insert_media_async (vm, drive_kind, path, NULL, on_insert_media_done,
-                            g_object_ref (invocation));
+  hv_vm_insert_media_async (vm, drive_kind, path, NULL, on_void_reply,
+                            void_reply (invocation, hv_vm_insert_media_finish));
   return TRUE;
-}
-
-static void
-on_add_share_done (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  GError *error = NULL;
-
-  if (!hv_vm_add_share_finish (HV_VM (object), result, &error))
-    g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
-  else
-    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
 }
 
 static gboolean
@@ -424,23 +382,9 @@ handle_add_share (HvDbusVm              *skeleton,
   HvVm *vm = lookup_vm (self, skeleton, invocation);
 
   if (vm != NULL)
-    hv_vm_add_share_async (vm, name, path, readonly, NULL, on_add_share_done,
-                           g_object_ref (invocation));
+    hv_vm_add_share_async (vm, name, path, readonly, NULL, on_void_reply,
+                           void_reply (invocation, hv_vm_add_share_finish));
   return TRUE;
-}
-
-static void
-on_remove_share_done (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  GError *error = NULL;
-
-  if (!hv_vm_remove_share_finish (HV_VM (object), result, &error))
-    g_dbus_method_invocation_take_error (g_steal_pointer (&invocation), error);
-  else
-    g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
 }
 
 static gboolean
@@ -452,7 +396,8 @@ handle_remove_share (HvDbusVm              *skeleton,
   HvVm *vm = lookup_vm (self, skeleton, invocation);
 
   if (vm != NULL)
-    hv_vm_remove_share_async (vm, name, NULL, on_remove_share_done, g_object_ref (invocation));
+    hv_vm_remove_share_async (vm, name, NULL, on_void_reply,
+                              void_reply (invocation, hv_vm_remove_share_finish));
   return TRUE;
 }
 
@@ -540,8 +485,8 @@ handle_insert_guest_tools (HvDbusVm              *skeleton,
                                              "The guest tools ISO is not installed (%s)", iso);
       return TRUE;
     }
-  hv_vm_insert_media_async (vm, HV_DRIVE_CDROM, iso, NULL, on_insert_media_done,
-                            g_object_ref (invocation));
+  hv_vm_insert_media_async (vm, HV_DRIVE_CDROM, iso, NULL, on_void_reply,
+                            void_reply (invocation, hv_vm_insert_media_finish));
   return TRUE;
 }
 
@@ -588,7 +533,7 @@ handle_screenshot (HvDbusVm              *skeleton,
   HvVm *vm = lookup_vm (self, skeleton, invocation);
 
   if (vm != NULL)
-    hv_vm_screenshot_async (vm, NULL, on_screenshot_done, g_object_ref (invocation));
+    hv_vm_screenshot_async (vm, NULL, on_screenshot_done, invocation);
   return TRUE;
 }
 
@@ -780,7 +725,7 @@ handle_create_vm (HvDbusEngine          *skeleton,
                   HvEngine              *self)
 {
   hv_library_create_vm_async (self->library, name, options, NULL, on_create_done,
-                              g_object_ref (invocation));
+                              invocation);
   return TRUE;
 }
 
@@ -808,7 +753,7 @@ handle_create_demo_vm (HvDbusEngine          *skeleton,
                        GDBusMethodInvocation *invocation,
                        HvEngine              *self)
 {
-  hv_demo_create_async (self->library, NULL, on_demo_created, g_object_ref (invocation));
+  hv_demo_create_async (self->library, NULL, on_demo_created, invocation);
   return TRUE;
 }
 
