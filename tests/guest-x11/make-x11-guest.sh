@@ -222,10 +222,23 @@ if image_fresh; then
   exit 0
 fi
 
+# remove_tree DIR: debootstrap mounts proc and sys (and may bind the host's /dev) inside its
+# target; a build killed half-way leaves them mounted, and rm -rf must never walk into them.
+remove_tree () {
+  local mounts
+  mounts=$(awk -v top="$1/" 'index($2, top) == 1 { print $2 }' /proc/mounts | sort -r)
+  for m in $mounts; do
+    umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf --one-file-system "$1"
+}
+
 # Left over by a build that was killed; we hold the lock, so none is in use.
-rm -rf "$outdir"/.build.*
+for old in "$outdir"/.build.*; do
+  [ -e "$old" ] && remove_tree "$old"
+done
 tmp=$(mktemp -d "$outdir/.build.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap 'remove_tree "$tmp"' EXIT
 trap 'exit 130' INT HUP TERM
 
 # --- level 1: the rootfs (debootstrap) ------------------------------------------------------------
