@@ -169,11 +169,22 @@ lookup_vm (HvEngine              *self,
 }
 
 /* ----------------------------------------------------------------------------
- * Replies to asynchronous methods
+ * Replies
  *
  * A handler that starts an asynchronous operation hands its invocation on (the reference
  * GDBus gave it, not a new one): completing it, with a value or an error, consumes it.
  */
+
+/* Completes a method whose reply is empty: with error (taken) when there is one. */
+static void
+reply_void (GDBusMethodInvocation *invocation,
+            GError                *error)
+{
+  if (error != NULL)
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
 
 typedef gboolean (*VoidFinish) (gpointer source, GAsyncResult *result, GError **error);
 
@@ -202,10 +213,7 @@ on_void_reply (GObject      *source,
   VoidReply *reply = user_data;
   GError *error = NULL;
 
-  if (!reply->finish (source, result, &error))
-    g_dbus_method_invocation_take_error (reply->invocation, error);
-  else
-    g_dbus_method_invocation_return_value (reply->invocation, NULL);
+  reply_void (reply->invocation, reply->finish (source, result, &error) ? NULL : error);
   g_free (reply);
 }
 
@@ -236,10 +244,7 @@ handle_stop (HvDbusVm              *skeleton,
 
   if (vm == NULL)
     return TRUE;
-  if (!hv_vm_stop (vm, timeout, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_vm_complete_stop (skeleton, invocation);
+  reply_void (invocation, hv_vm_stop (vm, timeout, &error) ? NULL : error);
   return TRUE;
 }
 
@@ -253,10 +258,7 @@ handle_power_off (HvDbusVm              *skeleton,
 
   if (vm == NULL)
     return TRUE;
-  if (!hv_vm_power_off (vm, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_vm_complete_power_off (skeleton, invocation);
+  reply_void (invocation, hv_vm_power_off (vm, &error) ? NULL : error);
   return TRUE;
 }
 
@@ -313,10 +315,7 @@ handle_modify (HvDbusVm              *skeleton,
                                  void_reply (invocation, hv_library_add_disk_finish));
       return TRUE;
     }
-  if (!hv_library_modify_vm (self->library, vm, options, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_vm_complete_modify (skeleton, invocation);
+  reply_void (invocation, hv_library_modify_vm (self->library, vm, options, &error) ? NULL : error);
   return TRUE;
 }
 
@@ -331,10 +330,7 @@ handle_move (HvDbusVm              *skeleton,
 
   if (vm == NULL)
     return TRUE;
-  if (!hv_library_move_vm (self->library, vm, folder, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_vm_complete_move (skeleton, invocation);
+  reply_void (invocation, hv_library_move_vm (self->library, vm, folder, &error) ? NULL : error);
   return TRUE;
 }
 
@@ -420,10 +416,7 @@ handle_set_clipboard (HvDbusVm              *skeleton,
   if (vm == NULL)
     return TRUE;
   bytes = g_variant_get_data_as_bytes (data);
-  if (!hv_vm_set_clipboard (vm, mime, bytes, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_vm_complete_set_clipboard (skeleton, invocation);
+  reply_void (invocation, hv_vm_set_clipboard (vm, mime, bytes, &error) ? NULL : error);
   return TRUE;
 }
 
@@ -790,10 +783,7 @@ handle_create_folder (HvDbusEngine          *skeleton,
 {
   GError *error = NULL;
 
-  if (!hv_library_create_folder (self->library, path, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_engine_complete_create_folder (skeleton, invocation);
+  reply_void (invocation, hv_library_create_folder (self->library, path, &error) ? NULL : error);
   return TRUE;
 }
 
@@ -806,10 +796,8 @@ handle_rename_folder (HvDbusEngine          *skeleton,
 {
   GError *error = NULL;
 
-  if (!hv_library_rename_folder (self->library, path, new_path, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_engine_complete_rename_folder (skeleton, invocation);
+  reply_void (invocation,
+              hv_library_rename_folder (self->library, path, new_path, &error) ? NULL : error);
   return TRUE;
 }
 
@@ -821,10 +809,7 @@ handle_delete_folder (HvDbusEngine          *skeleton,
 {
   GError *error = NULL;
 
-  if (!hv_library_delete_folder (self->library, path, &error))
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    hv_dbus_engine_complete_delete_folder (skeleton, invocation);
+  reply_void (invocation, hv_library_delete_folder (self->library, path, &error) ? NULL : error);
   return TRUE;
 }
 

@@ -628,26 +628,69 @@ create_finish_on_disk (GTask *task)
   g_task_return_pointer (task, g_object_ref (vm), g_object_unref);
 }
 
+/* qemu-img makes a new qcow2 disk of gib GiB at path; finish with qemu_img_create_finish().
+ * Fails at once when qemu-img is missing or cannot be started. */
+static gboolean
+qemu_img_create_async (const char         *path,
+                       guint64             gib,
+                       GCancellable       *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data,
+                       GError            **error)
+{
+  g_autofree char *qemu_img = g_find_program_in_path ("qemu-img");
+  g_autofree char *size = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+
+  if (qemu_img == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                   "qemu-img is not installed: cannot create a disk (use --no-disk or --disk)");
+      return FALSE;
+    }
+  size = g_strdup_printf ("%" G_GUINT64_FORMAT "G", gib);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              error, qemu_img, "create", "-q", "-f", "qcow2", path, size, NULL);
+  if (process == NULL)
+    return FALSE;
+  g_subprocess_communicate_utf8_async (process, NULL, cancellable, callback, user_data);
+  return TRUE;
+}
+
+static gboolean
+qemu_img_create_finish (GObject      *process,
+                        GAsyncResult *result,
+                        GError      **error)
+{
+  GSubprocess *subprocess = G_SUBPROCESS (process);
+  g_autofree char *err_text = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (!g_subprocess_communicate_utf8_finish (subprocess, result, NULL, &err_text, &local))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot create the disk: %s", local->message);
+      return FALSE;
+    }
+  if (!g_subprocess_get_if_exited (subprocess) || g_subprocess_get_exit_status (subprocess) != 0)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot create the disk: %s",
+                   err_text != NULL ? g_strstrip (err_text) : "qemu-img failed");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 on_qemu_img_done (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  GSubprocess *process = G_SUBPROCESS (object);
-  g_autofree char *err_text = NULL;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
 
-  if (!g_subprocess_communicate_utf8_finish (process, result, NULL, &err_text, &error))
+  if (!qemu_img_create_finish (object, result, &error))
     {
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create the disk: %s",
-                               error->message);
-      return;
-    }
-  if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
-    {
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create the disk: %s",
-                               err_text != NULL ? g_strstrip (err_text) : "qemu-img failed");
+      g_task_return_error (task, error);
       return;
     }
   create_finish_on_disk (task);
@@ -662,10 +705,7 @@ hv_library_create_vm_async (HvLibrary          *self,
                             gpointer            user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *qemu_img = NULL;
   g_autofree char *disk_path = NULL;
-  g_autofree char *size = NULL;
-  g_autoptr(GSubprocess) process = NULL;
   HvVmOptionsPlan plan;
   CreateData *data;
   GError *error = NULL;
@@ -699,26 +739,14 @@ hv_library_create_vm_async (HvLibrary          *self,
       return;
     }
 
-  qemu_img = g_find_program_in_path ("qemu-img");
-  if (qemu_img == NULL)
-    {
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
-                               "qemu-img is not installed: cannot create a disk "
-                               "(use --no-disk or --disk)");
-      return;
-    }
   disk_path = g_build_filename (data->tmp_dir, "disk0.qcow2", NULL);
-  size = g_strdup_printf ("%" G_GUINT64_FORMAT "G", plan.new_disk_gib);
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                              &error, qemu_img, "create", "-q", "-f", "qcow2", disk_path, size,
-                              NULL);
-  if (process == NULL)
+  if (!qemu_img_create_async (disk_path, plan.new_disk_gib, cancellable, on_qemu_img_done, task,
+                              &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  g_subprocess_communicate_utf8_async (process, NULL, cancellable, on_qemu_img_done,
-                                       g_steal_pointer (&task));
+  g_steal_pointer (&task); /* on_qemu_img_done's now */
 }
 
 HvVm *
@@ -780,23 +808,14 @@ on_add_disk_created (GObject      *object,
   g_autoptr(GTask) task = user_data;
   HvLibrary *self = g_task_get_source_object (task);
   AddDiskData *data = g_task_get_task_data (task);
-  GSubprocess *process = G_SUBPROCESS (object);
-  g_autofree char *err_text = NULL;
   g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
   g_autoptr(GVariant) options = NULL;
   GError *error = NULL;
 
-  if (!g_subprocess_communicate_utf8_finish (process, result, NULL, &err_text, &error) ||
-      !g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
+  if (!qemu_img_create_finish (object, result, &error))
     {
       g_unlink (data->path);
-      if (error != NULL)
-        {
-          g_task_return_error (task, error);
-          return;
-        }
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create the disk: %s",
-                               err_text != NULL ? g_strstrip (err_text) : "qemu-img failed");
+      g_task_return_error (task, error);
       return;
     }
   g_variant_dict_insert (dict, "disk", "s", data->path);
@@ -823,9 +842,6 @@ hv_library_add_disk_async (HvLibrary          *self,
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   const HvVmConfig *config = hv_vm_get_config (vm);
-  g_autofree char *qemu_img = NULL;
-  g_autofree char *size = NULL;
-  g_autoptr(GSubprocess) process = NULL;
   AddDiskData *data;
   GError *error = NULL;
 
@@ -856,14 +872,6 @@ hv_library_add_disk_async (HvLibrary          *self,
                                  "with --no-disk; its file is kept)");
         return;
       }
-  qemu_img = g_find_program_in_path ("qemu-img");
-  if (qemu_img == NULL)
-    {
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
-                               "qemu-img is not installed: cannot create a disk");
-      return;
-    }
-
   data = g_new0 (AddDiskData, 1);
   data->vm = g_object_ref (vm);
   g_task_set_task_data (task, data, (GDestroyNotify) add_disk_data_free);
@@ -875,17 +883,12 @@ hv_library_add_disk_async (HvLibrary          *self,
       g_free (data->path);
       data->path = g_build_filename (hv_vm_get_dir (vm), file, NULL);
     }
-  size = g_strdup_printf ("%" G_GUINT64_FORMAT "G", gib);
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                              &error, qemu_img, "create", "-q", "-f", "qcow2", data->path, size,
-                              NULL);
-  if (process == NULL)
+  if (!qemu_img_create_async (data->path, gib, cancellable, on_add_disk_created, task, &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  g_subprocess_communicate_utf8_async (process, NULL, cancellable, on_add_disk_created,
-                                       g_steal_pointer (&task));
+  g_steal_pointer (&task); /* on_add_disk_created's now */
 }
 
 gboolean

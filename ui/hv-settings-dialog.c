@@ -781,53 +781,52 @@ set_medium (HvSettingsDialog *self,
             g_variant_new_boolean (TRUE));
 }
 
-static void
-media_chooser_response (GtkNativeDialog  *chooser,
-                        int               response,
-                        HvSettingsDialog *self)
+/* A chooser's answer, then the chooser is gone: the local path chosen, or NULL (cancelled, or
+ * a file that is not local, which a toast says with not_local). */
+static char *
+chooser_finish (GtkNativeDialog  *chooser,
+                int               response,
+                HvSettingsDialog *self,
+                const char       *not_local)
 {
-  HvDriveKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "hv-kind"));
   g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
+  char *path = NULL;
 
   if (response == GTK_RESPONSE_ACCEPT)
     file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
   if (file != NULL)
     path = g_file_get_path (file);
   if (file != NULL && path == NULL)
-    show_toast (self, _("Only local files can be inserted."));
-  else if (path != NULL)
-    set_medium (self, kind, path);
+    show_toast (self, not_local);
   gtk_native_dialog_destroy (chooser);
   g_object_unref (chooser);
+  return path;
 }
 
-static void
-choose_medium (HvSettingsDialog *self,
-               HvDriveKind       kind)
+/* A modal chooser for an image file: a filter for suffixes (and mime_type, if any) named
+ * filter_name, chosen at first, and "All files". It holds itself until it answers, and
+ * callback gets the answer; the dialog's cancellable is not needed. */
+static GtkFileChooserNative *
+show_image_chooser (HvSettingsDialog   *self,
+                    const char         *title,
+                    const char         *accept,
+                    const char         *filter_name,
+                    const char * const *suffixes,
+                    const char         *mime_type,
+                    GCallback           callback)
 {
-  gboolean cd = kind == HV_DRIVE_CDROM;
   GtkFileChooserNative *chooser =
-    gtk_file_chooser_native_new (cd ? _("Insert a CD/DVD Image") : _("Insert a Floppy Image"),
-                                 GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Insert"),
+    gtk_file_chooser_native_new (title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN, accept,
                                  _("_Cancel"));
   GtkFileFilter *images = gtk_file_filter_new ();
   GtkFileFilter *all = gtk_file_filter_new ();
 
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  if (cd)
-    {
-      gtk_file_filter_set_name (images, _("CD/DVD images"));
-      gtk_file_filter_add_suffix (images, "iso");
-      gtk_file_filter_add_mime_type (images, "application/x-cd-image");
-    }
-  else
-    {
-      gtk_file_filter_set_name (images, _("Floppy images"));
-      for (const char * const *s = (const char * const[]) { "img", "ima", "flp", "vfd", NULL };
-           *s != NULL; s++)
-        gtk_file_filter_add_suffix (images, *s);
-    }
+  gtk_file_filter_set_name (images, filter_name);
+  for (; *suffixes != NULL; suffixes++)
+    gtk_file_filter_add_suffix (images, *suffixes);
+  if (mime_type != NULL)
+    gtk_file_filter_add_mime_type (images, mime_type);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
@@ -835,10 +834,39 @@ choose_medium (HvSettingsDialog *self,
   gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), images);
   g_object_unref (images);
   g_object_unref (all);
-  g_object_set_data (G_OBJECT (chooser), "hv-kind", GINT_TO_POINTER (kind));
-  /* The chooser holds itself until it answers; the dialog's cancellable is not needed. */
-  g_signal_connect_object (chooser, "response", G_CALLBACK (media_chooser_response), self, 0);
+  g_signal_connect_object (chooser, "response", callback, self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  return chooser;
+}
+
+static void
+media_chooser_response (GtkNativeDialog  *chooser,
+                        int               response,
+                        HvSettingsDialog *self)
+{
+  HvDriveKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "hv-kind"));
+  g_autofree char *path = chooser_finish (chooser, response, self,
+                                          _("Only local files can be inserted."));
+
+  if (path != NULL)
+    set_medium (self, kind, path);
+}
+
+static void
+choose_medium (HvSettingsDialog *self,
+               HvDriveKind       kind)
+{
+  static const char * const cd_suffixes[] = { "iso", NULL };
+  static const char * const floppy_suffixes[] = { "img", "ima", "flp", "vfd", NULL };
+  gboolean cd = kind == HV_DRIVE_CDROM;
+  GtkFileChooserNative *chooser =
+    show_image_chooser (self, cd ? _("Insert a CD/DVD Image") : _("Insert a Floppy Image"),
+                        _("_Insert"), cd ? _("CD/DVD images") : _("Floppy images"),
+                        cd ? cd_suffixes : floppy_suffixes,
+                        cd ? "application/x-cd-image" : NULL,
+                        G_CALLBACK (media_chooser_response));
+
+  g_object_set_data (G_OBJECT (chooser), "hv-kind", GINT_TO_POINTER (kind));
 }
 
 /* ---- Hard disks ---- */
@@ -897,44 +925,20 @@ disk_chooser_response (GtkNativeDialog  *chooser,
                        int               response,
                        HvSettingsDialog *self)
 {
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
+  g_autofree char *path = chooser_finish (chooser, response, self,
+                                          _("Only local files can be used."));
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  if (file != NULL)
-    path = g_file_get_path (file);
-  if (file != NULL && path == NULL)
-    show_toast (self, _("Only local files can be used."));
-  else if (path != NULL)
+  if (path != NULL)
     ask_disk_format (self, path);
-  gtk_native_dialog_destroy (chooser);
-  g_object_unref (chooser);
 }
 
 static void
 on_disk_change_clicked (HvSettingsDialog *self)
 {
-  GtkFileChooserNative *chooser =
-    gtk_file_chooser_native_new (_("Choose a Disk Image"), GTK_WINDOW (self),
-                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Use"), _("_Cancel"));
-  GtkFileFilter *images = gtk_file_filter_new ();
-  GtkFileFilter *all = gtk_file_filter_new ();
+  static const char * const suffixes[] = { "qcow2", "qcow", "img", "raw", NULL };
 
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  gtk_file_filter_set_name (images, _("Disk images"));
-  for (const char * const *s = (const char * const[]) { "qcow2", "qcow", "img", "raw", NULL };
-       *s != NULL; s++)
-    gtk_file_filter_add_suffix (images, *s);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
-  gtk_file_filter_set_name (all, _("All files"));
-  gtk_file_filter_add_pattern (all, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
-  gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), images);
-  g_object_unref (images);
-  g_object_unref (all);
-  g_signal_connect_object (chooser, "response", G_CALLBACK (disk_chooser_response), self, 0);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  show_image_chooser (self, _("Choose a Disk Image"), _("_Use"), _("Disk images"), suffixes,
+                      NULL, G_CALLBACK (disk_chooser_response));
 }
 
 static void
