@@ -194,7 +194,8 @@ def main():
     env = dict(os.environ, GTK_A11Y="atspi", GDK_BACKEND="x11", G_DEBUG="fatal-criticals")
     log = open(os.path.join(ARTIFACTS, "test-window-app.log"), "w")
     # On a loaded machine the app has been seen to fail "cannot open display" on an Xvfb that
-    # had just answered; an app that exits before it appears is started again (at most 3 times).
+    # had just answered (Xvfb resetting after the probe left; test-window.sh now starts it with
+    # -noreset); an app that exits before it appears is still started again (at most 3 times).
     for attempt in range(3):
         proc = subprocess.Popen([APP], env=env, stdout=log, stderr=subprocess.STDOUT)
         if wait_for(lambda: find_app() or proc.poll() is not None, 90) and proc.poll() is None:

@@ -39,7 +39,9 @@ start_xvfb () {
   for attempt in 1 2 3 4 5 6 7 8; do
     n=$(( 100 + (RANDOM % 800) ))
     [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
-    Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$HV_TMP/xvfb.log" 2>&1 &
+    # -noreset: the probe below is the first client; when it leaves, Xvfb would reset, and an
+    # app connecting during the reset fails with "cannot open display".
+    Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp -noreset >"$HV_TMP/xvfb.log" 2>&1 &
     XVFB_PID=$!
     if wait_until 10 env DISPLAY=":$n" xdotool getdisplaygeometry; then
       export DISPLAY=":$n"
