@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hv-crashpoint.h"
 #include "hv-error.h"
 
 static gboolean
@@ -190,6 +191,7 @@ hv_file_replace_contents (const char  *path,
       errsv = errno;
       goto fail_closed;
     }
+  hv_crash_point ("save:written");
 
   if (keep_previous)
     {
@@ -202,6 +204,7 @@ hv_file_replace_contents (const char  *path,
           g_unlink (tmp_path);
           return FALSE;
         }
+      hv_crash_point ("save:kept-previous");
     }
 
   if (g_rename (tmp_path, path) != 0)
@@ -210,6 +213,7 @@ hv_file_replace_contents (const char  *path,
       g_unlink (tmp_path);
       return set_io_error (error, errsv, "Cannot replace", path);
     }
+  hv_crash_point ("save:renamed");
 
   return fsync_directory (dir, error);
 

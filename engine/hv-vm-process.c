@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hv-crashpoint.h"
 #include "hv-error.h"
 #include "hv-fileutil.h"
 #include "hv-paths.h"
@@ -489,6 +490,7 @@ on_cont_done (GObject      *object,
   if (self->start_task == NULL)
     return;   /* QEMU went away meanwhile; process_check_gone() answered */
 
+  hv_crash_point ("start:continued");
   if (reply == NULL)
     {
       /* Leave the task for process_check_gone() once QEMU is made to go away. */
@@ -526,6 +528,7 @@ on_start_qmp_connected (GObject      *object,
     }
 
   watch_qmp (self, qmp);
+  hv_crash_point ("start:qmp-connected");
   hv_qmp_execute_async (qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
                         g_object_ref (self));
 }
@@ -632,6 +635,7 @@ spawn_qemu (HvVm             *self,
       return FALSE;
     }
 
+  hv_crash_point ("start:spawned");
   ident = g_subprocess_get_identifier (self->process);
   self->pid = ident != NULL ? (GPid) atoi (ident) : 0;
   self->process_gone = FALSE;
@@ -653,6 +657,7 @@ spawn_qemu (HvVm             *self,
       return FALSE;
     }
 
+  hv_crash_point ("start:pid-written");
   g_subprocess_wait_async (self->process, NULL, on_process_exited, g_object_ref (self));
   hv_qmp_connect_async (qmp_path, self->run_cancellable, on_start_qmp_connected,
                         g_object_ref (self));
