@@ -5,6 +5,7 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -102,6 +103,9 @@ main (int   argc,
 
   setlocale (LC_ALL, "");
   hv_client_init_i18n ();
+  /* A helper that exits before reading what the engine writes to its stdin (a QEMU probe
+   * that fails early) must cost a write error (EPIPE), not the engine. */
+  signal (SIGPIPE, SIG_IGN);
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("The Hostvisor engine: runs the user's virtual machines."));

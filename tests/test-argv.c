@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <grp.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1285,6 +1286,9 @@ main (int    argc,
   g_autoptr(GPtrArray) files = NULL;
 
   g_test_init (&argc, &argv, NULL);
+  /* As hostvisord does: a fake QEMU that exits without reading the probe's QMP input on its
+   * stdin must give the probe EPIPE, not kill the test. */
+  signal (SIGPIPE, SIG_IGN);
 
   files = list_dir ();
   for (guint i = 0; i < files->len; i++)
