@@ -43,7 +43,8 @@ static const HvCtlOption media_options[] = {
 };
 
 static const HvCtlOption share_add_options[] = {
-  { "name", HV_CTL_OPT_STRING, 0, 0, "N", N_("The folder's name in the guest (default: the folder's own)") },
+  { "name", HV_CTL_OPT_STRING, 0, 0, "N",
+    N_("The folder's name in the guest (default: the folder's own)") },
   { "readonly", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("The guest may not write") },
   { NULL }
 };
@@ -96,7 +97,8 @@ const HvCtlCommand hv_ctl_commands[] = {
     hv_ctl_cmd_folder_rename },
   { "folder delete", "PATH", N_("Delete a folder; its VMs move to the parent folder"), NULL, NULL,
     1, 1, hv_ctl_cmd_folder_delete },
-  { "demo", "", N_("Create \"Demo Linux\": a tiny Linux from this computer's kernel, with the guest tools"),
+  { "demo", "",
+    N_("Create \"Demo Linux\": a tiny Linux from this computer's kernel, with the guest tools"),
     N_("The guest is built once from the kernel in /boot and busybox-static, and cached in\n"
        "the library."),
     NULL, 0, 0, hv_ctl_cmd_demo },

@@ -75,8 +75,8 @@ assert_accepted (HvImageKind  kind,
 static void
 test_iso (void)
 {
-  g_autofree char *iso9660 = make_file ("plain.iso", 40960, (gsize) 32768, "\x01" "CD001\x01", (gsize) 7,
-                                        END);
+  g_autofree char *iso9660 = make_file ("plain.iso", 40960,
+                                        (gsize) 32768, "\x01" "CD001\x01", (gsize) 7, END);
   /* UDF only: the recognition sequence from sector 16, BEA01 then NSR03. */
   g_autofree char *udf = make_file ("udf.iso", 65536, (gsize) 32768, "\x00" "BEA01\x01", (gsize) 7,
                                     (gsize) 34816, "\x00" "NSR03\x01", (gsize) 7, END);
@@ -100,7 +100,8 @@ test_iso (void)
 
   /* What was found instead is named. */
   assert_refused (HV_IMAGE_ISO, qcow2, HV_ERROR_INVALID_ARGUMENT,
-                  "no ISO 9660 or UDF volume descriptor at byte 32768; it holds a qcow2 disk image");
+                  "no ISO 9660 or UDF volume descriptor at byte 32768; "
+                  "it holds a qcow2 disk image");
   assert_refused (HV_IMAGE_ISO, zeros, HV_ERROR_INVALID_ARGUMENT, "it holds zero bytes");
   assert_refused (HV_IMAGE_ISO, small, HV_ERROR_INVALID_ARGUMENT, "1000 bytes, too few");
   assert_refused (HV_IMAGE_ISO, text, HV_ERROR_INVALID_ARGUMENT, "it holds text");
