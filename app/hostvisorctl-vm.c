@@ -1079,7 +1079,6 @@ hv_ctl_cmd_share_add (HvCtl      *ctl,
   g_autofree char *default_name = g_path_get_basename (path);
   const char *name = hv_ctl_args_has (args, "name") ? hv_ctl_args_get (args, "name")
                                                      : default_name;
-
   g_autofree char *shown_path = NULL;
   g_autofree char *shown_name = NULL;
 
