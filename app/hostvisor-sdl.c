@@ -845,6 +845,45 @@ viewer_clear (Viewer *v)
   SDL_Quit ();
 }
 
+/* SDL picks its video driver from these; without any, it falls back to its offscreen
+ * driver and draws a window that nobody sees, so the viewer would seem to hang. An explicit
+ * SDL_VIDEODRIVER (kmsdrm on a text console, say) is the user's choice. */
+static gboolean
+have_display (void)
+{
+  static const char * const variables[] = { "DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (variables); i++)
+    {
+      const char *value = g_getenv (variables[i]);
+
+      if (value != NULL && value[0] != '\0')
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* SDL connects to the session bus (screensaver, input methods) through libdbus, which
+ * without DBUS_SESSION_BUS_ADDRESS "autolaunches" one: dbus-launch starts a dbus-daemon
+ * that outlives us and everyone else. We need no bus (the engine is peer to peer), so where
+ * there is none to find, none is started: the address is set to one that cannot connect. */
+static void
+prevent_bus_autolaunch (void)
+{
+  const char *address = g_getenv ("DBUS_SESSION_BUS_ADDRESS");
+  const char *runtime_dir = g_getenv ("XDG_RUNTIME_DIR");
+  g_autofree char *user_bus = NULL;
+
+  if (address != NULL && address[0] != '\0')
+    return;
+  if (runtime_dir != NULL && runtime_dir[0] != '\0')
+    user_bus = g_build_filename (runtime_dir, "bus", NULL);
+  /* libdbus looks there itself before it autolaunches; a bus that runs is welcome. */
+  if (user_bus != NULL && g_file_test (user_bus, G_FILE_TEST_EXISTS))
+    return;
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -883,6 +922,22 @@ main (int    argc,
       g_printerr ("hostvisor-sdl: %s\n", _("give exactly one VM (see \"hostvisor-sdl --help\")"));
       return EXIT_USAGE;
     }
+
+  /* D-Bus carries only UTF-8; GLib would send "[Invalid UTF-8]" instead. */
+  if (!g_utf8_validate (args[0], -1, NULL))
+    {
+      g_printerr ("hostvisor-sdl: %s\n", _("the VM's name is not valid UTF-8"));
+      return EXIT_USAGE;
+    }
+
+  /* Before the engine is asked anything: fail at once, not after a window nobody sees. */
+  if (!have_display ())
+    {
+      g_printerr ("hostvisor-sdl: %s\n",
+                  _("no display: set DISPLAY or WAYLAND_DISPLAY (or SDL_VIDEODRIVER)"));
+      return EXIT_FAILURE;
+    }
+  prevent_bus_autolaunch ();
 
   v.status = EXIT_SUCCESS;
   v.connection = hv_client_connect_sync (TRUE, NULL, &error);

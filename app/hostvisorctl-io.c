@@ -70,6 +70,13 @@ write_all (int          fd,
           poll (&pfd, 1, -1);
           continue;
         }
+      if (n < 0 && errno == EPIPE && fd == STDOUT_FILENO)
+        {
+          /* The reader has gone (`log VM | head`): main() ends quietly on this code. */
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+                               "the output was closed");
+          return FALSE;
+        }
       if (n < 0)
         {
           int saved = errno;
@@ -173,6 +180,15 @@ hv_ctl_cmd_screenshot (HvCtl      *ctl,
   const char *data;
   gsize len;
   int fd;
+
+  /* As gzip does: binary data on a terminal is garbage at best, escape sequences at worst. */
+  if (g_str_equal (file, "-") && isatty (STDOUT_FILENO))
+    {
+      g_set_error_literal (error, HV_CTL_USAGE_ERROR, 0,
+                           _("refusing to write PNG data to a terminal; redirect the output "
+                             "or give a file name"));
+      return FALSE;
+    }
 
   vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
   if (vm == NULL)

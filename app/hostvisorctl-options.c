@@ -2,7 +2,8 @@
 /* hostvisorctl-options.c: a small, strict option parser, and the options of create/modify.
  *
  * Everything here runs before the engine is reached, so a badly written command line fails
- * at once with exit status 2 and never starts an engine. */
+ * at once with exit status 2 and never starts an engine. Nothing here prints or exits:
+ * errors come back as GErrors (see hv_ctl_command_line_parse()). */
 #include "hv-build-config.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "hostvisorctl.h"
 #include "hv-config.h"
 #include "hv-error.h"
+#include "hv-image-check.h"
 
 /* Large enough for any real disk, small enough to catch a typo such as a size in MiB. */
 #define HV_CTL_DISK_MAX_GIB 65536
@@ -65,6 +67,7 @@ const HvCtlOption hv_ctl_modify_options[] = {
 };
 
 G_DEFINE_QUARK (hv-ctl-usage-error-quark, hv_ctl_usage_error)
+G_DEFINE_QUARK (hv-ctl-exit-error-quark, hv_ctl_exit_error)
 
 static gboolean
 usage_error (GError **error, const HvCtlCommand *command, const char *format, ...)
@@ -150,7 +153,20 @@ check_value (const HvCtlCommand  *command,
              char               **out_value,
              GError             **error)
 {
-  g_autofree char *shown = hv_ctl_display (value);
+  g_autofree char *shown = hv_ctl_display_short (value);
+
+  /* D-Bus carries only UTF-8: a string that is not cannot even be sent (GLib would put
+   * "[Invalid UTF-8]" in its place). */
+  if (!g_utf8_validate (value, -1, NULL))
+    {
+      if (option->kind == HV_CTL_OPT_PATH)
+        return usage_error (error, command,
+                            _("the file name of --%s is not valid UTF-8 (\"%s\"); Hostvisor "
+                              "stores paths as UTF-8, so rename the file or link it under a "
+                              "UTF-8 name"), option->name, shown);
+      return usage_error (error, command, _("--%s is not valid UTF-8 (\"%s\")"), option->name,
+                          shown);
+    }
 
   switch (option->kind)
     {
@@ -193,6 +209,30 @@ check_value (const HvCtlCommand  *command,
     }
 }
 
+/* A positional argument that goes to the engine must be UTF-8, like every D-Bus string. */
+static gboolean
+check_positional (const HvCtlCommand  *command,
+                  guint                index,
+                  const char          *arg,
+                  GError             **error)
+{
+  g_autofree char *what = NULL;
+  g_autofree char *shown = NULL;
+  guint bit = index < 32 ? 1u << index : 0;
+
+  if ((command->local_args & bit) != 0 || g_utf8_validate (arg, -1, NULL))
+    return TRUE;
+
+  what = positional_name (command, index);
+  shown = hv_ctl_display_short (arg);
+  if ((command->path_args & bit) != 0)
+    return usage_error (error, command,
+                        _("the file name %s is not valid UTF-8 (\"%s\"); Hostvisor stores "
+                          "paths as UTF-8, so rename the file or link it under a UTF-8 name"),
+                        what, shown);
+  return usage_error (error, command, _("%s is not valid UTF-8 (\"%s\")"), what, shown);
+}
+
 HvCtlArgs *
 hv_ctl_args_parse (const HvCtlCommand  *command,
                    int                  argc,
@@ -231,7 +271,7 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
           option = find_option (command, name);
           if (option == NULL)
             {
-              g_autofree char *shown = hv_ctl_display (name);
+              g_autofree char *shown = hv_ctl_display_short (name);
 
               usage_error (error, command, _("unknown option \"--%s\""), shown);
               return NULL;
@@ -271,20 +311,24 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
         }
       else if (!options_ended && arg[0] == '-' && arg[1] != '\0')
         {
-          g_autofree char *shown = hv_ctl_display (arg);
+          g_autofree char *shown = hv_ctl_display_short (arg);
 
           usage_error (error, command, _("unknown option \"%s\""), shown);
           return NULL;
         }
       else
         {
-          if (args->positionals->len >= command->max_args)
+          guint index = args->positionals->len;
+
+          if (index >= command->max_args)
             {
-              g_autofree char *shown = hv_ctl_display (arg);
+              g_autofree char *shown = hv_ctl_display_short (arg);
 
               usage_error (error, command, _("unexpected argument \"%s\""), shown);
               return NULL;
             }
+          if (!check_positional (command, index, arg, error))
+            return NULL;
           g_ptr_array_add (args->positionals, g_strdup (arg));
         }
     }
@@ -359,7 +403,7 @@ check_choice (HvCtlArgs   *args,
   if (value == NULL || is_valid (value))
     return TRUE;
 
-  shown = hv_ctl_display (value);
+  shown = hv_ctl_display_short (value);
   return usage_error (error, args->command, _("--%s must be %s, not \"%s\""), name, choices, shown);
 }
 
@@ -404,39 +448,18 @@ boot_is_valid (const char *value)
   return TRUE;
 }
 
-/* The image must be there before the engine is asked; it checks again, but this way the
- * message names the file as the user wrote it, relative to the user's directory. */
+/* The image is checked before the engine is asked, as the engine checks it again
+ * (hv_image_check()): a FIFO, a device, a file in /proc or a file that is no ISO is refused
+ * before an engine is even started. */
 static gboolean
-check_file (HvCtlArgs   *args,
-            const char  *name,
-            const char  *what,
-            GError     **error)
+check_file (HvCtlArgs    *args,
+            const char   *name,
+            HvImageKind   kind,
+            GError      **error)
 {
   const char *path = hv_ctl_args_get (args, name);
-  g_autofree char *shown = NULL;
 
-  if (path == NULL)
-    return TRUE;
-
-  shown = hv_ctl_display (path);
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   _("%s is a directory, not a file: %s"), what, shown);
-      return FALSE;
-    }
-  if (access (path, R_OK) != 0)
-    {
-      int saved = errno;
-
-      if (saved == ENOENT || saved == ENOTDIR)
-        g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("%s not found: %s"), what, shown);
-      else
-        g_set_error (error, HV_ERROR, HV_ERROR_IO, _("%s cannot be read: %s: %s"),
-                     what, shown, g_strerror (saved));
-      return FALSE;
-    }
-  return TRUE;
+  return path == NULL || hv_image_check (kind, path, error);
 }
 
 static gboolean
@@ -514,11 +537,11 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
       return NULL;
     }
 
-  if (!check_file (args, "iso", _("ISO"), error) ||
-      !check_file (args, "floppy", _("floppy image"), error) ||
-      !check_file (args, "disk", _("disk image"), error) ||
-      !check_file (args, "kernel", _("kernel"), error) ||
-      !check_file (args, "initrd", _("initrd"), error))
+  if (!check_file (args, "iso", HV_IMAGE_ISO, error) ||
+      !check_file (args, "floppy", HV_IMAGE_FLOPPY, error) ||
+      !check_file (args, "disk", HV_IMAGE_DISK, error) ||
+      !check_file (args, "kernel", HV_IMAGE_KERNEL, error) ||
+      !check_file (args, "initrd", HV_IMAGE_INITRD, error))
     return NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (string_keys); i++)

@@ -14,6 +14,7 @@
 #include "hostvisorctl.h"
 #include "hv-config.h"
 #include "hv-error.h"
+#include "hv-image-check.h"
 
 /* Seconds the engine gives the guest when stop has no --timeout (see Vm.Stop). */
 #define HV_CTL_STOP_DEFAULT_S 60
@@ -843,9 +844,28 @@ hv_ctl_cmd_stop (HvCtl      *ctl,
       !hv_ctl_vm_refresh (vm, error))
     return FALSE;
 
-  if (!hv_ctl_args_has (args, "no-wait") &&
-      !wait_until_off (ctl, vm, engine_timeout_s + HV_CTL_STOP_GRACE_S, error))
+  if (hv_ctl_args_has (args, "no-wait"))
+    {
+      print_state (vm);
+      return TRUE;
+    }
+  if (!wait_until_off (ctl, vm, engine_timeout_s + HV_CTL_STOP_GRACE_S, error))
     return FALSE;
+
+  /* The engine says "the guest powered off" when the guest did, and a reason that starts
+   * with "powered off" when it ended QEMU itself: after its timeout, or because someone
+   * powered the VM off meanwhile. Either way the guest did not shut down by itself, which
+   * a script must be able to tell from a clean shutdown. */
+  if (g_strcmp0 (hv_dbus_vm_get_state (vm), "poweroff") == 0 &&
+      g_str_has_prefix (hv_dbus_vm_get_state_reason (vm), "powered off"))
+    {
+      g_autofree char *name = hv_ctl_vm_display_name (vm);
+
+      g_set_error (error, HV_CTL_EXIT_ERROR, HV_CTL_EXIT_FORCED,
+                   _("VM \"%s\" did not shut down within %u s; it was powered off"), name,
+                   engine_timeout_s);
+      return FALSE;
+    }
   print_state (vm);
   return TRUE;
 }
@@ -975,24 +995,22 @@ change_media (HvCtl      *ctl,
               const char *image,
               GError    **error)
 {
-  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  g_autoptr(HvDbusVm) vm = NULL;
   gboolean floppy = hv_ctl_args_has (args, "floppy");
   g_autofree char *path = NULL;
   g_autofree char *name = NULL;
 
-  if (vm == NULL)
-    return FALSE;
   if (image != NULL)
     {
-      /* The engine takes absolute paths; a missing file is named before asking it. */
+      /* The engine takes absolute paths; a file that cannot be the medium is refused
+       * before asking it (it checks again, in the same way). */
       path = g_canonicalize_filename (image, NULL);
-      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        {
-          g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("%s not found: %s"),
-                       floppy ? _("Floppy image") : _("ISO"), path);
-          return FALSE;
-        }
+      if (!hv_image_check (floppy ? HV_IMAGE_FLOPPY : HV_IMAGE_ISO, path, error))
+        return FALSE;
     }
+  vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  if (vm == NULL)
+    return FALSE;
   if (!hv_dbus_vm_call_insert_media_sync (vm, floppy ? "floppy" : "cdrom", path != NULL ? path : "",
                                           NULL, error))
     return FALSE;
@@ -1061,12 +1079,11 @@ hv_ctl_cmd_share_add (HvCtl      *ctl,
   g_autofree char *default_name = g_path_get_basename (path);
   const char *name = hv_ctl_args_has (args, "name") ? hv_ctl_args_get (args, "name")
                                                      : default_name;
+  g_autofree char *shown_path = NULL;
+  g_autofree char *shown_name = NULL;
 
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("Folder not found: %s"), path);
-      return FALSE;
-    }
+  if (!hv_image_check_folder (path, error))
+    return FALSE;
   vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
   if (vm == NULL)
     return FALSE;
@@ -1075,7 +1092,10 @@ hv_ctl_cmd_share_add (HvCtl      *ctl,
   if (!hv_dbus_vm_call_add_share_sync (vm, name, path, hv_ctl_args_has (args, "readonly"), NULL,
                                        error))
     return FALSE;
-  g_print (_("Shared %s as \"%s\" (in the guest: /media/hostvisor/%s)\n"), path, name, name);
+  shown_path = hv_ctl_display (path);
+  shown_name = hv_ctl_display (name);
+  g_print (_("Shared %s as \"%s\" (in the guest: /media/hostvisor/%s)\n"), shown_path,
+           shown_name, shown_name);
   return TRUE;
 }
 

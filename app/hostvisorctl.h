@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hostvisorctl.h: what the files of the command line share.
  *
- * hostvisorctl.c          main(), the command table, help, errors, the engine connection
+ * hostvisorctl.c          main(): runs what the command line asks, errors, exit status
+ * hostvisorctl-commands.c the command table and hv_ctl_command_line_parse(), help text
  * hostvisorctl-options.c  the strict option parser and the create/modify options
+ * hostvisorctl-client.c   the engine connection and output helpers
  * hostvisorctl-vm.c       commands on the library and on one VM (list, show, start, …)
  * hostvisorctl-io.c       commands that move bytes: screenshot, log, console
  *
+ * Everything but main() is the static library "hvctl". Parsing never prints, exits or
+ * reaches the engine: hv_ctl_command_line_parse() takes an argv and returns what to do or a
+ * GError, so a fuzz target can call it (and hv_ctl_vm_options_build() on its result).
+ *
  * Every command is a function that returns FALSE with a GError on failure; main() turns
- * that into one line on stderr and the exit status (HV_CTL_USAGE_ERROR: 2, anything else: 1).
- * docs/cli.md is the user-facing contract of all of this. */
+ * that into one line on stderr and the exit status (HV_CTL_USAGE_ERROR: 2,
+ * HV_CTL_EXIT_ERROR: its code, anything else: 1). docs/cli.md is the user-facing contract
+ * of all of this. */
 #pragma once
 
 #include <gio/gio.h>
@@ -20,11 +27,17 @@ G_BEGIN_DECLS
 
 #define HV_CTL_EXIT_FAILURE 1
 #define HV_CTL_EXIT_USAGE   2
+/* stop: the guest did not shut down in time and the engine powered the VM off. */
+#define HV_CTL_EXIT_FORCED  3
 
 /* Errors in how the command was written (unknown option, bad number, missing argument):
  * exit status 2. The code is unused. */
 #define HV_CTL_USAGE_ERROR (hv_ctl_usage_error_quark ())
 GQuark hv_ctl_usage_error_quark (void);
+
+/* An error that ends hostvisorctl with its code as the exit status (HV_CTL_EXIT_FORCED). */
+#define HV_CTL_EXIT_ERROR (hv_ctl_exit_error_quark ())
+GQuark hv_ctl_exit_error_quark (void);
 
 typedef enum {
   HV_CTL_OPT_FLAG,    /* no value */
@@ -57,7 +70,24 @@ struct _HvCtlCommand {
   guint               min_args;   /* positional arguments */
   guint               max_args;
   HvCtlRunFunc        run;
+  guint               path_args;  /* bit i: positional i is a file or folder for the engine */
+  guint               local_args; /* bit i: positional i stays here (never sent to the engine,
+                                   * so it need not be UTF-8), e.g. screenshot's file */
 };
+
+/* What a command line asks for. */
+typedef enum {
+  HV_CTL_ACTION_RUN,      /* run args->command */
+  HV_CTL_ACTION_HELP,     /* help: of help_command, of the group help_group, else of all */
+  HV_CTL_ACTION_VERSION,  /* "--version" */
+} HvCtlAction;
+
+typedef struct {
+  HvCtlAction          action;
+  HvCtlArgs           *args;          /* HV_CTL_ACTION_RUN */
+  const HvCtlCommand  *help_command;  /* HV_CTL_ACTION_HELP */
+  char                *help_group;    /* HV_CTL_ACTION_HELP: "folder", "share"… */
+} HvCtlCommandLine;
 
 /* A parsed command line: options by name, positional arguments in order. */
 struct _HvCtlArgs {
@@ -72,6 +102,16 @@ struct _HvCtl {
   HvDbusEngine    *engine;
   gboolean         engine_has_properties;
 };
+
+/* hostvisorctl-commands.c */
+extern const HvCtlCommand hv_ctl_commands[];
+extern const guint hv_ctl_n_commands;
+/* @argv as main() gets it (argv[0] is the program); it is not changed. FALSE: an
+ * HV_CTL_USAGE_ERROR. Prints nothing, never exits, never connects to the engine. */
+gboolean     hv_ctl_command_line_parse   (int argc, char **argv, HvCtlCommandLine *out,
+                                          GError **error);
+void         hv_ctl_command_line_clear   (HvCtlCommandLine *line);
+void         hv_ctl_print_help           (const HvCtlCommandLine *line);
 
 /* hostvisorctl-options.c */
 HvCtlArgs   *hv_ctl_args_parse           (const HvCtlCommand *command, int argc, char **argv,
@@ -90,12 +130,13 @@ extern const HvCtlOption hv_ctl_modify_options[];
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvCtlArgs, hv_ctl_args_free)
 
-/* hostvisorctl.c */
+/* hostvisorctl-client.c */
 HvDbusEngine *hv_ctl_get_engine          (HvCtl *ctl, gboolean with_properties, GError **error);
 HvDbusVm     *hv_ctl_get_vm_by_path      (HvCtl *ctl, const char *object_path, GError **error);
 HvDbusVm     *hv_ctl_find_vm             (HvCtl *ctl, const char *name_or_uuid, GError **error);
 gboolean      hv_ctl_vm_refresh          (HvDbusVm *vm, GError **error);
 char         *hv_ctl_display             (const char *text);
+char         *hv_ctl_display_short       (const char *text);
 char         *hv_ctl_vm_display_name     (HvDbusVm *vm);
 void          hv_ctl_print_json          (JsonNode *root);
 gboolean      hv_ctl_state_is_active     (const char *state);
@@ -126,6 +167,8 @@ gboolean hv_ctl_cmd_clipboard_get (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_clipboard_set (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_guest_tools_insert (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_media_eject   (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_os_list       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_version       (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-io.c */
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);

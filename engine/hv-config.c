@@ -450,6 +450,55 @@ hv_config_escape_for_display (const char *text)
   return g_string_free (out, FALSE);
 }
 
+/* A name as a message quotes it: escaped like any text, with the invisible formatting
+ * characters that a new name may not have (bidi overrides, zero-width ones) spelled out
+ * too, and cut to NAME_SHOWN_MAX_CHARS, so that a name of 10 KiB does not fill the screen. */
+#define NAME_SHOWN_MAX_CHARS 40
+
+static char *
+name_for_message (const char *name)
+{
+  g_autofree char *cut = NULL;
+  g_autofree char *escaped = NULL;
+  GString *out;
+
+  if (g_utf8_validate (name, -1, NULL))
+    {
+      if (g_utf8_strlen (name, -1) > NAME_SHOWN_MAX_CHARS)
+        {
+          const char *end = g_utf8_offset_to_pointer (name, NAME_SHOWN_MAX_CHARS);
+          cut = g_strdup_printf ("%.*s…", (int) (end - name), name);
+        }
+    }
+  else if (strlen (name) > NAME_SHOWN_MAX_CHARS)
+    {
+      /* Cut in bytes; the escaping below shows what is left of a broken sequence as \xNN. */
+      cut = g_strdup_printf ("%.*s…", NAME_SHOWN_MAX_CHARS, name);
+    }
+
+  escaped = hv_config_escape_for_display (cut != NULL ? cut : name);
+  out = g_string_sized_new (strlen (escaped));
+  for (const char *p = escaped; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          /* Cannot happen after escaping; never read past a broken byte anyway. */
+          g_string_append_printf (out, "\\x%02x", (guint8) *p);
+          p++;
+          if (*p == '\0')
+            break;
+          continue;
+        }
+      if (g_unichar_type (c) == G_UNICODE_FORMAT)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
 gboolean
 hv_config_check_name (const char  *name,
                       GError     **error)
@@ -466,8 +515,67 @@ hv_config_check_name (const char  *name,
   if ((problem = label_problem (name)) == NULL)
     return TRUE;
 
-  shown = hv_config_escape_for_display (name);
+  shown = name_for_message (name);
   g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "name \"%s\" %s", shown, problem);
+  return FALSE;
+}
+
+/* What a new name may not be, on top of hv_config_check_name(): NULL when fine. */
+static const char *
+new_name_problem (const char *name,
+                  gunichar   *bad_char)
+{
+  /* FindVm, and so every client, takes a UUID as well as a name: a VM named like another
+   * VM's UUID would be unreachable by its name, or hide the other one. */
+  if (g_uuid_string_is_valid (name))
+    return "is a UUID; VMs are also found by their UUID, so a name cannot be one";
+
+  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      *bad_char = c;
+      switch (g_unichar_type (c))
+        {
+        case G_UNICODE_FORMAT:
+          /* Bidi overrides, embeddings and isolates, zero-width space and joiners, the BOM:
+           * invisible, and able to make a name read as another ("abc\u202egnp.exe" shows
+           * as "abcexe.png"). */
+          return "contains an invisible formatting character (U+%04X) that can make it read "
+                 "as another name";
+        case G_UNICODE_PRIVATE_USE:
+          return "contains a private-use character (U+%04X), which looks different on "
+                 "every computer";
+        case G_UNICODE_UNASSIGNED:
+          return "contains a character that Unicode has not assigned (U+%04X)";
+        default:
+          break;
+        }
+    }
+  return NULL;
+}
+
+gboolean
+hv_config_check_new_name (const char  *name,
+                          GError     **error)
+{
+  g_autofree char *shown = NULL;
+  g_autofree char *problem_text = NULL;
+  gunichar bad_char = 0;
+  const char *problem;
+
+  if (!hv_config_check_name (name, error))
+    return FALSE;
+  if ((problem = new_name_problem (name, &bad_char)) == NULL)
+    return TRUE;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  problem_text = g_strdup_printf (problem, bad_char);
+#pragma GCC diagnostic pop
+  shown = name_for_message (name);
+  g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "name \"%s\" %s", shown,
+               problem_text);
   return FALSE;
 }
 

@@ -183,6 +183,13 @@ gboolean    hv_vm_config_save         (const HvVmConfig *config, const char *pat
  * no '/'. Everything else (',', '=', '..', quotes, non-ASCII) is allowed: names never
  * become paths or QEMU option text. */
 gboolean    hv_config_check_name      (const char *name, GError **error);
+/* A name given to a VM now (CreateVm, a rename): hv_config_check_name(), and not a UUID
+ * (FindVm takes UUIDs too), no invisible formatting characters (Unicode category Cf: bidi
+ * overrides and isolates, zero-width space and joiners, BOM), no private-use or unassigned
+ * characters. Configs that are loaded keep the rules above only, so that a VM named before
+ * these rules (or by hand) stays usable and can be renamed. Messages quote at most 40
+ * characters of the name. */
+gboolean    hv_config_check_new_name  (const char *name, GError **error);
 /* Folder paths: "" (top level) or components separated by single '/', each component a
  * valid name by the rules above, and not "." or "..". At most HV_FOLDER_MAX_DEPTH deep. */
 gboolean    hv_config_check_folder    (const char *folder, GError **error);

@@ -113,6 +113,7 @@ on_guest_built (GObject      *object,
   g_autofree char *name = NULL;
   g_autoptr(GVariantDict) options = g_variant_dict_new (NULL);
   g_autoptr(GVariant) options_v = NULL;
+  GCancellable *cancellable;
   GError *error = NULL;
 
   if (!g_subprocess_communicate_utf8_finish (process, result, NULL, &err_text, &error))
@@ -143,8 +144,11 @@ on_guest_built (GObject      *object,
                          "A tiny Linux made from this computer's own kernel and busybox, "
                          "with the Hostvisor guest tools.");
   options_v = g_variant_ref_sink (g_variant_dict_end (options));
-  hv_library_create_vm_async (data->library, name, options_v, g_task_get_cancellable (task),
-                              on_vm_created, g_steal_pointer (&task));
+  /* The cancellable is read before the task is handed on: C leaves the order in which
+   * arguments are evaluated open, and g_steal_pointer() may run first. */
+  cancellable = g_task_get_cancellable (task);
+  hv_library_create_vm_async (data->library, name, options_v, cancellable, on_vm_created,
+                              g_steal_pointer (&task));
 }
 
 void

@@ -716,7 +716,8 @@ hv_library_create_vm_async (HvLibrary          *self,
   g_task_set_task_data (task, data, (GDestroyNotify) create_data_free);
 
   data->config = hv_vm_options_create (name, options, &plan, &error);
-  if (data->config == NULL || !check_name_free (self, name, NULL, &error))
+  if (data->config == NULL || !check_name_free (self, name, NULL, &error) ||
+      !hv_vm_options_check_startable (data->config, NULL, self->caps, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -774,7 +775,8 @@ hv_library_modify_vm (HvLibrary *self,
     }
 
   changed = hv_vm_options_modify (config, options, hv_vm_is_active (vm), error);
-  if (changed == NULL || !check_name_free (self, changed->name, vm, error))
+  if (changed == NULL || !check_name_free (self, changed->name, vm, error) ||
+      !hv_vm_options_check_startable (changed, config, self->caps, error))
     return FALSE;
   if (!hv_vm_set_config (vm, changed, error))
     return FALSE;

@@ -991,6 +991,18 @@ hv_qemu_build_argv (const HvVmConfig  *config,
   return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
 }
 
+gboolean
+hv_qemu_argv_check (const HvVmConfig  *config,
+                    const HvQemuCaps  *caps,
+                    GError           **error)
+{
+  /* Paths only name files in the argv; no builder looks at them beyond their syntax. */
+  const HvQemuPaths paths = { "/nonexistent/hostvisor-vm", "/nonexistent/hostvisor-run", -1 };
+  g_auto(GStrv) argv = hv_qemu_build_argv (config, caps, &paths, error);
+
+  return argv != NULL;
+}
+
 char *
 hv_qemu_argv_to_string (const char * const *argv)
 {

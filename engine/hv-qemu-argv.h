@@ -51,6 +51,12 @@ typedef struct {
 char      **hv_qemu_build_argv (const HvVmConfig *config, const HvQemuCaps *caps,
                                 const HvQemuPaths *paths, GError **error);
 
+/* Whether hv_qemu_build_argv() accepts @config with @caps, with made-up paths: what it would
+ * refuse at start (an ne2k_isa adapter on q35, sata on pc, UEFI without OVMF…) fails here
+ * with the same message, so that CreateVm and Modify can refuse such a config up front. */
+gboolean    hv_qemu_argv_check (const HvVmConfig *config, const HvQemuCaps *caps,
+                                GError **error);
+
 /* The transport the config's shares use with these capabilities: VIRTIOFS when the config
  * says "virtiofs", or "auto" on the q35 machine, and caps->virtiofsd is set; else 9P. "auto"
  * keeps the pc machine (chosen for old guests) on 9p, so its argv never changes. */

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "hv-error.h"
+#include "hv-image-check.h"
 #include "hv-osinfo.h"
+#include "hv-qemu-argv.h"
 
 #define DEFAULT_DISK_GIB 16
 #define MAX_DISK_GIB HV_VM_MAX_DISK_GIB
@@ -105,32 +107,6 @@ lookup_string (GVariant    *options,
                const char **out)
 {
   return g_variant_lookup (options, key, "&s", out);
-}
-
-/* A file the VM will use: absolute, existing, a regular file (or a block device for
- * disks). The message says which option and what is wrong. */
-static gboolean
-check_file (const char *what,
-            const char *path,
-            GError    **error)
-{
-  if (path[0] == '\0' || !g_path_is_absolute (path))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   "%s path must be absolute: \"%s\"", what, path);
-      return FALSE;
-    }
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "%s not found: %s", what, path);
-      return FALSE;
-    }
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "%s is a directory: %s", what, path);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static HvDrive *
@@ -284,7 +260,7 @@ apply_common (HvVmConfig *config,
     {
       if (s[0] == '\0')
         g_clear_pointer (&config->kernel, g_free);
-      else if (!check_file ("Kernel", s, error))
+      else if (!hv_image_check (HV_IMAGE_KERNEL, s, error))
         return FALSE;
       else
         hv_set_str (&config->kernel, s);
@@ -293,7 +269,7 @@ apply_common (HvVmConfig *config,
     {
       if (s[0] == '\0')
         g_clear_pointer (&config->initrd, g_free);
-      else if (!check_file ("Initrd", s, error))
+      else if (!hv_image_check (HV_IMAGE_INITRD, s, error))
         return FALSE;
       else
         hv_set_str (&config->initrd, s);
@@ -320,13 +296,13 @@ apply_common (HvVmConfig *config,
 
   if (lookup_string (options, "iso", &s))
     {
-      if (!check_file ("ISO", s, error))
+      if (!hv_image_check (HV_IMAGE_ISO, s, error))
         return FALSE;
       set_medium (config, HV_DRIVE_CDROM, s);
     }
   if (lookup_string (options, "floppy", &s))
     {
-      if (!check_file ("Floppy image", s, error))
+      if (!hv_image_check (HV_IMAGE_FLOPPY, s, error))
         return FALSE;
       set_medium (config, HV_DRIVE_FLOPPY, s);
     }
@@ -350,7 +326,7 @@ apply_common (HvVmConfig *config,
                        "Unknown disk format \"%s\" (raw or qcow2)", format_text);
           return FALSE;
         }
-      if (!check_file ("Disk image", s, error))
+      if (!hv_image_check (HV_IMAGE_DISK, s, error))
         return FALSE;
       disk = find_drive (config, HV_DRIVE_DISK);
       if (disk == NULL)
@@ -369,6 +345,18 @@ apply_common (HvVmConfig *config,
     }
 
   return TRUE;
+}
+
+static gboolean
+unknown_os (const char  *os,
+            GError     **error)
+{
+  g_autofree char *shown = hv_config_escape_for_display (os);
+
+  /* ListOses gives the ids; "hostvisorctl os-list WORD" searches them. */
+  g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+               "Unknown OS \"%s\" (\"hostvisorctl os-list\" lists the known ids)", shown);
+  return FALSE;
 }
 
 static void
@@ -401,7 +389,7 @@ hv_vm_options_create (const char      *name,
 
   memset (plan, 0, sizeof *plan);
 
-  if (!hv_config_check_name (name, error) || !check_keys (options, FALSE, FALSE, error))
+  if (!hv_config_check_new_name (name, error) || !check_keys (options, FALSE, FALSE, error))
     return NULL;
 
   config = hv_vm_config_new (name);
@@ -413,8 +401,7 @@ hv_vm_options_create (const char      *name,
       defaults = hv_osinfo_get_defaults (os, &local_error);
       if (defaults == NULL)
         {
-          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                       "Unknown OS \"%s\" (osinfo-query os lists the known ids)", os);
+          unknown_os (os, error);
           return NULL;
         }
       apply_os_defaults (config, defaults);
@@ -512,12 +499,24 @@ hv_vm_options_modify (const HvVmConfig *config,
 
   if (lookup_string (options, "name", &s))
     {
-      if (!hv_config_check_name (s, error))
+      /* Renaming to the name it has is no change: an old name that the rules for new
+       * names refuse may stay. */
+      if (!g_str_equal (s, config->name) && !hv_config_check_new_name (s, error))
         return NULL;
       hv_set_str (&copy->name, s);
     }
   if (lookup_string (options, "os", &s))
-    hv_set_str (&copy->os_id, s);
+    {
+      g_autoptr(HvOsDefaults) defaults = NULL;
+
+      /* "" forgets the OS; anything else must be one that libosinfo knows, as at create. */
+      if (s[0] != '\0' && (defaults = hv_osinfo_get_defaults (s, NULL)) == NULL)
+        {
+          unknown_os (s, error);
+          return NULL;
+        }
+      hv_set_str (&copy->os_id, s);
+    }
 
   if (g_variant_lookup (options, "remove-iso", "b", &flag) && flag)
     {
@@ -539,4 +538,29 @@ hv_vm_options_modify (const HvVmConfig *config,
     return NULL;
 
   return g_steal_pointer (&copy);
+}
+
+gboolean
+hv_vm_options_check_startable (const HvVmConfig  *config,
+                               const HvVmConfig  *before,
+                               const HvQemuCaps  *caps,
+                               GError           **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) before_error = NULL;
+
+  /* Without a QEMU nothing starts anyway; the start says so. */
+  if (caps == NULL || caps->qemu_binary == NULL)
+    return TRUE;
+  if (hv_qemu_argv_check (config, caps, &local_error))
+    return TRUE;
+
+  /* A problem the VM had before this change is not the change's fault: the user may be
+   * mending something else first (or the host lost, say, its OVMF). */
+  if (before != NULL && !hv_qemu_argv_check (before, caps, &before_error) &&
+      g_strcmp0 (before_error->message, local_error->message) == 0)
+    return TRUE;
+
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }

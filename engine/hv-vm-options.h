@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "hv-config.h"
+#include "hv-types.h"
 
 G_BEGIN_DECLS
 
@@ -25,5 +26,14 @@ HvVmConfig *hv_vm_options_create (const char *name, GVariant *options, HvVmOptio
  * powered off fail with HV_ERROR_INVALID_STATE naming the option. */
 HvVmConfig *hv_vm_options_modify (const HvVmConfig *config, GVariant *options,
                                   gboolean running, GError **error);
+
+/* Whether QEMU could start @config on this host, by the argv builder's own rules
+ * (hv_qemu_argv_check()): e.g. an ne2k_isa adapter on the q35 machine, UEFI without OVMF.
+ * CreateVm and Modify call it on the new config so that such a VM is refused up front, with
+ * the builder's message, not at its next start. @before: for Modify, the config before the
+ * change; a problem that it had already (the same message) does not block the change.
+ * @caps NULL (no QEMU found): TRUE. */
+gboolean    hv_vm_options_check_startable (const HvVmConfig *config, const HvVmConfig *before,
+                                           const HvQemuCaps *caps, GError **error);
 
 G_END_DECLS

@@ -28,6 +28,7 @@
 
 #include "hv-crashpoint.h"
 #include "hv-error.h"
+#include "hv-image-check.h"
 #include "hv-fileutil.h"
 #include "hv-paths.h"
 #include "hv-virtiofsd.h"
@@ -1123,10 +1124,10 @@ hv_vm_insert_media_async (HvVm               *self,
                                hv_vm_get_name (self));
       return;
     }
-  if (path[0] != '\0' && (!g_path_is_absolute (path) || !g_file_test (path, G_FILE_TEST_IS_REGULAR)))
+  if (path[0] != '\0' &&
+      !hv_image_check (kind == HV_DRIVE_FLOPPY ? HV_IMAGE_FLOPPY : HV_IMAGE_ISO, path, &error))
     {
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_FOUND, "%s not found: %s",
-                               kind == HV_DRIVE_FLOPPY ? "Floppy image" : "ISO", path);
+      g_task_return_error (task, error);
       return;
     }
 

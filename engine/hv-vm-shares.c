@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "hv-error.h"
+#include "hv-image-check.h"
 #include "hv-fileutil.h"
 #include "hv-virtiofsd.h"
 
@@ -1023,9 +1024,9 @@ hv_vm_add_share_async (HvVm               *self,
       g_task_return_error (task, error);
       return;
     }
-  if (!g_path_is_absolute (path) || !g_file_test (path, G_FILE_TEST_IS_DIR))
+  if (!hv_image_check_folder (path, &error))
     {
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_FOUND, "Folder not found: %s", path);
+      g_task_return_error (task, error);
       return;
     }
   /* The whole host is never shared; anything narrower is the user's explicit choice. */

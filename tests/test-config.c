@@ -11,6 +11,7 @@
 #include "hv-config.h"
 #include "hv-error.h"
 #include "hv-fileutil.h"
+#include "hv-qemu-argv.h"
 #include "hv-vm-options.h"
 
 /* Helpers */
@@ -474,6 +475,198 @@ test_names (void)
   /* The message shows the name escaped, so that it stays on one line. */
   g_assert_false (hv_config_check_name ("bad\nname", &error));
   g_assert_nonnull (strstr (error->message, "\"bad\\nname\""));
+}
+
+/* Rules for names given now (create, rename): on top of the stored rules, no UUIDs and no
+ * characters that hide or fake what a name reads as. Configs with such names still load. */
+static void
+test_new_names (void)
+{
+  static const char * const good[] = {
+    "a", "Win 98", "a,b=c", "日本語", "emoji 🙂", "x-_.~!@$%^*()[]{};:?", "Ünïcødé 日本",
+    "0f0e0d0c-0b0a-4908-8706-05040302010",     /* one digit short of a UUID */
+    "0f0e0d0c-0b0a-4908-8706-050403020100 x",  /* a UUID and more */
+    "עברית", "العربية",                          /* right-to-left scripts are fine */
+    NULL,
+  };
+  static const struct { const char *name; const char *fragment; const char *shown; } bad[] = {
+    { "0f0e0d0c-0b0a-4908-8706-050403020100", "is a UUID", NULL },
+    { "0F0E0D0C-0B0A-4908-8706-050403020100", "is a UUID", NULL },
+    { "abc\u202egnp.exe", "invisible formatting character (U+202E)", "abc\\u202egnp.exe" },
+    { "a\u200bb", "(U+200B)", "a\\u200bb" },      /* zero-width space */
+    { "a\u200db", "(U+200D)", "a\\u200db" },      /* zero-width joiner */
+    { "\ufeffx", "(U+FEFF)", "\\ufeffx" },        /* BOM */
+    { "a\u2066b\u2069", "(U+2066)", NULL },         /* left-to-right isolate */
+    { "a\u202ab", "(U+202A)", NULL },               /* left-to-right embedding */
+    { "a\u00adb", "(U+00AD)", NULL },               /* soft hyphen, invisible too */
+    { "a\ue000", "private-use character (U+E000)", NULL },
+    { "a\U000F0000", "private-use character (U+F0000)", NULL },
+    { "a\u0378", "has not assigned (U+0378)", NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) huge = g_string_new (NULL);
+
+  for (guint i = 0; good[i] != NULL; i++)
+    if (!hv_config_check_new_name (good[i], &error))
+      g_error ("new name \"%s\" refused: %s", good[i], error->message);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(HvVmConfig) config = hv_vm_config_new (bad[i].name);
+      g_autofree char *xml = NULL;
+      g_autoptr(HvVmConfig) back = NULL;
+
+      /* A config may have it (named before the rules, or by hand)… */
+      g_assert_true (hv_config_check_name (bad[i].name, NULL));
+      xml = hv_vm_config_to_xml (config, &error);
+      g_assert_no_error (error);
+      back = hv_vm_config_from_xml (xml, strlen (xml), "vm.xml", &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (back->name, ==, bad[i].name);
+
+      /* …but it is not given to a VM now, and the message shows the invisible character. */
+      g_assert_false (hv_config_check_new_name (bad[i].name, &error));
+      assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, bad[i].fragment);
+      if (bad[i].shown != NULL)
+        assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, bad[i].shown);
+      for (const char *p = error->message; *p != '\0'; p = g_utf8_next_char (p))
+        g_assert_cmpint (g_unichar_type (g_utf8_get_char (p)), !=, G_UNICODE_FORMAT);
+      g_clear_error (&error);
+    }
+
+  /* The stored rules come first, and apply to new names too. */
+  g_assert_false (hv_config_check_new_name ("a/b", &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "contains '/'");
+  g_clear_error (&error);
+
+  /* A name of 10 KiB is not quoted whole, by either check. */
+  for (guint i = 0; i < 10240; i++)
+    g_string_append_c (huge, 'x');
+  g_assert_false (hv_config_check_name (huge->str, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "longer than 64 characters");
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "xxx…\"");
+  g_assert_cmpuint (strlen (error->message), <, 200);
+  g_clear_error (&error);
+  g_string_truncate (huge, 0);
+  for (guint i = 0; i < 2000; i++)
+    g_string_append (huge, "\xff");
+  g_assert_false (hv_config_check_new_name (huge->str, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "not valid UTF-8");
+  g_assert_cmpuint (strlen (error->message), <, 300);
+  g_clear_error (&error);
+}
+
+/* CreateVm and a rename take the rules for new names; a VM that has an old name keeps it. */
+static void
+test_options_names (void)
+{
+  g_autoptr(HvVmConfig) legacy = hv_vm_config_new ("abc\u202egnp.exe");
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(HvVmConfig) changed = NULL;
+  g_autoptr(GVariant) empty = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+  g_autoptr(GVariant) options = NULL;
+  g_autoptr(GError) error = NULL;
+  HvVmOptionsPlan plan;
+  GVariantDict dict;
+
+  config = hv_vm_options_create ("6d2d2c1e-8a44-4f4e-9a55-0c8d7f4b2a10", empty, &plan, &error);
+  g_assert_null (config);
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "is a UUID");
+  g_clear_error (&error);
+
+  /* Renamed to a bad new name: refused. */
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", "x\u200by");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  g_assert_null (hv_vm_options_modify (legacy, options, FALSE, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "U+200B");
+  g_clear_error (&error);
+  g_clear_pointer (&options, g_variant_unref);
+
+  /* Other changes, and "renaming" to the name it has, leave an old name alone. */
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", legacy->name);
+  g_variant_dict_insert (&dict, "memory", "t", (guint64) 256);
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (legacy, options, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (changed->name, ==, legacy->name);
+  g_assert_cmpuint (changed->memory_mib, ==, 256);
+  g_clear_pointer (&options, g_variant_unref);
+  g_clear_pointer (&changed, hv_vm_config_free);
+
+  /* An unknown OS points to the list of known ones, at create and modify. */
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "os", "s", "nosuchos");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  g_assert_null (hv_vm_options_create ("x", options, &plan, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "hostvisorctl os-list");
+  g_assert_null (strstr (error->message, "osinfo-query"));
+  g_clear_error (&error);
+  g_assert_null (hv_vm_options_modify (legacy, options, FALSE, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "Unknown OS \"nosuchos\"");
+}
+
+/* What the argv builder would refuse at start is refused by CreateVm and Modify, with its
+ * message; a problem the VM had before a change does not block the change. */
+static void
+test_options_startable (void)
+{
+  HvQemuCaps caps = {
+    .qemu_binary = (char *) "/usr/bin/qemu-system-x86_64",
+    .version_major = 7,
+    .version_minor = 2,
+    .seccomp = TRUE,
+  };
+  g_autoptr(HvVmConfig) pc = hv_vm_config_new ("Old PC");
+  g_autoptr(HvVmConfig) q35 = NULL;
+  g_autoptr(HvVmConfig) uefi = NULL;
+  g_autoptr(HvVmConfig) changed = NULL;
+  g_autoptr(GVariant) options = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantDict dict;
+
+  pc->machine = HV_MACHINE_PC;
+  hv_set_str (&((HvNic *) g_ptr_array_index (pc->nics, 0))->model, "ne2k_isa");
+  g_assert_true (hv_vm_options_check_startable (pc, NULL, &caps, &error));
+  g_assert_no_error (error);
+  g_assert_true (hv_qemu_argv_check (pc, &caps, NULL));
+
+  /* ne2k_isa on q35: the builder's own message, from modify as from create. */
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "machine", "s", "q35");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  q35 = hv_vm_options_modify (pc, options, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_false (hv_vm_options_check_startable (q35, pc, &caps, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "ne2k_isa model needs the pc machine");
+  g_clear_error (&error);
+  g_assert_false (hv_vm_options_check_startable (q35, NULL, &caps, &error));
+  g_clear_error (&error);
+  g_clear_pointer (&options, g_variant_unref);
+
+  /* Without a QEMU there is nothing to ask. */
+  g_assert_true (hv_vm_options_check_startable (q35, NULL, NULL, NULL));
+
+  /* UEFI where OVMF is missing: refused as a change, but once the VM has it (the host lost
+   * OVMF), other changes go through. */
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "firmware", "s", "uefi");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  uefi = hv_vm_options_modify (pc, options, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_false (hv_vm_options_check_startable (uefi, pc, &caps, &error));
+  assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "OVMF");
+  g_clear_error (&error);
+  g_clear_pointer (&options, g_variant_unref);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "memory", "t", (guint64) 512);
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (uefi, options, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (hv_vm_options_check_startable (changed, uefi, &caps, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -2036,6 +2229,9 @@ main (int    argc,
   g_test_add_func ("/config/enums", test_enums);
   g_test_add_func ("/config/mac", test_mac);
   g_test_add_func ("/config/names", test_names);
+  g_test_add_func ("/config/new-names", test_new_names);
+  g_test_add_func ("/config/options/names", test_options_names);
+  g_test_add_func ("/config/options/startable", test_options_startable);
   g_test_add_func ("/config/folders", test_folders);
   g_test_add_func ("/config/share-names", test_share_names);
   g_test_add_func ("/config/escape", test_escape);

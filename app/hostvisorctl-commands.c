@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hostvisorctl-commands.c: the commands, their options and help, and the parsing of a whole
+ * command line into what to do (hv_ctl_command_line_parse()).
+ *
+ * Parsing only looks at the argv: it prints nothing, never exits and never reaches the
+ * engine, so that main() decides what happens and a fuzz target can call it. */
+#include "hv-build-config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "hostvisorctl.h"
+
+
+static const HvCtlOption json_option[] = {
+  { "json", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Print JSON, a stable format for scripts") },
+  { NULL }
+};
+
+static const HvCtlOption stop_options[] = {
+  { "timeout", HV_CTL_OPT_UINT, 1, 86400, "S",
+    N_("Seconds the guest has to shut down before it is powered off (default 60)") },
+  { "no-wait", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Return once the shutdown is asked for") },
+  { NULL }
+};
+
+static const HvCtlOption delete_options[] = {
+  { "keep-files", HV_CTL_OPT_FLAG, 0, 0, NULL,
+    N_("Remove the VM from the library but keep its directory") },
+  { NULL }
+};
+
+static const HvCtlOption log_options[] = {
+  { "follow", HV_CTL_OPT_FLAG, 0, 0, NULL,
+    N_("Keep printing what the guest writes until the VM stops or Ctrl-C") },
+  { NULL }
+};
+
+static const HvCtlOption media_options[] = {
+  { "floppy", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("The floppy drive instead of the CD-ROM drive") },
+  { NULL }
+};
+
+static const HvCtlOption share_add_options[] = {
+  { "name", HV_CTL_OPT_STRING, 0, 0, "N",
+    N_("The folder's name in the guest (default: the folder's own)") },
+  { "readonly", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("The guest may not write") },
+  { NULL }
+};
+
+static const HvCtlOption move_options[] = {
+  { "folder", HV_CTL_OPT_STRING, 0, 0, "A/B", N_("The folder (\"\" or / for the top level)") },
+  { NULL }
+};
+
+const HvCtlCommand hv_ctl_commands[] = {
+  { "list", "[--json]", N_("List the VMs"), NULL, json_option, 0, 0, hv_ctl_cmd_list },
+  { "show", "NAME [--json]", N_("Show a VM's configuration and state"), NULL,
+    json_option, 1, 1, hv_ctl_cmd_show },
+  { "create", "NAME [OPTIONS]", N_("Create a VM and print its UUID"),
+    N_("Without --disk-size, --disk or --no-disk, the VM gets a new disk of the size that\n"
+       "the OS (--os) recommends. Relative paths are taken from the current directory."),
+    hv_ctl_create_options, 1, 1, hv_ctl_cmd_create },
+  { "modify", "NAME [OPTIONS]", N_("Change a VM's configuration"),
+    N_("Most changes need the VM powered off; changing the ISO or floppy does not."),
+    hv_ctl_modify_options, 1, 1, hv_ctl_cmd_modify },
+  { "start", "NAME", N_("Start a VM"), NULL, NULL, 1, 1, hv_ctl_cmd_start },
+  { "stop", "NAME [--timeout S] [--no-wait]",
+    N_("Shut a VM down (ACPI power button) and wait until it is off"),
+    N_("If the guest is still running after the timeout, the VM is powered off, and\n"
+       "hostvisorctl says so and exits with status 3."),
+    stop_options, 1, 1, hv_ctl_cmd_stop },
+  { "poweroff", "NAME", N_("Power a VM off at once, like pulling the plug"), NULL, NULL, 1, 1,
+    hv_ctl_cmd_poweroff },
+  { "pause", "NAME", N_("Pause a running VM"), NULL, NULL, 1, 1, hv_ctl_cmd_pause },
+  { "resume", "NAME", N_("Resume a paused VM"), NULL, NULL, 1, 1, hv_ctl_cmd_resume },
+  { "reset", "NAME", N_("Hard-reset a running VM"), NULL, NULL, 1, 1, hv_ctl_cmd_reset },
+  { "delete", "NAME [--keep-files]", N_("Delete a VM (powering it off first) and its files"),
+    NULL, delete_options, 1, 1, hv_ctl_cmd_delete },
+  { "move", "NAME --folder A/B", N_("Move a VM into a folder"), NULL, move_options, 1, 1,
+    hv_ctl_cmd_move },
+  { "screenshot", "NAME FILE.png", N_("Save a PNG of a running VM's screen (\"-\": stdout)"),
+    N_("\"-\" writes the PNG to the standard output, which must not be a terminal."),
+    NULL, 2, 2, hv_ctl_cmd_screenshot, 0, 1 << 1 },
+  { "log", "NAME [--follow]", N_("Print what the guest wrote to its serial port"), NULL,
+    log_options, 1, 1, hv_ctl_cmd_log },
+  { "console", "NAME", N_("Connect the terminal to a running VM's serial port"),
+    N_("On a terminal, Ctrl-] leaves the console. With input from a pipe, the console ends\n"
+       "when the input ends and the guest has been quiet for a second, or when the VM stops."),
+    NULL, 1, 1, hv_ctl_cmd_console },
+  { "folder list", "[--json]", N_("List the VM folders"), NULL, json_option, 0, 0,
+    hv_ctl_cmd_folder_list },
+  { "folder create", "PATH", N_("Create a folder (and its parents)"), NULL, NULL, 1, 1,
+    hv_ctl_cmd_folder_create },
+  { "folder rename", "PATH NEWPATH", N_("Rename or move a folder with its VMs"), NULL, NULL, 2, 2,
+    hv_ctl_cmd_folder_rename },
+  { "folder delete", "PATH", N_("Delete a folder; its VMs move to the parent folder"), NULL, NULL,
+    1, 1, hv_ctl_cmd_folder_delete },
+  { "demo", "",
+    N_("Create \"Demo Linux\": a tiny Linux from this computer's kernel, with the guest tools"),
+    N_("The guest is built once from the kernel in /boot and busybox-static, and cached in\n"
+       "the library."),
+    NULL, 0, 0, hv_ctl_cmd_demo },
+  { "share add", "NAME HOSTPATH [--name N] [--readonly]",
+    N_("Share a host folder with a VM (/media/hostvisor/N in the guest)"), NULL,
+    share_add_options, 2, 2, hv_ctl_cmd_share_add, 1 << 1 },
+  { "share list", "NAME [--json]", N_("List a VM's shared folders and their state in the guest"),
+    NULL, json_option, 1, 1, hv_ctl_cmd_share_list },
+  { "share remove", "NAME SHARE", N_("Stop sharing a folder"), NULL, NULL,
+    2, 2, hv_ctl_cmd_share_remove },
+  { "clipboard get", "NAME", N_("Print the VM's shared clipboard"), NULL, NULL, 1, 1,
+    hv_ctl_cmd_clipboard_get },
+  { "clipboard set", "NAME TEXT", N_("Put text on the VM's shared clipboard"), NULL, NULL, 2, 2,
+    hv_ctl_cmd_clipboard_set },
+  { "guest-tools insert", "NAME", N_("Insert the guest tools CD into a VM's CD-ROM drive"), NULL,
+    NULL, 1, 1, hv_ctl_cmd_guest_tools_insert },
+  { "media insert", "NAME IMAGE [--floppy]",
+    N_("Put an ISO (or a floppy image) into a VM's drive, also while it runs"), NULL,
+    media_options, 2, 2, hv_ctl_cmd_media_insert, 1 << 1 },
+  { "media eject", "NAME [--floppy]", N_("Take the medium out of a VM's CD-ROM (or floppy) drive"),
+    NULL, media_options, 1, 1, hv_ctl_cmd_media_eject },
+  { "os-list", "[WORDS] [--json]", N_("List the guest OSes that --os knows, or those that match"),
+    N_("WORDS are looked for in each OS's id, name and vendor, ignoring case; an OS is\n"
+       "listed when it has all of them."),
+    json_option, 0, 8, hv_ctl_cmd_os_list },
+  { "version", "", N_("Print the versions of hostvisorctl, the engine and QEMU"), NULL, NULL,
+    0, 0, hv_ctl_cmd_version },
+};
+
+const guint hv_ctl_n_commands = G_N_ELEMENTS (hv_ctl_commands);
+
+/* Looks up argv[0] (and argv[1] for "folder …"); *used says how many words named it. */
+static const HvCtlCommand *
+find_command (int    argc,
+              char **argv,
+              int   *used)
+{
+  g_autofree char *two = argc >= 2 ? g_strdup_printf ("%s %s", argv[0], argv[1]) : NULL;
+
+  if (argc < 1)
+    return NULL;
+  for (guint i = 0; i < hv_ctl_n_commands; i++)
+    {
+      if (two != NULL && g_str_equal (hv_ctl_commands[i].name, two))
+        {
+          *used = 2;
+          return &hv_ctl_commands[i];
+        }
+      if (g_str_equal (hv_ctl_commands[i].name, argv[0]))
+        {
+          *used = 1;
+          return &hv_ctl_commands[i];
+        }
+    }
+  return NULL;
+}
+
+/* "share" for "share add", "share list"…: the first word of two-word commands. */
+static gboolean
+is_group (const char *word)
+{
+  gsize len = strlen (word);
+
+  for (guint i = 0; i < hv_ctl_n_commands; i++)
+    if (strncmp (hv_ctl_commands[i].name, word, len) == 0 && hv_ctl_commands[i].name[len] == ' ')
+      return TRUE;
+  return FALSE;
+}
+
+/* "add, list, remove" (@separator ", "): the second words of @group's commands. */
+static char *
+group_verbs (const char *group,
+             const char *separator)
+{
+  g_autoptr(GString) verbs = g_string_new (NULL);
+  gsize len = strlen (group);
+
+  for (guint i = 0; i < hv_ctl_n_commands; i++)
+    if (strncmp (hv_ctl_commands[i].name, group, len) == 0 && hv_ctl_commands[i].name[len] == ' ')
+      {
+        if (verbs->len > 0)
+          g_string_append (verbs, separator);
+        g_string_append (verbs, hv_ctl_commands[i].name + len + 1);
+      }
+  return g_string_free (g_steal_pointer (&verbs), FALSE);
+}
+
+static gboolean G_GNUC_PRINTF (2, 3)
+usage (GError     **error,
+       const char  *format,
+       ...)
+{
+  va_list ap;
+
+  va_start (ap, format);
+  g_propagate_error (error, g_error_new_valist (HV_CTL_USAGE_ERROR, 0, format, ap));
+  va_end (ap);
+  return FALSE;
+}
+
+static gboolean
+is_help_word (const char *word)
+{
+  return g_str_equal (word, "--help") || g_str_equal (word, "-h");
+}
+
+gboolean
+hv_ctl_command_line_parse (int                argc,
+                           char             **argv,
+                           HvCtlCommandLine  *out,
+                           GError           **error)
+{
+  g_autofree char **words = NULL;
+  const HvCtlCommand *command;
+  int n, used = 0;
+
+  memset (out, 0, sizeof *out);
+  if (argc < 2 || argv == NULL)
+    return usage (error, "%s", _("no command given (see \"hostvisorctl --help\")"));
+
+  /* Our own copy of the words after the program's name, NULL-terminated: reordering the
+   * verb below must not change the caller's argv. */
+  n = argc - 1;
+  words = g_new0 (char *, n + 1);
+  memcpy (words, argv + 1, n * sizeof (char *));
+
+  if (is_help_word (words[0]) || (g_str_equal (words[0], "help") && n == 1))
+    {
+      out->action = HV_CTL_ACTION_HELP;
+      return TRUE;
+    }
+  if (g_str_equal (words[0], "--version"))
+    {
+      out->action = HV_CTL_ACTION_VERSION;
+      return TRUE;
+    }
+
+  if (g_str_equal (words[0], "help"))
+    {
+      g_autofree char *shown = hv_ctl_display_short (words[1]);
+
+      out->action = HV_CTL_ACTION_HELP;
+      if (n == 2 && is_group (words[1]))
+        out->help_group = g_strdup (words[1]);
+      else if ((command = find_command (n - 1, words + 1, &used)) != NULL && used == n - 1)
+        out->help_command = command;
+      else
+        return usage (error, _("no command \"%s\" (see \"hostvisorctl --help\")"), shown);
+      return TRUE;
+    }
+
+  /* "share NAME add …", "clipboard NAME get", "guest-tools NAME insert", "media NAME eject":
+   * the VM before the verb reads as well as after it (VBoxManage users type both). */
+  if (n >= 3 && is_group (words[0]) && !g_str_equal (words[0], "folder"))
+    {
+      g_autofree char *verb_first = g_strdup_printf ("%s %s", words[0], words[1]);
+      g_autofree char *verb_last = g_strdup_printf ("%s %s", words[0], words[2]);
+      gboolean verb_first_known = FALSE;
+
+      for (guint i = 0; i < hv_ctl_n_commands; i++)
+        verb_first_known |= g_str_equal (hv_ctl_commands[i].name, verb_first);
+      for (guint i = 0; i < hv_ctl_n_commands && !verb_first_known; i++)
+        if (g_str_equal (hv_ctl_commands[i].name, verb_last))
+          {
+            char *vm_name = words[1];
+            words[1] = words[2];
+            words[2] = vm_name;
+            break;
+          }
+    }
+
+  command = find_command (n, words, &used);
+  if (command == NULL)
+    {
+      g_autofree char *shown = hv_ctl_display_short (words[0]);
+
+      if (is_group (words[0]))
+        {
+          g_autofree char *verbs = group_verbs (words[0], ", ");
+          g_autofree char *shown_verb = NULL;
+
+          if (n == 1)
+            return usage (error, _("%s: missing one of: %s (see \"hostvisorctl %s --help\")"),
+                          shown, verbs, shown);
+          if (hv_ctl_args_wants_help (n - 1, words + 1))
+            {
+              out->action = HV_CTL_ACTION_HELP;
+              out->help_group = g_strdup (words[0]);
+              return TRUE;
+            }
+          shown_verb = hv_ctl_display_short (words[1]);
+          return usage (error, _("no command \"%s %s\" (see \"hostvisorctl %s --help\")"),
+                        shown, shown_verb, shown);
+        }
+      if (words[0][0] == '-')
+        return usage (error, _("unknown option \"%s\" (see \"hostvisorctl --help\")"), shown);
+      return usage (error, _("no command \"%s\" (see \"hostvisorctl --help\")"), shown);
+    }
+
+  if (hv_ctl_args_wants_help (n - used, words + used))
+    {
+      out->action = HV_CTL_ACTION_HELP;
+      out->help_command = command;
+      return TRUE;
+    }
+
+  out->args = hv_ctl_args_parse (command, n - used, words + used, error);
+  if (out->args == NULL)
+    return FALSE;
+  out->action = HV_CTL_ACTION_RUN;
+  return TRUE;
+}
+
+void
+hv_ctl_command_line_clear (HvCtlCommandLine *line)
+{
+  g_clear_pointer (&line->args, hv_ctl_args_free);
+  g_clear_pointer (&line->help_group, g_free);
+  line->help_command = NULL;
+}
+
+/* ── Help ─────────────────────────────────────────────────────────────────────────────── */
+
+static void
+print_command_help (const HvCtlCommand *command)
+{
+  g_print (_("Usage: hostvisorctl %s %s\n\n%s.\n"), command->name, command->synopsis,
+           _(command->summary));
+  if (command->details != NULL)
+    g_print ("\n%s\n", _(command->details));
+
+  g_print ("\n%s\n", _("Options:"));
+  if (command->options != NULL)
+    {
+      for (const HvCtlOption *o = command->options; o->name != NULL; o++)
+        {
+          g_autofree char *left = o->value != NULL ? g_strdup_printf ("--%s %s", o->name, o->value)
+                                                   : g_strdup_printf ("--%s", o->name);
+          g_print ("  %-22s %s\n", left, _(o->help));
+        }
+    }
+  g_print ("  %-22s %s\n", "-h, --help", _("Show this help"));
+}
+
+static void
+print_group_help (const char *group)
+{
+  g_autofree char *verbs = group_verbs (group, "|");
+  gsize len = strlen (group);
+
+  g_print (_("Usage: hostvisorctl %s %s …\n\n"), group, verbs);
+  for (guint i = 0; i < hv_ctl_n_commands; i++)
+    if (strncmp (hv_ctl_commands[i].name, group, len) == 0 && hv_ctl_commands[i].name[len] == ' ')
+      {
+        g_autofree char *left = g_strdup_printf ("%s %s", hv_ctl_commands[i].name,
+                                                 hv_ctl_commands[i].synopsis);
+        g_print ("  %-36s %s\n", left, _(hv_ctl_commands[i].summary));
+      }
+  g_print ("\n%s\n", _("Run \"hostvisorctl COMMAND --help\" for a command's options."));
+}
+
+static void
+print_help (void)
+{
+  g_print ("%s\n\n%s\n\n",
+           _("Usage: hostvisorctl COMMAND [ARGUMENTS…]"),
+           _("Manage Hostvisor virtual machines. A VM is named by its name or its UUID."));
+  g_print ("%s\n", _("Commands:"));
+  for (guint i = 0; i < hv_ctl_n_commands; i++)
+    {
+      g_autofree char *left = g_strdup_printf ("%s %s", hv_ctl_commands[i].name,
+                                               hv_ctl_commands[i].synopsis);
+      g_print ("  %-36s %s\n", left, _(hv_ctl_commands[i].summary));
+    }
+  g_print ("  %-36s %s\n", "help [COMMAND]", _("Show this help, or a command's"));
+  g_print ("\n%s\n", _("Run \"hostvisorctl COMMAND --help\" for a command's options."));
+  g_print ("%s\n",
+           _("Exit status: 0 on success, 1 when the operation failed, 2 for usage errors, "
+             "3 when stop had to power the VM off."));
+}
+
+void
+hv_ctl_print_help (const HvCtlCommandLine *line)
+{
+  if (line->help_command != NULL)
+    print_command_help (line->help_command);
+  else if (line->help_group != NULL)
+    print_group_help (line->help_group);
+  else
+    print_help ();
+}
