@@ -48,7 +48,8 @@
   { "clipboard", HV_CTL_OPT_STRING, 0, 0, "MODE", \
     N_("Shared clipboard: off, host-to-guest, guest-to-host or both") }, \
   { "share-transport", HV_CTL_OPT_STRING, 0, 0, "TRANSPORT", \
-    N_("Shared folders over auto, 9p or virtiofs (virtiofs: they can change while the VM runs)") }, \
+    N_("Shared folders over auto, 9p or virtiofs (virtiofs: they can change while the VM runs)") \
+  }, \
   { "accel", HV_CTL_OPT_STRING, 0, 0, "ACCEL", \
     N_("auto (KVM where it works), kvm (KVM or no start) or tcg (always emulated)") }
 

@@ -398,7 +398,8 @@ print_kvm (HvDbusEngine *engine)
              kvm_ms, tcg_ms, cached ? _(" (measured earlier in this boot)") : "");
   else if (kvm_ms > 0 && tcg_ms > 0)
     g_print (_("KVM test: the test guest was not done after %u ms with KVM, and took %u ms "
-               "emulated%s\n"), kvm_ms, tcg_ms, cached ? _(" (measured earlier in this boot)") : "");
+               "emulated%s\n"), kvm_ms, tcg_ms,
+             cached ? _(" (measured earlier in this boot)") : "");
   else if (reason != NULL && reason[0] != '\0' && !g_str_equal (verdict, "disabled") &&
            !g_str_equal (verdict, "missing"))
     {

@@ -1037,7 +1037,8 @@ sync_kvm (HvEngine *self)
   hv_dbus_engine_set_kvm_verdict (self->skeleton, hv_kvm_verdict_code_to_string (code));
   hv_dbus_engine_set_kvm_reason (self->skeleton,
                                  verdict != NULL ? verdict->reason
-                                 : probe != NULL ? "" : "QEMU was not found, so KVM was not tested");
+                                 : probe != NULL ? ""
+                                 : "QEMU was not found, so KVM was not tested");
   hv_dbus_engine_set_kvm_probe (self->skeleton, g_variant_dict_end (&figures));
 }
 

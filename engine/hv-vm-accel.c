@@ -67,7 +67,9 @@ static void
 on_verdict_changed (HvKvmProbe *probe,
                     HvVm       *self)
 {
-  hv_vm_sync_skeleton (self);
+  /* A VM already disposed (deleted while the test ran) has no D-Bus face left. */
+  if (self->skeleton != NULL)
+    hv_vm_sync_skeleton (self);
 }
 
 void

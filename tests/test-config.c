@@ -1499,7 +1499,8 @@ static const struct {
   const char *fragment;
 } bad_configs[] = {
   { "acceleration-before-boot.xml", 10, "<boot> must come before <acceleration>" },
-  { "acceleration-unknown.xml", 10, "mode=\"hax\" on <acceleration> is not valid (use auto, kvm or tcg)" },
+  { "acceleration-unknown.xml", 10,
+    "mode=\"hax\" on <acceleration> is not valid (use auto, kvm or tcg)" },
   { "bad-boot-order.xml", 9, "boot order \"dx\" may only use the letters c (disk)" },
   { "bad-format.xml", 12, "format=\"vmdk\" on <drive> is not valid (use raw or qcow2)" },
   { "bad-mac.xml", 16, "adapter 1: \"52:54:00:12:34\" is not a MAC address" },
