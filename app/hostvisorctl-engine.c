@@ -11,6 +11,64 @@
 
 /* ── version ───────────────────────────────────────────────────────────────────────────── */
 
+/* "Acceleration: …" from the engine's KVM verdict, and a line with the test's figures. */
+static void
+print_kvm (HvDbusEngine *engine)
+{
+  const char *verdict = hv_dbus_engine_get_kvm_verdict (engine);
+  const char *reason = hv_dbus_engine_get_kvm_reason (engine);
+  GVariant *probe = hv_dbus_engine_get_kvm_probe (engine);
+  g_auto(GVariantDict) figures = G_VARIANT_DICT_INIT (probe);
+  guint32 kvm_ms = 0, tcg_ms = 0;
+  gboolean finished = FALSE, cached = FALSE;
+  const char *group = NULL;
+
+  /* An engine older than the verdict has only KvmAvailable. */
+  if (verdict == NULL || verdict[0] == '\0')
+    {
+      g_print (_("Acceleration: %s\n"),
+               hv_dbus_engine_get_kvm_available (engine) ? _("KVM") : _("TCG"));
+      return;
+    }
+  if (g_str_equal (verdict, "usable"))
+    g_print (_("Acceleration: %s\n"), _("KVM"));
+  else
+    {
+      /* Translators: %s says why VMs run without KVM */
+      g_autofree char *line = g_strdup_printf (_("TCG (%s)"), hv_ctl_accel_reason_text (verdict));
+      g_autofree char *shown = hv_ctl_display (line);
+
+      g_print (_("Acceleration: %s\n"), shown);
+    }
+
+  g_variant_dict_lookup (&figures, "kvm-ms", "u", &kvm_ms);
+  g_variant_dict_lookup (&figures, "tcg-ms", "u", &tcg_ms);
+  g_variant_dict_lookup (&figures, "kvm-finished", "b", &finished);
+  g_variant_dict_lookup (&figures, "cached", "b", &cached);
+  g_variant_dict_lookup (&figures, "group", "&s", &group);
+  if (group != NULL)
+    {
+      g_autofree char *shown = hv_ctl_display (group);
+
+      g_print (_("KVM test: join the group “%s” and log in again to use KVM\n"), shown);
+    }
+  else if (finished && tcg_ms > 0)
+    g_print (_("KVM test: the test guest took %u ms with KVM and %u ms emulated%s\n"),
+             kvm_ms, tcg_ms, cached ? _(" (measured earlier in this boot)") : "");
+  else if (kvm_ms > 0 && tcg_ms > 0)
+    g_print (_("KVM test: the test guest was not done after %u ms with KVM, and took %u ms "
+               "emulated%s\n"), kvm_ms, tcg_ms,
+             cached ? _(" (measured earlier in this boot)") : "");
+  else if (reason != NULL && reason[0] != '\0' && !g_str_equal (verdict, "disabled") &&
+           !g_str_equal (verdict, "missing"))
+    {
+      /* The engine's own words: what went wrong, in the detail only it knows. */
+      g_autofree char *shown = hv_ctl_display (reason);
+
+      g_print (_("KVM test: %s\n"), shown);
+    }
+}
+
 gboolean
 hv_ctl_cmd_version (HvCtl      *ctl,
                     HvCtlArgs  *args,
@@ -41,10 +99,7 @@ hv_ctl_cmd_version (HvCtl      *ctl,
     g_print (_("QEMU: not found\n"));
   else
     g_print (_("QEMU: %s\n"), hv_dbus_engine_get_qemu_version (engine));
-  g_print (_("Acceleration: %s\n"),
-           hv_dbus_engine_get_kvm_available (engine)
-             ? _("KVM")
-             : _("none (/dev/kvm is not usable; guests run on QEMU's TCG)"));
+  print_kvm (engine);
   g_print (_("Library: %s\n"), library);
   return TRUE;
 }

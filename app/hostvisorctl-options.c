@@ -50,7 +50,10 @@
   { "clipboard", HV_CTL_OPT_STRING, 0, 0, "MODE", \
     N_("Shared clipboard: off, host-to-guest, guest-to-host or both") }, \
   { "share-transport", HV_CTL_OPT_STRING, 0, 0, "TRANSPORT", \
-    N_("Shared folders over auto, 9p or virtiofs (virtiofs: they can change while the VM runs)") }
+    N_("Shared folders over auto, 9p or virtiofs (virtiofs: they can change while the VM runs)") \
+  }, \
+  { "accel", HV_CTL_OPT_STRING, 0, 0, "ACCEL", \
+    N_("auto (KVM where it works), kvm (KVM or no start) or tcg (always emulated)") }
 
 const HvCtlOption hv_ctl_create_options[] = {
   VM_OPTIONS_COMMON,
@@ -429,6 +432,13 @@ disk_format_is_valid (const char *value)
 }
 
 static gboolean
+acceleration_is_valid (const char *value)
+{
+  HvAcceleration v;
+  return hv_acceleration_from_string (value, &v);
+}
+
+static gboolean
 video_is_valid (const char *value)
 {
   HvVideo v;
@@ -525,6 +535,7 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
       !check_choice (args, "machine", machine_is_valid, "pc or q35", error) ||
       !check_choice (args, "disk-format", disk_format_is_valid, "raw or qcow2", error) ||
       !check_choice (args, "video", video_is_valid, "std, cirrus, virtio or none", error) ||
+      !check_choice (args, "accel", acceleration_is_valid, "auto, kvm or tcg", error) ||
       !check_choice (args, "nic-model", hv_nic_model_is_valid,
                      "virtio-net, e1000, e1000e, rtl8139, pcnet, ne2k_pci or ne2k_isa", error) ||
       !check_choice (args, "boot", boot_is_valid,
@@ -568,6 +579,10 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
   if (hv_ctl_args_has (args, "cpus"))
     g_variant_builder_add (&builder, "{sv}", "cpus",
                            g_variant_new_uint32 ((guint32) hv_ctl_args_get_uint (args, "cpus")));
+  /* The option is short, as users type it; the engine's key says what it sets. */
+  if (hv_ctl_args_has (args, "accel"))
+    g_variant_builder_add (&builder, "{sv}", "acceleration",
+                           g_variant_new_string (hv_ctl_args_get (args, "accel")));
 
   return g_variant_builder_end (&builder);
 }

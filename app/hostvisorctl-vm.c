@@ -69,7 +69,7 @@ json_add_string_or_null (JsonBuilder *builder,
 }
 
 /* The members of a list item: {"uuid", "name", "folder", "os", "state", "state_reason",
- * "accel", "memory_mib", "cpus", "firmware", "config_error"}. */
+ * "accel", "accel_reason", "memory_mib", "cpus", "firmware", "config_error"}. */
 static void
 json_add_summary (JsonBuilder  *builder,
                   GVariantDict *props)
@@ -82,6 +82,7 @@ json_add_summary (JsonBuilder  *builder,
     { "state", "State" },
     { "state_reason", "StateReason" },
     { "accel", "Accel" },
+    { "accel_reason", "AccelReason" },
   };
   guint64 memory;
   guint32 cpus;
@@ -307,6 +308,8 @@ json_add_config (JsonBuilder      *builder,
                            config ? hv_machine_to_string (config->machine) : NULL);
   json_add_string_or_null (builder, "video", config ? hv_video_to_string (config->video) : NULL);
   json_add_string_or_null (builder, "boot", config ? config->boot_order : NULL);
+  json_add_string_or_null (builder, "acceleration",
+                           config ? hv_acceleration_to_string (config->acceleration) : NULL);
   json_add_string_or_null (builder, "kernel", config ? config->kernel : NULL);
   json_add_string_or_null (builder, "initrd", config ? config->initrd : NULL);
   json_add_string_or_null (builder, "cmdline", config ? config->cmdline : NULL);
@@ -453,14 +456,41 @@ print_field (const char *label,
   g_print ("%-15s %s\n", with_colon, shown);
 }
 
-static const char *
-accel_description (const char *accel)
+/* Why a VM does not run on KVM, from its AccelReason (or the engine's KvmVerdict). */
+const char *
+hv_ctl_accel_reason_text (const char *reason)
 {
+  static const struct { const char *code, *text; } texts[] = {
+    { "setting", N_("KVM is turned off for this VM") },
+    { "probing", N_("the KVM test is still running") },
+    { "disabled", N_("KVM is turned off by HOSTVISOR_NO_KVM") },
+    { "missing", N_("KVM is not available on this computer") },
+    { "no-access", N_("KVM is present but this user may not use it") },
+    { "failed", N_("KVM is present but could not run a test guest") },
+    { "slow", N_("KVM is present but slower than emulation") },
+    { "unknown", N_("it was started by an earlier engine, for a reason not recorded") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    if (g_strcmp0 (reason, texts[i].code) == 0)
+      return _(texts[i].text);
+  return reason != NULL ? reason : "";
+}
+
+/* "KVM", or "TCG (why)" */
+static char *
+accel_description (HvDbusVm *vm)
+{
+  const char *accel = hv_dbus_vm_get_accel (vm);
+  const char *reason = hv_dbus_vm_get_accel_reason (vm);
+  g_autofree char *shown = hv_ctl_display (hv_ctl_accel_reason_text (reason));
+
   if (g_strcmp0 (accel, "kvm") == 0)
-    return _("KVM");
-  if (g_strcmp0 (accel, "tcg") == 0)
-    return _("TCG: no hardware acceleration");
-  return accel != NULL ? accel : "";
+    return g_strdup (_("KVM"));
+  if (reason == NULL || reason[0] == '\0')
+    return g_strdup (_("TCG"));
+  /* Translators: the accelerator, and why it is not KVM */
+  return g_strdup_printf (_("TCG (%s)"), shown);
 }
 
 static void
@@ -532,14 +562,25 @@ print_vm (HvDbusVm         *vm,
   if (hv_ctl_state_is_active (state))
     {
       g_autofree char *pid = g_strdup_printf ("%d", hv_dbus_vm_get_pid (vm));
+      g_autofree char *accel = accel_description (vm);
 
-      print_field (_("Acceleration"), accel_description (hv_dbus_vm_get_accel (vm)));
+      print_field (_("Acceleration"), accel);
       print_field (_("PID"), pid);
     }
   else
     {
-      g_autofree char *next = g_strdup_printf (_("%s (at the next start)"),
-                                               accel_description (hv_dbus_vm_get_accel (vm)));
+      const char *accel_reason = hv_dbus_vm_get_accel_reason (vm);
+      g_autofree char *accel = accel_description (vm);
+      g_autofree char *next = NULL;
+
+      if (g_strcmp0 (hv_dbus_vm_get_accel (vm), "kvm") == 0 && accel_reason != NULL &&
+          accel_reason[0] != '\0')
+        /* Translators: the VM is set to KVM, which cannot be used; %s says why */
+        next = g_strdup_printf (_("KVM, but it cannot start: %s"),
+                                hv_ctl_accel_reason_text (accel_reason));
+      else
+        /* Translators: "KVM" or "TCG (why)" */
+        next = g_strdup_printf (_("%s, at the next start"), accel);
       print_field (_("Acceleration"), next);
     }
 
@@ -716,7 +757,22 @@ print_state (HvDbusVm *vm)
   if (g_strcmp0 (state, "poweroff") == 0)
     g_print (_("VM \"%s\" is powered off\n"), name);
   else if (g_strcmp0 (state, "running") == 0)
-    g_print (_("VM \"%s\" is running (%s)\n"), name, accel_description (hv_dbus_vm_get_accel (vm)));
+    {
+      const char *reason = hv_dbus_vm_get_accel_reason (vm);
+
+      if (g_strcmp0 (hv_dbus_vm_get_accel (vm), "kvm") == 0)
+        g_print (_("VM \"%s\" is running (%s)\n"), name, _("KVM"));
+      else if (reason == NULL || reason[0] == '\0')
+        g_print (_("VM \"%s\" is running (%s)\n"), name, _("TCG: no hardware acceleration"));
+      else
+        {
+          /* Translators: %s says why the VM runs without KVM */
+          g_autofree char *why = g_strdup_printf (_("TCG: %s"), hv_ctl_accel_reason_text (reason));
+          g_autofree char *shown = hv_ctl_display (why);
+
+          g_print (_("VM \"%s\" is running (%s)\n"), name, shown);
+        }
+    }
   else
     {
       g_autofree char *shown = hv_ctl_display (state);

@@ -142,6 +142,8 @@ void          hv_ctl_print_json          (JsonNode *root);
 gboolean      hv_ctl_state_is_active     (const char *state);
 
 /* hostvisorctl-vm.c */
+/* A sentence for an AccelReason or KvmVerdict code ("slow": "KVM is present but slower…"). */
+const char *hv_ctl_accel_reason_text (const char *reason);
 gboolean hv_ctl_cmd_list          (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_show          (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_create        (HvCtl *ctl, HvCtlArgs *args, GError **error);

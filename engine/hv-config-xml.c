@@ -365,12 +365,14 @@ read_system (Reader      *reader,
 {
   static const Slot slots[] = {
     { "memory", TRUE }, { "cpus", TRUE }, { "video", TRUE }, { "boot", TRUE },
+    { "acceleration", FALSE },
   };
   static const char * const system_attrs[] = { "machine", "firmware", NULL };
   static const char * const memory_attrs[] = { "unit", NULL };
   static const char * const no_attrs[] = { NULL };
   static const char * const video_attrs[] = { "model", NULL };
   static const char * const boot_attrs[] = { "order", NULL };
+  static const char * const acceleration_attrs[] = { "mode", NULL };
   xmlNode *found[G_N_ELEMENTS (slots)];
   g_autofree char *unit = NULL;
   guint64 cpus = 0;
@@ -406,8 +408,20 @@ read_system (Reader      *reader,
   if (!read_empty (reader, found[3], boot_attrs, HV_CONFIG_FIELD_BOOT, error))
     return FALSE;
   g_clear_pointer (&config->boot_order, g_free);
-  return get_attribute (reader, found[3], "order", "letters from c, d, a, n",
-                        &config->boot_order, error);
+  if (!get_attribute (reader, found[3], "order", "letters from c, d, a, n",
+                      &config->boot_order, error))
+    return FALSE;
+
+  /* Configs written before the setting existed have none: auto. */
+  config->acceleration = HV_ACCELERATION_AUTO;
+  if (found[4] != NULL)
+    {
+      if (!read_empty (reader, found[4], acceleration_attrs, HV_CONFIG_FIELD_ACCELERATION, error))
+        return FALSE;
+      READ_ENUM (reader, found[4], "mode", hv_acceleration_from_string, "auto, kvm or tcg",
+                 &config->acceleration, error);
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -842,7 +856,15 @@ serialize (const HvVmConfig *config)
   append_attribute (out, "model", hv_video_to_string (config->video));
   g_string_append (out, "/>\n    <boot");
   append_attribute (out, "order", config->boot_order);
-  g_string_append (out, "/>\n  </system>\n");
+  g_string_append (out, "/>\n");
+  /* Left out at its default, so configs written before the setting keep their bytes. */
+  if (config->acceleration != HV_ACCELERATION_AUTO)
+    {
+      g_string_append (out, "    <acceleration");
+      append_attribute (out, "mode", hv_acceleration_to_string (config->acceleration));
+      g_string_append (out, "/>\n");
+    }
+  g_string_append (out, "  </system>\n");
 
   if (config->kernel != NULL)
     {

@@ -134,6 +134,7 @@ hv_vm_config_new (const char *name)
   config->cpus = 1;
   config->video = HV_VIDEO_STD;
   config->boot_order = g_strdup ("cd");
+  config->acceleration = HV_ACCELERATION_AUTO;
   config->drives = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_drive_free);
   config->nics = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_nic_free);
   config->clipboard_mode = HV_CLIPBOARD_OFF;
@@ -268,6 +269,10 @@ HV_DEFINE_ENUM_NAMES (HvVideo, hv_video,
                       [HV_VIDEO_CIRRUS] = "cirrus",
                       [HV_VIDEO_VIRTIO] = "virtio",
                       [HV_VIDEO_NONE] = "none")
+HV_DEFINE_ENUM_NAMES (HvAcceleration, hv_acceleration,
+                      [HV_ACCELERATION_AUTO] = "auto",
+                      [HV_ACCELERATION_KVM] = "kvm",
+                      [HV_ACCELERATION_TCG] = "tcg")
 HV_DEFINE_ENUM_NAMES (HvClipboardMode, hv_clipboard_mode,
                       [HV_CLIPBOARD_OFF] = "off",
                       [HV_CLIPBOARD_HOST_TO_GUEST] = "host-to-guest",
@@ -821,6 +826,9 @@ validate_system (const HvVmConfig  *config,
   if ((guint) config->video > HV_VIDEO_NONE)
     return fail_at (where, HV_CONFIG_FIELD_VIDEO, 0, error,
                     "video %d is not a known video model", config->video);
+  if ((guint) config->acceleration > HV_ACCELERATION_TCG)
+    return fail_at (where, HV_CONFIG_FIELD_ACCELERATION, 0, error,
+                    "acceleration %d is not a known accelerator", config->acceleration);
 
   return validate_boot_order (config, where, error);
 }

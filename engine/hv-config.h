@@ -36,6 +36,13 @@ typedef enum {
   HV_MACHINE_Q35,  /* Q35 + ICH9: "q35" in XML */
 } HvMachine;
 
+/* Which accelerator runs the VM (<acceleration mode=> in <system>). */
+typedef enum {
+  HV_ACCELERATION_AUTO, /* "auto" (the default): KVM where the engine's verdict says it works */
+  HV_ACCELERATION_KVM,  /* "kvm": KVM or no start (the start says why KVM cannot be used) */
+  HV_ACCELERATION_TCG,  /* "tcg": always QEMU's emulation */
+} HvAcceleration;
+
 typedef enum {
   HV_DRIVE_DISK,   /* "disk" */
   HV_DRIVE_CDROM,  /* "cdrom" */
@@ -132,6 +139,7 @@ struct _HvVmConfig {
   guint cpus;
   HvVideo video;
   char *boot_order;      /* QEMU letters: c = disk, d = CD-ROM, a = floppy, n = network; e.g. "dc" */
+  HvAcceleration acceleration;
 
   char *kernel;          /* direct kernel boot: NULL when not used */
   char *initrd;
@@ -211,6 +219,8 @@ const char *hv_net_mode_to_string     (HvNetMode v);
 gboolean    hv_net_mode_from_string   (const char *s, HvNetMode *out);
 const char *hv_video_to_string        (HvVideo v);
 gboolean    hv_video_from_string      (const char *s, HvVideo *out);
+const char *hv_acceleration_to_string   (HvAcceleration v);
+gboolean    hv_acceleration_from_string (const char *s, HvAcceleration *out);
 gboolean    hv_nic_model_is_valid     (const char *model);
 gboolean    hv_mac_is_valid           (const char *mac);
 char       *hv_mac_generate           (void);

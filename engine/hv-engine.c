@@ -19,6 +19,7 @@
 #include "hv-client.h"
 #include "hv-demo.h"
 #include "hv-error.h"
+#include "hv-kvm-probe.h"
 #include "hv-osinfo.h"
 #include "hv-paths.h"
 #include "hv-qemu-caps.h"
@@ -59,6 +60,9 @@ hv_engine_dispose (GObject *object)
   HvEngine *self = HV_ENGINE (object);
 
   g_clear_handle_id (&self->idle_source_id, g_source_remove);
+  /* A KVM test guest still running is killed, not left behind. */
+  if (self->caps != NULL && self->caps->kvm_probe != NULL)
+    hv_kvm_probe_cancel (self->caps->kvm_probe);
   if (self->server != NULL)
     g_dbus_server_stop (self->server);
   g_clear_object (&self->server);
@@ -643,6 +647,7 @@ vm_summary (HvVm *vm)
   g_variant_dict_insert (&dict, "State", "s", hv_dbus_vm_get_state (s));
   g_variant_dict_insert (&dict, "StateReason", "s", hv_dbus_vm_get_state_reason (s));
   g_variant_dict_insert (&dict, "Accel", "s", hv_dbus_vm_get_accel (s));
+  g_variant_dict_insert (&dict, "AccelReason", "s", hv_dbus_vm_get_accel_reason (s));
   g_variant_dict_insert (&dict, "MemoryMib", "t", hv_dbus_vm_get_memory_mib (s));
   g_variant_dict_insert (&dict, "Cpus", "u", hv_dbus_vm_get_cpus (s));
   g_variant_dict_insert (&dict, "Firmware", "s", hv_dbus_vm_get_firmware (s));
@@ -1001,6 +1006,59 @@ on_allow_mechanism (GDBusAuthObserver *observer,
 }
 
 /* ----------------------------------------------------------------------------
+ * The KVM verdict
+ */
+
+static void
+sync_kvm (HvEngine *self)
+{
+  HvKvmProbe *probe = self->caps != NULL ? self->caps->kvm_probe : NULL;
+  const HvKvmVerdict *verdict = probe != NULL ? hv_kvm_probe_get_verdict (probe) : NULL;
+  HvKvmVerdictCode code = verdict != NULL ? verdict->code
+                          : probe != NULL ? HV_KVM_VERDICT_PROBING : HV_KVM_VERDICT_FAILED;
+  GVariantDict figures;
+
+  g_variant_dict_init (&figures, NULL);
+  if (verdict != NULL)
+    {
+      if (verdict->kvm_ms > 0 || verdict->kvm_finished)
+        {
+          g_variant_dict_insert (&figures, "kvm-ms", "u", verdict->kvm_ms);
+          g_variant_dict_insert (&figures, "kvm-finished", "b", verdict->kvm_finished);
+        }
+      if (verdict->tcg_ms > 0)
+        g_variant_dict_insert (&figures, "tcg-ms", "u", verdict->tcg_ms);
+      if (verdict->group != NULL)
+        g_variant_dict_insert (&figures, "group", "s", verdict->group);
+      g_variant_dict_insert (&figures, "cached", "b", verdict->cached);
+    }
+
+  hv_dbus_engine_set_kvm_available (self->skeleton, code == HV_KVM_VERDICT_USABLE);
+  hv_dbus_engine_set_kvm_verdict (self->skeleton, hv_kvm_verdict_code_to_string (code));
+  hv_dbus_engine_set_kvm_reason (self->skeleton,
+                                 verdict != NULL ? verdict->reason
+                                 : probe != NULL ? ""
+                                 : "QEMU was not found, so KVM was not tested");
+  hv_dbus_engine_set_kvm_probe (self->skeleton, g_variant_dict_end (&figures));
+}
+
+static void
+on_kvm_verdict_changed (HvKvmProbe *probe,
+                        HvEngine   *self)
+{
+  const HvKvmVerdict *verdict = hv_kvm_probe_get_verdict (probe);
+
+  if (verdict != NULL)
+    {
+      g_message ("KVM: %s: %s%s", hv_kvm_verdict_code_to_string (verdict->code), verdict->reason,
+                 verdict->cached ? " (cached)" : "");
+      if (verdict->details != NULL)
+        g_message ("KVM test guest runs:\n%s", verdict->details);
+    }
+  sync_kvm (self);
+}
+
+/* ----------------------------------------------------------------------------
  * Life cycle
  */
 
@@ -1052,7 +1110,7 @@ hv_engine_new (GError **error)
     return NULL;
 
   hv_dbus_engine_set_version (self->skeleton, PACKAGE_VERSION);
-  hv_dbus_engine_set_kvm_available (self->skeleton, self->caps != NULL && self->caps->kvm);
+  sync_kvm (self);
   hv_dbus_engine_set_qemu_version (self->skeleton, qemu_version != NULL ? qemu_version : "");
   hv_dbus_engine_set_library_path (self->skeleton, library_path);
   sync_folders (self);
@@ -1083,6 +1141,15 @@ hv_engine_new (GError **error)
   g_signal_connect (self->library, "vm-removed", G_CALLBACK (on_vm_removed), self);
   g_signal_connect (self->library, "folders-changed", G_CALLBACK (on_folders_changed), self);
   g_signal_connect (self->library, "vm-state-changed", G_CALLBACK (on_vm_state_changed), self);
+
+  /* Learn the KVM verdict now (in a thread, or from the cache), so that clients can show it
+   * before the first start, which would otherwise wait for it. */
+  if (self->caps != NULL && self->caps->kvm_probe != NULL)
+    {
+      g_signal_connect_object (self->caps->kvm_probe, "verdict-changed",
+                               G_CALLBACK (on_kvm_verdict_changed), self, 0);
+      hv_kvm_probe_ensure_async (self->caps->kvm_probe, NULL, NULL);
+    }
 
   return g_steal_pointer (&self);
 }

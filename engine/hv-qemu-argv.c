@@ -63,6 +63,7 @@ typedef struct {
   const HvQemuPaths *paths;
   GPtrArray *argv;            /* char*, owned, not NULL-terminated until the end */
   HvShareTransport transport; /* HV_SHARE_TRANSPORT_9P or _VIRTIOFS */
+  gboolean kvm;               /* hv_qemu_uses_kvm() */
 
   /* UEFI boot order as bootindex values (0 = not in the boot order), see plan_bootindex() */
   int *drive_bootindex;
@@ -257,15 +258,38 @@ build_sandbox (HvArgvBuilder *b,
   return TRUE;
 }
 
+gboolean
+hv_qemu_uses_kvm (const HvVmConfig *config,
+                  const HvQemuCaps *caps)
+{
+  g_return_val_if_fail (config != NULL && caps != NULL, FALSE);
+
+  switch (config->acceleration)
+    {
+    case HV_ACCELERATION_TCG:
+      return FALSE;
+    case HV_ACCELERATION_KVM:
+      /* What the user asked for: build_machine() refuses it when KVM cannot be used. */
+      return TRUE;
+    case HV_ACCELERATION_AUTO:
+    default:
+      return caps->kvm;
+    }
+}
+
 static gboolean
 build_machine (HvArgvBuilder *b,
                GError       **error)
 {
   const char *machine = b->config->machine == HV_MACHINE_Q35 ? "q35" : "pc";
-  const char *accel = b->caps->kvm ? "kvm" : "tcg";
+  const char *accel = b->kvm ? "kvm" : "tcg";
   /* virtiofsd reads and writes the guest's buffers in place: it maps the guest RAM, which
    * must therefore be a shared file (see build_cpu_memory()). */
   const char *ram = b->transport == HV_SHARE_TRANSPORT_VIRTIOFS ? ",memory-backend=ram" : "";
+
+  /* The start path refuses this first, with the engine's reason (hv-vm-accel.c). */
+  if (b->kvm && !b->caps->kvm)
+    return fail (error, "This VM is set to use KVM, which cannot be used on this computer");
 
   if (b->config->firmware == HV_FIRMWARE_UEFI)
     {
@@ -300,7 +324,7 @@ build_cpu_memory (HvArgvBuilder *b,
    * lacks; the pc machine is chosen for old guests (DOS, Windows 9x/XP), which are safer
    * with "qemu64", QEMU's long-standing default model, than with CPUID leaves they have
    * never seen. */
-  if (b->caps->kvm)
+  if (b->kvm)
     cpu = "host";
   else if (config->machine == HV_MACHINE_Q35)
     cpu = "max";
@@ -967,7 +991,7 @@ hv_qemu_build_argv (const HvVmConfig  *config,
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autofree int *drive_bootindex = NULL;
   g_autofree int *nic_bootindex = NULL;
-  HvArgvBuilder b = { config, caps, paths, argv, HV_SHARE_TRANSPORT_9P, NULL, NULL };
+  HvArgvBuilder b = { config, caps, paths, argv, HV_SHARE_TRANSPORT_9P, FALSE, NULL, NULL };
   gboolean ok = TRUE;
 
   g_return_val_if_fail (config != NULL, NULL);
@@ -977,6 +1001,7 @@ hv_qemu_build_argv (const HvVmConfig  *config,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   b.transport = hv_qemu_share_transport (config, caps);
+  b.kvm = hv_qemu_uses_kvm (config, caps);
 
   argv_add (&b, caps->qemu_binary);
   for (guint i = 0; i < G_N_ELEMENTS (builders) && ok; i++)
@@ -998,7 +1023,14 @@ hv_qemu_argv_check (const HvVmConfig  *config,
 {
   /* Paths only name files in the argv; no builder looks at them beyond their syntax. */
   const HvQemuPaths paths = { "/nonexistent/hostvisor-vm", "/nonexistent/hostvisor-run", -1 };
-  g_auto(GStrv) argv = hv_qemu_build_argv (config, caps, &paths, error);
+  HvQemuCaps judged = *caps;
+  g_auto(GStrv) argv = NULL;
+
+  /* Whether KVM can be used is the host's verdict at start, not a property of the config: a
+   * VM set to "kvm" is valid even where (or while) the verdict says no, and its start gives
+   * the reason. So the accelerator is left out of this check. */
+  judged.kvm = TRUE;
+  argv = hv_qemu_build_argv (config, &judged, &paths, error);
 
   return argv != NULL;
 }

@@ -13,17 +13,22 @@
 
 G_BEGIN_DECLS
 
+typedef struct _HvKvmProbe HvKvmProbe;  /* hv-kvm-probe.h */
+
 /* What the engine learned about the host and its QEMU (see hv-qemu-caps.h). */
 struct _HvQemuCaps {
   char *qemu_binary;        /* absolute path of qemu-system-x86_64 */
   guint version_major;      /* e.g. 7 */
   guint version_minor;      /* e.g. 2 */
   guint version_micro;
-  gboolean kvm;             /* /dev/kvm is usable: use -accel kvm, else tcg */
+  gboolean kvm;             /* the engine's KVM verdict says usable (hv-kvm-probe.h): VMs set
+                             * to "auto" run on KVM, else on TCG */
   gboolean seccomp;         /* -sandbox on is supported */
   char *ovmf_code;          /* path of the UEFI code image, NULL if none found */
   char *ovmf_vars_template; /* path of the matching VARS template */
   char *virtiofsd;          /* a virtiofsd that can run here, NULL if none (shares use 9p) */
+  HvKvmProbe *kvm_probe;    /* owned reference: the engine's KVM verdict, which `kvm` follows
+                             * once a start has asked for it; NULL in tests */
 };
 
 HvQemuCaps *hv_qemu_caps_copy (const HvQemuCaps *caps);
@@ -56,6 +61,11 @@ char      **hv_qemu_build_argv (const HvVmConfig *config, const HvQemuCaps *caps
  * with the same message, so that CreateVm and Modify can refuse such a config up front. */
 gboolean    hv_qemu_argv_check (const HvVmConfig *config, const HvQemuCaps *caps,
                                 GError **error);
+
+/* Whether the VM runs on KVM: FALSE for acceleration "tcg", TRUE for "kvm" (the argv is
+ * refused when caps->kvm is FALSE), caps->kvm for "auto". KVM means "-machine …,accel=kvm" and
+ * "-cpu host"; TCG "accel=tcg" and "max" (q35) or "qemu64" (pc). */
+gboolean         hv_qemu_uses_kvm        (const HvVmConfig *config, const HvQemuCaps *caps);
 
 /* The transport the config's shares use with these capabilities: VIRTIOFS when the config
  * says "virtiofs", or "auto" on the q35 machine, and caps->virtiofsd is set; else 9P. "auto"

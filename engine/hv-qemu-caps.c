@@ -8,12 +8,13 @@
 #include "hv-qemu-caps.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "hv-error.h"
+#include "hv-kvm-probe.h"
 #include "hv-virtiofsd.h"
 
 #define QEMU_BINARY_NAME "qemu-system-x86_64"
@@ -45,6 +46,8 @@ hv_qemu_caps_copy (const HvQemuCaps *caps)
   copy->ovmf_code = g_strdup (caps->ovmf_code);
   copy->ovmf_vars_template = g_strdup (caps->ovmf_vars_template);
   copy->virtiofsd = g_strdup (caps->virtiofsd);
+  if (caps->kvm_probe != NULL)
+    copy->kvm_probe = g_object_ref (caps->kvm_probe);
   return copy;
 }
 
@@ -57,6 +60,7 @@ hv_qemu_caps_free (HvQemuCaps *caps)
   g_free (caps->ovmf_code);
   g_free (caps->ovmf_vars_template);
   g_free (caps->virtiofsd);
+  g_clear_object (&caps->kvm_probe);
   g_free (caps);
 }
 
@@ -87,6 +91,29 @@ probe_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* `input` as a file descriptor for a child's stdin: a sealed memfd, not a pipe, so a child
+ * that exits without reading it cannot raise SIGPIPE in the engine (which would end it). */
+static int
+input_fd (const char *input,
+          GError    **error)
+{
+  int fd = memfd_create ("hostvisor-probe-input", MFD_CLOEXEC);
+  gsize len = input != NULL ? strlen (input) : 0;
+
+  if (fd < 0 || (len > 0 && write (fd, input, len) != (gssize) len) ||
+      lseek (fd, 0, SEEK_SET) != 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot prepare a probe's input: %s",
+                   g_strerror (saved));
+      return -1;
+    }
+  return fd;
+}
+
 /* Run a command with `input` on its stdin and collect its output, killing it if it is
  * not done after `timeout_ms`. g_spawn_sync() has no time limit, so this waits on a
  * private main context: the caller's loop is neither run nor blocked by other sources. */
@@ -107,9 +134,15 @@ run_with_timeout (const char * const *argv,
   ProbeWait wait = { loop, NULL, FALSE };
   gboolean ok;
 
-  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  int stdin_fd = input_fd (input, error);
+
+  if (stdin_fd < 0)
+    return FALSE;
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_take_stdin_fd (launcher, stdin_fd);
+  process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (process == NULL)
     return FALSE;
 
@@ -117,7 +150,7 @@ run_with_timeout (const char * const *argv,
   timeout = g_timeout_source_new (timeout_ms);
   g_source_set_callback (timeout, probe_timeout_cb, &wait, NULL);
   g_source_attach (timeout, context);
-  g_subprocess_communicate_utf8_async (process, input, cancellable,
+  g_subprocess_communicate_utf8_async (process, NULL, cancellable,
                                        probe_communicate_cb, &wait);
   g_main_loop_run (loop);
 
@@ -222,21 +255,24 @@ probe_seccomp (HvQemuCaps *caps,
   return TRUE;
 }
 
-static gboolean
-probe_kvm (void)
+/* The KVM verdict is learned later, when first asked for (hv-kvm-probe.h): it may take a
+ * test guest's run, which the engine's start need not wait for. $HOSTVISOR_NO_KVM turns KVM
+ * off; $HOSTVISOR_KVM_DEVICE names another device node (tests: one that does not exist). */
+static HvKvmProbe *
+new_kvm_probe (const HvQemuCaps *caps)
 {
   const char *no_kvm = g_getenv ("HOSTVISOR_NO_KVM");
-  int fd;
+  const char *device = g_getenv ("HOSTVISOR_KVM_DEVICE");
+  g_autofree char *version = g_strdup_printf ("%u.%u.%u", caps->version_major,
+                                              caps->version_minor, caps->version_micro);
+  HvKvmProbeOptions options = {
+    .qemu_binary = caps->qemu_binary,
+    .qemu_version = version,
+    .device = device != NULL && *device != '\0' ? device : NULL,
+    .disabled = no_kvm != NULL && *no_kvm != '\0' && !g_str_equal (no_kvm, "0"),
+  };
 
-  if (no_kvm != NULL && *no_kvm != '\0' && !g_str_equal (no_kvm, "0"))
-    return FALSE;
-  /* Read-write, as QEMU opens it: a node that exists but that this user cannot use
-   * (no "kvm" group) does not count. */
-  fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (fd < 0)
-    return FALSE;
-  close (fd);
-  return TRUE;
+  return hv_kvm_probe_new (&options);
 }
 
 static void
@@ -268,7 +304,8 @@ hv_qemu_caps_probe (GError **error)
     return NULL;
   if (!probe_seccomp (caps, error))
     return NULL;
-  caps->kvm = probe_kvm ();
+  caps->kvm = FALSE;
+  caps->kvm_probe = new_kvm_probe (caps);
   probe_ovmf (caps);
   /* Whether it can run here is learned when a VM first needs it (hv_virtiofsd_probe_async()):
    * that takes a real start, which the engine's own start need not wait for. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* hv-qemu-caps.h: probing the host's QEMU and /dev/kvm. */
+/* hv-qemu-caps.h: probing the host's QEMU, and the object that proves its KVM. */
 #pragma once
 
 #include <gio/gio.h>
@@ -9,9 +9,10 @@
 G_BEGIN_DECLS
 
 /* Find qemu-system-x86_64 ($HOSTVISOR_QEMU overrides, else PATH), read its version,
- * check whether -sandbox is supported, whether /dev/kvm can be opened read-write
- * ($HOSTVISOR_NO_KVM=1 forces TCG), and find OVMF and virtiofsd (hv_virtiofsd_find()).
- * Runs QEMU briefly; call once. */
+ * check whether -sandbox is supported, and find OVMF and virtiofsd (hv_virtiofsd_find()).
+ * Makes caps->kvm_probe, which learns the KVM verdict when asked (hv-kvm-probe.h:
+ * $HOSTVISOR_NO_KVM=1 turns KVM off, $HOSTVISOR_KVM_DEVICE replaces /dev/kvm); caps->kvm
+ * stays FALSE until a VM's start sets it from that verdict. Runs QEMU briefly; call once. */
 HvQemuCaps *hv_qemu_caps_probe (GError **error);
 
 G_END_DECLS

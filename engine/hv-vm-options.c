@@ -43,6 +43,7 @@ static const struct {
   { "boot", "s", TRUE, FALSE },
   { "clipboard", "s", FALSE, FALSE },
   { "share-transport", "s", TRUE, FALSE },
+  { "acceleration", "s", TRUE, FALSE },
 };
 
 static gboolean
@@ -242,6 +243,13 @@ apply_common (HvVmConfig *config,
     {
       g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
                    "Unknown share transport \"%s\" (auto, 9p or virtiofs)", s);
+      return FALSE;
+    }
+  if (lookup_string (options, "acceleration", &s) &&
+      !hv_acceleration_from_string (s, &config->acceleration))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Unknown acceleration \"%s\" (auto, kvm or tcg)", s);
       return FALSE;
     }
   if (lookup_string (options, "boot", &s))

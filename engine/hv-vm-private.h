@@ -30,7 +30,8 @@ struct _HvVm
   /* owned: state */
   HvVmState state;
   char *state_reason;
-  char *accel;              /* "kvm" or "tcg" */
+  char *accel;              /* "kvm" or "tcg" (hv-vm-accel.c) */
+  char *accel_reason;       /* why not KVM: AccelReason's code, "" on KVM */
 
   /* owned: the QEMU process, while there is one */
   GPid pid;
@@ -69,6 +70,24 @@ void hv_vm_process_dispose    (HvVm *self);
 void hv_vm_process_check_gone (HvVm *self);
 void hv_vm_agent_start        (HvVm *self);
 void hv_vm_agent_stop         (HvVm *self);
+
+/* hv-vm-accel.c */
+/* Follow the engine's KVM verdict (caps->kvm_probe); sets Accel and AccelReason. */
+void        hv_vm_accel_init           (HvVm *self);
+/* A VM without QEMU: Accel and AccelReason say what the next start would use. */
+void        hv_vm_accel_update         (HvVm *self);
+/* Before a start: wait for the KVM verdict unless the VM is set to TCG, then decide. Fails
+ * with HV_ERROR_NOT_SUPPORTED and the verdict's reason for a VM set to "kvm" that cannot
+ * have it. */
+void        hv_vm_accel_prepare_async  (HvVm *self, GAsyncReadyCallback callback,
+                                        gpointer user_data);
+gboolean    hv_vm_accel_prepare_finish (HvVm *self, GAsyncResult *result, GError **error);
+/* A copy of `caps` for this start: kvm as decided. */
+HvQemuCaps *hv_vm_accel_caps           (HvVm *self, const HvQemuCaps *caps);
+/* The state reason of a start: "" on KVM, else that it runs without acceleration. */
+const char *hv_vm_accel_state_reason   (HvVm *self);
+/* A QEMU of an earlier engine, found running with `accel`. */
+void        hv_vm_accel_reattached     (HvVm *self, const char *accel);
 
 /* hv-vm-shares.c */
 void      hv_vm_shares_init          (HvVm *self);

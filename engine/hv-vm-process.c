@@ -671,18 +671,18 @@ start_now (HvVm             *self,
            GTask            *task,
            const HvQemuCaps *caps)
 {
+  g_autoptr(HvQemuCaps) run_caps = hv_vm_accel_caps (self, caps);
   GError *error = NULL;
 
   if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error) ||
-      !spawn_qemu (self, caps, &error))
+      !spawn_qemu (self, run_caps, &error))
     {
       g_task_return_error (task, error);
       return;
     }
 
   self->start_task = g_object_ref (task);
-  hv_vm_set_state (self, HV_VM_STATE_STARTING, self->caps->kvm ? "" :
-                   "running without hardware acceleration (TCG)");
+  hv_vm_set_state (self, HV_VM_STATE_STARTING, hv_vm_accel_state_reason (self));
 }
 
 static void
@@ -711,6 +711,46 @@ on_virtiofsd_probed (GObject      *object,
       g_clear_pointer (&caps->virtiofsd, g_free);
     }
   start_now (self, task, caps);
+}
+
+static void
+on_accel_decided (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+  g_autoptr(GTask) task = g_steal_pointer (&self->probe_task);
+  GError *error = NULL;
+
+  if (!hv_vm_accel_prepare_finish (self, result, &error))
+    {
+      if (task != NULL)
+        g_task_return_error (task, error);
+      else
+        g_error_free (error);
+      return;
+    }
+  if (task == NULL)
+    return;
+  if (self->skeleton == NULL || self->config == NULL)
+    {
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_INVALID_STATE,
+                               "VM \"%s\" went away while starting", hv_vm_get_name (self));
+      return;
+    }
+
+  /* virtiofs needs a virtiofsd that runs here: the first start that wants it finds out
+   * (once per engine; an instant answer afterwards). */
+  if (hv_qemu_share_transport (self->config, self->caps) == HV_SHARE_TRANSPORT_VIRTIOFS)
+    {
+      g_autofree char *work_dir = g_build_filename (self->run_base, "virtiofs-probe", NULL);
+
+      self->probe_task = g_steal_pointer (&task);
+      hv_virtiofsd_probe_async (self->caps->virtiofsd, work_dir, NULL, on_virtiofsd_probed,
+                                g_object_ref (self));
+      return;
+    }
+  start_now (self, task, self->caps);
 }
 
 void
@@ -743,18 +783,9 @@ hv_vm_start_async (HvVm               *self,
       return;
     }
 
-  /* virtiofs needs a virtiofsd that runs here: the first start that wants it finds out
-   * (once per engine; an instant answer afterwards). */
-  if (hv_qemu_share_transport (self->config, self->caps) == HV_SHARE_TRANSPORT_VIRTIOFS)
-    {
-      g_autofree char *work_dir = g_build_filename (self->run_base, "virtiofs-probe", NULL);
-
-      self->probe_task = g_steal_pointer (&task);
-      hv_virtiofsd_probe_async (self->caps->virtiofsd, work_dir, NULL, on_virtiofsd_probed,
-                                g_object_ref (self));
-      return;
-    }
-  start_now (self, task, self->caps);
+  /* The accelerator first: the KVM verdict may still be coming (hv-vm-accel.c). */
+  self->probe_task = g_steal_pointer (&task);
+  hv_vm_accel_prepare_async (self, on_accel_decided, g_object_ref (self));
 }
 
 gboolean
@@ -1361,7 +1392,7 @@ hv_vm_reattach (HvVm *self)
   self->expect_exit = FALSE;
   self->run_cancellable = g_cancellable_new ();
   if (accel != NULL)
-    hv_set_str (&self->accel, accel);
+    hv_vm_accel_reattached (self, accel);
 
   self->pidfd_source = g_unix_fd_source_new (pidfd, G_IO_IN);
   g_source_set_callback (self->pidfd_source, (GSourceFunc) (void (*) (void)) on_pidfd_ready,

@@ -63,6 +63,7 @@ hv_vm_finalize (GObject *object)
   g_clear_pointer (&self->caps, hv_qemu_caps_free);
   g_free (self->state_reason);
   g_free (self->accel);
+  g_free (self->accel_reason);
   g_free (self->shutdown_reason);
   g_clear_pointer (&self->off_waiters, g_ptr_array_unref);
 
@@ -90,6 +91,7 @@ hv_vm_init (HvVm *self)
   self->skeleton = hv_dbus_vm_skeleton_new ();
   self->off_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->accel = g_strdup ("tcg");
+  self->accel_reason = g_strdup ("");
   hv_vm_shares_init (self);
 }
 
@@ -107,8 +109,6 @@ hv_vm_new_from_dir (const char       *dir,
   self->run_dir = g_build_filename (run_base, "vms", self->uuid, NULL);
   self->config_path = g_build_filename (dir, "vm.xml", NULL);
   self->caps = caps != NULL ? hv_qemu_caps_copy (caps) : NULL;
-  if (caps != NULL)
-    hv_set_str (&self->accel, caps->kvm ? "kvm" : "tcg");
 
   self->config = hv_vm_config_load (self->config_path, &error);
   if (self->config == NULL)
@@ -133,6 +133,7 @@ hv_vm_new_from_dir (const char       *dir,
       self->state_reason = g_strdup ("");
     }
 
+  hv_vm_accel_init (self);
   hv_vm_sync_skeleton (self);
   return self;
 }
@@ -216,6 +217,7 @@ hv_vm_sync_skeleton (HvVm *self)
 
   if (c != NULL)
     xml = hv_vm_config_to_xml (c, NULL);
+  hv_vm_accel_update (self);
 
   hv_dbus_vm_set_uuid (s, self->uuid);
   hv_dbus_vm_set_name (s, hv_vm_get_name (self));
@@ -224,6 +226,7 @@ hv_vm_sync_skeleton (HvVm *self)
   hv_dbus_vm_set_state (s, hv_vm_state_to_string (self->state));
   hv_dbus_vm_set_state_reason (s, self->state_reason != NULL ? self->state_reason : "");
   hv_dbus_vm_set_accel (s, self->accel);
+  hv_dbus_vm_set_accel_reason (s, self->accel_reason);
   hv_dbus_vm_set_memory_mib (s, c != NULL ? c->memory_mib : 0);
   hv_dbus_vm_set_cpus (s, c != NULL ? c->cpus : 0);
   hv_dbus_vm_set_firmware (s, c != NULL ? hv_firmware_to_string (c->firmware) : "");

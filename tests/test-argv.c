@@ -38,6 +38,11 @@ static const struct {
   gboolean qmp_path;   /* qmp_fd -1: QEMU creates run_dir/qmp.sock */
 } case_overrides[] = {
   { "kvm", .kvm = TRUE },
+  /* The acceleration setting against the engine's verdict (caps->kvm): auto follows it,
+   * kvm needs it, tcg ignores it. accel-auto-tcg and accel-kvm-unusable have no KVM. */
+  { "accel-auto-kvm", .kvm = TRUE },
+  { "accel-kvm", .kvm = TRUE },
+  { "accel-tcg", .kvm = TRUE },
   { "no-seccomp", .no_seccomp = TRUE },
   { "uefi-no-ovmf", .no_ovmf = TRUE },
   { "qmp-path", .qmp_path = TRUE },

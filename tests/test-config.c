@@ -161,6 +161,7 @@ assert_config_equal (const HvVmConfig *a,
   g_assert_cmpuint (a->cpus, ==, b->cpus);
   g_assert_cmpint (a->video, ==, b->video);
   g_assert_cmpstr (a->boot_order, ==, b->boot_order);
+  g_assert_cmpint (a->acceleration, ==, b->acceleration);
   g_assert_cmpstr (a->kernel, ==, b->kernel);
   g_assert_cmpstr (a->initrd, ==, b->initrd);
   g_assert_cmpstr (a->cmdline, ==, b->cmdline);
@@ -1394,6 +1395,99 @@ test_round_trip_transport (void)
     }
 }
 
+/* The accelerator: left out at "auto" (configs written before it keep their bytes and
+ * mean auto), else <acceleration mode=…/> as the last element of <system>. */
+static void
+test_round_trip_acceleration (void)
+{
+  for (int accel = HV_ACCELERATION_AUTO; accel <= HV_ACCELERATION_TCG; accel++)
+    {
+      g_autoptr(HvVmConfig) config = hv_vm_config_new ("Accel");
+      g_autoptr(HvVmConfig) back = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *xml = NULL;
+      g_autofree char *element = g_strdup_printf ("<acceleration mode=\"%s\"/>\n  </system>",
+                                                  hv_acceleration_to_string (accel));
+
+      config->acceleration = accel;
+      xml = hv_vm_config_to_xml (config, &error);
+      g_assert_no_error (error);
+      if (accel == HV_ACCELERATION_AUTO)
+        g_assert_null (strstr (xml, "<acceleration"));
+      else
+        g_assert_nonnull (strstr (xml, element));
+
+      back = hv_vm_config_from_xml (xml, strlen (xml), "accel.xml", &error);
+      g_assert_no_error (error);
+      assert_config_equal (config, back);
+      g_assert_cmpint (back->acceleration, ==, accel);
+    }
+
+  /* "auto" written out by hand reads as auto and is left out again on save. */
+  {
+    const char *xml =
+      "<hostvisor-vm version=\"1\"><uuid>0f0e0d0c-0b0a-4908-8706-050403020100</uuid>"
+      "<name>A</name><system machine=\"pc\" firmware=\"bios\"><memory>64</memory>"
+      "<cpus>1</cpus><video model=\"std\"/><boot order=\"c\"/>"
+      "<acceleration mode=\"auto\"/></system></hostvisor-vm>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HvVmConfig) config = hv_vm_config_from_xml (xml, strlen (xml), "a.xml", &error);
+    g_autofree char *again = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (config->acceleration, ==, HV_ACCELERATION_AUTO);
+    again = hv_vm_config_to_xml (config, &error);
+    g_assert_no_error (error);
+    g_assert_null (strstr (again, "<acceleration"));
+  }
+}
+
+/* CreateVm's and Modify's "acceleration": checked, and only while the VM is off. */
+static void
+test_options_acceleration (void)
+{
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("Options");
+  g_autoptr(HvVmConfig) changed = NULL;
+  g_autoptr(GError) error = NULL;
+  HvVmOptionsPlan plan;
+  GVariantDict dict;
+  g_autoptr(GVariant) options = NULL;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "acceleration", "s", "tcg");
+  g_variant_dict_insert (&dict, "no-disk", "b", TRUE);
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_create ("New", options, &plan, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (changed->acceleration, ==, HV_ACCELERATION_TCG);
+  g_clear_pointer (&changed, hv_vm_config_free);
+  g_clear_pointer (&options, g_variant_unref);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "acceleration", "s", "kvm");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (config, options, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (changed->acceleration, ==, HV_ACCELERATION_KVM);
+  g_assert_cmpint (config->acceleration, ==, HV_ACCELERATION_AUTO);
+  g_clear_pointer (&changed, hv_vm_config_free);
+
+  changed = hv_vm_options_modify (config, options, TRUE, &error);
+  g_assert_null (changed);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_STATE);
+  g_assert_nonnull (strstr (error->message, "acceleration"));
+  g_clear_error (&error);
+  g_clear_pointer (&options, g_variant_unref);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "acceleration", "s", "hvf");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (config, options, FALSE, &error);
+  g_assert_null (changed);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "auto, kvm or tcg"));
+}
+
 /* Modify's "share-transport": checked, and only while the VM is off. */
 static void
 test_options_share_transport (void)
@@ -1597,6 +1691,9 @@ static const struct {
   int line;
   const char *fragment;
 } bad_configs[] = {
+  { "acceleration-before-boot.xml", 10, "<boot> must come before <acceleration>" },
+  { "acceleration-unknown.xml", 10,
+    "mode=\"hax\" on <acceleration> is not valid (use auto, kvm or tcg)" },
   { "bad-boot-order.xml", 9, "boot order \"dx\" may only use the letters c (disk)" },
   { "bad-format.xml", 12, "format=\"vmdk\" on <drive> is not valid (use raw or qcow2)" },
   { "bad-mac.xml", 16, "adapter 1: \"52:54:00:12:34\" is not a MAC address" },
@@ -2242,6 +2339,8 @@ main (int    argc,
   g_test_add_func ("/config/xml/round-trip-guest", test_round_trip_guest);
   g_test_add_func ("/config/xml/round-trip-transport", test_round_trip_transport);
   g_test_add_func ("/config/options/share-transport", test_options_share_transport);
+  g_test_add_func ("/config/xml/round-trip-acceleration", test_round_trip_acceleration);
+  g_test_add_func ("/config/options/acceleration", test_options_acceleration);
   g_test_add_func ("/config/xml/good", test_good_configs);
   g_test_add_func ("/config/xml/canonical", test_canonical);
   g_test_add_func ("/config/xml/hand-edited", test_hand_edited);

@@ -31,6 +31,7 @@ struct _HvDetails
   GtkLabel *name_label;
   GtkLabel *state_label;
   GtkWidget *kvm_notice;
+  GtkLabel *kvm_notice_label;
   GtkLabel *problem_label;
   GtkWidget *stop_button;
   GtkStack *screen_stack;
@@ -128,6 +129,93 @@ boot_label (const char *order)
   return g_strjoinv (", ", (char **) names->pdata);
 }
 
+/* Why KVM is not used, as a sentence, from a VM's AccelReason. */
+static const char *
+accel_reason_text (const char *reason)
+{
+  static const struct { const char *code, *text; } texts[] = {
+    { "setting", N_("KVM is turned off for this VM") },
+    { "probing", N_("the KVM test is still running") },
+    { "disabled", N_("KVM is turned off by HOSTVISOR_NO_KVM") },
+    { "missing", N_("KVM is not available on this computer") },
+    { "no-access", N_("KVM is present but this user may not use it") },
+    { "failed", N_("KVM is present but could not run a test guest") },
+    { "slow", N_("KVM is present but slower than emulation") },
+    { "unknown", N_("it was started by an earlier engine, for a reason not recorded") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    if (g_strcmp0 (reason, texts[i].code) == 0)
+      return _(texts[i].text);
+  return NULL;
+}
+
+/* The notice's words for a VM on TCG: why, with what the engine measured. */
+static char *
+kvm_notice_text (HvDetails  *self,
+                 const char *reason)
+{
+  guint kvm_ms = 0, tcg_ms = 0;
+  gboolean finished = FALSE;
+
+  hv_engine_client_get_kvm_times (self->client, &kvm_ms, &tcg_ms, &finished);
+  if (g_strcmp0 (reason, "setting") == 0)
+    return g_strdup (_("This virtual machine runs without hardware acceleration: KVM is turned "
+                       "off in its settings (System)."));
+  if (g_strcmp0 (reason, "disabled") == 0)
+    return g_strdup (_("This virtual machine runs without hardware acceleration: KVM is turned "
+                       "off for all virtual machines (HOSTVISOR_NO_KVM)."));
+  if (g_strcmp0 (reason, "missing") == 0)
+    return g_strdup (_("This virtual machine runs without hardware acceleration: KVM is not "
+                       "available on this computer, so the guest is much slower."));
+  if (g_strcmp0 (reason, "no-access") == 0)
+    {
+      const char *group = hv_engine_client_get_kvm_group (self->client);
+
+      return g_strdup_printf (_("This virtual machine runs without hardware acceleration: you "
+                                "may not use KVM on this computer. Join the group “%s” and log "
+                                "in again."), group != NULL ? group : "kvm");
+    }
+  if (g_strcmp0 (reason, "failed") == 0)
+    return g_strdup (_("This virtual machine runs without hardware acceleration: KVM is present "
+                       "but could not run a test guest, so Hostvisor does not trust it."));
+  if (g_strcmp0 (reason, "slow") == 0 && finished && tcg_ms > 0)
+    return g_strdup_printf (_("This virtual machine runs without hardware acceleration: KVM is "
+                              "present but slower than emulation here (a test guest took %u ms "
+                              "with KVM, %u ms emulated)."), kvm_ms, tcg_ms);
+  if (g_strcmp0 (reason, "slow") == 0 && tcg_ms > 0)
+    return g_strdup_printf (_("This virtual machine runs without hardware acceleration: KVM is "
+                              "present but slower than emulation here (a test guest was not "
+                              "done after %u ms with KVM; emulated it took %u ms)."),
+                            kvm_ms, tcg_ms);
+  if (g_strcmp0 (reason, "slow") == 0)
+    return g_strdup (_("This virtual machine runs without hardware acceleration: KVM is present "
+                       "but slower than emulation here."));
+  return g_strdup (_("This virtual machine runs without hardware acceleration."));
+}
+
+/* The Acceleration row: what the VM uses (or its next start would), and why not KVM. */
+static void
+update_accel (HvDetails *self)
+{
+  const char *accel = hv_vm_item_get_accel (self->item);
+  const char *why = accel_reason_text (hv_vm_item_get_accel_reason (self->item));
+  g_autofree char *text = NULL;
+
+  if (g_strcmp0 (accel, "kvm") == 0 && why == NULL)
+    text = g_strdup (_("KVM (hardware)"));
+  else if (g_strcmp0 (accel, "kvm") == 0)
+    /* Translators: the VM is set to KVM, which cannot be used; %s says why */
+    text = g_strdup_printf (_("KVM, which cannot start: %s"), why);
+  else if (g_strcmp0 (accel, "tcg") == 0 && why != NULL)
+    /* Translators: %s says why the VM is not on KVM */
+    text = g_strdup_printf (_("Emulated by QEMU (TCG): %s"), why);
+  else if (g_strcmp0 (accel, "tcg") == 0)
+    text = g_strdup (_("None: emulated by QEMU (TCG)"));
+  set_value (self->accel_value, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->accel_value), text);
+}
+
 /* The hardware rows from the saved config; every line is data the engine validated. */
 static void
 update_hardware (HvDetails *self)
@@ -151,10 +239,7 @@ update_hardware (HvDetails *self)
   set_value (self->firmware_value,
              g_strcmp0 (hv_vm_item_get_firmware (self->item), "uefi") == 0 ? _("UEFI") :
              g_strcmp0 (hv_vm_item_get_firmware (self->item), "bios") == 0 ? _("BIOS") : NULL);
-  set_value (self->accel_value,
-             g_strcmp0 (hv_vm_item_get_accel (self->item), "kvm") == 0 ? _("KVM (hardware)") :
-             g_strcmp0 (hv_vm_item_get_accel (self->item), "tcg") == 0
-               ? _("None: emulated by QEMU (TCG)") : NULL);
+  update_accel (self);
 
   if (xml != NULL && xml[0] != '\0')
     config = hv_vm_config_from_xml (xml, strlen (xml), "vm.xml", NULL);
@@ -299,14 +384,22 @@ update_state (HvDetails *self)
   gtk_label_set_text (self->problem_label, config_error != NULL ? config_error : "");
 }
 
+/* The notice: only for a VM that runs (or starts) on TCG, and saying why. */
 static void
 update_kvm_notice (HvDetails *self)
 {
-  gboolean show = self->item != NULL && self->client != NULL &&
-                  (!hv_engine_client_get_kvm_available (self->client) ||
-                   g_strcmp0 (hv_vm_item_get_accel (self->item), "tcg") == 0);
+  const char *state = self->item != NULL ? hv_vm_item_get_state (self->item) : NULL;
+  gboolean active = g_strcmp0 (state, "starting") == 0 || g_strcmp0 (state, "running") == 0 ||
+                    g_strcmp0 (state, "paused") == 0 || g_strcmp0 (state, "stopping") == 0;
+  gboolean show = active && self->client != NULL &&
+                  g_strcmp0 (hv_vm_item_get_accel (self->item), "tcg") == 0;
+  g_autofree char *text = NULL;
 
   gtk_widget_set_visible (self->kvm_notice, show);
+  if (!show)
+    return;
+  text = kvm_notice_text (self, hv_vm_item_get_accel_reason (self->item));
+  gtk_label_set_text (self->kvm_notice_label, text);
 }
 
 /* ---- thumbnail ---- */
@@ -472,6 +565,7 @@ hv_details_set_item (HvDetails *self,
   g_signal_connect_object (item, "notify::config-error", G_CALLBACK (on_item_state), self, 0);
   g_signal_connect_object (item, "notify::can-stop", G_CALLBACK (on_item_state), self, 0);
   g_signal_connect_object (item, "notify::accel", G_CALLBACK (on_item_config), self, 0);
+  g_signal_connect_object (item, "notify::accel-reason", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::name", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::os-id", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::config-xml", G_CALLBACK (on_item_config), self, 0);
@@ -500,7 +594,7 @@ hv_details_set_client (HvDetails      *self,
   g_set_object (&self->client, client);
   if (client != NULL)
     {
-      g_signal_connect_object (client, "notify::kvm-available",
+      g_signal_connect_object (client, "notify::kvm-verdict",
                                G_CALLBACK (on_client_changed), self, 0);
       g_signal_connect_object (client, "notify::os-names-loaded",
                                G_CALLBACK (on_client_changed), self, 0);
@@ -535,6 +629,7 @@ hv_details_class_init (HvDetailsClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvDetails, name_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, state_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, kvm_notice);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, kvm_notice_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, problem_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, stop_button);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_stack);

@@ -40,6 +40,12 @@ struct _HvEngineClient
   gboolean connecting;
   gboolean connected;
   gboolean kvm_available;
+  /* the engine's KVM verdict (Engine.KvmVerdict, KvmProbe) */
+  char *kvm_verdict;
+  char *kvm_group;
+  guint kvm_ms;
+  guint tcg_ms;
+  gboolean kvm_finished;
 };
 
 G_DEFINE_FINAL_TYPE (HvEngineClient, hv_engine_client, G_TYPE_OBJECT)
@@ -48,6 +54,7 @@ enum {
   PROP_0,
   PROP_CONNECTED,
   PROP_KVM_AVAILABLE,
+  PROP_KVM_VERDICT,
   PROP_FOLDERS,
   PROP_LAST_ERROR,
   PROP_OS_NAMES_LOADED,
@@ -85,6 +92,44 @@ set_last_error (HvEngineClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);
 }
 
+/* The verdict and the test's figures: one notification for all of them. */
+static void
+sync_kvm_verdict (HvEngineClient *self)
+{
+  g_autofree char *verdict = hv_dbus_engine_dup_kvm_verdict (self->engine);
+  g_autoptr(GVariant) probe = hv_dbus_engine_dup_kvm_probe (self->engine);
+  g_auto(GVariantDict) figures = G_VARIANT_DICT_INIT (probe);
+  g_autofree char *group = NULL;
+  guint32 kvm_ms = 0, tcg_ms = 0;
+  gboolean finished = FALSE;
+  gboolean changed;
+
+  g_variant_dict_lookup (&figures, "kvm-ms", "u", &kvm_ms);
+  g_variant_dict_lookup (&figures, "tcg-ms", "u", &tcg_ms);
+  g_variant_dict_lookup (&figures, "kvm-finished", "b", &finished);
+  g_variant_dict_lookup (&figures, "group", "s", &group);
+  /* An engine without the verdict: only KvmAvailable. */
+  if (verdict == NULL || verdict[0] == '\0')
+    {
+      g_free (verdict);
+      verdict = g_strdup (hv_dbus_engine_get_kvm_available (self->engine) ? "usable" : "missing");
+    }
+
+  changed = g_strcmp0 (verdict, self->kvm_verdict) != 0 ||
+            g_strcmp0 (group, self->kvm_group) != 0 || kvm_ms != self->kvm_ms ||
+            tcg_ms != self->tcg_ms || finished != self->kvm_finished;
+  if (!changed)
+    return;
+  g_free (self->kvm_verdict);
+  self->kvm_verdict = g_steal_pointer (&verdict);
+  g_free (self->kvm_group);
+  self->kvm_group = g_steal_pointer (&group);
+  self->kvm_ms = kvm_ms;
+  self->tcg_ms = tcg_ms;
+  self->kvm_finished = finished;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KVM_VERDICT]);
+}
+
 static void
 sync_engine_properties (HvEngineClient *self)
 {
@@ -106,6 +151,7 @@ sync_engine_properties (HvEngineClient *self)
       self->kvm_available = kvm;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KVM_AVAILABLE]);
     }
+  sync_kvm_verdict (self);
 }
 
 static void
@@ -901,6 +947,8 @@ hv_engine_client_finalize (GObject *object)
   g_hash_table_unref (self->os_names);
   g_strfreev (self->folders);
   g_free (self->last_error);
+  g_free (self->kvm_verdict);
+  g_free (self->kvm_group);
 
   G_OBJECT_CLASS (hv_engine_client_parent_class)->finalize (object);
 }
@@ -920,6 +968,9 @@ hv_engine_client_get_property (GObject    *object,
       break;
     case PROP_KVM_AVAILABLE:
       g_value_set_boolean (value, self->kvm_available);
+      break;
+    case PROP_KVM_VERDICT:
+      g_value_set_string (value, self->kvm_verdict);
       break;
     case PROP_FOLDERS:
       g_value_set_boxed (value, self->folders);
@@ -948,6 +999,8 @@ hv_engine_client_class_init (HvEngineClientClass *klass)
   properties[PROP_CONNECTED] = g_param_spec_boolean ("connected", NULL, NULL, FALSE, ro);
   /* TRUE until the engine says otherwise, so no notice flashes while connecting. */
   properties[PROP_KVM_AVAILABLE] = g_param_spec_boolean ("kvm-available", NULL, NULL, TRUE, ro);
+  /* Engine.KvmVerdict ("usable", "slow"…); notified also when only the figures change. */
+  properties[PROP_KVM_VERDICT] = g_param_spec_string ("kvm-verdict", NULL, NULL, "probing", ro);
   properties[PROP_FOLDERS] = g_param_spec_boxed ("folders", NULL, NULL, G_TYPE_STRV, ro);
   properties[PROP_LAST_ERROR] = g_param_spec_string ("last-error", NULL, NULL, NULL, ro);
   properties[PROP_OS_NAMES_LOADED] =
@@ -974,6 +1027,7 @@ hv_engine_client_init (HvEngineClient *self)
   self->os_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->folders = g_new0 (char *, 1);
   self->kvm_available = TRUE;
+  self->kvm_verdict = g_strdup ("probing");
   self->reconnect_delay_ms = RECONNECT_FIRST_MS;
 }
 
@@ -1010,6 +1064,32 @@ hv_engine_client_get_kvm_available (HvEngineClient *self)
 {
   g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), FALSE);
   return self->kvm_available;
+}
+
+const char *
+hv_engine_client_get_kvm_verdict (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return self->kvm_verdict;
+}
+
+const char *
+hv_engine_client_get_kvm_group (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return self->kvm_group;
+}
+
+void
+hv_engine_client_get_kvm_times (HvEngineClient *self,
+                                guint          *kvm_ms,
+                                guint          *tcg_ms,
+                                gboolean       *kvm_finished)
+{
+  g_return_if_fail (HV_IS_ENGINE_CLIENT (self));
+  *kvm_ms = self->kvm_ms;
+  *tcg_ms = self->tcg_ms;
+  *kvm_finished = self->kvm_finished;
 }
 
 const char * const *

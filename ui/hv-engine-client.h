@@ -30,6 +30,12 @@ HvVmItem           *hv_engine_client_lookup            (HvEngineClient *self,
 /* TRUE once the library has been listed over the current connection. */
 gboolean            hv_engine_client_get_connected     (HvEngineClient *self);
 gboolean            hv_engine_client_get_kvm_available (HvEngineClient *self);
+/* Engine.KvmVerdict ("probing" until known), the group to join for "no-access" (else NULL)
+ * and the KVM test's figures (0 when not measured; see Engine.KvmProbe). */
+const char         *hv_engine_client_get_kvm_verdict   (HvEngineClient *self);
+const char         *hv_engine_client_get_kvm_group     (HvEngineClient *self);
+void                hv_engine_client_get_kvm_times     (HvEngineClient *self, guint *kvm_ms,
+                                                        guint *tcg_ms, gboolean *kvm_finished);
 const char * const *hv_engine_client_get_folders       (HvEngineClient *self);
 /* The OS's name as libosinfo gives it ("Debian 12"), or NULL while unknown; "os-names-loaded"
  * is notified once the names arrive. */

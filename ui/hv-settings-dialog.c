@@ -23,6 +23,7 @@ typedef enum {
   FIELD_FIRMWARE,
   FIELD_BOOT,
   FIELD_VIDEO,
+  FIELD_ACCEL,
   FIELD_MEDIA,
   FIELD_DISK,
   N_FIELDS
@@ -36,6 +37,12 @@ typedef struct {
 static const Choice firmware_choices[] = {
   { "bios", N_("BIOS") },
   { "uefi", N_("UEFI") },
+};
+
+static const Choice accel_choices[] = {
+  { "auto", N_("Automatic") },
+  { "kvm", N_("KVM") },
+  { "tcg", N_("Emulation (TCG)") },
 };
 
 static const Choice video_choices[] = {
@@ -88,6 +95,7 @@ struct _HvSettingsDialog
   GtkLabel *system_error;
   AdwComboRow *firmware_row;
   AdwComboRow *boot_row;
+  AdwComboRow *accel_row;
   AdwPreferencesGroup *disks_group;
   AdwActionRow *cd_row;
   GtkButton *cd_change_button;
@@ -101,6 +109,7 @@ struct _HvSettingsDialog
 G_DEFINE_FINAL_TYPE (HvSettingsDialog, hv_settings_dialog, ADW_TYPE_PREFERENCES_WINDOW)
 
 static void sync_from_item (HvSettingsDialog *self);
+static const char *accel_subtitle (HvSettingsDialog *self);
 static void on_disk_remove_clicked (HvSettingsDialog *self);
 static void on_disk_change_clicked (HvSettingsDialog *self);
 static void on_disk_create_clicked (HvSettingsDialog *self);
@@ -494,6 +503,10 @@ sync_from_item (HvSettingsDialog *self)
   if (!self->held[FIELD_VIDEO])
     fill_combo (self, self->video_row, video_choices, G_N_ELEMENTS (video_choices),
                 self->config != NULL ? hv_video_to_string (self->config->video) : NULL, NULL);
+  if (!self->held[FIELD_ACCEL])
+    fill_combo (self, self->accel_row, accel_choices, G_N_ELEMENTS (accel_choices),
+                self->config != NULL ? hv_acceleration_to_string (self->config->acceleration)
+                                     : NULL, NULL);
 
   /* Name, folder and OS change in any state; the engine allows it while the VM runs. */
   gtk_widget_set_sensitive (GTK_WIDGET (self->name_row), usable);
@@ -504,6 +517,7 @@ sync_from_item (HvSettingsDialog *self)
   set_needs_poweroff (self, ADW_ACTION_ROW (self->firmware_row), NULL);
   set_needs_poweroff (self, ADW_ACTION_ROW (self->boot_row), NULL);
   set_needs_poweroff (self, ADW_ACTION_ROW (self->video_row), NULL);
+  set_needs_poweroff (self, ADW_ACTION_ROW (self->accel_row), accel_subtitle (self));
   sync_storage (self);
 }
 
@@ -527,6 +541,14 @@ static void
 on_os_names_loaded (HvEngineClient   *client,
                     GParamSpec       *pspec,
                     HvSettingsDialog *self)
+{
+  sync_from_item (self);
+}
+
+static void
+on_kvm_verdict_changed (HvEngineClient   *client,
+                        GParamSpec       *pspec,
+                        HvSettingsDialog *self)
 {
   sync_from_item (self);
 }
@@ -741,6 +763,42 @@ on_boot_selected (HvSettingsDialog *self)
   if (self->config != NULL && g_strcmp0 (value, self->config->boot_order) == 0)
     return;
   modify (self, FIELD_BOOT, _("the boot order"), "boot", g_variant_new_string (value));
+}
+
+/* ---- Acceleration ---- */
+
+/* What "Automatic" means on this computer, from the engine's KVM verdict. */
+static const char *
+accel_subtitle (HvSettingsDialog *self)
+{
+  const char *verdict = hv_engine_client_get_kvm_verdict (self->client);
+
+  if (g_strcmp0 (verdict, "usable") == 0)
+    return _("KVM works on this computer: Automatic uses it");
+  if (g_strcmp0 (verdict, "probing") == 0)
+    return _("Testing whether KVM works on this computer…");
+  if (g_strcmp0 (verdict, "missing") == 0)
+    return _("KVM is not available on this computer: Automatic emulates");
+  if (g_strcmp0 (verdict, "disabled") == 0)
+    return _("KVM is turned off by HOSTVISOR_NO_KVM: Automatic emulates");
+  if (g_strcmp0 (verdict, "no-access") == 0)
+    return _("You may not use KVM on this computer: Automatic emulates");
+  if (g_strcmp0 (verdict, "slow") == 0)
+    return _("KVM is slower than emulation on this computer: Automatic emulates");
+  return _("KVM could not run a test guest on this computer: Automatic emulates");
+}
+
+static void
+on_accel_selected (HvSettingsDialog *self)
+{
+  const char *value = choice_at (accel_choices, G_N_ELEMENTS (accel_choices),
+                                 adw_combo_row_get_selected (self->accel_row));
+
+  if (self->syncing || value == NULL ||
+      (self->config != NULL &&
+       g_strcmp0 (value, hv_acceleration_to_string (self->config->acceleration)) == 0))
+    return;
+  modify (self, FIELD_ACCEL, _("the accelerator"), "acceleration", g_variant_new_string (value));
 }
 
 /* ---- Display ---- */
@@ -1092,6 +1150,7 @@ hv_settings_dialog_class_init (HvSettingsDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, system_error);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, firmware_row);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, boot_row);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, accel_row);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, disks_group);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cd_row);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cd_change_button);
@@ -1108,6 +1167,7 @@ hv_settings_dialog_class_init (HvSettingsDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_cpus_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_firmware_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_boot_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_accel_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_video_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_cd_change_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cd_eject_clicked);
@@ -1150,6 +1210,7 @@ hv_settings_dialog_new (GtkWindow      *parent,
     g_signal_connect (vm, watched[i], G_CALLBACK (on_item_changed), self);
   g_signal_connect (client, "notify::folders", G_CALLBACK (on_folders_changed), self);
   g_signal_connect (client, "notify::os-names-loaded", G_CALLBACK (on_os_names_loaded), self);
+  g_signal_connect (client, "notify::kvm-verdict", G_CALLBACK (on_kvm_verdict_changed), self);
   sync_from_item (self);
   /* Guest tools, clipboard and shared folders: a page of its own (hv-settings-guest.c). */
   if (hv_vm_item_get_proxy (vm) != NULL)

@@ -21,6 +21,7 @@ struct _HvVmItem
   char *state;
   char *state_reason;
   char *accel;
+  char *accel_reason;
   char *firmware;
   char *config_xml;
   char *config_error;
@@ -50,6 +51,7 @@ enum {
   PROP_STATE,
   PROP_STATE_REASON,
   PROP_ACCEL,
+  PROP_ACCEL_REASON,
   PROP_FIRMWARE,
   PROP_CONFIG_XML,
   PROP_CONFIG_ERROR,
@@ -83,6 +85,8 @@ static const Field fields[] = {
   { "StateReason", PROP_STATE_REASON, G_VARIANT_TYPE_STRING,
     G_STRUCT_OFFSET (HvVmItem, state_reason) },
   { "Accel", PROP_ACCEL, G_VARIANT_TYPE_STRING, G_STRUCT_OFFSET (HvVmItem, accel) },
+  { "AccelReason", PROP_ACCEL_REASON, G_VARIANT_TYPE_STRING,
+    G_STRUCT_OFFSET (HvVmItem, accel_reason) },
   { "Firmware", PROP_FIRMWARE, G_VARIANT_TYPE_STRING, G_STRUCT_OFFSET (HvVmItem, firmware) },
   { "ConfigXml", PROP_CONFIG_XML, G_VARIANT_TYPE_STRING,
     G_STRUCT_OFFSET (HvVmItem, config_xml) },
@@ -455,6 +459,7 @@ GETTER (const char *, os_id)
 GETTER (const char *, state)
 GETTER (const char *, state_reason)
 GETTER (const char *, accel)
+GETTER (const char *, accel_reason)
 GETTER (guint64, memory_mib)
 GETTER (guint, cpus)
 GETTER (const char *, firmware)

@@ -34,6 +34,8 @@ const char *hv_vm_item_get_os_id        (HvVmItem *self);
 const char *hv_vm_item_get_state        (HvVmItem *self);
 const char *hv_vm_item_get_state_reason (HvVmItem *self);
 const char *hv_vm_item_get_accel        (HvVmItem *self);
+/* Vm.AccelReason: why it does not run on KVM ("setting", "slow"…), "" when it does. */
+const char *hv_vm_item_get_accel_reason (HvVmItem *self);
 guint64     hv_vm_item_get_memory_mib   (HvVmItem *self);
 guint       hv_vm_item_get_cpus         (HvVmItem *self);
 const char *hv_vm_item_get_firmware     (HvVmItem *self);

@@ -14,8 +14,14 @@ set -uo pipefail
 CTL="$HV_BUILDDIR/app/hostvisorctl"
 export HOSTVISORD="$HV_BUILDDIR/app/hostvisord"
 export HOSTVISOR_SCHEMA_DIR="$HV_SRCDIR/resources"
-# Tests run on TCG even where /dev/kvm exists, so results do not depend on the host.
-export HOSTVISOR_NO_KVM=1
+# Tests run on TCG even where /dev/kvm exists, so results do not depend on the host. A test
+# about acceleration sets HV_KVM_AUTO=1 before sourcing this file: its engine then decides
+# itself (the KVM test guest, as for a user).
+if [ -n "${HV_KVM_AUTO:-}" ]; then
+  unset HOSTVISOR_NO_KVM
+else
+  export HOSTVISOR_NO_KVM=1
+fi
 # An engine left behind by a failed test goes away by itself.
 export HOSTVISOR_IDLE_EXIT=20
 
