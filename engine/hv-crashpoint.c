@@ -39,12 +39,15 @@ read_setting (void)
     {
       guint64 n = 0;
 
-      if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, G_MAXUINT64, &n, NULL))
-        return;
-      armed_left = n;
-      armed_name = g_strndup (value, (gsize) (colon - value));
+      /* Point names have colons of their own ("start:spawned"): only a number after the
+       * last one is a count. */
+      if (g_ascii_string_to_unsigned (colon + 1, 10, 1, G_MAXUINT64, &n, NULL))
+        {
+          armed_left = n;
+          armed_name = g_strndup (value, (gsize) (colon - value));
+        }
     }
-  else
+  if (armed_name == NULL)
     armed_name = g_strdup (value);
   mode = CRASH_ARMED;
 }
