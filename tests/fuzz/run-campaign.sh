@@ -31,10 +31,12 @@ work=${HV_FUZZ_WORKDIR:-$build/campaign-$target}
 if [ ! -f "$build/build.ninja" ]; then
   command -v clang >/dev/null || { echo "$0: clang is needed (apt-get install clang)" >&2; exit 1; }
   # fuzzer-no-link instruments every file for coverage; only the fuzz targets link libFuzzer.
+  setup_log=$(mktemp)
   CC=clang CFLAGS="-fsanitize=fuzzer-no-link -fno-omit-frame-pointer" \
-    meson setup "$build" "$src" -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dbuildtype=debugoptimized >"$build.setup.log" 2>&1 ||
-    { cat "$build.setup.log" >&2; exit 1; }
+    meson setup --wipe "$build" "$src" -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dbuildtype=debugoptimized >"$setup_log" 2>&1 ||
+    { cat "$setup_log" >&2; rm -f "$setup_log"; exit 1; }
+  rm -f "$setup_log"
 fi
 ninja -C "$build" "tests/fuzz-$target" >/dev/null
 binary=$build/tests/fuzz-$target
