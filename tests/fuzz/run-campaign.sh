@@ -33,7 +33,7 @@ if [ ! -f "$build/build.ninja" ]; then
   # fuzzer-no-link instruments every file for coverage; only the fuzz targets link libFuzzer.
   setup_log=$(mktemp)
   CC=clang CFLAGS="-fsanitize=fuzzer-no-link -fno-omit-frame-pointer" \
-    meson setup $( [ -d "$build" ] && echo --wipe ) "$build" "$src" -Db_sanitize=address,undefined -Db_lundef=false \
+    meson setup $( [ -d "$build/meson-private" ] && echo --wipe ) "$build" "$src" -Db_sanitize=address,undefined -Db_lundef=false \
     -Dbuildtype=debugoptimized >"$setup_log" 2>&1 ||
     { cat "$setup_log" >&2; rm -f "$setup_log"; exit 1; }
   rm -f "$setup_log"
