@@ -32,9 +32,11 @@ if [ ! -f "$build/build.ninja" ]; then
   command -v clang >/dev/null || { echo "$0: clang is needed (apt-get install clang)" >&2; exit 1; }
   # fuzzer-no-link instruments every file for coverage; only the fuzz targets link libFuzzer.
   setup_log=$(mktemp)
+  wipe=()
+  [ -d "$build/meson-private" ] && wipe=(--wipe)
   CC=clang CFLAGS="-fsanitize=fuzzer-no-link -fno-omit-frame-pointer" \
-    meson setup $( [ -d "$build/meson-private" ] && echo --wipe ) "$build" "$src" -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dbuildtype=debugoptimized >"$setup_log" 2>&1 ||
+    meson setup "${wipe[@]}" "$build" "$src" -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dbuildtype=debugoptimized >"$setup_log" 2>&1 ||
     { cat "$setup_log" >&2; rm -f "$setup_log"; exit 1; }
   rm -f "$setup_log"
 fi
