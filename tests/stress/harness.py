@@ -31,10 +31,11 @@ class Failure(Exception):
 class Scenario:
     """A scenario's checks (TAP) and figures (one row of the table)."""
 
-    def __init__(self, tap, name, size):
+    def __init__(self, tap, name, size, scale=1.0):
         self.tap = tap
         self.name = name
         self.size = size
+        self.scale = scale
         self.iterations = 0
         self.crash_points = 0
         self.failures = 0
@@ -47,6 +48,16 @@ class Scenario:
         self.extra_rows = []   # more table rows (the fuzz scenario: one per target)
         self.started = time.monotonic()
         self.seconds = 0.0
+
+    def sized(self, sizes):
+        """This run's count from a scenario's {"short": n, "full": m} (or tuples of counts),
+        times --scale."""
+        value = sizes[self.size]
+        if isinstance(value, tuple):
+            return tuple(max(1, int(v * self.scale)) for v in value)
+        if isinstance(value, dict):
+            return {k: max(1, int(v * self.scale)) for k, v in value.items()}
+        return max(1, int(value * self.scale))
 
     def check(self, ok, what, detail=None):
         """One TAP test point."""

@@ -4,8 +4,8 @@
 real engine and QEMU (TCG), prints TAP while it goes and one table of figures at the end, and
 exits non-zero on any failed check.
 
-    hv-stress.py --builddir BUILD [--short | --full] [--only NAME,...] [--table FILE]
-                 [--keep]
+    hv-stress.py --builddir BUILD [--short | --full] [--scale F] [--only NAME,...]
+                 [--table FILE] [--keep]
 
 --short is CI's size (about 5-8 minutes on 2 cores), --full the release run (hours); see
 docs/reliability.md for what each scenario proves and the figures of the latest runs.
@@ -65,7 +65,7 @@ def table_rows(results):
         rss_mib = None if rss is None else tuple(
             None if v is None else round(v / 1024, 1) for v in rss)
         rows.append([
-            sc.name, sc.size,
+            sc.name, sc.size if sc.scale == 1.0 else "%s×%g" % (sc.size, sc.scale),
             "skipped" if sc.skipped else str(sc.iterations),
             str(sc.crash_points) if sc.crash_points else "-",
             "%d/%d" % (sc.failures, sc.checks),
@@ -105,6 +105,8 @@ def main():
     size.add_argument("--short", dest="size", action="store_const", const="short")
     size.add_argument("--full", dest="size", action="store_const", const="full")
     parser.add_argument("--only", help="comma-separated scenario names")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply every iteration count (e.g. 0.1 for a tenth of --full)")
     parser.add_argument("--table", help="also write the table (Markdown) to this file")
     parser.add_argument("--keep", action="store_true", help="keep each scenario's directory")
     args = parser.parse_args()
@@ -120,12 +122,13 @@ def main():
             parser.error("unknown scenario: %s" % ", ".join(sorted(unknown)))
 
     tap = harness.Tap()
-    tap.diag("reliability suite, %s mode, on %s" % (args.size, os.uname().nodename))
+    mode = args.size if args.scale == 1.0 else "%s ×%g" % (args.size, args.scale)
+    tap.diag("reliability suite, %s mode, on %s" % (mode, os.uname().nodename))
     results = []
     for name, module in SCENARIOS:
         if name not in wanted:
             continue
-        sc = harness.Scenario(tap, name, args.size)
+        sc = harness.Scenario(tap, name, args.size, args.scale)
         env = None
         tap.diag("--- %s" % name)
         try:
@@ -153,7 +156,7 @@ def main():
 
     rows = table_rows(results)
     tap.diag("")
-    tap.diag("Figures (%s mode; before→after where a figure changed):" % args.size)
+    tap.diag("Figures (%s mode; before→after where a figure changed):" % mode)
     print_table(rows, sys.stdout)
     if args.table:
         with open(args.table, "w") as f:

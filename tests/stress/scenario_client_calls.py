@@ -55,7 +55,7 @@ def run(sc, env, builddir, srcdir):
             raise Failure("warm-up: " + err)
     before = env.settled_measure()
 
-    n = SIZES[sc.size]
+    n = sc.sized(SIZES)
     failed = []
     for i in range(n):
         err = call(i)

@@ -126,7 +126,8 @@ def crash_points_passed(log):
 
 
 def run(sc, env, builddir, srcdir):
-    n_vms, random_kills = SIZES[sc.size]
+    n_vms, random_kills = sc.sized(SIZES)
+    n_vms = max(n_vms, 4)       # the operations name vm0 to vm3
     lib = Library(env, n_vms)
     problems = []
     litter = []

@@ -70,7 +70,7 @@ def run(sc, env, builddir, srcdir):
             raise Failure("warm-up: " + err)
     before = env.settled_measure()
 
-    n = SIZES[sc.size]
+    n = sc.sized(SIZES)
     failed = []
     zombies = 0
     for i in range(n):

@@ -41,7 +41,7 @@ def run(sc, env, builddir, srcdir):
     if not sc.check(booted, "the three guests boot"):
         raise Failure("the guests did not boot")
 
-    kills = SIZES[sc.size]
+    kills = sc.sized(SIZES)
     lost_pid = 0            # a QEMU gone or replaced
     wrong_state = 0         # a VM shown in another state than its QEMU is in
     stopped = 0             # a guest whose heartbeat did not go on

@@ -18,7 +18,7 @@ SIZES = {
 
 
 def run(sc, env, builddir, srcdir):
-    for target, mutations in SIZES[sc.size].items():
+    for target, mutations in sc.sized(SIZES).items():
         runner = os.path.join(builddir, "tests", "fuzz-%s-runner" % target)
         corpus = os.path.join(srcdir, "tests", "fuzz", "corpus", target)
         crash_file = os.path.join(env.tmp, "crash-%s" % target)
@@ -40,7 +40,7 @@ def run(sc, env, builddir, srcdir):
         sc.check(not crashed, "fuzz-%s: corpus and %d mutations run cleanly" % (target, mutations),
                  detail)
         sc.iterations += execs if not crashed else 0
-        sc.extra_rows.append(["  fuzz-" + target, sc.size,
+        sc.extra_rows.append(["  fuzz-" + target, "",
                               ("%d execs" % execs) if not crashed else "crashed", "-",
                               "%d crash" % (1 if crashed else 0), "-", "-", "-", "-", "-", "-",
                               "-"])

@@ -61,7 +61,7 @@ def check_after_crash(env, uuid, label):
 
 def run(sc, env, builddir, srcdir):
     uuid = env.ctl_ok("create", "steps", "--no-disk", "--memory", "32").out.strip()
-    rounds, random_kills = SIZES[sc.size]
+    rounds, random_kills = sc.sized(SIZES)
     problems = []
     unreached = []
 
