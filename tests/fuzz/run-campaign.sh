@@ -7,10 +7,11 @@
 # $HV_FUZZ_BUILDDIR) with ASan + UBSan and coverage on all the code (not only the target file),
 # runs fuzz-TARGET for SECONDS on JOBS processes (default 1) over a working copy of
 # tests/fuzz/corpus/TARGET, and prints the figures: executions, coverage (edges and features),
-# corpus size, crashes, leaks, timeouts. What a run finds stays in the work directory
+# corpus size, crashes, leaks, timeouts, and one line for each distinct finding. A finding does
+# not end the campaign (libFuzzer's fork mode). What a run finds stays in the work directory
 # ($HV_FUZZ_WORKDIR, default build-fuzz/campaign-TARGET): corpus/ (to merge back with
 # `fuzz-TARGET -merge=1 tests/fuzz/corpus/TARGET WORK/corpus`), artifacts/ (crash-*, leak-*,
-# timeout-*, each replayable with `fuzz-TARGET FILE`) and fuzz-*.log.
+# timeout-*, each replayable with `fuzz-TARGET FILE`) and fuzz.log.
 #
 # TARGET: agent-frame, agent-messages, config, qmp or cli-options. A CPU-hour is
 # `run-campaign.sh TARGET 3600` (or 1800 with 2 jobs). Exit status: 0 when nothing was found.
@@ -57,37 +58,39 @@ max_len=4096
 
 start=$(date +%s)
 set +e
-(cd "$work" && "$binary" -max_total_time="$seconds" -max_len=$max_len -timeout=10 \
-   -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
-   -jobs="$jobs" -workers="$jobs" corpus >"$work/fuzz-main.log" 2>&1)
+# Fork mode with -ignore_*: a crash is kept in artifacts/ and the campaign goes on, so that a
+# known, unfixed bug does not end an hour's run in its first second.
+(cd "$work" && "$binary" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+   -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=4096 \
+   -artifact_prefix="$work/artifacts/" corpus >"$work/fuzz.log" 2>&1)
 status=$?
 set -e
 elapsed=$(( $(date +%s) - start ))
 
-# With -jobs, each worker logs to fuzz-N.log; without, everything is in fuzz-main.log.
-logs=("$work"/fuzz-main.log)
-ls "$work"/fuzz-[0-9]*.log >/dev/null 2>&1 && logs+=("$work"/fuzz-[0-9]*.log)
-execs=0
-for log in "${logs[@]}"; do
-  n=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
-  execs=$((execs + n))
-done
-last=$(grep -h -E '^#[0-9]+' "${logs[@]}" | tail -n 1)
+# The last status line: "#EXECS: cov: N ft: N corp: N exec/s N oom/timeout/crash: a/b/c ..."
+last=$(grep -E '^#[0-9]+: cov:' "$work/fuzz.log" | tail -n 1)
+execs=$(sed -n 's/^#\([0-9]*\):.*/\1/p' <<<"$last")
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 crashes=$(find "$work/artifacts" -name 'crash-*' | wc -l)
-leaks=$(find "$work/artifacts" -name 'leak-*' | wc -l)
+leaks=$(find "$work/artifacts" \( -name 'leak-*' -o -name 'oom-*' \) | wc -l)
 timeouts=$(find "$work/artifacts" \( -name 'timeout-*' -o -name 'slow-unit-*' \) | wc -l)
-ooms=$(find "$work/artifacts" -name 'oom-*' | wc -l)
 
-printf '%-16s %8s %5s %14s %8s %8s %7s %6s %8s %5s\n' target seconds jobs executions \
+printf '%-16s %8s %5s %14s %8s %8s %7s %6s %8s %7s\n' target seconds jobs executions \
   cov ft corpus crash leak/oom timeout
-printf '%-16s %8s %5s %14s %8s %8s %7s %6s %8s %5s\n' "$target" "$elapsed" "$jobs" "$execs" \
-  "${cov:-?}" "${ft:-?}" "$(find "$work/corpus" -type f | wc -l)" "$crashes" \
-  "$((leaks + ooms))" "$timeouts"
-echo "logs and findings: $work"
-if [ "$crashes" -gt 0 ] || [ "$leaks" -gt 0 ] || [ "$ooms" -gt 0 ] || [ "$timeouts" -gt 0 ]; then
-  exit 1
+printf '%-16s %8s %5s %14s %8s %8s %7s %6s %8s %7s\n' "$target" "$elapsed" "$jobs" \
+  "${execs:-?}" "${cov:-?}" "${ft:-?}" "$(find "$work/corpus" -type f | wc -l)" "$crashes" \
+  "$leaks" "$timeouts"
+
+# What each finding is: its first line of complaint, once per distinct complaint.
+if [ $((crashes + leaks + timeouts)) -gt 0 ]; then
+  echo "distinct findings (replay one with: $binary FILE):"
+  for f in "$work"/artifacts/*; do
+    why=$("$binary" -runs=1 "$f" 2>&1 | sed 's/==[0-9]*==//' |
+          grep -m1 -E 'check failed|ERROR: [A-Za-z]+Sanitizer|runtime error|GLib|CRITICAL' ||
+          true)
+    printf '%s\t%s\n' "${why:-(no message)}" "${f##*/}"
+  done | sort -t "$(printf '\t')" -k1,1 -u | sed 's/^/  /'
 fi
-# libFuzzer's own status: non-zero for a finding it wrote nowhere (e.g. a deadly signal).
-exit $status
+echo "log and findings: $work"
+[ $((crashes + leaks + timeouts)) -eq 0 ] && [ $status -eq 0 ]

@@ -242,11 +242,11 @@ class Env:
 
     # -- the command line
 
-    def ctl(self, *args, timeout=120, env=None, stdin=None):
+    def ctl(self, *args, timeout=120, env=None):
         e = self.env if env is None else dict(self.env, **env)
         try:
             p = subprocess.run([self.ctl_path] + list(args), env=e, capture_output=True,
-                               timeout=timeout, stdin=stdin if stdin is not None else subprocess.DEVNULL)
+                               timeout=timeout, stdin=subprocess.DEVNULL)
             return Result(p.returncode, p.stdout.decode(errors="replace"),
                           p.stderr.decode(errors="replace"))
         except subprocess.TimeoutExpired as exc:

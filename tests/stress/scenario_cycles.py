@@ -84,7 +84,8 @@ def run(sc, env, builddir, srcdir):
             sc.note("%d cycles so far" % (i + 1))
         if len(failed) > 20:
             break
-    sc.count(len(failed), sc.iterations, "start and poweroff work, QEMU and virtiofsd end each time",
+    sc.count(len(failed), sc.iterations,
+             "start and poweroff work, QEMU and virtiofsd end each time",
              "\n".join(failed[:20]))
     sc.check(env.engine_pid() == engine, "the same engine served every cycle")
 

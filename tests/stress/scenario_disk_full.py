@@ -131,7 +131,8 @@ def run(sc, env, builddir, srcdir):
         view = engine_view(env)
         if view != last_view:
             diverged.append("%s: the engine showed %s, now %s" % (
-                what, [x for x in last_view if x not in view], [x for x in view if x not in last_view]))
+                what, [x for x in last_view if x not in view],
+                [x for x in view if x not in last_view]))
         last_view = view
     sc.count(len(unclear), len(attempts), "each fails with one line that says the disk is full",
              "\n".join(unclear))

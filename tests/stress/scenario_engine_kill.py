@@ -8,9 +8,7 @@ starts a new one, which must reattach: every guest keeps its QEMU (same pid) and
 from the first answer on (running, paused, poweroff), and nothing piles up: the new engine's
 fds, each QEMU's fds and sockets, the runtime directory, the number of QEMU processes.
 """
-import os
 import signal
-import time
 
 from harness import Failure, alive, fd_count, serial_count, socket_count, tiny_guest, wait_for
 
