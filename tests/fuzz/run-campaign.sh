@@ -85,12 +85,14 @@ printf '%-16s %8s %5s %14s %8s %8s %7s %6s %8s %7s\n' "$target" "$elapsed" "$job
 # What each finding is: its first line of complaint, once per distinct complaint.
 if [ $((crashes + leaks + timeouts)) -gt 0 ]; then
   echo "distinct findings (replay one with: $binary FILE):"
+  mkdir -p "$work/replay"
   for f in "$work"/artifacts/*; do
-    why=$("$binary" -runs=1 "$f" 2>&1 | sed 's/==[0-9]*==//' |
+    why=$("$binary" -runs=1 -artifact_prefix="$work/replay/" "$f" 2>&1 | sed 's/==[0-9]*==//' |
           grep -m1 -E 'check failed|ERROR: [A-Za-z]+Sanitizer|runtime error|GLib|CRITICAL' ||
           true)
     printf '%s\t%s\n' "${why:-(no message)}" "${f##*/}"
   done | sort -t "$(printf '\t')" -k1,1 -u | sed 's/^/  /'
+  rm -rf "$work/replay"
 fi
 echo "log and findings: $work"
 [ $((crashes + leaks + timeouts)) -eq 0 ] && [ $status -eq 0 ]

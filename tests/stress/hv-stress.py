@@ -148,6 +148,7 @@ def main():
                 if hasattr(module, "cleanup"):
                     module.cleanup(env)
                 if not args.keep:
+                    env.kill_engine()   # one a late client may have started meanwhile
                     shutil.rmtree(env.tmp, ignore_errors=True)
                 else:
                     tap.diag("kept %s" % env.tmp)
