@@ -7,16 +7,24 @@
  *
  * Each PATH is a file or a directory of files; every file runs as it is, then N random
  * mutations of randomly picked files (bit flips, byte changes, insertions, deletions, cuts and
- * splices of two files). Any crash or abort fails the test. Prints a TAP plan of one test.
+ * splices of two files). Any crash or abort fails the test, and the input that caused it is
+ * written to ./fuzz-crash-input (or $HV_FUZZ_CRASH_FILE) for replaying with the runner or the
+ * libFuzzer binary. Prints a TAP plan of one test. A target may define LLVMFuzzerInitialize(),
+ * which runs first, as under libFuzzer.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+/* Optional, as in libFuzzer: a target that needs set-up defines it. */
+int LLVMFuzzerInitialize (int *argc, char ***argv) __attribute__ ((weak));
 
 typedef struct
 {
@@ -26,6 +34,41 @@ typedef struct
 
 static Input *inputs;
 static size_t n_inputs;
+
+/* The input being run, for the crash handler. */
+static const uint8_t *volatile current_data;
+static volatile size_t current_size;
+static const char *crash_file = "fuzz-crash-input";
+
+static void
+on_crash (int sig)
+{
+  static const char msg[] = "fuzz-runner: crashed; the input is in ";
+  int fd = open (crash_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+  /* Only async-signal-safe calls here. */
+  if (fd >= 0)
+    {
+      if (current_size > 0 && write (fd, (const void *) current_data, current_size) < 0)
+        { /* nothing more can be done from a signal handler */ }
+      close (fd);
+      if (write (2, msg, sizeof msg - 1) < 0 || write (2, crash_file, strlen (crash_file)) < 0 ||
+          write (2, "\n", 1) < 0)
+        { /* as above */ }
+    }
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+static void
+run_one (const uint8_t *data,
+         size_t         size)
+{
+  current_data = data;
+  current_size = size;
+  LLVMFuzzerTestOneInput (data, size);
+  current_size = 0;
+}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -196,15 +239,27 @@ main (int argc, char **argv)
       return 2;
     }
 
+  if (getenv ("HV_FUZZ_CRASH_FILE") != NULL)
+    crash_file = getenv ("HV_FUZZ_CRASH_FILE");
+  signal (SIGABRT, on_crash);
+  signal (SIGSEGV, on_crash);
+  signal (SIGBUS, on_crash);
+  signal (SIGFPE, on_crash);
+  signal (SIGILL, on_crash);
+  signal (SIGTRAP, on_crash); /* GLib's fatal criticals */
+
+  if (LLVMFuzzerInitialize != NULL)
+    LLVMFuzzerInitialize (&argc, &argv);
   printf ("1..1\n");
+  fflush (stdout);
   for (size_t k = 0; k < n_inputs; k++)
-    LLVMFuzzerTestOneInput (inputs[k].data, inputs[k].size);
+    run_one (inputs[k].data, inputs[k].size);
   for (unsigned long k = 0; k < mutations; k++)
     {
       Input m;
 
       mutate (&m);
-      LLVMFuzzerTestOneInput (m.data, m.size);
+      run_one (m.data, m.size);
       free (m.data);
     }
   printf ("ok 1 - %zu corpus files and %lu mutations ran cleanly\n", n_inputs, mutations);
