@@ -1,24 +1,22 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * fuzz-cli-options.c: libFuzzer target for hostvisorctl's option parser
- * (app/hostvisorctl-options.c): hv_ctl_args_parse() on any argument vector, then, for create
- * and modify, hv_ctl_vm_options_build(), which checks the combination and builds the a{sv}
- * that goes to the engine. A command line is the user's input: it must come back as a parsed
- * command or as one clear line of error, never as a crash or a GLib critical.
+ * fuzz-cli-options.c: libFuzzer target for hostvisorctl's command line, as main() reads it:
+ * hv_ctl_command_line_parse() (app/hostvisorctl-commands.c: the command table, help, group
+ * help, --version, then each command's options through hostvisorctl-options.c) on any
+ * argument vector, then, for create and modify, hv_ctl_vm_options_build(), which checks the
+ * combination and builds the a{sv} that goes to the engine. A command line is the user's
+ * input: it must come back as a parsed command or as one clear line of error, never as a crash
+ * or a GLib critical.
  *
- * The first input byte picks the command: create, modify (the real option tables) or a
- * command of two positional arguments and no options (as "folder rename"). The rest is the
- * argument vector, NUL-separated (at most 64 arguments).
+ * The input is the argument vector after "hostvisorctl", NUL-separated (at most 64
+ * arguments). hv_ctl_vm_options_build() looks up the files named (without blocking), so run
+ * the target from a scratch directory.
  *
  * What must hold: a parsed command has between min and max positional arguments, only its
  * own options, numbers in their range written in plain decimal, absolute paths, flags without
  * values; the built a{sv} is a valid GVariant of known keys; an error is one line of UTF-8
  * (HV_CTL_USAGE_ERROR for the way the command is written, HV_ERROR for files that are not
- * there) that names the command.
- *
- * Not covered: main()'s command lookup and help (app/hostvisorctl.c), which holds main() and
- * the command table as statics; hv_ctl_display() below stands in for that file's (the same
- * one call), so the parser runs as it does in hostvisorctl.
+ * there).
  */
 #include <glib.h>
 #include <stdint.h>
@@ -36,25 +34,11 @@
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
-/* hostvisorctl.c's, which cannot be linked here (it holds main()). */
-char *
-hv_ctl_display (const char *text)
-{
-  if (text == NULL)
-    return g_strdup ("");
-  return hv_config_escape_for_display (text);
-}
-
-static const HvCtlCommand commands[] = {
-  { "create", "NAME [OPTIONS]", "", NULL, hv_ctl_create_options, 1, 1, NULL },
-  { "modify", "NAME [OPTIONS]", "", NULL, hv_ctl_modify_options, 1, 1, NULL },
-  { "folder rename", "PATH NEWPATH", "", NULL, NULL, 2, 2, NULL },
-};
-
 static const char * const known_keys[] = {
   "name", "os", "disk", "disk-format", "iso", "floppy", "firmware", "machine", "kernel",
   "initrd", "cmdline", "nic-model", "video", "boot", "clipboard", "share-transport", "no-disk",
-  "remove-iso", "remove-floppy", "folder", "memory", "disk-size", "cpus",
+  "remove-iso", "remove-floppy", "folder", "memory", "disk-size", "cpus", "acceleration",
+  "description",
 };
 
 static void
@@ -88,17 +72,15 @@ find_option (const HvCtlCommand *command,
 }
 
 static void
-check_error (const HvCtlCommand *command,
-             const GError       *error)
+check_error (const GError *error)
 {
   check (error != NULL, "a failure comes with an error");
   check (error->domain == HV_CTL_USAGE_ERROR || error->domain == HV_ERROR,
          "a usage error or an HV_ERROR");
+  check (error->message[0] != '\0', "the error says something");
   check (g_utf8_validate (error->message, -1, NULL), "the error is UTF-8");
   for (const char *p = error->message; *p != '\0'; p++)
     check ((guint8) *p >= 0x20 && *p != 0x7f, "the error is one line without control characters");
-  if (error->domain == HV_CTL_USAGE_ERROR)
-    check (g_str_has_prefix (error->message, command->name), "a usage error names the command");
 }
 
 static void
@@ -155,7 +137,7 @@ check_vm_options (HvCtlArgs *args,
 
   if (options == NULL)
     {
-      check_error (args->command, error);
+      check_error (error);
       return;
     }
   g_variant_ref_sink (options);
@@ -179,18 +161,14 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
-  const HvCtlCommand *command;
   g_autoptr(GError) error = NULL;
-  g_autoptr(HvCtlArgs) args = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  size_t start = 1;
+  HvCtlCommandLine line = { 0 };
+  size_t start = 0;
 
-  if (size == 0)
-    return 0;
-  command = &commands[data[0] % G_N_ELEMENTS (commands)];
-
+  g_ptr_array_add (argv, g_strdup ("hostvisorctl"));
   /* NUL-separated words; an empty word is an empty argument, as the shell can pass one. */
-  for (size_t i = 1; size > 1 && i <= size && argv->len < MAX_ARGS; i++)
+  for (size_t i = 0; size > 0 && i <= size && argv->len <= MAX_ARGS; i++)
     if (i == size || data[i] == 0)
       {
         g_ptr_array_add (argv, g_strndup ((const char *) data + start, i - start));
@@ -198,19 +176,24 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       }
   g_ptr_array_add (argv, NULL);
 
-  (void) hv_ctl_args_wants_help ((int) argv->len - 1, (char **) argv->pdata);
-  args = hv_ctl_args_parse (command, (int) argv->len - 1, (char **) argv->pdata, &error);
-  if (args == NULL)
+  if (!hv_ctl_command_line_parse ((int) argv->len - 1, (char **) argv->pdata, &line, &error))
     {
-      check_error (command, error);
+      check_error (error);
+      check (line.args == NULL, "no command with an error");
       return 0;
     }
-  check (error == NULL, "no error with a parsed command");
-  check (args->command == command, "the parsed command is the one asked for");
-  check_args (command, args);
-  if (command->options == hv_ctl_create_options)
-    check_vm_options (args, FALSE);
-  else if (command->options == hv_ctl_modify_options)
-    check_vm_options (args, TRUE);
+  check (error == NULL, "no error with a parsed command line");
+  if (line.action == HV_CTL_ACTION_RUN)
+    {
+      const HvCtlCommand *command = line.args->command;
+
+      check (command != NULL, "a command to run");
+      check_args (command, line.args);
+      if (command->options == hv_ctl_create_options)
+        check_vm_options (line.args, FALSE);
+      else if (command->options == hv_ctl_modify_options)
+        check_vm_options (line.args, TRUE);
+    }
+  hv_ctl_command_line_clear (&line);
   return 0;
 }

@@ -10,8 +10,7 @@ seed-bad-*); fuzz-agent-frame's come from gen-agent-corpus.c.
 
 qmp:            byte 0 the piece size (0: all at once), byte 1 the client's flags (1: a
                 command with an fd, 2: a cancelled command), then what QEMU sends.
-cli-options:    byte 0 the command (0 create, 1 modify, 2 a two-argument command), then the
-                arguments, NUL-separated.
+cli-options:    the arguments after "hostvisorctl", NUL-separated (the command's words first).
 agent-messages: byte 0 the message type (0 SHARES, 1 SHARE_STATUS, 2 CLIPBOARD_OFFER,
                 3 CLIPBOARD_REQUEST, 4 CLIPBOARD_DATA), then the payload; taken from the
                 agent-frame seeds (frames made by the real encoders) without their header.
@@ -88,8 +87,11 @@ def qmp(folder):
 
 
 def cli(folder):
+    commands = ["create", "modify", "folder\0rename"]
+
     def args(cmd, *words):
-        return bytes([cmd]) + b"\0".join(w.encode() if isinstance(w, str) else w for w in words)
+        return b"\0".join([commands[cmd].encode()] +
+                          [w.encode() if isinstance(w, str) else w for w in words])
 
     write(folder, "create-full", args(0, "vm", "--os", "debian12", "--memory", "512", "--cpus",
                                       "2", "--disk-size", "2", "--folder", "/Lab/Web/",
@@ -115,6 +117,12 @@ def cli(folder):
     write(folder, "two-args", args(2, "Lab", "Lab2"))
     write(folder, "two-args-extra", args(2, "a", "b", "c", "-x", "--", "-y"))
     write(folder, "help", args(0, "x", "-h", "--help"))
+    write(folder, "help-group", b"help\0share")
+    write(folder, "group-help", b"share\0--help")
+    write(folder, "version", b"--version")
+    write(folder, "unknown", b"frobnicate\0vm")
+    write(folder, "accel", args(1, "vm", "--accel", "kvm"))
+    write(folder, "os-list", b"os-list\0debian\0--json")
 
 
 # Types in the order of fuzz-agent-messages.c's table.
