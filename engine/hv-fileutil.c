@@ -291,8 +291,8 @@ fail_read (GError    **error,
            const char *path,
            char       *reason)
 {
-  g_set_error (error, HV_ERROR, not_found ? HV_ERROR_NOT_FOUND : HV_ERROR_IO, "Cannot read %s: it %s",
-               path, reason);
+  g_set_error (error, HV_ERROR, not_found ? HV_ERROR_NOT_FOUND : HV_ERROR_IO,
+               "Cannot read %s: it %s", path, reason);
   if (out_reason != NULL)
     *out_reason = reason;
   else

@@ -1705,7 +1705,8 @@ test_error_one_line (void)
     const char *to;
     const char *fragment;
   } cases[] = {
-    { "<cpus>4", "<cpus>4\n\n%s", "\"4\\n\\n" "AAAAAAAAAAAAAAAAAAAAAAAAAA…\" is not a whole number" },
+    { "<cpus>4", "<cpus>4\n\n%s",
+      "\"4\\n\\n" "AAAAAAAAAAAAAAAAAAAAAAAAAA…\" is not a whole number" },
     { "<cpus>4", "<cpus>\xe2\x80\xae%s", "\"\\u202e" "AAAAAAAAAAAAAAAAAAAAAAAAA…\" is not a" },
     { "</folder>", "</%s>", "tag mismatch: folder line 5 and AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA…" },
     { "<cpus>", "<cpus %s=\"1\">", "unknown attribute AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA… on" },
@@ -2109,8 +2110,8 @@ test_replace_error_names_file (void)
 
   g_assert_false (ok);
   g_assert_error (error, HV_ERROR, HV_ERROR_IO);
-  if (!g_str_has_prefix (error->message, "Cannot write ") || strstr (error->message, path) == NULL ||
-      strstr (error->message, ".vm.xml.") != NULL)
+  if (!g_str_has_prefix (error->message, "Cannot write ") ||
+      strstr (error->message, path) == NULL || strstr (error->message, ".vm.xml.") != NULL)
     g_error ("unexpected message: %s", error->message);
 
   /* The old file stays, and no temporary is left. */
