@@ -291,6 +291,7 @@ hv_library_new (const char       *path,
   g_autoptr(HvLibrary) self = g_object_new (HV_TYPE_LIBRARY, NULL);
   g_autoptr(GDir) dir = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) qemus = NULL;
   /* Every temporary of an interrupted save is older than this engine: the engine lock
    * keeps a second engine from running, so none is being written now. */
   gint64 started = g_get_real_time () / G_USEC_PER_SEC + 1;
@@ -330,6 +331,8 @@ hv_library_new (const char       *path,
         }
     }
   g_ptr_array_sort (names, compare_strings);
+  /* Every QEMU an earlier engine left, pid file or not (see hv-vm-reattach.c). */
+  qemus = hv_vm_find_qemus (run_base);
 
   for (guint i = 0; i < names->len; i++)
     {
@@ -349,7 +352,7 @@ hv_library_new (const char       *path,
         }
       vm = hv_vm_new_from_dir (vm_dir, run_base, caps);
       add_vm (self, vm);
-      hv_vm_reattach (vm);
+      hv_vm_reattach (vm, qemus);
     }
 
   return g_steal_pointer (&self);
