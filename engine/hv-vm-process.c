@@ -90,7 +90,7 @@ stderr_tail (HvVm  *self,
   int fd;
   off_t size;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return g_strdup ("");
   size = lseek (fd, 0, SEEK_END);
@@ -659,7 +659,7 @@ open_stderr_log (HvVm    *self,
 
   /* Keep one previous run's messages beside the current one. */
   g_rename (path, old);
-  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     {
       int saved = errno;
