@@ -461,6 +461,8 @@ hv_library_create_folder (HvLibrary  *self,
                           const char *path,
                           GError    **error)
 {
+  g_autoptr(GPtrArray) before = NULL;
+
   if (!hv_config_check_folder (path, error))
     return FALSE;
   if (path[0] == '\0')
@@ -479,11 +481,14 @@ hv_library_create_folder (HvLibrary  *self,
       return FALSE;
     }
 
+  before = g_ptr_array_copy (self->folders, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
+  g_ptr_array_set_free_func (before, g_free);
   folder_list_add (self->folders, path);
   if (!save_index (self, error))
     {
-      /* Keep memory and disk the same: drop what was just added. */
-      load_index (self);
+      /* Keep memory and disk the same: what was there before. */
+      g_ptr_array_unref (self->folders);
+      self->folders = g_steal_pointer (&before);
       return FALSE;
     }
   g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);

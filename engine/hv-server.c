@@ -2,13 +2,21 @@
 /* hv-server.c: see hv-server.h.
  *
  * The socket is non-blocking and watched from the main loop; each wake-up accepts what is
- * queued. A client's D-Bus handshake (EXTERNAL only, same user only) runs in GDBus's own
+ * queued. A client's D-Bus handshake (EXTERNAL only, same user only) runs in a GIO worker
  * thread through g_dbus_connection_new(), with a deadline, so a client that connects and
- * says nothing holds one descriptor for a while, not the engine. */
+ * says nothing holds one descriptor for a while, not the engine.
+ *
+ * File descriptors are the engine's scarcest resource: each client holds one, and so do
+ * QEMU's monitors, consoles and pidfds. Clients are accepted only while a reserve of
+ * descriptors stays free, so that a flood of clients never leaves the engine unable to
+ * start a QEMU, and never drives GLib itself out of descriptors (it aborts when it cannot
+ * make a wakeup pipe, which is also why the handshake runs without a GCancellable: its
+ * deadline shuts the socket down instead). */
 #include "hv-server.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "hv-error.h"
@@ -25,6 +33,10 @@
 /* Failures are logged once per interval, with their count. */
 #define LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 #define HANDSHAKE_TIMEOUT_S 30
+/* Descriptors kept free for everything but clients: this share of the limit, at least
+ * RESERVE_MIN. */
+#define RESERVE_PERCENT 10
+#define RESERVE_MIN 16
 
 struct _HvServer
 {
@@ -40,6 +52,9 @@ struct _HvServer
   GDBusAuthObserver *observer;
   GPtrArray *handshakes;      /* Handshake* */
   gboolean stopped;
+
+  guint fd_limit;             /* RLIMIT_NOFILE, soft */
+  guint fd_reserve;
 
   /* accept failures not yet logged */
   guint failures;
@@ -58,7 +73,7 @@ static guint signals[N_SIGNALS];
 
 typedef struct {
   HvServer *server;           /* a reference: the server outlives its handshakes */
-  GCancellable *cancellable;
+  GSocket *socket;
   guint timeout_id;
 } Handshake;
 
@@ -66,9 +81,17 @@ static void
 handshake_free (Handshake *handshake)
 {
   g_clear_handle_id (&handshake->timeout_id, g_source_remove);
-  g_clear_object (&handshake->cancellable);
+  g_clear_object (&handshake->socket);
   g_clear_object (&handshake->server);
   g_free (handshake);
+}
+
+/* Ends a handshake early: its blocking reads in the worker thread see the end of the
+ * stream and fail. */
+static void
+handshake_abort (Handshake *handshake)
+{
+  g_socket_shutdown (handshake->socket, TRUE, TRUE, NULL);
 }
 
 static void
@@ -151,7 +174,7 @@ on_handshake_timeout (gpointer user_data)
   Handshake *handshake = user_data;
 
   handshake->timeout_id = 0;
-  g_cancellable_cancel (handshake->cancellable);
+  handshake_abort (handshake);
   return G_SOURCE_REMOVE;
 }
 
@@ -188,7 +211,7 @@ start_handshake (HvServer *self,
   Handshake *handshake = g_new0 (Handshake, 1);
 
   handshake->server = g_object_ref (self);
-  handshake->cancellable = g_cancellable_new ();
+  handshake->socket = g_object_ref (client);
   handshake->timeout_id = g_timeout_add_seconds (HANDSHAKE_TIMEOUT_S, on_handshake_timeout,
                                                  handshake);
   g_ptr_array_add (self->handshakes, handshake);
@@ -198,7 +221,7 @@ start_handshake (HvServer *self,
                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_SERVER |
                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_REQUIRE_SAME_USER |
                          G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
-                         self->observer, handshake->cancellable, on_handshake_done, handshake);
+                         self->observer, NULL, on_handshake_done, handshake);
 }
 
 /* ----------------------------------------------------------------------------
@@ -217,11 +240,12 @@ on_pause_over (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* accept() failed: most likely the engine is out of file descriptors, and the client is
- * still queued, so trying again at once would fail again at once. */
+/* A client cannot be accepted now (accept() failed, most likely out of descriptors, or
+ * the reserve would be touched), and it is still queued, so trying again at once would
+ * fail again at once: pause, and say so once per interval. */
 static void
-pause_after_failure (HvServer     *self,
-                     const GError *error)
+pause_accepting (HvServer   *self,
+                 const char *why)
 {
   gint64 now = g_get_monotonic_time ();
 
@@ -230,7 +254,7 @@ pause_after_failure (HvServer     *self,
   if (self->last_log_us == 0 || now - self->last_log_us >= LOG_INTERVAL_US)
     {
       g_warning ("Cannot accept a client: %s (%u time%s since the last report); "
-                 "accepting again in %u ms", error->message, self->failures,
+                 "accepting again in %u ms", why, self->failures,
                  self->failures == 1 ? "" : "s", self->pause_ms);
       self->failures = 0;
       self->last_log_us = now;
@@ -238,6 +262,35 @@ pause_after_failure (HvServer     *self,
 
   stop_watching (self);
   self->pause_id = g_timeout_add (self->pause_ms, on_pause_over, self);
+}
+
+/* The engine's open descriptors, or G_MAXUINT when even that cannot be counted. */
+static guint
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  if (dir == NULL)
+    return G_MAXUINT;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Another client may take a descriptor without touching the reserve. */
+static gboolean
+have_room (HvServer *self,
+           char    **why)
+{
+  guint open_fds = count_open_fds ();
+
+  if (open_fds != G_MAXUINT && open_fds + 1 + self->fd_reserve <= self->fd_limit)
+    return TRUE;
+  *why = g_strdup_printf ("%u of its %u file descriptors are open, and %u are kept for VMs",
+                          open_fds == G_MAXUINT ? self->fd_limit : open_fds, self->fd_limit,
+                          self->fd_reserve);
+  return FALSE;
 }
 
 /* Accepts up to `max` queued clients; stops at the first failure. */
@@ -250,12 +303,19 @@ accept_some (HvServer *self,
   while (accepted < max && !self->stopped && self->pause_id == 0)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) client = g_socket_accept (self->socket, NULL, &error);
+      g_autoptr(GSocket) client = NULL;
+      g_autofree char *why = NULL;
 
+      if (!have_room (self, &why))
+        {
+          pause_accepting (self, why);
+          break;
+        }
+      client = g_socket_accept (self->socket, NULL, &error);
       if (client == NULL)
         {
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            pause_after_failure (self, error);
+            pause_accepting (self, error->message);
           break;
         }
       self->pause_ms = 0;
@@ -298,7 +358,14 @@ hv_server_new (const char  *socket_path,
   g_autoptr(HvServer) self = g_object_new (HV_TYPE_SERVER, NULL);
   g_autoptr(GSocketAddress) address = g_unix_socket_address_new (socket_path);
 
+  struct rlimit limit;
+
   self->socket_path = g_strdup (socket_path);
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    self->fd_limit = (guint) MIN (limit.rlim_cur, (rlim_t) G_MAXINT);
+  else
+    self->fd_limit = 1024;
+  self->fd_reserve = MAX (RESERVE_MIN, self->fd_limit / 100 * RESERVE_PERCENT);
   self->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
                                G_SOCKET_PROTOCOL_DEFAULT, error);
   if (self->socket == NULL)
@@ -342,7 +409,7 @@ hv_server_stop (HvServer *self)
       g_unlink (self->socket_path);
     }
   for (guint i = 0; i < self->handshakes->len; i++)
-    g_cancellable_cancel (((Handshake *) g_ptr_array_index (self->handshakes, i))->cancellable);
+    handshake_abort (g_ptr_array_index (self->handshakes, i));
 }
 
 gboolean

@@ -3,8 +3,9 @@
  * of the same user, accepted without ever spinning.
  *
  * GDBusServer would do the handshake too, but when accept() fails (out of file
- * descriptors) it retries at once, for ever, logging every failure. HvServer pauses
- * accepting instead, longer each time it fails again, logs one line per interval with a
+ * descriptors) it retries at once, for ever, logging every failure. HvServer accepts only
+ * while a reserve of descriptors stays free for the engine's VMs, and when it cannot
+ * accept it pauses, longer each time it fails again, logs one line per interval with a
  * count, and leaves the connections it has alone, so their clients keep being served. */
 #pragma once
 
