@@ -658,6 +658,23 @@ create_data_free (CreateData *data)
   g_free (data);
 }
 
+/* A new VM is made in a hidden ".new-XXXXXX" directory and renamed into place at the end:
+ * an error says where the VM was going to be, not that name. */
+static GError *
+name_final_dir (CreateData *data,
+                GError     *error)
+{
+  g_autoptr(GString) message = NULL;
+
+  if (data->tmp_dir == NULL || strstr (error->message, data->tmp_dir) == NULL)
+    return error;
+  message = g_string_new (error->message);
+  g_string_replace (message, data->tmp_dir, data->final_dir, 0);
+  g_free (error->message);
+  error->message = g_strdup (message->str);
+  return error;
+}
+
 static void
 create_finish_on_disk (GTask *task)
 {
@@ -671,7 +688,7 @@ create_finish_on_disk (GTask *task)
   if (!check_name_free (self, data->config->name, NULL, &error) ||
       !hv_vm_config_save (data->config, config_path, &error))
     {
-      g_task_return_error (task, error);
+      g_task_return_error (task, name_final_dir (data, error));
       return;
     }
   if (g_rename (data->tmp_dir, data->final_dir) != 0)
@@ -759,7 +776,7 @@ on_qemu_img_done (GObject      *object,
 
   if (!qemu_img_create_finish (object, result, &error))
     {
-      g_task_return_error (task, error);
+      g_task_return_error (task, name_final_dir (g_task_get_task_data (task), error));
       return;
     }
   create_finish_on_disk (task);

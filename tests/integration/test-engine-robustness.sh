@@ -462,4 +462,39 @@ check "the engine did idle out in between" \
   test "$(grep -c "No clients and no running VMs: exiting" "$XDG_RUNTIME_DIR/hostvisor/engine.log")" -ge 2
 export HOSTVISOR_IDLE_EXIT=20
 
+# --- 11. a full disk -------------------------------------------------------------------
+
+SMALL="$HV_TMP/small"
+mkdir -p "$SMALL"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$SMALL" 2>/dev/null; then
+  engine_stop
+  export HOSTVISOR_LIBRARY="$SMALL/lib"
+  FULL_ERR=""
+  for i in $(seq 1 60); do
+    if ! "$CTL" create "full$i" --no-disk >/dev/null 2>"$HV_TMP/full.err"; then
+      FULL_ERR=$(cat "$HV_TMP/full.err")
+      break
+    fi
+  done
+  diag "create on a full disk: $FULL_ERR"
+  check "a full disk fails create, naming the config it could not write" \
+    grep -qE "Cannot write $SMALL/lib/vms/[0-9a-f-]{36}/vm.xml: No space left on device" \
+    <<<"$FULL_ERR"
+  expect_fail "…and modify, naming vm.xml" "Cannot write .*/vm.xml: No space left on device" \
+    modify full1 --name "a much longer name than it had before"
+  expect_fail "…and folder changes, naming library.ini" \
+    "Cannot write .*/library.ini: No space left on device" folder create Full
+  run_ctl list --json
+  check "every config is whole" python3 -c '
+import json, sys
+vms = json.loads(sys.argv[1])
+sys.exit(0 if vms and all(vm["state"] == "poweroff" for vm in vms) else 1)' "$OUT"
+  check "no temporary file is left" test "$(find "$SMALL" -name '.*.XXXXXX' -o -name '.vm.xml.*' -o -name '.new-*' | wc -l)" = 0
+  engine_stop
+  unset HOSTVISOR_LIBRARY
+  umount "$SMALL"
+else
+  ok "# SKIP a full disk needs root to mount a small tmpfs"
+fi
+
 finish
