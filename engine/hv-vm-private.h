@@ -86,8 +86,6 @@ void  hv_vm_process_watch_qmp (HvVm *self, HvQmp *qmp);
 void  hv_vm_process_watch_pidfd (HvVm *self, GPid pid, int pidfd);
 
 /* hv-vm-serial.c */
-/* Before a start: the last run's serial.log becomes serial.log.1. */
-void  hv_vm_serial_new_run      (HvVm *self);
 /* Once QEMU's monitor answers (before `cont`): connect to its serial port and log it. */
 void  hv_vm_serial_attach       (HvVm *self);
 /* QEMU is gone: close the log, end the console clients. */

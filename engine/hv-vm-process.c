@@ -733,7 +733,6 @@ spawn_qemu (HvVm             *self,
 
   argv_text = hv_qemu_argv_to_string ((const char * const *) argv);
   hv_vm_log (self, "starting QEMU (%s):\n%s", self->accel, argv_text);
-  hv_vm_serial_new_run (self);
 
   /* stdin is /dev/null; stdout and stderr go to logs/qemu.log, never a pipe, so that
    * QEMU gets no SIGPIPE when the engine is gone. */

@@ -4,9 +4,9 @@
  * QEMU serves COM1 on serial.sock in the runtime directory, to one client at a time, and
  * drops what the guest writes while none is connected. The engine is that client, from
  * before the guest runs (`cont`) until QEMU ends. It writes the guest's output to
- * logs/serial.log, which is capped: past HV_SERIAL_LOG_MAX bytes it becomes
- * serial.log.1 (replacing the one before) and a new serial.log begins; each start of the
- * VM begins a new one the same way. And it shares the console: every OpenSerial client
+ * logs/serial.log, across runs as QEMU did, but capped: past 2 MiB
+ * (HOSTVISOR_SERIAL_LOG_MAX) it becomes serial.log.1 (replacing the one before) and a new
+ * serial.log begins. And it shares the console: every OpenSerial client
  * gets its own socket, sees what the guest writes from then on, and what any of them types
  * reaches the guest. A client that does not read (1 MiB behind) is disconnected rather
  * than let slow the guest or grow the engine.
@@ -402,14 +402,6 @@ connect_serial_socket (HvVm    *vm,
 /* ----------------------------------------------------------------------------
  * For hv-vm-process.c and hv-vm-reattach.c
  */
-
-void
-hv_vm_serial_new_run (HvVm *self)
-{
-  g_autofree char *path = serial_log_path (self);
-
-  rotate_log_file (path);
-}
 
 void
 hv_vm_serial_attach (HvVm *self)

@@ -196,8 +196,13 @@ seen = [int(m) for m in re.findall(rb"HV-FILL (\d+) ", open(sys.argv[1], "rb").r
 sys.exit(0 if seen == list(range(1, 6001)) else 1)
 EOF
 expect_ok "poweroff the chatty guest" poweroff chatty
-expect_ok "a new start" start chatty
-check "a new start begins a new serial.log" bash -c "! grep -q 'HV-FILL 6000 ' '$CHATTY_DIR/logs/serial.log'"
+# A second run appends, and the cap still holds.
+FILL2=$(printf '%s' 'i=1; while [ $i -le 3000 ]; do echo "HV-AGAIN $i ................................................................."; i=$((i + 1)); done' | base64 -w0)
+expect_ok "a second run that writes a lot" modify chatty --cmdline "console=ttyS0 hv.run64=$FILL2"
+expect_ok "…starts" start chatty
+check "…and writes it all" wait_until 240 grep -q "HV-AGAIN 3000 " "$CHATTY_DIR/logs/serial.log"
+check "…still under the cap" test "$(stat -c %s "$CHATTY_DIR/logs/serial.log")" -le 65536 -a \
+  "$(stat -c %s "$CHATTY_DIR/logs/serial.log.1")" -le 65536
 expect_ok "poweroff it again" poweroff chatty
 
 # --- 5. two consoles on one VM ---------------------------------------------------------
