@@ -6,17 +6,17 @@
  *   hv-engine-probe calls N    N times: connect, ListVms, disconnect. Prints "calls N".
  *   hv-engine-probe hold       connect once; each line on stdin ("list") is a ListVms on
  *                              that one connection, answered "listed K" or "failed: …".
- *   hv-engine-probe flood N    open N connections to engine.sock that never authenticate;
- *                              prints "opened M" and keeps them until stdin ends.
+ *   hv-engine-probe flood N    open N D-Bus connections to the engine at once; after 5 s
+ *                              prints "opened M" (those the engine let in) and keeps them
+ *                              all until stdin ends.
  *
  * Never starts an engine: one must run already. */
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "hv-client.h"
@@ -87,38 +87,66 @@ do_hold (void)
   return 0;
 }
 
+typedef struct {
+  GMainLoop *loop;
+  GPtrArray *connections;     /* GDBusConnection*, authenticated */
+  GPtrArray *pending;         /* GSocketConnection*, still in their handshake */
+} Flood;
+
+static void
+on_flood_authenticated (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  Flood *flood = user_data;
+  GDBusConnection *connection = g_dbus_connection_new_for_address_finish (result, NULL);
+
+  if (connection != NULL)
+    g_ptr_array_add (flood->connections, connection);
+}
+
+static gboolean
+on_flood_time_up (gpointer user_data)
+{
+  g_main_loop_quit (((Flood *) user_data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_flood_stdin (int          fd,
+                GIOCondition condition,
+                gpointer     user_data)
+{
+  char buffer[64];
+
+  if (read (fd, buffer, sizeof buffer) > 0)
+    return G_SOURCE_CONTINUE;
+  g_main_loop_quit (((Flood *) user_data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Many clients at once, each a real D-Bus connection that stays: what a thousand leaked
+ * connections did to an engine. Connections the engine does not take wait in its queue. */
 static int
 do_flood (guint n)
 {
   g_autofree char *path = hv_paths_engine_socket ();
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
-  char buffer[64];
+  g_autofree char *escaped = g_dbus_address_escape_value (path);
+  g_autofree char *address = g_strdup_printf ("unix:path=%s", escaped);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Flood flood = { loop, g_ptr_array_new_with_free_func (g_object_unref), NULL };
 
-  if (strlen (path) >= sizeof addr.sun_path)
-    return 1;
-  strcpy (addr.sun_path, path);
   for (guint i = 0; i < n; i++)
-    {
-      /* Non-blocking: once the engine stops accepting, the queue fills and connect() fails
-       * with EAGAIN instead of waiting. */
-      int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-      if (fd < 0)
-        break;
-      if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
-        {
-          close (fd);
-          continue;
-        }
-      g_array_append_val (fds, fd);
-    }
-  g_print ("opened %u\n", fds->len);
+    g_dbus_connection_new_for_address (address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                       NULL, NULL, on_flood_authenticated, &flood);
+  g_timeout_add_seconds (5, on_flood_time_up, &flood);
+  g_main_loop_run (loop);
+  g_print ("opened %u\n", flood.connections->len);
   fflush (stdout);
-  while (read (STDIN_FILENO, buffer, sizeof buffer) > 0)
-    ;
-  for (guint i = 0; i < fds->len; i++)
-    close (g_array_index (fds, int, i));
+
+  g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, on_flood_stdin, &flood);
+  g_main_loop_run (loop);
+  g_ptr_array_unref (flood.connections);
   return 0;
 }
 

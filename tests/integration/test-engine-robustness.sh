@@ -90,8 +90,8 @@ LOW_LOG="$HV_TMP/low-fd-engine.log"
 ( ulimit -n 40; exec "$HOSTVISORD" --idle-exit=0 ) >"$LOW_LOG" 2>&1 &
 LOW_PID=$!
 wait_until 20 test -S "$XDG_RUNTIME_DIR/hostvisor/engine.sock"
-# A client that connects now and keeps its connection; then connections that never
-# authenticate use up the engine's descriptors.
+# A client that connects now and keeps its connection; then a crowd of clients that
+# connect and stay use up the engine's descriptors.
 mkfifo "$HV_TMP/hold.in" "$HV_TMP/flood.in"
 "$PROBE" hold <"$HV_TMP/hold.in" >"$HV_TMP/hold.out" 2>&1 &
 HOLD_PID=$!
@@ -107,6 +107,7 @@ TICKS0=$(cpu_ticks "$LOW_PID") LOG0=$(stat -c %s "$LOW_LOG")
 sleep 4
 TICKS1=$(cpu_ticks "$LOW_PID") LOG1=$(stat -c %s "$LOW_LOG")
 diag "out of fds for 4 s: $((TICKS1 - TICKS0)) CPU ticks, $((LOG1 - LOG0)) log bytes"
+check "out of fds, the engine lives" kill -0 "$LOW_PID"
 check "out of fds, the engine does not spin (< 0.5 s CPU in 4 s)" \
   test "$((TICKS1 - TICKS0))" -lt 50
 check "out of fds, the engine's log does not flood (< 2 KiB in 4 s)" \
