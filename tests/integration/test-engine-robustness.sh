@@ -74,7 +74,7 @@ check "an engine runs" test -n "$ENGINE"
 "$PROBE" calls 200 >/dev/null   # warm up: caches, thread pools
 FDS0=$(fd_count "$ENGINE") RSS0=$(rss_kb "$ENGINE") THR0=$(threads_of "$ENGINE")
 run_ctl list
-if "$PROBE" calls "$N_CALLS" >/dev/null; then ok "$N_CALLS client calls"; else not_ok "$N_CALLS client calls"; fi
+check "$N_CALLS client calls" "$PROBE" calls "$N_CALLS"
 for _ in $(seq 1 25); do "$CTL" list >/dev/null; done
 FDS1=$(fd_count "$ENGINE") RSS1=$(rss_kb "$ENGINE") THR1=$(threads_of "$ENGINE")
 diag "engine after $N_CALLS calls: fds $FDS0 -> $FDS1, threads $THR0 -> $THR1, RSS $RSS0 -> $RSS1 KiB"
@@ -121,7 +121,7 @@ diag "held client: $(tail -n 1 "$HV_TMP/hold.out")"
 # The flood goes away: new clients get in again.
 exec {FLOOD_IN}>&-
 wait "$FLOOD_PID" 2>/dev/null
-if wait_until 30 "$CTL" list; then ok "new clients are served again"; else not_ok "new clients are served again"; fi
+check "new clients are served again" wait_until 30 "$CTL" list
 exec {HOLD_IN}>&-
 wait "$HOLD_PID" 2>/dev/null
 kill -TERM "$LOW_PID"
@@ -169,7 +169,12 @@ check "…and no QEMU is left" test "$(qemus_of "$CRASHY")" = 0
 # --- 4. the serial log's cap -----------------------------------------------------------
 
 # The guest writes ~500 KiB: 6,000 numbered lines.
-FILL=$(printf '%s' 'i=1; while [ $i -le 6000 ]; do echo "HV-FILL $i ................................................................."; i=$((i + 1)); done' | base64 -w0)
+# fill_script WORD N: a guest shell snippet (base64, for hv.run64) printing N numbered lines.
+fill_script () {
+  printf 'i=1; while [ $i -le %s ]; do echo "%s $i %s"; i=$((i + 1)); done' "$2" "$1" \
+    "$(printf '.%.0s' $(seq 1 65))" | base64 -w0
+}
+FILL=$(fill_script HV-FILL 6000)
 guest_vm chatty "hv.run64=$FILL"
 CHATTY_DIR=$(vm_dir_of "$LAST_UUID")
 expect_ok "start a guest that writes a lot" start chatty
@@ -198,7 +203,7 @@ sys.exit(0 if seen == list(range(1, 6001)) else 1)
 EOF
 expect_ok "poweroff the chatty guest" poweroff chatty
 # A second run appends, and the cap still holds.
-FILL2=$(printf '%s' 'i=1; while [ $i -le 3000 ]; do echo "HV-AGAIN $i ................................................................."; i=$((i + 1)); done' | base64 -w0)
+FILL2=$(fill_script HV-AGAIN 3000)
 expect_ok "a second run that writes a lot" modify chatty --cmdline "console=ttyS0 hv.run64=$FILL2"
 expect_ok "…starts" start chatty
 check "…and writes it all" wait_until 240 grep -q "HV-AGAIN 3000 " "$CHATTY_DIR/logs/serial.log"
@@ -287,7 +292,7 @@ mkfifo "$HV_TMP/fifo.iso" "$HV_TMP/fifo-kernel"
 expect_ok "create a VM for a FIFO ISO" create fifoiso --no-disk
 FIFO_UUID=$OUT
 engine_stop
-sed -i "s|<drive type=\"cdrom\" bus=\"ide\" format=\"raw\" readonly=\"true\"/>|<drive type=\"cdrom\" bus=\"ide\" format=\"raw\" path=\"$HV_TMP/fifo.iso\" readonly=\"true\"/>|" \
+sed -i "s|\(<drive type=\"cdrom\" bus=\"ide\" format=\"raw\"\) readonly=|\1 path=\"$HV_TMP/fifo.iso\" readonly=|" \
   "$(vm_dir_of "$FIFO_UUID")/vm.xml"
 check "the config names the FIFO" grep -q fifo.iso "$(vm_dir_of "$FIFO_UUID")/vm.xml"
 OUT=$(timeout 60 "$CTL" start fifoiso 2>&1); RC=$?
@@ -317,7 +322,9 @@ hostile () {
   mkdir -p "$HOSTILE_DIR"
 }
 # A copy of a good config with this UUID, so that reading it through a link would "work".
-good_config () { sed "s|<uuid>[^<]*</uuid>|<uuid>$1</uuid>|; s|<name>[^<]*</name>|<name>$2</name>|" "$GOOD_XML"; }
+good_config () {
+  sed "s|<uuid>[^<]*</uuid>|<uuid>$1</uuid>|; s|<name>[^<]*</name>|<name>$2</name>|" "$GOOD_XML"
+}
 
 U_LINK=11111111-1111-4111-8111-000000000001
 hostile $U_LINK; good_config $U_LINK secret >"$OUTSIDE/secret.xml"
@@ -328,13 +335,20 @@ U_HUGE=11111111-1111-4111-8111-000000000003
 hostile $U_HUGE; good_config $U_HUGE huge >"$HOSTILE_DIR/vm.xml"; truncate -s 100M "$HOSTILE_DIR/vm.xml"
 U_DEEP=11111111-1111-4111-8111-000000000004
 hostile $U_DEEP
-python3 -c 'import sys; print("<?xml version=\"1.0\"?>\n<hostvisor-vm version=\"1\">" + "<a>" * 20000 + "</a>" * 20000 + "</hostvisor-vm>")' >"$HOSTILE_DIR/vm.xml"
+{
+  echo '<?xml version="1.0"?>'
+  printf '<hostvisor-vm version="1">'
+  printf '<a>%.0s' $(seq 1 20000)
+  printf '</a>%.0s' $(seq 1 20000)
+  echo '</hostvisor-vm>'
+} >"$HOSTILE_DIR/vm.xml"
 U_LAUGH=11111111-1111-4111-8111-000000000005
 hostile $U_LAUGH
 cat >"$HOSTILE_DIR/vm.xml" <<'EOF'
 <?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
 <hostvisor-vm version="1"><name>&lol4;</name></hostvisor-vm>
 EOF
 U_XXE=11111111-1111-4111-8111-000000000006
@@ -391,7 +405,8 @@ expect_fail "an inaccessible VM cannot be started" "cannot be started" start $U_
 expect_ok "folder changes save the library around them" folder create Hostile
 expect_ok "deleting a VM whose directory is a link" delete $U_DIRLINK
 check "…removes only the link" test ! -e "$(vm_dir_of $U_DIRLINK)" -a -f "$OUTSIDE/vmdir/vm.xml"
-check "the files behind the links are unchanged" test "$(sha256sum "$OUTSIDE/secret.xml" "$OUTSIDE/vmdir/vm.xml")" = "$SECRET_SUM"
+check "the files behind the links are unchanged" \
+  test "$(sha256sum "$OUTSIDE/secret.xml" "$OUTSIDE/vmdir/vm.xml")" = "$SECRET_SUM"
 check "vm.xml is still the link it was" test -L "$(vm_dir_of $U_LINK)/vm.xml"
 for u in $U_LINK $U_FIFO $U_HUGE $U_DEEP $U_LAUGH $U_XXE $U_DANGLING $U_LOOP $U_DIRDANGLING; do
   "$CTL" delete "$u" >/dev/null 2>&1
@@ -441,7 +456,8 @@ for _ in $(seq 1 "$N_CYCLES"); do
 done
 sleep 1
 FDS1=$(fd_count "$ENGINE") RSS1=$(rss_kb "$ENGINE") THR1=$(threads_of "$ENGINE") RUN1=$(run_entries)
-diag "after $N_CYCLES start/poweroff cycles: fds $FDS0 -> $FDS1, threads $THR0 -> $THR1, RSS $RSS0 -> $RSS1 KiB, runtime entries $RUN0 -> $RUN1"
+diag "after $N_CYCLES start/poweroff cycles: fds $FDS0 -> $FDS1, threads $THR0 -> $THR1," \
+  "RSS $RSS0 -> $RSS1 KiB, runtime entries $RUN0 -> $RUN1"
 check "$N_CYCLES start/poweroff cycles" test "$FAILED_CYCLES" = 0
 check "cycles: the engine's fds end where they began" test "$FDS1" -le "$FDS0"
 check "cycles: its threads too" test "$THR1" -le "$((THR0 + 2))"
@@ -495,7 +511,8 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$SMALL" 2>/dev/null; 
 import json, sys
 vms = json.loads(sys.argv[1])
 sys.exit(0 if vms and all(vm["state"] == "poweroff" for vm in vms) else 1)' "$OUT"
-  check "no temporary file is left" test "$(find "$SMALL" -name '.*.XXXXXX' -o -name '.vm.xml.*' -o -name '.new-*' | wc -l)" = 0
+  check "no temporary file is left" \
+    test "$(find "$SMALL" -name '.vm.xml.*' -o -name '.library.ini.*' -o -name '.new-*' | wc -l)" = 0
   engine_stop
   unset HOSTVISOR_LIBRARY
   umount "$SMALL"
