@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -111,6 +112,9 @@ main (int   argc,
 
   setlocale (LC_ALL, "");
   hv_client_init_i18n ();
+  /* A peer that went away (a QEMU probe that exited before reading its input, a console
+   * client) must give EPIPE on that write, not end the engine and every VM's supervision. */
+  signal (SIGPIPE, SIG_IGN);
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("The Hostvisor engine: runs the user's virtual machines."));
