@@ -6,6 +6,8 @@
  *   hv-engine-probe calls N    N times: connect, ListVms, disconnect. Prints "calls N".
  *   hv-engine-probe hold       connect once; each line on stdin ("list") is a ListVms on
  *                              that one connection, answered "listed K" or "failed: …".
+ *   hv-engine-probe slow S     connect, wait S seconds, then say hello (the D-Bus
+ *                              handshake) and call ListVms: "listed K" or "failed: …".
  *   hv-engine-probe flood N    open N D-Bus connections to the engine at once; after 5 s
  *                              prints "opened M" (those the engine let in) and keeps them
  *                              all until stdin ends.
@@ -87,6 +89,41 @@ do_hold (void)
   return 0;
 }
 
+/* A client that connects and only then takes its time: an engine must not go idle and
+ * exit under it. */
+static int
+do_slow (guint seconds)
+{
+  g_autofree char *path = hv_paths_engine_socket ();
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocketConnection) stream = NULL;
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  stream = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  if (stream != NULL)
+    {
+      g_usleep (seconds * G_USEC_PER_SEC);
+      connection = g_dbus_connection_new_sync (G_IO_STREAM (stream), NULL,
+                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                               NULL, NULL, &error);
+    }
+  if (connection != NULL)
+    reply = list_vms (connection, &error);
+  if (reply == NULL)
+    {
+      g_print ("failed: %s\n", error->message);
+      return 1;
+    }
+  {
+    g_autoptr(GVariant) vms = g_variant_get_child_value (reply, 0);
+    g_print ("listed %" G_GSIZE_FORMAT "\n", g_variant_n_children (vms));
+  }
+  return 0;
+}
+
 typedef struct {
   GMainLoop *loop;
   GPtrArray *connections;     /* GDBusConnection*, authenticated */
@@ -160,13 +197,15 @@ main (int   argc,
     return do_hold ();
   if (argc != 3 || !g_ascii_string_to_unsigned (argv[2], 10, 1, 1000000, &n, NULL))
     {
-      g_printerr ("usage: hv-engine-probe calls N | hold | flood N\n");
+      g_printerr ("usage: hv-engine-probe calls N | hold | slow S | flood N\n");
       return 2;
     }
   if (g_str_equal (argv[1], "calls"))
     return do_calls ((guint) n);
   if (g_str_equal (argv[1], "flood"))
     return do_flood ((guint) n);
+  if (g_str_equal (argv[1], "slow"))
+    return do_slow ((guint) n);
   g_printerr ("unknown mode %s\n", argv[1]);
   return 2;
 }

@@ -470,6 +470,14 @@ check "cycles: no QEMU left" test "$(qemus_of "$CYCLER")" = 0
 
 engine_stop
 export HOSTVISOR_IDLE_EXIT=1
+# A client connected, slow to say hello, while the idle timeout passes: it is served, by
+# the engine it connected to.
+ENGINE=$(engine_start)
+OUT=$("$PROBE" slow 3 2>&1)
+check "a client that connected is served even when the idle timeout passes meanwhile" \
+  grep -q '^listed' <<<"$OUT"
+diag "slow client: $OUT"
+check "…by the engine it connected to" test "$(engine_pid)" = "$ENGINE"
 RACE_FAILS=0
 for i in $(seq 1 "$N_RACES"); do
   if ! OUT=$("$CTL" list 2>&1); then
