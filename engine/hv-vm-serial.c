@@ -231,7 +231,9 @@ on_client_ready (int          fd,
   SerialClient *client = user_data;
   HvVmSerial *serial = client->serial;
 
-  if (condition & G_IO_IN)
+  /* No room for keystrokes (another client filled it in this same main loop iteration):
+   * they stay in the socket until QEMU has taken what waits. */
+  if ((condition & G_IO_IN) && serial->to_guest->len < TO_GUEST_MAX)
     {
       char buffer[4096];
       gssize n = recv (fd, buffer, MIN (sizeof buffer, TO_GUEST_MAX - serial->to_guest->len),
@@ -250,7 +252,7 @@ on_client_ready (int          fd,
           serial_flush_to_guest (serial);
         }
     }
-  else if (condition & (G_IO_HUP | G_IO_ERR))
+  else if ((condition & (G_IO_HUP | G_IO_ERR)) && !(condition & G_IO_IN))
     {
       client->watch_id = 0;
       serial_drop_client (serial, client);
