@@ -11,6 +11,7 @@
 #include "hv-config.h"
 #include "hv-error.h"
 #include "hv-client.h"
+#include "hv-paths.h"
 
 /* Start may take a while under TCG (QEMU starts, then the engine sets it up over QMP);
  * D-Bus's default of 25 s would give up on an engine that is merely slow. */
@@ -157,7 +158,16 @@ hv_ctl_get_vm_by_path (HvCtl       *ctl,
    * gives a proxy without properties, not an error. */
   if (hv_dbus_vm_get_uuid (vm) == NULL)
     {
-      g_set_error_literal (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("the VM no longer exists"));
+      /* A proxy without properties also comes from a connection the engine closed: then it
+       * is the engine that is gone, not the VM. */
+      if (g_dbus_connection_is_closed (ctl->connection))
+        {
+          g_autofree char *log = hv_paths_engine_log ();
+
+          g_set_error (error, HV_ERROR, HV_ERROR_FAILED, _("the engine stopped (see %s)"), log);
+        }
+      else
+        g_set_error_literal (error, HV_ERROR, HV_ERROR_NOT_FOUND, _("the VM no longer exists"));
       return NULL;
     }
   return g_steal_pointer (&vm);

@@ -19,6 +19,7 @@
 #include "hostvisorctl.h"
 #include "hv-error.h"
 #include "hv-client.h"
+#include "hv-paths.h"
 
 /* Control characters, invalid UTF-8 and the invisible formatting characters (bidi overrides,
  * zero-width ones) as \xNN or \uXXXX, the rest as it is: for messages that are already meant
@@ -59,7 +60,12 @@ error_to_line (GError *error)
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_DISCONNECTED))
-    return g_strdup (_("lost the connection to the engine (did hostvisord stop?)"));
+    {
+      g_autofree char *log = hv_paths_engine_log ();
+
+      return g_strdup_printf (_("lost the connection to the engine (did hostvisord stop? see %s)"),
+                              log);
+    }
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY))

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hv-build-config.h"
@@ -16,6 +18,7 @@
 #include "hv-paths.h"
 
 #define DEFAULT_IDLE_EXIT_S 60
+#define ENGINE_LOG_ROTATE_BYTES (4 * 1024 * 1024)
 
 static GMainLoop *main_loop;
 static gboolean shutting_down;
@@ -56,16 +59,22 @@ static gboolean
 daemonize (GError **error)
 {
   g_autofree char *run_dir = hv_paths_runtime_dir (error);
-  g_autofree char *log = NULL;
+  g_autofree char *log = hv_paths_engine_log ();
+  struct stat st;
   int null_fd, log_fd;
 
   if (run_dir == NULL)
     return FALSE;
-  log = g_build_filename (run_dir, "engine.log", NULL);
 
   setsid ();
+  /* One earlier log is kept beside the current one, so the log never grows for ever. */
+  if (stat (log, &st) == 0 && st.st_size > ENGINE_LOG_ROTATE_BYTES)
+    {
+      g_autofree char *old = g_strconcat (log, ".1", NULL);
+      g_rename (log, old);
+    }
   null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (null_fd < 0 || log_fd < 0)
     {
       g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot open %s: %s", log, g_strerror (errno));
@@ -103,8 +112,8 @@ main (int   argc,
 
   setlocale (LC_ALL, "");
   hv_client_init_i18n ();
-  /* A helper that exits before reading what the engine writes to its stdin (a QEMU probe
-   * that fails early) must cost a write error (EPIPE), not the engine. */
+  /* A peer that went away (a QEMU probe that exited before reading its input, a console
+   * client) must give EPIPE on that write, not end the engine and every VM's supervision. */
   signal (SIGPIPE, SIG_IGN);
 
   context = g_option_context_new (NULL);

@@ -13,8 +13,18 @@
 #include "hv-paths.h"
 
 #define ENGINE_READY_TIMEOUT_MS 30000
-#define CONNECT_RETRIES 50
+/* How long a client keeps trying to reach an engine it started, or to start one: an
+ * engine that is exiting (idle) still holds the lock for a moment, so the first engine
+ * started may give up, and the next one started a moment later runs. */
+#define CONNECT_DEADLINE_US (10 * G_USEC_PER_SEC)
 #define CONNECT_RETRY_DELAY_US (100 * 1000)
+/* After an engine we started gave up, how long to try its socket before starting another. */
+#define RESPAWN_AFTER_US (1 * G_USEC_PER_SEC)
+
+typedef enum {
+  SPAWN_READY,     /* the engine said it is ready */
+  SPAWN_EXITED,    /* it exited without: another engine runs, or is just exiting */
+} SpawnResult;
 
 static GDBusConnection *
 try_connect (const char   *socket_path,
@@ -59,9 +69,11 @@ find_engine_binary (void)
 }
 
 /* Start hostvisord as a daemon and wait until it writes to its ready pipe, or closes it
- * (it failed, perhaps because another engine won the race: the caller retries then). */
+ * (it failed, perhaps because another engine won the race or is exiting: the caller
+ * retries then). */
 static gboolean
-spawn_engine (GError **error)
+spawn_engine (SpawnResult  *result,
+              GError      **error)
 {
   g_autofree char *binary = find_engine_binary ();
   int pipe_fds[2];
@@ -116,9 +128,11 @@ spawn_engine (GError **error)
     }
 
   /* A byte: ready. EOF: it exited; the caller's retries find whichever engine runs. */
-  while (read (pipe_fds[0], &byte, 1) < 0 && errno == EINTR)
-    ;
+  do
+    r = (int) read (pipe_fds[0], &byte, 1);
+  while (r < 0 && errno == EINTR);
   close (pipe_fds[0]);
+  *result = r == 1 ? SPAWN_READY : SPAWN_EXITED;
   return TRUE;
 }
 
@@ -131,6 +145,7 @@ hv_client_connect_sync (gboolean      autostart,
   g_autoptr(GError) local_error = NULL;
   g_autofree char *run_dir = NULL;
   GDBusConnection *connection;
+  gint64 deadline;
 
   /* Register our D-Bus error names before any reply arrives, so that the engine's
    * io.github.hostvisor.Error.* names map back to HV_ERROR codes. */
@@ -149,22 +164,32 @@ hv_client_connect_sync (gboolean      autostart,
   if (run_dir == NULL)
     return NULL;
 
-  if (!spawn_engine (error))
-    return NULL;
-
-  for (guint i = 0; i < CONNECT_RETRIES; i++)
+  /* No engine answered (none runs, or one is exiting and dropped us): start one, and try
+   * its socket until it answers; start another when the one we started gave up. */
+  deadline = g_get_monotonic_time () + CONNECT_DEADLINE_US;
+  while (g_get_monotonic_time () < deadline && !g_cancellable_is_cancelled (cancellable))
     {
-      g_clear_error (&local_error);
-      connection = try_connect (socket_path, cancellable, &local_error);
-      if (connection != NULL)
-        return connection;
-      if (g_cancellable_is_cancelled (cancellable))
-        break;
-      g_usleep (CONNECT_RETRY_DELAY_US);
+      SpawnResult spawned;
+      gint64 respawn_at;
+
+      if (!spawn_engine (&spawned, error))
+        return NULL;
+      respawn_at = spawned == SPAWN_READY ? deadline
+                                          : g_get_monotonic_time () + RESPAWN_AFTER_US;
+      while (g_get_monotonic_time () < MIN (respawn_at, deadline))
+        {
+          g_clear_error (&local_error);
+          connection = try_connect (socket_path, cancellable, &local_error);
+          if (connection != NULL)
+            return connection;
+          if (g_cancellable_is_cancelled (cancellable))
+            break;
+          g_usleep (CONNECT_RETRY_DELAY_US);
+        }
     }
 
   g_set_error (error, HV_ERROR, HV_ERROR_FAILED, "Cannot reach the engine: %s",
-               local_error->message);
+               local_error != NULL ? local_error->message : "cancelled");
   return NULL;
 }
 

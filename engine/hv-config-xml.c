@@ -759,6 +759,7 @@ hv_vm_config_load (const char  *path,
                    GError     **error)
 {
   g_autofree char *data = NULL;
+  g_autofree char *reason = NULL;
   g_autoptr(GError) local_error = NULL;
   gboolean too_large = FALSE;
   gsize len = 0;
@@ -766,15 +767,18 @@ hv_vm_config_load (const char  *path,
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!hv_file_read_capped_full (path, HV_CONFIG_MAX_SIZE, &data, &len, &too_large,
-                                 &local_error))
+  /* Never through a link, neither vm.xml nor the VM's directory: a link in the library
+   * could make the engine read (and show) any file the user can read. */
+  if (!hv_file_read_capped_full (path, HV_CONFIG_MAX_SIZE,
+                                 HV_FILE_READ_NOFOLLOW | HV_FILE_READ_NOFOLLOW_DIR, &data, &len,
+                                 &too_large, &reason, &local_error))
     {
       /* A huge vm.xml is a broken config, not a disk problem. */
       if (too_large)
         hv_xml_set_error (error, path, 0, "the file is too large (the limit is %d bytes)",
                           HV_CONFIG_MAX_SIZE);
       else
-        g_propagate_error (error, g_steal_pointer (&local_error));
+        hv_file_set_error (error, local_error->code, path, "%s", reason);
       return NULL;
     }
 

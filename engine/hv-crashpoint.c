@@ -33,9 +33,11 @@ read_setting (void)
       mode = CRASH_LIST;
       return;
     }
+  /* Names have colons of their own ("start:spawned"): only a number after the last one
+   * is a count. */
   colon = strrchr (value, ':');
   armed_left = 1;
-  if (colon != NULL)
+  if (colon != NULL && g_ascii_isdigit (colon[1]))
     {
       guint64 n = 0;
 

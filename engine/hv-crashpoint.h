@@ -6,7 +6,16 @@
  * HOSTVISOR_CRASH_AT=NAME[:N] in its environment, the engine sends itself SIGKILL the N-th
  * time (default 1) it reaches the point NAME; HOSTVISOR_CRASH_AT=list makes it log every
  * point it passes to stderr ("crashpoint NAME"), so a test can learn the points a scenario
- * passes. Without the variable a point costs one pointer comparison. */
+ * passes. Without the variable a point costs one pointer comparison.
+ *
+ * The points:
+ *   save:written        a config/index/NVRAM save's temporary is written and synced
+ *   save:kept-previous  … and the previous version is kept as FILE.prev
+ *   save:renamed        … and the temporary replaced FILE (hv-fileutil.c)
+ *   start:spawned       QEMU's process exists (it wrote qemu.pid itself before exec)
+ *   start:pid-written   the engine knows QEMU's pid and waits for it (hv-vm-process.c)
+ *   start:qmp-connected the monitor answered; the serial port is attached; no `cont` yet
+ *   start:continued     QEMU answered `cont`: the guest runs */
 #pragma once
 
 #include <glib.h>

@@ -2,10 +2,11 @@
 /* hv-engine.c: the D-Bus server of hostvisord.
  *
  * Clients connect peer to peer (no message bus) to engine.sock in the 0700 runtime
- * directory, and GDBusServer lets in only our own user. Every connection gets the
- * Engine object and one Vm object per VM; a skeleton exported on several
+ * directory, and HvServer (hv-server.c) lets in only our own user. Every connection gets
+ * the Engine object and one Vm object per VM; a skeleton exported on several
  * connections sends its signals and property changes to all of them, so every
- * client sees the same state. */
+ * client sees the same state. A closed connection is unexported everywhere, so that
+ * nothing holds it any more and its socket is closed. */
 #include "hv-engine.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "hv-osinfo.h"
 #include "hv-paths.h"
 #include "hv-qemu-caps.h"
+#include "hv-server.h"
 
 struct _HvEngine
 {
@@ -35,7 +37,7 @@ struct _HvEngine
   HvQemuCaps *caps;
   HvLibrary *library;
   HvDbusEngine *skeleton;
-  GDBusServer *server;
+  HvServer *server;
   GPtrArray *connections;   /* GDBusConnection* */
   guint idle_timeout_s;
   guint idle_source_id;
@@ -64,7 +66,10 @@ hv_engine_dispose (GObject *object)
   if (self->caps != NULL && self->caps->kvm_probe != NULL)
     hv_kvm_probe_cancel (self->caps->kvm_probe);
   if (self->server != NULL)
-    g_dbus_server_stop (self->server);
+    {
+      g_signal_handlers_disconnect_by_data (self->server, self);
+      hv_server_stop (self->server);
+    }
   g_clear_object (&self->server);
   if (self->connections != NULL)
     for (guint i = 0; i < self->connections->len; i++)
@@ -938,22 +943,38 @@ on_vm_state_changed (HvLibrary *library,
  */
 
 static gboolean
+engine_is_idle (HvEngine *self)
+{
+  return self->connections->len == 0 &&
+         (self->server == NULL || hv_server_get_n_pending (self->server) == 0) &&
+         !hv_library_any_active (self->library);
+}
+
+static gboolean
 on_idle_timeout (gpointer user_data)
 {
   HvEngine *self = user_data;
 
   self->idle_source_id = 0;
+  /* A client may have connected a moment ago and still wait in the socket's queue: take it
+   * (then the engine is not idle after all, and its handshake decides what comes next).
+   * Otherwise stop listening before going: a client that connects from now on finds no
+   * engine and starts a new one, instead of being dropped by this one as it exits. */
+  if (self->server != NULL && hv_server_accept_queued (self->server))
+    return G_SOURCE_REMOVE;
+  if (!engine_is_idle (self))
+    return G_SOURCE_REMOVE;
+  if (self->server != NULL)
+    hv_server_stop (self->server);
   g_signal_emit (self, signals[SIGNAL_IDLE], 0);
   return G_SOURCE_REMOVE;
 }
 
-/* The engine keeps running while any VM runs or any client is connected. */
+/* The engine keeps running while any VM runs or any client is connected (or connecting). */
 static void
 update_idle (HvEngine *self)
 {
-  gboolean idle = self->connections->len == 0 && !hv_library_any_active (self->library);
-
-  if (!idle || self->idle_timeout_s == 0)
+  if (!engine_is_idle (self) || self->idle_timeout_s == 0)
     {
       g_clear_handle_id (&self->idle_source_id, g_source_remove);
       return;
@@ -963,24 +984,45 @@ update_idle (HvEngine *self)
 }
 
 static void
+unexport_connection (HvEngine        *self,
+                     GDBusConnection *connection)
+{
+  GPtrArray *vms = hv_library_get_vms (self->library);
+
+  /* Each skeleton holds every connection it is exported on: without this, a closed
+   * connection (its socket, its buffers) lived as long as the engine. */
+  g_dbus_interface_skeleton_unexport_from_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton),
+                                                      connection);
+  for (guint i = 0; i < vms->len; i++)
+    g_dbus_interface_skeleton_unexport_from_connection (
+      G_DBUS_INTERFACE_SKELETON (hv_vm_get_skeleton (g_ptr_array_index (vms, i))), connection);
+}
+
+static void
 on_connection_closed (GDBusConnection *connection,
                       gboolean         remote_peer_vanished,
                       GError          *error,
                       HvEngine        *self)
 {
+  g_autoptr(GDBusConnection) held = g_object_ref (connection);
+
   g_signal_handlers_disconnect_by_data (connection, self);
+  unexport_connection (self, connection);
   g_ptr_array_remove (self->connections, connection);
   update_idle (self);
 }
 
 static gboolean
-on_new_connection (GDBusServer     *server,
+on_new_connection (HvServer        *server,
                    GDBusConnection *connection,
                    HvEngine        *self)
 {
   GPtrArray *vms = hv_library_get_vms (self->library);
   g_autoptr(GError) error = NULL;
 
+  /* Closed during the handshake: nothing to serve, and "closed" will not come again. */
+  if (g_dbus_connection_is_closed (connection))
+    return FALSE;
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
                                          HV_DBUS_ENGINE_PATH, &error))
     {
@@ -996,13 +1038,11 @@ on_new_connection (GDBusServer     *server,
   return TRUE;
 }
 
-/* Only the EXTERNAL mechanism (the kernel's word on the peer's uid) is accepted. */
-static gboolean
-on_allow_mechanism (GDBusAuthObserver *observer,
-                    const char        *mechanism,
-                    gpointer           user_data)
+static void
+on_pending_changed (HvServer *server,
+                    HvEngine *self)
 {
-  return g_str_equal (mechanism, "EXTERNAL");
+  update_idle (self);
 }
 
 /* ----------------------------------------------------------------------------
@@ -1158,27 +1198,14 @@ gboolean
 hv_engine_listen (HvEngine *self,
                   GError  **error)
 {
-  g_autofree char *guid = g_dbus_generate_guid ();
-  g_autofree char *escaped = NULL;
-  g_autofree char *address = NULL;
-  g_autoptr(GDBusAuthObserver) observer = g_dbus_auth_observer_new ();
-
   self->socket_path = hv_paths_engine_socket ();
-  /* We hold the engine lock, so a socket file left here is a dead engine's. */
-  g_unlink (self->socket_path);
-
-  escaped = g_dbus_address_escape_value (self->socket_path);
-  address = g_strdup_printf ("unix:path=%s", escaped);
-  g_signal_connect (observer, "allow-mechanism", G_CALLBACK (on_allow_mechanism), NULL);
-
-  self->server = g_dbus_server_new_sync (address,
-                                         G_DBUS_SERVER_FLAGS_AUTHENTICATION_REQUIRE_SAME_USER,
-                                         guid, observer, NULL, error);
+  /* We hold the engine lock, so a socket file left there is a dead engine's. */
+  self->server = hv_server_new (self->socket_path, error);
   if (self->server == NULL)
     return FALSE;
-  chmod (self->socket_path, 0600);
   g_signal_connect (self->server, "new-connection", G_CALLBACK (on_new_connection), self);
-  g_dbus_server_start (self->server);
+  g_signal_connect (self->server, "pending-changed", G_CALLBACK (on_pending_changed), self);
+  hv_server_start (self->server);
   update_idle (self);
   return TRUE;
 }
@@ -1225,7 +1252,7 @@ hv_engine_shutdown_async (HvEngine           *self,
 
   /* Stop taking requests, then make sure no QEMU outlives the engine. */
   if (self->server != NULL)
-    g_dbus_server_stop (self->server);
+    hv_server_stop (self->server);
 
   *pending = 1;
   for (guint i = 0; i < vms->len; i++)

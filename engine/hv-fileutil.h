@@ -9,7 +9,9 @@ G_BEGIN_DECLS
 /* Write `len` bytes to a temporary file beside `path` (mode `mode`), fsync it, if `path`
  * exists hard-link/copy it to `path`.prev (when keep_previous), rename the temporary over
  * `path`, then fsync the directory. On any failure the old file is untouched and the
- * temporary is removed. Errors are HV_ERROR_IO with the path and strerror. */
+ * temporary is removed. A `path` that exists and is not a regular file (a symbolic link,
+ * a FIFO…) is refused, never replaced or written through. Errors are HV_ERROR_IO with
+ * `path` (never the temporary's name) and strerror. */
 gboolean hv_file_replace_contents (const char *path, const char *data, gsize len, int mode,
                                    gboolean keep_previous, GError **error);
 

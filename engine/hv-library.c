@@ -4,9 +4,12 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hv-error.h"
 #include "hv-fileutil.h"
+#include "hv-fileutil-private.h"
 #include "hv-vm-options.h"
 
 #define INDEX_MAX_SIZE (1024 * 1024)
@@ -173,7 +176,8 @@ load_index (HvLibrary *self)
   g_auto(GStrv) folders = NULL;
   gsize len = 0;
 
-  if (!hv_file_read_capped (self->index_path, INDEX_MAX_SIZE, &data, &len, NULL) ||
+  if (!hv_file_read_capped_full (self->index_path, INDEX_MAX_SIZE, HV_FILE_READ_NOFOLLOW, &data,
+                                 &len, NULL, NULL, NULL) ||
       !g_key_file_load_from_data (key_file, data, len, G_KEY_FILE_NONE, NULL))
     return;
 
@@ -203,14 +207,23 @@ add_vm (HvLibrary *self,
 }
 
 /* Remove a VM directory we made or own, with what is inside it. It never follows
- * symlinks, so it never touches anything outside the directory. */
+ * symlinks, so it never touches anything outside the directory: a VM "directory" that is
+ * a link (or any other non-directory) is only unlinked itself. */
 static void
 remove_vm_dir (const char *path)
 {
   g_autoptr(GFile) dir = g_file_new_for_path (path);
   g_autoptr(GFileEnumerator) children = NULL;
   GFileInfo *info;
+  struct stat st;
 
+  if (lstat (path, &st) != 0)
+    return;
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_unlink (path);
+      return;
+    }
   children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME ","
                                         G_FILE_ATTRIBUTE_STANDARD_TYPE,
                                         G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
@@ -227,10 +240,46 @@ remove_vm_dir (const char *path)
   g_file_delete (dir, NULL, NULL);
 }
 
+/* A directory of ours that others may read or write is made private, as the runtime
+ * directory is (hv_paths_ensure_private_dir()); `follow`: `path` may be a link to it (the
+ * library itself may live elsewhere), else a link is left alone. */
+static void
+tighten_dir (const char *path,
+             gboolean    follow)
+{
+  struct stat st;
+
+  if ((follow ? stat (path, &st) : lstat (path, &st)) != 0 || !S_ISDIR (st.st_mode) ||
+      st.st_uid != getuid () || (st.st_mode & 0077) == 0)
+    return;
+  chmod (path, st.st_mode & 0700);
+}
+
+/* What the engine writes with hv_file_replace_contents() in the library. */
+static const char * const library_files[] = { "library.ini", NULL };
+static const char * const vm_files[] = { "vm.xml", "nvram.fd", NULL };
+
 static gboolean
 is_uuid (const char *name)
 {
   return g_uuid_string_is_valid (name) && strlen (name) == 36;
+}
+
+/* How a name in vms/ looks before anything is read: VM_ENTRY_NONE for what is not a VM
+ * (a directory without vm.xml is what "delete --keep-files" leaves behind). Anything else
+ * UUID-named is listed, if need be as inaccessible with the reason (a link, not a
+ * directory, a vm.xml that is a FIFO…), so that nothing in the library goes unseen. */
+static gboolean
+is_vm_entry (const char *vm_dir)
+{
+  g_autofree char *config = g_build_filename (vm_dir, "vm.xml", NULL);
+  struct stat st;
+
+  if (lstat (vm_dir, &st) != 0)
+    return FALSE;
+  if (!S_ISDIR (st.st_mode))
+    return TRUE;
+  return lstat (config, &st) == 0 || errno != ENOENT;
 }
 
 HvLibrary *
@@ -242,6 +291,10 @@ hv_library_new (const char       *path,
   g_autoptr(HvLibrary) self = g_object_new (HV_TYPE_LIBRARY, NULL);
   g_autoptr(GDir) dir = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) qemus = NULL;
+  /* Every temporary of an interrupted save is older than this engine: the engine lock
+   * keeps a second engine from running, so none is being written now. */
+  gint64 started = g_get_real_time () / G_USEC_PER_SEC + 1;
   const char *name;
 
   self->path = g_strdup (path);
@@ -257,6 +310,9 @@ hv_library_new (const char       *path,
                    self->vms_dir, g_strerror (saved));
       return NULL;
     }
+  tighten_dir (self->path, TRUE);
+  tighten_dir (self->vms_dir, TRUE);
+  hv_file_remove_stale_temps (self->path, library_files, started);
 
   load_index (self);
 
@@ -275,20 +331,28 @@ hv_library_new (const char       *path,
         }
     }
   g_ptr_array_sort (names, compare_strings);
+  /* Every QEMU an earlier engine left, pid file or not (see hv-vm-reattach.c). */
+  qemus = hv_vm_find_qemus (run_base);
 
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *vm_dir = g_build_filename (self->vms_dir, g_ptr_array_index (names, i),
                                                   NULL);
-      g_autofree char *config = g_build_filename (vm_dir, "vm.xml", NULL);
+      g_autofree char *logs = g_build_filename (vm_dir, "logs", NULL);
       HvVm *vm;
 
-      /* A directory without vm.xml is what "delete --keep-files" leaves behind. */
-      if (!g_file_test (config, G_FILE_TEST_EXISTS))
+      if (!is_vm_entry (vm_dir))
         continue;
+      /* Only within a real directory: a link is never followed (see is_vm_entry()). */
+      if (!g_file_test (vm_dir, G_FILE_TEST_IS_SYMLINK))
+        {
+          tighten_dir (vm_dir, FALSE);
+          tighten_dir (logs, FALSE);
+          hv_file_remove_stale_temps (vm_dir, vm_files, started);
+        }
       vm = hv_vm_new_from_dir (vm_dir, run_base, caps);
       add_vm (self, vm);
-      hv_vm_reattach (vm);
+      hv_vm_reattach (vm, qemus);
     }
 
   return g_steal_pointer (&self);
@@ -397,6 +461,8 @@ hv_library_create_folder (HvLibrary  *self,
                           const char *path,
                           GError    **error)
 {
+  g_autoptr(GPtrArray) before = NULL;
+
   if (!hv_config_check_folder (path, error))
     return FALSE;
   if (path[0] == '\0')
@@ -415,11 +481,14 @@ hv_library_create_folder (HvLibrary  *self,
       return FALSE;
     }
 
+  before = g_ptr_array_copy (self->folders, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
+  g_ptr_array_set_free_func (before, g_free);
   folder_list_add (self->folders, path);
   if (!save_index (self, error))
     {
-      /* Keep memory and disk the same: drop what was just added. */
-      load_index (self);
+      /* Keep memory and disk the same: what was there before. */
+      g_ptr_array_unref (self->folders);
+      self->folders = g_steal_pointer (&before);
       return FALSE;
     }
   g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
@@ -589,6 +658,23 @@ create_data_free (CreateData *data)
   g_free (data);
 }
 
+/* A new VM is made in a hidden ".new-XXXXXX" directory and renamed into place at the end:
+ * an error says where the VM was going to be, not that name. */
+static GError *
+name_final_dir (CreateData *data,
+                GError     *error)
+{
+  g_autoptr(GString) message = NULL;
+
+  if (data->tmp_dir == NULL || strstr (error->message, data->tmp_dir) == NULL)
+    return error;
+  message = g_string_new (error->message);
+  g_string_replace (message, data->tmp_dir, data->final_dir, 0);
+  g_free (error->message);
+  error->message = g_strdup (message->str);
+  return error;
+}
+
 static void
 create_finish_on_disk (GTask *task)
 {
@@ -602,7 +688,7 @@ create_finish_on_disk (GTask *task)
   if (!check_name_free (self, data->config->name, NULL, &error) ||
       !hv_vm_config_save (data->config, config_path, &error))
     {
-      g_task_return_error (task, error);
+      g_task_return_error (task, name_final_dir (data, error));
       return;
     }
   if (g_rename (data->tmp_dir, data->final_dir) != 0)
@@ -690,7 +776,7 @@ on_qemu_img_done (GObject      *object,
 
   if (!qemu_img_create_finish (object, result, &error))
     {
-      g_task_return_error (task, error);
+      g_task_return_error (task, name_final_dir (g_task_get_task_data (task), error));
       return;
     }
   create_finish_on_disk (task);
@@ -915,6 +1001,14 @@ hv_library_move_vm (HvLibrary  *self,
   return hv_library_modify_vm (self, vm, options, error);
 }
 
+static gboolean
+vm_dir_is_real (const char *path)
+{
+  struct stat st;
+
+  return lstat (path, &st) == 0 && S_ISDIR (st.st_mode);
+}
+
 static void
 on_delete_off (GObject      *object,
                GAsyncResult *result,
@@ -938,7 +1032,19 @@ on_delete_off (GObject      *object,
       return;
     }
 
-  if (keep_files)
+  if (!vm_dir_is_real (hv_vm_get_dir (vm)))
+    {
+      /* A link (or a file) where the VM's directory should be: only that entry goes,
+       * whatever it points to stays untouched, with or without --keep-files. */
+      if (g_unlink (hv_vm_get_dir (vm)) != 0)
+        {
+          int saved = errno;
+          g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot remove %s: %s",
+                                   hv_vm_get_dir (vm), g_strerror (saved));
+          return;
+        }
+    }
+  else if (keep_files)
     {
       /* Unregister only: the config is set aside so the next engine does not list it. */
       g_autofree char *config = g_build_filename (hv_vm_get_dir (vm), "vm.xml", NULL);

@@ -68,6 +68,12 @@ hv_paths_engine_socket (void)
 }
 
 char *
+hv_paths_engine_log (void)
+{
+  return g_build_filename (g_get_user_runtime_dir (), "hostvisor", "engine.log", NULL);
+}
+
+char *
 hv_paths_library_dir (void)
 {
   const char *env = g_getenv ("HOSTVISOR_LIBRARY");

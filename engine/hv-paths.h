@@ -11,6 +11,9 @@ G_BEGIN_DECLS
 char    *hv_paths_runtime_dir        (GError **error);
 /* $XDG_RUNTIME_DIR/hostvisor/engine.sock (not created) */
 char    *hv_paths_engine_socket      (void);
+/* $XDG_RUNTIME_DIR/hostvisor/engine.log: where a daemonized engine writes its messages,
+ * for clients to point at when the engine went away (not created) */
+char    *hv_paths_engine_log         (void);
 /* $HOSTVISOR_LIBRARY if set, else $XDG_DATA_HOME/hostvisor (not created) */
 char    *hv_paths_library_dir        (void);
 /* mkdir -p with mode 0700 for what is created, then check the leaf is ours and 0700 */

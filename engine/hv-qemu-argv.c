@@ -900,21 +900,17 @@ build_serial (HvArgvBuilder *b,
               GError       **error)
 {
   g_autofree char *sock = socket_path (b, "serial.sock", error);
-  g_autofree char *log = NULL;
   g_autofree char *sock_escaped = NULL;
-  g_autofree char *log_escaped = NULL;
 
   if (sock == NULL)
     return FALSE;
 
-  /* COM1 on a listening socket that clients attach to and leave at will (wait=off: the
-   * guest never blocks on a missing client); everything it prints is also appended to a
-   * log in the VM's directory. */
-  log = g_build_filename (b->paths->vm_dir, "logs", "serial.log", NULL);
+  /* COM1 on a listening socket (wait=off: the guest never blocks on a missing client). The
+   * engine is its one client: it keeps the capped serial log and shares the console among
+   * its clients (engine/hv-vm-serial.c). No logfile= here: QEMU would append to it without
+   * end. */
   sock_escaped = opt_escape (sock);
-  log_escaped = opt_escape (log);
-  argv_add_opt (b, "-chardev", "socket,id=serial0,path=%s,server=on,wait=off,"
-                "logfile=%s,logappend=on", sock_escaped, log_escaped);
+  argv_add_opt (b, "-chardev", "socket,id=serial0,path=%s,server=on,wait=off", sock_escaped);
   argv_add_opt (b, "-serial", "chardev:serial0");
   return TRUE;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hv-vm-private.h: HvVm's fields, shared by hv-vm.c (the object, its state and
- * config), hv-vm-process.c (the QEMU process: start, supervision, reattach) and
- * hv-vm-shares.c (the shared folders of a running VM: virtiofsd, hot-plug). */
+ * config), hv-vm-process.c (the QEMU process: start, supervision), hv-vm-reattach.c
+ * (taking over a QEMU an earlier engine left), hv-vm-serial.c (the serial log and
+ * console) and hv-vm-shares.c (the shared folders of a running VM: virtiofsd, hot-plug). */
 #pragma once
 
 #include "hv-agent.h"
@@ -11,6 +12,7 @@
 G_BEGIN_DECLS
 
 typedef struct _HvLiveShare HvLiveShare;
+typedef struct _HvVmSerial HvVmSerial;
 
 struct _HvVm
 {
@@ -41,6 +43,9 @@ struct _HvVm
   HvQmp *qmp;
   GCancellable *run_cancellable; /* cancelled when the process is gone */
   GTask *start_task;        /* pending start, completed when QEMU runs or fails */
+  guint start_deadline_id;  /* QEMU must run by then, or it is ended */
+  guint start_timeout_s;
+  gboolean start_timed_out;
   GTask *probe_task;        /* a start waiting for the virtiofsd probe (no QEMU yet) */
   guint stop_timeout_id;
   guint kill_timeout_id;
@@ -55,6 +60,7 @@ struct _HvVm
   GPtrArray *off_waiters;   /* GTask*: waiting for QEMU to be gone */
   guint screenshot_serial;
   HvAgent *agent;           /* while QEMU runs */
+  HvVmSerial *serial;       /* while QEMU runs: its serial port (hv-vm-serial.c) */
 
   /* owned: shared folders while QEMU runs (hv-vm-shares.c) */
   HvShareTransport share_transport;  /* HV_SHARE_TRANSPORT_9P or _VIRTIOFS */
@@ -88,6 +94,22 @@ HvQemuCaps *hv_vm_accel_caps           (HvVm *self, const HvQemuCaps *caps);
 const char *hv_vm_accel_state_reason   (HvVm *self);
 /* A QEMU of an earlier engine, found running with `accel`. */
 void        hv_vm_accel_reattached     (HvVm *self, const char *accel);
+/* hv-vm-process.c, for hv-vm-reattach.c */
+char *hv_vm_run_path          (HvVm *self, const char *name);
+/* Remove what a QEMU left in the runtime directory (sockets, pid file). */
+void  hv_vm_clean_run_dir     (HvVm *self);
+/* Follow this QMP connection (events, its end). */
+void  hv_vm_process_watch_qmp (HvVm *self, HvQmp *qmp);
+/* Follow a QEMU that is not our child through its pidfd (taken). */
+void  hv_vm_process_watch_pidfd (HvVm *self, GPid pid, int pidfd);
+
+/* hv-vm-serial.c */
+/* Once QEMU's monitor answers (before `cont`): connect to its serial port and log it. */
+void  hv_vm_serial_attach       (HvVm *self);
+/* QEMU is gone: close the log, end the console clients. */
+void  hv_vm_serial_detach       (HvVm *self);
+/* A new console client: one end of a socket pair (the caller's to close). */
+int   hv_vm_serial_open_client  (HvVm *self, GError **error);
 
 /* hv-vm-shares.c */
 void      hv_vm_shares_init          (HvVm *self);

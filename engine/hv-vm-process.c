@@ -18,9 +18,11 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <glib-unix.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -34,6 +36,9 @@
 #include "hv-virtiofsd.h"
 
 #define DEFAULT_STOP_TIMEOUT_S 60
+/* A start that is not running by then is ended (HOSTVISOR_START_TIMEOUT, seconds): QEMU
+ * blocked on opening a medium (a FIFO, a hung network file) never answers at all. */
+#define DEFAULT_START_TIMEOUT_S 60
 #define QUIT_GRACE_S 5          /* after QMP quit, SIGKILL if QEMU is still there */
 #define STDERR_TAIL_LINES 10
 #define STDERR_TAIL_BYTES 4096
@@ -42,9 +47,9 @@
  * Helpers
  */
 
-static char *
-run_path (HvVm       *self,
-          const char *name)
+char *
+hv_vm_run_path (HvVm       *self,
+                const char *name)
 {
   return g_build_filename (self->run_dir, name, NULL);
 }
@@ -56,9 +61,8 @@ log_path (HvVm       *self,
   return g_build_filename (self->dir, "logs", name, NULL);
 }
 
-/* Remove what a QEMU left in the runtime directory (sockets, pid file). */
-static void
-clean_run_dir (HvVm *self)
+void
+hv_vm_clean_run_dir (HvVm *self)
 {
   g_autoptr(GDir) dir = g_dir_open (self->run_dir, 0, NULL);
   const char *name;
@@ -67,7 +71,7 @@ clean_run_dir (HvVm *self)
     return;
   while ((name = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *path = run_path (self, name);
+      g_autofree char *path = hv_vm_run_path (self, name);
       g_unlink (path);
     }
 }
@@ -87,7 +91,7 @@ stderr_tail (HvVm  *self,
   int fd;
   off_t size;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return g_strdup ("");
   size = lseek (fd, 0, SEEK_END);
@@ -119,6 +123,53 @@ stderr_tail (HvVm  *self,
   return g_strjoinv ("\n", (char **) kept->pdata);
 }
 
+/* "FIFO" etc. for a file that is not what it should be; NULL when it is fine. */
+static const char *
+file_kind_problem (const struct stat *st,
+                   gboolean           block_device_ok)
+{
+  if (S_ISREG (st->st_mode) || (block_device_ok && S_ISBLK (st->st_mode)))
+    return NULL;
+  if (S_ISDIR (st->st_mode))
+    return "a directory";
+  if (S_ISFIFO (st->st_mode))
+    return "a FIFO";
+  if (S_ISSOCK (st->st_mode))
+    return "a socket";
+  if (S_ISCHR (st->st_mode))
+    return "a character device";
+  if (S_ISBLK (st->st_mode))
+    return "a block device";
+  return "not a regular file";
+}
+
+/* `path` must be a regular file (or, when block_device_ok, a block device). A config may
+ * be edited by hand, so this is checked at every start: QEMU opening a FIFO would wait for
+ * a writer for ever. */
+static gboolean
+check_file (const char  *what,
+            const char  *path,
+            gboolean     block_device_ok,
+            GError     **error)
+{
+  struct stat st;
+  const char *problem;
+
+  if (stat (path, &st) != 0)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "%s not found: %s", what, path);
+      return FALSE;
+    }
+  problem = file_kind_problem (&st, block_device_ok);
+  if (problem != NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "%s is not a regular file: %s (it is %s)", what, path, problem);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The medium a VM needs must exist before QEMU is asked to open it, so that the
  * user gets "ISO not found: PATH" rather than QEMU's wording. */
 static gboolean
@@ -126,6 +177,8 @@ check_files (HvVm     *self,
              GError  **error)
 {
   const HvVmConfig *c = self->config;
+  g_autofree char *nvram = g_build_filename (self->dir, "nvram.fd", NULL);
+  struct stat st;
 
   for (guint i = 0; i < c->drives->len; i++)
     {
@@ -137,13 +190,11 @@ check_files (HvVm     *self,
         continue;
       path = g_path_is_absolute (d->path) ? g_strdup (d->path)
                                           : g_build_filename (self->dir, d->path, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR) ||
-          (g_file_test (path, G_FILE_TEST_EXISTS) && d->kind != HV_DRIVE_FLOPPY))
-        continue;
       what = d->kind == HV_DRIVE_CDROM ? "ISO" :
              d->kind == HV_DRIVE_FLOPPY ? "Floppy image" : "Disk image";
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "%s not found: %s", what, path);
-      return FALSE;
+      /* A host's CD drive or a disk partition may be given as a block device. */
+      if (!check_file (what, path, d->kind != HV_DRIVE_FLOPPY, error))
+        return FALSE;
     }
 
   for (guint i = 0; i < c->shares->len; i++)
@@ -158,14 +209,18 @@ check_files (HvVm     *self,
         }
     }
 
-  if (c->kernel != NULL && !g_file_test (c->kernel, G_FILE_TEST_IS_REGULAR))
+  if (c->kernel != NULL && !check_file ("Kernel", c->kernel, FALSE, error))
+    return FALSE;
+  if (c->initrd != NULL && !check_file ("Initrd", c->initrd, FALSE, error))
+    return FALSE;
+
+  /* The VM's own UEFI variables, in the library: never a link, which QEMU would write
+   * through. */
+  if (lstat (nvram, &st) == 0 && !S_ISREG (st.st_mode))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "Kernel not found: %s", c->kernel);
-      return FALSE;
-    }
-  if (c->initrd != NULL && !g_file_test (c->initrd, G_FILE_TEST_IS_REGULAR))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "Initrd not found: %s", c->initrd);
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "UEFI variables file is not a regular file: %s (it is %s)", nvram,
+                   S_ISLNK (st.st_mode) ? "a symbolic link" : file_kind_problem (&st, FALSE));
       return FALSE;
     }
   return TRUE;
@@ -199,7 +254,7 @@ static int
 listen_qmp (HvVm    *self,
             GError **error)
 {
-  g_autofree char *path = run_path (self, "qmp.sock");
+  g_autofree char *path = hv_vm_run_path (self, "qmp.sock");
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   int fd;
 
@@ -226,11 +281,56 @@ listen_qmp (HvVm    *self,
   return fd;
 }
 
+/* What QEMU's process needs before it becomes QEMU, prepared by the engine: after fork()
+ * only async-signal-safe calls may be made, so no allocation, no stdio, no GLib. */
+typedef struct {
+  char pid_tmp[PATH_MAX];
+  char pid_path[PATH_MAX];
+} ChildSetup;
+
+static void
+child_fail (const char *message)
+{
+  /* stderr is logs/qemu.log: the start fails with this line. */
+  if (write (STDERR_FILENO, message, strlen (message)) < 0)
+    { /* nothing more to do */ }
+  _exit (127);
+}
+
 static void
 child_setup (gpointer data)
 {
+  const ChildSetup *setup = data;
+  char digits[16];
+  char text[20];
+  gsize n = 0, len = 0;
+  pid_t pid = getpid ();
+  int fd;
+
   /* Own session: the engine's terminal and process group signals do not reach QEMU. */
   setsid ();
+
+  /* The pid file is written here, by the process that is about to become QEMU, so that
+   * no moment exists where QEMU runs and its pid is known to nobody: an engine killed
+   * right after fork() leaves a QEMU the next engine finds. */
+  do
+    {
+      digits[n++] = (char) ('0' + pid % 10);
+      pid /= 10;
+    }
+  while (pid > 0 && n < sizeof digits);
+  while (n > 0)
+    text[len++] = digits[--n];
+  text[len++] = '\n';
+
+  fd = open (setup->pid_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    child_fail ("hostvisor: cannot create the pid file\n");
+  if (write (fd, text, len) != (ssize_t) len)
+    child_fail ("hostvisor: cannot write the pid file\n");
+  close (fd);
+  if (rename (setup->pid_tmp, setup->pid_path) != 0)
+    child_fail ("hostvisor: cannot write the pid file\n");
 }
 
 static void
@@ -238,6 +338,7 @@ cancel_timers (HvVm *self)
 {
   g_clear_handle_id (&self->stop_timeout_id, g_source_remove);
   g_clear_handle_id (&self->kill_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->start_deadline_id, g_source_remove);
 }
 
 static void
@@ -318,7 +419,17 @@ hv_vm_process_check_gone (HvVm *self)
   g_cancellable_cancel (self->run_cancellable);
   g_clear_object (&self->run_cancellable);
 
-  if (self->start_task != NULL)
+  if (self->start_task != NULL && self->start_timed_out)
+    {
+      g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
+      g_autofree char *tail = stderr_tail (self, 1);
+
+      reason = g_strdup_printf ("QEMU did not start within %u s and was ended%s%s",
+                                self->start_timeout_s, tail[0] ? ": " : "", tail);
+      state = HV_VM_STATE_POWEROFF;
+      g_task_return_new_error (task, HV_ERROR, HV_ERROR_TIMEOUT, "%s", reason);
+    }
+  else if (self->start_task != NULL)
     {
       g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
       g_autofree char *tail = stderr_tail (self, 1);
@@ -330,6 +441,7 @@ hv_vm_process_check_gone (HvVm *self)
     }
   else
     reason = describe_exit (self, &state);
+  self->start_timed_out = FALSE;
 
   if (state == HV_VM_STATE_ABORTED)
     {
@@ -338,6 +450,7 @@ hv_vm_process_check_gone (HvVm *self)
     }
 
   hv_vm_agent_stop (self);
+  hv_vm_serial_detach (self);
   if (self->qmp != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->qmp, self);
@@ -360,7 +473,7 @@ hv_vm_process_check_gone (HvVm *self)
   self->stop_timeout_s = 0;
   self->stop_timed_out = FALSE;
   g_clear_pointer (&self->shutdown_reason, g_free);
-  clean_run_dir (self);
+  hv_vm_clean_run_dir (self);
 
   hv_vm_set_state (self, state, reason);
   finish_off_waiters (self);
@@ -465,9 +578,9 @@ on_qmp_disconnected (HvQmp        *qmp,
   hv_vm_process_check_gone (self);
 }
 
-static void
-watch_qmp (HvVm  *self,
-           HvQmp *qmp)
+void
+hv_vm_process_watch_qmp (HvVm  *self,
+                         HvQmp *qmp)
 {
   self->qmp = qmp;
   g_signal_connect (qmp, "event", G_CALLBACK (on_qmp_event), self);
@@ -502,6 +615,7 @@ on_cont_done (GObject      *object,
     }
 
   task = g_steal_pointer (&self->start_task);
+  g_clear_handle_id (&self->start_deadline_id, g_source_remove);
   hv_vm_agent_start (self);
   hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
   g_task_return_boolean (task, TRUE);
@@ -528,20 +642,12 @@ on_start_qmp_connected (GObject      *object,
       return;
     }
 
-  watch_qmp (self, qmp);
+  hv_vm_process_watch_qmp (self, qmp);
+  /* The guest has not run yet (-S): the log and the consoles miss nothing of it. */
+  hv_vm_serial_attach (self);
   hv_crash_point ("start:qmp-connected");
   hv_qmp_execute_async (qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
                         g_object_ref (self));
-}
-
-static gboolean
-write_pid_file (HvVm    *self,
-                GError **error)
-{
-  g_autofree char *path = run_path (self, "qemu.pid");
-  g_autofree char *text = g_strdup_printf ("%d\n", (int) self->pid);
-
-  return hv_file_replace_contents (path, text, strlen (text), 0600, FALSE, error);
 }
 
 static int
@@ -554,7 +660,7 @@ open_stderr_log (HvVm    *self,
 
   /* Keep one previous run's messages beside the current one. */
   g_rename (path, old);
-  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     {
       int saved = errno;
@@ -571,16 +677,19 @@ spawn_qemu (HvVm             *self,
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autofree char *logs = g_build_filename (self->dir, "logs", NULL);
-  g_autofree char *qmp_path = run_path (self, "qmp.sock");
+  g_autofree char *qmp_path = hv_vm_run_path (self, "qmp.sock");
   g_autofree char *argv_text = NULL;
+  g_autofree char *pid_path = hv_vm_run_path (self, "qemu.pid");
+  g_autofree char *pid_tmp = hv_vm_run_path (self, ".qemu.pid.new");
   g_auto(GStrv) argv = NULL;
+  ChildSetup setup;
   HvQemuPaths paths;
   int qmp_fd, log_fd;
   const char *ident;
 
   if (!hv_paths_ensure_private_dir (self->run_dir, error))
     return FALSE;
-  clean_run_dir (self);
+  hv_vm_clean_run_dir (self);
   if (g_mkdir_with_parents (logs, 0700) != 0)
     {
       g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s", logs,
@@ -589,6 +698,13 @@ spawn_qemu (HvVm             *self,
     }
   if (!ensure_nvram (self, error))
     return FALSE;
+  if (strlen (pid_path) >= sizeof setup.pid_path || strlen (pid_tmp) >= sizeof setup.pid_tmp)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Path too long: %s", pid_tmp);
+      return FALSE;
+    }
+  strcpy (setup.pid_path, pid_path);
+  strcpy (setup.pid_tmp, pid_tmp);
 
   /* The fd number QEMU sees: the launcher maps our socket to it in the child. */
   paths.vm_dir = self->dir;
@@ -625,17 +741,18 @@ spawn_qemu (HvVm             *self,
   g_subprocess_launcher_take_stdout_fd (launcher, dup (log_fd));
   g_subprocess_launcher_take_stderr_fd (launcher, log_fd);
   g_subprocess_launcher_take_fd (launcher, qmp_fd, 3);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, &setup, NULL);
   g_subprocess_launcher_set_cwd (launcher, self->dir);
 
   self->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
   if (self->process == NULL)
     {
       hv_vm_shares_abort (self);
-      g_unlink (qmp_path);
+      hv_vm_clean_run_dir (self);
       return FALSE;
     }
 
+  /* QEMU runs (exec succeeded), and its process has written qemu.pid. */
   hv_crash_point ("start:spawned");
   ident = g_subprocess_get_identifier (self->process);
   self->pid = ident != NULL ? (GPid) atoi (ident) : 0;
@@ -646,23 +763,41 @@ spawn_qemu (HvVm             *self,
   self->stop_timeout_s = 0;
   g_clear_pointer (&self->shutdown_reason, g_free);
   self->run_cancellable = g_cancellable_new ();
-
-  if (!write_pid_file (self, error))
-    {
-      /* Without a pid file a later engine could not find this QEMU: do not run it. */
-      g_subprocess_force_exit (self->process);
-      g_clear_object (&self->process);
-      g_clear_object (&self->run_cancellable);
-      hv_vm_shares_abort (self);
-      self->pid = 0;
-      return FALSE;
-    }
-
   hv_crash_point ("start:pid-written");
   g_subprocess_wait_async (self->process, NULL, on_process_exited, g_object_ref (self));
   hv_qmp_connect_async (qmp_path, self->run_cancellable, on_start_qmp_connected,
                         g_object_ref (self));
   return TRUE;
+}
+
+static guint
+start_timeout_s (void)
+{
+  const char *env = g_getenv ("HOSTVISOR_START_TIMEOUT");
+  guint64 value;
+
+  if (env != NULL && g_ascii_string_to_unsigned (env, 10, 1, 86400, &value, NULL))
+    return (guint) value;
+  return DEFAULT_START_TIMEOUT_S;
+}
+
+/* QEMU has not come up (no monitor, or no answer to `cont`) in time: end it. Its end
+ * completes the start with the reason (hv_vm_process_check_gone()). */
+static gboolean
+on_start_deadline (gpointer user_data)
+{
+  HvVm *self = user_data;
+
+  self->start_deadline_id = 0;
+  if (self->start_task == NULL)
+    return G_SOURCE_REMOVE;
+  self->start_timed_out = TRUE;
+  hv_vm_log (self, "QEMU did not start within %u s; ending it", self->start_timeout_s);
+  send_signal (self, SIGKILL);
+  /* The monitor connection may wait for a greeting that never comes. */
+  if (self->run_cancellable != NULL)
+    g_cancellable_cancel (self->run_cancellable);
+  return G_SOURCE_REMOVE;
 }
 
 /* Start QEMU with these capabilities (the engine's, or without virtiofsd). */
@@ -682,6 +817,11 @@ start_now (HvVm             *self,
     }
 
   self->start_task = g_object_ref (task);
+  self->start_timed_out = FALSE;
+  self->start_timeout_s = start_timeout_s ();
+  g_clear_handle_id (&self->start_deadline_id, g_source_remove);
+  self->start_deadline_id = g_timeout_add_seconds (self->start_timeout_s, on_start_deadline,
+                                                   self);
   hv_vm_set_state (self, HV_VM_STATE_STARTING, hv_vm_accel_state_reason (self));
 }
 
@@ -1018,7 +1158,7 @@ hv_vm_screenshot_async (HvVm               *self,
     }
 
   name = g_strdup_printf ("screenshot-%u.png", ++self->screenshot_serial);
-  path = run_path (self, name);
+  path = hv_vm_run_path (self, name);
   g_task_set_task_data (task, path, g_free);
   json_object_set_string_member (args, "filename", path);
   /* QEMU 7.1 added the format argument; PNG keeps the file small. */
@@ -1041,7 +1181,7 @@ hv_vm_open_socket (HvVm       *self,
                    GError    **error)
 {
   g_autofree char *name = g_strdup_printf ("%s.sock", which);
-  g_autofree char *path = run_path (self, name);
+  g_autofree char *path = hv_vm_run_path (self, name);
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   int fd;
 
@@ -1051,6 +1191,9 @@ hv_vm_open_socket (HvVm       *self,
                    hv_vm_get_name (self));
       return -1;
     }
+  /* QEMU serves its serial port to one client, the engine, which shares it. */
+  if (g_str_equal (which, "serial"))
+    return hv_vm_serial_open_client (self, error);
   if (strlen (path) >= sizeof addr.sun_path)
     {
       g_set_error (error, HV_ERROR, HV_ERROR_IO, "Socket path too long: %s", path);
@@ -1263,148 +1406,23 @@ hv_vm_ensure_off_finish (HvVm         *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* ----------------------------------------------------------------------------
- * Reattach
- */
-
-/* The process must be a QEMU started for this VM: its argv names our UUID. This guards
- * against a pid that was reused by an unrelated process since the pid file was written. */
-static gboolean
-process_is_ours (HvVm *self,
-                 GPid  pid,
-                 char **accel_out)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) pid);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  gboolean ours = FALSE;
-
-  if (!g_file_get_contents (path, &data, &len, NULL))
-    return FALSE;
-
-  for (gsize i = 0; i < len; i += strlen (data + i) + 1)
-    {
-      const char *arg = data + i;
-
-      if (g_str_equal (arg, "-uuid") && i + strlen (arg) + 1 < len &&
-          g_str_equal (data + i + strlen (arg) + 1, self->uuid))
-        ours = TRUE;
-      if (strstr (arg, "accel=kvm") != NULL)
-        *accel_out = g_strdup ("kvm");
-      else if (strstr (arg, "accel=tcg") != NULL)
-        *accel_out = g_strdup ("tcg");
-    }
-  return ours;
-}
-
-static void
-on_reattach_status (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(HvVm) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, &error);
-  const char *status = NULL;
-
-  if (reply != NULL && JSON_NODE_HOLDS_OBJECT (reply))
-    status = json_object_get_string_member_with_default (json_node_get_object (reply),
-                                                         "status", NULL);
-  if (!hv_vm_is_active (self))
-    return;
-
-  if (g_strcmp0 (status, "running") == 0)
-    hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
-  else if (g_strcmp0 (status, "paused") == 0)
-    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "");
-  else if (status != NULL)
-    hv_vm_set_state (self, HV_VM_STATE_PAUSED, status);
-}
-
-static void
-on_reattach_qmp_connected (GObject      *object,
-                           GAsyncResult *result,
-                           gpointer      user_data)
-{
-  g_autoptr(HvVm) self = user_data;
-  g_autoptr(GError) error = NULL;
-  HvQmp *qmp = hv_qmp_connect_finish (result, &error);
-
-  if (qmp == NULL)
-    {
-      self->qmp_gone = TRUE;
-      if (!self->process_gone)
-        {
-          hv_vm_log (self, "cannot reach the monitor of the running QEMU: %s", error->message);
-          hv_vm_set_state (self, HV_VM_STATE_RUNNING, "the engine cannot reach its monitor");
-        }
-      hv_vm_process_check_gone (self);
-      return;
-    }
-
-  watch_qmp (self, qmp);
-  hv_vm_agent_start (self);
-  hv_vm_shares_reconcile (self);
-  hv_qmp_execute_async (qmp, "query-status", NULL, -1, self->run_cancellable,
-                        on_reattach_status, g_object_ref (self));
-}
-
 void
-hv_vm_reattach (HvVm *self)
+hv_vm_process_watch_pidfd (HvVm *self,
+                           GPid  pid,
+                           int   pidfd)
 {
-  g_autofree char *pid_path = run_path (self, "qemu.pid");
-  g_autofree char *qmp_path = run_path (self, "qmp.sock");
-  g_autofree char *text = NULL;
-  g_autofree char *accel = NULL;
-  gint64 pid;
-  int pidfd;
-
-  if (self->config == NULL)
-    return;
-  if (!g_file_get_contents (pid_path, &text, NULL, NULL))
-    {
-      /* An engine killed between starting virtiofsd and QEMU: nothing will use them. */
-      hv_vm_shares_cleanup_stale (self);
-      return;
-    }
-
-  pid = g_ascii_strtoll (text, NULL, 10);
-  if (pid <= 1 || pid > G_MAXINT || !process_is_ours (self, (GPid) pid, &accel))
-    {
-      hv_vm_log (self, "QEMU (pid %s) ended while no engine was watching", g_strstrip (text));
-      hv_vm_shares_cleanup_stale (self);
-      clean_run_dir (self);
-      return;
-    }
-
-  pidfd = (int) syscall (SYS_pidfd_open, (pid_t) pid, 0);
-  if (pidfd < 0)
-    {
-      hv_vm_log (self, "cannot watch QEMU (pid %d): %s", (int) pid, g_strerror (errno));
-      return;
-    }
-
-  self->pid = (GPid) pid;
+  self->pid = pid;
   self->pidfd = pidfd;
   self->process_gone = FALSE;
   self->qmp_gone = FALSE;
   self->have_status = FALSE;
   self->expect_exit = FALSE;
   self->run_cancellable = g_cancellable_new ();
-  if (accel != NULL)
-    hv_vm_accel_reattached (self, accel);
 
   self->pidfd_source = g_unix_fd_source_new (pidfd, G_IO_IN);
   g_source_set_callback (self->pidfd_source, (GSourceFunc) (void (*) (void)) on_pidfd_ready,
                          self, NULL);
   g_source_attach (self->pidfd_source, NULL);
-
-  hv_vm_log (self, "reattached to QEMU (pid %d)", (int) pid);
-  hv_vm_shares_reattach (self);
-  /* Running until QEMU itself says otherwise; the status query follows at once. */
-  hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
-  hv_qmp_connect_async (qmp_path, self->run_cancellable, on_reattach_qmp_connected,
-                        g_object_ref (self));
 }
 
 void
@@ -1413,6 +1431,7 @@ hv_vm_process_dispose (HvVm *self)
   if (self->live_shares != NULL)
     hv_vm_shares_dispose (self);
   hv_vm_agent_stop (self);
+  hv_vm_serial_detach (self);
   cancel_timers (self);
   if (self->run_cancellable != NULL)
     g_cancellable_cancel (self->run_cancellable);

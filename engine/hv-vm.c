@@ -423,7 +423,8 @@ hv_vm_log (HvVm       *self,
   /* The log is best effort: a VM whose directory is gone or read-only still runs. */
   if (g_mkdir_with_parents (logs, 0700) != 0)
     return;
-  fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  /* O_NOFOLLOW: a link in the library is never written through. */
+  fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
   if (fd < 0)
     return;
   if (write (fd, line, strlen (line)) < 0)

@@ -48,8 +48,11 @@ gboolean      hv_vm_is_active         (HvVm *self);
 
 /* If an earlier engine left QEMU running for this VM, take it over (connect QMP, watch
  * the process). Otherwise clean stale runtime files. Never fails: what cannot be
- * reattached is logged in the VM's log and leaves the VM powered off. */
-void          hv_vm_reattach          (HvVm *self);
+ * reattached is logged in the VM's log and leaves the VM powered off. `qemus` (may be
+ * NULL), from hv_vm_find_qemus(), finds a QEMU whose pid file is missing or wrong. */
+void          hv_vm_reattach          (HvVm *self, GHashTable *qemus);
+/* The user's QEMUs started by an engine with this runtime directory: UUID → pid. */
+GHashTable   *hv_vm_find_qemus        (const char *run_base);
 
 /* Replace the config (already validated by the caller) and save it atomically. */
 gboolean      hv_vm_set_config        (HvVm *self, HvVmConfig *config, GError **error);

@@ -19,8 +19,14 @@ xmlDoc  *hv_xml_parse              (const char *data, gsize len, const char *fil
 gboolean hv_xml_validate_vm_schema (xmlDoc *doc, const char *filename, GError **error);
 
 /* Sets HV_ERROR_INVALID_CONFIG "FILENAME:LINE: message", or "FILENAME: message" when
- * line is 0 or less. */
+ * line is 0 or less: always one line, with control and invisible formatting characters
+ * escaped (\n, \x1b, \u202e) and long quotes from the file cut short ("…"). */
 void     hv_xml_set_error          (GError **error, const char *filename, long line,
+                                    const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+/* The same one-line "FILENAME: message" with another HV_ERROR code (a config that cannot
+ * be read at all: HV_ERROR_IO, HV_ERROR_NOT_FOUND). */
+void     hv_file_set_error         (GError **error, int code, const char *filename,
                                     const char *format, ...) G_GNUC_PRINTF (4, 5);
 
 G_END_DECLS

@@ -108,6 +108,123 @@ handlers_pop (SavedHandlers *saved)
   xmlSetGenericErrorFunc (saved->generic_data, saved->generic);
 }
 
+/* Config errors are one line for people and logs: "FILE:LINE: message". A message may quote
+ * the file (a value, an element name) and the file may hold anything, so what is quoted is
+ * made printable and short. */
+#define QUOTE_MAX_CHARS 40
+#define QUOTE_KEPT_CHARS 32
+#define MESSAGE_MAX_BYTES 400
+
+/* Appends `text` with every control or invisible formatting character (line breaks, tabs,
+ * bidi overrides, zero-width spaces…) written as an escape; invalid UTF-8 as \xNN. */
+static void
+append_printable (GString    *out,
+                  const char *text,
+                  gsize       len)
+{
+  const char *p = text;
+  const char *end = text + len;
+
+  while (p < end)
+    {
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (out, "\\x%02x", (guint8) *p);
+          p++;
+          continue;
+        }
+      if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c == '\r')
+        g_string_append (out, "\\r");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT ||
+               g_unichar_type (c) == G_UNICODE_LINE_SEPARATOR ||
+               g_unichar_type (c) == G_UNICODE_PARAGRAPH_SEPARATOR)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+      p = g_utf8_next_char (p);
+    }
+}
+
+/* A message made printable, with every run of more than QUOTE_MAX_CHARS characters without
+ * a space (a quoted value, a long element name) cut to QUOTE_KEPT_CHARS and "…", keeping a
+ * closing quote or bracket, and the whole capped at MESSAGE_MAX_BYTES. */
+static char *
+sanitize_message (const char *message)
+{
+  g_autoptr(GString) printable = g_string_new (NULL);
+  GString *out = g_string_new (NULL);
+  const char *p;
+
+  append_printable (printable, message, strlen (message));
+  g_strstrip (printable->str);
+  printable->len = strlen (printable->str);
+
+  p = printable->str;
+  while (*p != '\0')
+    {
+      const char *word_end = p;
+      glong chars;
+
+      if (*p == ' ')
+        {
+          g_string_append_c (out, *p++);
+          continue;
+        }
+      while (*word_end != '\0' && *word_end != ' ')
+        word_end++;
+      chars = g_utf8_strlen (p, word_end - p);
+      if (chars <= QUOTE_MAX_CHARS)
+        g_string_append_len (out, p, word_end - p);
+      else
+        {
+          const char *cut = g_utf8_offset_to_pointer (p, QUOTE_KEPT_CHARS);
+          char last = word_end[-1];
+
+          g_string_append_len (out, p, cut - p);
+          g_string_append (out, "…");
+          if (strchr ("\"'>)]", last) != NULL)
+            g_string_append_c (out, last);
+        }
+      p = word_end;
+    }
+
+  if (out->len > MESSAGE_MAX_BYTES)
+    {
+      const char *cut = out->str + MESSAGE_MAX_BYTES;
+
+      /* Not in the middle of a character. */
+      cut = g_utf8_find_prev_char (out->str, cut + 1);
+      g_string_truncate (out, cut - out->str);
+      g_string_append (out, "…");
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+set_located_error (GError     **error,
+                   int          code,
+                   const char  *filename,
+                   long         line,
+                   const char  *message)
+{
+  g_autoptr(GString) shown_file = g_string_new (NULL);
+  g_autofree char *shown_message = sanitize_message (message);
+
+  append_printable (shown_file, filename, strlen (filename));
+  if (line > 0)
+    g_set_error (error, HV_ERROR, code, "%s:%ld: %s", shown_file->str, line, shown_message);
+  else
+    g_set_error (error, HV_ERROR, code, "%s: %s", shown_file->str, shown_message);
+}
+
 void
 hv_xml_set_error (GError     **error,
                   const char  *filename,
@@ -122,10 +239,24 @@ hv_xml_set_error (GError     **error,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  if (line > 0)
-    g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG, "%s:%ld: %s", filename, line, message);
-  else
-    g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG, "%s: %s", filename, message);
+  set_located_error (error, HV_ERROR_INVALID_CONFIG, filename, line, message);
+}
+
+void
+hv_file_set_error (GError     **error,
+                   int          code,
+                   const char  *filename,
+                   const char  *format,
+                   ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  set_located_error (error, code, filename, 0, message);
 }
 
 /* Parsing */
@@ -234,6 +365,15 @@ hv_xml_parse (const char  *data,
       g_clear_pointer (&doc, xmlFreeDoc);
       hv_xml_set_error (error, filename, collector.dtd_line,
                         "DTDs are not allowed (remove the <!DOCTYPE> declaration)");
+    }
+  else if ((doc == NULL || !ctxt->wellFormed) && collector.message != NULL &&
+           g_str_has_prefix (collector.message, "Excessive depth in document"))
+    {
+      /* libxml2's own limit (without XML_PARSE_HUGE, which stays off); its message names
+       * the parser option, which means nothing to someone editing a config. */
+      g_clear_pointer (&doc, xmlFreeDoc);
+      hv_xml_set_error (error, filename, collector.line,
+                        "elements are nested too deeply (libxml2 allows 256 levels)");
     }
   else if (doc == NULL || !ctxt->wellFormed)
     {

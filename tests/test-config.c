@@ -4,14 +4,18 @@
  * bad/ must each fail with the message listed in bad_configs[] below. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "hv-config.h"
 #include "hv-error.h"
 #include "hv-fileutil.h"
 #include "hv-qemu-argv.h"
+#include "hv-fileutil-private.h"
 #include "hv-vm-options.h"
 
 /* Helpers */
@@ -1913,6 +1917,107 @@ test_from_xml_odd_input (void)
   assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, "deep.xml:1: ");
 }
 
+/* Hostile files in the library: a vm.xml that is a link (to a secret, dangling, looping),
+ * a FIFO, a VM directory that is a link. Each is refused with a one-line reason, without
+ * blocking and without reading through the link. */
+static void
+test_load_hostile_files (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *secret = g_build_filename (dir, "secret.xml", NULL);
+  g_autofree char *vm_dir = g_build_filename (dir, "vm", NULL);
+  g_autofree char *link_dir = g_build_filename (dir, "linked-vm", NULL);
+  g_autofree char *good = g_test_build_filename (G_TEST_DIST, "configs", "good", "canonical.xml",
+                                                 NULL);
+  g_autofree char *good_text = read_file (good);
+  const struct {
+    const char *name;
+    const char *target;   /* a symlink to this, or NULL */
+    const char *fragment;
+  } cases[] = {
+    { "link.xml", "secret.xml", "is a symbolic link, which Hostvisor does not follow here" },
+    { "dangling.xml", "nowhere.xml", "is a symbolic link" },
+    { "loop.xml", "loop.xml", "is a symbolic link" },
+    { "fifo.xml", NULL, "is not a regular file (it is a FIFO)" },
+  };
+
+  /* A config that would load, marked so that reading it through a link would show. */
+  write_file (secret, good_text, -1);
+  g_assert_cmpint (g_mkdir (vm_dir, 0700), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = g_build_filename (vm_dir, cases[i].name, NULL);
+      g_autoptr(GError) error = NULL;
+
+      if (cases[i].target != NULL)
+        g_assert_cmpint (symlink (cases[i].target, path), ==, 0);
+      else
+        g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+      g_assert_null (hv_vm_config_load (path, &error));
+      assert_one_line_error (error, HV_ERROR_IO, cases[i].fragment);
+      g_assert_true (g_str_has_prefix (error->message, path));
+    }
+
+  /* The VM's directory itself is a link to a directory with a good vm.xml in it. */
+  {
+    g_autofree char *real_dir = g_build_filename (dir, "real", NULL);
+    g_autofree char *real = g_build_filename (real_dir, "vm.xml", NULL);
+    g_autofree char *through = g_build_filename (link_dir, "vm.xml", NULL);
+    g_autoptr(HvVmConfig) config = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_cmpint (g_mkdir (real_dir, 0700), ==, 0);
+    write_file (real, good_text, -1);
+    config = hv_vm_config_load (real, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (config);
+
+    g_assert_cmpint (symlink ("real", link_dir), ==, 0);
+    g_assert_null (hv_vm_config_load (through, &error));
+    assert_one_line_error (error, HV_ERROR_IO, "is in a directory that is a symbolic link");
+  }
+
+  rm_rf (dir);
+}
+
+/* Config errors are one line that quotes little of the file: control characters and
+ * invisible formatting characters escaped, long quotes cut. */
+static void
+test_error_one_line (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "configs", "good", "canonical.xml",
+                                                 NULL);
+  g_autofree char *data = read_file (path);
+  g_autofree char *long_word = g_strnfill (300, 'A');
+  const struct {
+    const char *from;
+    const char *to;
+    const char *fragment;
+  } cases[] = {
+    { "<cpus>4", "<cpus>4\n\n%s",
+      "\"4\\n\\n" "AAAAAAAAAAAAAAAAAAAAAAAAAA…\" is not a whole number" },
+    { "<cpus>4", "<cpus>\xe2\x80\xae%s", "\"\\u202e" "AAAAAAAAAAAAAAAAAAAAAAAAA…\" is not a" },
+    { "</folder>", "</%s>", "tag mismatch: folder line 5 and AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA…" },
+    { "<cpus>", "<cpus %s=\"1\">", "unknown attribute AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA… on" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *replacement = g_strdup_printf (cases[i].to, long_word);
+      g_auto(GStrv) parts = g_strsplit (data, cases[i].from, 2);
+      g_autofree char *changed = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpuint (g_strv_length (parts), ==, 2);
+      changed = g_strconcat (parts[0], replacement, parts[1], NULL);
+      g_assert_null (hv_vm_config_from_xml (changed, strlen (changed), "vm.xml", &error));
+      assert_one_line_error (error, HV_ERROR_INVALID_CONFIG, cases[i].fragment);
+      g_assert_cmpuint (strlen (error->message), <, 200);
+      g_assert_true (g_str_has_prefix (error->message, "vm.xml:"));
+    }
+}
+
 /* Every prefix of a valid file, and random byte changes: never a crash, always either
  * a config that validates or HV_ERROR_INVALID_CONFIG. */
 static void
@@ -2235,6 +2340,120 @@ test_replace_failures (void)
   rm_rf (dir);
 }
 
+/* A link or a FIFO where the file should be is refused, neither replaced nor written
+ * through; a failed write names the file, not the hidden temporary. */
+static void
+test_replace_refuses_links (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *target = g_build_filename (dir, "target", NULL);
+  g_autofree char *link = g_build_filename (dir, "vm.xml", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "fifo.xml", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *read_back = NULL;
+  g_autoptr(GError) error = NULL;
+  struct stat st;
+
+  write_file (target, "precious", -1);
+  g_assert_cmpint (symlink ("target", link), ==, 0);
+  g_assert_false (hv_file_replace_contents (link, "new", 3, 0600, TRUE, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "it is a symbolic link"));
+  g_clear_error (&error);
+  read_back = g_file_read_link (link, NULL);
+  g_assert_cmpstr (read_back, ==, "target");
+  contents = read_file (target);
+  g_assert_cmpstr (contents, ==, "precious");
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_false (hv_file_replace_contents (fifo, "new", 3, 0600, FALSE, &error));
+  g_assert_nonnull (strstr (error->message, "it is a FIFO"));
+  g_clear_error (&error);
+  g_assert_cmpint (lstat (fifo, &st), ==, 0);
+  g_assert_true (S_ISFIFO (st.st_mode));
+
+  rm_rf (dir);
+}
+
+/* A write that fails for want of room (here the file size limit, which fails the same
+ * way as a full disk) names the file being saved. */
+static void
+test_replace_error_names_file (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "vm.xml", NULL);
+  g_autofree char *big = g_strnfill (64 * 1024, 'x');
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GError) error = NULL;
+  struct rlimit saved, small = { 4096, 4096 };
+  void (*saved_handler) (int);
+  gboolean ok;
+
+  write_file (path, "old", -1);
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  saved_handler = signal (SIGXFSZ, SIG_IGN);
+  small.rlim_max = saved.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &small), ==, 0);
+  ok = hv_file_replace_contents (path, big, strlen (big), 0600, TRUE, &error);
+  setrlimit (RLIMIT_FSIZE, &saved);
+  signal (SIGXFSZ, saved_handler);
+
+  g_assert_false (ok);
+  g_assert_error (error, HV_ERROR, HV_ERROR_IO);
+  if (!g_str_has_prefix (error->message, "Cannot write ") ||
+      strstr (error->message, path) == NULL || strstr (error->message, ".vm.xml.") != NULL)
+    g_error ("unexpected message: %s", error->message);
+
+  /* The old file stays, and no temporary is left. */
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (names, 0), ==, "vm.xml");
+  rm_rf (dir);
+}
+
+static void
+test_remove_stale_temps (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  const char * const bases[] = { "vm.xml", "library.ini", NULL };
+  const char * const stale[] = { ".vm.xml.Ab3dE9", ".vm.xml.Ab3dE9-prev", ".library.ini.zzzzzz" };
+  const char * const kept[] = { "vm.xml", "vm.xml.prev", ".vm.xml.short", ".vm.xml.Ab3dE9-x",
+                                ".other.xml.Ab3dE9", ".vm.xml.Ab3_E9", "vm.xml.Ab3dE9" };
+  g_autofree char *link = g_build_filename (dir, ".vm.xml.LINK00", NULL);
+  g_autofree char *subdir = g_build_filename (dir, ".vm.xml.DIR000", NULL);
+  g_autofree char *fresh = g_build_filename (dir, ".vm.xml.NEW000", NULL);
+  g_autoptr(GPtrArray) names = NULL;
+  struct utimbuf old_time = { 1000000000, 1000000000 };
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (guint i = 0; i < G_N_ELEMENTS (stale); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, stale[i], NULL);
+      write_file (path, "x", -1);
+      g_assert_cmpint (utime (path, &old_time), ==, 0);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, kept[i], NULL);
+      write_file (path, "x", -1);
+      g_assert_cmpint (utime (path, &old_time), ==, 0);
+    }
+  g_assert_cmpint (symlink ("vm.xml", link), ==, 0);
+  g_assert_cmpint (g_mkdir (subdir, 0700), ==, 0);
+  write_file (fresh, "being written", -1);
+
+  /* `fresh` is newer than the cut-off: a file being written now is never touched. */
+  g_assert_cmpuint (hv_file_remove_stale_temps (dir, bases, now - 60), ==, G_N_ELEMENTS (stale));
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, G_N_ELEMENTS (kept) + 3);
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    g_assert_true (g_ptr_array_find_with_equal_func (names, kept[i], g_str_equal, NULL));
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (subdir, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (fresh, G_FILE_TEST_IS_REGULAR));
+  rm_rf (dir);
+}
+
 static void
 test_read_capped (void)
 {
@@ -2348,6 +2567,8 @@ main (int    argc,
   g_test_add_func ("/config/xml/bad", test_bad_configs);
   g_test_add_func ("/config/xml/too-large", test_too_large);
   g_test_add_func ("/config/xml/load-missing", test_load_missing);
+  g_test_add_func ("/config/xml/load-hostile-files", test_load_hostile_files);
+  g_test_add_func ("/config/xml/error-one-line", test_error_one_line);
   g_test_add_func ("/config/xml/odd-input", test_from_xml_odd_input);
   g_test_add_func ("/config/xml/fuzz", test_fuzz);
   g_test_add_func ("/config/xml/schema-enforced", test_schema_enforced);
@@ -2358,6 +2579,9 @@ main (int    argc,
   g_test_add_func ("/fileutil/replace", test_replace_contents);
   g_test_add_func ("/fileutil/replace-failures", test_replace_failures);
   g_test_add_func ("/fileutil/read-capped", test_read_capped);
+  g_test_add_func ("/fileutil/replace-refuses-links", test_replace_refuses_links);
+  g_test_add_func ("/fileutil/replace-error-names-file", test_replace_error_names_file);
+  g_test_add_func ("/fileutil/remove-stale-temps", test_remove_stale_temps);
 
   return g_test_run ();
 }
