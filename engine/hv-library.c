@@ -541,6 +541,7 @@ hv_library_rename_folder (HvLibrary  *self,
                           GError    **error)
 {
   g_autoptr(GPtrArray) renamed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) before = NULL;
 
   if (!hv_config_check_folder (path, error) || !hv_config_check_folder (new_path, error))
     return FALSE;
@@ -571,21 +572,61 @@ hv_library_rename_folder (HvLibrary  *self,
       return FALSE;
     }
 
-  for (guint i = 0; i < self->folders->len; i++)
+  before = g_ptr_array_copy (self->folders, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
+  g_ptr_array_set_free_func (before, g_free);
+  for (guint i = 0; i < before->len; i++)
     {
-      const char *f = g_ptr_array_index (self->folders, i);
+      const char *f = g_ptr_array_index (before, i);
       if (folder_is_within (f, path))
         g_ptr_array_add (renamed, g_strconcat (new_path, f + strlen (path), NULL));
       else
         g_ptr_array_add (renamed, g_strdup (f));
     }
+
+  /* In three steps, so that what the engine shows is what is on disk whichever step fails
+   * (a full disk): first the index lists the old and the new names, then the VMs move, then
+   * the index drops the old names. A failure in the first two is undone. */
+  g_ptr_array_set_size (self->folders, 0);
+  for (guint i = 0; i < before->len; i++)
+    folder_list_add (self->folders, g_ptr_array_index (before, i));
+  for (guint i = 0; i < renamed->len; i++)
+    folder_list_add (self->folders, g_ptr_array_index (renamed, i));
+  folder_list_add (self->folders, new_path);
+  if (!save_index (self, error))
+    {
+      g_ptr_array_unref (self->folders);
+      self->folders = g_steal_pointer (&before);
+      return FALSE;
+    }
+
+  if (!move_vms_between_folders (self, path, new_path, error))
+    {
+      /* Back with the VMs that moved: nothing was in new_path before (it did not exist). A
+       * VM that cannot move back stays where its config says, and the list shows it there. */
+      move_vms_between_folders (self, new_path, path, NULL);
+      g_ptr_array_unref (self->folders);
+      self->folders = g_ptr_array_copy (before, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
+      g_ptr_array_set_free_func (self->folders, g_free);
+      if (!save_index (self, NULL))
+        {
+          /* The index still lists both names: show both. */
+          for (guint i = 0; i < renamed->len; i++)
+            folder_list_add (self->folders, g_ptr_array_index (renamed, i));
+          folder_list_add (self->folders, new_path);
+        }
+      g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
+      return FALSE;
+    }
+
   g_ptr_array_set_size (self->folders, 0);
   for (guint i = 0; i < renamed->len; i++)
     folder_list_add (self->folders, g_ptr_array_index (renamed, i));
   folder_list_add (self->folders, new_path);
-
-  if (!move_vms_between_folders (self, path, new_path, error) || !save_index (self, error))
+  if (!save_index (self, error))
     {
+      /* The VMs have moved, but the index on disk still lists the old names as well. */
+      for (guint i = 0; i < before->len; i++)
+        folder_list_add (self->folders, g_ptr_array_index (before, i));
       g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
       return FALSE;
     }
