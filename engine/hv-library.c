@@ -583,50 +583,21 @@ hv_library_rename_folder (HvLibrary  *self,
         g_ptr_array_add (renamed, g_strdup (f));
     }
 
-  /* In three steps, so that what the engine shows is what is on disk whichever step fails
-   * (a full disk): first the index lists the old and the new names, then the VMs move, then
-   * the index drops the old names. A failure in the first two is undone. */
   g_ptr_array_set_size (self->folders, 0);
-  for (guint i = 0; i < before->len; i++)
-    folder_list_add (self->folders, g_ptr_array_index (before, i));
   for (guint i = 0; i < renamed->len; i++)
     folder_list_add (self->folders, g_ptr_array_index (renamed, i));
   folder_list_add (self->folders, new_path);
-  if (!save_index (self, error))
-    {
-      g_ptr_array_unref (self->folders);
-      self->folders = g_steal_pointer (&before);
-      return FALSE;
-    }
 
-  if (!move_vms_between_folders (self, path, new_path, error))
+  /* The VMs first, then the index, each save atomic, so that a crash leaves every file old or
+   * new. A failure (a full disk) is undone, so that what the engine shows stays what is on
+   * disk: the VMs that moved go back (nothing was in new_path, which did not exist), and the
+   * index, not written, keeps the old names. A VM that cannot go back stays where its config
+   * says, and the folder list shows it there. */
+  if (!move_vms_between_folders (self, path, new_path, error) || !save_index (self, error))
     {
-      /* Back with the VMs that moved: nothing was in new_path before (it did not exist). A
-       * VM that cannot move back stays where its config says, and the list shows it there. */
       move_vms_between_folders (self, new_path, path, NULL);
       g_ptr_array_unref (self->folders);
-      self->folders = g_ptr_array_copy (before, (GCopyFunc) (void (*) (void)) g_strdup, NULL);
-      g_ptr_array_set_free_func (self->folders, g_free);
-      if (!save_index (self, NULL))
-        {
-          /* The index still lists both names: show both. */
-          for (guint i = 0; i < renamed->len; i++)
-            folder_list_add (self->folders, g_ptr_array_index (renamed, i));
-          folder_list_add (self->folders, new_path);
-        }
-      g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
-      return FALSE;
-    }
-
-  g_ptr_array_set_size (self->folders, 0);
-  for (guint i = 0; i < renamed->len; i++)
-    folder_list_add (self->folders, g_ptr_array_index (renamed, i));
-  folder_list_add (self->folders, new_path);
-  if (!save_index (self, error))
-    {
-      /* The VMs have moved, but the index on disk still lists the old names as well. */
-      for (guint i = 0; i < before->len; i++)
-        folder_list_add (self->folders, g_ptr_array_index (before, i));
+      self->folders = g_steal_pointer (&before);
       g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
       return FALSE;
     }
