@@ -1026,6 +1026,16 @@ hv_engine_client_get_last_error (HvEngineClient *self)
   return self->last_error;
 }
 
+char *
+hv_engine_client_dup_library_path (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+
+  if (self->engine == NULL)
+    return NULL;
+  return hv_dbus_engine_dup_library_path (self->engine);
+}
+
 const char *
 hv_engine_client_get_os_name (HvEngineClient *self,
                               const char     *os_id)

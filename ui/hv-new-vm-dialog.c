@@ -4,7 +4,9 @@
 
 #include <glib/gi18n.h>
 
+#include "hv-messages.h"
 #include "hv-os-chooser.h"
+#include "hv-preferences-window.h"
 #include "hv-window.h"
 #include "hv-wizard-model.h"
 
@@ -678,9 +680,10 @@ start_done (GObject      *source,
   reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result, &error);
   if (reply == NULL)
     {
+      g_autofree char *reason = hv_messages_error (error);
       /* Translators: a VM's name, then why it did not start */
       g_autofree char *message = g_strdup_printf (_("“%s” was created but did not start: %s"),
-                                                  s->name, error->message);
+                                                  s->name, reason);
       report_to_parent (s, message);
     }
   start_later_free (s);
@@ -773,6 +776,7 @@ create_done (GObject      *source,
   g_autoptr(HvNewVmDialog) self = data;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
+  GtkWindow *parent;
   const char *path;
 
   reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result, &error);
@@ -782,9 +786,10 @@ create_done (GObject      *source,
   if (reply == NULL)
     {
       /* Everything the user entered stays; the message says what to fix. */
+      g_autofree char *reason = hv_messages_error (error);
       /* Translators: %s is the engine's reason */
       g_autofree char *text = g_strdup_printf (_("The virtual machine could not be created: %s"),
-                                               error->message);
+                                               reason);
       /* A label, not a toast: it stays until the next try. */
       hv_ui_set_error_label (self->create_error_label, text);
       gtk_widget_set_visible (GTK_WIDGET (self->create_error_group), TRUE);
@@ -793,6 +798,10 @@ create_done (GObject      *source,
     }
 
   g_variant_get (reply, "(&o)", &path);
+  /* The person sees the VM they made, not "No Virtual Machine Selected". */
+  parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  if (parent != NULL && HV_IS_WINDOW (parent))
+    hv_window_select_vm (HV_WINDOW (parent), path);
   if (gtk_switch_get_active (self->start_switch))
     start_when_ready (self->client, gtk_window_get_transient_for (GTK_WINDOW (self)), path,
                       hv_wizard_model_get_name (self->model));
@@ -956,6 +965,12 @@ hv_new_vm_dialog_new (GtkWindow      *parent,
                            G_CALLBACK (on_vms_changed), self, 0);
   g_signal_connect_object (client, "notify::folders", G_CALLBACK (on_folders_changed), self, 0);
   sync_taken_names (self);
+  {
+    /* The Preferences' folder for new VMs (sync_folders() falls back to the top level when
+     * it is gone). */
+    g_autofree char *folder = hv_preferences_get_default_folder ();
+    hv_wizard_model_set_folder (self->model, folder);
+  }
   sync_folders (self);
   hv_os_chooser_load (self->os_chooser, client);
   update_os_labels (self);
