@@ -113,6 +113,7 @@ on_guest_built (GObject      *object,
   g_autofree char *name = NULL;
   g_autoptr(GVariantDict) options = g_variant_dict_new (NULL);
   g_autoptr(GVariant) options_v = NULL;
+  GCancellable *cancellable;
   GError *error = NULL;
 
   if (!g_subprocess_communicate_utf8_finish (process, result, NULL, &err_text, &error))
@@ -143,7 +144,10 @@ on_guest_built (GObject      *object,
                          "A tiny Linux made from this computer's own kernel and busybox, "
                          "with the Hostvisor guest tools.");
   options_v = g_variant_ref_sink (g_variant_dict_end (options));
-  hv_library_create_vm_async (data->library, name, options_v, g_task_get_cancellable (task),
+  /* Read before the call: the order in which arguments are evaluated is unspecified, and
+   * g_steal_pointer() may empty @task first. */
+  cancellable = g_task_get_cancellable (task);
+  hv_library_create_vm_async (data->library, name, options_v, cancellable,
                               on_vm_created, g_steal_pointer (&task));
 }
 

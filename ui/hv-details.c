@@ -418,6 +418,8 @@ on_item_config (HvVmItem   *item,
                 HvDetails  *self)
 {
   gtk_label_set_text (self->name_label, hv_vm_item_get_name (item));
+  /* The name is cut with "…" when long: the tooltip has it whole. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), hv_vm_item_get_name (item));
   gtk_image_set_from_icon_name (self->os_icon,
                                 hv_vm_item_os_icon_name (hv_vm_item_get_os_id (item)));
   update_hardware (self);

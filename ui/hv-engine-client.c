@@ -8,6 +8,7 @@
 
 #include "hv-client.h"
 #include "hv-error.h"
+#include "hv-messages.h"
 
 /* Reconnect delays grow from the first to the last and stay there. */
 #define RECONNECT_FIRST_MS 250
@@ -83,6 +84,16 @@ set_last_error (HvEngineClient *self,
   g_free (self->last_error);
   self->last_error = g_strdup (message);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);
+}
+
+/* In the user's language: the banner shows it. */
+static void
+set_last_error_from (HvEngineClient *self,
+                     const GError   *error)
+{
+  g_autofree char *message = hv_messages_error (error);
+
+  set_last_error (self, message);
 }
 
 static void
@@ -455,7 +466,7 @@ list_vms_done (GObject      *source,
         return;
       /* The connection is up but unusable: treat it as lost and try again. */
       hv_client_error_strip (error);
-      set_last_error (self, error->message);
+      set_last_error_from (self, error);
       if (self->connection != NULL)
         g_dbus_connection_close (self->connection, NULL, NULL, NULL);
       return;
@@ -499,7 +510,7 @@ engine_proxy_ready (GObject      *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
-      set_last_error (self, error->message);
+      set_last_error_from (self, error);
       if (self->connection != NULL)
         g_dbus_connection_close (self->connection, NULL, NULL, NULL);
       return;
@@ -576,7 +587,7 @@ connect_done (GObject      *source,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       hv_client_error_strip (error);
-      set_last_error (self, error->message);
+      set_last_error_from (self, error);
       schedule_reconnect (self);
       return;
     }

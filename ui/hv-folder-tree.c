@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "hv-folder-tree.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "hv-collate.h"
@@ -738,4 +739,23 @@ hv_folder_compare_paths (const char *a,
         return r;
     }
   return pa[i] == NULL ? (pb[i] == NULL ? 0 : -1) : 1;
+}
+
+static int
+compare_display_order (gconstpointer a,
+                   gconstpointer b)
+{
+  return hv_folder_compare_paths (*(const char * const *) a, *(const char * const *) b);
+}
+
+char **
+hv_folder_sort_paths (const char * const *paths)
+{
+  guint n = paths != NULL ? g_strv_length ((char **) paths) : 0;
+  char **sorted = g_new0 (char *, n + 1);
+
+  for (guint i = 0; i < n; i++)
+    sorted[i] = g_strdup (paths[i]);
+  qsort (sorted, n, sizeof (char *), compare_display_order);
+  return sorted;
 }

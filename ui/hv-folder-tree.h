@@ -60,5 +60,7 @@ void          hv_folder_tree_save_state       (HvFolderTree *self);
 
 /* Folder paths in the sidebar's order: part by part, as hv-collate.h sorts names. */
 int           hv_folder_compare_paths         (const char *a, const char *b);
+/* A sorted copy of @paths (NULL-terminated; NULL for none), for g_strfreev(). */
+char        **hv_folder_sort_paths            (const char * const *paths);
 
 G_END_DECLS

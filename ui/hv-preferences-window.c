@@ -85,26 +85,18 @@ sync_library (HvPreferencesWindow *self)
     }
 }
 
-static int
-compare_path_ptrs (gconstpointer a,
-                   gconstpointer b)
-{
-  return hv_folder_compare_paths (*(const char * const *) a, *(const char * const *) b);
-}
-
 static void
 sync_folders (HvPreferencesWindow *self)
 {
-  const char * const *folders = hv_engine_client_get_folders (self->client);
+  g_auto(GStrv) folders = hv_folder_sort_paths (hv_engine_client_get_folders (self->client));
   g_autofree char *current = hv_preferences_get_default_folder ();
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
   g_autoptr(GPtrArray) paths = g_ptr_array_new ();
   guint selected = 0;
 
-  for (guint i = 0; folders != NULL && folders[i] != NULL; i++)
+  for (guint i = 0; folders[i] != NULL; i++)
     if (folders[i][0] != '\0')
-      g_ptr_array_add (paths, (gpointer) folders[i]);
-  g_ptr_array_sort (paths, compare_path_ptrs);
+      g_ptr_array_add (paths, folders[i]);
 
   g_strfreev (self->folders);
   self->folders = g_new0 (char *, paths->len + 2);

@@ -52,7 +52,7 @@ os_to_icon (GBinding     *binding,
 }
 
 /* What a screen reader says for a row, and what the UI tests read: the name, then where it
- * is and what state it is in. A long name is cut in the row; the tooltip shows it whole. */
+ * is and what state it is in. */
 static void
 update_accessible (HvSidebarRow *self)
 {
@@ -86,7 +86,6 @@ update_accessible (HvSidebarRow *self)
   else
     return;
 
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), label);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->expander),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
@@ -190,6 +189,21 @@ hv_sidebar_row_get_item (HvSidebarRow *self)
 {
   g_return_val_if_fail (HV_IS_SIDEBAR_ROW (self), NULL);
   return self->item;
+}
+
+/* A long name is cut with "…" in the row: its tooltip then shows it whole. */
+static gboolean
+on_name_query_tooltip (GtkLabel   *label,
+                       int         x,
+                       int         y,
+                       gboolean    keyboard,
+                       GtkTooltip *tooltip,
+                       gpointer    data)
+{
+  if (!pango_layout_is_ellipsized (gtk_label_get_layout (label)))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, gtk_label_get_text (label));
+  return TRUE;
 }
 
 /* ---- drag and drop ---- */
@@ -436,6 +450,8 @@ hv_sidebar_row_init (HvSidebarRow *self)
   GtkGesture *click;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->name_label), TRUE);
+  g_signal_connect (self->name_label, "query-tooltip", G_CALLBACK (on_name_query_tooltip), NULL);
 
   drag = gtk_drag_source_new ();
   gtk_drag_source_set_actions (drag, GDK_ACTION_MOVE);

@@ -178,6 +178,39 @@ def click(acc, button_no=1):
     subprocess.run(["xdotool", "click", str(button_no)])
 
 
+def focus_window(name_regex):
+    """Give an X window (by title) the keyboard: Xvfb has no window manager to do it when a
+    dialog closes, and key events would go nowhere."""
+    r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name_regex],
+                       capture_output=True, text=True)
+    ids = r.stdout.split()
+    if ids:
+        subprocess.run(["xdotool", "windowfocus", "--sync", ids[-1]], check=False)
+    return bool(ids)
+
+
+def close_window(app, title):
+    """Press the Close button of the window with this title, through AT-SPI."""
+    for i in range(fresh(app).get_child_count()):
+        win = app.get_child_at_index(i)
+        if win is None or win.get_name() != title:
+            continue
+        for acc in walk(win):
+            if acc.get_role_name() == "push button" and acc.get_name() == "Close" and \
+                    acc.get_n_actions() > 0:
+                press(acc)
+                return True
+    return False
+
+
+def window_open(app, title):
+    for i in range(fresh(app).get_child_count()):
+        win = app.get_child_at_index(i)
+        if win is not None and win.get_name() == title and showing(win):
+            return True
+    return False
+
+
 def keys(*combo):
     subprocess.run(["xdotool", "key", "--delay", "60", *combo])
 
