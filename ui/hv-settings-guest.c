@@ -26,7 +26,8 @@ struct _HvSettingsGuest
   AdwActionRow *agent_row;
   AdwComboRow *clipboard_row;
   AdwPreferencesGroup *shares_group;
-  GtkWidget *add_button;
+  GtkWidget *add_button;        /* the buttons' box */
+  GtkWidget *add_row;           /* the last row of shares_group, holding add_button */
   gboolean syncing;
 };
 
@@ -203,6 +204,11 @@ sync_shares (HvSettingsGuest *self)
         }
     }
 
+  /* The "share a folder" row stays last. */
+  g_object_ref (self->add_row);
+  adw_preferences_group_remove (self->shares_group, self->add_row);
+  adw_preferences_group_add (self->shares_group, self->add_row);
+  g_object_unref (self->add_row);
   gtk_widget_set_sensitive (self->add_button, can_change);
   if (off || !can_change)
     adw_preferences_group_set_description (self->shares_group,
@@ -260,17 +266,9 @@ on_clipboard_selected (HvSettingsGuest *self)
 static void
 on_insert_tools (HvSettingsGuest *self)
 {
-  /* The guest shows nothing by itself: say where the disc went and what to do with it. */
-  g_autofree char *done = NULL;
-
-  if (g_strcmp0 (hv_vm_item_get_state (self->item), "running") == 0 ||
-      g_strcmp0 (hv_vm_item_get_state (self->item), "paused") == 0)
-    done = g_strdup (_("The guest tools CD is in the drive: run install.sh from it as root "
-                       "in the guest."));
-  else
-    done = g_strdup (_("The guest tools CD is in the drive: start the virtual machine and "
-                       "run install.sh from it as root."));
-  call_with_message (self, "InsertGuestTools", NULL, done);
+  /* The guest shows nothing by itself: say that the disc went in. (What to run from it is
+   * the row's subtitle; a toast is one short line.) */
+  call_with_message (self, "InsertGuestTools", NULL, _("The guest tools CD is in the drive"));
 }
 
 static void
@@ -416,6 +414,7 @@ hv_settings_guest_new (HvEngineClient *client,
   self->shares_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (self->shares_group, _("Shared Folders"));
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
   self->add_button = box;
   button = gtk_button_new_with_mnemonic (_("_Add…"));
   gtk_widget_set_tooltip_text (button, _("Share a host folder with the guest"));
@@ -425,9 +424,12 @@ hv_settings_guest_new (HvEngineClient *client,
   gtk_widget_set_tooltip_text (button, _("Share a host folder the guest may not write to"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_add_readonly_clicked), self);
   gtk_box_append (GTK_BOX (box), button);
-  /* Centred, not stretched to the height of the group's two-line description. */
-  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
-  adw_preferences_group_set_header_suffix (self->shares_group, box);
+  /* In a row of their own, not in the group's header, where they would squeeze the title
+   * and the description into a narrow column (in German, "Freigegebene …"). */
+  self->add_row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->add_row), _("Share a folder"));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self->add_row), box);
+  adw_preferences_group_add (self->shares_group, self->add_row);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (self), self->shares_group);
 
   g_signal_connect_swapped (self->proxy, "notify::clipboard-mode", G_CALLBACK (sync_all), self);

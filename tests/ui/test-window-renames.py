@@ -54,10 +54,10 @@ def alive(proc):
     return proc.poll() is None
 
 
-def rename_in_app(app, old, new):
+def rename_in_app(app, proc, old, new):
     """Select the row, F2, type the new name, Enter: the app's own Rename."""
     if not wait_for(lambda: hvui.select_vm(app, old) and hvui.selected_vm(app) == old,
-                    10 * SLOW):
+                    10 * SLOW) or not alive(proc):
         return False
     hvui.keys("F2")
     dialog = wait_for(lambda: hvui.find(app, "label", f"Rename “{old}”"), 10 * SLOW)
@@ -115,7 +115,7 @@ def run(proc, app):
         new = f"{'zz' if i % 2 else 'aa'}-{i:03d}-{old.split('-')[-1]}"
         if i % 25 == 12:
             # Every 25th through the app itself: row → F2 → the Rename dialog.
-            if rename_in_app(app, old, new):
+            if rename_in_app(app, proc, old, new):
                 in_app += 1
                 # The app's Rename works on the selected VM: this one is selected now.
                 selected_uuid = uuid
@@ -145,7 +145,8 @@ def run(proc, app):
         # Every ten: the window has caught up with the engine.
         if i % 10 == 9:
             expected = library()
-            if not wait_for(lambda: matches(app, expected), 30 * SLOW):
+            if not wait_for(lambda: matches(app, expected) or not alive(proc), 30 * SLOW) \
+                    or not alive(proc):
                 problems.append(f"after rename {i} the sidebar shows {shown(app)}, "
                                 f"the engine has {sorted(expected.values())}")
 

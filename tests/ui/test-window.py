@@ -365,6 +365,23 @@ def run(proc, app):
     vm_dir = _json.loads(out).get("directory", "") if rc == 0 else ""
     ok(vm_dir != "" and os.path.exists(os.path.join(vm_dir, "disk0.qcow2")),
        "… keeping its file", vm_dir and glob.glob(os.path.join(vm_dir, "*")))
+    # Guest → Insert Guest Tools CD: the disc goes in, and the dialog says so and what next.
+    guest_tab = wait_for(lambda: find(app, name="Guest", pred=lambda a: a.get_role_name()
+                                      not in ("label", "panel")), 10)
+    if guest_tab is not None:
+        click(guest_tab)
+    insert = wait_for(lambda: (lambda b: b if b is not None and allocated(b) else None)(
+        button(app, "CD")), 10)
+    ok(insert is not None, "Settings → Guest offers \"Insert Guest Tools CD\"")
+    if insert is not None:
+        press(insert)
+    toast = wait_for(lambda: find(app, "label", pred=lambda a: (a.get_name() or "")
+                                  .startswith("The guest tools CD is in the drive")), 15)
+    ok(toast is not None, "… and says the disc is in the drive and what to run")
+    ok(any((d.get("path") or "").endswith(".iso") and "guest-tools" in d.get("path", "")
+           for d in drives("grub") if d.get("type") == "cdrom"),
+       "… which the engine confirms", drives("grub"))
+    screenshot("test-window-guest-tools.png")
     ok(hvui.close_window(app, "“grub” Settings") and
        wait_for(lambda: not hvui.window_open(app, "“grub” Settings"), 10),
        "Settings closes")

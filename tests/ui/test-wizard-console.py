@@ -13,6 +13,7 @@ HV_PNG_COLOURS.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -324,6 +325,17 @@ def run(proc):
     ok(wait_for(lambda: label_starting(wizard, "Step 2 of 3"), 10), "Next goes to step 2")
     time.sleep(0.5)  # the page slides in
     screenshot("wizard-2-os.png")
+
+    # The OS list reads as a version list: Debian 6.0, 7, …, 10, 11, 12 (not 10, 11, 12, 6.0).
+    def debian_versions():
+        names = [a.get_name() for a in walk(fresh(wizard)) if a.get_role_name() == "label"
+                 and re.fullmatch(r"Debian [0-9.]+", a.get_name() or "")]
+        return names if len(names) >= 3 else None
+
+    versions = wait_for(debian_versions, 20) or []
+    numbers = [tuple(int(p) for p in n.split()[1].split(".")) for n in versions]
+    ok(len(numbers) >= 3 and numbers == sorted(numbers),
+       "the OS list sorts versions by number (Debian 6.0 before 10)", versions)
     nxt = wait_for(lambda: button(wizard, "Next"), 20)
     if not ok(nxt is not None, "Next is enabled on the OS page"):
         return
