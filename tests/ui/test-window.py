@@ -34,6 +34,14 @@ def menu_item(app, label):
     return find(app, "menu item", label)
 
 
+def json_field(vm, field):
+    """A field of hostvisorctl list --json for the VM named vm."""
+    for item in hvui.vm_list():
+        if item.get("name") == vm:
+            return item.get(field)
+    return None
+
+
 def open_main_menu(app):
     button_acc = find(app, "push button", "Main Menu", pred=lambda a: a.get_n_actions() > 0)
     if button_acc is None:
@@ -172,6 +180,30 @@ def run(proc, app):
     ok(moved, "the moved VM's row follows it to its new folder", vm_row(app, "db"))
     problems = check_nesting(sidebar_rows(app))
     ok(not problems, "the tree is consistent after the move", "\n".join(problems))
+
+    # The same through the VM's context menu: Move to Folder → Lab.
+    row = vm_row(app, "db")
+    if row is not None:
+        click(row[1], 3)
+    menu = wait_for(lambda: menu_item(app, "Move to Folder"), 10)
+    for label in ("Start", "Show Console", "Power Off…", "Reset…", "Rename…", "Settings",
+                  "Delete…"):
+        ok(menu_item(app, label) is not None, f"a VM's context menu has \"{label}\"")
+    ok(menu is not None, "a VM's context menu has \"Move to Folder\"")
+    screenshot("test-window-context-menu.png")
+    if menu is not None:
+        press(menu)
+    target = wait_for(lambda: menu_item(app, "Lab"), 10)
+    ok(target is not None and menu_item(app, "Prod") is None,
+       "… listing the other folders (not the VM's own)")
+    if target is not None:
+        press(target)
+    ok(wait_for(lambda: json_field("db", "folder") == "Lab", 15),
+       "… and choosing one moves the VM there", json_field("db", "folder"))
+    VMS["db"] = "Lab"
+    moved = wait_for(lambda: (vm_row(app, "db") or ("",))[0].endswith("in folder Lab"), 15)
+    ok(moved, "… and its row follows", vm_row(app, "db"))
+    keys("Escape")
 
     # 3. Select a VM and drive it with the details pane's buttons (enabled from Can*).
     row = vm_row(app, "grub")
@@ -427,8 +459,12 @@ def run(proc, app):
     if not ok(demo is not None, "the welcome page offers the demo VM"):
         return
     press(demo)
+    # Only the main window's tree: walking the whole app (the dialogs kept for next time) can
+    # take longer than the build.
+    main_window = next((fresh(app).get_child_at_index(i) for i in range(app.get_child_count())
+                        if app.get_child_at_index(i).get_name() == "Hostvisor"), app)
     progress = wait_for(lambda: (lambda a: a is not None and allocated(a))(
-        find(app, name="Creating the demo virtual machine…")), 5, interval=0.1)
+        find(main_window, name="Creating the demo virtual machine…")), 10, interval=0.1)
     ok(progress, "the demo shows \"Creating the demo virtual machine…\" at once")
     screenshot("test-window-demo-progress.png")
     selected = wait_for(lambda: hvui.selected_vm(app) == "Demo Linux", 60)

@@ -68,7 +68,7 @@ fi
 # starts again after the test stops it has it.
 cat >"$HV_TMP/slow-guest-builder" <<BUILDER
 #!/bin/sh
-sleep 4
+sleep 8
 exec "$HV_SRCDIR/tests/guest/make-tiny-guest.sh" "\$@"
 BUILDER
 chmod +x "$HV_TMP/slow-guest-builder"
