@@ -101,7 +101,8 @@ test_german (void)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  assert_error (HV_ERROR_INVALID_STATE, "VM \"web\" is already running", "„web“ läuft bereits.");
+  assert_error (HV_ERROR_INVALID_STATE, "VM \"web\" is already running",
+                "„web“ läuft bereits.");
   assert_error (HV_ERROR_IO, "Cannot write /x: No space left on device",
                 "Eine Datei konnte nicht gelesen oder geschrieben werden: Cannot write /x: No "
                 "space left on device");

@@ -20,7 +20,6 @@ struct _HvSidebarRow
 
   /* template widgets */
   GtkTreeExpander *expander;
-  GtkWidget *box;
   GtkImage *icon;
   GtkLabel *name_label;
   GtkLabel *state_label;
@@ -433,7 +432,6 @@ hv_sidebar_row_class_init (HvSidebarRowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/hostvisor/ui/hv-sidebar-row.ui");
   gtk_widget_class_bind_template_child (widget_class, HvSidebarRow, expander);
-  gtk_widget_class_bind_template_child (widget_class, HvSidebarRow, box);
   gtk_widget_class_bind_template_child (widget_class, HvSidebarRow, icon);
   gtk_widget_class_bind_template_child (widget_class, HvSidebarRow, name_label);
   gtk_widget_class_bind_template_child (widget_class, HvSidebarRow, state_label);

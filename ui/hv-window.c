@@ -47,8 +47,6 @@ struct _HvWindow
 
 G_DEFINE_FINAL_TYPE (HvWindow, hv_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static void select_pending (HvWindow *self);
-
 /* Where the sidebar's expand state is kept. */
 static char *
 state_file_path (void)
