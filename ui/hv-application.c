@@ -126,21 +126,37 @@ app_help (GSimpleAction *action, GVariant *param, gpointer data)
                      g_steal_pointer (&path));
 }
 
+/* Built on demand and destroyed when closed: see the comment in hv-shortcuts-window.ui. */
+static void
+app_shortcuts (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvWindow *window = ensure_window (HV_APPLICATION (data));
+  g_autoptr(GtkBuilder) builder =
+    gtk_builder_new_from_resource ("/io/github/hostvisor/ui/hv-shortcuts-window.ui");
+  GtkWindow *shortcuts = GTK_WINDOW (gtk_builder_get_object (builder, "shortcuts_window"));
+
+  gtk_window_set_transient_for (shortcuts, GTK_WINDOW (window));
+  gtk_window_set_application (shortcuts, GTK_APPLICATION (data));
+  gtk_window_present (shortcuts);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", app_quit },
   { "about", app_about },
   { "preferences", app_preferences },
   { "help", app_help },
+  { "shortcuts", app_shortcuts },
 };
 
 static void
 hv_application_startup (GApplication *app)
 {
   HvApplication *self = HV_APPLICATION (app);
-  static const struct { const char *action; const char *accels[2]; } accels[] = {
+  static const struct { const char *action; const char *accels[3]; } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
     { "app.preferences", { "<Control>comma", NULL } },
     { "app.help", { "F1", NULL } },
+    { "app.shortcuts", { "<Control>question", "<Control>slash", NULL } },
   };
 
   /* One connection for the whole app; it starts the engine if none runs. Started before GTK
@@ -152,7 +168,7 @@ hv_application_startup (GApplication *app)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
-  /* Listed in the Keyboard Shortcuts window (ui/gtk/help-overlay.ui). */
+  /* Listed in the Keyboard Shortcuts window (ui/hv-shortcuts-window.ui). */
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
                                            accels[i].accels);

@@ -207,36 +207,27 @@ hv_preferences_window_init (HvPreferencesWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
-static void
-destroy_window (gpointer window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  g_object_unref (window);
-}
-
 void
 hv_preferences_window_present (GtkWindow      *parent,
                                HvEngineClient *client)
 {
-  HvPreferencesWindow *self;
+  /* One at a time: a second Ctrl+, brings the open one forward. It is destroyed when closed
+   * (an unrealized hidden window would trip GTK 4.8's AT-SPI, see hv-shortcuts-window.ui). */
+  static HvPreferencesWindow *open_window;
+  HvPreferencesWindow *self = open_window;
 
   g_return_if_fail (HV_IS_ENGINE_CLIENT (client));
 
-  /* One at a time: a second Ctrl+, brings the open one forward. */
-  self = parent != NULL ? g_object_get_data (G_OBJECT (parent), "hv-preferences") : NULL;
   if (self == NULL)
     {
-      /* Hidden when closed, and kept for the next time, until the main window goes. */
-      self = g_object_new (HV_TYPE_PREFERENCES_WINDOW, "transient-for", parent,
-                           "hide-on-close", parent != NULL, NULL);
+      self = g_object_new (HV_TYPE_PREFERENCES_WINDOW, "transient-for", parent, NULL);
       self->client = g_object_ref (client);
       g_signal_connect_object (client, "notify::connected", G_CALLBACK (sync_library), self,
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (client, "notify::folders", G_CALLBACK (sync_folders), self,
                                G_CONNECT_SWAPPED);
-      if (parent != NULL)
-        g_object_set_data_full (G_OBJECT (parent), "hv-preferences", g_object_ref (self),
-                                destroy_window);
+      open_window = self;
+      g_object_add_weak_pointer (G_OBJECT (self), (gpointer *) &open_window);
     }
   sync_library (self);
   sync_folders (self);

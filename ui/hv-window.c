@@ -952,7 +952,7 @@ hv_window_class_init (HvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.new-folder-here", NULL,
                                    win_new_folder_here);
 
-  /* The window's shortcuts; the Keyboard Shortcuts window (gtk/help-overlay.ui) lists them
+  /* The window's shortcuts; the Keyboard Shortcuts window (hv-shortcuts-window.ui) lists them
    * with the application's (hv-application.c). */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-vm",
                                        NULL);
