@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 
+#include "hv-collate.h"
 #include "hv-folder-tree.h"
 
 static HvVmItem *
@@ -265,6 +266,69 @@ test_filter (Fixture *f, gconstpointer data)
   assert_tree (f->tree, "Empty/{} Lab/{Web/{web} webdesk} Web proxy");
 }
 
+/* A folder's name finds the folder, everything in it, and its empty subfolders. */
+static void
+test_filter_folders (Fixture *f, gconstpointer data)
+{
+  const char *folders[] = { "Empty", "Lab", "Lab/Old", "Lab/Web", "Prod", NULL };
+
+  append (f, "web", "Lab/Web");
+  append (f, "desk", "Lab");
+  append (f, "db", "Prod");
+  append (f, "top", "");
+  hv_folder_tree_set_folders (f->tree, folders);
+  assert_tree (f->tree, "Empty/{} Lab/{Old/{} Web/{web} desk} Prod/{db} top");
+
+  hv_folder_tree_set_filter (f->tree, "lab");
+  assert_tree (f->tree, "Lab/{Old/{} Web/{web} desk}");
+  /* Words may come from the folder and the name. */
+  hv_folder_tree_set_filter (f->tree, "lab we");
+  assert_tree (f->tree, "Lab/{Web/{web}}");
+  hv_folder_tree_set_filter (f->tree, "prod");
+  assert_tree (f->tree, "Prod/{db}");
+  /* An empty folder of the engine's, found by its name. */
+  hv_folder_tree_set_filter (f->tree, "empty");
+  assert_tree (f->tree, "Empty/{}");
+  hv_folder_tree_set_filter (f->tree, "nothing");
+  assert_tree (f->tree, "");
+  hv_folder_tree_set_filter (f->tree, NULL);
+  assert_tree (f->tree, "Empty/{} Lab/{Old/{} Web/{web} desk} Prod/{db} top");
+}
+
+/* Names as a person reads them, whatever the locale: accents beside their letters, numbers
+ * by value, case ignored. */
+static void
+test_collation (Fixture *f, gconstpointer data)
+{
+  const char *folders[] = { "Lab 2", "Lab", "Lab/Web", "Ärzte", "Zoo", NULL };
+  g_auto(GStrv) sorted = NULL;
+
+  append (f, "zulu", "");
+  append (f, "VM 10", "");
+  append (f, "Émile", "");
+  append (f, "VM 2", "");
+  append (f, "emily", "");
+  append (f, "vm 1", "");
+  hv_folder_tree_set_folders (f->tree, folders);
+  assert_tree (f->tree, "Ärzte/{} Lab/{Web/{}} Lab 2/{} Zoo/{} Émile emily vm 1 VM 2 VM 10 zulu");
+
+  /* A rename re-sorts by the same rules. */
+  set_string (find_vm (f, "zulu"), "Name", "VM 3");
+  assert_tree (f->tree, "Ärzte/{} Lab/{Web/{}} Lab 2/{} Zoo/{} Émile emily vm 1 VM 2 VM 3 VM 10");
+
+  /* Paths part by part: a folder's subfolders follow it. */
+  sorted = hv_folder_sort_paths (folders);
+  g_assert_cmpstr (sorted[0], ==, "Ärzte");
+  g_assert_cmpstr (sorted[1], ==, "Lab");
+  g_assert_cmpstr (sorted[2], ==, "Lab/Web");
+  g_assert_cmpstr (sorted[3], ==, "Lab 2");
+  g_assert_cmpstr (sorted[4], ==, "Zoo");
+  g_assert_null (sorted[5]);
+  g_assert_cmpint (hv_folder_compare_paths ("Lab", "Lab"), ==, 0);
+  g_assert_cmpint (hv_collate_compare ("Bravo", "bravo"), !=, 0);
+  g_assert_cmpint (hv_collate_compare ("Debian 6.0", "Debian 10"), <, 0);
+}
+
 static void
 test_expand_state (void)
 {
@@ -367,6 +431,8 @@ main (int   argc,
   ADD ("removal", test_removal);
   ADD ("sorting", test_sorting);
   ADD ("filter", test_filter);
+  ADD ("filter-folders", test_filter_folders);
+  ADD ("collation", test_collation);
 #undef ADD
   g_test_add_func ("/folder-tree/expand-state", test_expand_state);
   g_test_add_func ("/vm-item/update", test_item_update);

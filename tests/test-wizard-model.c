@@ -3,6 +3,7 @@
  * GetOsDefaults, the user's edits surviving an OS change, name suggestions, validation. */
 #include <string.h>
 
+#include "hv-collate.h"
 #include "hv-config.h"
 #include "hv-osinfo.h"
 #include "hv-wizard-model.h"
@@ -373,10 +374,64 @@ test_medium_guess (void)
                    HV_WIZARD_MEDIUM_CDROM);
 }
 
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return hv_collate_compare (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The OS list reads as a version list: Debian 6.0 < 9 < 10 < 11 < 12, not by bytes. */
+static void
+test_os_order (void)
+{
+  const char *names[] = { "Debian 12", "Debian 6.0", "Debian 10", "Debian 11", "Debian 9",
+                          "debian 7", "Fedora 38", "Alpine Linux 3.18", "Alpine Linux 3.9" };
+  const char *expected[] = { "Alpine Linux 3.9", "Alpine Linux 3.18", "Debian 6.0",
+                             "debian 7", "Debian 9", "Debian 10", "Debian 11", "Debian 12",
+                             "Fedora 38" };
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_ptr_array_add (list, (gpointer) names[i]);
+  g_ptr_array_sort (list, compare_names);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpstr (list->pdata[i], ==, expected[i]);
+}
+
+/* The engine's limits stay errors; the host's memory only warns. */
+static void
+test_memory_warning (void)
+{
+  g_autofree char *fine = hv_wizard_memory_warning (2048, 8192);
+  g_autofree char *most = hv_wizard_memory_warning (7000, 8192);
+  g_autofree char *over = hv_wizard_memory_warning (16384, 8192);
+  g_autofree char *invalid = hv_wizard_memory_warning (HV_MEMORY_MAX_MIB + 1, 8192);
+  g_autofree char *unknown = hv_wizard_memory_warning (16384, 0);
+  g_autofree char *too_much = hv_wizard_check_memory (HV_MEMORY_MAX_MIB + 1);
+  g_autofree char *max = hv_wizard_check_memory (HV_MEMORY_MAX_MIB);
+
+  g_assert_null (fine);
+  g_assert_nonnull (most);
+  g_assert_nonnull (strstr (most, "three quarters"));
+  g_assert_nonnull (strstr (most, "8.0 GiB"));
+  g_assert_nonnull (over);
+  g_assert_nonnull (strstr (over, "More than this computer has (8.0 GiB)"));
+  g_assert_null (invalid);
+  g_assert_null (unknown);
+  g_assert_nonnull (too_much);
+  g_assert_null (max);
+  /* This host's own memory is known (Linux reports it). */
+  g_assert_cmpuint (hv_wizard_host_memory_mib (), >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/wizard-model/os-order", test_os_order);
+  g_test_add_func ("/wizard-model/memory-warning", test_memory_warning);
 
   g_test_add_func ("/wizard-model/initial", test_initial_state);
   g_test_add_func ("/wizard-model/defaults/debian11", test_defaults_debian11);

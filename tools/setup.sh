@@ -19,7 +19,7 @@ packages+=(libgtk-4-dev libadwaita-1-dev libvncserver-dev libsdl2-dev gettext de
 packages+=(xvfb xauth xdotool imagemagick at-spi2-core dbus dbus-x11 python3-gi gir1.2-atspi-2.0
            gir1.2-gtk-4.0)
 # Tests: the tiny guest (kernel + busybox), boot media, helpers.
-packages+=(xorriso xclip debootstrap dbus-bin)
+packages+=(xorriso xclip debootstrap dbus-bin valgrind)
 packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python3 procps psmisc file
            util-linux)
 # The agent's Wayland clipboard test: a headless compositor with data-control and its clients.

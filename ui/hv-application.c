@@ -5,6 +5,7 @@
 
 #include "hv-build-config.h"
 #include "hv-engine-client.h"
+#include "hv-preferences-window.h"
 #include "hv-window.h"
 
 struct _HvApplication
@@ -61,21 +62,102 @@ app_about (GSimpleAction *action, GVariant *param, gpointer data)
                          "application-name", _("Hostvisor"),
                          "application-icon", "io.github.hostvisor",
                          "version", PACKAGE_VERSION,
+                         "developer-name", _("The Hostvisor developers"),
                          "license-type", GTK_LICENSE_GPL_3_0,
                          "comments", _("Virtual machines on your desktop"),
                          NULL);
 }
 
+static void
+app_preferences (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvApplication *self = HV_APPLICATION (data);
+
+  hv_preferences_window_present (GTK_WINDOW (ensure_window (self)), self->client);
+}
+
+/* The README, where the docs are: installed beside the app, or the source tree when run from
+ * the build tree. No network here, so always a local file. */
+static char *
+help_file (void)
+{
+  const char *candidates[] = {
+    HV_DOCDIR "/README.md",
+    HV_SOURCE_RESOURCES_DIR "/../README.md",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    if (g_file_test (candidates[i], G_FILE_TEST_IS_REGULAR))
+      return g_canonicalize_filename (candidates[i], NULL);
+  return NULL;
+}
+
+static void
+on_help_shown (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  g_autofree char *path = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!gtk_show_uri_full_finish (GTK_WINDOW (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && HV_IS_WINDOW (source))
+    {
+      /* Translators: %s is a file's path */
+      g_autofree char *text = g_strdup_printf (_("No application could open the help (%s)."),
+                                               path);
+      hv_window_show_error (HV_WINDOW (source), text);
+    }
+}
+
+static void
+app_help (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvWindow *window = ensure_window (HV_APPLICATION (data));
+  g_autofree char *path = help_file ();
+  g_autofree char *uri = path != NULL ? g_filename_to_uri (path, NULL, NULL) : NULL;
+
+  if (uri == NULL)
+    {
+      hv_window_show_error (window, _("The help is not installed."));
+      return;
+    }
+  gtk_show_uri_full (GTK_WINDOW (window), uri, GDK_CURRENT_TIME, NULL, on_help_shown,
+                     g_steal_pointer (&path));
+}
+
+/* Built on demand and destroyed when closed: see the comment in hv-shortcuts-window.ui. */
+static void
+app_shortcuts (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvWindow *window = ensure_window (HV_APPLICATION (data));
+  g_autoptr(GtkBuilder) builder =
+    gtk_builder_new_from_resource ("/io/github/hostvisor/ui/hv-shortcuts-window.ui");
+  GtkWindow *shortcuts = GTK_WINDOW (gtk_builder_get_object (builder, "shortcuts_window"));
+
+  gtk_window_set_transient_for (shortcuts, GTK_WINDOW (window));
+  gtk_window_set_application (shortcuts, GTK_APPLICATION (data));
+  gtk_window_present (shortcuts);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", app_quit },
   { "about", app_about },
+  { "preferences", app_preferences },
+  { "help", app_help },
+  { "shortcuts", app_shortcuts },
 };
 
 static void
 hv_application_startup (GApplication *app)
 {
   HvApplication *self = HV_APPLICATION (app);
-  static const char *quit_accels[] = { "<Control>q", NULL };
+  static const struct { const char *action; const char *accels[3]; } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
+    { "app.help", { "F1", NULL } },
+    { "app.shortcuts", { "<Control>question", "<Control>slash", NULL } },
+  };
 
   /* One connection for the whole app; it starts the engine if none runs. Started before GTK
    * sets itself up, so that the library is listed by the time the window is built. */
@@ -86,7 +168,10 @@ hv_application_startup (GApplication *app)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  /* Listed in the Keyboard Shortcuts window (ui/hv-shortcuts-window.ui). */
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
+                                           accels[i].accels);
 }
 
 static void

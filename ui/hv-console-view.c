@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hv-console.h"
+#include "hv-messages.h"
 
 #define RECONNECT_DELAY_MS 500
 #define RECONNECT_TRIES 60      /* 30 s: a reset or an engine restart takes less */
@@ -150,7 +151,12 @@ static void
 on_scale_toggled (GtkToggleButton *button,
                   HvConsoleView   *self)
 {
-  g_object_set (self->console, "scale-to-fit", gtk_toggle_button_get_active (button), NULL);
+  gboolean active = gtk_toggle_button_get_active (button);
+
+  g_object_set (self->console, "scale-to-fit", active, NULL);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_STATE_CHECKED,
+                               active ? GTK_ACCESSIBLE_TRISTATE_TRUE
+                                      : GTK_ACCESSIBLE_TRISTATE_FALSE, -1);
 }
 
 static void
@@ -181,8 +187,13 @@ on_media_inserted (GObject      *source,
   g_autoptr(GVariant) reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result,
                                                             &error);
 
+  if (reply == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (reply == NULL)
-    show_message (self, error->message);
+    {
+      g_autofree char *message = hv_messages_error (error);
+      show_message (self, message);
+    }
   else
     show_message (self, _("The disc is in the virtual machine's drive"));
 }
@@ -432,8 +443,16 @@ hv_console_view_new (HvEngineClient *client,
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_ctrl_alt_del), self);
   gtk_box_append (GTK_BOX (toolbar), button);
 
-  self->scale_button = gtk_toggle_button_new_with_label (_("Scale to Window"));
+  /* GTK 4.8 has no toggle-button role: a toggle reads as a plain push button to a screen
+   * reader. As a check box with its "checked" state kept up to date (on_scale_toggled) it
+   * says whether the screen is scaled. */
+  self->scale_button = g_object_new (GTK_TYPE_TOGGLE_BUTTON,
+                                     "label", _("Scale to Window"),
+                                     "accessible-role", GTK_ACCESSIBLE_ROLE_CHECKBOX,
+                                     NULL);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->scale_button), TRUE);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->scale_button),
+                               GTK_ACCESSIBLE_STATE_CHECKED, GTK_ACCESSIBLE_TRISTATE_TRUE, -1);
   gtk_widget_set_tooltip_text (self->scale_button,
                                _("Fit the screen into the window; off shows it pixel for pixel"));
   gtk_widget_add_css_class (self->scale_button, "flat");
@@ -455,7 +474,13 @@ hv_console_view_new (HvEngineClient *client,
   self->hint = gtk_label_new (NULL);
   gtk_widget_set_hexpand (self->hint, TRUE);
   gtk_label_set_xalign (GTK_LABEL (self->hint), 1.0);
-  gtk_label_set_ellipsize (GTK_LABEL (self->hint), PANGO_ELLIPSIZE_END);
+  /* Wrapped, not cut: "Press Right Ctrl to release the keyboard" must be read whole even in
+   * a narrow pane (or in German). */
+  gtk_label_set_wrap (GTK_LABEL (self->hint), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (self->hint), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_justify (GTK_LABEL (self->hint), GTK_JUSTIFY_RIGHT);
+  gtk_label_set_width_chars (GTK_LABEL (self->hint), 12);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->hint), 60);
   gtk_widget_add_css_class (self->hint, "dim-label");
   gtk_box_append (GTK_BOX (toolbar), self->hint);
   gtk_box_append (GTK_BOX (self), toolbar);

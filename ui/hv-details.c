@@ -8,6 +8,7 @@
 
 #include "hv-config.h"
 #include "hv-console-view.h"
+#include "hv-messages.h"
 
 /* How often the thumbnail follows the guest's screen while it runs and is visible. */
 #define THUMBNAIL_INTERVAL_S 2
@@ -357,15 +358,26 @@ on_console_clicked (HvDetails *self)
   gtk_widget_set_visible (self->console_button, FALSE);
 }
 
+void
+hv_details_show_console (HvDetails *self)
+{
+  g_return_if_fail (HV_IS_DETAILS (self));
+
+  if (is_live (self->item))
+    on_console_clicked (self);
+}
+
 static void
 update_state (HvDetails *self)
 {
   const char *state = hv_vm_item_get_state (self->item);
-  const char *reason = hv_vm_item_get_state_reason (self->item);
+  /* The engine's reason in the user's language, and none where it repeats the state. */
+  g_autofree char *reason = hv_messages_state_reason (state,
+                                                      hv_vm_item_get_state_reason (self->item));
   const char *config_error = hv_vm_item_get_config_error (self->item);
   g_autofree char *text = NULL;
 
-  if (reason != NULL && reason[0] != '\0')
+  if (reason != NULL)
     /* Translators: a VM's state, then why it is in it: "Aborted — QEMU was killed" */
     text = g_strdup_printf (_("%s — %s"), hv_vm_item_state_label (state), reason);
   else
@@ -499,6 +511,8 @@ on_item_config (HvVmItem   *item,
                 HvDetails  *self)
 {
   gtk_label_set_text (self->name_label, hv_vm_item_get_name (item));
+  /* The name is cut with "…" when long: the tooltip has it whole. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), hv_vm_item_get_name (item));
   gtk_image_set_from_icon_name (self->os_icon,
                                 hv_vm_item_os_icon_name (hv_vm_item_get_os_id (item)));
   update_hardware (self);

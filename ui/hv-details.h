@@ -18,5 +18,7 @@ GtkWidget *hv_details_new        (void);
 void       hv_details_set_client (HvDetails *self, HvEngineClient *client);
 void       hv_details_set_item   (HvDetails *self, HvVmItem *item);
 HvVmItem  *hv_details_get_item   (HvDetails *self);
+/* Opens the item's console in the pane, as "Show Console" does (a live VM only). */
+void       hv_details_show_console (HvDetails *self);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 #include "hv-client.h"
 #include "hv-error.h"
+#include "hv-messages.h"
 
 /* Reconnect delays grow from the first to the last and stay there. */
 #define RECONNECT_FIRST_MS 250
@@ -128,6 +129,16 @@ sync_kvm_verdict (HvEngineClient *self)
   self->tcg_ms = tcg_ms;
   self->kvm_finished = finished;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KVM_VERDICT]);
+}
+
+/* In the user's language: the banner shows it. */
+static void
+set_last_error_from (HvEngineClient *self,
+                     const GError   *error)
+{
+  g_autofree char *message = hv_messages_error (error);
+
+  set_last_error (self, message);
 }
 
 static void
@@ -501,7 +512,7 @@ list_vms_done (GObject      *source,
         return;
       /* The connection is up but unusable: treat it as lost and try again. */
       hv_client_error_strip (error);
-      set_last_error (self, error->message);
+      set_last_error_from (self, error);
       if (self->connection != NULL)
         g_dbus_connection_close (self->connection, NULL, NULL, NULL);
       return;
@@ -545,7 +556,7 @@ engine_proxy_ready (GObject      *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
-      set_last_error (self, error->message);
+      set_last_error_from (self, error);
       if (self->connection != NULL)
         g_dbus_connection_close (self->connection, NULL, NULL, NULL);
       return;
@@ -622,7 +633,7 @@ connect_done (GObject      *source,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       hv_client_error_strip (error);
-      set_last_error (self, error->message);
+      set_last_error_from (self, error);
       schedule_reconnect (self);
       return;
     }
@@ -1104,6 +1115,16 @@ hv_engine_client_get_last_error (HvEngineClient *self)
 {
   g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
   return self->last_error;
+}
+
+char *
+hv_engine_client_dup_library_path (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+
+  if (self->engine == NULL)
+    return NULL;
+  return hv_dbus_engine_dup_library_path (self->engine);
 }
 
 const char *

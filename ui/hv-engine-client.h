@@ -41,6 +41,8 @@ const char * const *hv_engine_client_get_folders       (HvEngineClient *self);
  * is notified once the names arrive. */
 const char         *hv_engine_client_get_os_name       (HvEngineClient *self,
                                                         const char     *os_id);
+/* Where the engine keeps the VM library (its LibraryPath), or NULL while not connected. */
+char               *hv_engine_client_dup_library_path  (HvEngineClient *self);
 /* Why the last connection attempt failed, or NULL. */
 const char         *hv_engine_client_get_last_error    (HvEngineClient *self);
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "hv-folder-tree.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "hv-collate.h"
 
 #define STATE_GROUP "Sidebar"
 #define STATE_KEY "collapsed-folders"
@@ -117,8 +120,7 @@ hv_folder_node_init (HvFolderNode *self)
 static char *
 make_sort_key (const char *name)
 {
-  g_autofree char *folded = g_utf8_casefold (name, -1);
-  return g_utf8_collate_key (folded, -1);
+  return hv_collate_key (name);
 }
 
 static HvFolderNode *
@@ -215,15 +217,15 @@ compare_children (gconstpointer a,
       HvFolderNode *fa = (HvFolderNode *) a, *fb = (HvFolderNode *) b;
 
       r = strcmp (fa->sort_key, fb->sort_key);
+      if (r == 0)
+        r = strcmp (fa->name, fb->name);
       return r != 0 ? r : strcmp (fa->path, fb->path);
     }
   else
     {
       HvVmItem *va = (HvVmItem *) a, *vb = (HvVmItem *) b;
-      g_autofree char *ka = make_sort_key (hv_vm_item_get_name (va));
-      g_autofree char *kb = make_sort_key (hv_vm_item_get_name (vb));
 
-      r = strcmp (ka, kb);
+      r = hv_collate_compare (hv_vm_item_get_name (va), hv_vm_item_get_name (vb));
       return r != 0 ? r : strcmp (hv_vm_item_get_object_path (va),
                                   hv_vm_item_get_object_path (vb));
     }
@@ -329,6 +331,25 @@ compare_depth_desc (gconstpointer a,
   return strcmp (pa, pb);
 }
 
+/* While searching, a folder of the engine's is shown, even empty, when its path holds every
+ * word of the search: "lab" shows Lab and Lab/Web. */
+static gboolean
+folder_matches (HvFolderTree *self,
+                const char   *path)
+{
+  g_autofree char *folded = NULL;
+  g_auto(GStrv) words = NULL;
+
+  if (self->filter == NULL)
+    return TRUE;
+  folded = g_utf8_casefold (path, -1);
+  words = g_strsplit_set (self->filter, " \t", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    if (words[i][0] != '\0' && strstr (folded, words[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
 /* Drop folder nodes that are neither listed by the engine nor hold anything, deepest first
  * so that a parent emptied by its child's removal goes too. */
 static void
@@ -347,7 +368,8 @@ prune_folders (HvFolderTree *self)
   for (guint i = 0; i < paths->len; i++)
     {
       HvFolderNode *node = g_hash_table_lookup (self->folders, paths->pdata[i]);
-      gboolean wanted = self->filter == NULL && g_hash_table_contains (self->listed, node->path);
+      gboolean wanted = g_hash_table_contains (self->listed, node->path) &&
+                        folder_matches (self, node->path);
 
       if (wanted || g_list_model_get_n_items (G_LIST_MODEL (node->children)) > 0)
         continue;
@@ -457,12 +479,10 @@ rebuild (HvFolderTree *self)
     if (((const char *) key)[0] != '\0')
       g_hash_table_iter_remove (&iter);
 
-  if (self->filter == NULL)
-    {
-      g_hash_table_iter_init (&iter, self->listed);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        ensure_folder (self, key);
-    }
+  g_hash_table_iter_init (&iter, self->listed);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (folder_matches (self, key))
+      ensure_folder (self, key);
   for (guint i = 0; i < self->mirror->len; i++)
     if (HV_IS_VM_ITEM (self->mirror->pdata[i]))
       place (self, self->mirror->pdata[i]);
@@ -623,7 +643,7 @@ hv_folder_tree_set_folders (HvFolderTree       *self,
       if (folders[i][0] == '\0')
         continue;
       g_hash_table_add (self->listed, g_strdup (folders[i]));
-      if (self->filter == NULL)
+      if (folder_matches (self, folders[i]))
         ensure_folder (self, folders[i]);
     }
   prune_folders (self);
@@ -687,4 +707,55 @@ hv_folder_tree_get_children (gpointer item,
   if (HV_IS_FOLDER_NODE (item))
     return g_object_ref (G_LIST_MODEL (HV_FOLDER_NODE (item)->children));
   return NULL;
+}
+
+void
+hv_folder_tree_reveal (HvFolderTree *self,
+                       HvVmItem     *item)
+{
+  g_return_if_fail (HV_IS_FOLDER_TREE (self));
+  g_return_if_fail (HV_IS_VM_ITEM (item));
+
+  for (HvFolderNode *node = g_hash_table_lookup (self->placed, item);
+       node != NULL && node != self->root;
+       node = parent_of_folder (self, node))
+    hv_folder_node_set_expanded (node, TRUE);
+}
+
+int
+hv_folder_compare_paths (const char *a,
+                         const char *b)
+{
+  g_auto(GStrv) pa = g_strsplit (a, "/", -1);
+  g_auto(GStrv) pb = g_strsplit (b, "/", -1);
+  guint i;
+
+  /* Part by part, so that "Lab/Web" follows "Lab" before "Lab 2" does. */
+  for (i = 0; pa[i] != NULL && pb[i] != NULL; i++)
+    {
+      int r = hv_collate_compare (pa[i], pb[i]);
+
+      if (r != 0)
+        return r;
+    }
+  return pa[i] == NULL ? (pb[i] == NULL ? 0 : -1) : 1;
+}
+
+static int
+compare_display_order (gconstpointer a,
+                   gconstpointer b)
+{
+  return hv_folder_compare_paths (*(const char * const *) a, *(const char * const *) b);
+}
+
+char **
+hv_folder_sort_paths (const char * const *paths)
+{
+  guint n = paths != NULL ? g_strv_length ((char **) paths) : 0;
+  char **sorted = g_new0 (char *, n + 1);
+
+  for (guint i = 0; i < n; i++)
+    sorted[i] = g_strdup (paths[i]);
+  qsort (sorted, n, sizeof (char *), compare_display_order);
+  return sorted;
 }

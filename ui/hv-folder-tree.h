@@ -41,7 +41,8 @@ G_DECLARE_FINAL_TYPE (HvFolderTree, hv_folder_tree, HV, FOLDER_TREE, GObject)
 HvFolderTree *hv_folder_tree_new              (GListModel *vms, const char *state_file);
 /* The engine's folder list ("Lab", "Lab/Web"), empty folders included. */
 void          hv_folder_tree_set_folders      (HvFolderTree *self, const char * const *folders);
-/* Filters by name and OS id, case-insensitively; "" or NULL shows everything. */
+/* Filters by name, OS id and folder path, case-insensitively (a folder whose path matches
+ * is shown with everything in it, even when empty); "" or NULL shows everything. */
 void          hv_folder_tree_set_filter       (HvFolderTree *self, const char *text);
 gboolean      hv_folder_tree_is_filtering     (HvFolderTree *self);
 /* The top level: HvFolderNode then HvVmItem objects. */
@@ -52,7 +53,14 @@ HvFolderNode *hv_folder_tree_lookup_folder    (HvFolderTree *self, const char *p
 HvFolderNode *hv_folder_tree_lookup_parent    (HvFolderTree *self, HvVmItem *item);
 /* For gtk_tree_list_model_new(): a new reference to a folder's children, NULL for a VM. */
 GListModel   *hv_folder_tree_get_children     (gpointer item, gpointer user_data);
+/* Opens every folder above @item, so that its row can be seen. */
+void          hv_folder_tree_reveal           (HvFolderTree *self, HvVmItem *item);
 /* Writes pending expand state now (it is otherwise written shortly after a change). */
 void          hv_folder_tree_save_state       (HvFolderTree *self);
+
+/* Folder paths in the sidebar's order: part by part, as hv-collate.h sorts names. */
+int           hv_folder_compare_paths         (const char *a, const char *b);
+/* A sorted copy of @paths (NULL-terminated; NULL for none), for g_strfreev(). */
+char        **hv_folder_sort_paths            (const char * const *paths);
 
 G_END_DECLS

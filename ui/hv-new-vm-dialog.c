@@ -2,9 +2,15 @@
 #include "hv-new-vm-dialog.h"
 #include "hv-ui-util.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
+#include "hv-config.h"
+#include "hv-folder-tree.h"
+#include "hv-messages.h"
 #include "hv-os-chooser.h"
+#include "hv-preferences-window.h"
 #include "hv-window.h"
 #include "hv-wizard-model.h"
 
@@ -55,6 +61,7 @@ struct _HvNewVmDialog
   GtkLabel *name_error;
   AdwPreferencesGroup *hardware_group;
   GtkSpinButton *memory_spin;
+  GtkLabel *memory_warning;
   GtkSpinButton *cpus_spin;
   GtkSpinButton *disk_spin;
   GtkLabel *hardware_error;
@@ -151,6 +158,11 @@ sync_from_model (HvNewVmDialog *self)
   if (disk_error != NULL)
     g_string_append_printf (hardware, "%s%s", hardware->len > 0 ? "\n" : "", disk_error);
   hv_ui_set_error_label (self->hardware_error, hardware->str);
+  {
+    g_autofree char *warning = hv_wizard_memory_warning (hv_wizard_model_get_memory (m),
+                                                         hv_wizard_host_memory_mib ());
+    hv_ui_set_error_label (self->memory_warning, warning);
+  }
   hv_ui_mark_error (GTK_WIDGET (self->memory_spin), memory_error != NULL);
   hv_ui_mark_error (GTK_WIDGET (self->cpus_spin), cpus_error != NULL);
   hv_ui_mark_error (GTK_WIDGET (self->disk_spin), disk_error != NULL);
@@ -201,7 +213,7 @@ on_vms_changed (GListModel    *vms,
 static void
 sync_folders (HvNewVmDialog *self)
 {
-  const char * const *folders = hv_engine_client_get_folders (self->client);
+  g_auto(GStrv) folders = hv_folder_sort_paths (hv_engine_client_get_folders (self->client));
   const char *current = hv_wizard_model_get_folder (self->model);
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
@@ -275,7 +287,8 @@ os_defaults_done (GObject      *source,
   if (reply == NULL)
     {
       /* The generic defaults stay; the user can still set everything by hand. */
-      show_toast (self, error->message);
+      g_autofree char *message = hv_messages_error (error);
+      show_toast (self, message);
       return;
     }
   g_variant_get (reply, "(@a{sv})", &defaults);
@@ -348,9 +361,14 @@ detect_done (GObject      *source,
     return;
   if (reply == NULL)
     {
+      g_autofree char *reason = hv_messages_error (error);
+
+      /* The sentence goes on after the reason. */
+      if (g_str_has_suffix (reason, "."))
+        reason[strlen (reason) - 1] = '\0';
       /* Translators: %s is why the image could not be examined */
       title = g_strdup_printf (_("Could not examine the image: %s. Choose the operating "
-                                 "system on the next page."), error->message);
+                                 "system on the next page."), reason);
       set_detecting (self, FALSE, title);
       gtk_label_set_text (self->os_hint, _("Choose the operating system you will install."));
       return;
@@ -678,9 +696,10 @@ start_done (GObject      *source,
   reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result, &error);
   if (reply == NULL)
     {
+      g_autofree char *reason = hv_messages_error (error);
       /* Translators: a VM's name, then why it did not start */
       g_autofree char *message = g_strdup_printf (_("“%s” was created but did not start: %s"),
-                                                  s->name, error->message);
+                                                  s->name, reason);
       report_to_parent (s, message);
     }
   start_later_free (s);
@@ -773,6 +792,7 @@ create_done (GObject      *source,
   g_autoptr(HvNewVmDialog) self = data;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
+  GtkWindow *parent;
   const char *path;
 
   reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result, &error);
@@ -782,9 +802,10 @@ create_done (GObject      *source,
   if (reply == NULL)
     {
       /* Everything the user entered stays; the message says what to fix. */
+      g_autofree char *reason = hv_messages_error (error);
       /* Translators: %s is the engine's reason */
       g_autofree char *text = g_strdup_printf (_("The virtual machine could not be created: %s"),
-                                               error->message);
+                                               reason);
       /* A label, not a toast: it stays until the next try. */
       hv_ui_set_error_label (self->create_error_label, text);
       gtk_widget_set_visible (GTK_WIDGET (self->create_error_group), TRUE);
@@ -793,6 +814,10 @@ create_done (GObject      *source,
     }
 
   g_variant_get (reply, "(&o)", &path);
+  /* The person sees the VM they made, not "No Virtual Machine Selected". */
+  parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+  if (parent != NULL && HV_IS_WINDOW (parent))
+    hv_window_select_vm (HV_WINDOW (parent), path);
   if (gtk_switch_get_active (self->start_switch))
     start_when_ready (self->client, gtk_window_get_transient_for (GTK_WINDOW (self)), path,
                       hv_wizard_model_get_name (self->model));
@@ -901,6 +926,7 @@ hv_new_vm_dialog_class_init (HvNewVmDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, name_error);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, hardware_group);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, memory_spin);
+  gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, memory_warning);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, cpus_spin);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, disk_spin);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, hardware_error);
@@ -930,6 +956,10 @@ hv_new_vm_dialog_init (HvNewVmDialog *self)
   /* Before the template: its signal handlers run while it is built. */
   self->syncing = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The spin buttons offer exactly what the engine accepts (hv-config.h). */
+  gtk_spin_button_set_range (self->memory_spin, HV_MEMORY_MIN_MIB, HV_MEMORY_MAX_MIB);
+  gtk_spin_button_set_range (self->cpus_spin, 1, HV_CPUS_MAX);
+  gtk_spin_button_set_range (self->disk_spin, 1, HV_WIZARD_DISK_MAX_GIB);
   self->syncing = FALSE;
   gtk_label_set_text (self->os_hint, _("Choose the operating system you will install. Its "
                                        "recommendations set memory, processors and disk "
@@ -956,6 +986,12 @@ hv_new_vm_dialog_new (GtkWindow      *parent,
                            G_CALLBACK (on_vms_changed), self, 0);
   g_signal_connect_object (client, "notify::folders", G_CALLBACK (on_folders_changed), self, 0);
   sync_taken_names (self);
+  {
+    /* The Preferences' folder for new VMs (sync_folders() falls back to the top level when
+     * it is gone). */
+    g_autofree char *folder = hv_preferences_get_default_folder ();
+    hv_wizard_model_set_folder (self->model, folder);
+  }
   sync_folders (self);
   hv_os_chooser_load (self->os_chooser, client);
   update_os_labels (self);

@@ -5,6 +5,8 @@
 
 #include <glib/gi18n.h>
 
+#include "hv-collate.h"
+
 /* ---- one OS in the list ---- */
 
 #define HV_TYPE_OS_ENTRY (hv_os_entry_get_type ())
@@ -231,6 +233,21 @@ bind_row (GtkSignalListItemFactory *factory,
   gtk_widget_set_visible (vendor, entry->vendor[0] != '\0');
 }
 
+/* "Other" first, then by name as a person reads a version list: Debian 6.0, 10, 11, 12. */
+static int
+compare_entries (gconstpointer a,
+                 gconstpointer b)
+{
+  const HvOsEntry *ea = *(HvOsEntry * const *) a;
+  const HvOsEntry *eb = *(HvOsEntry * const *) b;
+  int r;
+
+  if ((ea->id[0] == '\0') != (eb->id[0] == '\0'))
+    return ea->id[0] == '\0' ? -1 : 1;
+  r = hv_collate_compare (ea->name, eb->name);
+  return r != 0 ? r : strcmp (ea->id, eb->id);
+}
+
 void
 hv_os_chooser_set_oses (HvOsChooser *self,
                         GVariant    *oses)
@@ -248,6 +265,7 @@ hv_os_chooser_set_oses (HvOsChooser *self,
   while (g_variant_iter_next (&iter, "(&s&s&s)", &id, &name, &vendor))
     if (id[0] != '\0')
       g_ptr_array_add (entries, hv_os_entry_new (id, name, vendor));
+  g_ptr_array_sort (entries, compare_entries);
 
   self->loaded = TRUE;
   self->selecting = TRUE;

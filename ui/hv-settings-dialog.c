@@ -8,6 +8,8 @@
 #include <glib/gi18n.h>
 
 #include "hv-config.h"
+#include "hv-folder-tree.h"
+#include "hv-messages.h"
 #include "hv-os-chooser.h"
 #include "hv-wizard-model.h"
 
@@ -58,6 +60,8 @@ static const Choice boot_choices[] = {
   { "acd", N_("Floppy, then hard disk, then CD/DVD") },
   { "adc", N_("Floppy, then CD/DVD, then hard disk") },
   { "ncd", N_("Network, then hard disk, then CD/DVD") },
+  { "c", N_("Hard disk only") },
+  { "d", N_("CD/DVD only") },
 };
 
 struct _HvSettingsDialog
@@ -90,6 +94,7 @@ struct _HvSettingsDialog
   GtkLabel *general_error;
   AdwActionRow *memory_row;
   GtkSpinButton *memory_spin;
+  GtkLabel *memory_warning;
   AdwActionRow *cpus_row;
   GtkSpinButton *cpus_spin;
   GtkLabel *system_error;
@@ -159,9 +164,9 @@ apply_done (GObject      *source,
     return;
   if (reply == NULL)
     {
+      g_autofree char *reason = hv_messages_error (error);
       /* Translators: what was being changed ("the memory"), then the engine's reason */
-      g_autofree char *message = g_strdup_printf (_("Could not change %s: %s"), what,
-                                                  error->message);
+      g_autofree char *message = g_strdup_printf (_("Could not change %s: %s"), what, reason);
       /* The field keeps the user's value, so nothing typed is lost. */
       show_toast (self, message);
       return;
@@ -407,7 +412,7 @@ sync_storage (HvSettingsDialog *self)
 static void
 sync_folders (HvSettingsDialog *self)
 {
-  const char * const *folders = hv_engine_client_get_folders (self->client);
+  g_auto(GStrv) folders = hv_folder_sort_paths (hv_engine_client_get_folders (self->client));
   const char *current = hv_vm_item_get_folder (self->item);
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
@@ -438,6 +443,17 @@ sync_folders (HvSettingsDialog *self)
   adw_combo_row_set_model (self->folder_row, G_LIST_MODEL (list));
   adw_combo_row_set_selected (self->folder_row, selected);
   self->syncing = FALSE;
+}
+
+/* More memory than the host has (or nearly all of it) is allowed, but said. */
+static void
+update_memory_warning (HvSettingsDialog *self)
+{
+  g_autofree char *warning =
+    hv_wizard_memory_warning ((guint64) gtk_spin_button_get_value (self->memory_spin),
+                              hv_wizard_host_memory_mib ());
+
+  hv_ui_set_error_label (self->memory_warning, warning);
 }
 
 static void
@@ -481,6 +497,7 @@ sync_from_item (HvSettingsDialog *self)
   if (!self->held[FIELD_CPUS])
     gtk_spin_button_set_value (self->cpus_spin, (double) hv_vm_item_get_cpus (self->item));
   self->syncing = FALSE;
+  update_memory_warning (self);
   if (!self->held[FIELD_MEMORY] && !self->held[FIELD_CPUS])
     {
       hv_ui_set_error_label (self->system_error, NULL);
@@ -716,6 +733,7 @@ hardware_edited (HvSettingsDialog *self,
     text = g_strjoin ("\n", memory_problem != NULL ? memory_problem : cpus_problem,
                       memory_problem != NULL ? cpus_problem : NULL, NULL);
   hv_ui_set_error_label (self->system_error, text);
+  update_memory_warning (self);
   hv_ui_mark_error (GTK_WIDGET (self->memory_spin), memory_problem != NULL);
   hv_ui_mark_error (GTK_WIDGET (self->cpus_spin), cpus_problem != NULL);
 
@@ -1145,6 +1163,7 @@ hv_settings_dialog_class_init (HvSettingsDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, general_error);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, memory_row);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, memory_spin);
+  gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, memory_warning);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cpus_row);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, cpus_spin);
   gtk_widget_class_bind_template_child (widget_class, HvSettingsDialog, system_error);
@@ -1182,7 +1201,22 @@ hv_settings_dialog_init (HvSettingsDialog *self)
   self->disk_rows = g_ptr_array_new ();
   self->syncing = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Exactly what the engine accepts (hv-config.h). */
+  gtk_spin_button_set_range (self->memory_spin, HV_MEMORY_MIN_MIB, HV_MEMORY_MAX_MIB);
+  gtk_spin_button_set_range (self->cpus_spin, 1, HV_CPUS_MAX);
   self->syncing = FALSE;
+}
+
+/* The VM was deleted (here, from the command line, by another client): its settings go too. */
+static void
+on_vms_changed (GListModel       *vms,
+                guint             position,
+                guint             removed,
+                guint             added,
+                HvSettingsDialog *self)
+{
+  if (removed > 0 && !g_list_store_find (G_LIST_STORE (vms), self->item, NULL))
+    gtk_window_close (GTK_WINDOW (self));
 }
 
 HvSettingsDialog *
@@ -1211,6 +1245,8 @@ hv_settings_dialog_new (GtkWindow      *parent,
   g_signal_connect (client, "notify::folders", G_CALLBACK (on_folders_changed), self);
   g_signal_connect (client, "notify::os-names-loaded", G_CALLBACK (on_os_names_loaded), self);
   g_signal_connect (client, "notify::kvm-verdict", G_CALLBACK (on_kvm_verdict_changed), self);
+  g_signal_connect_object (hv_engine_client_get_vms (client), "items-changed",
+                           G_CALLBACK (on_vms_changed), self, 0);
   sync_from_item (self);
   /* Guest tools, clipboard and shared folders: a page of its own (hv-settings-guest.c). */
   if (hv_vm_item_get_proxy (vm) != NULL)

@@ -8,6 +8,8 @@
 
 #include <glib/gi18n.h>
 
+#include "hv-messages.h"
+
 struct _HvSettingsGuest
 {
   AdwPreferencesPage parent_instance;
@@ -24,7 +26,8 @@ struct _HvSettingsGuest
   AdwActionRow *agent_row;
   AdwComboRow *clipboard_row;
   AdwPreferencesGroup *shares_group;
-  GtkWidget *add_button;
+  GtkWidget *add_button;        /* the buttons' box */
+  GtkWidget *add_row;           /* the last row of shares_group, holding add_button */
   gboolean syncing;
 };
 
@@ -42,18 +45,45 @@ toast (HvSettingsGuest *self,
     adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (root), adw_toast_new (message));
 }
 
+typedef struct {
+  HvSettingsGuest *self;
+  char *done_message;     /* said when the call succeeds; NULL: the page's change says it */
+} Call;
+
 static void
 on_call_done (GObject      *source,
               GAsyncResult *result,
               gpointer      data)
 {
-  g_autoptr(HvSettingsGuest) self = data;
+  Call *call = data;
+  g_autoptr(HvSettingsGuest) self = call->self;
+  g_autofree char *done_message = call->done_message;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result,
                                                             &error);
 
+  g_free (call);
   if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    toast (self, error->message);
+    {
+      g_autofree char *message = hv_messages_error (error);
+      toast (self, message);
+    }
+  else if (reply != NULL && done_message != NULL)
+    toast (self, done_message);
+}
+
+static void
+call_with_message (HvSettingsGuest *self,
+                   const char      *method,
+                   GVariant        *parameters,
+                   const char      *done_message)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->self = g_object_ref (self);
+  call->done_message = g_strdup (done_message);
+  hv_engine_client_call (self->client, self->item, method, parameters, self->cancellable,
+                         on_call_done, call);
 }
 
 static void
@@ -61,8 +91,7 @@ call (HvSettingsGuest *self,
       const char      *method,
       GVariant        *parameters)
 {
-  hv_engine_client_call (self->client, self->item, method, parameters, self->cancellable,
-                         on_call_done, g_object_ref (self));
+  call_with_message (self, method, parameters, NULL);
 }
 
 /* The engine says when folders may change: while the VM is off, and while it runs with
@@ -127,29 +156,40 @@ sync_shares (HvSettingsGuest *self)
         {
           GtkWidget *row = adw_action_row_new ();
           GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+          GtkWidget *path_label = gtk_label_new (path);
           const char *detail = NULL;
           const char *state = share_state_of (self, name, &detail);
           g_autofree char *subtitle = NULL;
           g_autofree char *title = g_markup_escape_text (name, -1);
-          g_autofree char *escaped_path = g_markup_escape_text (path, -1);
+          g_autofree char *escaped_detail = g_markup_escape_text (detail != NULL ? detail : "",
+                                                                  -1);
 
+          /* The host path beside the name: a long one loses its middle, not its end (the
+           * folder's own name), and shows whole in its tooltip. */
           if (state != NULL && g_str_equal (state, "mounted"))
-            /* Translators: a shared folder: host path, then where the guest has it */
-            subtitle = g_strdup_printf (_("%s — in the guest at %s"), escaped_path, detail);
+            /* Translators: where the guest has a shared folder */
+            subtitle = g_strdup_printf (_("In the guest at %s"), escaped_detail);
           else if (state != NULL && g_str_equal (state, "failed"))
-            subtitle = g_strdup_printf (_("%s — the guest could not mount it: %s"),
-                                        escaped_path, detail);
-          else
-            subtitle = g_strdup (escaped_path);
+            /* Translators: %s is the guest's reason (not translated) */
+            subtitle = g_strdup_printf (_("The guest could not mount it: %s"), escaped_detail);
           if (readonly)
             {
-              g_autofree char *with_ro = g_strdup_printf (_("%s (read-only)"), subtitle);
+              g_autofree char *with_ro = subtitle != NULL
+                ? g_strdup_printf (_("%s (read-only)"), subtitle) : g_strdup (_("Read-only"));
               g_free (subtitle);
               subtitle = g_steal_pointer (&with_ro);
             }
 
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+          if (subtitle != NULL)
+            adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+          gtk_label_set_ellipsize (GTK_LABEL (path_label), PANGO_ELLIPSIZE_MIDDLE);
+          gtk_label_set_max_width_chars (GTK_LABEL (path_label), 40);
+          gtk_label_set_xalign (GTK_LABEL (path_label), 1.0);
+          gtk_widget_set_hexpand (path_label, TRUE);
+          gtk_widget_set_tooltip_text (path_label, path);
+          gtk_widget_add_css_class (path_label, "dim-label");
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), path_label);
           gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
           gtk_widget_add_css_class (remove, "flat");
           gtk_widget_set_tooltip_text (remove, _("Stop sharing this folder"));
@@ -164,6 +204,11 @@ sync_shares (HvSettingsGuest *self)
         }
     }
 
+  /* The "share a folder" row stays last. */
+  g_object_ref (self->add_row);
+  adw_preferences_group_remove (self->shares_group, self->add_row);
+  adw_preferences_group_add (self->shares_group, self->add_row);
+  g_object_unref (self->add_row);
   gtk_widget_set_sensitive (self->add_button, can_change);
   if (off || !can_change)
     adw_preferences_group_set_description (self->shares_group,
@@ -221,7 +266,9 @@ on_clipboard_selected (HvSettingsGuest *self)
 static void
 on_insert_tools (HvSettingsGuest *self)
 {
-  call (self, "InsertGuestTools", NULL);
+  /* The guest shows nothing by itself: say that the disc went in. (What to run from it is
+   * the row's subtitle; a toast is one short line.) */
+  call_with_message (self, "InsertGuestTools", NULL, _("The guest tools CD is in the drive"));
 }
 
 static void
@@ -356,6 +403,8 @@ hv_settings_guest_new (HvEngineClient *client,
   self->clipboard_row = ADW_COMBO_ROW (adw_combo_row_new ());
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->clipboard_row), _("Clipboard"));
   adw_combo_row_set_model (self->clipboard_row, G_LIST_MODEL (modes));
+  /* The value as the subtitle: it wraps rather than being cut ("Both directions", German). */
+  adw_combo_row_set_use_subtitle (self->clipboard_row, TRUE);
   g_signal_connect_swapped (self->clipboard_row, "notify::selected",
                             G_CALLBACK (on_clipboard_selected), self);
   adw_preferences_group_add (group, GTK_WIDGET (self->clipboard_row));
@@ -365,6 +414,7 @@ hv_settings_guest_new (HvEngineClient *client,
   self->shares_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (self->shares_group, _("Shared Folders"));
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
   self->add_button = box;
   button = gtk_button_new_with_mnemonic (_("_Add…"));
   gtk_widget_set_tooltip_text (button, _("Share a host folder with the guest"));
@@ -374,7 +424,12 @@ hv_settings_guest_new (HvEngineClient *client,
   gtk_widget_set_tooltip_text (button, _("Share a host folder the guest may not write to"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_add_readonly_clicked), self);
   gtk_box_append (GTK_BOX (box), button);
-  adw_preferences_group_set_header_suffix (self->shares_group, box);
+  /* In a row of their own, not in the group's header, where they would squeeze the title
+   * and the description into a narrow column (in German, "Freigegebene …"). */
+  self->add_row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->add_row), _("Share a folder"));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self->add_row), box);
+  adw_preferences_group_add (self->shares_group, self->add_row);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (self), self->shares_group);
 
   g_signal_connect_swapped (self->proxy, "notify::clipboard-mode", G_CALLBACK (sync_all), self);

@@ -530,6 +530,7 @@ hv_vm_item_matches (HvVmItem   *self,
 {
   g_autofree char *name = NULL;
   g_autofree char *os = NULL;
+  g_autofree char *folder = NULL;
   g_auto(GStrv) words = NULL;
 
   g_return_val_if_fail (HV_IS_VM_ITEM (self), FALSE);
@@ -539,12 +540,15 @@ hv_vm_item_matches (HvVmItem   *self,
 
   name = g_utf8_casefold (self->name, -1);
   os = g_utf8_casefold (self->os_id, -1);
+  /* "lab" finds the VMs in the folder Lab and below it. */
+  folder = g_utf8_casefold (self->folder, -1);
   words = g_strsplit_set (needle, " \t", -1);
   for (guint i = 0; words[i] != NULL; i++)
     {
       if (words[i][0] == '\0')
         continue;
-      if (strstr (name, words[i]) == NULL && strstr (os, words[i]) == NULL)
+      if (strstr (name, words[i]) == NULL && strstr (os, words[i]) == NULL &&
+          strstr (folder, words[i]) == NULL)
         return FALSE;
     }
   return TRUE;

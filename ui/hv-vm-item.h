@@ -52,7 +52,7 @@ const char *hv_vm_item_state_label      (const char *state);
 /* A symbolic icon name for a libosinfo short id, by OS family. */
 const char *hv_vm_item_os_icon_name     (const char *os_id);
 /* Whether the item matches a search: every word of @needle (already case-folded) is
- * found in the name or the OS id. */
+ * found in the name, the OS id or the folder path. */
 gboolean    hv_vm_item_matches          (HvVmItem *self, const char *needle);
 
 G_END_DECLS

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The main window's small dialogs: folders, deleting a VM, and a quick "new VM" that stands
- * in until the New VM wizard exists. Each asks, then makes one asynchronous engine call
- * whose error, if any, becomes a toast. */
+/* The main window's small dialogs: folders, renaming and deleting a VM, and the questions
+ * before Power Off and Reset. Each asks, then makes one asynchronous engine call whose
+ * error, if any, becomes a toast. */
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -113,6 +113,8 @@ entry_dialog (HvWindow   *self,
   g_signal_connect_data (dialog, "response", G_CALLBACK (entry_dialog_response), d,
                          (GClosureNotify) (void (*) (void)) entry_dialog_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
+  /* Typing replaces the name at once (grabbing the focus selects the entry's text). */
+  gtk_widget_grab_focus (GTK_WIDGET (d->entry));
 }
 
 /* ---- folders ---- */
@@ -228,5 +230,84 @@ hv_window_delete_vm_dialog (HvWindow *self,
   g_object_set_data_full (G_OBJECT (dialog), "hv-item", g_object_ref (item), g_object_unref);
   g_object_set_data (G_OBJECT (dialog), "hv-keep", keep);
   g_signal_connect_object (dialog, "response", G_CALLBACK (delete_vm_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- renaming a VM ---- */
+
+static void
+rename_vm_done (HvWindow   *self,
+                const char *object_path,
+                const char *name)
+{
+  HvVmItem *item = hv_engine_client_lookup (hv_window_get_client (self), object_path);
+  GVariantDict dict;
+
+  /* Gone meanwhile, or the same name: nothing to do. */
+  if (item == NULL || g_strcmp0 (name, hv_vm_item_get_name (item)) == 0)
+    return;
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "name", "s", name);
+  call_engine (self, item, "Modify", g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)));
+}
+
+void
+hv_window_rename_vm_dialog (HvWindow *self,
+                            HvVmItem *item)
+{
+  /* Translators: %s is a VM's name */
+  g_autofree char *heading = g_strdup_printf (_("Rename “%s”"), hv_vm_item_get_name (item));
+
+  /* By object path, not by reference: the VM may be deleted while the dialog is open. */
+  entry_dialog (self, heading, NULL, _("_Rename"), hv_vm_item_get_name (item),
+                hv_vm_item_get_object_path (item), rename_vm_done);
+}
+
+/* ---- power off and reset ---- */
+
+static void
+confirm_power_response (AdwMessageDialog *dialog,
+                        const char       *response,
+                        HvWindow         *self)
+{
+  HvVmItem *item = g_object_get_data (G_OBJECT (dialog), "hv-item");
+  const char *method = g_object_get_data (G_OBJECT (dialog), "hv-method");
+
+  if (g_strcmp0 (response, "confirm") == 0)
+    call_engine (self, item, method, NULL);
+}
+
+void
+hv_window_confirm_power_dialog (HvWindow   *self,
+                                HvVmItem   *item,
+                                const char *method)
+{
+  gboolean reset = g_strcmp0 (method, "Reset") == 0;
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  if (reset)
+    /* Translators: %s is a VM's name */
+    heading = g_strdup_printf (_("Reset “%s”?"), hv_vm_item_get_name (item));
+  else
+    /* Translators: %s is a VM's name */
+    heading = g_strdup_printf (_("Power Off “%s”?"), hv_vm_item_get_name (item));
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+    reset ? _("The virtual machine restarts at once, as if its reset button were pressed. "
+              "Unsaved data in the guest is lost.")
+          : _("The virtual machine stops at once, as if its power cord were pulled. Unsaved "
+              "data in the guest is lost. To let the guest close its programs first, use "
+              "Shut Down."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "confirm", reset ? _("_Reset") : _("_Power Off"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "confirm",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  /* Enter keeps the guest running: the safe answer is the default. */
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "hv-item", g_object_ref (item), g_object_unref);
+  g_object_set_data (G_OBJECT (dialog), "hv-method", (gpointer) (reset ? "Reset" : "PowerOff"));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_power_response), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }

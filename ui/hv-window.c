@@ -5,8 +5,10 @@
 
 #include "hv-details.h"
 #include "hv-folder-tree.h"
+#include "hv-messages.h"
 #include "hv-new-vm-dialog.h"
 #include "hv-settings-dialog.h"
+#include "hv-sidebar-row.h"
 #include "hv-window-private.h"
 
 struct _HvWindow
@@ -16,6 +18,7 @@ struct _HvWindow
   /* owned */
   HvEngineClient *client;
   char *pending_demo;       /* object path of a demo VM to start once its row exists */
+  char *pending_select;     /* object path of a new VM to select once its row exists */
   HvFolderTree *tree;
   GtkTreeListModel *tree_model;
   GtkSingleSelection *selection;
@@ -23,6 +26,7 @@ struct _HvWindow
   HvVmItem *selected;          /* the VM shown in the details, kept across re-sorting */
   guint restore_source;
   gboolean was_connected;
+  gboolean creating_demo;
 
   /* template widgets */
   GtkRevealer *banner_revealer;
@@ -31,7 +35,10 @@ struct _HvWindow
   AdwToastOverlay *toast_overlay;
   GtkStack *main_stack;
   AdwStatusPage *connecting_page;
+  GtkWidget *demo_progress;
+  GtkSpinner *demo_spinner;
   GtkSearchEntry *search_entry;
+  GtkStack *sidebar_stack;
   GtkListView *sidebar_list;
   GtkStack *details_stack;
   HvDetails *details;
@@ -73,6 +80,19 @@ hv_window_show_error (HvWindow   *self,
 }
 
 void
+hv_window_show_message (HvWindow   *self,
+                        const char *message)
+{
+  AdwToast *toast;
+
+  g_return_if_fail (HV_IS_WINDOW (self));
+
+  toast = adw_toast_new (message);
+  adw_toast_set_timeout (toast, 4);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
 hv_window_call_done (GObject      *source,
                      GAsyncResult *result,
                      gpointer      data)
@@ -83,7 +103,10 @@ hv_window_call_done (GObject      *source,
 
   reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result, &error);
   if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    hv_window_show_error (self, error->message);
+    {
+      g_autofree char *message = hv_messages_error (error);
+      hv_window_show_error (self, message);
+    }
 }
 
 HvVmItem *
@@ -93,7 +116,65 @@ hv_window_get_selected (HvWindow *self)
   return self->selected;
 }
 
+static int
+compare_path_ptrs (gconstpointer a,
+                   gconstpointer b)
+{
+  return hv_folder_compare_paths (*(const char * const *) a, *(const char * const *) b);
+}
+
+char **
+hv_window_list_folders (HvWindow *self)
+{
+  const char * const *folders = hv_engine_client_get_folders (self->client);
+  g_autoptr(GPtrArray) all = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GListModel *vms = hv_engine_client_get_vms (self->client);
+  guint n = g_list_model_get_n_items (vms);
+
+  /* The engine's list, and the folders that only exist because a VM is in them. */
+  for (guint i = 0; folders != NULL && folders[i] != NULL; i++)
+    if (folders[i][0] != '\0' && g_hash_table_add (seen, (gpointer) folders[i]))
+      g_ptr_array_add (all, g_strdup (folders[i]));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(HvVmItem) item = g_list_model_get_item (vms, i);
+      const char *folder = hv_vm_item_get_folder (item);
+
+      if (folder[0] != '\0' && !g_hash_table_contains (seen, folder))
+        {
+          char *copy = g_strdup (folder);
+
+          g_hash_table_add (seen, copy);
+          g_ptr_array_add (all, copy);
+        }
+    }
+  g_ptr_array_sort (all, compare_path_ptrs);
+  g_ptr_array_add (all, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&all), FALSE);
+}
+
+void
+hv_window_move_vm (HvWindow   *self,
+                   HvVmItem   *item,
+                   const char *folder)
+{
+  g_return_if_fail (HV_IS_WINDOW (self));
+  g_return_if_fail (HV_IS_VM_ITEM (item));
+
+  hv_engine_client_call (self->client, item, "Move", g_variant_new ("(s)", folder),
+                         self->cancellable, hv_window_call_done, g_object_ref (self));
+}
+
 /* ---- actions ---- */
+
+static gboolean
+is_live (HvVmItem *item)
+{
+  const char *state = item != NULL ? hv_vm_item_get_state (item) : NULL;
+
+  return g_strcmp0 (state, "running") == 0 || g_strcmp0 (state, "paused") == 0;
+}
 
 static void
 update_actions (HvWindow *self)
@@ -101,6 +182,7 @@ update_actions (HvWindow *self)
   HvVmItem *item = self->selected;
   gboolean connected = hv_engine_client_get_connected (self->client);
   GtkWidget *widget = GTK_WIDGET (self);
+  GAction *demo = g_action_map_lookup_action (G_ACTION_MAP (self), "demo-vm");
 
   /* Straight from the engine's Can* properties: the UI never decides what a state allows.
    * Power off and reset are what a running (or paused) VM allows, the same as Stop. */
@@ -112,8 +194,13 @@ update_actions (HvWindow *self)
   gtk_widget_action_set_enabled (widget, "vm.pause", item && hv_vm_item_get_can_pause (item));
   gtk_widget_action_set_enabled (widget, "vm.resume",
                                  item && hv_vm_item_get_can_resume (item));
+  gtk_widget_action_set_enabled (widget, "vm.show-console", connected && is_live (item));
   gtk_widget_action_set_enabled (widget, "vm.settings", item != NULL && connected);
+  gtk_widget_action_set_enabled (widget, "vm.rename", item != NULL && connected);
+  gtk_widget_action_set_enabled (widget, "vm.move-to", item != NULL && connected);
   gtk_widget_action_set_enabled (widget, "vm.delete", item != NULL && connected);
+  if (demo != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (demo), connected && !self->creating_demo);
 }
 
 static void
@@ -140,16 +227,23 @@ vm_stop (GtkWidget *widget, const char *action, GVariant *param)
   call_on_selected (HV_WINDOW (widget), "Stop", g_variant_new ("(u)", 0));
 }
 
+/* Power off and reset lose what the guest has not saved: they ask first. */
 static void
 vm_power_off (GtkWidget *widget, const char *action, GVariant *param)
 {
-  call_on_selected (HV_WINDOW (widget), "PowerOff", NULL);
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_window_confirm_power_dialog (self, self->selected, "PowerOff");
 }
 
 static void
 vm_reset (GtkWidget *widget, const char *action, GVariant *param)
 {
-  call_on_selected (HV_WINDOW (widget), "Reset", NULL);
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_window_confirm_power_dialog (self, self->selected, "Reset");
 }
 
 static void
@@ -165,12 +259,40 @@ vm_resume (GtkWidget *widget, const char *action, GVariant *param)
 }
 
 static void
+vm_show_console (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_details_show_console (self->details);
+}
+
+static void
 vm_settings (GtkWidget *widget, const char *action, GVariant *param)
 {
   HvWindow *self = HV_WINDOW (widget);
 
   if (self->selected != NULL)
     hv_settings_dialog_present (GTK_WINDOW (self), self->client, self->selected);
+}
+
+static void
+vm_rename (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_window_rename_vm_dialog (self, self->selected);
+}
+
+static void
+vm_move_to (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+  const char *folder = g_variant_get_string (param, NULL);
+
+  if (self->selected != NULL && g_strcmp0 (folder, hv_vm_item_get_folder (self->selected)) != 0)
+    hv_window_move_vm (self, self->selected, folder);
 }
 
 static void
@@ -194,6 +316,15 @@ win_new_folder (GSimpleAction *action, GVariant *param, gpointer data)
   hv_window_new_folder_dialog (HV_WINDOW (data), g_variant_get_string (param, NULL));
 }
 
+/* Ctrl+Shift+N: beside what is selected, as the header bar's button does. */
+static void
+win_new_folder_here (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  gtk_widget_activate (self->new_folder_button);
+}
+
 static void
 win_rename_folder (GSimpleAction *action, GVariant *param, gpointer data)
 {
@@ -206,9 +337,39 @@ win_delete_folder (GSimpleAction *action, GVariant *param, gpointer data)
   hv_window_delete_folder_dialog (HV_WINDOW (data), g_variant_get_string (param, NULL));
 }
 
-/* The demo VM: the engine builds it (a few seconds), then it is started at once, so a new
- * user sees a guest boot without choosing anything. Its row may appear a moment after
- * CreateDemoVm answers (VmAdded, then the proxy): until then the start waits for it. */
+/* Shift+F10 or the Menu key on a sidebar row (the list item has the focus, not the row). */
+static void
+win_context_menu (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (widget));
+
+  for (GtkWidget *w = focus; w != NULL; w = gtk_widget_get_parent (w))
+    {
+      GtkWidget *child = gtk_widget_get_first_child (w);
+
+      if (HV_IS_SIDEBAR_ROW (w) || HV_IS_SIDEBAR_ROW (child))
+        {
+          hv_sidebar_row_popup_menu (HV_SIDEBAR_ROW (HV_IS_SIDEBAR_ROW (w) ? w : child));
+          return;
+        }
+      if (w == GTK_WIDGET (HV_WINDOW (widget)->sidebar_list))
+        break;
+    }
+}
+
+static void
+win_search (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "library") == 0)
+    gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+/* The demo VM: the engine builds it (a few seconds, shown as progress at once), then it is
+ * selected and started, so a new user sees a guest boot without choosing anything. Its row
+ * may appear a moment after CreateDemoVm answers (VmAdded, then the proxy): until then the
+ * start waits for it. */
 static gboolean
 start_pending_demo (HvWindow *self)
 {
@@ -217,7 +378,7 @@ start_pending_demo (HvWindow *self)
   if (self->pending_demo == NULL)
     return TRUE;
   item = hv_engine_client_lookup (self->client, self->pending_demo);
-  if (item == NULL)
+  if (item == NULL || hv_vm_item_get_proxy (item) == NULL)
     return FALSE;
   g_clear_pointer (&self->pending_demo, g_free);
   hv_engine_client_call (self->client, item, "Start", NULL, self->cancellable,
@@ -237,6 +398,19 @@ on_demo_vms_changed (GListModel *model,
 }
 
 static void
+set_creating_demo (HvWindow *self,
+                   gboolean  creating)
+{
+  self->creating_demo = creating;
+  gtk_widget_set_visible (self->demo_progress, creating);
+  if (creating)
+    gtk_spinner_start (self->demo_spinner);
+  else
+    gtk_spinner_stop (self->demo_spinner);
+  update_actions (self);
+}
+
+static void
 on_demo_created (GObject      *source,
                  GAsyncResult *result,
                  gpointer      data)
@@ -247,13 +421,17 @@ on_demo_created (GObject      *source,
   const char *path;
 
   reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  set_creating_demo (self, FALSE);
   if (reply == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        hv_window_show_error (self, error->message);
+      g_autofree char *message = hv_messages_error (error);
+      hv_window_show_error (self, message);
       return;
     }
   g_variant_get (reply, "(&o)", &path);
+  hv_window_select_vm (self, path);
   g_free (self->pending_demo);
   self->pending_demo = g_strdup (path);
   if (!start_pending_demo (self))
@@ -266,6 +444,12 @@ win_demo_vm (GSimpleAction *action, GVariant *param, gpointer data)
 {
   HvWindow *self = HV_WINDOW (data);
 
+  if (self->creating_demo)
+    return;
+  set_creating_demo (self, TRUE);
+  /* The welcome page shows the progress; from the menu, with VMs listed, a toast does. */
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "welcome") != 0)
+    hv_window_show_message (self, _("Creating the demo virtual machine…"));
   hv_engine_client_call (self->client, NULL, "CreateDemoVm", NULL, self->cancellable,
                          on_demo_created, g_object_ref (self));
 }
@@ -385,6 +569,17 @@ restore_rows (gpointer data)
 }
 
 static void
+update_sidebar_page (HvWindow *self)
+{
+  gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->tree_model)) == 0;
+
+  /* An empty list while searching: say so, rather than show nothing. */
+  gtk_stack_set_visible_child_name (self->sidebar_stack,
+                                    empty && hv_folder_tree_is_filtering (self->tree)
+                                      ? "no-results" : "list");
+}
+
+static void
 on_tree_rows_changed (GListModel *model,
                       guint       position,
                       guint       removed,
@@ -393,255 +588,60 @@ on_tree_rows_changed (GListModel *model,
 {
   if (self->restore_source == 0)
     self->restore_source = g_idle_add (restore_rows, self);
+  update_sidebar_page (self);
+}
+
+/* Show @item: open the folders above it, clear a search that hides it, then restore_rows()
+ * selects its row. */
+static void
+reveal_and_select (HvWindow *self,
+                   HvVmItem *item)
+{
+  if (hv_folder_tree_is_filtering (self->tree) &&
+      hv_folder_tree_lookup_parent (self->tree, item) == NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  hv_folder_tree_reveal (self->tree, item);
+  set_selected (self, item);
+  g_clear_handle_id (&self->restore_source, g_source_remove);
+  restore_rows (self);
+}
+
+static void
+select_pending (HvWindow *self)
+{
+  HvVmItem *item;
+
+  if (self->pending_select == NULL)
+    return;
+  item = hv_engine_client_lookup (self->client, self->pending_select);
+  if (item == NULL)
+    return;
+  g_clear_pointer (&self->pending_select, g_free);
+  reveal_and_select (self, item);
+}
+
+void
+hv_window_select_vm (HvWindow   *self,
+                     const char *object_path)
+{
+  g_return_if_fail (HV_IS_WINDOW (self));
+  g_return_if_fail (object_path != NULL);
+
+  /* A VM made a moment ago may not be listed yet (VmAdded comes after CreateVm's reply):
+   * it is selected when it is. */
+  g_free (self->pending_select);
+  self->pending_select = g_strdup (object_path);
+  select_pending (self);
 }
 
 /* ---- sidebar rows ---- */
-
-typedef struct {
-  GtkTreeExpander *expander;
-  GtkImage *icon;
-  GtkLabel *name;
-  GtkLabel *state;
-  GtkPopoverMenu *menu;
-  GtkListItem *list_item;     /* borrowed: the row widgets live inside it */
-  GPtrArray *bindings;
-  gulong expanded_handler;
-  GtkTreeListRow *row;        /* while bound */
-} RowWidgets;
-
-static void
-row_widgets_free (gpointer data)
-{
-  RowWidgets *w = data;
-
-  g_ptr_array_unref (w->bindings);
-  g_free (w);
-}
-
-static gboolean
-state_to_label (GBinding     *binding,
-                const GValue *from,
-                GValue       *to,
-                gpointer      data)
-{
-  g_value_set_string (to, hv_vm_item_state_label (g_value_get_string (from)));
-  return TRUE;
-}
-
-static gboolean
-os_to_icon (GBinding     *binding,
-            const GValue *from,
-            GValue       *to,
-            gpointer      data)
-{
-  g_value_set_string (to, hv_vm_item_os_icon_name (g_value_get_string (from)));
-  return TRUE;
-}
-
-/* What a screen reader says for a row, and what the UI tests read: the name, then where it
- * is and what state it is in. */
-static void
-update_row_accessible (RowWidgets *w,
-                       GObject    *object)
-{
-  g_autofree char *description = NULL;
-  const char *label;
-
-  if (HV_IS_FOLDER_NODE (object))
-    {
-      HvFolderNode *node = HV_FOLDER_NODE (object);
-
-      label = hv_folder_node_get_name (node);
-      /* Translators: accessible description of a folder row; %s is its path "Lab/Web" */
-      description = g_strdup_printf (_("Folder %s"), hv_folder_node_get_path (node));
-    }
-  else
-    {
-      HvVmItem *item = HV_VM_ITEM (object);
-      const char *folder = hv_vm_item_get_folder (item);
-
-      label = hv_vm_item_get_name (item);
-      if (folder[0] == '\0')
-        /* Translators: accessible description of a VM row at the top level; %s: its state */
-        description = g_strdup_printf (_("Virtual machine, %s"),
-                                       hv_vm_item_state_label (hv_vm_item_get_state (item)));
-      else
-        /* Translators: accessible description of a VM row; %s: its state, %s: its folder */
-        description = g_strdup_printf (_("Virtual machine, %s, in folder %s"),
-                                       hv_vm_item_state_label (hv_vm_item_get_state (item)),
-                                       folder);
-    }
-  gtk_accessible_update_property (GTK_ACCESSIBLE (w->expander),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
-                                  -1);
-}
-
-static void
-on_row_item_notify (GObject    *object,
-                    GParamSpec *pspec,
-                    RowWidgets *w)
-{
-  update_row_accessible (w, object);
-}
-
-static void
-on_row_expanded (GtkTreeListRow *row,
-                 GParamSpec     *pspec,
-                 gpointer        data)
-{
-  g_autoptr(GObject) object = row_object (row);
-
-  /* The person opened or closed a folder: remember it. */
-  if (HV_IS_FOLDER_NODE (object))
-    hv_folder_node_set_expanded (HV_FOLDER_NODE (object), gtk_tree_list_row_get_expanded (row));
-}
-
-static GdkContentProvider *
-on_drag_prepare (GtkDragSource *source,
-                 double         x,
-                 double         y,
-                 RowWidgets    *w)
-{
-  g_autoptr(GObject) object = row_object (w->row);
-
-  /* Only VMs are dragged; folders are moved with Rename. */
-  if (!HV_IS_VM_ITEM (object))
-    return NULL;
-  return gdk_content_provider_new_typed (HV_TYPE_VM_ITEM, object);
-}
-
-static gboolean
-on_drop (GtkDropTarget *target,
-         const GValue  *value,
-         double         x,
-         double         y,
-         RowWidgets    *w)
-{
-  GtkWidget *window = gtk_widget_get_ancestor (GTK_WIDGET (w->expander), HV_TYPE_WINDOW);
-  g_autoptr(GObject) object = row_object (w->row);
-  HvVmItem *dragged = g_value_get_object (value);
-  const char *folder;
-
-  if (window == NULL || dragged == NULL || object == NULL)
-    return FALSE;
-
-  /* Onto a folder: into it. Onto a VM: into that VM's folder. */
-  if (HV_IS_FOLDER_NODE (object))
-    folder = hv_folder_node_get_path (HV_FOLDER_NODE (object));
-  else
-    folder = hv_vm_item_get_folder (HV_VM_ITEM (object));
-  if (g_strcmp0 (folder, hv_vm_item_get_folder (dragged)) == 0)
-    return FALSE;
-
-  hv_engine_client_call (HV_WINDOW (window)->client, dragged, "Move",
-                         g_variant_new ("(s)", folder), HV_WINDOW (window)->cancellable,
-                         hv_window_call_done, g_object_ref (window));
-  return TRUE;
-}
-
-static void
-on_row_context_menu (GtkGestureClick *gesture,
-                     int              n_press,
-                     double           x,
-                     double           y,
-                     RowWidgets      *w)
-{
-  GtkWidget *window = gtk_widget_get_ancestor (GTK_WIDGET (w->expander), HV_TYPE_WINDOW);
-  g_autoptr(GObject) object = row_object (w->row);
-  g_autoptr(GMenu) menu = g_menu_new ();
-  g_autoptr(GMenu) section = g_menu_new ();
-
-  if (window == NULL || object == NULL)
-    return;
-
-  gtk_single_selection_set_selected (HV_WINDOW (window)->selection,
-                                     gtk_list_item_get_position (w->list_item));
-
-  if (HV_IS_FOLDER_NODE (object))
-    {
-      const char *path = hv_folder_node_get_path (HV_FOLDER_NODE (object));
-      g_autoptr(GMenuItem) item = NULL;
-
-      item = g_menu_item_new (_("New _Subfolder…"), NULL);
-      g_menu_item_set_action_and_target (item, "win.new-folder", "s", path);
-      g_menu_append_item (menu, item);
-      g_clear_object (&item);
-      item = g_menu_item_new (_("_Rename…"), NULL);
-      g_menu_item_set_action_and_target (item, "win.rename-folder", "s", path);
-      g_menu_append_item (menu, item);
-      g_clear_object (&item);
-      item = g_menu_item_new (_("_Delete Folder"), NULL);
-      g_menu_item_set_action_and_target (item, "win.delete-folder", "s", path);
-      g_menu_append_item (section, item);
-    }
-  else
-    {
-      g_menu_append (menu, _("_Start"), "vm.start");
-      g_menu_append (menu, _("_Pause"), "vm.pause");
-      g_menu_append (menu, _("_Resume"), "vm.resume");
-      g_menu_append (menu, _("S_hut Down"), "vm.stop");
-      g_menu_append (menu, _("Power _Off"), "vm.power-off");
-      g_menu_append (menu, _("Se_ttings"), "vm.settings");
-      g_menu_append (section, _("_Delete…"), "vm.delete");
-    }
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (section));
-
-  gtk_popover_menu_set_menu_model (w->menu, G_MENU_MODEL (menu));
-  gtk_popover_set_pointing_to (GTK_POPOVER (w->menu),
-                               &(GdkRectangle) { (int) x, (int) y, 1, 1 });
-  gtk_popover_popup (GTK_POPOVER (w->menu));
-}
 
 static void
 setup_row (GtkSignalListItemFactory *factory,
            GtkListItem              *list_item,
            gpointer                  data)
 {
-  RowWidgets *w = g_new0 (RowWidgets, 1);
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  GtkDragSource *drag;
-  GtkDropTarget *drop;
-  GtkGesture *click;
-
-  w->list_item = list_item;
-  w->bindings = g_ptr_array_new ();
-  w->expander = GTK_TREE_EXPANDER (gtk_tree_expander_new ());
-  w->icon = GTK_IMAGE (gtk_image_new ());
-  w->name = GTK_LABEL (gtk_label_new (NULL));
-  w->state = GTK_LABEL (gtk_label_new (NULL));
-
-  gtk_label_set_xalign (w->name, 0);
-  gtk_label_set_ellipsize (w->name, PANGO_ELLIPSIZE_END);
-  gtk_widget_set_hexpand (GTK_WIDGET (w->name), TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (w->state), "dim-label");
-  gtk_widget_add_css_class (GTK_WIDGET (w->state), "caption");
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (w->icon));
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (w->name));
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (w->state));
-  gtk_tree_expander_set_child (w->expander, box);
-
-  w->menu = GTK_POPOVER_MENU (gtk_popover_menu_new_from_model (NULL));
-  gtk_popover_set_has_arrow (GTK_POPOVER (w->menu), FALSE);
-  gtk_widget_set_halign (GTK_WIDGET (w->menu), GTK_ALIGN_START);
-  gtk_widget_set_parent (GTK_WIDGET (w->menu), box);
-
-  drag = gtk_drag_source_new ();
-  gtk_drag_source_set_actions (drag, GDK_ACTION_MOVE);
-  g_signal_connect (drag, "prepare", G_CALLBACK (on_drag_prepare), w);
-  gtk_widget_add_controller (GTK_WIDGET (w->expander), GTK_EVENT_CONTROLLER (drag));
-
-  drop = gtk_drop_target_new (HV_TYPE_VM_ITEM, GDK_ACTION_MOVE);
-  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), w);
-  gtk_widget_add_controller (GTK_WIDGET (w->expander), GTK_EVENT_CONTROLLER (drop));
-
-  click = gtk_gesture_click_new ();
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
-  g_signal_connect (click, "pressed", G_CALLBACK (on_row_context_menu), w);
-  gtk_widget_add_controller (GTK_WIDGET (w->expander), GTK_EVENT_CONTROLLER (click));
-
-  gtk_list_item_set_child (list_item, GTK_WIDGET (w->expander));
-  g_object_set_data_full (G_OBJECT (list_item), "hv-row", w, row_widgets_free);
+  gtk_list_item_set_child (list_item, hv_sidebar_row_new ());
 }
 
 static void
@@ -649,40 +649,8 @@ bind_row (GtkSignalListItemFactory *factory,
           GtkListItem              *list_item,
           gpointer                  data)
 {
-  RowWidgets *w = g_object_get_data (G_OBJECT (list_item), "hv-row");
-  GtkTreeListRow *row = gtk_list_item_get_item (list_item);
-  g_autoptr(GObject) object = row_object (row);
-
-  w->row = row;
-  gtk_tree_expander_set_list_row (w->expander, row);
-  w->expanded_handler = g_signal_connect (row, "notify::expanded",
-                                          G_CALLBACK (on_row_expanded), NULL);
-
-  if (HV_IS_FOLDER_NODE (object))
-    {
-      gtk_image_set_from_icon_name (w->icon, "folder-symbolic");
-      gtk_label_set_text (w->name, hv_folder_node_get_name (HV_FOLDER_NODE (object)));
-      gtk_widget_set_visible (GTK_WIDGET (w->state), FALSE);
-    }
-  else if (HV_IS_VM_ITEM (object))
-    {
-      gtk_widget_set_visible (GTK_WIDGET (w->state), TRUE);
-      g_ptr_array_add (w->bindings,
-                       g_object_bind_property (object, "name", w->name, "label",
-                                               G_BINDING_SYNC_CREATE));
-      g_ptr_array_add (w->bindings,
-                       g_object_bind_property_full (object, "state", w->state, "label",
-                                                    G_BINDING_SYNC_CREATE, state_to_label,
-                                                    NULL, NULL, NULL));
-      g_ptr_array_add (w->bindings,
-                       g_object_bind_property_full (object, "os-id", w->icon, "icon-name",
-                                                    G_BINDING_SYNC_CREATE, os_to_icon,
-                                                    NULL, NULL, NULL));
-      g_signal_connect (object, "notify::state", G_CALLBACK (on_row_item_notify), w);
-      g_signal_connect (object, "notify::name", G_CALLBACK (on_row_item_notify), w);
-    }
-  if (object != NULL)
-    update_row_accessible (w, object);
+  hv_sidebar_row_bind (HV_SIDEBAR_ROW (gtk_list_item_get_child (list_item)),
+                       gtk_list_item_get_item (list_item));
 }
 
 static void
@@ -690,18 +658,7 @@ unbind_row (GtkSignalListItemFactory *factory,
             GtkListItem              *list_item,
             gpointer                  data)
 {
-  RowWidgets *w = g_object_get_data (G_OBJECT (list_item), "hv-row");
-  g_autoptr(GObject) object = row_object (w->row);
-
-  for (guint i = 0; i < w->bindings->len; i++)
-    g_binding_unbind (w->bindings->pdata[i]);
-  g_ptr_array_set_size (w->bindings, 0);
-  if (object != NULL)
-    g_signal_handlers_disconnect_by_data (object, w);
-  if (w->row != NULL)
-    g_clear_signal_handler (&w->expanded_handler, w->row);
-  gtk_tree_expander_set_list_row (w->expander, NULL);
-  w->row = NULL;
+  hv_sidebar_row_bind (HV_SIDEBAR_ROW (gtk_list_item_get_child (list_item)), NULL);
 }
 
 /* ---- engine state ---- */
@@ -783,6 +740,7 @@ on_vms_changed (GListModel *model,
                 HvWindow   *self)
 {
   update_main_page (self);
+  select_pending (self);
 }
 
 static void
@@ -896,6 +854,7 @@ hv_window_finalize (GObject *object)
   g_clear_object (&self->client);
   g_clear_object (&self->cancellable);
   g_free (self->pending_demo);
+  g_free (self->pending_select);
 
   G_OBJECT_CLASS (hv_window_parent_class)->finalize (object);
 }
@@ -967,7 +926,10 @@ hv_window_class_init (HvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, connecting_page);
+  gtk_widget_class_bind_template_child (widget_class, HvWindow, demo_progress);
+  gtk_widget_class_bind_template_child (widget_class, HvWindow, demo_spinner);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, HvWindow, sidebar_stack);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, sidebar_list);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, details_stack);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, details);
@@ -980,12 +942,34 @@ hv_window_class_init (HvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "vm.reset", NULL, vm_reset);
   gtk_widget_class_install_action (widget_class, "vm.pause", NULL, vm_pause);
   gtk_widget_class_install_action (widget_class, "vm.resume", NULL, vm_resume);
+  gtk_widget_class_install_action (widget_class, "vm.show-console", NULL, vm_show_console);
   gtk_widget_class_install_action (widget_class, "vm.settings", NULL, vm_settings);
+  gtk_widget_class_install_action (widget_class, "vm.rename", NULL, vm_rename);
+  gtk_widget_class_install_action (widget_class, "vm.move-to", "s", vm_move_to);
   gtk_widget_class_install_action (widget_class, "vm.delete", NULL, vm_delete);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, win_search);
+  gtk_widget_class_install_action (widget_class, "win.context-menu", NULL, win_context_menu);
+  gtk_widget_class_install_action (widget_class, "win.new-folder-here", NULL,
+                                   win_new_folder_here);
 
+  /* The window's shortcuts; the Keyboard Shortcuts window (hv-shortcuts-window.ui) lists them
+   * with the application's (hv-application.c). */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-vm",
                                        NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n,
+                                       GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.new-folder-here", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search",
+                                       NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F2, 0, "vm.rename", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_ALT_MASK, "vm.settings",
+                                       NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "vm.delete", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK,
+                                       "win.context-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "win.context-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK,
+                                       "window.close", NULL);
 }
 
 static void

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hv-window.h: the main window: the VM library in folders beside the selected VM's details.
  *
- * Actions: win.new-vm, win.new-folder(s parent), win.rename-folder(s path),
- * win.delete-folder(s path), and per selected VM vm.start, vm.stop (ACPI), vm.power-off,
- * vm.reset, vm.pause, vm.resume, vm.settings, vm.delete, each enabled from the VM's Can*
+ * Actions: win.new-vm, win.demo-vm, win.new-folder(s parent), win.rename-folder(s path),
+ * win.delete-folder(s path), win.search, and per selected VM vm.start, vm.stop (ACPI),
+ * vm.power-off and vm.reset (both ask first), vm.pause, vm.resume, vm.show-console,
+ * vm.settings, vm.rename, vm.move-to(s folder), vm.delete, each enabled from the VM's Can*
  * properties as the engine reports them. */
 #pragma once
 
@@ -22,6 +23,9 @@ HvWindow *hv_window_new            (AdwApplication *application, HvEngineClient 
 void      hv_window_show_error     (HvWindow *self, const char *message);
 /* The VM selected in the sidebar, or NULL. */
 HvVmItem *hv_window_get_selected   (HvWindow *self);
+/* Selects the VM with this D-Bus object path (opening its folders, clearing a search that
+ * hides it), now or as soon as it is listed: a VM just created. */
+void      hv_window_select_vm      (HvWindow *self, const char *object_path);
 /* Opens "new VM" with @media (an ISO or floppy image) filled in; NULL for none. */
 void      hv_window_new_vm         (HvWindow *self, GFile *media);
 

@@ -2,6 +2,7 @@
 #include "hv-wizard-model.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -404,6 +405,40 @@ hv_wizard_check_name (const char         *name,
   if (is_taken (taken, name, except))
     /* Translators: %s is a VM name */
     return g_strdup_printf (_("There is already a virtual machine named “%s”."), name);
+  return NULL;
+}
+
+guint64
+hv_wizard_host_memory_mib (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES);
+  long page_size = sysconf (_SC_PAGESIZE);
+
+  if (pages <= 0 || page_size <= 0)
+    return 0;
+  return (guint64) pages * (guint64) page_size / (1024 * 1024);
+}
+
+char *
+hv_wizard_memory_warning (guint64 mib,
+                          guint64 host_mib)
+{
+  g_autofree char *host = NULL;
+
+  /* Unknown host memory, or a value the check above refuses anyway: nothing to add. */
+  if (host_mib == 0 || mib < HV_MEMORY_MIN_MIB || mib > HV_MEMORY_MAX_MIB)
+    return NULL;
+  host = g_strdup_printf ("%.1f", host_mib / 1024.0);
+  if (mib > host_mib)
+    /* Translators: %s is this computer's memory in GiB, e.g. "7.7" */
+    return g_strdup_printf (_("More than this computer has (%s GiB): the virtual machine may "
+                              "fail to start, or slow everything down."), host);
+  /* QEMU, the desktop and its programs need their share too. */
+  if (mib > host_mib / 4 * 3)
+    /* Translators: %s is this computer's memory in GiB, e.g. "7.7" */
+    return g_strdup_printf (_("More than three quarters of this computer's %s GiB: little is "
+                              "left for the computer itself while the virtual machine "
+                              "runs."), host);
   return NULL;
 }
 

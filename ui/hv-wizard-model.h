@@ -107,6 +107,12 @@ char           *hv_wizard_check_name            (const char         *name,
                                                  const char         *except);
 char           *hv_wizard_check_memory          (guint64 mib);
 char           *hv_wizard_check_cpus            (guint64 cpus);
+/* This computer's memory in MiB (0 when unknown). */
+guint64         hv_wizard_host_memory_mib       (void);
+/* A warning for @mib of guest memory on a host with @host_mib (NULL when fine): above the
+ * host's memory, or above three quarters of it. Valid values only; not an error. */
+char           *hv_wizard_memory_warning        (guint64 mib,
+                                                 guint64 host_mib);
 char           *hv_wizard_check_disk            (guint64 gib);
 /* Where an image goes: floppy for .ima/.flp/.vfd and for a small .img, else the CD drive. */
 HvWizardMedium  hv_wizard_medium_guess          (const char *path,

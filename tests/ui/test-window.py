@@ -12,147 +12,89 @@ import subprocess
 import sys
 import time
 
-import gi
-
-gi.require_version("Atspi", "2.0")
-from gi.repository import Atspi  # noqa: E402
-
-APP = os.environ["HV_APP"]
-CTL = os.environ["HV_CTL"]
-ARTIFACTS = os.environ["HV_ARTIFACTS"]
+import hvui
+from hvui import (Atspi, allocated, button, click, ctl, find, fresh, keys, press, screenshot,
+                  sensitive, showing, sidebar_rows, state_of, type_text, vm_row, wait_for,
+                  walk)
 
 # name → folder, as test-window.sh created them
-VMS = {"web": "Lab/Web", "db": "Lab", "top": "", "grub": "Boot"}
+VMS = {"web": "Lab/Web", "db": "Lab", "top": "", "grub": "Boot",
+       "Émile": "", "VM 10": "", "VM 2": "", "zulu": ""}
 EMPTY_FOLDERS = ["Empty"]
+# The top-level VMs as a person sorts them: accents aside, numbers by value, case ignored.
+TOP_LEVEL_ORDER = ["Émile", "top", "VM 2", "VM 10", "zulu"]
+HV_TMP = os.environ["HV_TMP"]
 
-n = 0
-failed = 0
-
-
-def ok(cond, what, diag=None):
-    global n, failed
-    n += 1
-    if cond:
-        print(f"ok {n} - {what}")
-    else:
-        failed += 1
-        print(f"not ok {n} - {what}")
-        if diag:
-            for line in str(diag).splitlines():
-                print(f"# {line}")
-    sys.stdout.flush()
-    return cond
+tap = hvui.Tap()
+ok = tap.ok
+note = tap.note
 
 
-def ctl(*args):
-    r = subprocess.run([CTL, *args], capture_output=True, text=True)
-    return r.returncode, r.stdout.strip(), r.stderr.strip()
+def menu_item(app, label):
+    return find(app, "menu item", label)
 
 
-def wait_for(func, timeout=30.0, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = func()
-        except Exception:  # the tree changes under us while the app updates
-            value = None
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
-def screenshot(name):
-    path = os.path.join(ARTIFACTS, name)
-    subprocess.run(["import", "-window", "root", path], check=False)
-    print(f"# screenshot: {path}")
-
-
-def walk(acc, depth=0):
-    """Every accessible under acc, depth first, in document order."""
-    if acc is None or depth > 60:
-        return
-    yield acc
-    for i in range(acc.get_child_count()):
-        yield from walk(acc.get_child_at_index(i), depth + 1)
-
-
-def find_app():
-    desktop = Atspi.get_desktop(0)
-    for i in range(desktop.get_child_count()):
-        app = desktop.get_child_at_index(i)
-        if app is not None and app.get_name() == "hostvisor":
-            return app
+def json_field(vm, field):
+    """A field of hostvisorctl list --json for the VM named vm."""
+    for item in hvui.vm_list():
+        if item.get("name") == vm:
+            return item.get(field)
     return None
 
 
-def showing(acc):
-    """GTK 4.8 reports "visible" (the widget's own flag) but not "showing"; a widget on a
-    stack page that was never shown has no allocation yet, which the extents tell."""
-    if not acc.get_state_set().contains(Atspi.StateType.VISIBLE):
+def open_main_menu(app):
+    button_acc = find(app, "push button", "Main Menu", pred=lambda a: a.get_n_actions() > 0)
+    if button_acc is None:
         return False
-    return True
+    click(button_acc)
+    return wait_for(lambda: menu_item(app, "About Hostvisor"), 5) is not None
 
 
-def allocated(acc):
-    ext = acc.get_extents(Atspi.CoordType.WINDOW)
-    return ext.width > 0 and ext.height > 0
+def check_main_menu_windows(app):
+    """Preferences, Keyboard Shortcuts, Help and About each open what they promise."""
+    vm_dir = ""
+    rc, out, _ = ctl("show", "top", "--json")
+    if rc == 0:
+        import json
+        vm_dir = json.loads(out).get("directory", "")
 
+    if open_main_menu(app):
+        press(menu_item(app, "Preferences"))
+    # The library is the folder that holds the VMs' folders.
+    prefs = wait_for(lambda: find(app, "label", pred=lambda a: (a.get_name() or "")
+                                  .startswith(os.environ["XDG_DATA_HOME"]) and
+                                  vm_dir.startswith(a.get_name() + "/")), 10)
+    ok(prefs is not None, "Preferences shows where the library is", vm_dir)
+    screenshot("test-window-preferences.png")
+    hvui.focus_window("^Preferences$")
+    keys("Escape")
+    time.sleep(0.5)
 
-def sensitive(acc):
-    return acc is not None and acc.get_state_set().contains(Atspi.StateType.SENSITIVE)
+    if open_main_menu(app):
+        press(menu_item(app, "Keyboard Shortcuts"))
+    shortcuts = wait_for(lambda: find(app, "label", "New virtual machine"), 10)
+    ok(shortcuts is not None, "Keyboard Shortcuts lists the shortcuts")
+    screenshot("test-window-shortcuts.png")
+    hvui.focus_window("^Shortcuts$")
+    keys("Escape")
+    time.sleep(0.5)
 
+    # Help opens the README with the desktop's handler for it (test-window.sh installs one
+    # that writes down what it was given).
+    opened = os.path.join(HV_TMP, "help-opened")
+    if open_main_menu(app):
+        press(menu_item(app, "Help"))
+    got = wait_for(lambda: os.path.exists(opened) and open(opened).read().strip(), 15)
+    ok(bool(got) and got.endswith("README.md"), "Help opens the README", got)
 
-def button(app, label):
-    """Buttons with a mnemonic read "_Start Start" in GTK 4.8: match the plain label."""
-    for acc in walk(fresh(app)):
-        if acc.get_role_name() == "push button" and \
-                (acc.get_name() or "").replace("_", "").split(" ")[-1] == label:
-            return acc
-    return None
-
-
-def fresh(app):
-    """Drop the client-side cache: GTK 4.8 does not announce every name or description change,
-    and a recycled list row would otherwise read as the item it showed before."""
-    try:
-        app.clear_cache()
-    except Exception:
-        pass
-    return app
-
-
-def find(app, role=None, name=None, only_showing=True):
-    for acc in walk(fresh(app)):
-        if role is not None and acc.get_role_name() != role:
-            continue
-        if name is not None and acc.get_name() != name:
-            continue
-        if only_showing and not showing(acc):
-            continue
-        return acc
-    return None
-
-
-def sidebar_rows(app):
-    """The sidebar rows in order: (kind, name, description, accessible)."""
-    lst = find(app, "list", "Virtual machines")
-    if lst is None:
-        return []
-    rows = []
-    for acc in walk(lst):
-        desc = acc.get_description() or ""
-        if desc.startswith("Folder "):
-            rows.append(("folder", desc[len("Folder "):], desc, acc))
-        elif desc.startswith("Virtual machine"):
-            rows.append(("vm", acc.get_name(), desc, acc))
-    return rows
-
-
-def vm_row(app, name):
-    for kind, row_name, desc, acc in sidebar_rows(app):
-        if kind == "vm" and row_name == name:
-            return desc, acc
-    return None
+    if open_main_menu(app):
+        press(menu_item(app, "About Hostvisor"))
+    about = wait_for(lambda: find(app, "label", "Virtual machines on your desktop"), 10)
+    ok(about is not None, "About shows the about window")
+    screenshot("test-window-about.png")
+    hvui.focus_window("^About")
+    keys("Escape")
+    time.sleep(0.5)
 
 
 def check_nesting(rows):
@@ -177,47 +119,17 @@ def check_nesting(rows):
     return problems
 
 
-def press(acc):
-    """Activate a button through its AT-SPI action, as a screen reader would."""
-    return acc.do_action(0)
-
-
-def state_of(vm):
-    rc, out, _ = ctl("show", vm, "--json")
-    if rc != 0:
-        return None
-    import json
-    return json.loads(out).get("state")
-
-
 def main():
-    env = dict(os.environ, GTK_A11Y="atspi", GDK_BACKEND="x11", G_DEBUG="fatal-criticals")
-    log = open(os.path.join(ARTIFACTS, "test-window-app.log"), "w")
-    # On a loaded machine the app has been seen to fail "cannot open display" on an Xvfb that
-    # had just answered (Xvfb resetting after the probe left; test-window.sh now starts it with
-    # -noreset); an app that exits before it appears is still started again (at most 3 times).
-    for attempt in range(3):
-        proc = subprocess.Popen([APP], env=env, stdout=log, stderr=subprocess.STDOUT)
-        if wait_for(lambda: find_app() or proc.poll() is not None, 90) and proc.poll() is None:
-            break
-        print(f"# the app exited early (status {proc.returncode}), attempt {attempt + 1}")
-        time.sleep(1)
+    proc, app = hvui.start_app(log_name="test-window-app.log")
     try:
-        run(proc)
+        run(proc, app)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    ok(proc.returncode in (0, -signal.SIGTERM), "the app exits cleanly",
-       f"exit status {proc.returncode}")
-    print(f"1..{n}")
-    return 1 if failed else 0
+        status = hvui.stop_app(proc)
+    ok(status in (0, -signal.SIGTERM), "the app exits cleanly", f"exit status {status}")
+    return tap.finish()
 
 
-def run(proc):
-    app = wait_for(find_app, 90)
+def run(proc, app):
     if not ok(app is not None, "the app appears on the accessibility bus"):
         return
 
@@ -240,6 +152,26 @@ def run(proc):
        "folders are shown, the empty one too", sorted(folders))
     screenshot("test-window-library.png")
 
+    # Names sort as a person reads them: "Émile" with the Es, "VM 2" before "VM 10".
+    top = [r[1] for r in rows if r[0] == "vm" and VMS.get(r[1]) == ""]
+    ok(top == TOP_LEVEL_ORDER, "top-level VMs in a person's order (accents, numbers, case)",
+       f"{top} != {TOP_LEVEL_ORDER}")
+
+    # The header bar's icon buttons say what they are (not "GtkImage").
+    for label in ("New Virtual Machine", "New Folder", "Main Menu"):
+        acc = find(app, "push button", label)
+        ok(acc is not None, f"the header bar has a button named \"{label}\"")
+
+    # The main menu: the entries people look for.
+    opened = open_main_menu(app)
+    ok(opened, "the main menu opens")
+    for label in ("New Virtual Machine…", "New Folder…", "Try a Demo Virtual Machine",
+                  "Preferences", "Keyboard Shortcuts", "Help", "About Hostvisor"):
+        ok(menu_item(app, label) is not None, f"the main menu has \"{label}\"")
+    screenshot("test-window-main-menu.png")
+    keys("Escape")
+    check_main_menu_windows(app)
+
     # 2. A VM moved with hostvisorctl moves in the window (PropertiesChanged → re-parent).
     rc, _, err = ctl("move", "db", "--folder", "Prod")
     ok(rc == 0, "hostvisorctl move db --folder Prod", err)
@@ -248,6 +180,30 @@ def run(proc):
     ok(moved, "the moved VM's row follows it to its new folder", vm_row(app, "db"))
     problems = check_nesting(sidebar_rows(app))
     ok(not problems, "the tree is consistent after the move", "\n".join(problems))
+
+    # The same through the VM's context menu: Move to Folder → Lab.
+    row = vm_row(app, "db")
+    if row is not None:
+        click(row[1], 3)
+    menu = wait_for(lambda: menu_item(app, "Move to Folder"), 10)
+    for label in ("Start", "Show Console", "Power Off…", "Reset…", "Rename…", "Settings",
+                  "Delete…"):
+        ok(menu_item(app, label) is not None, f"a VM's context menu has \"{label}\"")
+    ok(menu is not None, "a VM's context menu has \"Move to Folder\"")
+    screenshot("test-window-context-menu.png")
+    if menu is not None:
+        press(menu)
+    target = wait_for(lambda: menu_item(app, "Lab"), 10)
+    ok(target is not None and menu_item(app, "Prod") is None,
+       "… listing the other folders (not the VM's own)")
+    if target is not None:
+        press(target)
+    ok(wait_for(lambda: json_field("db", "folder") == "Lab", 15),
+       "… and choosing one moves the VM there", json_field("db", "folder"))
+    VMS["db"] = "Lab"
+    moved = wait_for(lambda: (vm_row(app, "db") or ("",))[0].endswith("in folder Lab"), 15)
+    ok(moved, "… and its row follows", vm_row(app, "db"))
+    keys("Escape")
 
     # 3. Select a VM and drive it with the details pane's buttons (enabled from Can*).
     row = vm_row(app, "grub")
@@ -318,6 +274,45 @@ def run(proc):
     if resume is not None:
         press(resume)
     ok(wait_for(lambda: state_of("grub") == "running", 20), "pressing Resume resumes it",
+       state_of("grub"))
+
+    # Power Off loses the guest's unsaved work: it asks first, and Cancel keeps it running.
+    def power_off_dialog():
+        stop = find(app, "push button", "Stop", pred=lambda a: a.get_n_actions() > 0)
+        if stop is None:
+            return None
+        click(stop)
+        item = wait_for(lambda: menu_item(app, "Power Off"), 5)
+        if item is None:
+            keys("Escape")
+            return None
+        press(item)
+        return wait_for(lambda: find(app, "label", "Power Off “grub”?"), 10)
+
+    ok(power_off_dialog() is not None, "Stop → Power Off asks \"Power Off “grub”?\"")
+    screenshot("test-window-power-off.png")
+    cancel = wait_for(lambda: button(app, "Cancel"), 5)
+    if cancel is not None:
+        press(cancel)
+    time.sleep(1)
+    ok(state_of("grub") == "running", "… and Cancel leaves it running", state_of("grub"))
+    ok(power_off_dialog() is not None, "asked again")
+    confirm = wait_for(lambda: find(app, "push button", pred=lambda a: hvui.plain(a.get_name())
+                                    == "Off" and "Power" in (a.get_name() or "")), 5)
+    if confirm is not None:
+        press(confirm)
+    ok(wait_for(lambda: state_of("grub") == "poweroff", 30),
+       "… and Power Off powers it off", state_of("grub"))
+    # The state is said once: "Powered off", not "Powered off — powered off".
+    state_label = wait_for(lambda: find(app, "label", pred=lambda a: (a.get_name() or "")
+                                        .startswith("Powered off") and allocated(a) and
+                                        "hardware" not in (a.get_name() or "")), 10)
+    ok(state_label is not None and state_label.get_name() == "Powered off",
+       "the details say \"Powered off\", once", state_label and state_label.get_name())
+    start = wait_for(lambda: (lambda b: b if sensitive(b) else None)(button(app, "Start")), 10)
+    if start is not None:
+        press(start)
+    ok(wait_for(lambda: state_of("grub") == "running", 60), "grub runs again for what follows",
        state_of("grub"))
 
     # 4. The engine goes away: a banner says so and nothing can be done to a VM; the app
@@ -407,7 +402,47 @@ def run(proc):
     vm_dir = _json.loads(out).get("directory", "") if rc == 0 else ""
     ok(vm_dir != "" and os.path.exists(os.path.join(vm_dir, "disk0.qcow2")),
        "… keeping its file", vm_dir and glob.glob(os.path.join(vm_dir, "*")))
-    subprocess.run(["xdotool", "key", "Escape"])
+    # Guest → Insert Guest Tools CD: the disc goes in, and the dialog says so and what next.
+    guest_tab = wait_for(lambda: find(app, name="Guest", pred=lambda a: a.get_role_name()
+                                      not in ("label", "panel")), 10)
+    if guest_tab is not None:
+        click(guest_tab)
+    insert = wait_for(lambda: (lambda b: b if b is not None and allocated(b) else None)(
+        button(app, "CD")), 10)
+    ok(insert is not None, "Settings → Guest offers \"Insert Guest Tools CD\"")
+    if insert is not None:
+        press(insert)
+    toast = wait_for(lambda: find(app, "label", pred=lambda a: (a.get_name() or "")
+                                  .startswith("The guest tools CD is in the drive")), 15)
+    ok(toast is not None, "… and says the disc is in the drive and what to run")
+    ok(any((d.get("path") or "").endswith(".iso") and "guest-tools" in d.get("path", "")
+           for d in drives("grub") if d.get("type") == "cdrom"),
+       "… which the engine confirms", drives("grub"))
+    screenshot("test-window-guest-tools.png")
+    ok(hvui.close_window(app, "“grub” Settings") and
+       wait_for(lambda: not hvui.window_open(app, "“grub” Settings"), 10),
+       "Settings closes")
+
+    # Search: by folder name too, and it says when nothing matches.
+    hvui.focus_window("^Hostvisor$")
+    keys("ctrl+f")
+    type_text("zzz-no-such-vm")
+    ok(wait_for(lambda: (lambda a: a is not None and allocated(a))(
+        find(app, "label", "No Results Found")), 10),
+       "a search that matches nothing says \"No Results Found\"")
+    screenshot("test-window-no-results.png")
+    keys("ctrl+a")
+    type_text("boot")
+
+    def boot_rows():
+        rows = sidebar_rows(app)
+        return [(k, n) for k, n, _, _ in rows] == [("folder", "Boot"), ("vm", "grub")] and rows
+
+    ok(wait_for(boot_rows, 10), "searching a folder's name shows that folder and its VMs",
+       [(k, n) for k, n, _, _ in sidebar_rows(app)])
+    keys("ctrl+a", "BackSpace")
+    ok(wait_for(lambda: len([r for r in sidebar_rows(app) if r[0] == "vm"]) == len(VMS), 10),
+       "clearing the search shows every VM again")
 
     # 6. An empty library shows the welcome page.
     for vm in list(VMS):
@@ -422,6 +457,36 @@ def run(proc):
     ok(create is not None and allocated(create) and sensitive(create),
        "the welcome page offers to create a VM")
     screenshot("test-window-welcome.png")
+
+    # 7. The demo: progress at once, then the new VM selected and booting.
+    demo = find(app, "push button", pred=lambda a: "Demo" in (a.get_name() or "") and
+                allocated(a))
+    if not ok(demo is not None, "the welcome page offers the demo VM"):
+        return
+    press(demo)
+    # Only the main window's tree: walking the whole app (the dialogs kept for next time) can
+    # take longer than the build.
+    windows = [w for w in (fresh(app).get_child_at_index(i)
+                           for i in range(app.get_child_count()))
+               if w is not None and w.get_name() == "Hostvisor" and showing(w)] or [app]
+    progress = wait_for(lambda: any(
+        (lambda a: a is not None and allocated(a))(
+            find(w, name="Creating the demo virtual machine…")) for w in windows),
+        10, interval=0.1)
+    ok(progress, "the demo shows \"Creating the demo virtual machine…\" at once")
+    screenshot("test-window-demo-progress.png")
+    selected = wait_for(lambda: hvui.selected_vm(app) == "Demo Linux", 60)
+    if not selected:
+        log = os.path.join(os.environ["XDG_RUNTIME_DIR"], "hostvisor", "engine.log")
+        if os.path.exists(log):
+            note("engine.log:\n" + "".join(open(log, errors="replace").readlines()[-15:]))
+    ok(selected, "the demo VM is selected once it is made",
+       f"selected {hvui.selected_vm(app)!r}; VMs {[v['name'] for v in hvui.vm_list()]}")
+    ok(wait_for(lambda: state_of("Demo Linux") in ("starting", "running"), 60),
+       "… and it starts", state_of("Demo Linux"))
+    screenshot("test-window-demo.png")
+    ctl("poweroff", "Demo Linux")
+    ctl("delete", "Demo Linux")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ HV_PNG_COLOURS.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -324,6 +325,17 @@ def run(proc):
     ok(wait_for(lambda: label_starting(wizard, "Step 2 of 3"), 10), "Next goes to step 2")
     time.sleep(0.5)  # the page slides in
     screenshot("wizard-2-os.png")
+
+    # The OS list reads as a version list: Debian 6.0, 7, …, 10, 11, 12 (not 10, 11, 12, 6.0).
+    def debian_versions():
+        names = [a.get_name() for a in walk(fresh(wizard)) if a.get_role_name() == "label"
+                 and re.fullmatch(r"Debian [0-9.]+", a.get_name() or "")]
+        return names if len(names) >= 3 else None
+
+    versions = wait_for(debian_versions, 20) or []
+    numbers = [tuple(int(p) for p in n.split()[1].split(".")) for n in versions]
+    ok(len(numbers) >= 3 and numbers == sorted(numbers),
+       "the OS list sorts versions by number (Debian 6.0 before 10)", versions)
     nxt = wait_for(lambda: button(wizard, "Next"), 20)
     if not ok(nxt is not None, "Next is enabled on the OS page"):
         return
@@ -402,6 +414,23 @@ def run(proc):
     while item is not None and item.get_parent() is not None and \
             item.get_parent().get_role_name() != "list":
         item = item.get_parent()
+
+    # The wizard leaves the new VM selected: the person sees it boot, not "No Virtual Machine
+    # Selected".
+    def new_vm_selected():
+        f = vm_row()
+        if f is None:
+            return False
+        it = f[1]
+        while it is not None and it.get_parent() is not None and \
+                it.get_parent().get_role_name() != "list":
+            it = it.get_parent()
+        return it is not None and states(fresh(it)).contains(Atspi.StateType.SELECTED)
+
+    ok(wait_for(new_vm_selected, 20), "the new VM is selected in the sidebar after Create")
+    ok(not any(a.get_name() == "No Virtual Machine Selected" and on_screen(a)
+               for a in walk(fresh(main_window))),
+       "… and the details show it, not \"No Virtual Machine Selected\"")
     try:
         selected = lst.select_child(item.get_index_in_parent())
     except Exception as e:
@@ -473,6 +502,24 @@ def run(proc):
     note(f"console area: {crop}")
     ok(drawn, "the console shows the guest's screen: GRUB's menu with its highlight bar")
     ok(vm_list()[0]["state"] == "running", "the VM still runs")
+
+    # 5. "Scale to Window" tells a screen reader whether it is on: a check box, checked.
+    def scale():
+        return find(main_window, lambda a: a.get_name() == "Scale to Window" and on_screen(a))
+
+    toggle = wait_for(scale, 10)
+    if not ok(toggle is not None, "the console has \"Scale to Window\""):
+        return
+    ok(toggle.get_role_name() == "check box" and
+       states(toggle).contains(Atspi.StateType.CHECKED),
+       "\"Scale to Window\" reads as a checked check box",
+       f"{toggle.get_role_name()}: {[s.value_nick for s in states(toggle).get_states()]}")
+    press(toggle)
+    ok(wait_for(lambda: not states(fresh(scale())).contains(Atspi.StateType.CHECKED), 5),
+       "… unchecked once pressed (pixel for pixel)")
+    press(scale())
+    ok(wait_for(lambda: states(fresh(scale())).contains(Atspi.StateType.CHECKED), 5),
+       "… and checked again")
 
 
 if __name__ == "__main__":
