@@ -472,9 +472,11 @@ def run(proc, app):
     progress = wait_for(lambda: any(
         (lambda a: a is not None and allocated(a))(
             find(w, name="Creating the demo virtual machine…")) for w in windows),
-        10, interval=0.1)
+        30, interval=0.1)
     ok(progress, "the demo shows \"Creating the demo virtual machine…\" at once")
     screenshot("test-window-demo-progress.png")
+    # The guest builder waits for this (test-window.sh), so the progress stays until seen.
+    open(os.path.join(HV_TMP, "demo-looked"), "w").close()
     selected = wait_for(lambda: hvui.selected_vm(app) == "Demo Linux", 60)
     if not selected:
         log = os.path.join(os.environ["XDG_RUNTIME_DIR"], "hostvisor", "engine.log")

@@ -63,12 +63,14 @@ if ! kill -0 "$XVFB_PID" 2>/dev/null; then
   sed 's/^/# /' "$HV_TMP/xvfb.log"
   exit 1
 fi
-# The demo guest is built in a second here (the builder's cache): a builder that takes a few
-# seconds more lets the test see the progress the window shows meanwhile. The engine the app
-# starts again after the test stops it has it.
+# The demo guest is built in a second here (the builder's cache): a builder that waits until
+# the test has looked (it creates demo-looked), or 60 s at most, lets the test see the progress
+# the window shows meanwhile however slowly the accessibility tree answers under load. The
+# engine the app starts again after the test stops it has it.
 cat >"$HV_TMP/slow-guest-builder" <<BUILDER
 #!/bin/sh
-sleep 8
+n=0
+while [ ! -e "$HV_TMP/demo-looked" ] && [ \$n -lt 300 ]; do sleep 0.2; n=\$((n + 1)); done
 exec "$HV_SRCDIR/tests/guest/make-tiny-guest.sh" "\$@"
 BUILDER
 chmod +x "$HV_TMP/slow-guest-builder"
