@@ -62,8 +62,11 @@ typedef enum {
 } HvDiskFormat;
 
 typedef enum {
-  HV_NET_NAT,     /* "nat": QEMU user-mode networking */
-  HV_NET_NONE,    /* "none": adapter present, cable not attached */
+  HV_NET_NAT,       /* "nat": QEMU user-mode networking */
+  HV_NET_NONE,      /* "none": adapter present, cable not attached */
+  HV_NET_BRIDGED,   /* "bridged": a tap on a host bridge (hv-network.h) */
+  HV_NET_HOST_ONLY, /* "host-only": a tap on an engine-managed host-only network */
+  HV_NET_INTERNAL,  /* "internal": a tap on a named network of this user's VMs only */
 } HvNetMode;
 
 typedef enum {

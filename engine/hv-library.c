@@ -10,6 +10,7 @@
 #include "hv-error.h"
 #include "hv-fileutil.h"
 #include "hv-fileutil-private.h"
+#include "hv-network.h"
 #include "hv-vm-options.h"
 
 #define INDEX_MAX_SIZE (1024 * 1024)
@@ -25,6 +26,7 @@ struct _HvLibrary
   char *index_path;
   char *run_base;
   HvQemuCaps *caps;
+  HvNetworks *networks;    /* host-only, internal and bridged networks */
   GPtrArray *vms;          /* HvVm* */
   GPtrArray *folders;      /* char*: folders from the index (empty ones too) */
 };
@@ -50,6 +52,7 @@ hv_library_dispose (GObject *object)
     for (guint i = 0; i < self->vms->len; i++)
       g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->vms, i), self);
   g_clear_pointer (&self->vms, g_ptr_array_unref);
+  g_clear_object (&self->networks);
 
   G_OBJECT_CLASS (hv_library_parent_class)->dispose (object);
 }
@@ -315,6 +318,9 @@ hv_library_new (const char       *path,
   hv_file_remove_stale_temps (self->path, library_files, started);
 
   load_index (self);
+  self->networks = hv_networks_new (self->path, run_base, error);
+  if (self->networks == NULL)
+    return NULL;
 
   dir = g_dir_open (self->vms_dir, 0, error);
   if (dir == NULL)
@@ -351,6 +357,7 @@ hv_library_new (const char       *path,
           hv_file_remove_stale_temps (vm_dir, vm_files, started);
         }
       vm = hv_vm_new_from_dir (vm_dir, run_base, caps);
+      hv_vm_set_networks (vm, self->networks);
       add_vm (self, vm);
       hv_vm_reattach (vm, qemus);
     }
@@ -720,6 +727,7 @@ create_finish_on_disk (GTask *task)
     }
 
   vm = hv_vm_new_from_dir (data->final_dir, self->run_base, self->caps);
+  hv_vm_set_networks (vm, self->networks);
   add_vm (self, vm);
   hv_vm_log (vm, "created");
   g_signal_emit (self, signals[SIGNAL_VM_ADDED], 0, vm);

@@ -13,6 +13,7 @@ typedef struct _HvQemuCaps HvQemuCaps;
 typedef struct _HvQmp HvQmp;
 typedef struct _HvVm HvVm;
 typedef struct _HvLibrary HvLibrary;
+typedef struct _HvNetworks HvNetworks;
 
 /* g_set_str() arrived in GLib 2.76; Debian 12 has 2.74. */
 static inline gboolean

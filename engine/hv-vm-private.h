@@ -8,6 +8,7 @@
 #include "hv-agent.h"
 #include "hv-qmp.h"
 #include "hv-vm.h"
+#include "hv-network.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,8 @@ struct _HvVm
   HvVmConfig *config;       /* NULL while inaccessible */
   char *config_error;
   HvQemuCaps *caps;         /* NULL when no QEMU was found */
+  HvNetworks *networks;     /* the engine's networks (hv-network.h), a reference; NULL in
+                             * tests that make VMs without a library */
   HvDbusVm *skeleton;
 
   /* owned: state */

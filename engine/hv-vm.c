@@ -61,6 +61,7 @@ hv_vm_finalize (GObject *object)
   g_clear_pointer (&self->config, hv_vm_config_free);
   g_free (self->config_error);
   g_clear_pointer (&self->caps, hv_qemu_caps_free);
+  g_clear_object (&self->networks);
   g_free (self->state_reason);
   g_free (self->accel);
   g_free (self->accel_reason);
@@ -93,6 +94,15 @@ hv_vm_init (HvVm *self)
   self->accel = g_strdup ("tcg");
   self->accel_reason = g_strdup ("");
   hv_vm_shares_init (self);
+}
+
+void
+hv_vm_set_networks (HvVm       *self,
+                    HvNetworks *networks)
+{
+  g_return_if_fail (HV_IS_VM (self));
+
+  g_set_object (&self->networks, networks);
 }
 
 HvVm *

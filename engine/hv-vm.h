@@ -32,6 +32,9 @@ G_DECLARE_FINAL_TYPE (HvVm, hv_vm, HV, VM, GObject)
  * inaccessible VM that keeps the error, never a failure. */
 HvVm         *hv_vm_new_from_dir      (const char *dir, const char *run_base,
                                        const HvQemuCaps *caps);
+/* The engine's networks (hv-network.h), which the VM's bridged, host-only and internal
+ * adapters attach to when it starts. */
+void          hv_vm_set_networks      (HvVm *self, HvNetworks *networks);
 
 const char   *hv_vm_get_uuid          (HvVm *self);
 const char   *hv_vm_get_name          (HvVm *self);
