@@ -57,7 +57,35 @@ hv_nic_new (HvNetMode   mode,
   nic->mode = mode;
   nic->model = g_strdup (model);
   nic->mac = g_strdup (mac);
+  nic->enabled = TRUE;
+  nic->cable = TRUE;
+  nic->forwards = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_port_forward_free);
   return nic;
+}
+
+HvPortForward *
+hv_port_forward_copy (const HvPortForward *rule)
+{
+  HvPortForward *copy = g_new0 (HvPortForward, 1);
+
+  copy->name = g_strdup (rule->name);
+  copy->udp = rule->udp;
+  copy->host_address = g_strdup (rule->host_address);
+  copy->host_port = rule->host_port;
+  copy->guest_address = g_strdup (rule->guest_address);
+  copy->guest_port = rule->guest_port;
+  return copy;
+}
+
+void
+hv_port_forward_free (HvPortForward *rule)
+{
+  if (rule == NULL)
+    return;
+  g_free (rule->name);
+  g_free (rule->host_address);
+  g_free (rule->guest_address);
+  g_free (rule);
 }
 
 HvNic *
@@ -65,7 +93,14 @@ hv_nic_copy (const HvNic *nic)
 {
   g_return_val_if_fail (nic != NULL, NULL);
 
-  return hv_nic_new (nic->mode, nic->model, nic->mac);
+  HvNic *copy = hv_nic_new (nic->mode, nic->model, nic->mac);
+
+  copy->enabled = nic->enabled;
+  copy->target = g_strdup (nic->target);
+  copy->cable = nic->cable;
+  for (guint i = 0; nic->forwards != NULL && i < nic->forwards->len; i++)
+    g_ptr_array_add (copy->forwards, hv_port_forward_copy (g_ptr_array_index (nic->forwards, i)));
+  return copy;
 }
 
 void
@@ -75,6 +110,8 @@ hv_nic_free (HvNic *nic)
     return;
   g_free (nic->model);
   g_free (nic->mac);
+  g_free (nic->target);
+  g_clear_pointer (&nic->forwards, g_ptr_array_unref);
   g_free (nic);
 }
 

@@ -123,10 +123,26 @@ struct _HvDrive {
   gboolean readonly;     /* CD-ROMs are always read-only */
 };
 
+/* A port forward: host_address:host_port on the host reaches guest_address:guest_port.
+ * On a NAT adapter QEMU's user-mode stack does it (hostfwd); on a host-only adapter whose
+ * network runs isolated (no set-up), the engine's proxy does it (hv_networks_add_forward()). */
+typedef struct {
+  char *name;            /* unique within its adapter: [A-Za-z0-9._-], 1..32 characters */
+  gboolean udp;          /* FALSE: tcp */
+  char *host_address;    /* IPv4 dotted quad; "127.0.0.1" unless the user chose wider */
+  guint16 host_port;     /* 1..65535 */
+  char *guest_address;   /* IPv4 dotted quad, or "" for the guest's DHCP address */
+  guint16 guest_port;    /* 1..65535 */
+} HvPortForward;
+
 struct _HvNic {
   HvNetMode mode;
   char *model;           /* "virtio-net", "e1000", "e1000e", "rtl8139", "pcnet", "ne2k_pci", "ne2k_isa" */
   char *mac;             /* "52:54:00:xx:xx:xx" */
+  gboolean enabled;      /* FALSE: the settings are kept but the VM gets no such card */
+  char *target;          /* bridged: host bridge/interface; host-only/internal: network name; else NULL */
+  gboolean cable;        /* "cable connected" at start (set_link while running) */
+  GPtrArray *forwards;   /* HvPortForward*, owned; never NULL */
 };
 
 struct _HvVmConfig {
@@ -163,6 +179,8 @@ void        hv_drive_free             (HvDrive *drive);
 HvNic      *hv_nic_new                (HvNetMode mode, const char *model, const char *mac);
 HvNic      *hv_nic_copy               (const HvNic *nic);
 void        hv_nic_free               (HvNic *nic);
+HvPortForward *hv_port_forward_copy   (const HvPortForward *rule);
+void        hv_port_forward_free      (HvPortForward *rule);
 
 /* A new config with a fresh UUID, the given name and sensible defaults
  * (pc machine, BIOS, 1024 MiB, 1 CPU, std video, boot "cd", one NAT virtio-net
@@ -231,6 +249,7 @@ char       *hv_mac_generate           (void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvVmConfig, hv_vm_config_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvDrive, hv_drive_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvNic, hv_nic_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvPortForward, hv_port_forward_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvShare, hv_share_free)
 
 G_END_DECLS

@@ -88,3 +88,41 @@ hv_networks_lookup_addresses (HvNetworks *self,
 {
   return g_new0 (char *, 1);
 }
+
+const char *
+hv_networks_host_only_mode (HvNetworks *self,
+                            const char *name)
+{
+  return NULL;
+}
+
+void
+hv_networks_adopt_vm (HvNetworks *self,
+                      const char *vm_uuid,
+                      guint       slot,
+                      HvNetMode   mode,
+                      const char *target,
+                      const char *mac)
+{
+}
+
+gboolean
+hv_networks_add_forward (HvNetworks           *self,
+                         const char           *vm_uuid,
+                         guint                 slot,
+                         const char           *mac,
+                         const HvPortForward  *rule,
+                         GError              **error)
+{
+  g_set_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+               "Adapter %u: port forwards on host-only networks are not available yet", slot);
+  return FALSE;
+}
+
+void
+hv_networks_remove_forward (HvNetworks *self,
+                            const char *vm_uuid,
+                            guint       slot,
+                            const char *rule_name)
+{
+}

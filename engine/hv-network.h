@@ -45,7 +45,29 @@ int         hv_networks_attach_finish   (HvNetworks          *self,
 void        hv_networks_detach_vm       (HvNetworks *self, const char *vm_uuid);
 
 /* The IPv4 addresses the engine's DHCP servers leased to @mac, newest first; NULL-terminated,
- * empty when none is known. */
+ * empty when none is known. "leases-changed" (no arguments) is emitted when they change. */
 char      **hv_networks_lookup_addresses (HvNetworks *self, const char *mac);
+
+/* How host-only network @name runs now: "host" (the one-time set-up gave the host a bridge
+ * on it: taps go on that bridge, the host reaches guests at their leased addresses) or
+ * "isolated" (it runs in the engine's namespace; the host reaches guests only through
+ * forwarded ports on 127.0.0.1). NULL when no such network exists. */
+const char *hv_networks_host_only_mode  (HvNetworks *self, const char *name);
+
+/* The engine restarted while VM @vm_uuid kept running: its adapter @slot (@mode, @target,
+ * @mac) is on its network again, so that the network stays up until the VM stops and
+ * its leases are known. */
+void        hv_networks_adopt_vm        (HvNetworks *self, const char *vm_uuid, guint slot,
+                                         HvNetMode mode, const char *target, const char *mac);
+
+/* A forwarded port from the host to the guest behind host-only adapter @slot of a running
+ * VM whose network runs isolated: the engine listens on @rule's host address and port and
+ * connects to the guest (its leased address when @rule->guest_address is ""). Fails with
+ * HV_ERROR_BUSY naming the port and the rule when the port is taken. */
+gboolean    hv_networks_add_forward     (HvNetworks *self, const char *vm_uuid, guint slot,
+                                         const char *mac, const HvPortForward *rule,
+                                         GError **error);
+void        hv_networks_remove_forward  (HvNetworks *self, const char *vm_uuid, guint slot,
+                                         const char *rule_name);
 
 G_END_DECLS
