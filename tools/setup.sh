@@ -24,6 +24,8 @@ packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python
            util-linux)
 # The agent's Wayland clipboard test: a headless compositor with data-control and its clients.
 packages+=(sway wl-clipboard)
+# Networks: DHCP for host-only and internal networks, bridges and taps, test namespaces.
+packages+=(dnsmasq-base iproute2 iputils-ping)
 
 missing=()
 for p in "${packages[@]}"; do
