@@ -187,13 +187,22 @@ plain_qemu_prepare (PlainQemu  *p,
             }
           if (g_strcmp0 (id, "serial0") == 0 && logfile != NULL)
             p->serial_log = g_steal_pointer (&logfile);
+          else if (g_strcmp0 (id, "serial0") == 0)
+            {
+              /* The engine reads the console from the chardev's socket and keeps the log
+               * itself; the plain QEMU writes it to a file as well (nobody connects). */
+              p->serial_log = g_build_filename (p->vm_dir, "logs", "serial.log", NULL);
+              g_ptr_array_add (argv, g_strconcat (arg, ",logfile=", p->serial_log, NULL));
+              g_free (arg);
+              continue;
+            }
         }
       g_ptr_array_add (argv, arg);
     }
   g_ptr_array_add (argv, NULL);
 
   if (p->serial_log == NULL)
-    return fail (error, "The engine's QEMU argv has no serial0 chardev with a logfile=");
+    return fail (error, "The engine's QEMU argv has no serial0 chardev");
   if (p->paused && p->qmp_path == NULL)
     return fail (error, "The engine's QEMU argv starts paused (-S) but has no QMP chardev");
   if (p->qmp_path != NULL && strlen (p->qmp_path) >= sizeof ((struct sockaddr_un *) 0)->sun_path)
