@@ -20,6 +20,7 @@
 #include "hv-build-config.h"
 #include "hv-client.h"
 #include "hv-demo.h"
+#include "hv-engine-vm-network.h"
 #include "hv-error.h"
 #include "hv-kvm-probe.h"
 #include "hv-osinfo.h"
@@ -325,6 +326,9 @@ handle_modify (HvDbusVm              *skeleton,
                                  void_reply (invocation, hv_library_add_disk_finish));
       return TRUE;
     }
+  /* A cable plugged in or out while it runs: QEMU first (hv-engine-vm-network.c). */
+  if (hv_engine_vm_modify_live (self, vm, options, invocation))
+    return TRUE;
   reply_void (invocation, hv_library_modify_vm (self->library, vm, options, &error) ? NULL : error);
   return TRUE;
 }
@@ -611,6 +615,8 @@ connect_vm (HvEngine *self,
     { "handle-screenshot", G_CALLBACK (handle_screenshot) },
     { "handle-open-serial", G_CALLBACK (handle_open_serial) },
     { "handle-open-console", G_CALLBACK (handle_open_console) },
+    { "handle-add-port-forward", G_CALLBACK (hv_engine_vm_handle_add_port_forward) },
+    { "handle-remove-port-forward", G_CALLBACK (hv_engine_vm_handle_remove_port_forward) },
   };
 
   /* One closure per method for the whole library, connected to every VM: a closure per VM

@@ -475,6 +475,69 @@ check_name_free (HvLibrary  *self,
   return FALSE;
 }
 
+/* The VM other than @except that has an adapter with @mac, or NULL. */
+static HvVm *
+find_by_mac (HvLibrary  *self,
+             const char *mac,
+             HvVm       *except)
+{
+  for (guint i = 0; i < self->vms->len; i++)
+    {
+      HvVm *vm = g_ptr_array_index (self->vms, i);
+      const HvVmConfig *config = hv_vm_get_config (vm);
+
+      if (vm == except || config == NULL)
+        continue;
+      for (guint n = 0; n < config->nics->len; n++)
+        if (g_ascii_strcasecmp (((HvNic *) g_ptr_array_index (config->nics, n))->mac, mac) == 0)
+          return vm;
+    }
+  return NULL;
+}
+
+/* MAC addresses are unique within the library: an address @changed has and @before had not
+ * must be free. One the engine made ("auto", a new adapter) is made again until it is; one
+ * the user gave fails. */
+static gboolean
+check_macs_free (HvLibrary         *self,
+                 HvVm              *vm,
+                 const HvVmConfig  *before,
+                 HvVmConfig        *changed,
+                 GVariant          *options,
+                 GError           **error)
+{
+  for (guint n = 0; n < changed->nics->len; n++)
+    {
+      HvNic *nic = g_ptr_array_index (changed->nics, n);
+      g_autofree char *key = g_strdup_printf ("nic%u-mac", n + 1);
+      const char *given = NULL;
+      gboolean old = FALSE;
+      HvVm *other;
+
+      for (guint m = 0; before != NULL && m < before->nics->len; m++)
+        old = old || g_ascii_strcasecmp (((HvNic *) g_ptr_array_index (before->nics, m))->mac,
+                                         nic->mac) == 0;
+      if (old)
+        continue;
+      g_variant_lookup (options, key, "&s", &given);
+      for (guint tries = 0; (other = find_by_mac (self, nic->mac, vm)) != NULL; tries++)
+        {
+          if ((given != NULL && !g_str_equal (given, "auto")) || tries > 100)
+            {
+              g_autofree char *shown = hv_config_escape_for_display (hv_vm_get_name (other));
+
+              g_set_error (error, HV_ERROR, HV_ERROR_EXISTS,
+                           "Adapter %u: MAC address %s is already used by VM \"%s\" (use "
+                           "auto for a new one)", n + 1, nic->mac, shown);
+              return FALSE;
+            }
+          g_free (nic->mac);
+          nic->mac = hv_mac_generate ();
+        }
+    }
+  return TRUE;
+}
+
 /* ----------------------------------------------------------------------------
  * Folders
  */
@@ -862,6 +925,7 @@ hv_library_create_vm_async (HvLibrary          *self,
 
   data->config = hv_vm_options_create (name, options, &plan, &error);
   if (data->config == NULL || !check_name_free (self, name, NULL, &error) ||
+      !check_macs_free (self, NULL, NULL, data->config, options, &error) ||
       !hv_vm_options_check_startable (data->config, NULL, self->caps, &error))
     {
       g_task_return_error (task, error);
@@ -921,6 +985,7 @@ hv_library_modify_vm (HvLibrary *self,
 
   changed = hv_vm_options_modify (config, options, hv_vm_is_active (vm), error);
   if (changed == NULL || !check_name_free (self, changed->name, vm, error) ||
+      !check_macs_free (self, vm, config, changed, options, error) ||
       !hv_vm_options_check_startable (changed, config, self->caps, error))
     return FALSE;
   if (!hv_vm_set_config (vm, changed, error))
