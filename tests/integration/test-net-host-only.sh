@@ -10,6 +10,15 @@ source "$(dirname "$0")/lib.sh"
 
 BOOT_WAIT=240
 
+# The adapter options and port-forward command come from the "nic" work; without them (this
+# branch alone) there is nothing to test yet.
+if ! "$CTL" modify --help 2>&1 | grep -q -- '--nic1-target' ||
+   ! "$CTL" port-forward --help >/dev/null 2>&1; then
+  ok "# SKIP hostvisorctl has no --nic1-target or port-forward yet"
+  finish
+  exit 0
+fi
+
 if ! tiny_guest; then
   not_ok "build the tiny guest"
   finish
@@ -57,9 +66,11 @@ check "ha and hb have different leases" test "$A" != "$B"
 check "hc's lease is on ho2" in_range "$C" 10.62.0.100 10.62.0.254
 check "nothing new in the host's network namespace" test "$(host_links)" = "$BEFORE"
 
-guest () { printf '%s\n' "$2" | timeout 90 "$CTL" console "$1" 2>&1; }
+# The console ends once its input has ended and the guest is quiet for a second: the input
+# stays open for ${3:-2} seconds more, long enough for a slow command (ping waits between packets).
+guest () { { printf '%s\n' "$2"; sleep "${3:-2}"; } | timeout 90 "$CTL" console "$1" 2>&1; }
 reach () {
-  guest "$1" "ping -c 3 -W 2 $2 >/dev/null 2>&1 && echo reach-\$((40+2)) || echo none-\$((40+2))" |
+  guest "$1" "ping -c 2 -W 2 $2 >/dev/null 2>&1 && echo reach-\$((40+2)) || echo none-\$((40+2))" 6 |
     grep -oE 'reach-42|none-42' | head -n1
 }
 check "ha reaches hb" test "$(reach ha "$B")" = reach-42
