@@ -33,7 +33,7 @@ run_ctl network list --json
 check "ho1 runs isolated (no set-up)" python3 -c '
 import json, sys
 n = {n["name"]: n for n in json.loads(sys.argv[1])}["ho1"]
-sys.exit(0 if n["network-mode"] == "isolated" and n["dhcp-start"] == "10.61.0.100" else 1)' "$OUT"
+sys.exit(0 if n["network_mode"] == "isolated" and n["dhcp_start"] == "10.61.0.100" else 1)' "$OUT"
 
 make_vm () {
   expect_ok "create $1" create "$1" --no-disk --memory 256 --kernel "$KERNEL" --initrd "$INITRD" \
