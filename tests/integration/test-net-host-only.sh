@@ -108,6 +108,29 @@ expect_fail "a network that is up cannot be changed" "is up" network modify ho1 
 ENGINE=$(engine_pid)
 holders () { pgrep -P "$ENGINE" -x hostvisor-netns | wc -l; }
 check "one holder per network" test "$(holders)" = 2
+
+# The engine dies (SIGKILL): each holder and its dnsmasq go with it (no orphans), while the
+# guests keep running and the next engine takes them over.
+OLD_HOLDERS=$(pgrep -P "$ENGINE" -x hostvisor-netns | tr '\n' ' ')
+OLD_DNSMASQ=$(for h in $OLD_HOLDERS; do pgrep -P "$h" -x dnsmasq; done | tr '\n' ' ')
+check "each host-only network has its dnsmasq" test "$(wc -w <<<"$OLD_DNSMASQ")" = 2
+gone () {
+  local p
+  for p in "$@"; do
+    [ -e "/proc/$p" ] && ! grep -qE '^[0-9]+ \(.*\) Z' "/proc/$p/stat" 2>/dev/null && return 1
+  done
+  return 0
+}
+kill -KILL "$ENGINE"
+# shellcheck disable=SC2086
+check "a killed engine leaves no holder and no dnsmasq" wait_until 10 gone $OLD_HOLDERS $OLD_DNSMASQ
+check "the guests keep running under a new engine" wait_until 60 state_is ha running
+ENGINE=$(engine_pid)
+run_ctl network list --json
+check "the new engine counts ho1 up (its VMs run)" python3 -c '
+import json, sys
+n = {n["name"]: n for n in json.loads(sys.argv[1])}["ho1"]
+sys.exit(0 if n["state"] == "up" else 1)' "$OUT"
 for vm in ha hb hc; do "$CTL" poweroff "$vm" >/dev/null 2>&1 & done
 wait
 for vm in ha hb hc; do
