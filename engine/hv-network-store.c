@@ -20,6 +20,7 @@
 
 #include "hv-error.h"
 #include "hv-fileutil.h"
+#include "hv-fileutil-private.h"
 #include "hv-xml-private.h"
 
 #define STORE_MAX_SIZE (256 * 1024)
@@ -434,7 +435,9 @@ hv_network_store_load (const char *path,
   xmlNode *root;
 
   *out_missing = FALSE;
-  if (!hv_file_read_capped (path, STORE_MAX_SIZE, &data, &len, &local))
+  /* Never through a link, never a FIFO: a library file is untrusted. */
+  if (!hv_file_read_capped_full (path, STORE_MAX_SIZE, HV_FILE_READ_NOFOLLOW, &data, &len, NULL,
+                                 NULL, &local))
     {
       if (g_error_matches (local, HV_ERROR, HV_ERROR_NOT_FOUND))
         {

@@ -53,6 +53,7 @@ struct _HvNetworks
   GPtrArray *host_only;   /* HvHostOnlyNet* */
   GHashTable *runs;       /* key -> Run* */
   GPtrArray *forwards;    /* Forward* */
+  char *store_error;      /* networks.xml cannot be read: why (it is left alone) */
   HvNetworkUsesFunc uses_func;
   gpointer uses_data;
 };
@@ -122,6 +123,7 @@ hv_networks_finalize (GObject *object)
   g_free (self->library_dir);
   g_free (self->run_base);
   g_free (self->store_path);
+  g_free (self->store_error);
   G_OBJECT_CLASS (hv_networks_parent_class)->finalize (object);
 }
 
@@ -171,20 +173,27 @@ hv_networks_new (const char  *library_dir,
 {
   g_autoptr(HvNetworks) self = g_object_new (HV_TYPE_NETWORKS, NULL);
   g_autoptr(GPtrArray) loaded = NULL;
+  g_autoptr(GError) local = NULL;
   gboolean missing = FALSE;
 
   self->library_dir = g_strdup (library_dir);
   self->run_base = g_strdup (run_base);
   self->store_path = g_build_filename (library_dir, "networks.xml", NULL);
-  loaded = hv_network_store_load (self->store_path, &missing, error);
+
+  loaded = hv_network_store_load (self->store_path, &missing, &local);
   if (loaded == NULL)
-    return NULL;
+    {
+      /* The engine keeps working without host-only networks; the file stays as it is for
+       * the user to mend, and changes are refused until then. */
+      g_message ("Host-only networks are unavailable: %s", local->message);
+      self->store_error = g_strdup (local->message);
+      return g_steal_pointer (&self);
+    }
   g_ptr_array_extend_and_steal (self->host_only, g_steal_pointer (&loaded));
   if (missing)
     {
       /* A new library: the default host-only network, on a /24 free now. */
       g_autoptr(HvHostOnlyNet) net = g_new0 (HvHostOnlyNet, 1);
-      g_autoptr(GError) local = NULL;
 
       net->name = g_strdup (DEFAULT_NETWORK);
       net->address = hv_network_pick_free_subnet (self->host_only);
@@ -351,6 +360,13 @@ save_with (HvNetworks    *self,
 {
   g_autoptr(GPtrArray) next = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
 
+  if (self->store_error != NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
+                   "Host-only networks cannot change until networks.xml is mended or removed: %s",
+                   self->store_error);
+      return FALSE;
+    }
   for (guint i = 0; i < self->host_only->len; i++)
     {
       if (replaced != NULL && i == index)

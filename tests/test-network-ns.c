@@ -137,6 +137,7 @@ typedef struct {
   guint16 port;
   gboolean udp;
   char *answer;
+  gint done;
 } ClientJob;
 
 static gpointer
@@ -151,29 +152,29 @@ client_thread (gpointer data)
   gssize n;
 
   g_socket_set_timeout (s, 10);
-  if (!g_socket_connect (s, addr, NULL, NULL))
-    return NULL;
-  g_socket_send (s, "ping\n", 5, NULL, NULL);
-  n = g_socket_receive (s, buf, sizeof buf - 1, NULL, NULL);
-  if (n > 0)
-    job->answer = g_strndup (buf, n);
+  if (g_socket_connect (s, addr, NULL, NULL))
+    {
+      g_socket_send (s, "ping\n", 5, NULL, NULL);
+      n = g_socket_receive (s, buf, sizeof buf - 1, NULL, NULL);
+      if (n > 0)
+        job->answer = g_strndup (buf, n);
+    }
+  g_atomic_int_set (&job->done, 1);
   return NULL;
 }
 
 static char *
 fetch (guint16 port, gboolean udp)
 {
-  ClientJob job = { port, udp, NULL };
+  ClientJob job = { port, udp, NULL, 0 };
   GThread *t = g_thread_new ("client", client_thread, &job);
   gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
 
   /* The forward runs on this thread's main context. */
-  while (job.answer == NULL && g_get_monotonic_time () < deadline)
+  while (!g_atomic_int_get (&job.done) && g_get_monotonic_time () < deadline)
     {
       g_main_context_iteration (NULL, FALSE);
       g_usleep (2000);
-      if (job.answer != NULL)
-        break;
     }
   g_thread_join (t);
   return job.answer;
@@ -395,6 +396,39 @@ test_host_only_isolated (void)
   g_assert_no_error (error);
 }
 
+/* A broken networks.xml: the engine goes on without host-only networks, says why when asked
+ * to change one, and leaves the file alone. */
+static void
+test_broken_store (void)
+{
+  g_autofree char *lib = g_build_filename (tmp_dir, "lib-broken", NULL);
+  g_autofree char *runb = g_build_filename (tmp_dir, "run-broken", NULL);
+  g_autofree char *path = g_build_filename (lib, "networks.xml", NULL);
+  g_autofree char *after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvNetworks) n = NULL;
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GVariant) options = g_variant_ref_sink (g_variant_new_parsed ("@a{sv} {}"));
+  const char *broken = "<networks><host-only name=\"x\"";
+
+  g_mkdir_with_parents (lib, 0700);
+  g_mkdir_with_parents (runb, 0700);
+  g_assert_true (g_file_set_contents (path, broken, -1, NULL));
+  n = hv_networks_new (lib, runb, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (n);
+  list = g_variant_ref_sink (hv_networks_describe (n));
+  g_assert_cmpuint (g_variant_n_children (list), ==, 0);
+  g_assert_false (hv_networks_create (n, "fresh", options, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "networks.xml"));
+  g_clear_error (&error);
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, broken);
+  /* Internal networks do not depend on it. */
+  g_assert_null (hv_networks_host_only_mode (n, "hostonly0"));
+}
+
 static void
 test_attach_errors (void)
 {
@@ -443,6 +477,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network-ns/internal", test_internal);
   g_test_add_func ("/network-ns/host-only-isolated", test_host_only_isolated);
   g_test_add_func ("/network-ns/attach-errors", test_attach_errors);
+  g_test_add_func ("/network-ns/broken-store", test_broken_store);
   rc = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf %s", tmp_dir);
