@@ -17,6 +17,11 @@ if ! "$CTL" modify --help 2>&1 | grep -q -- '--nic1-target'; then
   exit 0
 fi
 
+if ! unshare --user --map-root-user --net true 2>/dev/null; then
+  ok "# SKIP this host does not let users make user namespaces"
+  finish
+  exit 0
+fi
 if ! tiny_guest; then
   not_ok "build the tiny guest"
   finish
