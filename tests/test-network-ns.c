@@ -275,6 +275,21 @@ test_internal (void)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* One VM, "web1", whose adapter names host-only network "test1". */
+static GPtrArray *
+fake_uses (gpointer user_data)
+{
+  GPtrArray *uses = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_network_use_free);
+  HvNetworkUse *use = g_new0 (HvNetworkUse, 1);
+
+  use->mode = HV_NET_HOST_ONLY;
+  use->target = g_strdup ("test1");
+  use->vm_uuid = g_strdup ("0b7c0000-0000-4000-8000-000000000001");
+  use->vm_name = g_strdup ("web1");
+  g_ptr_array_add (uses, use);
+  return uses;
+}
+
 static void
 test_host_only_isolated (void)
 {
@@ -397,9 +412,21 @@ test_host_only_isolated (void)
   g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 0);
   g_assert_cmpint (kill (g_array_index (dnsmasqs, GPid, 0), 0), !=, 0);
 
-  /* Down again: it may change, and go. */
+  /* Down again: it may change; while a VM's adapter names it, it may not go. */
   hv_networks_modify (n, "test1", options, &error);
   g_assert_no_error (error);
+  hv_networks_set_uses_func (n, fake_uses, NULL);
+  hv_networks_remove (n, "test1", &error);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_STATE);
+  g_assert_nonnull (strstr (error->message, "\"web1\""));
+  g_clear_error (&error);
+  {
+    g_autoptr(GVariant) described = g_variant_ref_sink (hv_networks_describe (n));
+    g_autofree char *text = g_variant_print (described, FALSE);
+
+    g_assert_nonnull (strstr (text, "'vms': <['0b7c0000-0000-4000-8000-000000000001']>"));
+  }
+  hv_networks_set_uses_func (n, NULL, NULL);
   hv_networks_remove (n, "test1", &error);
   g_assert_no_error (error);
 }
