@@ -70,6 +70,15 @@ check "hb's lease is in ho1's range" in_range "$B" 10.61.0.100 10.61.0.120
 check "ha and hb have different leases" test "$A" != "$B"
 check "hc's lease is on ho2" in_range "$C" 10.62.0.100 10.62.0.254
 check "nothing new in the host's network namespace" test "$(host_links)" = "$BEFORE"
+# The engine reads dnsmasq's leases: show --json gives each adapter's leased address.
+knows_lease () {
+  run_ctl show "$1" --json && python3 -c '
+import json, sys
+a = json.loads(sys.argv[1])["adapters"][0]
+sys.exit(0 if any(x.split("/")[0] == sys.argv[2] for x in a.get("addresses", [])) else 1)' "$OUT" "$2"
+}
+check "show --json has ha's leased address" wait_until 20 knows_lease ha "$A"
+check "show --json has hc's leased address" wait_until 20 knows_lease hc "$C"
 
 # guest VM COMMAND: runs COMMAND on VM's serial console and prints what came back. The input
 # stays open until the command's end marker is back (the console ends once its input has ended
