@@ -8,6 +8,7 @@
  * client sees the same state. A closed connection is unexported everywhere, so that
  * nothing holds it any more and its socket is closed. */
 #include "hv-engine.h"
+#include "hv-engine-network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1179,6 +1180,7 @@ hv_engine_new (GError **error)
                     self);
   g_signal_connect (self->skeleton, "handle-get-os-defaults",
                     G_CALLBACK (handle_get_os_defaults), self);
+  hv_engine_network_register (self->skeleton, self->library);
 
   vms = hv_library_get_vms (self->library);
   for (guint i = 0; i < vms->len; i++)

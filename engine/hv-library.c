@@ -259,7 +259,7 @@ tighten_dir (const char *path,
 }
 
 /* What the engine writes with hv_file_replace_contents() in the library. */
-static const char * const library_files[] = { "library.ini", NULL };
+static const char * const library_files[] = { "library.ini", "networks.xml", NULL };
 static const char * const vm_files[] = { "vm.xml", "nvram.fd", NULL };
 
 static gboolean
@@ -283,6 +283,38 @@ is_vm_entry (const char *vm_dir)
   if (!S_ISDIR (st.st_mode))
     return TRUE;
   return lstat (config, &st) == 0 || errno != ENOENT;
+}
+
+/* For HvNetworks: which networks the VMs' adapters name (see HvNetworkUsesFunc). */
+static GPtrArray *
+network_uses (gpointer user_data)
+{
+  HvLibrary *self = user_data;
+  GPtrArray *uses = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_network_use_free);
+
+  for (guint i = 0; self->vms != NULL && i < self->vms->len; i++)
+    {
+      HvVm *vm = g_ptr_array_index (self->vms, i);
+      const HvVmConfig *config = hv_vm_get_config (vm);
+
+      for (guint j = 0; config != NULL && j < config->nics->len; j++)
+        {
+          const HvNic *nic = g_ptr_array_index (config->nics, j);
+          HvNetworkUse *use;
+
+          if (!nic->enabled || nic->target == NULL
+              || (nic->mode != HV_NET_BRIDGED && nic->mode != HV_NET_HOST_ONLY
+                  && nic->mode != HV_NET_INTERNAL))
+            continue;
+          use = g_new0 (HvNetworkUse, 1);
+          use->mode = nic->mode;
+          use->target = g_strdup (nic->target);
+          use->vm_uuid = g_strdup (hv_vm_get_uuid (vm));
+          use->vm_name = g_strdup (hv_vm_get_name (vm));
+          g_ptr_array_add (uses, use);
+        }
+    }
+  return uses;
 }
 
 HvLibrary *
@@ -321,6 +353,7 @@ hv_library_new (const char       *path,
   self->networks = hv_networks_new (self->path, run_base, error);
   if (self->networks == NULL)
     return NULL;
+  hv_networks_set_uses_func (self->networks, network_uses, self);
 
   dir = g_dir_open (self->vms_dir, 0, error);
   if (dir == NULL)
@@ -375,6 +408,12 @@ GPtrArray *
 hv_library_get_vms (HvLibrary *self)
 {
   return self->vms;
+}
+
+HvNetworks *
+hv_library_get_networks (HvLibrary *self)
+{
+  return self->networks;
 }
 
 gboolean
