@@ -19,6 +19,7 @@
 #include "hv-build-config.h"
 #include "hv-client.h"
 #include "hv-demo.h"
+#include "hv-engine-netsetup.h"
 #include "hv-error.h"
 #include "hv-kvm-probe.h"
 #include "hv-osinfo.h"
@@ -1173,6 +1174,7 @@ hv_engine_new (GError **error)
                     self);
   g_signal_connect (self->skeleton, "handle-get-os-defaults",
                     G_CALLBACK (handle_get_os_defaults), self);
+  hv_engine_netsetup_init (self->skeleton);
 
   vms = hv_library_get_vms (self->library);
   for (guint i = 0; i < vms->len; i++)
