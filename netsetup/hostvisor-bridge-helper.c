@@ -139,6 +139,22 @@ bridge_name_valid (const char *name)
   return 1;
 }
 
+/* @text as it may be shown: at most 40 bytes, anything but [ -~] as '?', so that a hostile
+ * argument never puts a newline or a terminal escape into the one line we print. */
+static const char *
+shown (const char *text)
+{
+  static char buffer[48];
+  size_t i;
+
+  for (i = 0; text[i] != '\0' && i < 40; i++)
+    buffer[i] = text[i] >= ' ' && text[i] <= '~' ? text[i] : '?';
+  buffer[i] = '\0';
+  if (text[i] != '\0')
+    memcpy (buffer + i, "...", 4);
+  return buffer;
+}
+
 /* A plain decimal 3..1023 that is an open AF_UNIX socket. */
 static int
 parse_socket_fd (const char *text)
@@ -149,15 +165,15 @@ parse_socket_fd (const char *text)
   struct stat st;
 
   if (text[0] < '1' || text[0] > '9' || strlen (text) > 4)
-    die (EXIT_USAGE, "FD must be a number from 3 to 1023, not \"%s\"", text);
+    die (EXIT_USAGE, "FD must be a number from 3 to 1023, not \"%s\"", shown (text));
   for (const char *p = text; *p != '\0'; p++)
     {
       if (*p < '0' || *p > '9')
-        die (EXIT_USAGE, "FD must be a number from 3 to 1023, not \"%s\"", text);
+        die (EXIT_USAGE, "FD must be a number from 3 to 1023, not \"%s\"", shown (text));
       value = value * 10 + (*p - '0');
     }
   if (value < 3 || value > 1023)
-    die (EXIT_USAGE, "FD must be a number from 3 to 1023, not \"%s\"", text);
+    die (EXIT_USAGE, "FD must be a number from 3 to 1023, not \"%s\"", shown (text));
   if (fstat ((int) value, &st) != 0)
     die (EXIT_USAGE, "FD %ld is not open", value);
   if (!S_ISSOCK (st.st_mode))
@@ -269,7 +285,7 @@ main (int argc, char **argv)
          argc - 1, argc == 2 ? "" : "s");
   bridge = argv[1];
   if (!bridge_name_valid (bridge))
-    die (EXIT_USAGE, "\"%.40s\" is not a valid interface name", bridge);
+    die (EXIT_USAGE, "\"%s\" is not a valid interface name", shown (bridge));
   sock = parse_socket_fd (argv[2]);
 
   if (!bridge_allowed (bridge))
