@@ -194,7 +194,8 @@ EOF
 }
 # start_guest NAME BRIDGE MAC
 start_guest () {
-  as_nobody "$PROBE" "$2" -- qemu-system-x86_64 -accel tcg -M pc -m 256 -nodefaults \
+  # setpriv itself in the background (not a function), so that $! is QEMU's pid.
+  setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$PROBE" "$2" -- qemu-system-x86_64 -accel tcg -M pc -m 256 -nodefaults \
     -no-user-config -display none -sandbox on,spawn=deny,resourcecontrol=deny \
     -serial "file:$HV_TMP/guest/$1.log" -kernel "$HV_TMP/guest/vmlinuz" \
     -initrd "$HV_TMP/guest/initrd.img" \
@@ -239,6 +240,8 @@ check "the LAN host does not reach the host-only guest" lan_cannot_reach
 
 for pid in "${QEMU_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 wait "${QEMU_PIDS[@]}" 2>/dev/null
+qemu_gone () { ! pgrep -f "file:$HV_TMP/guest/" >/dev/null; }
+check "no QEMU is left" qemu_gone
 QEMU_PIDS=()
 
 # --- undo ------------------------------------------------------------------------------------
