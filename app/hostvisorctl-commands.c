@@ -124,6 +124,21 @@ const HvCtlCommand hv_ctl_commands[] = {
     N_("WORDS are looked for in each OS's id, name and vendor, ignoring case; an OS is\n"
        "listed when it has all of them."),
     json_option, 0, 8, hv_ctl_cmd_os_list },
+  { "network list", "[--json]",
+    N_("List the host-only networks and the internal networks VMs use"), NULL, json_option,
+    0, 0, hv_ctl_cmd_network_list },
+  { "network create", "NAME [--address A.B.C.D/P] [--dhcp on|off] [--dhcp-range A-B]",
+    N_("Create a host-only network"),
+    N_("NAME: 1 to 12 characters of a-z, 0-9 and - (not first). Without --address the\n"
+       "network takes a free /24 that collides neither with this computer's networks nor\n"
+       "with VirtualBox's 192.168.56.0/21 or libvirt's 192.168.122.0/24."),
+    hv_ctl_network_options, 1, 1, hv_ctl_cmd_network_create },
+  { "network modify", "NAME [--address A.B.C.D/P] [--dhcp on|off] [--dhcp-range A-B]",
+    N_("Change a host-only network (while no running VM uses it)"),
+    N_("A new --address without --dhcp-range moves the range into the new network."),
+    hv_ctl_network_options, 1, 1, hv_ctl_cmd_network_modify },
+  { "network remove", "NAME", N_("Remove a host-only network that no VM's adapter names"), NULL,
+    NULL, 1, 1, hv_ctl_cmd_network_remove },
   { "network setup", "[--allow-bridge BR[,BR…]] [--undo | --status [--json]] [--dry-run]",
     N_("Do (or undo) the one-time privileged set-up for host-only and bridged networks"),
     N_("Asks for an administrator's password (pkexec) and runs hostvisor-net-setup: a host\n"

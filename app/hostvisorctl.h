@@ -8,6 +8,7 @@
  * hostvisorctl-vm.c       commands on the library and on one VM (list, show, start, …)
  * hostvisorctl-io.c       commands that move bytes: screenshot, log, console
  * hostvisorctl-netsetup.c the one-time network set-up and the host's interfaces
+ * hostvisorctl-network.c  host-only networks: network list, create, modify, remove
  *
  * Everything but main() is the static library "hvctl". Parsing never prints, exits or
  * reaches the engine: hv_ctl_command_line_parse() takes an argv and returns what to do or a
@@ -172,6 +173,13 @@ gboolean hv_ctl_cmd_guest_tools_insert (HvCtl *ctl, HvCtlArgs *args, GError **er
 gboolean hv_ctl_cmd_media_eject   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_os_list       (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_version       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-network.c */
+extern const HvCtlOption hv_ctl_network_options[];
+gboolean hv_ctl_cmd_network_list   (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_network_create (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_network_modify (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_network_remove (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-io.c */
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);
