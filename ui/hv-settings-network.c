@@ -66,6 +66,7 @@ struct _HvSettingsNetwork
 G_DEFINE_FINAL_TYPE (HvSettingsNetwork, hv_settings_network, ADW_TYPE_PREFERENCES_PAGE)
 
 static void sync_all (HvSettingsNetwork *self);
+static void sync_adapter (HvSettingsNetwork *self);
 
 static void
 toast (HvSettingsNetwork *self,
@@ -85,7 +86,8 @@ toast (HvSettingsNetwork *self,
 static GVariant *
 current_adapter (HvSettingsNetwork *self)
 {
-  return hv_adapters_lookup (hv_vm_item_get_adapters (self->item), self->slot);
+  return self->item != NULL
+         ? hv_adapters_lookup (hv_vm_item_get_adapters (self->item), self->slot) : NULL;
 }
 
 /* The VM runs (or starts, or stops): only the cable may change. */
@@ -463,6 +465,15 @@ forwards_summary (GVariant *adapter)
 
 static void
 sync_all (HvSettingsNetwork *self)
+{
+  /* Not yet: the template's first tab toggles while the page is made. */
+  if (self->item == NULL)
+    return;
+  sync_adapter (self);
+}
+
+static void
+sync_adapter (HvSettingsNetwork *self)
 {
   GVariant *adapters = hv_vm_item_get_adapters (self->item);
   GVariant *adapter = current_adapter (self);
