@@ -8,6 +8,7 @@
 
 #include "hv-config.h"
 #include "hv-console-view.h"
+#include "hv-engine-client-network.h"
 #include "hv-messages.h"
 
 /* How often the thumbnail follows the guest's screen while it runs and is visible. */
@@ -217,6 +218,54 @@ update_accel (HvDetails *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->accel_value), text);
 }
 
+/* The Network row from the VM's Adapters, which follow the running VM (link, the guest's
+ * addresses): each enabled adapter, its network and card, and the addresses known. */
+static gboolean
+update_network (HvDetails *self)
+{
+  GVariant *adapters = hv_vm_item_get_adapters (self->item);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  if (adapters == NULL)
+    return FALSE;
+  for (guint slot = 1; slot <= HV_NIC_SLOTS; slot++)
+    {
+      GVariant *adapter = hv_adapters_lookup (adapters, slot);
+      const char *mode = hv_vardict_get_string (adapter, "mode", "");
+      const char *target = hv_vardict_get_string (adapter, "target", "");
+      g_autofree const char **addresses = NULL;
+
+      if (adapter == NULL || !hv_vardict_get_boolean (adapter, "enabled", TRUE))
+        continue;
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      /* Translators: an adapter's number, its mode ("NAT"), its card ("virtio-net") */
+      g_string_append_printf (text, _("%u: %s"), slot, hv_nic_mode_short_label (mode));
+      if (target[0] != '\0')
+        g_string_append_printf (text, " “%s”", target);
+      g_string_append_printf (text, " (%s)", hv_vardict_get_string (adapter, "model", ""));
+      if (g_variant_lookup (adapter, "addresses", "^a&s", &addresses) && addresses[0] != NULL)
+        {
+          g_autofree char *joined = g_strjoinv (", ", (char **) addresses);
+
+          g_string_append_printf (text, " — %s", joined);
+        }
+      if (!hv_vardict_get_boolean (adapter, "cable", TRUE))
+        g_string_append (text, _(", cable disconnected"));
+    }
+  set_value (self->network_value, text->len > 0 ? text->str : _("None"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->network_value), text->str);
+  return TRUE;
+}
+
+static void
+on_item_adapters (HvVmItem   *item,
+                  GParamSpec *pspec,
+                  HvDetails  *self)
+{
+  update_network (self);
+}
+
 /* The hardware rows from the saved config; every line is data the engine validated. */
 static void
 update_hardware (HvDetails *self)
@@ -251,7 +300,8 @@ update_hardware (HvDetails *self)
       set_value (self->disks_value, NULL);
       set_value (self->cdrom_value, NULL);
       set_value (self->floppy_value, NULL);
-      set_value (self->network_value, NULL);
+      if (!update_network (self))
+        set_value (self->network_value, NULL);
       set_value (self->boot_value, NULL);
       return;
     }
@@ -288,16 +338,21 @@ update_hardware (HvDetails *self)
   set_value (self->cdrom_value, cdrom->len > 0 ? cdrom->str : _("None"));
   set_value (self->floppy_value, floppy->len > 0 ? floppy->str : _("None"));
 
-  for (guint i = 0; i < config->nics->len; i++)
+  /* An engine without Adapters: the adapters as the config has them. */
+  if (!update_network (self))
     {
-      HvNic *nic = config->nics->pdata[i];
+      for (guint i = 0; i < config->nics->len; i++)
+        {
+          HvNic *nic = config->nics->pdata[i];
 
-      if (network->len > 0)
-        g_string_append_c (network, '\n');
-      g_string_append_printf (network, "%s (%s)",
-                              nic->mode == HV_NET_NAT ? _("NAT") : _("Not attached"), nic->model);
+          if (network->len > 0)
+            g_string_append_c (network, '\n');
+          g_string_append_printf (network, "%s (%s)",
+                                  nic->mode == HV_NET_NAT ? _("NAT") : _("Not attached"),
+                                  nic->model);
+        }
+      set_value (self->network_value, network->len > 0 ? network->str : _("None"));
     }
-  set_value (self->network_value, network->len > 0 ? network->str : _("None"));
 
   boot = boot_label (config->boot_order);
   set_value (self->boot_value, boot);
@@ -586,6 +641,7 @@ hv_details_set_item (HvDetails *self,
   g_signal_connect_object (item, "notify::memory-mib", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::cpus", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::firmware", G_CALLBACK (on_item_config), self, 0);
+  g_signal_connect_object (item, "notify::adapters", G_CALLBACK (on_item_adapters), self, 0);
   on_item_config (item, NULL, self);
   on_item_state (item, NULL, self);
 }

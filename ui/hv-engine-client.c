@@ -47,6 +47,9 @@ struct _HvEngineClient
   guint kvm_ms;
   guint tcg_ms;
   gboolean kvm_finished;
+  /* Engine.Networks (aa{sv}) and Engine.NetworkSetup (a{sv}); NULL from an engine without them */
+  GVariant *networks;
+  GVariant *network_setup;
 };
 
 G_DEFINE_FINAL_TYPE (HvEngineClient, hv_engine_client, G_TYPE_OBJECT)
@@ -59,6 +62,7 @@ enum {
   PROP_FOLDERS,
   PROP_LAST_ERROR,
   PROP_OS_NAMES_LOADED,
+  PROP_NETWORKS,
   N_PROPS
 };
 
@@ -141,6 +145,25 @@ set_last_error_from (HvEngineClient *self,
   set_last_error (self, message);
 }
 
+/* Networks and NetworkSetup: one notification ("networks") for both. */
+static void
+sync_networks (HvEngineClient *self)
+{
+  g_autoptr(GVariant) networks = hv_dbus_engine_dup_networks (self->engine);
+  g_autoptr(GVariant) setup = hv_dbus_engine_dup_network_setup (self->engine);
+
+  if ((networks == NULL) == (self->networks == NULL) &&
+      (networks == NULL || g_variant_equal (networks, self->networks)) &&
+      (setup == NULL) == (self->network_setup == NULL) &&
+      (setup == NULL || g_variant_equal (setup, self->network_setup)))
+    return;
+  g_clear_pointer (&self->networks, g_variant_unref);
+  g_clear_pointer (&self->network_setup, g_variant_unref);
+  self->networks = g_steal_pointer (&networks);
+  self->network_setup = g_steal_pointer (&setup);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NETWORKS]);
+}
+
 static void
 sync_engine_properties (HvEngineClient *self)
 {
@@ -163,6 +186,7 @@ sync_engine_properties (HvEngineClient *self)
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KVM_AVAILABLE]);
     }
   sync_kvm_verdict (self);
+  sync_networks (self);
 }
 
 static void
@@ -960,6 +984,8 @@ hv_engine_client_finalize (GObject *object)
   g_free (self->last_error);
   g_free (self->kvm_verdict);
   g_free (self->kvm_group);
+  g_clear_pointer (&self->networks, g_variant_unref);
+  g_clear_pointer (&self->network_setup, g_variant_unref);
 
   G_OBJECT_CLASS (hv_engine_client_parent_class)->finalize (object);
 }
@@ -992,6 +1018,9 @@ hv_engine_client_get_property (GObject    *object,
     case PROP_OS_NAMES_LOADED:
       g_value_set_boolean (value, g_hash_table_size (self->os_names) > 0);
       break;
+    case PROP_NETWORKS:
+      g_value_set_variant (value, self->networks);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1016,6 +1045,9 @@ hv_engine_client_class_init (HvEngineClientClass *klass)
   properties[PROP_LAST_ERROR] = g_param_spec_string ("last-error", NULL, NULL, NULL, ro);
   properties[PROP_OS_NAMES_LOADED] =
     g_param_spec_boolean ("os-names-loaded", NULL, NULL, FALSE, ro);
+  /* Engine.Networks; notified also when only Engine.NetworkSetup changed. */
+  properties[PROP_NETWORKS] =
+    g_param_spec_variant ("networks", NULL, NULL, G_VARIANT_TYPE ("aa{sv}"), NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1133,4 +1165,18 @@ hv_engine_client_get_os_name (HvEngineClient *self,
 {
   g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
   return os_id != NULL ? g_hash_table_lookup (self->os_names, os_id) : NULL;
+}
+
+GVariant *
+hv_engine_client_get_networks (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return self->networks;
+}
+
+GVariant *
+hv_engine_client_get_network_setup (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return self->network_setup;
 }

@@ -43,6 +43,10 @@ const char         *hv_engine_client_get_os_name       (HvEngineClient *self,
                                                         const char     *os_id);
 /* Where the engine keeps the VM library (its LibraryPath), or NULL while not connected. */
 char               *hv_engine_client_dup_library_path  (HvEngineClient *self);
+/* Engine.Networks (aa{sv}) and Engine.NetworkSetup (a{sv}), NULL from an engine without
+ * them; "networks" is notified when either changes. Helpers: hv-engine-client-network.h. */
+GVariant           *hv_engine_client_get_networks      (HvEngineClient *self);
+GVariant           *hv_engine_client_get_network_setup (HvEngineClient *self);
 /* Why the last connection attempt failed, or NULL. */
 const char         *hv_engine_client_get_last_error    (HvEngineClient *self);
 

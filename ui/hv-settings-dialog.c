@@ -2,6 +2,7 @@
 #include "hv-settings-dialog.h"
 #include "hv-ui-util.h"
 #include "hv-settings-guest.h"
+#include "hv-settings-network.h"
 
 #include <string.h>
 
@@ -1252,6 +1253,9 @@ hv_settings_dialog_new (GtkWindow      *parent,
   if (hv_vm_item_get_proxy (vm) != NULL)
     adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
                                 ADW_PREFERENCES_PAGE (hv_settings_guest_new (client, vm)));
+  /* The network adapters: a page of its own (hv-settings-network.c). */
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (hv_settings_network_new (client, vm)));
   return self;
 }
 

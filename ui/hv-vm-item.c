@@ -32,6 +32,7 @@ struct _HvVmItem
   gboolean can_pause;
   gboolean can_resume;
   gboolean can_modify;
+  GVariant *adapters;            /* Vm.Adapters (aa{sv}); NULL from an engine without it */
   /* ConfigXml is not in the engine's listing (it is the one large value): it is read from the
    * VM the first time someone asks for it, and followed from then on. */
   gboolean config_known;
@@ -62,6 +63,7 @@ enum {
   PROP_CAN_PAUSE,
   PROP_CAN_RESUME,
   PROP_CAN_MODIFY,
+  PROP_ADAPTERS,
   N_PROPS
 };
 
@@ -101,6 +103,8 @@ static const Field fields[] = {
     G_STRUCT_OFFSET (HvVmItem, can_resume) },
   { "CanModify", PROP_CAN_MODIFY, G_VARIANT_TYPE_BOOLEAN,
     G_STRUCT_OFFSET (HvVmItem, can_modify) },
+  { "Adapters", PROP_ADAPTERS, (const GVariantType *) "aa{sv}",
+    G_STRUCT_OFFSET (HvVmItem, adapters) },
 };
 
 static const Field *
@@ -153,6 +157,18 @@ apply_field (HvVmItem    *self,
       gboolean v = g_variant_get_boolean (value);
       changed = *(gboolean *) where != v;
       *(gboolean *) where = v;
+    }
+  else
+    {
+      /* A structured value (Adapters), kept whole. */
+      GVariant **v = where;
+
+      changed = *v == NULL || !g_variant_equal (*v, value);
+      if (changed)
+        {
+          g_clear_pointer (v, g_variant_unref);
+          *v = g_variant_ref_sink (value);
+        }
     }
 
   if (changed)
@@ -325,6 +341,7 @@ hv_vm_item_finalize (GObject *object)
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     if (g_variant_type_equal (fields[i].type, G_VARIANT_TYPE_STRING))
       g_free (G_STRUCT_MEMBER (char *, self, fields[i].offset));
+  g_clear_pointer (&self->adapters, g_variant_unref);
 
   G_OBJECT_CLASS (hv_vm_item_parent_class)->finalize (object);
 }
@@ -362,6 +379,8 @@ hv_vm_item_get_property (GObject    *object,
     g_value_set_uint64 (value, G_STRUCT_MEMBER (guint64, self, field->offset));
   else if (g_variant_type_equal (field->type, G_VARIANT_TYPE_UINT32))
     g_value_set_uint (value, G_STRUCT_MEMBER (guint, self, field->offset));
+  else if (!g_variant_type_equal (field->type, G_VARIANT_TYPE_BOOLEAN))
+    g_value_set_variant (value, G_STRUCT_MEMBER (GVariant *, self, field->offset));
   else
     g_value_set_boolean (value, G_STRUCT_MEMBER (gboolean, self, field->offset));
 }
@@ -422,6 +441,8 @@ hv_vm_item_class_init (HvVmItemClass *klass)
         properties[f->prop_id] = g_param_spec_uint64 (pname, NULL, NULL, 0, G_MAXUINT64, 0, ro);
       else if (g_variant_type_equal (f->type, G_VARIANT_TYPE_UINT32))
         properties[f->prop_id] = g_param_spec_uint (pname, NULL, NULL, 0, G_MAXUINT, 0, ro);
+      else if (!g_variant_type_equal (f->type, G_VARIANT_TYPE_BOOLEAN))
+        properties[f->prop_id] = g_param_spec_variant (pname, NULL, NULL, f->type, NULL, ro);
       else
         properties[f->prop_id] = g_param_spec_boolean (pname, NULL, NULL, FALSE, ro);
     }
@@ -468,6 +489,7 @@ GETTER (gboolean, can_start)
 GETTER (gboolean, can_stop)
 GETTER (gboolean, can_pause)
 GETTER (gboolean, can_resume)
+GETTER (GVariant *, adapters)
 GETTER (gboolean, can_modify)
 
 #undef GETTER

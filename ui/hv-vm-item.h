@@ -46,6 +46,8 @@ gboolean    hv_vm_item_get_can_stop     (HvVmItem *self);
 gboolean    hv_vm_item_get_can_pause    (HvVmItem *self);
 gboolean    hv_vm_item_get_can_resume   (HvVmItem *self);
 gboolean    hv_vm_item_get_can_modify   (HvVmItem *self);
+/* Vm.Adapters (aa{sv}, see the D-Bus contract), or NULL from an engine without it. */
+GVariant   *hv_vm_item_get_adapters     (HvVmItem *self);
 
 /* A person's word for a State value ("Running", "Powered off"…), translated. */
 const char *hv_vm_item_state_label      (const char *state);

@@ -6,6 +6,7 @@
 #include "hv-details.h"
 #include "hv-folder-tree.h"
 #include "hv-messages.h"
+#include "hv-network-manager.h"
 #include "hv-new-vm-dialog.h"
 #include "hv-settings-dialog.h"
 #include "hv-sidebar-row.h"
@@ -454,8 +455,17 @@ win_demo_vm (GSimpleAction *action, GVariant *param, gpointer data)
                          on_demo_created, g_object_ref (self));
 }
 
+static void
+win_network_manager (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvWindow *self = HV_WINDOW (data);
+
+  hv_network_manager_present (GTK_WINDOW (self), self->client);
+}
+
 static const GActionEntry win_actions[] = {
   { "new-vm", win_new_vm },
+  { "network-manager", win_network_manager },
   { "demo-vm", win_demo_vm },
   { "new-folder", win_new_folder, "s" },
   { "rename-folder", win_rename_folder, "s" },

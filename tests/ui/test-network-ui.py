@@ -1,0 +1,332 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Networking in the app, driven as a person (or a screen reader) would.
+
+Run by test-network-ui.sh inside Xvfb and dbus-run-session, against a real engine whose library
+holds one powered-off VM, "netvm". Main menu → Network Manager… → Create… makes the host-only
+network "uilab"; Settings → Network enables adapter 2, attaches it to that network, makes it an
+e1000 with a MAC address typed in; the Port Forwarding dialog of adapter 1 (NAT) refuses a bad
+port as it is typed and adds the rule "web"; then hostvisorctl show --json must have all of it,
+and the details pane must show the new adapter. Prints TAP. Needs: HV_APP, HV_CTL,
+HV_ARTIFACTS.
+"""
+import json
+import signal
+import sys
+import time
+
+import hvui
+from hvui import (allocated, click, ctl, find, fresh, keys, press, screenshot, sensitive,
+                  showing, type_text, wait_for, walk)
+
+VM = "netvm"
+NETWORK = "uilab"
+MAC = "52:54:00:ab:cd:42"
+SETTINGS = f"“{VM}” Settings"
+
+tap = hvui.Tap()
+ok = tap.ok
+note = tap.note
+
+
+# ---- the engine's view (hostvisorctl) ----
+
+def show():
+    rc, out, _ = ctl("show", VM, "--json")
+    return json.loads(out) if rc == 0 else {}
+
+
+def pick(d, *keys_, default=None):
+    """The first of several spellings of a key (the CLI's JSON names them in snake case)."""
+    for k in keys_:
+        if isinstance(d, dict) and k in d:
+            return d[k]
+    return default
+
+
+def adapter(slot):
+    lst = pick(show(), "adapters", "nics", default=[]) or []
+    for i, a in enumerate(lst):
+        if pick(a, "slot", default=i + 1) == slot:
+            return a
+    return None
+
+
+def networks():
+    rc, out, _ = ctl("network", "list", "--json")
+    if rc != 0:
+        return []
+    data = json.loads(out)
+    return data if isinstance(data, list) else pick(data, "networks", default=[])
+
+
+def has_network(name):
+    return any(pick(n, "name") == name for n in networks())
+
+
+def forward(slot, name):
+    for f in pick(adapter(slot) or {}, "forwards", "port_forwards", default=[]) or []:
+        if pick(f, "name") == name:
+            return f
+    return None
+
+
+# ---- the app ----
+
+def window(app, title):
+    for i in range(fresh(app).get_child_count()):
+        win = app.get_child_at_index(i)
+        if win is not None and win.get_name() == title:
+            return win
+    return None
+
+
+def in_window(app, title, role=None, name=None, starts=None, pred=None):
+    """An accessible of the window titled title (or of the whole app for title None)."""
+    root = window(app, title) if title is not None else fresh(app)
+    for acc in walk(root):
+        if role is not None and acc.get_role_name() != role:
+            continue
+        n = acc.get_name() or ""
+        if name is not None and n != name:
+            continue
+        if starts is not None and not n.replace("_", "").startswith(starts):
+            continue
+        if not showing(acc) or (pred is not None and not pred(acc)):
+            continue
+        return acc
+    return None
+
+
+def push_button(app, title, label):
+    """A button by its label ("_Add Rule Add Rule" in GTK 4.8 with a mnemonic)."""
+    return in_window(app, title, "push button", pred=lambda a: a.get_n_actions() > 0 and (
+        (a.get_name() or "").replace("_", "") in (label, f"{label} {label}")))
+
+
+def set_text(acc, text):
+    """Type into an entry (an AdwEntryRow reads as "text"): click it, replace what it holds."""
+    click(acc)
+    time.sleep(0.3)
+    keys("ctrl+a")
+    type_text(text)
+    time.sleep(0.3)
+
+
+def choose(app, title, combo_name, option):
+    """Pick option in the AdwComboRow combo_name: open its list, click the entry."""
+    combo = wait_for(lambda: in_window(app, title, "combo box", combo_name,
+                                       pred=sensitive), 10)
+    if combo is None:
+        return False
+    click(combo)
+
+    def entry():
+        for acc in walk(fresh(app)):
+            if acc.get_role_name() == "label" and acc.get_name() == option and \
+                    showing(acc) and allocated(acc):
+                parent, depth = acc.get_parent(), 0
+                while parent is not None and depth < 8:
+                    if parent.get_role_name() in ("list", "list box", "table"):
+                        return acc
+                    parent, depth = parent.get_parent(), depth + 1
+        return None
+
+    acc = wait_for(entry, 10)
+    if acc is None:
+        keys("Escape")
+        return False
+    click(acc)
+    time.sleep(0.5)
+    return True
+
+
+def open_main_menu(app):
+    menu_button = find(app, "push button", "Main Menu", pred=lambda a: a.get_n_actions() > 0)
+    if menu_button is None:
+        return None
+    click(menu_button)
+    return wait_for(lambda: find(app, "menu item", "Network Manager…"), 5)
+
+
+def main():
+    proc, app = hvui.start_app(log_name="test-network-ui-app.log")
+    try:
+        run(app)
+    finally:
+        status = hvui.stop_app(proc)
+    ok(status in (0, -signal.SIGTERM), "the app exits cleanly", f"exit status {status}")
+    return tap.finish()
+
+
+def network_manager(app):
+    """Main menu → Network Manager… → Create… "uilab"."""
+    item = open_main_menu(app)
+    ok(item is not None, "the main menu has \"Network Manager…\"")
+    if item is None:
+        return
+    press(item)
+    create = wait_for(lambda: push_button(app, "Network Manager", "Create…"), 10)
+    ok(create is not None, "the Network Manager opens, offering to create a host-only network")
+    if create is None:
+        return
+    press(create)
+    name = wait_for(lambda: in_window(app, None, "text", starts="Name ("), 10)
+    ok(name is not None, "… asking for the new network's name")
+    if name is None:
+        return
+    # As typed: a name the engine would refuse is said at once and cannot be created.
+    set_text(name, "Bad Name")
+    problem = wait_for(lambda: in_window(app, None, "label", starts="A network name has only"),
+                       5)
+    create_button = wait_for(lambda: in_window(app, None, "push button",
+                                               pred=lambda a: (a.get_name() or "")
+                                               .replace("_", "").startswith("Create")), 5)
+    ok(problem is not None and create_button is not None and not sensitive(create_button),
+       "a bad network name is refused as it is typed")
+    set_text(name, NETWORK)
+    ok(wait_for(lambda: create_button is not None and sensitive(create_button), 5),
+       "… and a good one can be created")
+    screenshot("test-network-ui-create-network.png")
+    if create_button is not None:
+        press(create_button)
+    ok(wait_for(lambda: has_network(NETWORK), 20), f"the engine has host-only network {NETWORK}",
+       networks())
+    row = wait_for(lambda: in_window(app, "Network Manager", name=NETWORK), 10)
+    ok(row is not None, "the Network Manager lists it")
+    screenshot("test-network-ui-network-manager.png")
+    hvui.close_window(app, "Network Manager")
+    wait_for(lambda: window(app, "Network Manager") is None or
+             not showing(window(app, "Network Manager")), 5)
+
+
+def network_page(app):
+    """Settings → Network: adapter 2 on the host-only network, e1000, a typed MAC address."""
+    hvui.select_vm(app, VM)
+    settings = wait_for(lambda: (lambda b: b if sensitive(b) else None)(
+        hvui.button(app, "Settings")), 10)
+    ok(settings is not None, "Settings is enabled for the VM")
+    if settings is None:
+        return False
+    press(settings)
+    tab = wait_for(lambda: in_window(app, SETTINGS, "page tab", "Network"), 15)
+    ok(tab is not None, "the Settings dialog has a Network page")
+    if tab is None:
+        return False
+    click(tab)
+    adapter2 = wait_for(lambda: in_window(app, SETTINGS, "push button", "Adapter 2"), 10)
+    ok(adapter2 is not None, "the Network page has tabs Adapter 1 to 4")
+    if adapter2 is None:
+        return False
+    click(adapter2)
+    enable = wait_for(lambda: in_window(app, SETTINGS, "check box",
+                                        starts="Enable network adapter"), 10)
+    ok(enable is not None, "adapter 2 can be enabled")
+    if enable is not None:
+        press(enable)
+    ok(wait_for(lambda: adapter(2) is not None and pick(adapter(2), "enabled", default=True), 20),
+       "… and the engine gives the VM a second adapter", adapter(2))
+
+    ok(choose(app, SETTINGS, "Attached to", "Host-only adapter"),
+       "\"Attached to\" offers \"Host-only adapter\"")
+    ok(wait_for(lambda: pick(adapter(2) or {}, "mode") == "host-only" and
+                pick(adapter(2), "target") == NETWORK, 20),
+       f"… and the engine attaches adapter 2 to {NETWORK}", adapter(2))
+
+    ok(choose(app, SETTINGS, "Adapter type", "Intel PRO/1000 MT Desktop (e1000)"),
+       "\"Adapter type\" offers the e1000 by its name")
+    ok(wait_for(lambda: pick(adapter(2) or {}, "model") == "e1000", 20),
+       "… and the engine makes adapter 2 an e1000", adapter(2))
+
+    mac = wait_for(lambda: in_window(app, SETTINGS, "text", "MAC address", pred=sensitive), 10)
+    ok(mac is not None, "the MAC address can be edited")
+    if mac is not None:
+        hvui.focus_window(f"^{SETTINGS}$")
+        set_text(mac, "52:54:00:zz")
+        problem = wait_for(lambda: in_window(app, SETTINGS, "label",
+                                             starts="“52:54:00:zz” is not a MAC address"), 5)
+        ok(problem is not None, "a bad MAC address is refused as it is typed")
+        set_text(mac, MAC)
+        keys("Return")
+    ok(wait_for(lambda: (pick(adapter(2) or {}, "mac") or "").lower() == MAC, 20),
+       f"… and the engine gives adapter 2 the MAC address {MAC}", adapter(2))
+    screenshot("test-network-ui-settings-network.png")
+    return True
+
+
+def port_forwarding(app):
+    """Adapter 1 (NAT) → Port Forwarding… → Add Rule "web" 127.0.0.1:18080 → :80."""
+    adapter1 = in_window(app, SETTINGS, "push button", "Adapter 1")
+    if adapter1 is not None:
+        click(adapter1)
+    open_button = wait_for(lambda: in_window(app, SETTINGS, "push button",
+                                             starts="Port Forwarding…", pred=sensitive), 10)
+    ok(open_button is not None, "the NAT adapter offers \"Port Forwarding…\"")
+    if open_button is None:
+        return
+    press(open_button)
+    title = "Port Forwarding"
+    add = wait_for(lambda: push_button(app, title, "Add Rule"), 10)
+    ok(add is not None, "the Port Forwarding dialog opens with \"Add Rule\"")
+    if add is None:
+        return
+    press(add)
+    name = wait_for(lambda: in_window(app, title, "text", "Rule name"), 10)
+    host_port = in_window(app, title, "text", "Host port")
+    guest_port = in_window(app, title, "text", "Guest port")
+    host_ip = in_window(app, title, "text", "Host IP")
+    ok(None not in (name, host_port, guest_port, host_ip),
+       "… with fields for the name, the host IP and port, and the guest port")
+    if None in (name, host_port, guest_port, host_ip):
+        return
+    hvui.focus_window(f"^{title}$")
+    set_text(name, "web")
+    set_text(guest_port, "80")
+    set_text(host_port, "70000")
+    save = push_button(app, title, "Save Rule")
+    problem = wait_for(lambda: in_window(app, title, "label",
+                                         starts="The host port must be a number from 1 to 65535"),
+                       5)
+    ok(problem is not None and save is not None and not sensitive(save),
+       "a host port of 70000 is refused as it is typed")
+    set_text(host_ip, "0.0.0.0")
+    warning = wait_for(lambda: in_window(app, title, "label", starts="Every computer that can "
+                                         "reach this one"), 5)
+    ok(warning is not None, "a host IP wider than 127.0.0.1 is said to expose the port")
+    set_text(host_ip, "127.0.0.1")
+    set_text(host_port, "18080")
+    ok(wait_for(lambda: save is not None and sensitive(save), 5), "… and a good rule can be saved")
+    screenshot("test-network-ui-port-forward-form.png")
+    if save is not None:
+        press(save)
+    rule = wait_for(lambda: forward(1, "web"), 20)
+    ok(rule is not None and pick(rule, "host_port", "host-port") == 18080 and
+       pick(rule, "guest_port", "guest-port") == 80 and
+       pick(rule, "host_address", "host-address", "host_ip") == "127.0.0.1",
+       "the engine has the rule web 127.0.0.1:18080 → 80 on adapter 1", adapter(1))
+    cell = wait_for(lambda: in_window(app, title, "label", "18080"), 10)
+    ok(cell is not None, "the table shows the rule")
+    screenshot("test-network-ui-port-forwarding.png")
+    hvui.close_window(app, title)
+    keys("Escape")
+
+
+def run(app):
+    if not ok(app is not None, "the app appears on the accessibility bus"):
+        return
+    if not ok(wait_for(lambda: hvui.vm_row(app, VM), 30) is not None, "the VM is listed"):
+        return
+    network_manager(app)
+    if network_page(app):
+        port_forwarding(app)
+        hvui.close_window(app, SETTINGS)
+    # The details pane: each enabled adapter, its network and card.
+    detail = wait_for(lambda: find(app, "label", pred=lambda a: f"2: Host-only “{NETWORK}” "
+                                   "(e1000)" in (a.get_name() or "")), 15)
+    ok(detail is not None, "the details pane shows adapter 2 on the network, an e1000")
+    screenshot("test-network-ui-details.png")
+    note(json.dumps(pick(show(), "adapters", "nics"), indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
