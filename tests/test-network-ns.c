@@ -82,6 +82,14 @@ children_named (GPid parent, const char *comm)
   return pids;
 }
 
+static guint
+count_children (GPid parent, const char *comm)
+{
+  g_autoptr(GArray) pids = children_named (parent, comm);
+
+  return pids->len;
+}
+
 static char *
 run (const char *command)
 {
@@ -262,14 +270,14 @@ test_internal (void)
 
   /* The network stays up while one VM is on it, goes down with the last. */
   hv_networks_detach_vm (n, "vm-a");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 2);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 2);
   hv_networks_detach_vm (n, "vm-b");
   hv_networks_detach_vm (n, "vm-c");
   close (fd1);
   close (fd2);
   close (fd3);
   spin_until_no_children ("hostvisor-netns");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 0);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 0);
   g_free (after);
   after = host_links ();
   g_assert_cmpstr (before, ==, after);
@@ -409,7 +417,7 @@ test_host_only_isolated (void)
   hv_networks_detach_vm (n, "vm-h");
   close (fd);
   spin_until_no_children ("hostvisor-netns");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 0);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 0);
   g_assert_cmpint (kill (g_array_index (dnsmasqs, GPid, 0), 0), !=, 0);
 
   /* Down again: it may change; while a VM's adapter names it, it may not go. */
