@@ -780,26 +780,6 @@ on_ns_tap (GObject      *source,
   finish_attach (g_task_get_source_object (task), task, fd, error);
 }
 
-static gboolean
-check_internal_name (const char *name,
-                     GError    **error)
-{
-  if (name == NULL || name[0] == '\0' || strlen (name) > 64 || !g_utf8_validate (name, -1, NULL))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   "An internal network needs a name (1 to 64 characters)");
-      return FALSE;
-    }
-  for (const char *p = name; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      {
-        g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                     "Invalid internal network name: no control characters");
-        return FALSE;
-      }
-  return TRUE;
-}
-
 void
 hv_networks_attach_async (HvNetworks          *self,
                           const char          *vm_uuid,
@@ -847,7 +827,8 @@ hv_networks_attach_async (HvNetworks          *self,
       G_GNUC_FALLTHROUGH;
 
     case HV_NET_INTERNAL:
-      if (mode == HV_NET_INTERNAL && !check_internal_name (target, &error))
+      /* Internal networks' names follow the host-only rule (the config's rule too). */
+      if (mode == HV_NET_INTERNAL && !hv_network_check_name (target, &error))
         {
           g_prefix_error (&error, "Adapter %u: ", slot);
           g_task_return_error (task, g_steal_pointer (&error));

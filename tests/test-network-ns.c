@@ -233,7 +233,7 @@ test_internal (void)
   fd2 = attach (n, "vm-b", 1, HV_NET_INTERNAL, "lab", "52:54:00:00:00:02", &error);
   g_assert_no_error (error);
   g_assert_cmpint (fd2, >=, 0);
-  fd3 = attach (n, "vm-c", 2, HV_NET_INTERNAL, "other lab", "52:54:00:00:00:03", &error);
+  fd3 = attach (n, "vm-c", 2, HV_NET_INTERNAL, "other-lab", "52:54:00:00:00:03", &error);
   g_assert_no_error (error);
 
   holders = children_named (getpid (), "hostvisor-netns");
@@ -252,7 +252,7 @@ test_internal (void)
       taps2++;
     g_assert_nonnull (strstr (inside, "hvbr0:"));
     g_assert_nonnull (strstr (inside2, "hvbr0:"));
-    /* "lab" has two taps, "other lab" one: whichever holder is which. */
+    /* "lab" has two taps, "other-lab" one: whichever holder is which. */
     g_assert_cmpuint (MIN (taps1, taps2), ==, 1);
     g_assert_cmpuint (MAX (taps1, taps2), ==, 2);
   }
@@ -497,6 +497,11 @@ test_attach_errors (void)
   g_clear_error (&error);
   g_assert_cmpint (attach (n, "vm", 1, HV_NET_INTERNAL, "", "52:54:00:00:00:09", &error), ==, -1);
   g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (attach (n, "vm", 2, HV_NET_INTERNAL, "Lab/../x", "52:54:00:00:00:09", &error),
+                   ==, -1);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "Adapter 2"));
   g_clear_error (&error);
   /* A holder that cannot start: its error reaches the attach. */
   g_setenv ("HOSTVISOR_NETNS_HELPER", "/nonexistent/hostvisor-netns", TRUE);
