@@ -153,6 +153,15 @@ const HvCtlCommand hv_ctl_commands[] = {
     hv_ctl_network_options, 1, 1, hv_ctl_cmd_network_modify },
   { "network remove", "NAME", N_("Remove a host-only network that no VM's adapter names"), NULL,
     NULL, 1, 1, hv_ctl_cmd_network_remove },
+  { "network setup", "[--allow-bridge BR[,BR…]] [--undo | --status [--json]] [--dry-run]",
+    N_("Do (or undo) the one-time privileged set-up for host-only and bridged networks"),
+    N_("Asks for an administrator's password (pkexec) and runs hostvisor-net-setup: a host\n"
+       "bridge hv-NAME with its DHCP server for each host-only network, the bridge helper\n"
+       "made setuid root, and its list of allowed bridges. --undo removes all of it."),
+    hv_ctl_network_setup_options, 0, 0, hv_ctl_cmd_network_setup },
+  { "network interfaces", "[--json]",
+    N_("List the host's interfaces and whether a bridged adapter may name them"), NULL,
+    json_option, 0, 0, hv_ctl_cmd_network_interfaces },
   { "version", "", N_("Print the versions of hostvisorctl, the engine and QEMU"), NULL, NULL,
     0, 0, hv_ctl_cmd_version },
 };

@@ -7,6 +7,7 @@
  * hostvisorctl-client.c   the engine connection and output helpers
  * hostvisorctl-vm.c       commands on the library and on one VM (list, show, start, …)
  * hostvisorctl-io.c       commands that move bytes: screenshot, log, console
+ * hostvisorctl-netsetup.c the one-time network set-up and the host's interfaces
  * hostvisorctl-network.c  host-only networks: network list, create, modify, remove
  * hostvisorctl-portforward.c  network adapters in show, port-forward list|add|remove
  *
@@ -198,5 +199,10 @@ gboolean hv_ctl_cmd_port_forward_remove (HvCtl *ctl, HvCtlArgs *args, GError **e
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_log           (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_console       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-netsetup.c */
+extern const HvCtlOption hv_ctl_network_setup_options[];
+gboolean hv_ctl_cmd_network_setup      (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_network_interfaces (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 G_END_DECLS

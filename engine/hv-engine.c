@@ -20,6 +20,7 @@
 #include "hv-build-config.h"
 #include "hv-client.h"
 #include "hv-demo.h"
+#include "hv-engine-netsetup.h"
 #include "hv-engine-vm-network.h"
 #include "hv-error.h"
 #include "hv-kvm-probe.h"
@@ -1180,6 +1181,7 @@ hv_engine_new (GError **error)
                     self);
   g_signal_connect (self->skeleton, "handle-get-os-defaults",
                     G_CALLBACK (handle_get_os_defaults), self);
+  hv_engine_netsetup_init (self->skeleton);
   hv_engine_network_register (self->skeleton, self->library);
 
   vms = hv_library_get_vms (self->library);

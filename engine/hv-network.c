@@ -549,6 +549,16 @@ on_ns_closed (HvNetns    *ns,
   emit_changed (self);
 }
 
+static void
+watch_leases (Run *run)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (run->lease_path);
+
+  run->monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, NULL, NULL);
+  if (run->monitor != NULL)
+    g_signal_connect (run->monitor, "changed", G_CALLBACK (on_leases_changed), run);
+}
+
 static gboolean
 start_namespace (HvNetworks *self,
                  Run        *run,
@@ -598,13 +608,7 @@ start_namespace (HvNetworks *self,
             return FALSE;
           }
       }
-      {
-        g_autoptr(GFile) file = g_file_new_for_path (run->lease_path);
-
-        run->monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, NULL, NULL);
-        if (run->monitor != NULL)
-          g_signal_connect (run->monitor, "changed", G_CALLBACK (on_leases_changed), run);
-      }
+      watch_leases (run);
     }
   run->ns = hv_netns_new (label, cidr, conf_path, log_path, error);
   if (run->ns == NULL)
@@ -636,6 +640,12 @@ ensure_run (HvNetworks *self,
       run->host_mode = host_mode;
       run->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
       created = TRUE;
+      if (host_mode)
+        {
+          /* The set-up's dnsmasq keeps its leases where every user may read them. */
+          run->lease_path = hv_network_host_only_lease_file (name);
+          watch_leases (run);
+        }
     }
   if (with_namespace && !run->host_mode && run->ns == NULL && !start_namespace (self, run, error))
     {
