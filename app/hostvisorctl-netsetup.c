@@ -25,6 +25,12 @@ const HvCtlOption hv_ctl_network_setup_options[] = {
   { NULL }
 };
 
+static char *
+find_program (const char *program)
+{
+  return g_find_program_in_path (program);
+}
+
 static void
 add_strv (JsonBuilder        *builder,
           const char         *member,
@@ -148,6 +154,7 @@ hv_ctl_cmd_network_setup (HvCtl      *ctl,
   g_autoptr(GStrvBuilder) full = g_strv_builder_new ();
   g_auto(GStrv) run = NULL;
   g_autofree char *shown = NULL;
+  g_autofree char *pkexec = NULL;
   int wait_status = 0;
 
   if (undo && status_only)
@@ -184,6 +191,16 @@ hv_ctl_cmd_network_setup (HvCtl      *ctl,
     {
       g_print ("%s\n", shown);
       return TRUE;
+    }
+  pkexec = getuid () != 0 ? find_program ("pkexec") : NULL;
+  if (getuid () != 0 && pkexec == NULL)
+    {
+      g_autofree char *direct = g_strjoinv (" ", argv);
+
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                   _("pkexec is not installed (package pkexec or policykit-1): run the set-up "
+                     "as root instead: sudo %s"), direct);
+      return FALSE;
     }
   if (!g_spawn_sync (NULL, run, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN,
                      NULL, NULL, NULL, NULL, &wait_status, error))

@@ -3,8 +3,9 @@
  *
  * NetworkSetup is read from the system (hv_network_setup_query()) when the engine starts,
  * when a file in the set-up's directory changes (the set-up writes its allow list last),
- * when Engine.Networks changes (which host-only networks lack their bridge), and at each
- * ListHostInterfaces call. It is set only when it changed, so that clients see a signal
+ * when Engine.Networks changes (which host-only networks lack their bridge), at each
+ * ListHostInterfaces call, and every REFRESH_S seconds (a bridge can go without any file
+ * changing, and a directory that did not exist is watched only by polling). It is set only when it changed, so that clients see a signal
  * only for a real change. */
 #include "hv-engine-netsetup.h"
 
@@ -14,9 +15,12 @@
 #include "hv-network-bridge.h"
 #include "hv-network-setup-argv.h"
 
+#define REFRESH_S 3
+
 typedef struct {
   HvDbusEngine *skeleton;   /* unowned: this struct is its data */
   GFileMonitor *monitor;
+  guint timer_id;
 } NetSetup;
 
 static void
@@ -25,6 +29,7 @@ net_setup_free (NetSetup *ns)
   if (ns->monitor != NULL)
     g_signal_handlers_disconnect_by_data (ns->monitor, ns);
   g_clear_object (&ns->monitor);
+  g_clear_handle_id (&ns->timer_id, g_source_remove);
   g_free (ns);
 }
 
@@ -99,6 +104,13 @@ on_changed (GFileMonitor      *monitor,
   refresh (ns);
 }
 
+static gboolean
+on_timer (gpointer data)
+{
+  refresh (data);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_networks (GObject    *object,
              GParamSpec *pspec,
@@ -143,6 +155,7 @@ hv_engine_netsetup_init (HvDbusEngine *skeleton)
   if (ns->monitor != NULL)
     g_signal_connect (ns->monitor, "changed", G_CALLBACK (on_changed), ns);
   g_signal_connect (skeleton, "notify::networks", G_CALLBACK (on_networks), ns);
+  ns->timer_id = g_timeout_add_seconds (REFRESH_S, on_timer, ns);
   g_signal_connect (skeleton, "handle-list-host-interfaces",
                     G_CALLBACK (handle_list_host_interfaces), ns);
   refresh (ns);

@@ -118,6 +118,16 @@ hv_network_host_only_bridge (const char *network)
   return g_strconcat ("hv-", network, NULL);
 }
 
+char *
+hv_network_host_only_lease_file (const char *network)
+{
+  const char *dir = g_getenv ("HOSTVISOR_NETSETUP_STATEDIR");
+  g_autofree char *name = g_strconcat (network, ".leases", NULL);
+
+  return g_build_filename (dir != NULL && *dir == '/' ? dir : "/var/lib/hostvisor-net", name,
+                           NULL);
+}
+
 static gboolean
 sysfs_has (const char *sysfs_net, const char *name, const char *entry)
 {

@@ -268,10 +268,23 @@ hv_host_only_net_apply (HvHostOnlyNet *net,
             }
           *(start ? &new_start : &new_end) = TRUE;
         }
+      else if (g_str_equal (key, "dhcp"))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Network option \"dhcp\" takes a boolean (b), not %s", type);
+          return FALSE;
+        }
+      else if (g_str_equal (key, "address") || g_str_equal (key, "dhcp-start")
+               || g_str_equal (key, "dhcp-end"))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Network option \"%s\" takes a string (s), not %s", key, type);
+          return FALSE;
+        }
       else
         {
           g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                       "Unknown network option \"%s\" of type %s", key, type);
+                       "Unknown network option \"%s\"", key);
           return FALSE;
         }
     }

@@ -549,6 +549,16 @@ on_ns_closed (HvNetns    *ns,
   emit_changed (self);
 }
 
+static void
+watch_leases (Run *run)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (run->lease_path);
+
+  run->monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, NULL, NULL);
+  if (run->monitor != NULL)
+    g_signal_connect (run->monitor, "changed", G_CALLBACK (on_leases_changed), run);
+}
+
 static gboolean
 start_namespace (HvNetworks *self,
                  Run        *run,
@@ -598,13 +608,7 @@ start_namespace (HvNetworks *self,
             return FALSE;
           }
       }
-      {
-        g_autoptr(GFile) file = g_file_new_for_path (run->lease_path);
-
-        run->monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, NULL, NULL);
-        if (run->monitor != NULL)
-          g_signal_connect (run->monitor, "changed", G_CALLBACK (on_leases_changed), run);
-      }
+      watch_leases (run);
     }
   run->ns = hv_netns_new (label, cidr, conf_path, log_path, error);
   if (run->ns == NULL)
@@ -636,6 +640,12 @@ ensure_run (HvNetworks *self,
       run->host_mode = host_mode;
       run->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
       created = TRUE;
+      if (host_mode)
+        {
+          /* The set-up's dnsmasq keeps its leases where every user may read them. */
+          run->lease_path = hv_network_host_only_lease_file (name);
+          watch_leases (run);
+        }
     }
   if (with_namespace && !run->host_mode && run->ns == NULL && !start_namespace (self, run, error))
     {
@@ -780,26 +790,6 @@ on_ns_tap (GObject      *source,
   finish_attach (g_task_get_source_object (task), task, fd, error);
 }
 
-static gboolean
-check_internal_name (const char *name,
-                     GError    **error)
-{
-  if (name == NULL || name[0] == '\0' || strlen (name) > 64 || !g_utf8_validate (name, -1, NULL))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   "An internal network needs a name (1 to 64 characters)");
-      return FALSE;
-    }
-  for (const char *p = name; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      {
-        g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                     "Invalid internal network name: no control characters");
-        return FALSE;
-      }
-  return TRUE;
-}
-
 void
 hv_networks_attach_async (HvNetworks          *self,
                           const char          *vm_uuid,
@@ -847,7 +837,8 @@ hv_networks_attach_async (HvNetworks          *self,
       G_GNUC_FALLTHROUGH;
 
     case HV_NET_INTERNAL:
-      if (mode == HV_NET_INTERNAL && !check_internal_name (target, &error))
+      /* Internal networks' names follow the host-only rule (the config's rule too). */
+      if (mode == HV_NET_INTERNAL && !hv_network_check_name (target, &error))
         {
           g_prefix_error (&error, "Adapter %u: ", slot);
           g_task_return_error (task, g_steal_pointer (&error));

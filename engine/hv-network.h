@@ -28,7 +28,7 @@ typedef struct {
 } HvNetworkUse;
 
 void        hv_network_use_free          (HvNetworkUse *use);
-/* Every enabled bridged, host-only and internal adapter of every VM (HvNetworkUse*, the
+/* Every bridged, host-only and internal adapter of every VM, enabled or not (HvNetworkUse*, the
  * array owns them). */
 typedef GPtrArray *(*HvNetworkUsesFunc) (gpointer user_data);
 

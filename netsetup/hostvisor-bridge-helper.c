@@ -20,7 +20,7 @@
  * "include" and "allow all" after dropping privilege, and takes options we never use.
  * This one is ~300 lines of libc, takes exactly two arguments and refuses everything else,
  * clears its environment first, keeps only CAP_NET_ADMIN (running as the caller's uid)
- * before it reads anything, and reads one fixed file (docs/networking.md).
+ * before it reads anything, and reads one fixed file (docs/network-setup.md).
  *
  * Exit status: 0 done; 2 bad usage (wrong arguments, bad name, bad fd); 3 BRIDGE is not in
  * the allow list; 4 no such bridge, or not a bridge; 5 the allow list is unsafe or

@@ -82,6 +82,14 @@ children_named (GPid parent, const char *comm)
   return pids;
 }
 
+static guint
+count_children (GPid parent, const char *comm)
+{
+  g_autoptr(GArray) pids = children_named (parent, comm);
+
+  return pids->len;
+}
+
 static char *
 run (const char *command)
 {
@@ -225,7 +233,7 @@ test_internal (void)
   fd2 = attach (n, "vm-b", 1, HV_NET_INTERNAL, "lab", "52:54:00:00:00:02", &error);
   g_assert_no_error (error);
   g_assert_cmpint (fd2, >=, 0);
-  fd3 = attach (n, "vm-c", 2, HV_NET_INTERNAL, "other lab", "52:54:00:00:00:03", &error);
+  fd3 = attach (n, "vm-c", 2, HV_NET_INTERNAL, "other-lab", "52:54:00:00:00:03", &error);
   g_assert_no_error (error);
 
   holders = children_named (getpid (), "hostvisor-netns");
@@ -244,7 +252,7 @@ test_internal (void)
       taps2++;
     g_assert_nonnull (strstr (inside, "hvbr0:"));
     g_assert_nonnull (strstr (inside2, "hvbr0:"));
-    /* "lab" has two taps, "other lab" one: whichever holder is which. */
+    /* "lab" has two taps, "other-lab" one: whichever holder is which. */
     g_assert_cmpuint (MIN (taps1, taps2), ==, 1);
     g_assert_cmpuint (MAX (taps1, taps2), ==, 2);
   }
@@ -262,14 +270,14 @@ test_internal (void)
 
   /* The network stays up while one VM is on it, goes down with the last. */
   hv_networks_detach_vm (n, "vm-a");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 2);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 2);
   hv_networks_detach_vm (n, "vm-b");
   hv_networks_detach_vm (n, "vm-c");
   close (fd1);
   close (fd2);
   close (fd3);
   spin_until_no_children ("hostvisor-netns");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 0);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 0);
   g_free (after);
   after = host_links ();
   g_assert_cmpstr (before, ==, after);
@@ -409,7 +417,7 @@ test_host_only_isolated (void)
   hv_networks_detach_vm (n, "vm-h");
   close (fd);
   spin_until_no_children ("hostvisor-netns");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 0);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 0);
   g_assert_cmpint (kill (g_array_index (dnsmasqs, GPid, 0), 0), !=, 0);
 
   /* Down again: it may change; while a VM's adapter names it, it may not go. */
@@ -489,6 +497,11 @@ test_attach_errors (void)
   g_clear_error (&error);
   g_assert_cmpint (attach (n, "vm", 1, HV_NET_INTERNAL, "", "52:54:00:00:00:09", &error), ==, -1);
   g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (attach (n, "vm", 2, HV_NET_INTERNAL, "Lab/../x", "52:54:00:00:00:09", &error),
+                   ==, -1);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "Adapter 2"));
   g_clear_error (&error);
   /* A holder that cannot start: its error reaches the attach. */
   g_setenv ("HOSTVISOR_NETNS_HELPER", "/nonexistent/hostvisor-netns", TRUE);

@@ -4,15 +4,18 @@
 # namespace of the test's own (never the host's interfaces or /etc):
 #  - a LAN: bridge lan0, a LAN host in a namespace of its own behind a veth, running dnsmasq
 #    (--no-daemon --conf-file=/dev/null) as the LAN's DHCP server;
-#  - hostvisor-net-setup run as root (as pkexec would): it allows lan0, makes host-only
-#    network "hotest" (bridge hv-hotest, 10.77.6.1/24, its dnsmasq), makes the helper setuid;
-#    a second run changes nothing; status says so;
-#  - as user nobody: hostvisorctl's view (network setup --status, network interfaces), and
-#    hv_network_bridge_open_tap() (hv-tap-probe): clear errors for a missing interface, a
-#    bridge not allowed, an interface that is not a bridge; a tap owned by nobody on lan0;
-#  - two tiny guests on TCG, run by nobody with those taps under -sandbox spawn=deny: one on
-#    lan0 gets the LAN's lease and the LAN host pings it and fetches its page; one on
-#    hv-hotest gets a lease from the set-up's dnsmasq and the host reaches it;
+#  - as user nobody: a host-only network "hotest" is created; the engine says the set-up is
+#    not done and what to run (`network setup --dry-run --allow-bridge lan0`);
+#  - that command run as root (as pkexec would): bridge hv-hotest with 10.77.6.1/24 and its
+#    dnsmasq (isolated recipe), lan0 allowed, the helper setuid; a second run changes nothing;
+#    a clashing subnet is refused; status says what is there;
+#  - as nobody: the engine's view (network setup --status, network interfaces, hotest in
+#    "host" mode), hv_network_bridge_open_tap() (hv-tap-probe): clear errors for a missing
+#    interface, a bridge not allowed, an interface that is not a bridge; a tap owned by nobody;
+#  - nobody's engine starts tiny guests on TCG: one bridged to lan0 gets the LAN's lease and
+#    the LAN host pings it and fetches its page; one on host-only "hotest" gets a lease from
+#    the set-up's dnsmasq and the host reaches it at that address (the LAN host does not); a
+#    VM bridged to a bridge not allowed does not start and the error names it;
 #  - undo removes the bridge, the DHCP server, the allow list and the setuid bit.
 # A Wi-Fi interface cannot be made here (no mac80211_hwsim): test-netsetup classifies one on
 # a fake sysfs tree. Needs root, unshare, setpriv, ip, dnsmasq, qemu-system-x86_64.
@@ -41,17 +44,15 @@ PROBE="$HV_BUILDDIR/tests/hv-tap-probe"
 CONFDIR=$(sed -n 's/^#define HV_NETSETUP_CONFDIR "\(.*\)"$/\1/p' "$HV_BUILDDIR/hv-build-config.h")
 LH_PID=
 LAN_DNSMASQ=
-QEMU_PIDS=()
 
 net_cleanup () {
   local pid
-  for pid in "${QEMU_PIDS[@]}" $LAN_DNSMASQ $LH_PID; do
+  for pid in $LAN_DNSMASQ $LH_PID; do
     kill "$pid" 2>/dev/null
   done
   if [ -f "$HV_TMP/state/hotest.pid" ]; then
     kill "$(cat "$HV_TMP/state/hotest.pid")" 2>/dev/null
   fi
-  wait 2>/dev/null
 }
 trap 'net_cleanup; cleanup' EXIT
 
@@ -93,9 +94,29 @@ LAN_DNSMASQ=$!
 ip link add br9 type bridge               # a bridge the set-up does not allow
 ip link add vx0 type veth peer name vx1   # neither a bridge nor physical
 
-# --- the set-up, as root ---------------------------------------------------------------------
-if out=$("$SETUP" setup --network hotest 10.77.6.1/24 10.77.6.100-10.77.6.150 --bridge lan0 2>&1)
-then ok "set-up as root"; else not_ok "set-up as root"; diag "$out"; fi
+# --- as nobody, before the set-up: a host-only network, and what the set-up would run --------
+as_nobody () { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; }
+chown -R "$NOBODY:$NOBODY" "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
+printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --clear-groups %q "$@"\n' \
+  "$NOBODY" "$NOBODY" "$HV_BUILDDIR/app/hostvisorctl" >"$HV_TMP/ctl-as-nobody"
+chmod 0755 "$HV_TMP/ctl-as-nobody"
+CTL="$HV_TMP/ctl-as-nobody"
+export HOSTVISOR_NET_SETUP="$SETUP"
+
+expect_ok "create host-only network hotest" network create hotest --address 10.77.6.1/24 \
+  --dhcp-range 10.77.6.100-10.77.6.150
+expect_ok "network setup --status before the set-up" network setup --status --json
+check "not done; hotest lacks its bridge" \
+  test "$(json_get done) $(json_get missing | grep -c '"hotest"')" = "False 1"
+expect_ok "network setup --dry-run --allow-bridge lan0" network setup --dry-run --allow-bridge lan0
+command=$OUT
+diag "$command"
+check "the set-up command: pkexec, hotest's address and range, lan0" \
+  grep -q "^pkexec $SETUP setup .*--network hotest 10.77.6.1/24 10.77.6.100-10.77.6.150 .*--bridge lan0$" <<<"$command"
+
+# --- the set-up, as root (what pkexec runs) ---------------------------------------------------
+read -r -a setup_argv <<<"${command#pkexec }"
+if out=$("${setup_argv[@]}" 2>&1); then ok "set-up as root"; else not_ok "set-up as root"; diag "$out"; fi
 check "the helper is setuid root" \
   test "$(stat -c '%u %a' "$HOSTVISOR_BRIDGE_HELPER")" = "0 4755"
 in_allow_list () { grep -qx "$1" "$CONFDIR/bridges.allow"; }
@@ -111,8 +132,7 @@ check "its dnsmasq is bound to hv-hotest alone" grep -qx 'interface=hv-hotest' <
 check "its dnsmasq gives no default route" grep -qx 'dhcp-option=3' <<<"$conf"
 check "its dnsmasq asks no upstream DNS" grep -qx 'no-resolv' <<<"$conf"
 allow_before=$(cat "$CONFDIR/bridges.allow")
-if out=$("$SETUP" setup --network hotest 10.77.6.1/24 10.77.6.100-10.77.6.150 --bridge lan0 2>&1)
-then ok "set-up again"; else not_ok "set-up again"; diag "$out"; fi
+if out=$("${setup_argv[@]}" 2>&1); then ok "set-up again"; else not_ok "set-up again"; diag "$out"; fi
 check "set-up again kept the same dnsmasq" test "$(cat "$HV_TMP/state/hotest.pid")" = "${dnsmasq_pid:-none}"
 check "set-up again kept the same allow list" \
   test "$(cat "$CONFDIR/bridges.allow")" = "${allow_before:-none}"
@@ -130,17 +150,16 @@ else
   not_ok "a subnet the host has already is refused, nothing made"; diag "exit $rc: $out"
 fi
 
-# --- as user nobody ------------------------------------------------------------------------
-as_nobody () { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"; }
-chown -R "$NOBODY:$NOBODY" "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
-printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --clear-groups %q "$@"\n' \
-  "$NOBODY" "$NOBODY" "$HV_BUILDDIR/app/hostvisorctl" >"$HV_TMP/ctl-as-nobody"
-chmod 0755 "$HV_TMP/ctl-as-nobody"
-CTL="$HV_TMP/ctl-as-nobody"
-
-expect_ok "network setup --status as nobody" network setup --status --json
-check "the engine says the set-up is done, lan0 and hv-hotest allowed" \
-  test "$(json_get done) $(json_get bridges)" = 'True ["hv-hotest", "lan0"]'
+# --- as user nobody, after the set-up ----------------------------------------------------
+setup_seen () {
+  run_ctl network setup --status --json &&
+    test "$(json_get done) $(json_get bridges | grep -o '"hv-hotest", "lan0"') $(json_get missing)" \
+         = 'True "hv-hotest", "lan0" []'
+}
+# The engine notices within seconds (a file monitor, and a refresh every 3 s).
+check "the engine says the set-up is done, hv-hotest and lan0 allowed, nothing missing" \
+  wait_until 10 setup_seen
+expect_ok "network setup --status as nobody" network setup --status
 expect_ok "network interfaces as nobody" network interfaces --json
 ifaces=$OUT
 iface_field () {
@@ -172,7 +191,7 @@ check "the tap is owned by nobody" grep -q 'user nobody' <<<"$out"
 no_tap_on_lan0 () { ! ip -o link show master lan0 | grep -q hvtap; }
 check "the tap went away with its last fd" no_tap_on_lan0
 
-# --- two guests on TCG, run by nobody -----------------------------------------------------
+# --- the engine, as nobody: a bridged VM on the LAN, a host-only VM in "host" mode ----------
 if ! tiny_guest; then
   not_ok "build the tiny guest"
   finish
@@ -180,69 +199,87 @@ if ! tiny_guest; then
 fi
 mkdir -m 0755 "$HV_TMP/guest"
 cp "$KERNEL" "$INITRD" "$HV_TMP/guest/"
-chown "$NOBODY:$NOBODY" "$HV_TMP/guest"
-guest_script () {
-  base64 -w0 <<EOF
-mkdir -p /tmp /www
-printf '#!/bin/sh\ncase "\$1" in bound|renew) ifconfig "\$interface" "\$ip" netmask "\$subnet" up; echo "HOSTVISOR-GUEST: lease \$ip";; esac\n' >/tmp/dhcp.sh
-chmod +x /tmp/dhcp.sh
-echo "page-of-$1" >/www/index.html
-ip link set eth0 up
-udhcpc -i eth0 -s /tmp/dhcp.sh -t 30 -T 1 -A 1 -n -q
-httpd -p 80 -h /www
+make_vm () {
+  expect_ok "create $1" create "$1" --no-disk --memory 256 --kernel "$HV_TMP/guest/vmlinuz" \
+    --initrd "$HV_TMP/guest/initrd.img" --cmdline "console=ttyS0 quiet hv.dhcp=1 hv.httpd=1"
+  expect_ok "attach $1's adapter 1: $2 $3" modify "$1" --nic1 "$2" --nic1-target "$3"
+}
+# Until hostvisorctl has `modify --nicN` (the "nic" branch's CLI), the same through D-Bus.
+if ! "$HV_BUILDDIR/app/hostvisorctl" modify --help 2>&1 | grep -q -- --nic1; then
+  cat >"$HV_TMP/modify-nic.py" <<'EOF'
+import sys
+from gi.repository import Gio, GLib
+sock, vm, mode, target = sys.argv[1:5]
+c = Gio.DBusConnection.new_for_address_sync(
+    "unix:path=" + sock, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
+path = c.call_sync(None, "/io/github/hostvisor/Engine", "io.github.hostvisor.Engine", "FindVm",
+                   GLib.Variant("(s)", (vm,)), None, 0, -1, None).unpack()[0]
+c.call_sync(None, path, "io.github.hostvisor.Vm", "Modify",
+            GLib.Variant("(a{sv})", ({"nic1": GLib.Variant("s", mode),
+                                      "nic1-target": GLib.Variant("s", target)},)),
+            None, 0, -1, None)
 EOF
-}
-# start_guest NAME BRIDGE MAC
-start_guest () {
-  # setpriv itself in the background (not a function), so that $! is QEMU's pid.
-  setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$PROBE" "$2" -- qemu-system-x86_64 -accel tcg -M pc -m 256 -nodefaults \
-    -no-user-config -display none -sandbox on,spawn=deny,resourcecontrol=deny \
-    -serial "file:$HV_TMP/guest/$1.log" -kernel "$HV_TMP/guest/vmlinuz" \
-    -initrd "$HV_TMP/guest/initrd.img" \
-    -append "console=ttyS0 quiet hv.run64=$(guest_script "$1")" \
-    -netdev tap,id=n0,fd=3 -device "virtio-net-pci,netdev=n0,mac=$3,romfile=" \
-    >"$HV_TMP/guest/$1.qemu" 2>&1 &
-  QEMU_PIDS+=($!)
-}
-start_guest bridged lan0 52:54:00:77:05:0a
-start_guest hostonly hv-hotest 52:54:00:77:06:0b
-lease_of () { sed -n 's/.*HOSTVISOR-GUEST: lease \([0-9.]*\).*/\1/p' "$HV_TMP/guest/$1.log" 2>/dev/null | tail -n 1; }
-ready () { grep -q 'HOSTVISOR-GUEST: ready' "$HV_TMP/guest/$1.log" 2>/dev/null; }
-guests_up () { kill -0 "${QEMU_PIDS[0]}" 2>/dev/null && kill -0 "${QEMU_PIDS[1]}" 2>/dev/null; }
-both_ready_or_dead () { { ready bridged && ready hostonly; } || ! guests_up; }
-wait_until "$BOOT_WAIT" both_ready_or_dead
-
-ip_a=$(lease_of bridged)
-if [[ $ip_a == 10.77.5.* ]]; then ok "the bridged guest got the LAN's lease ($ip_a)"
-else
-  not_ok "the bridged guest got the LAN's lease"
-  diag "$(tail -n 20 "$HV_TMP/guest/bridged.log" "$HV_TMP/guest/bridged.qemu" 2>&1)"
+  modify_nic () {
+    as_nobody /usr/bin/python3 "$HV_TMP/modify-nic.py" "$XDG_RUNTIME_DIR/hostvisor/engine.sock" "$@"
+  }
+  make_vm () {
+    expect_ok "create $1" create "$1" --no-disk --memory 256 --kernel "$HV_TMP/guest/vmlinuz" \
+      --initrd "$HV_TMP/guest/initrd.img" --cmdline "console=ttyS0 quiet hv.dhcp=1 hv.httpd=1"
+    check "attach $1's adapter 1: $2 $3 (D-Bus Modify)" modify_nic "$1" "$2" "$3"
+  }
 fi
-check "the LAN's DHCP server leased it to the guest's MAC" \
-  grep -q "52:54:00:77:05:0a $ip_a" "$HV_TMP/lan.leases"
-check "the LAN host pings the bridged guest" lan ping -c 1 -W 5 "$ip_a"
-check "the LAN host fetches the bridged guest's page" \
-  grep -qx page-of-bridged <<<"$(lan curl -s --max-time 10 "http://$ip_a/")"
+make_vm brvm bridged lan0
+make_vm hovm host-only hotest
+make_vm badvm bridged br9
+run_ctl network list --json
+hotest_mode () { python3 -c '
+import json, sys
+print({n["name"]: n for n in json.loads(sys.argv[1])}["hotest"]["network-mode"])' "$OUT"; }
+check "host-only network hotest runs in host mode after the set-up" test "$(hotest_mode)" = host
+expect_fail "a VM bridged to a bridge not allowed does not start, naming it" \
+  "br9.*not allowed.*--allow-bridge br9" start badvm
+# (wait for these two only: the LAN's dnsmasq and host run in the background too)
+pids=()
+for vm in brvm hovm; do "$CTL" start "$vm" >"$HV_TMP/start-$vm.log" 2>&1 & pids+=($!); done
+wait "${pids[@]}"
+for vm in brvm hovm; do
+  check "$vm started" state_is "$vm" running
+done
+lease_of () { "$CTL" log "$1" 2>/dev/null | sed -n 's|.*HOSTVISOR-GUEST: lease eth0 \([0-9.]*\)/.*|\1|p' | tail -n1; }
+has_lease () { [ -n "$(lease_of "$1")" ]; }
+wait_until "$BOOT_WAIT" has_lease brvm
+wait_until 30 has_lease hovm
+ip_a=$(lease_of brvm)
+ip_b=$(lease_of hovm)
+diag "leases: brvm $ip_a, hovm $ip_b"
 
-ip_b=$(lease_of hostonly)
-if [[ $ip_b == 10.77.6.* ]]; then ok "the host-only guest got a lease from the set-up's dnsmasq ($ip_b)"
-else
-  not_ok "the host-only guest got a lease from the set-up's dnsmasq"
-  diag "$(tail -n 20 "$HV_TMP/guest/hostonly.log" "$HV_TMP/guest/hostonly.qemu" 2>&1)"
-fi
+if [[ $ip_a == 10.77.5.* ]]; then ok "the bridged VM got the LAN's lease ($ip_a)"
+else not_ok "the bridged VM got the LAN's lease"; diag "$(cat "$HV_TMP/start-brvm.log"; "$CTL" log brvm | tail -n 15)"; fi
+check "the LAN's DHCP server leased it to the VM's MAC" \
+  grep -q "$(vm_field brvm adapters.0.mac) $ip_a" "$HV_TMP/lan.leases"
+check "the LAN host pings the bridged VM" lan ping -c 1 -W 5 "$ip_a"
+check "the LAN host fetches the bridged VM's page" \
+  grep -q "hostvisor tiny guest page" <<<"$(lan curl -s --max-time 10 "http://$ip_a/")"
+
+if [[ $ip_b == 10.77.6.* ]]; then ok "the host-only VM got a lease from the set-up's dnsmasq ($ip_b)"
+else not_ok "the host-only VM got a lease from the set-up's dnsmasq"; diag "$(cat "$HV_TMP/start-hovm.log"; "$CTL" log hovm | tail -n 15)"; fi
 check "the lease is in the set-up's lease file" \
-  grep -q "52:54:00:77:06:0b $ip_b" "$HV_TMP/state/hotest.leases"
-check "the host pings the host-only guest at its leased address" ping -c 1 -W 5 "$ip_b"
-check "the host fetches the host-only guest's page" \
-  grep -qx page-of-hostonly <<<"$(curl -s --max-time 10 "http://$ip_b/")"
+  grep -q "$(vm_field hovm adapters.0.mac) $ip_b" "$HV_TMP/state/hotest.leases"
+check "the host pings the host-only VM at its leased address" ping -c 1 -W 5 "$ip_b"
+check "the host fetches the host-only VM's page at its leased address" \
+  grep -q "hostvisor tiny guest page" <<<"$(curl -s --max-time 10 "http://$ip_b/")"
 lan_cannot_reach () { [ -n "$ip_b" ] && ! lan ping -c 1 -W 1 "$ip_b" >/dev/null 2>&1; }
-check "the LAN host does not reach the host-only guest" lan_cannot_reach
+check "the LAN host does not reach the host-only VM" lan_cannot_reach
+taps_on () { ip -o link show master "$1" | grep -c hvtap; }
+check "one tap of nobody's on lan0 while brvm runs" test "$(taps_on lan0)" = 1
 
-for pid in "${QEMU_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-wait "${QEMU_PIDS[@]}" 2>/dev/null
-qemu_gone () { ! pgrep -f "file:$HV_TMP/guest/" >/dev/null; }
-check "no QEMU is left" qemu_gone
-QEMU_PIDS=()
+pids=()
+for vm in brvm hovm; do "$CTL" poweroff "$vm" >/dev/null 2>&1 & pids+=($!); done
+wait "${pids[@]}"
+for vm in brvm hovm; do
+  check "$vm powered off" wait_until 60 state_is "$vm" poweroff
+done
+check "no tap is left on lan0 or hv-hotest" test "$(taps_on lan0)$(taps_on hv-hotest)" = 00
 
 # --- undo ------------------------------------------------------------------------------------
 if out=$("$SETUP" undo 2>&1); then ok "undo"; else not_ok "undo"; diag "$out"; fi
