@@ -149,6 +149,14 @@ if [ $rc -ne 0 ] && grep -q 'other: 10.77.6.9/24 overlaps 10.77.6.1/24 on hv-hot
 else
   not_ok "a subnet the host has already is refused, nothing made"; diag "exit $rc: $out"
 fi
+out=$("$SETUP" setup --network xa 10.77.8.1/24 none --network xb 10.77.8.129/25 none 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'xb: 10.77.8.129/25 overlaps network xa' <<<"$out" &&
+   [ ! -e /sys/class/net/hv-xa ] && [ ! -e "$CONFDIR/networks/xa.conf" ]; then
+  ok "two networks that overlap each other are refused, nothing made"
+else
+  not_ok "two networks that overlap each other are refused, nothing made"; diag "exit $rc: $out"
+fi
 
 # --- as user nobody, after the set-up ----------------------------------------------------
 setup_seen () {
@@ -188,6 +196,43 @@ probe_fails "a hostile name" "../x" "is not a host interface name"
 out=$(as_nobody "$PROBE" lan0 -- sh -c 'ip -d link show "$HV_TAP"' 2>&1)
 check "a tap on lan0" grep -q 'master lan0' <<<"$out"
 check "the tap is owned by nobody" grep -q 'user nobody' <<<"$out"
+# The setuid helper trusts its allow list only when root alone can change it: the engine says
+# so first, and the helper itself (run directly by nobody, as a user could) refuses too.
+cat >"$HV_TMP/run-helper.py" <<'EOF'
+import socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.run([sys.argv[1], sys.argv[2], str(b.fileno())], pass_fds=[b.fileno()],
+                   stderr=subprocess.PIPE, text=True)
+print(p.returncode, p.stderr.strip())
+EOF
+helper_refuses () {
+  local out
+  out=$(as_nobody /usr/bin/python3 "$HV_TMP/run-helper.py" "$HOSTVISOR_BRIDGE_HELPER" lan0 2>&1)
+  if grep -qE -- "$2" <<<"$out"; then ok "$1"; else not_ok "$1"; diag "$out"; fi
+}
+helper_refuses "the setuid helper attaches nobody's tap to lan0 (the control)" "^0 $"
+chmod 0664 "$CONFDIR/bridges.allow"
+probe_fails "a group-writable allow list: the engine says it is not safe" lan0 \
+  "bridges.allow is not safe .*run hostvisorctl network setup again"
+helper_refuses "a group-writable allow list: the helper refuses it" \
+  "^5 .*bridges.allow must be owned by root and writable by root alone"
+chmod 0644 "$CONFDIR/bridges.allow"
+chown "$NOBODY" "$CONFDIR/bridges.allow"
+helper_refuses "an allow list not owned by root: the helper refuses it" "^5 .*must be owned by root"
+chown 0 "$CONFDIR/bridges.allow"
+mv "$CONFDIR/bridges.allow" "$CONFDIR/real.allow"
+ln -s real.allow "$CONFDIR/bridges.allow"
+helper_refuses "an allow list that is a symlink: the helper refuses it" "^5 .*bridges.allow"
+rm "$CONFDIR/bridges.allow"
+mv "$CONFDIR/real.allow" "$CONFDIR/bridges.allow"
+printf 'lan0\n../etc\n' >"$CONFDIR/bridges.allow"
+helper_refuses "an allow list with a line that is not a name: refused as a whole" \
+  "^5 .*not an interface name"
+printf '%s\n' "$allow_before" >"$CONFDIR/bridges.allow"
+chmod 0775 "$CONFDIR"
+helper_refuses "a group-writable set-up directory: the helper refuses it" "^5 .*must be owned by root"
+chmod 0755 "$CONFDIR"
+helper_refuses "all restored: the helper attaches again" "^0 $"
 no_tap_on_lan0 () { ! ip -o link show master lan0 | grep -q hvtap; }
 check "the tap went away with its last fd" no_tap_on_lan0
 
