@@ -109,6 +109,20 @@ const HvCtlCommand hv_ctl_commands[] = {
     NULL, json_option, 1, 1, hv_ctl_cmd_share_list },
   { "share remove", "NAME SHARE", N_("Stop sharing a folder"), NULL, NULL,
     2, 2, hv_ctl_cmd_share_remove },
+  { "port-forward list", "NAME [--nic N] [--json]",
+    N_("List a VM's port forwards and, while it runs, their status"), NULL,
+    hv_ctl_port_forward_list_options, 1, 1, hv_ctl_cmd_port_forward_list },
+  { "port-forward add",
+    "NAME --rule-name R --host-port P --guest-port P [--nic N] [--proto tcp|udp] "
+    "[--host-ip A] [--guest-ip A]",
+    N_("Forward a host port to the guest (at once while the VM runs)"),
+    N_("The adapter must be NAT (or host-only). The host address is 127.0.0.1 unless\n"
+       "--host-ip says otherwise. A host port that is taken fails, naming the port and the\n"
+       "rule; nothing is stored then."),
+    hv_ctl_port_forward_add_options, 1, 1, hv_ctl_cmd_port_forward_add },
+  { "port-forward remove", "NAME --rule-name R [--nic N]",
+    N_("Remove a port forward (at once while the VM runs)"), NULL,
+    hv_ctl_port_forward_remove_options, 1, 1, hv_ctl_cmd_port_forward_remove },
   { "clipboard get", "NAME", N_("Print the VM's shared clipboard"), NULL, NULL, 1, 1,
     hv_ctl_cmd_clipboard_get },
   { "clipboard set", "NAME TEXT", N_("Put text on the VM's shared clipboard"), NULL, NULL, 2, 2,

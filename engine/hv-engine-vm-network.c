@@ -39,8 +39,9 @@ on_forward_added (GObject      *object,
                   gpointer      user_data)
 {
   GError *error = NULL;
+  gboolean ok = hv_vm_network_add_forward_finish (HV_VM (object), result, &error);
 
-  reply (user_data, hv_vm_network_add_forward_finish (HV_VM (object), result, &error), error);
+  reply (user_data, ok, error);
 }
 
 static void
@@ -49,9 +50,9 @@ on_forward_removed (GObject      *object,
                     gpointer      user_data)
 {
   GError *error = NULL;
+  gboolean ok = hv_vm_network_remove_forward_finish (HV_VM (object), result, &error);
 
-  reply (user_data, hv_vm_network_remove_forward_finish (HV_VM (object), result, &error),
-         error);
+  reply (user_data, ok, error);
 }
 
 /* AddPortForward's @rule: every key known and of its type. */
