@@ -106,11 +106,11 @@ print_json (GVariant *networks)
           json_builder_add_string_value (builder, lookup_string (net, "address"));
           json_builder_set_member_name (builder, "prefix");
           json_builder_add_int_value (builder, prefix);
-          json_builder_set_member_name (builder, "dhcp-start");
+          json_builder_set_member_name (builder, "dhcp_start");
           json_builder_add_string_value (builder, lookup_string (net, "dhcp-start"));
-          json_builder_set_member_name (builder, "dhcp-end");
+          json_builder_set_member_name (builder, "dhcp_end");
           json_builder_add_string_value (builder, lookup_string (net, "dhcp-end"));
-          json_builder_set_member_name (builder, "network-mode");
+          json_builder_set_member_name (builder, "network_mode");
           json_builder_add_string_value (builder, lookup_string (net, "network-mode"));
         }
       json_builder_set_member_name (builder, "dhcp");

@@ -181,6 +181,7 @@ gboolean hv_ctl_cmd_network_list   (HvCtl *ctl, HvCtlArgs *args, GError **error)
 gboolean hv_ctl_cmd_network_create (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_network_modify (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_network_remove (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
 /* hostvisorctl-portforward.c */
 extern const HvCtlOption hv_ctl_port_forward_list_options[];
 extern const HvCtlOption hv_ctl_port_forward_add_options[];

@@ -251,7 +251,9 @@ serve_tap (void)
       return;
     }
   memset (&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  /* With a virtio-net header: QEMU sees it (TUNGETIFF) and uses offloads where the NIC model
+   * has them; for other models it strips the header, and the kernel segments for it. */
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   strcpy (ifr.ifr_name, "tap%d");
   if (ioctl (fd, TUNSETIFF, &ifr) != 0)
     {

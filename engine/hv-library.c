@@ -302,7 +302,8 @@ network_uses (gpointer user_data)
           const HvNic *nic = g_ptr_array_index (config->nics, j);
           HvNetworkUse *use;
 
-          if (!nic->enabled || nic->target == NULL
+          /* A disabled adapter keeps its network too: it comes back with it. */
+          if (nic->target == NULL
               || (nic->mode != HV_NET_BRIDGED && nic->mode != HV_NET_HOST_ONLY
                   && nic->mode != HV_NET_INTERNAL))
             continue;

@@ -20,6 +20,7 @@
 
 #include "hv-error.h"
 #include "hv-fileutil.h"
+#include "hv-fileutil-private.h"
 #include "hv-xml-private.h"
 
 #define STORE_MAX_SIZE (256 * 1024)
@@ -267,10 +268,23 @@ hv_host_only_net_apply (HvHostOnlyNet *net,
             }
           *(start ? &new_start : &new_end) = TRUE;
         }
+      else if (g_str_equal (key, "dhcp"))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Network option \"dhcp\" takes a boolean (b), not %s", type);
+          return FALSE;
+        }
+      else if (g_str_equal (key, "address") || g_str_equal (key, "dhcp-start")
+               || g_str_equal (key, "dhcp-end"))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Network option \"%s\" takes a string (s), not %s", key, type);
+          return FALSE;
+        }
       else
         {
           g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                       "Unknown network option \"%s\" of type %s", key, type);
+                       "Unknown network option \"%s\"", key);
           return FALSE;
         }
     }
@@ -434,7 +448,9 @@ hv_network_store_load (const char *path,
   xmlNode *root;
 
   *out_missing = FALSE;
-  if (!hv_file_read_capped (path, STORE_MAX_SIZE, &data, &len, &local))
+  /* Never through a link, never a FIFO: a library file is untrusted. */
+  if (!hv_file_read_capped_full (path, STORE_MAX_SIZE, HV_FILE_READ_NOFOLLOW, &data, &len, NULL,
+                                 NULL, &local))
     {
       if (g_error_matches (local, HV_ERROR, HV_ERROR_NOT_FOUND))
         {

@@ -53,6 +53,7 @@ struct _HvNetworks
   GPtrArray *host_only;   /* HvHostOnlyNet* */
   GHashTable *runs;       /* key -> Run* */
   GPtrArray *forwards;    /* Forward* */
+  char *store_error;      /* networks.xml cannot be read: why (it is left alone) */
   HvNetworkUsesFunc uses_func;
   gpointer uses_data;
 };
@@ -122,6 +123,7 @@ hv_networks_finalize (GObject *object)
   g_free (self->library_dir);
   g_free (self->run_base);
   g_free (self->store_path);
+  g_free (self->store_error);
   G_OBJECT_CLASS (hv_networks_parent_class)->finalize (object);
 }
 
@@ -171,20 +173,27 @@ hv_networks_new (const char  *library_dir,
 {
   g_autoptr(HvNetworks) self = g_object_new (HV_TYPE_NETWORKS, NULL);
   g_autoptr(GPtrArray) loaded = NULL;
+  g_autoptr(GError) local = NULL;
   gboolean missing = FALSE;
 
   self->library_dir = g_strdup (library_dir);
   self->run_base = g_strdup (run_base);
   self->store_path = g_build_filename (library_dir, "networks.xml", NULL);
-  loaded = hv_network_store_load (self->store_path, &missing, error);
+
+  loaded = hv_network_store_load (self->store_path, &missing, &local);
   if (loaded == NULL)
-    return NULL;
+    {
+      /* The engine keeps working without host-only networks; the file stays as it is for
+       * the user to mend, and changes are refused until then. */
+      g_message ("Host-only networks are unavailable: %s", local->message);
+      self->store_error = g_strdup (local->message);
+      return g_steal_pointer (&self);
+    }
   g_ptr_array_extend_and_steal (self->host_only, g_steal_pointer (&loaded));
   if (missing)
     {
       /* A new library: the default host-only network, on a /24 free now. */
       g_autoptr(HvHostOnlyNet) net = g_new0 (HvHostOnlyNet, 1);
-      g_autoptr(GError) local = NULL;
 
       net->name = g_strdup (DEFAULT_NETWORK);
       net->address = hv_network_pick_free_subnet (self->host_only);
@@ -351,6 +360,13 @@ save_with (HvNetworks    *self,
 {
   g_autoptr(GPtrArray) next = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
 
+  if (self->store_error != NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
+                   "Host-only networks cannot change until networks.xml is mended or removed: %s",
+                   self->store_error);
+      return FALSE;
+    }
   for (guint i = 0; i < self->host_only->len; i++)
     {
       if (replaced != NULL && i == index)
@@ -533,6 +549,16 @@ on_ns_closed (HvNetns    *ns,
   emit_changed (self);
 }
 
+static void
+watch_leases (Run *run)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (run->lease_path);
+
+  run->monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, NULL, NULL);
+  if (run->monitor != NULL)
+    g_signal_connect (run->monitor, "changed", G_CALLBACK (on_leases_changed), run);
+}
+
 static gboolean
 start_namespace (HvNetworks *self,
                  Run        *run,
@@ -582,13 +608,7 @@ start_namespace (HvNetworks *self,
             return FALSE;
           }
       }
-      {
-        g_autoptr(GFile) file = g_file_new_for_path (run->lease_path);
-
-        run->monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, NULL, NULL);
-        if (run->monitor != NULL)
-          g_signal_connect (run->monitor, "changed", G_CALLBACK (on_leases_changed), run);
-      }
+      watch_leases (run);
     }
   run->ns = hv_netns_new (label, cidr, conf_path, log_path, error);
   if (run->ns == NULL)
@@ -620,6 +640,12 @@ ensure_run (HvNetworks *self,
       run->host_mode = host_mode;
       run->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
       created = TRUE;
+      if (host_mode)
+        {
+          /* The set-up's dnsmasq keeps its leases where every user may read them. */
+          run->lease_path = hv_network_host_only_lease_file (name);
+          watch_leases (run);
+        }
     }
   if (with_namespace && !run->host_mode && run->ns == NULL && !start_namespace (self, run, error))
     {
@@ -764,26 +790,6 @@ on_ns_tap (GObject      *source,
   finish_attach (g_task_get_source_object (task), task, fd, error);
 }
 
-static gboolean
-check_internal_name (const char *name,
-                     GError    **error)
-{
-  if (name == NULL || name[0] == '\0' || strlen (name) > 64 || !g_utf8_validate (name, -1, NULL))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   "An internal network needs a name (1 to 64 characters)");
-      return FALSE;
-    }
-  for (const char *p = name; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      {
-        g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                     "Invalid internal network name: no control characters");
-        return FALSE;
-      }
-  return TRUE;
-}
-
 void
 hv_networks_attach_async (HvNetworks          *self,
                           const char          *vm_uuid,
@@ -831,7 +837,8 @@ hv_networks_attach_async (HvNetworks          *self,
       G_GNUC_FALLTHROUGH;
 
     case HV_NET_INTERNAL:
-      if (mode == HV_NET_INTERNAL && !check_internal_name (target, &error))
+      /* Internal networks' names follow the host-only rule (the config's rule too). */
+      if (mode == HV_NET_INTERNAL && !hv_network_check_name (target, &error))
         {
           g_prefix_error (&error, "Adapter %u: ", slot);
           g_task_return_error (task, g_steal_pointer (&error));

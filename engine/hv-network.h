@@ -28,13 +28,14 @@ typedef struct {
 } HvNetworkUse;
 
 void        hv_network_use_free          (HvNetworkUse *use);
-/* Every enabled bridged, host-only and internal adapter of every VM (HvNetworkUse*, the
+/* Every bridged, host-only and internal adapter of every VM, enabled or not (HvNetworkUse*, the
  * array owns them). */
 typedef GPtrArray *(*HvNetworkUsesFunc) (gpointer user_data);
 
 /* @library_dir holds networks.xml (made with the default network "hostonly0" on a free /24
- * when missing); @run_base is the engine's runtime directory. Fails when networks.xml
- * cannot be read or is malformed (HV_ERROR_INVALID_CONFIG "FILE:LINE: …"). */
+ * when missing); @run_base is the engine's runtime directory. Never fails: when networks.xml
+ * cannot be read or is malformed, there are no host-only networks, the file is left alone
+ * and create/modify/remove say why (HV_ERROR_INVALID_CONFIG); @error is unused. */
 HvNetworks *hv_networks_new             (const char *library_dir, const char *run_base,
                                          GError **error);
 

@@ -17,6 +17,10 @@
 #include "hv-network.h"
 
 static char *tmp_dir;
+static const char *skip_reason;   /* this host cannot make user namespaces */
+
+#define SKIP_IF_NEEDED() \
+  G_STMT_START { if (skip_reason != NULL) { g_test_skip (skip_reason); return; } } G_STMT_END
 
 typedef struct {
   GMainLoop *loop;
@@ -78,6 +82,14 @@ children_named (GPid parent, const char *comm)
   return pids;
 }
 
+static guint
+count_children (GPid parent, const char *comm)
+{
+  g_autoptr(GArray) pids = children_named (parent, comm);
+
+  return pids->len;
+}
+
 static char *
 run (const char *command)
 {
@@ -137,6 +149,7 @@ typedef struct {
   guint16 port;
   gboolean udp;
   char *answer;
+  gint done;
 } ClientJob;
 
 static gpointer
@@ -151,29 +164,29 @@ client_thread (gpointer data)
   gssize n;
 
   g_socket_set_timeout (s, 10);
-  if (!g_socket_connect (s, addr, NULL, NULL))
-    return NULL;
-  g_socket_send (s, "ping\n", 5, NULL, NULL);
-  n = g_socket_receive (s, buf, sizeof buf - 1, NULL, NULL);
-  if (n > 0)
-    job->answer = g_strndup (buf, n);
+  if (g_socket_connect (s, addr, NULL, NULL))
+    {
+      g_socket_send (s, "ping\n", 5, NULL, NULL);
+      n = g_socket_receive (s, buf, sizeof buf - 1, NULL, NULL);
+      if (n > 0)
+        job->answer = g_strndup (buf, n);
+    }
+  g_atomic_int_set (&job->done, 1);
   return NULL;
 }
 
 static char *
 fetch (guint16 port, gboolean udp)
 {
-  ClientJob job = { port, udp, NULL };
+  ClientJob job = { port, udp, NULL, 0 };
   GThread *t = g_thread_new ("client", client_thread, &job);
   gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
 
   /* The forward runs on this thread's main context. */
-  while (job.answer == NULL && g_get_monotonic_time () < deadline)
+  while (!g_atomic_int_get (&job.done) && g_get_monotonic_time () < deadline)
     {
       g_main_context_iteration (NULL, FALSE);
       g_usleep (2000);
-      if (job.answer != NULL)
-        break;
     }
   g_thread_join (t);
   return job.answer;
@@ -207,6 +220,8 @@ test_internal (void)
   g_autoptr(GVariant) list = NULL;
   int fd1, fd2, fd3;
 
+  SKIP_IF_NEEDED ();
+
   g_mkdir_with_parents (lib, 0700);
   g_mkdir_with_parents (runb, 0700);
   n = hv_networks_new (lib, runb, &error);
@@ -218,7 +233,7 @@ test_internal (void)
   fd2 = attach (n, "vm-b", 1, HV_NET_INTERNAL, "lab", "52:54:00:00:00:02", &error);
   g_assert_no_error (error);
   g_assert_cmpint (fd2, >=, 0);
-  fd3 = attach (n, "vm-c", 2, HV_NET_INTERNAL, "other lab", "52:54:00:00:00:03", &error);
+  fd3 = attach (n, "vm-c", 2, HV_NET_INTERNAL, "other-lab", "52:54:00:00:00:03", &error);
   g_assert_no_error (error);
 
   holders = children_named (getpid (), "hostvisor-netns");
@@ -237,7 +252,7 @@ test_internal (void)
       taps2++;
     g_assert_nonnull (strstr (inside, "hvbr0:"));
     g_assert_nonnull (strstr (inside2, "hvbr0:"));
-    /* "lab" has two taps, "other lab" one: whichever holder is which. */
+    /* "lab" has two taps, "other-lab" one: whichever holder is which. */
     g_assert_cmpuint (MIN (taps1, taps2), ==, 1);
     g_assert_cmpuint (MAX (taps1, taps2), ==, 2);
   }
@@ -255,17 +270,32 @@ test_internal (void)
 
   /* The network stays up while one VM is on it, goes down with the last. */
   hv_networks_detach_vm (n, "vm-a");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 2);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 2);
   hv_networks_detach_vm (n, "vm-b");
   hv_networks_detach_vm (n, "vm-c");
   close (fd1);
   close (fd2);
   close (fd3);
   spin_until_no_children ("hostvisor-netns");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 0);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 0);
   g_free (after);
   after = host_links ();
   g_assert_cmpstr (before, ==, after);
+}
+
+/* One VM, "web1", whose adapter names host-only network "test1". */
+static GPtrArray *
+fake_uses (gpointer user_data)
+{
+  GPtrArray *uses = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_network_use_free);
+  HvNetworkUse *use = g_new0 (HvNetworkUse, 1);
+
+  use->mode = HV_NET_HOST_ONLY;
+  use->target = g_strdup ("test1");
+  use->vm_uuid = g_strdup ("0b7c0000-0000-4000-8000-000000000001");
+  use->vm_name = g_strdup ("web1");
+  g_ptr_array_add (uses, use);
+  return uses;
 }
 
 static void
@@ -290,6 +320,8 @@ test_host_only_isolated (void)
   HvPortForward clash = { "clash", FALSE, "127.0.0.1", 0, "10.98.7.1", 8080 };
   g_autofree char *holder_arg = NULL;
   int fd;
+
+  SKIP_IF_NEEDED ();
 
   g_mkdir_with_parents (lib, 0700);
   g_mkdir_with_parents (runb, 0700);
@@ -385,14 +417,59 @@ test_host_only_isolated (void)
   hv_networks_detach_vm (n, "vm-h");
   close (fd);
   spin_until_no_children ("hostvisor-netns");
-  g_assert_cmpuint (children_named (getpid (), "hostvisor-netns")->len, ==, 0);
+  g_assert_cmpuint (count_children (getpid (), "hostvisor-netns"), ==, 0);
   g_assert_cmpint (kill (g_array_index (dnsmasqs, GPid, 0), 0), !=, 0);
 
-  /* Down again: it may change, and go. */
+  /* Down again: it may change; while a VM's adapter names it, it may not go. */
   hv_networks_modify (n, "test1", options, &error);
   g_assert_no_error (error);
+  hv_networks_set_uses_func (n, fake_uses, NULL);
+  hv_networks_remove (n, "test1", &error);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_STATE);
+  g_assert_nonnull (strstr (error->message, "\"web1\""));
+  g_clear_error (&error);
+  {
+    g_autoptr(GVariant) described = g_variant_ref_sink (hv_networks_describe (n));
+    g_autofree char *text = g_variant_print (described, FALSE);
+
+    g_assert_nonnull (strstr (text, "'vms': <['0b7c0000-0000-4000-8000-000000000001']>"));
+  }
+  hv_networks_set_uses_func (n, NULL, NULL);
   hv_networks_remove (n, "test1", &error);
   g_assert_no_error (error);
+}
+
+/* A broken networks.xml: the engine goes on without host-only networks, says why when asked
+ * to change one, and leaves the file alone. */
+static void
+test_broken_store (void)
+{
+  g_autofree char *lib = g_build_filename (tmp_dir, "lib-broken", NULL);
+  g_autofree char *runb = g_build_filename (tmp_dir, "run-broken", NULL);
+  g_autofree char *path = g_build_filename (lib, "networks.xml", NULL);
+  g_autofree char *after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvNetworks) n = NULL;
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GVariant) options = g_variant_ref_sink (g_variant_new_parsed ("@a{sv} {}"));
+  const char *broken = "<networks><host-only name=\"x\"";
+
+  g_mkdir_with_parents (lib, 0700);
+  g_mkdir_with_parents (runb, 0700);
+  g_assert_true (g_file_set_contents (path, broken, -1, NULL));
+  n = hv_networks_new (lib, runb, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (n);
+  list = g_variant_ref_sink (hv_networks_describe (n));
+  g_assert_cmpuint (g_variant_n_children (list), ==, 0);
+  g_assert_false (hv_networks_create (n, "fresh", options, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "networks.xml"));
+  g_clear_error (&error);
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, broken);
+  /* Internal networks do not depend on it. */
+  g_assert_null (hv_networks_host_only_mode (n, "hostonly0"));
 }
 
 static void
@@ -402,6 +479,8 @@ test_attach_errors (void)
   g_autofree char *runb = g_build_filename (tmp_dir, "run-errors", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(HvNetworks) n = NULL;
+
+  SKIP_IF_NEEDED ();
 
   g_mkdir_with_parents (lib, 0700);
   g_mkdir_with_parents (runb, 0700);
@@ -418,6 +497,11 @@ test_attach_errors (void)
   g_clear_error (&error);
   g_assert_cmpint (attach (n, "vm", 1, HV_NET_INTERNAL, "", "52:54:00:00:00:09", &error), ==, -1);
   g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (attach (n, "vm", 2, HV_NET_INTERNAL, "Lab/../x", "52:54:00:00:00:09", &error),
+                   ==, -1);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "Adapter 2"));
   g_clear_error (&error);
   /* A holder that cannot start: its error reaches the attach. */
   g_setenv ("HOSTVISOR_NETNS_HELPER", "/nonexistent/hostvisor-netns", TRUE);
@@ -436,13 +520,20 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   tmp_dir = g_dir_make_tmp ("hv-netns-XXXXXX", NULL);
-  if (g_find_program_in_path ("nsenter") == NULL || !g_file_test ("/proc/self/ns/user", G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("needs nsenter and user namespaces");
-    }
+  {
+    g_autofree char *nsenter = g_find_program_in_path ("nsenter");
+    int status = 1;
+
+    if (nsenter == NULL)
+      skip_reason = "needs nsenter (util-linux)";
+    else if (!g_spawn_command_line_sync ("unshare --user --map-root-user --net true", NULL, NULL,
+                                         &status, NULL) || status != 0)
+      skip_reason = "this host does not let users make user namespaces";
+  }
   g_test_add_func ("/network-ns/internal", test_internal);
   g_test_add_func ("/network-ns/host-only-isolated", test_host_only_isolated);
   g_test_add_func ("/network-ns/attach-errors", test_attach_errors);
+  g_test_add_func ("/network-ns/broken-store", test_broken_store);
   rc = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf %s", tmp_dir);

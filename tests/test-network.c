@@ -130,7 +130,8 @@ test_options (void)
     { "{'dhcp-start': <'192.168.57.200'>, 'dhcp-end': <'192.168.57.100'>}",
       HV_ERROR_INVALID_ARGUMENT, "not a range" },
     { "{'dhcp-end': <'nonsense'>}", HV_ERROR_INVALID_ARGUMENT, "Invalid dhcp-end" },
-    { "{'dhcp': <'yes'>}", HV_ERROR_INVALID_ARGUMENT, "Unknown network option \"dhcp\"" },
+    { "{'dhcp': <'yes'>}", HV_ERROR_INVALID_ARGUMENT, "\"dhcp\" takes a boolean (b), not s" },
+    { "{'address': <24>}", HV_ERROR_INVALID_ARGUMENT, "\"address\" takes a string (s), not i" },
     { "{'mtu': <1500>}", HV_ERROR_INVALID_ARGUMENT, "Unknown network option \"mtu\"" },
   };
   HvHostOnlyNet *other = g_new0 (HvHostOnlyNet, 1);
