@@ -249,37 +249,13 @@ make_vm () {
     --initrd "$HV_TMP/guest/initrd.img" --cmdline "console=ttyS0 quiet hv.dhcp=1 hv.httpd=1"
   expect_ok "attach $1's adapter 1: $2 $3" modify "$1" --nic1 "$2" --nic1-target "$3"
 }
-# Until hostvisorctl has `modify --nicN` (the "nic" branch's CLI), the same through D-Bus.
-if ! "$HV_BUILDDIR/app/hostvisorctl" modify --help 2>&1 | grep -q -- --nic1; then
-  cat >"$HV_TMP/modify-nic.py" <<'EOF'
-import sys
-from gi.repository import Gio, GLib
-sock, vm, mode, target = sys.argv[1:5]
-c = Gio.DBusConnection.new_for_address_sync(
-    "unix:path=" + sock, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
-path = c.call_sync(None, "/io/github/hostvisor/Engine", "io.github.hostvisor.Engine", "FindVm",
-                   GLib.Variant("(s)", (vm,)), None, 0, -1, None).unpack()[0]
-c.call_sync(None, path, "io.github.hostvisor.Vm", "Modify",
-            GLib.Variant("(a{sv})", ({"nic1": GLib.Variant("s", mode),
-                                      "nic1-target": GLib.Variant("s", target)},)),
-            None, 0, -1, None)
-EOF
-  modify_nic () {
-    as_nobody /usr/bin/python3 "$HV_TMP/modify-nic.py" "$XDG_RUNTIME_DIR/hostvisor/engine.sock" "$@"
-  }
-  make_vm () {
-    expect_ok "create $1" create "$1" --no-disk --memory 256 --kernel "$HV_TMP/guest/vmlinuz" \
-      --initrd "$HV_TMP/guest/initrd.img" --cmdline "console=ttyS0 quiet hv.dhcp=1 hv.httpd=1"
-    check "attach $1's adapter 1: $2 $3 (D-Bus Modify)" modify_nic "$1" "$2" "$3"
-  }
-fi
 make_vm brvm bridged lan0
 make_vm hovm host-only hotest
 make_vm badvm bridged br9
 run_ctl network list --json
 hotest_mode () { python3 -c '
 import json, sys
-print({n["name"]: n for n in json.loads(sys.argv[1])}["hotest"]["network-mode"])' "$OUT"; }
+print({n["name"]: n for n in json.loads(sys.argv[1])}["hotest"]["network_mode"])' "$OUT"; }
 check "host-only network hotest runs in host mode after the set-up" test "$(hotest_mode)" = host
 expect_fail "a VM bridged to a bridge not allowed does not start, naming it" \
   "br9.*not allowed.*--allow-bridge br9" start badvm
@@ -315,6 +291,8 @@ check "the host fetches the host-only VM's page at its leased address" \
   grep -q "hostvisor tiny guest page" <<<"$(curl -s --max-time 10 "http://$ip_b/")"
 lan_cannot_reach () { [ -n "$ip_b" ] && ! lan ping -c 1 -W 1 "$ip_b" >/dev/null 2>&1; }
 check "the LAN host does not reach the host-only VM" lan_cannot_reach
+run_ctl show hovm --json
+diag "hovm's adapter 1 as show --json has it: $(json_get adapters.0)"
 taps_on () { ip -o link show master "$1" | grep -c hvtap; }
 check "one tap of nobody's on lan0 while brvm runs" test "$(taps_on lan0)" = 1
 
