@@ -317,4 +317,51 @@ check "the engine says the set-up is not done" test "$(json_get done)" = False
 probe_fails "after undo, lan0: the set-up is not done" lan0 "set-up is not done"
 if out=$("$SETUP" undo 2>&1); then ok "undo again is harmless"; else not_ok "undo again"; diag "$out"; fi
 
+# --- with systemd: the service unit and the systemctl calls (systemctl is a stand-in here, in
+# this mount namespace only; /run and /etc/systemd/system are the test's own too) ---------------
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/system "$HV_TMP/units"
+if [ -d /etc/systemd/system ]; then mount --bind "$HV_TMP/units" /etc/systemd/system
+else mkdir -p "$HV_TMP/etc-systemd/system"; fi
+UNITDIR=/etc/systemd/system
+printf '#!/bin/sh\necho "$*" >>%q\n' "$HV_TMP/systemctl.log" >"$HV_TMP/bin/systemctl"
+chmod 0755 "$HV_TMP/bin/systemctl"
+touch "$HV_TMP/systemctl.log"
+if [ -e /usr/bin/systemctl ] && mount --bind "$HV_TMP/bin/systemctl" /usr/bin/systemctl &&
+   [ -d /etc/systemd/system ] && [ "$(findmnt -no TARGET /etc/systemd/system)" = /etc/systemd/system ]; then
+  if out=$(HOSTVISOR_NETSETUP_NO_SYSTEMD=0 "$SETUP" setup --network sdnet 10.77.9.1/24 none 2>&1)
+  then ok "set-up with systemd"; else not_ok "set-up with systemd"; diag "$out"; fi
+  unit=$(cat "$UNITDIR/hostvisor-network@.service" 2>/dev/null)
+  check "the template unit runs dnsmasq on the network's config" \
+    grep -q "^ExecStart=/usr/sbin/dnsmasq --keep-in-foreground --conf-file=$CONFDIR/networks/%i.dnsmasq" <<<"$unit"
+  check "the unit makes the bridge first and removes it after" \
+    grep -qx "ExecStartPre=.*hostvisor-net-setup up %i" <<<"$unit"
+  check "the unit removes the bridge after" grep -qx "ExecStopPost=.*hostvisor-net-setup down %i" <<<"$unit"
+  check "systemd reloaded, then the service enabled and started" \
+    test "$(cat "$HV_TMP/systemctl.log")" = "daemon-reload
+enable --now hostvisor-network@sdnet.service"
+  if command -v systemd-analyze >/dev/null; then
+    mkdir -p "$HV_TMP/verify"
+    cp "$UNITDIR/hostvisor-network@.service" "$HV_TMP/verify/"
+    ln -s hostvisor-network@.service "$HV_TMP/verify/hostvisor-network@sdnet.service"
+    # (the installed programs it names need not exist here)
+    out=$(systemd-analyze verify "$HV_TMP/verify/hostvisor-network@sdnet.service" 2>&1 |
+          grep -v 'hostvisor-net-setup is not executable')
+    check "systemd-analyze verify finds nothing else wrong with the unit" test -z "$out"
+    [ -z "$out" ] || diag "$out"
+  fi
+  : >"$HV_TMP/systemctl.log"
+  if out=$(HOSTVISOR_NETSETUP_NO_SYSTEMD=0 "$SETUP" undo 2>&1); then ok "undo with systemd"
+  else not_ok "undo with systemd"; diag "$out"; fi
+  check "undo stopped and disabled the service, then reloaded systemd" \
+    test "$(cat "$HV_TMP/systemctl.log")" = "disable --now hostvisor-network@sdnet.service
+daemon-reload"
+  check "undo removed the unit" test ! -e "$UNITDIR/hostvisor-network@.service"
+  umount /usr/bin/systemctl
+else
+  ok "set-up with systemd # SKIP cannot stand in for systemctl here"
+fi
+findmnt -no TARGET /etc/systemd/system >/dev/null 2>&1 && umount /etc/systemd/system
+umount /run
+
 finish
