@@ -291,6 +291,32 @@ check "the host fetches the host-only VM's page at its leased address" \
   grep -q "hostvisor tiny guest page" <<<"$(curl -s --max-time 10 "http://$ip_b/")"
 lan_cannot_reach () { [ -n "$ip_b" ] && ! lan ping -c 1 -W 1 "$ip_b" >/dev/null 2>&1; }
 check "the LAN host does not reach the host-only VM" lan_cannot_reach
+# The host routes nothing into or out of the host-only network, even when it forwards (the
+# set-up's policy rules): the LAN host routes 10.77.6.0/24 through the host, the guest routes
+# everything through the host; neither gets through. Without the rules (the control) both do.
+# (the input stays open a while: the console ends a second after the input and the guest are
+# quiet, and a ping that gets no answer is quiet)
+guest () { { printf '%s\n' "$2"; sleep "${3:-1}"; } | timeout 60 "$CTL" console "$1" 2>&1; }
+guest_reach () {
+  guest hovm "ping -c 2 -W 2 $1 >/dev/null 2>&1 && echo reach-\$((40+2)) || echo none-\$((40+2))" 6 |
+    grep -oE 'reach-42|none-42' | head -n1
+}
+echo 1 >/proc/sys/net/ipv4/ip_forward
+ip addr add 10.77.5.254/24 dev lan0
+lan ip route add 10.77.6.0/24 via 10.77.5.254
+guest hovm "ip route add default via 10.77.6.1" >/dev/null
+check "with the host forwarding, the LAN host still does not reach the host-only VM" lan_cannot_reach
+check "…and the host-only VM does not reach the LAN host" test "$(guest_reach 10.77.5.1)" = none-42
+check "the host-only VM still reaches the host" test "$(guest_reach 10.77.6.1)" = reach-42
+ip rule del pref 3391 to 10.77.6.0/24 prohibit
+ip rule del pref 3391 iif hv-hotest prohibit
+check "control: without the set-up's rules the LAN host reaches the host-only VM" \
+  lan ping -c 1 -W 5 "$ip_b"
+check "control: …and the host-only VM the LAN host" test "$(guest_reach 10.77.5.1)" = reach-42
+"$SETUP" up hotest >/dev/null 2>&1
+check "the set-up's up puts the rules back" lan_cannot_reach
+echo 0 >/proc/sys/net/ipv4/ip_forward
+
 run_ctl show hovm --json
 diag "hovm's adapter 1 as show --json has it: $(json_get adapters.0)"
 taps_on () { ip -o link show master "$1" | grep -c hvtap; }
