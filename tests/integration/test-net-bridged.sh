@@ -338,6 +338,8 @@ check "undo: its dnsmasq is gone" gone "${dnsmasq_pid:-0}"
 check "undo: the allow list and the network files are gone" test ! -e "$CONFDIR"
 check "undo: the helper is no longer setuid" test "$(stat -c '%a' "$HOSTVISOR_BRIDGE_HELPER")" = 755
 check "undo: lan0 itself is untouched" test -d /sys/class/net/lan0/bridge
+no_rules () { ! ip rule show | grep -qE '^339[01]:' && ! ip -6 rule show | grep -qE '^339[01]:'; }
+check "undo: the isolation rules are gone" no_rules
 expect_ok "network setup --status after undo" network setup --status --json
 check "the engine says the set-up is not done" test "$(json_get done)" = False
 probe_fails "after undo, lan0: the set-up is not done" lan0 "set-up is not done"
