@@ -150,16 +150,20 @@ def choose(app, title, combo_name, option):
 
     def entries():
         """The labels of the open list (the one with the option), in order."""
-        lists = {}
+        lists, seen = {}, set()
         for acc in walk(fresh(app)):
             if acc.get_role_name() != "label" or not showing(acc):
                 continue
-            parent, depth = acc.get_parent(), 0
+            item, parent, depth = acc, acc.get_parent(), 0
             while parent is not None and depth < 6:
                 if parent.get_role_name() in ("list", "list box"):
-                    lists.setdefault(hash(parent), []).append(acc.get_name())
+                    # One entry per list item: its first label (the Name list's entries have
+                    # a second one saying what the network is).
+                    if hash(item) not in seen:
+                        seen.add(hash(item))
+                        lists.setdefault(hash(parent), []).append(acc.get_name())
                     break
-                parent, depth = parent.get_parent(), depth + 1
+                item, parent, depth = parent, parent.get_parent(), depth + 1
         return next((names for names in lists.values() if option in names), None)
 
     labels = wait_for(entries, 10)
@@ -316,8 +320,8 @@ def port_forwarding(app):
         return
     press(add)
     def field(label):
-        return in_window(app, title, name=label,
-                         pred=lambda a: a.get_role_name() in ("text", "entry"))
+        return in_window(app, title, pred=lambda a: a.get_role_name() in ("text", "entry") and
+                         a.get_name() in (label, f"{label} {label}"))
 
     name = wait_for(lambda: field("Rule name"), 10)
     host_port = field("Host port")
