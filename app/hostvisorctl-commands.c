@@ -109,6 +109,20 @@ const HvCtlCommand hv_ctl_commands[] = {
     NULL, json_option, 1, 1, hv_ctl_cmd_share_list },
   { "share remove", "NAME SHARE", N_("Stop sharing a folder"), NULL, NULL,
     2, 2, hv_ctl_cmd_share_remove },
+  { "port-forward list", "NAME [--nic N] [--json]",
+    N_("List a VM's port forwards and, while it runs, their status"), NULL,
+    hv_ctl_port_forward_list_options, 1, 1, hv_ctl_cmd_port_forward_list },
+  { "port-forward add",
+    "NAME --rule-name R --host-port P --guest-port P [--nic N] [--proto tcp|udp] "
+    "[--host-ip A] [--guest-ip A]",
+    N_("Forward a host port to the guest (at once while the VM runs)"),
+    N_("The adapter must be NAT (or host-only). The host address is 127.0.0.1 unless\n"
+       "--host-ip says otherwise. A host port that is taken fails, naming the port and the\n"
+       "rule; nothing is stored then."),
+    hv_ctl_port_forward_add_options, 1, 1, hv_ctl_cmd_port_forward_add },
+  { "port-forward remove", "NAME --rule-name R [--nic N]",
+    N_("Remove a port forward (at once while the VM runs)"), NULL,
+    hv_ctl_port_forward_remove_options, 1, 1, hv_ctl_cmd_port_forward_remove },
   { "clipboard get", "NAME", N_("Print the VM's shared clipboard"), NULL, NULL, 1, 1,
     hv_ctl_cmd_clipboard_get },
   { "clipboard set", "NAME TEXT", N_("Put text on the VM's shared clipboard"), NULL, NULL, 2, 2,
@@ -124,6 +138,30 @@ const HvCtlCommand hv_ctl_commands[] = {
     N_("WORDS are looked for in each OS's id, name and vendor, ignoring case; an OS is\n"
        "listed when it has all of them."),
     json_option, 0, 8, hv_ctl_cmd_os_list },
+  { "network list", "[--json]",
+    N_("List the host-only networks and the internal networks VMs use"), NULL, json_option,
+    0, 0, hv_ctl_cmd_network_list },
+  { "network create", "NAME [--address A.B.C.D/P] [--dhcp on|off] [--dhcp-range A-B]",
+    N_("Create a host-only network"),
+    N_("NAME: 1 to 12 characters of a-z, 0-9 and - (not first). Without --address the\n"
+       "network takes a free /24 that collides neither with this computer's networks nor\n"
+       "with VirtualBox's 192.168.56.0/21 or libvirt's 192.168.122.0/24."),
+    hv_ctl_network_options, 1, 1, hv_ctl_cmd_network_create },
+  { "network modify", "NAME [--address A.B.C.D/P] [--dhcp on|off] [--dhcp-range A-B]",
+    N_("Change a host-only network (while no running VM uses it)"),
+    N_("A new --address without --dhcp-range moves the range into the new network."),
+    hv_ctl_network_options, 1, 1, hv_ctl_cmd_network_modify },
+  { "network remove", "NAME", N_("Remove a host-only network that no VM's adapter names"), NULL,
+    NULL, 1, 1, hv_ctl_cmd_network_remove },
+  { "network setup", "[--allow-bridge BR[,BR…]] [--undo | --status [--json]] [--dry-run]",
+    N_("Do (or undo) the one-time privileged set-up for host-only and bridged networks"),
+    N_("Asks for an administrator's password (pkexec) and runs hostvisor-net-setup: a host\n"
+       "bridge hv-NAME with its DHCP server for each host-only network, the bridge helper\n"
+       "made setuid root, and its list of allowed bridges. --undo removes all of it."),
+    hv_ctl_network_setup_options, 0, 0, hv_ctl_cmd_network_setup },
+  { "network interfaces", "[--json]",
+    N_("List the host's interfaces and whether a bridged adapter may name them"), NULL,
+    json_option, 0, 0, hv_ctl_cmd_network_interfaces },
   { "version", "", N_("Print the versions of hostvisorctl, the engine and QEMU"), NULL, NULL,
     0, 0, hv_ctl_cmd_version },
 };

@@ -61,11 +61,31 @@ const HvCtlOption hv_ctl_create_options[] = {
   { NULL }
 };
 
+/* Adapter N (1..4), VirtualBox's "Adapter N" tab. */
+#define NIC_OPTIONS(N) \
+  { "nic" #N, HV_CTL_OPT_STRING, 0, 0, "MODE", \
+    N_("Adapter " #N " attached to nat, bridged, host-only, internal or none") }, \
+  { "nic" #N "-model", HV_CTL_OPT_STRING, 0, 0, "MODEL", \
+    N_("Adapter " #N "'s model (as --nic-model)") }, \
+  { "nic" #N "-target", HV_CTL_OPT_STRING, 0, 0, "NAME", \
+    N_("Adapter " #N "'s bridge or interface, host-only or internal network") }, \
+  { "nic" #N "-mac", HV_CTL_OPT_STRING, 0, 0, "MAC", \
+    N_("Adapter " #N "'s MAC address, or auto for a new one") }, \
+  { "nic" #N "-cable", HV_CTL_OPT_STRING, 0, 0, "on|off", \
+    N_("Adapter " #N "'s cable connected (also while the VM runs)") }, \
+  { "nic" #N "-enabled", HV_CTL_OPT_STRING, 0, 0, "on|off", \
+    N_("Adapter " #N " present in the VM") }
+
 const HvCtlOption hv_ctl_modify_options[] = {
   { "name", HV_CTL_OPT_STRING, 0, 0, "NEW", N_("Rename the VM") },
   VM_OPTIONS_COMMON,
   { "remove-iso", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Eject the ISO image") },
   { "remove-floppy", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Eject the floppy image") },
+  NIC_OPTIONS (1),
+  NIC_OPTIONS (2),
+  NIC_OPTIONS (3),
+  NIC_OPTIONS (4),
+  { "json", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Print the VM afterwards as JSON (as \"show --json\")") },
   { NULL }
 };
 
@@ -483,6 +503,76 @@ exclusive (HvCtlArgs   *args,
   return TRUE;
 }
 
+static gboolean
+net_mode_is_valid (const char *value)
+{
+  HvNetMode v;
+  return hv_net_mode_from_string (value, &v);
+}
+
+static gboolean
+on_off_is_valid (const char *value)
+{
+  return g_str_equal (value, "on") || g_str_equal (value, "off");
+}
+
+static gboolean
+mac_option_is_valid (const char *value)
+{
+  return g_ascii_strcasecmp (value, "auto") == 0 || hv_mac_is_valid (value);
+}
+
+/* --nicN… → Modify's "nicN…" keys. */
+static gboolean
+add_nic_options (HvCtlArgs        *args,
+                 GVariantBuilder  *builder,
+                 GError          **error)
+{
+  for (guint n = 1; n <= HV_MAX_NICS; n++)
+    {
+      g_autofree char *mode = g_strdup_printf ("nic%u", n);
+      g_autofree char *model = g_strdup_printf ("nic%u-model", n);
+      g_autofree char *target = g_strdup_printf ("nic%u-target", n);
+      g_autofree char *mac = g_strdup_printf ("nic%u-mac", n);
+      const char *booleans[] = { "cable", "enabled" };
+
+      if (!check_choice (args, mode, net_mode_is_valid,
+                         "nat, bridged, host-only, internal or none", error) ||
+          !check_choice (args, model, hv_nic_model_is_valid,
+                         "virtio-net, e1000, e1000e, rtl8139, pcnet, ne2k_pci or ne2k_isa",
+                         error) ||
+          !check_choice (args, mac, mac_option_is_valid,
+                         _("auto or a MAC address like 52:54:00:12:34:56"), error))
+        return FALSE;
+      if (hv_ctl_args_has (args, mode))
+        g_variant_builder_add (builder, "{sv}", mode,
+                               g_variant_new_string (hv_ctl_args_get (args, mode)));
+      if (hv_ctl_args_has (args, model))
+        g_variant_builder_add (builder, "{sv}", model,
+                               g_variant_new_string (hv_ctl_args_get (args, model)));
+      if (hv_ctl_args_has (args, target))
+        g_variant_builder_add (builder, "{sv}", target,
+                               g_variant_new_string (hv_ctl_args_get (args, target)));
+      if (hv_ctl_args_has (args, mac))
+        {
+          g_autofree char *lower = g_ascii_strdown (hv_ctl_args_get (args, mac), -1);
+          g_variant_builder_add (builder, "{sv}", mac, g_variant_new_string (lower));
+        }
+      for (guint b = 0; b < G_N_ELEMENTS (booleans); b++)
+        {
+          g_autofree char *key = g_strdup_printf ("nic%u-%s", n, booleans[b]);
+
+          if (!check_choice (args, key, on_off_is_valid, "on or off", error))
+            return FALSE;
+          if (hv_ctl_args_has (args, key))
+            g_variant_builder_add (builder, "{sv}", key,
+                                   g_variant_new_boolean (g_str_equal (hv_ctl_args_get (args, key),
+                                                                       "on")));
+        }
+    }
+  return TRUE;
+}
+
 /* Checks the combination of create/modify options and builds CreateVm's or Modify's a{sv}
  * (see engine/dbus/io.github.hostvisor.Engine.xml). Returns a floating variant. */
 GVariant *
@@ -583,6 +673,8 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
   if (hv_ctl_args_has (args, "accel"))
     g_variant_builder_add (&builder, "{sv}", "acceleration",
                            g_variant_new_string (hv_ctl_args_get (args, "accel")));
+  if (for_modify && !add_nic_options (args, &builder, error))
+    return NULL;
 
   return g_variant_builder_end (&builder);
 }

@@ -343,6 +343,12 @@ json_add_config (JsonBuilder      *builder,
       json_add_string_or_null (builder, "mode", hv_net_mode_to_string (nic->mode));
       json_add_string_or_null (builder, "model", nic->model);
       json_add_string_or_null (builder, "mac", nic->mac);
+      json_builder_set_member_name (builder, "enabled");
+      json_builder_add_boolean_value (builder, nic->enabled);
+      json_add_string_or_null (builder, "target", hv_net_mode_needs_target (nic->mode)
+                                                  ? nic->target : NULL);
+      json_builder_set_member_name (builder, "cable");
+      json_builder_add_boolean_value (builder, nic->cable);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -442,6 +448,7 @@ vm_to_json (HvDbusVm         *vm,
   json_add_string_or_null (builder, "log", prop_string (props, "LogPath"));
   json_add_string_or_null (builder, "serial_log", prop_string (props, "SerialLogPath"));
   json_add_guest (builder, vm);
+  hv_ctl_json_add_adapters (builder, vm);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -527,18 +534,6 @@ print_config (const HvVmConfig *config,
                hv_disk_format_to_string (drive->format), shown,
                drive->readonly && drive->kind != HV_DRIVE_CDROM ? _(" (read-only)") : "");
     }
-
-  g_print ("%s\n", _("Network adapters:"));
-  if (config->nics->len == 0)
-    g_print ("  %s\n", _("none"));
-  for (guint i = 0; i < config->nics->len; i++)
-    {
-      const HvNic *nic = g_ptr_array_index (config->nics, i);
-      g_autofree char *model = hv_ctl_display (nic->model);
-      g_autofree char *mac = hv_ctl_display (nic->mac);
-
-      g_print ("  %u. %-5s %-10s %s\n", i + 1, hv_net_mode_to_string (nic->mode), model, mac);
-    }
 }
 
 static void
@@ -585,7 +580,10 @@ print_vm (HvDbusVm         *vm,
     }
 
   if (config != NULL)
-    print_config (config, hv_dbus_vm_get_directory (vm));
+    {
+      print_config (config, hv_dbus_vm_get_directory (vm));
+      hv_ctl_print_adapters (vm);
+    }
   else if (config_parse_error != NULL)
     print_field (_("Details"), config_parse_error->message);
 
@@ -728,7 +726,7 @@ hv_ctl_cmd_modify (HvCtl      *ctl,
   g_autoptr(HvDbusVm) vm = NULL;
   g_autoptr(GVariant) options = NULL;
 
-  if (g_hash_table_size (args->values) == 0)
+  if (g_hash_table_size (args->values) == (hv_ctl_args_has (args, "json") ? 1u : 0u))
     {
       g_set_error (error, HV_CTL_USAGE_ERROR, 0,
                    _("modify: nothing to change (see \"hostvisorctl modify --help\")"));
@@ -741,9 +739,11 @@ hv_ctl_cmd_modify (HvCtl      *ctl,
   g_variant_ref_sink (options);
 
   vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
-  if (vm == NULL)
+  if (vm == NULL || !hv_dbus_vm_call_modify_sync (vm, options, NULL, error))
     return FALSE;
-  return hv_dbus_vm_call_modify_sync (vm, options, NULL, error);
+  if (hv_ctl_args_has (args, "json"))
+    return hv_ctl_vm_refresh (vm, error) && show_vm (vm, TRUE);
+  return TRUE;
 }
 
 /* ── start, stop and the other state changes ──────────────────────────────────────────── */

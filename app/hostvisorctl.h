@@ -7,6 +7,9 @@
  * hostvisorctl-client.c   the engine connection and output helpers
  * hostvisorctl-vm.c       commands on the library and on one VM (list, show, start, …)
  * hostvisorctl-io.c       commands that move bytes: screenshot, log, console
+ * hostvisorctl-netsetup.c the one-time network set-up and the host's interfaces
+ * hostvisorctl-network.c  host-only networks: network list, create, modify, remove
+ * hostvisorctl-portforward.c  network adapters in show, port-forward list|add|remove
  *
  * Everything but main() is the static library "hvctl". Parsing never prints, exits or
  * reaches the engine: hv_ctl_command_line_parse() takes an argv and returns what to do or a
@@ -172,9 +175,34 @@ gboolean hv_ctl_cmd_media_eject   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_os_list       (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_version       (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
+/* hostvisorctl-network.c */
+extern const HvCtlOption hv_ctl_network_options[];
+gboolean hv_ctl_cmd_network_list   (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_network_create (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_network_modify (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_network_remove (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-portforward.c */
+extern const HvCtlOption hv_ctl_port_forward_list_options[];
+extern const HvCtlOption hv_ctl_port_forward_add_options[];
+extern const HvCtlOption hv_ctl_port_forward_remove_options[];
+/* port-forward add's options as AddPortForward's @rule (a floating a{sv}) and its @slot. */
+GVariant *hv_ctl_port_forward_rule_build (HvCtlArgs *args, guint *slot, GError **error);
+/* The "adapters" member of show --json (from Vm.Adapters), and show's text. */
+void     hv_ctl_json_add_adapters      (JsonBuilder *builder, HvDbusVm *vm);
+void     hv_ctl_print_adapters         (HvDbusVm *vm);
+gboolean hv_ctl_cmd_port_forward_list  (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_port_forward_add   (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_port_forward_remove (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
 /* hostvisorctl-io.c */
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_log           (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_console       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-netsetup.c */
+extern const HvCtlOption hv_ctl_network_setup_options[];
+gboolean hv_ctl_cmd_network_setup      (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_network_interfaces (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 G_END_DECLS

@@ -489,24 +489,91 @@ read_drive (Reader      *reader,
 }
 
 static gboolean
+read_port (Reader      *reader,
+           xmlNode     *node,
+           const char  *name,
+           guint16     *out,
+           GError     **error)
+{
+  g_autofree char *value = NULL;
+  guint64 port = 0;
+
+  if (!get_attribute (reader, node, name, "a port number from 1 to 65535", &value, error))
+    return FALSE;
+  if (!g_ascii_string_to_unsigned (value, 10, 1, 65535, &port, NULL))
+    return bad_value (reader, node, name, value, "a port number from 1 to 65535", error);
+  *out = (guint16) port;
+  return TRUE;
+}
+
+/* <forward name= protocol= host-address= host-port= guest-address= guest-port=/> */
+static gboolean
+read_forward (Reader      *reader,
+              xmlNode     *node,
+              HvNic       *nic,
+              GError     **error)
+{
+  static const char * const attrs[] = { "name", "protocol", "host-address", "host-port",
+                                        "guest-address", "guest-port", NULL };
+  g_autoptr(HvPortForward) rule = hv_port_forward_new (NULL, FALSE, NULL, 0, NULL, 0);
+  g_autofree char *protocol = NULL;
+  g_autofree char *host_address = NULL;
+  g_autofree char *guest_address = NULL;
+
+  if (!read_empty (reader, node, attrs, HV_CONFIG_FIELD_NONE, error)
+      || !get_attribute (reader, node, "name", "a rule name like ssh", &rule->name, error)
+      || !get_attribute (reader, node, "protocol", NULL, &protocol, error)
+      || !get_attribute (reader, node, "host-address", NULL, &host_address, error)
+      || !read_port (reader, node, "host-port", &rule->host_port, error)
+      || !get_attribute (reader, node, "guest-address", NULL, &guest_address, error)
+      || !read_port (reader, node, "guest-port", &rule->guest_port, error))
+    return FALSE;
+  if (protocol != NULL && !g_str_equal (protocol, "tcp") && !g_str_equal (protocol, "udp"))
+    return bad_value (reader, node, "protocol", protocol, "tcp or udp", error);
+  rule->udp = protocol != NULL && g_str_equal (protocol, "udp");
+  if (host_address != NULL)
+    hv_set_str (&rule->host_address, host_address);
+  if (guest_address != NULL)
+    hv_set_str (&rule->guest_address, guest_address);
+  g_ptr_array_add (nic->forwards, g_steal_pointer (&rule));
+  return TRUE;
+}
+
+static gboolean
 read_adapter (Reader      *reader,
               xmlNode     *node,
               HvVmConfig  *config,
               GError     **error)
 {
-  static const char * const attrs[] = { "mode", "model", "mac", NULL };
-  g_autoptr(HvNic) nic = g_new0 (HvNic, 1);
+  static const char * const attrs[] = { "mode", "model", "mac", "enabled", "target", "cable",
+                                        NULL };
+  g_autoptr(HvNic) nic = hv_nic_new (HV_NET_NAT, NULL, NULL);
   long line = xmlGetLineNo (node);
 
   g_array_append_val (reader->nic_lines, line);
-  if (!read_empty (reader, node, attrs, HV_CONFIG_FIELD_NONE, error))
+  /* Adapters written before port forwards existed are empty elements. */
+  if (!check_children (reader, node, FALSE, error)
+      || !check_attributes (reader, node, attrs, error))
     return FALSE;
-  READ_ENUM (reader, node, "mode", hv_net_mode_from_string, "nat or none", &nic->mode, error);
+  READ_ENUM (reader, node, "mode", hv_net_mode_from_string,
+             "nat, bridged, host-only, internal or none", &nic->mode, error);
   if (!get_attribute (reader, node, "model", "virtio-net, e1000, e1000e, rtl8139, pcnet, "
                       "ne2k_pci or ne2k_isa", &nic->model, error)
       || !get_attribute (reader, node, "mac", "six hex pairs like 52:54:00:12:34:56",
-                         &nic->mac, error))
+                         &nic->mac, error)
+      || !read_boolean (reader, node, "enabled", &nic->enabled, error)
+      || !get_attribute (reader, node, "target", NULL, &nic->target, error)
+      || !read_boolean (reader, node, "cable", &nic->cable, error))
     return FALSE;
+
+  for (xmlNode *child = xmlFirstElementChild (node); child; child = xmlNextElementSibling (child))
+    {
+      if (!g_str_equal (NODE_NAME (child), "forward"))
+        return reader_fail (reader, child, error, "unknown element <%s> in <adapter> "
+                            "(only <forward>)", NODE_NAME (child));
+      if (!read_forward (reader, child, nic, error))
+        return FALSE;
+    }
 
   g_ptr_array_add (config->nics, g_steal_pointer (&nic));
   return TRUE;
@@ -904,7 +971,35 @@ serialize (const HvVmConfig *config)
       append_attribute (out, "mode", hv_net_mode_to_string (nic->mode));
       append_attribute (out, "model", nic->model);
       append_attribute (out, "mac", nic->mac);
-      g_string_append (out, "/>\n");
+      /* Left out at their defaults, so older configs keep their bytes. */
+      if (!nic->enabled)
+        append_attribute (out, "enabled", "false");
+      if (nic->target != NULL && nic->target[0] != '\0')
+        append_attribute (out, "target", nic->target);
+      if (!nic->cable)
+        append_attribute (out, "cable", "false");
+      if (nic->forwards == NULL || nic->forwards->len == 0)
+        {
+          g_string_append (out, "/>\n");
+          continue;
+        }
+      g_string_append (out, ">\n");
+      for (guint r = 0; r < nic->forwards->len; r++)
+        {
+          const HvPortForward *rule = g_ptr_array_index (nic->forwards, r);
+          g_autofree char *host_port = g_strdup_printf ("%u", rule->host_port);
+          g_autofree char *guest_port = g_strdup_printf ("%u", rule->guest_port);
+
+          g_string_append (out, "      <forward");
+          append_attribute (out, "name", rule->name);
+          append_attribute (out, "protocol", rule->udp ? "udp" : "tcp");
+          append_attribute (out, "host-address", rule->host_address);
+          append_attribute (out, "host-port", host_port);
+          append_attribute (out, "guest-address", rule->guest_address);
+          append_attribute (out, "guest-port", guest_port);
+          g_string_append (out, "/>\n");
+        }
+      g_string_append (out, "    </adapter>\n");
     }
   if (n_nics > 0)
     g_string_append (out, "  </network>\n");

@@ -300,7 +300,10 @@ HV_DEFINE_ENUM_NAMES (HvDiskFormat, hv_disk_format,
                       [HV_DISK_FORMAT_QCOW2] = "qcow2")
 HV_DEFINE_ENUM_NAMES (HvNetMode, hv_net_mode,
                       [HV_NET_NAT] = "nat",
-                      [HV_NET_NONE] = "none")
+                      [HV_NET_NONE] = "none",
+                      [HV_NET_BRIDGED] = "bridged",
+                      [HV_NET_HOST_ONLY] = "host-only",
+                      [HV_NET_INTERNAL] = "internal")
 HV_DEFINE_ENUM_NAMES (HvVideo, hv_video,
                       [HV_VIDEO_STD] = "std",
                       [HV_VIDEO_CIRRUS] = "cirrus",
@@ -1061,7 +1064,7 @@ validate_network (const HvVmConfig  *config,
 
       if (nic == NULL)
         return fail_at (where, HV_CONFIG_FIELD_NIC, i, error, "adapter %u is missing", i + 1);
-      if ((guint) nic->mode > HV_NET_NONE)
+      if ((guint) nic->mode > HV_NET_INTERNAL)
         return fail_at (where, HV_CONFIG_FIELD_NIC, i, error,
                         "adapter %u has an unknown mode", i + 1);
 
@@ -1099,6 +1102,13 @@ validate_network (const HvVmConfig  *config,
         }
     }
 
+  {
+    g_autoptr(GError) local_error = NULL;
+    guint bad = 0;
+
+    if (!hv_config_check_nics (config, &bad, &local_error))
+      return fail_at (where, HV_CONFIG_FIELD_NIC, bad, error, "%s", local_error->message);
+  }
   return TRUE;
 }
 

@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 #define HV_CPUS_MAX 255
 #define HV_MAX_DRIVES 16
 #define HV_MAX_NICS 4
+#define HV_MAX_FORWARDS 64                 /* port forwards per adapter */
 #define HV_CMDLINE_MAX 4096
 
 typedef enum {
@@ -181,6 +182,29 @@ HvNic      *hv_nic_copy               (const HvNic *nic);
 void        hv_nic_free               (HvNic *nic);
 HvPortForward *hv_port_forward_copy   (const HvPortForward *rule);
 void        hv_port_forward_free      (HvPortForward *rule);
+/* @host_address NULL: "127.0.0.1"; @guest_address NULL: "" (the guest's DHCP address). */
+HvPortForward *hv_port_forward_new    (const char *name, gboolean udp, const char *host_address,
+                                       guint16 host_port, const char *guest_address,
+                                       guint16 guest_port);
+
+/* hv-config-nic.c: adapters' rules. */
+/* Bridged, host-only and internal adapters need a target and get a tap (hv-network.h). */
+gboolean    hv_net_mode_needs_target  (HvNetMode mode);
+gboolean    hv_net_mode_uses_tap      (HvNetMode mode);
+/* @mode's target: host-only and internal network names are 1..12 of [a-z0-9-], not starting
+ * with "-"; a bridged adapter's host interface 1..15 of [A-Za-z0-9._-]. Modes without a
+ * target accept anything (the target is kept for when the mode changes back). */
+gboolean    hv_config_check_net_target (HvNetMode mode, const char *target, GError **error);
+gboolean    hv_ipv4_is_valid          (const char *text);
+/* 1..32 of [A-Za-z0-9._-]. */
+gboolean    hv_config_check_forward_name (const char *name, GError **error);
+/* Name, addresses (IPv4; guest "" allowed), ports 1..65535. */
+gboolean    hv_port_forward_check     (const HvPortForward *rule, GError **error);
+HvPortForward *hv_nic_find_forward    (const HvNic *nic, const char *name, guint *index);
+/* Every adapter's target and rules: names unique per adapter, no host socket twice in the VM.
+ * @bad_index: the adapter a failure is about. */
+gboolean    hv_config_check_nics      (const HvVmConfig *config, guint *bad_index,
+                                       GError **error);
 
 /* A new config with a fresh UUID, the given name and sensible defaults
  * (pc machine, BIOS, 1024 MiB, 1 CPU, std video, boot "cd", one NAT virtio-net

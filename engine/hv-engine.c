@@ -8,6 +8,7 @@
  * client sees the same state. A closed connection is unexported everywhere, so that
  * nothing holds it any more and its socket is closed. */
 #include "hv-engine.h"
+#include "hv-engine-network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,8 @@
 #include "hv-build-config.h"
 #include "hv-client.h"
 #include "hv-demo.h"
+#include "hv-engine-netsetup.h"
+#include "hv-engine-vm-network.h"
 #include "hv-error.h"
 #include "hv-kvm-probe.h"
 #include "hv-osinfo.h"
@@ -324,6 +327,9 @@ handle_modify (HvDbusVm              *skeleton,
                                  void_reply (invocation, hv_library_add_disk_finish));
       return TRUE;
     }
+  /* A cable plugged in or out while it runs: QEMU first (hv-engine-vm-network.c). */
+  if (hv_engine_vm_modify_live (self, vm, options, invocation))
+    return TRUE;
   reply_void (invocation, hv_library_modify_vm (self->library, vm, options, &error) ? NULL : error);
   return TRUE;
 }
@@ -610,6 +616,8 @@ connect_vm (HvEngine *self,
     { "handle-screenshot", G_CALLBACK (handle_screenshot) },
     { "handle-open-serial", G_CALLBACK (handle_open_serial) },
     { "handle-open-console", G_CALLBACK (handle_open_console) },
+    { "handle-add-port-forward", G_CALLBACK (hv_engine_vm_handle_add_port_forward) },
+    { "handle-remove-port-forward", G_CALLBACK (hv_engine_vm_handle_remove_port_forward) },
   };
 
   /* One closure per method for the whole library, connected to every VM: a closure per VM
@@ -1173,6 +1181,8 @@ hv_engine_new (GError **error)
                     self);
   g_signal_connect (self->skeleton, "handle-get-os-defaults",
                     G_CALLBACK (handle_get_os_defaults), self);
+  hv_engine_netsetup_init (self->skeleton);
+  hv_engine_network_register (self->skeleton, self->library);
 
   vms = hv_library_get_vms (self->library);
   for (guint i = 0; i < vms->len; i++)

@@ -259,7 +259,7 @@ tighten_dir (const char *path,
 }
 
 /* What the engine writes with hv_file_replace_contents() in the library. */
-static const char * const library_files[] = { "library.ini", NULL };
+static const char * const library_files[] = { "library.ini", "networks.xml", NULL };
 static const char * const vm_files[] = { "vm.xml", "nvram.fd", NULL };
 
 static gboolean
@@ -283,6 +283,39 @@ is_vm_entry (const char *vm_dir)
   if (!S_ISDIR (st.st_mode))
     return TRUE;
   return lstat (config, &st) == 0 || errno != ENOENT;
+}
+
+/* For HvNetworks: which networks the VMs' adapters name (see HvNetworkUsesFunc). */
+static GPtrArray *
+network_uses (gpointer user_data)
+{
+  HvLibrary *self = user_data;
+  GPtrArray *uses = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_network_use_free);
+
+  for (guint i = 0; self->vms != NULL && i < self->vms->len; i++)
+    {
+      HvVm *vm = g_ptr_array_index (self->vms, i);
+      const HvVmConfig *config = hv_vm_get_config (vm);
+
+      for (guint j = 0; config != NULL && j < config->nics->len; j++)
+        {
+          const HvNic *nic = g_ptr_array_index (config->nics, j);
+          HvNetworkUse *use;
+
+          /* A disabled adapter keeps its network too: it comes back with it. */
+          if (nic->target == NULL
+              || (nic->mode != HV_NET_BRIDGED && nic->mode != HV_NET_HOST_ONLY
+                  && nic->mode != HV_NET_INTERNAL))
+            continue;
+          use = g_new0 (HvNetworkUse, 1);
+          use->mode = nic->mode;
+          use->target = g_strdup (nic->target);
+          use->vm_uuid = g_strdup (hv_vm_get_uuid (vm));
+          use->vm_name = g_strdup (hv_vm_get_name (vm));
+          g_ptr_array_add (uses, use);
+        }
+    }
+  return uses;
 }
 
 HvLibrary *
@@ -321,6 +354,7 @@ hv_library_new (const char       *path,
   self->networks = hv_networks_new (self->path, run_base, error);
   if (self->networks == NULL)
     return NULL;
+  hv_networks_set_uses_func (self->networks, network_uses, self);
 
   dir = g_dir_open (self->vms_dir, 0, error);
   if (dir == NULL)
@@ -375,6 +409,12 @@ GPtrArray *
 hv_library_get_vms (HvLibrary *self)
 {
   return self->vms;
+}
+
+HvNetworks *
+hv_library_get_networks (HvLibrary *self)
+{
+  return self->networks;
 }
 
 gboolean
@@ -434,6 +474,69 @@ check_name_free (HvLibrary  *self,
   g_autofree char *shown = hv_config_escape_for_display (name);
   g_set_error (error, HV_ERROR, HV_ERROR_EXISTS, "A VM named \"%s\" already exists", shown);
   return FALSE;
+}
+
+/* The VM other than @except that has an adapter with @mac, or NULL. */
+static HvVm *
+find_by_mac (HvLibrary  *self,
+             const char *mac,
+             HvVm       *except)
+{
+  for (guint i = 0; i < self->vms->len; i++)
+    {
+      HvVm *vm = g_ptr_array_index (self->vms, i);
+      const HvVmConfig *config = hv_vm_get_config (vm);
+
+      if (vm == except || config == NULL)
+        continue;
+      for (guint n = 0; n < config->nics->len; n++)
+        if (g_ascii_strcasecmp (((HvNic *) g_ptr_array_index (config->nics, n))->mac, mac) == 0)
+          return vm;
+    }
+  return NULL;
+}
+
+/* MAC addresses are unique within the library: an address @changed has and @before had not
+ * must be free. One the engine made ("auto", a new adapter) is made again until it is; one
+ * the user gave fails. */
+static gboolean
+check_macs_free (HvLibrary         *self,
+                 HvVm              *vm,
+                 const HvVmConfig  *before,
+                 HvVmConfig        *changed,
+                 GVariant          *options,
+                 GError           **error)
+{
+  for (guint n = 0; n < changed->nics->len; n++)
+    {
+      HvNic *nic = g_ptr_array_index (changed->nics, n);
+      g_autofree char *key = g_strdup_printf ("nic%u-mac", n + 1);
+      const char *given = NULL;
+      gboolean old = FALSE;
+      HvVm *other;
+
+      for (guint m = 0; before != NULL && m < before->nics->len; m++)
+        old = old || g_ascii_strcasecmp (((HvNic *) g_ptr_array_index (before->nics, m))->mac,
+                                         nic->mac) == 0;
+      if (old)
+        continue;
+      g_variant_lookup (options, key, "&s", &given);
+      for (guint tries = 0; (other = find_by_mac (self, nic->mac, vm)) != NULL; tries++)
+        {
+          if ((given != NULL && !g_str_equal (given, "auto")) || tries > 100)
+            {
+              g_autofree char *shown = hv_config_escape_for_display (hv_vm_get_name (other));
+
+              g_set_error (error, HV_ERROR, HV_ERROR_EXISTS,
+                           "Adapter %u: MAC address %s is already used by VM \"%s\" (use "
+                           "auto for a new one)", n + 1, nic->mac, shown);
+              return FALSE;
+            }
+          g_free (nic->mac);
+          nic->mac = hv_mac_generate ();
+        }
+    }
+  return TRUE;
 }
 
 /* ----------------------------------------------------------------------------
@@ -823,6 +926,7 @@ hv_library_create_vm_async (HvLibrary          *self,
 
   data->config = hv_vm_options_create (name, options, &plan, &error);
   if (data->config == NULL || !check_name_free (self, name, NULL, &error) ||
+      !check_macs_free (self, NULL, NULL, data->config, options, &error) ||
       !hv_vm_options_check_startable (data->config, NULL, self->caps, &error))
     {
       g_task_return_error (task, error);
@@ -882,6 +986,7 @@ hv_library_modify_vm (HvLibrary *self,
 
   changed = hv_vm_options_modify (config, options, hv_vm_is_active (vm), error);
   if (changed == NULL || !check_name_free (self, changed->name, vm, error) ||
+      !check_macs_free (self, vm, config, changed, options, error) ||
       !hv_vm_options_check_startable (changed, config, self->caps, error))
     return FALSE;
   if (!hv_vm_set_config (vm, changed, error))

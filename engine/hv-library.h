@@ -21,6 +21,8 @@ HvLibrary  *hv_library_new              (const char *path, const char *run_base,
 const char *hv_library_get_path         (HvLibrary *self);
 /* HvVm*, borrowed, in load/creation order */
 GPtrArray  *hv_library_get_vms          (HvLibrary *self);
+/* The engine's networks (hv-network.h), borrowed. */
+HvNetworks *hv_library_get_networks     (HvLibrary *self);
 /* By UUID first, then by name. HV_ERROR_NOT_FOUND: 'No VM named "x"'. */
 HvVm       *hv_library_find_vm          (HvLibrary *self, const char *name_or_uuid,
                                          GError **error);

@@ -35,6 +35,11 @@ char           *hv_network_host_only_bridge     (const char *network);
  * runs in "host" mode. */
 gboolean        hv_network_host_only_is_set_up  (const char *network);
 
+/* The lease file of the set-up's DHCP server for host-only network @network ("host" mode):
+ * $HOSTVISOR_NETSETUP_STATEDIR (tests) or /var/lib/hostvisor-net, then "NAME.leases"
+ * (dnsmasq's format, readable by every user). */
+char           *hv_network_host_only_lease_file (const char *network);
+
 /* The host's interfaces (HvHostInterface*, free with hv_host_interface_free). */
 GPtrArray      *hv_network_host_interfaces      (void);
 void            hv_host_interface_free          (HvHostInterface *iface);

@@ -18,9 +18,49 @@ G_BEGIN_DECLS
 #define HV_TYPE_NETWORKS (hv_networks_get_type ())
 G_DECLARE_FINAL_TYPE (HvNetworks, hv_networks, HV, NETWORKS, GObject)
 
-/* @library_dir holds networks.xml; @run_base is the engine's runtime directory. */
+/* What a VM's adapter names: the library tells HvNetworks through an HvNetworkUsesFunc, so
+ * that a network named by a VM is not removed and the list shows which VMs use each. */
+typedef struct {
+  HvNetMode mode;       /* HV_NET_BRIDGED, HV_NET_HOST_ONLY or HV_NET_INTERNAL */
+  char *target;
+  char *vm_uuid;
+  char *vm_name;
+} HvNetworkUse;
+
+void        hv_network_use_free          (HvNetworkUse *use);
+/* Every bridged, host-only and internal adapter of every VM, enabled or not (HvNetworkUse*, the
+ * array owns them). */
+typedef GPtrArray *(*HvNetworkUsesFunc) (gpointer user_data);
+
+/* @library_dir holds networks.xml (made with the default network "hostonly0" on a free /24
+ * when missing); @run_base is the engine's runtime directory. Never fails: when networks.xml
+ * cannot be read or is malformed, there are no host-only networks, the file is left alone
+ * and create/modify/remove say why (HV_ERROR_INVALID_CONFIG); @error is unused. */
 HvNetworks *hv_networks_new             (const char *library_dir, const char *run_base,
                                          GError **error);
+
+void        hv_networks_set_uses_func   (HvNetworks *self, HvNetworkUsesFunc func,
+                                         gpointer user_data);
+
+/* Engine.Networks: one a{sv} per host-only network and per internal network that a VM
+ * names or that is up (see the D-Bus contract). A floating aa{sv}. */
+GVariant   *hv_networks_describe        (HvNetworks *self);
+/* The host-only networks' names, in networks.xml's order. */
+char      **hv_networks_dup_host_only_names (HvNetworks *self);
+
+/* CreateNetwork/ModifyNetwork/RemoveNetwork: @options as in the D-Bus contract. Modify is
+ * refused (HV_ERROR_INVALID_STATE) while the network is up, Remove while a VM's adapter
+ * names it; HV_ERROR_NOT_FOUND for a network that does not exist, HV_ERROR_EXISTS for a
+ * name or subnet taken, HV_ERROR_INVALID_ARGUMENT for bad options. networks.xml is
+ * written atomically before the change is seen. */
+gboolean    hv_networks_create          (HvNetworks *self, const char *name, GVariant *options,
+                                         GError **error);
+gboolean    hv_networks_modify          (HvNetworks *self, const char *name, GVariant *options,
+                                         GError **error);
+gboolean    hv_networks_remove          (HvNetworks *self, const char *name, GError **error);
+
+/* Signals: "changed" (): a network was created, modified or removed, or went up or down;
+ *          "leases-changed" (): see hv_networks_lookup_addresses(). */
 
 /* A tap for adapter @slot (1..HV_MAX_NICS) of VM @vm_uuid, attached to @mode's network
  * @target (a host bridge or interface for HV_NET_BRIDGED, a host-only network's name, an
@@ -69,5 +109,7 @@ gboolean    hv_networks_add_forward     (HvNetworks *self, const char *vm_uuid, 
                                          GError **error);
 void        hv_networks_remove_forward  (HvNetworks *self, const char *vm_uuid, guint slot,
                                          const char *rule_name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvNetworkUse, hv_network_use_free)
 
 G_END_DECLS

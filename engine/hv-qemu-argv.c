@@ -18,7 +18,9 @@
  * Ids the rest of the engine may rely on (QMP, hot-plug, media change):
  *   drive devices    "drive<N>"  (N = index in config->drives)
  *   block nodes      "drive<N>-file" (protocol), "drive<N>-format" (what the device uses)
- *   NIC devices      "nic<N>"   netdevs "net<N>"  (N = index in config->nics)
+ *   NIC devices      "nic<N>"   netdevs "net<N>"  (N = index in config->nics; a disabled
+ *                    adapter has neither, and the others keep their numbers). The tap of a
+ *                    bridged, host-only or internal adapter N is fd HV_QEMU_TAP_FD (N)
  *   UEFI nodes       "ovmf-code-format", "ovmf-vars-format" (on "ovmf-*-file")
  *   shared folders   9p: fsdevs "fs<N>", virtio-9p devices "share<N>", mount tags
  *                    "hvshare<N>" (N = index in config->shares); virtiofs: chardevs "vfs<N>",
@@ -390,7 +392,12 @@ plan_bootindex (HvArgvBuilder *b)
       if (*p == 'n')
         {
           for (guint i = 0; i < N_NICS (config); i++)
-            b->nic_bootindex[i] = next++;
+            {
+              const HvNic *nic = g_ptr_array_index (config->nics, i);
+
+              if (nic == NULL || nic->enabled)
+                b->nic_bootindex[i] = next++;
+            }
           continue;
         }
       if (*p == 'c')
@@ -629,6 +636,8 @@ build_network (HvArgvBuilder *b,
 
       if (nic == NULL)
         return fail (error, "adapter %u is missing", n + 1);
+      if (!nic->enabled)
+        continue;   /* its settings are kept, but the VM has no such card */
       for (guint i = 0; i < G_N_ELEMENTS (nic_models) && device == NULL; i++)
         {
           if (g_strcmp0 (nic->model, nic_models[i].model) == 0)
@@ -665,9 +674,19 @@ build_network (HvArgvBuilder *b,
 
         case HV_NET_NONE:
           /* "Not attached": the adapter exists but has no backend. QEMU warns "nic nicN
-           * has no peer" and drops its packets. The engine may also "set_link nicN off"
-           * over QMP before "cont" so the guest sees the cable unplugged; there is no
-           * command-line property for the link state. */
+           * has no peer" and drops its packets. The engine also sets "set_link nicN off"
+           * over QMP before "cont" (hv-vm-network.c) so the guest sees the cable unplugged;
+           * there is no command-line property for the link state. */
+          break;
+
+        case HV_NET_BRIDGED:
+        case HV_NET_HOST_ONLY:
+        case HV_NET_INTERNAL:
+          /* A tap the engine opened (hv_networks_attach_async()) and handed down at a fixed
+           * fd number: under -sandbox spawn=deny QEMU could run neither a bridge helper
+           * nor a script to make one itself. */
+          argv_add_opt (b, "-netdev", "tap,id=net%u,fd=%d", n, HV_QEMU_TAP_FD (n));
+          g_string_append_printf (dev, ",netdev=net%u", n);
           break;
 
         default:

@@ -35,6 +35,10 @@ HvQemuCaps *hv_qemu_caps_copy (const HvQemuCaps *caps);
 void        hv_qemu_caps_free (HvQemuCaps *caps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvQemuCaps, hv_qemu_caps_free)
 
+/* The fd number QEMU has the tap of adapter @n (the index in config->nics) at, for a bridged,
+ * host-only or internal adapter: the engine hands each tap down at that number. */
+#define HV_QEMU_TAP_FD(n) (10 + (int) (n))
+
 /* Where the VM lives, for the parts of the argv that name files. */
 typedef struct {
   const char *vm_dir;       /* the VM's directory in the library (relative drive paths are under it) */

@@ -46,6 +46,60 @@ static const struct {
   { "acceleration", "s", TRUE, FALSE },
 };
 
+/* Modify's adapter options: "nicN" and "nicN-SUFFIX", N = 1..HV_MAX_NICS. */
+static const struct {
+  const char *suffix;     /* after "nicN" */
+  const char *type;
+} nic_options[] = {
+  { "", "s" }, { "-enabled", "b" }, { "-target", "s" }, { "-model", "s" }, { "-mac", "s" },
+  { "-cable", "b" },
+};
+
+/* Which nic option @key is (index into nic_options) and its slot, or -1. */
+static int
+parse_nic_key (const char *key,
+               guint      *slot)
+{
+  if (!g_str_has_prefix (key, "nic") || key[3] < '1' || key[3] > '0' + HV_MAX_NICS)
+    return -1;
+  *slot = (guint) (key[3] - '0');
+  for (guint i = 0; i < G_N_ELEMENTS (nic_options); i++)
+    if (g_str_equal (key + 4, nic_options[i].suffix))
+      return (int) i;
+  return -1;
+}
+
+static gboolean
+check_nic_key (const char  *key,
+               GVariant    *value,
+               gboolean     modifying,
+               gboolean     running,
+               gboolean    *found,
+               GError     **error)
+{
+  guint slot;
+  int which = parse_nic_key (key, &slot);
+
+  *found = FALSE;
+  if (which < 0 || !modifying)
+    return TRUE;
+  *found = TRUE;
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE (nic_options[which].type)))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "Option \"%s\" must be of type %s", key, nic_options[which].type);
+      return FALSE;
+    }
+  if (running && !g_str_equal (nic_options[which].suffix, "-cable"))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
+                   "Cannot change %s while the VM is running; power it off first (only "
+                   "nic%u-cable changes while it runs)", key, slot);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 check_keys (GVariant  *options,
             gboolean   modifying,
@@ -61,6 +115,11 @@ check_keys (GVariant  *options,
     {
       g_autoptr(GVariant) owned = value;
       gboolean found = FALSE;
+
+      if (!check_nic_key (key, value, modifying, running, &found, error))
+        return FALSE;
+      if (found)
+        continue;
 
       for (guint i = 0; i < G_N_ELEMENTS (known_options); i++)
         {
@@ -482,6 +541,143 @@ hv_vm_options_create (const char      *name,
   return g_steal_pointer (&config);
 }
 
+/* Modify's "nicN…" options: the mode first (creating the adapter, and disabled ones before
+ * it, when it did not exist), then the rest. */
+static gboolean
+apply_nics (HvVmConfig *config,
+            GVariant   *options,
+            GError    **error)
+{
+  for (guint slot = 1; slot <= HV_MAX_NICS; slot++)
+    {
+      g_autofree char *mode_key = g_strdup_printf ("nic%u", slot);
+      g_autofree char *enabled_key = g_strdup_printf ("nic%u-enabled", slot);
+      g_autofree char *target_key = g_strdup_printf ("nic%u-target", slot);
+      g_autofree char *model_key = g_strdup_printf ("nic%u-model", slot);
+      g_autofree char *mac_key = g_strdup_printf ("nic%u-mac", slot);
+      g_autofree char *cable_key = g_strdup_printf ("nic%u-cable", slot);
+      const char *s;
+      gboolean flag;
+      HvNic *nic;
+
+      if (lookup_string (options, mode_key, &s))
+        {
+          HvNetMode mode;
+
+          if (!hv_net_mode_from_string (s, &mode))
+            {
+              g_autofree char *shown = hv_config_escape_for_display (s);
+
+              g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                           "Unknown attachment \"%s\" for adapter %u (nat, bridged, "
+                           "host-only, internal or none)", shown, slot);
+              return FALSE;
+            }
+          while (config->nics->len < slot)
+            {
+              g_autofree char *mac = hv_mac_generate ();
+              const char *model = config->nics->len > 0
+                                  ? ((HvNic *) g_ptr_array_index (config->nics, 0))->model
+                                  : "virtio-net";
+              HvNic *added = hv_nic_new (HV_NET_NAT, model, mac);
+
+              /* Adapters before this one, that did not exist either, keep their slots off. */
+              added->enabled = config->nics->len + 1 == slot;
+              g_ptr_array_add (config->nics, added);
+            }
+          nic = g_ptr_array_index (config->nics, slot - 1);
+          nic->mode = mode;
+          if (!has_key (options, enabled_key))
+            nic->enabled = TRUE;
+        }
+
+      if (slot > config->nics->len)
+        {
+          const char *keys[] = { enabled_key, target_key, model_key, mac_key, cable_key };
+
+          for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+            if (has_key (options, keys[k]))
+              {
+                g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                             "The VM has no adapter %u (add it with %s MODE first)", slot,
+                             mode_key);
+                return FALSE;
+              }
+          continue;
+        }
+      nic = g_ptr_array_index (config->nics, slot - 1);
+
+      if (g_variant_lookup (options, enabled_key, "b", &flag))
+        nic->enabled = flag;
+      if (g_variant_lookup (options, cable_key, "b", &flag))
+        nic->cable = flag;
+      if (lookup_string (options, target_key, &s))
+        {
+          if (s[0] != '\0' && !hv_config_check_net_target (nic->mode == HV_NET_BRIDGED
+                                                            ? HV_NET_BRIDGED : HV_NET_INTERNAL,
+                                                            s, error))
+            return FALSE;
+          hv_set_str (&nic->target, s[0] != '\0' ? s : NULL);
+        }
+      if (lookup_string (options, model_key, &s))
+        {
+          if (!hv_nic_model_is_valid (s))
+            {
+              g_autofree char *shown = hv_config_escape_for_display (s);
+
+              g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                           "Unknown network adapter model \"%s\" (virtio-net, e1000, e1000e, "
+                           "rtl8139, pcnet, ne2k_pci or ne2k_isa)", shown);
+              return FALSE;
+            }
+          hv_set_str (&nic->model, s);
+        }
+      if (lookup_string (options, mac_key, &s))
+        {
+          if (g_str_equal (s, "auto"))
+            {
+              g_autofree char *mac = hv_mac_generate ();
+              hv_set_str (&nic->mac, mac);
+            }
+          else if (!hv_mac_is_valid (s))
+            {
+              g_autofree char *shown = hv_config_escape_for_display (s);
+
+              g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                           "\"%s\" is not a MAC address an adapter can have (six hex pairs "
+                           "like 52:54:00:12:34:56, the first byte even; or auto)", shown);
+              return FALSE;
+            }
+          else
+            {
+              g_autofree char *lower = g_ascii_strdown (s, -1);
+              hv_set_str (&nic->mac, lower);
+            }
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+hv_vm_options_has_nic_keys (GVariant *options,
+                            gboolean  cable_only)
+{
+  GVariantIter iter;
+  const char *key;
+  gboolean any = FALSE;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    {
+      guint slot;
+      int which = parse_nic_key (key, &slot);
+
+      if (which >= 0 && (!cable_only || g_str_equal (nic_options[which].suffix, "-cable")))
+        any = TRUE;
+    }
+  return any;
+}
+
 HvVmConfig *
 hv_vm_options_modify (const HvVmConfig *config,
                       GVariant         *options,
@@ -539,7 +735,7 @@ hv_vm_options_modify (const HvVmConfig *config,
   if (g_variant_lookup (options, "no-disk", "b", &flag) && flag)
     remove_drives (copy, HV_DRIVE_DISK);
 
-  if (!apply_common (copy, options, error))
+  if (!apply_common (copy, options, error) || !apply_nics (copy, options, error))
     return NULL;
 
   if (!hv_vm_config_validate (copy, error))

@@ -27,6 +27,9 @@ HvVmConfig *hv_vm_options_create (const char *name, GVariant *options, HvVmOptio
 HvVmConfig *hv_vm_options_modify (const HvVmConfig *config, GVariant *options,
                                   gboolean running, GError **error);
 
+/* Whether @options has Modify's adapter keys ("nicN", "nicN-…"); @cable_only: "nicN-cable". */
+gboolean    hv_vm_options_has_nic_keys (GVariant *options, gboolean cable_only);
+
 /* Whether QEMU could start @config on this host, by the argv builder's own rules
  * (hv_qemu_argv_check()): e.g. an ne2k_isa adapter on the q35 machine, UEFI without OVMF.
  * CreateVm and Modify call it on the new config so that such a VM is refused up front, with

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 
 typedef struct _HvLiveShare HvLiveShare;
 typedef struct _HvVmSerial HvVmSerial;
+typedef struct _HvVmNetwork HvVmNetwork;
 
 struct _HvVm
 {
@@ -70,6 +71,9 @@ struct _HvVm
   GPtrArray *live_shares;   /* HvLiveShare*: what QEMU has, by slot */
   GTask *share_task;        /* the AddShare or RemoveShare in progress */
   guint share_retry_id;     /* asking the guest again to mount a hot-added share */
+
+  /* owned: the adapters' taps, links and port forwards (hv-vm-network.c); NULL until used */
+  HvVmNetwork *net;
 };
 
 void hv_vm_set_state          (HvVm *self, HvVmState state, const char *reason);

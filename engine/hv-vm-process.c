@@ -13,6 +13,7 @@
  * its shares are gone too (hv-vm-shares.c), so that a VM that is off has no process
  * left. */
 #include "hv-vm-private.h"
+#include "hv-vm-network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -473,6 +474,7 @@ hv_vm_process_check_gone (HvVm *self)
   self->stop_timeout_s = 0;
   self->stop_timed_out = FALSE;
   g_clear_pointer (&self->shutdown_reason, g_free);
+  hv_vm_network_stopped (self);
   hv_vm_clean_run_dir (self);
 
   hv_vm_set_state (self, state, reason);
@@ -622,6 +624,20 @@ on_cont_done (GObject      *object,
 }
 
 static void
+on_network_ready (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+
+  hv_vm_network_setup_finish (self, result);
+  if (self->qmp == NULL || self->start_task == NULL)
+    return;   /* QEMU went away meanwhile */
+  hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
+                        g_object_ref (self));
+}
+
+static void
 on_start_qmp_connected (GObject      *object,
                         GAsyncResult *result,
                         gpointer      user_data)
@@ -646,8 +662,8 @@ on_start_qmp_connected (GObject      *object,
   /* The guest has not run yet (-S): the log and the consoles miss nothing of it. */
   hv_vm_serial_attach (self);
   hv_crash_point ("start:qmp-connected");
-  hv_qmp_execute_async (qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
-                        g_object_ref (self));
+  /* Links and port forwards before the guest runs (hv-vm-network.c), then `cont`. */
+  hv_vm_network_setup_async (self, on_network_ready, g_object_ref (self));
 }
 
 static int
@@ -741,12 +757,15 @@ spawn_qemu (HvVm             *self,
   g_subprocess_launcher_take_stdout_fd (launcher, dup (log_fd));
   g_subprocess_launcher_take_stderr_fd (launcher, log_fd);
   g_subprocess_launcher_take_fd (launcher, qmp_fd, 3);
+  hv_vm_network_pass_fds (self, launcher);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, &setup, NULL);
   g_subprocess_launcher_set_cwd (launcher, self->dir);
 
   self->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
+  g_clear_object (&launcher);   /* QEMU has its fds (the taps too): close ours */
   if (self->process == NULL)
     {
+      hv_vm_network_stopped (self);
       hv_vm_shares_abort (self);
       hv_vm_clean_run_dir (self);
       return FALSE;
@@ -800,19 +819,35 @@ on_start_deadline (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Start QEMU with these capabilities (the engine's, or without virtiofsd). */
+/* The adapters have their taps (hv-vm-network.c): start QEMU with these capabilities. */
 static void
-start_now (HvVm             *self,
-           GTask            *task,
-           const HvQemuCaps *caps)
+on_network_attached (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
-  g_autoptr(HvQemuCaps) run_caps = hv_vm_accel_caps (self, caps);
+  HvVm *self = HV_VM (object);
+  g_autoptr(HvQemuCaps) run_caps = user_data;
+  g_autoptr(GTask) task = g_steal_pointer (&self->probe_task);
   GError *error = NULL;
 
-  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error) ||
+  if (!hv_vm_network_attach_finish (self, result, &error))
+    {
+      hv_vm_network_stopped (self);
+      if (task != NULL)
+        g_task_return_error (task, error);
+      else
+        g_error_free (error);
+      return;
+    }
+  if (task == NULL || self->skeleton == NULL || self->config == NULL ||
       !spawn_qemu (self, run_caps, &error))
     {
-      g_task_return_error (task, error);
+      hv_vm_network_stopped (self);
+      if (task != NULL && error == NULL)
+        g_set_error (&error, HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" went away while "
+                     "starting", hv_vm_get_name (self));
+      if (task != NULL)
+        g_task_return_error (task, error);
       return;
     }
 
@@ -823,6 +858,26 @@ start_now (HvVm             *self,
   self->start_deadline_id = g_timeout_add_seconds (self->start_timeout_s, on_start_deadline,
                                                    self);
   hv_vm_set_state (self, HV_VM_STATE_STARTING, hv_vm_accel_state_reason (self));
+}
+
+/* Start QEMU with these capabilities (the engine's, or without virtiofsd): the adapters'
+ * taps first. */
+static void
+start_now (HvVm             *self,
+           GTask            *task,
+           const HvQemuCaps *caps)
+{
+  GError *error = NULL;
+
+  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Still "starting" for hv_vm_start_async(): a second start is refused meanwhile. */
+  self->probe_task = g_object_ref (task);
+  hv_vm_network_attach_async (self, on_network_attached,
+                              hv_vm_accel_caps (self, caps));
 }
 
 static void

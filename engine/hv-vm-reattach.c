@@ -11,6 +11,7 @@
  * beside it). A QEMU whose start was cut short before `cont` is continued: the start it
  * belonged to is finished. */
 #include "hv-vm-private.h"
+#include "hv-vm-network.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -289,6 +290,7 @@ hv_vm_reattach (HvVm       *self,
 
   hv_vm_log (self, "reattached to QEMU (pid %d)", (int) pid);
   hv_vm_shares_reattach (self);
+  hv_vm_network_reattach (self);
   /* Running until QEMU itself says otherwise; the status query follows at once. */
   hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
   hv_qmp_connect_async (qmp_path, self->run_cancellable, on_reattach_qmp_connected,

@@ -2,6 +2,7 @@
 /* hv-vm.c: the HvVm object: identity, config, state and its D-Bus face.
  * The QEMU process itself is handled in hv-vm-process.c. */
 #include "hv-vm-private.h"
+#include "hv-vm-network.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,7 @@ hv_vm_finalize (GObject *object)
   g_free (self->accel_reason);
   g_free (self->shutdown_reason);
   g_clear_pointer (&self->off_waiters, g_ptr_array_unref);
+  g_clear_pointer (&self->net, hv_vm_network_free);
 
   G_OBJECT_CLASS (hv_vm_parent_class)->finalize (object);
 }
@@ -102,7 +104,13 @@ hv_vm_set_networks (HvVm       *self,
 {
   g_return_if_fail (HV_IS_VM (self));
 
+  if (self->networks != NULL)
+    g_signal_handlers_disconnect_by_data (self->networks, self);
   g_set_object (&self->networks, networks);
+  /* Leases name the guest's addresses in Adapters. */
+  if (networks != NULL && g_signal_lookup ("leases-changed", G_OBJECT_TYPE (networks)) != 0)
+    g_signal_connect_object (networks, "leases-changed", G_CALLBACK (hv_vm_sync_skeleton), self,
+                             G_CONNECT_SWAPPED);
 }
 
 HvVm *
@@ -274,6 +282,7 @@ hv_vm_sync_skeleton (HvVm *self)
     hv_dbus_vm_set_active_share_transport (s, active ? hv_share_transport_to_string (
                                                          self->share_transport) : "");
     hv_dbus_vm_set_can_change_shares (s, hv_vm_shares_can_change (self));
+    hv_dbus_vm_set_adapters (s, hv_vm_network_dup_adapters (self));
   }
   hv_dbus_vm_set_can_start (s, self->state == HV_VM_STATE_POWEROFF ||
                                self->state == HV_VM_STATE_ABORTED);

@@ -229,6 +229,106 @@ test_vm_options (void)
   g_rmdir (dir);
 }
 
+/* modify --nicN… and port-forward: what goes to the engine, and what never gets that far. */
+static void
+test_net_options (void)
+{
+  g_autoptr(GVariant) options = NULL;
+  g_autoptr(GVariant) rule = NULL;
+  g_autoptr(GError) error = NULL;
+  HvCtlCommandLine out;
+  const char *s;
+  gboolean flag;
+  guint16 port;
+  guint slot = 0;
+
+  options = build_options ("modify|x|--nic2|internal|--nic2-target|lab|--nic2-cable|off|"
+                           "--nic2-mac|AUTO|--nic1-model|e1000|--nic1-enabled|on", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_variant_lookup (options, "nic2", "&s", &s));
+  g_assert_cmpstr (s, ==, "internal");
+  g_assert_true (g_variant_lookup (options, "nic2-target", "&s", &s));
+  g_assert_cmpstr (s, ==, "lab");
+  g_assert_true (g_variant_lookup (options, "nic2-cable", "b", &flag));
+  g_assert_false (flag);
+  g_assert_true (g_variant_lookup (options, "nic2-mac", "&s", &s));
+  g_assert_cmpstr (s, ==, "auto");
+  g_assert_true (g_variant_lookup (options, "nic1-model", "&s", &s));
+  g_assert_cmpstr (s, ==, "e1000");
+  g_assert_true (g_variant_lookup (options, "nic1-enabled", "b", &flag));
+  g_assert_true (flag);
+  g_assert_false (g_variant_lookup (options, "nic1", "&s", &s));
+  g_clear_pointer (&options, g_variant_unref);
+
+  g_assert_null (build_options ("modify|x|--nic1|bridge", &error));
+  g_assert_error (error, HV_CTL_USAGE_ERROR, 0);
+  g_assert_nonnull (strstr (error->message, "--nic1 must be nat, bridged, host-only, internal or none"));
+  g_clear_error (&error);
+  g_assert_null (build_options ("modify|x|--nic3-cable|maybe", &error));
+  g_assert_nonnull (strstr (error->message, "--nic3-cable must be on or off"));
+  g_clear_error (&error);
+  g_assert_null (build_options ("modify|x|--nic4-mac|01:00:5e:00:00:01", &error));
+  g_assert_nonnull (strstr (error->message, "--nic4-mac must be auto or a MAC address"));
+  g_clear_error (&error);
+  g_assert_null (build_options ("modify|x|--nic1-model|ne3000", &error));
+  g_assert_nonnull (strstr (error->message, "--nic1-model must be virtio-net"));
+  g_clear_error (&error);
+  assert_usage_error ("modify|x|--nic5|nat", "unknown option \"--nic5\"");
+  assert_usage_error ("create|x|--nic1|nat", "unknown option \"--nic1\"");
+
+  /* "port-forward VM add …" and "port-forward add VM …" are the same command. */
+  g_assert_true (parse ("port-forward|web|add|--rule-name|ssh|--host-port|2222|--guest-port|22|"
+                        "--nic|2|--proto|udp", &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (out.args->command->name, ==, "port-forward add");
+  g_assert_cmpstr (hv_ctl_args_positional (out.args, 0), ==, "web");
+  rule = hv_ctl_port_forward_rule_build (out.args, &slot, &error);
+  g_assert_no_error (error);
+  g_variant_ref_sink (rule);
+  g_assert_cmpuint (slot, ==, 2);
+  g_assert_true (g_variant_lookup (rule, "name", "&s", &s));
+  g_assert_cmpstr (s, ==, "ssh");
+  g_assert_true (g_variant_lookup (rule, "protocol", "&s", &s));
+  g_assert_cmpstr (s, ==, "udp");
+  g_assert_true (g_variant_lookup (rule, "host-address", "&s", &s));
+  g_assert_cmpstr (s, ==, "127.0.0.1");
+  g_assert_true (g_variant_lookup (rule, "guest-address", "&s", &s));
+  g_assert_cmpstr (s, ==, "");
+  g_assert_true (g_variant_lookup (rule, "host-port", "q", &port));
+  g_assert_cmpuint (port, ==, 2222);
+  g_assert_true (g_variant_lookup (rule, "guest-port", "q", &port));
+  g_assert_cmpuint (port, ==, 22);
+  hv_ctl_command_line_clear (&out);
+
+  g_assert_true (parse ("port-forward|add|web|--host-port|2222|--guest-port|22", &out, &error));
+  g_assert_null (hv_ctl_port_forward_rule_build (out.args, &slot, &error));
+  g_assert_error (error, HV_CTL_USAGE_ERROR, 0);
+  g_assert_nonnull (strstr (error->message, "--rule-name NAME is missing"));
+  g_clear_error (&error);
+  hv_ctl_command_line_clear (&out);
+
+  g_assert_true (parse ("port-forward|add|web|--rule-name|a|--host-port|1|--guest-port|2|"
+                        "--host-ip|1.2.3", &out, &error));
+  g_assert_null (hv_ctl_port_forward_rule_build (out.args, &slot, &error));
+  g_assert_nonnull (strstr (error->message, "--host-ip must be an IPv4 address"));
+  g_clear_error (&error);
+  hv_ctl_command_line_clear (&out);
+
+  g_assert_true (parse ("port-forward|add|web|--rule-name|a b|--host-port|1|--guest-port|2",
+                        &out, &error));
+  g_assert_null (hv_ctl_port_forward_rule_build (out.args, &slot, &error));
+  g_assert_nonnull (strstr (error->message, "not a port forward name"));
+  g_clear_error (&error);
+  hv_ctl_command_line_clear (&out);
+
+  assert_usage_error ("port-forward|add|web|--rule-name|a|--host-port|0|--guest-port|2",
+                      "--host-port");
+  assert_usage_error ("port-forward|add|web|--rule-name|a|--host-port|1|--guest-port|65536",
+                      "--guest-port");
+  assert_usage_error ("port-forward|web|list|--nic|5", "--nic");
+  assert_usage_error ("port-forward|web|open", "no command \"port-forward ");
+}
+
 /* Random command lines from the words hostvisorctl knows and some it does not: nothing may
  * crash, print a critical (G_DEBUG=fatal-criticals) or leave an error unset. */
 static void
@@ -240,6 +340,7 @@ test_random (void)
     "--timeout=5", "--memory", "512", "--iso", "--iso=", "--name", "x", "\xff", "é", "",
     "--floppy", "os-list", "demo", "clipboard", "set", "get", "guest-tools", "screenshot",
     "--no-disk", "--disk", "--disk-format", "raw", "--=", "--x=y", "web", "a b", "99999999999",
+    "port-forward", "--nic1", "--nic2-cable", "on", "--rule-name", "--host-port", "nat",
   };
   GRand *rand = g_rand_new_with_seed (1234);
 
@@ -294,6 +395,7 @@ main (int    argc,
   g_test_add_func ("/ctl-parse/utf8", test_utf8);
   g_test_add_func ("/ctl-parse/long-words", test_long_words);
   g_test_add_func ("/ctl-parse/vm-options", test_vm_options);
+  g_test_add_func ("/ctl-parse/net-options", test_net_options);
   g_test_add_func ("/ctl-parse/random", test_random);
   return g_test_run ();
 }

@@ -26,6 +26,9 @@ init_src="$script_dir/init"
 wanted_modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
                 virtio_console netfs fscache 9pnet 9pnet_virtio 9p virtio_blk virtio_net
                 failover net_failover fuse virtiofs button evdev)
+# Network card drivers for every adapter model, loaded when this kernel has them (Debian's
+# amd64 kernel has no ISA "ne" driver: an ne2k_isa card stays without one).
+optional_modules=(mii e1000 e1000e 8139cp 8139too pcnet32 8390 ne2k_pci ne)
 
 [ $# -ge 1 ] || usage
 outdir=$1
@@ -116,6 +119,9 @@ visit () {
   load_order+=("$m")
 }
 for m in "${wanted_modules[@]}"; do visit "$m"; done
+for m in "${optional_modules[@]}"; do
+  if [ -n "${mod_path[$m]:-}" ] || [ -n "${builtin[$m]:-}" ]; then visit "$m"; fi
+done
 
 # Parse --extra-file specs now so that a bad one fails before any work.
 extra_src=()
@@ -233,6 +239,32 @@ cat > "$root/etc/group" <<'GROUP'
 root:x:0:
 GROUP
 echo hv-guest > "$root/etc/hostname"
+
+# busybox udhcpc runs this with $1 = deconfig, bound, renew or leasefail.
+mkdir -p "$root/usr/share/udhcpc" "$root/www"
+cat > "$root/usr/share/udhcpc/default.script" <<'DHCP'
+#!/bin/sh
+case $1 in
+  deconfig)
+    ip -4 addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    echo "HOSTVISOR-GUEST: lease $interface $ip/${mask:-24}" > /dev/console
+    ;;
+  leasefail)
+    echo "HOSTVISOR-GUEST: lease failed $interface" > /dev/console
+    ;;
+esac
+exit 0
+DHCP
+chmod 755 "$root/usr/share/udhcpc/default.script"
+echo "hostvisor tiny guest page" > "$root/www/index.html"
 
 for i in "${!extra_src[@]}"; do
   dest=$root${extra_dest[$i]}
