@@ -1703,7 +1703,7 @@ static const struct {
   { "bad-mac.xml", 16, "adapter 1: \"52:54:00:12:34\" is not a MAC address" },
   { "bad-machine.xml", 5, "machine=\"isapc\" on <system> is not valid (use pc or q35)" },
   { "bad-net-mode.xml", 16, "mode=\"vde\" on <adapter> is not valid (use nat, bridged, host-only, internal or none)" },
-  { "nic-bridged-no-target.xml", 16, "adapter 1: a bridged adapter needs a target" },
+  { "nic-bridged-no-target.xml", 16, "adapter 1: attached to bridged, it needs a target" },
   { "nic-internal-bad-target.xml", 16, "adapter 1: \"Big_Net\" is not a network name" },
   { "nic-forward-bad-name.xml", 16, "adapter 1: \"has space\" is not a port forward name" },
   { "nic-forward-same-name.xml", 16, "adapter 1: there are two port forwards named \"web\"" },
