@@ -149,6 +149,14 @@ if [ $rc -ne 0 ] && grep -q 'other: 10.77.6.9/24 overlaps 10.77.6.1/24 on hv-hot
 else
   not_ok "a subnet the host has already is refused, nothing made"; diag "exit $rc: $out"
 fi
+out=$("$SETUP" setup --network xa 10.77.8.1/24 none --network xb 10.77.8.129/25 none 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'xb: 10.77.8.129/25 overlaps network xa' <<<"$out" &&
+   [ ! -e /sys/class/net/hv-xa ] && [ ! -e "$CONFDIR/networks/xa.conf" ]; then
+  ok "two networks that overlap each other are refused, nothing made"
+else
+  not_ok "two networks that overlap each other are refused, nothing made"; diag "exit $rc: $out"
+fi
 
 # --- as user nobody, after the set-up ----------------------------------------------------
 setup_seen () {
@@ -188,6 +196,43 @@ probe_fails "a hostile name" "../x" "is not a host interface name"
 out=$(as_nobody "$PROBE" lan0 -- sh -c 'ip -d link show "$HV_TAP"' 2>&1)
 check "a tap on lan0" grep -q 'master lan0' <<<"$out"
 check "the tap is owned by nobody" grep -q 'user nobody' <<<"$out"
+# The setuid helper trusts its allow list only when root alone can change it: the engine says
+# so first, and the helper itself (run directly by nobody, as a user could) refuses too.
+cat >"$HV_TMP/run-helper.py" <<'EOF'
+import socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.run([sys.argv[1], sys.argv[2], str(b.fileno())], pass_fds=[b.fileno()],
+                   stderr=subprocess.PIPE, text=True)
+print(p.returncode, p.stderr.strip())
+EOF
+helper_refuses () {
+  local out
+  out=$(as_nobody /usr/bin/python3 "$HV_TMP/run-helper.py" "$HOSTVISOR_BRIDGE_HELPER" lan0 2>&1)
+  if grep -qE -- "$2" <<<"$out"; then ok "$1"; else not_ok "$1"; diag "$out"; fi
+}
+helper_refuses "the setuid helper attaches nobody's tap to lan0 (the control)" "^0 $"
+chmod 0664 "$CONFDIR/bridges.allow"
+probe_fails "a group-writable allow list: the engine says it is not safe" lan0 \
+  "bridges.allow is not safe .*run hostvisorctl network setup again"
+helper_refuses "a group-writable allow list: the helper refuses it" \
+  "^5 .*bridges.allow must be owned by root and writable by root alone"
+chmod 0644 "$CONFDIR/bridges.allow"
+chown "$NOBODY" "$CONFDIR/bridges.allow"
+helper_refuses "an allow list not owned by root: the helper refuses it" "^5 .*must be owned by root"
+chown 0 "$CONFDIR/bridges.allow"
+mv "$CONFDIR/bridges.allow" "$CONFDIR/real.allow"
+ln -s real.allow "$CONFDIR/bridges.allow"
+helper_refuses "an allow list that is a symlink: the helper refuses it" "^5 .*bridges.allow"
+rm "$CONFDIR/bridges.allow"
+mv "$CONFDIR/real.allow" "$CONFDIR/bridges.allow"
+printf 'lan0\n../etc\n' >"$CONFDIR/bridges.allow"
+helper_refuses "an allow list with a line that is not a name: refused as a whole" \
+  "^5 .*not an interface name"
+printf '%s\n' "$allow_before" >"$CONFDIR/bridges.allow"
+chmod 0775 "$CONFDIR"
+helper_refuses "a group-writable set-up directory: the helper refuses it" "^5 .*must be owned by root"
+chmod 0755 "$CONFDIR"
+helper_refuses "all restored: the helper attaches again" "^0 $"
 no_tap_on_lan0 () { ! ip -o link show master lan0 | grep -q hvtap; }
 check "the tap went away with its last fd" no_tap_on_lan0
 
@@ -204,37 +249,13 @@ make_vm () {
     --initrd "$HV_TMP/guest/initrd.img" --cmdline "console=ttyS0 quiet hv.dhcp=1 hv.httpd=1"
   expect_ok "attach $1's adapter 1: $2 $3" modify "$1" --nic1 "$2" --nic1-target "$3"
 }
-# Until hostvisorctl has `modify --nicN` (the "nic" branch's CLI), the same through D-Bus.
-if ! "$HV_BUILDDIR/app/hostvisorctl" modify --help 2>&1 | grep -q -- --nic1; then
-  cat >"$HV_TMP/modify-nic.py" <<'EOF'
-import sys
-from gi.repository import Gio, GLib
-sock, vm, mode, target = sys.argv[1:5]
-c = Gio.DBusConnection.new_for_address_sync(
-    "unix:path=" + sock, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
-path = c.call_sync(None, "/io/github/hostvisor/Engine", "io.github.hostvisor.Engine", "FindVm",
-                   GLib.Variant("(s)", (vm,)), None, 0, -1, None).unpack()[0]
-c.call_sync(None, path, "io.github.hostvisor.Vm", "Modify",
-            GLib.Variant("(a{sv})", ({"nic1": GLib.Variant("s", mode),
-                                      "nic1-target": GLib.Variant("s", target)},)),
-            None, 0, -1, None)
-EOF
-  modify_nic () {
-    as_nobody /usr/bin/python3 "$HV_TMP/modify-nic.py" "$XDG_RUNTIME_DIR/hostvisor/engine.sock" "$@"
-  }
-  make_vm () {
-    expect_ok "create $1" create "$1" --no-disk --memory 256 --kernel "$HV_TMP/guest/vmlinuz" \
-      --initrd "$HV_TMP/guest/initrd.img" --cmdline "console=ttyS0 quiet hv.dhcp=1 hv.httpd=1"
-    check "attach $1's adapter 1: $2 $3 (D-Bus Modify)" modify_nic "$1" "$2" "$3"
-  }
-fi
 make_vm brvm bridged lan0
 make_vm hovm host-only hotest
 make_vm badvm bridged br9
 run_ctl network list --json
 hotest_mode () { python3 -c '
 import json, sys
-print({n["name"]: n for n in json.loads(sys.argv[1])}["hotest"]["network-mode"])' "$OUT"; }
+print({n["name"]: n for n in json.loads(sys.argv[1])}["hotest"]["network_mode"])' "$OUT"; }
 check "host-only network hotest runs in host mode after the set-up" test "$(hotest_mode)" = host
 expect_fail "a VM bridged to a bridge not allowed does not start, naming it" \
   "br9.*not allowed.*--allow-bridge br9" start badvm
@@ -270,6 +291,8 @@ check "the host fetches the host-only VM's page at its leased address" \
   grep -q "hostvisor tiny guest page" <<<"$(curl -s --max-time 10 "http://$ip_b/")"
 lan_cannot_reach () { [ -n "$ip_b" ] && ! lan ping -c 1 -W 1 "$ip_b" >/dev/null 2>&1; }
 check "the LAN host does not reach the host-only VM" lan_cannot_reach
+run_ctl show hovm --json
+diag "hovm's adapter 1 as show --json has it: $(json_get adapters.0)"
 taps_on () { ip -o link show master "$1" | grep -c hvtap; }
 check "one tap of nobody's on lan0 while brvm runs" test "$(taps_on lan0)" = 1
 
