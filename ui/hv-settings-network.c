@@ -339,8 +339,8 @@ fill_targets (HvSettingsNetwork *self,
           if (iface->allowed)
             note = g_strdup (interface_kind_label (iface->kind));
           else
-            /* Translators: what an interface is, then why it cannot be bridged */
-            note = g_strdup_printf (_("!%s: %s"), interface_kind_label (iface->kind),
+            /* "!" marks an entry that cannot be chosen (see target_item_bind) */
+            note = g_strdup_printf ("!%s: %s", interface_kind_label (iface->kind),
                                     iface->reason != NULL && iface->reason[0] != '\0'
                                     ? iface->reason : _("not allowed"));
           gtk_string_list_append (list, iface->name);
@@ -374,10 +374,12 @@ fill_targets (HvSettingsNetwork *self,
   if (selected == GTK_INVALID_LIST_POSITION && current != NULL && current[0] != '\0')
     {
       /* The adapter names something that is not there (any more): still shown. */
+      g_autofree char *missing = g_strconcat ("!", _("Not found on this computer"), NULL);
+
       gtk_string_list_append (list, current);
       g_strv_builder_add (values, current);
       g_strv_builder_add (notes, g_strcmp0 (mode, "bridged") == 0 && self->interfaces == NULL
-                                 ? "" : _("!Not found on this computer"));
+                                 ? "" : missing);
       selected = n++;
     }
 
