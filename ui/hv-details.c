@@ -230,7 +230,7 @@ update_network (HvDetails *self)
     return FALSE;
   for (guint slot = 1; slot <= HV_NIC_SLOTS; slot++)
     {
-      GVariant *adapter = hv_adapters_lookup (adapters, slot);
+      g_autoptr(GVariant) adapter = hv_adapters_lookup (adapters, slot);
       const char *mode = hv_vardict_get_string (adapter, "mode", "");
       const char *target = hv_vardict_get_string (adapter, "target", "");
       g_autofree const char **addresses = NULL;

@@ -94,11 +94,7 @@ hv_adapters_lookup (GVariant *adapters,
       guint32 s = 0;
 
       if (g_variant_lookup (adapter, "slot", "u", &s) && s == slot)
-        {
-          /* Still alive: @adapters holds it. */
-          g_variant_unref (adapter);
-          return adapter;
-        }
+        return adapter;
       g_variant_unref (adapter);
     }
   return NULL;
@@ -141,12 +137,9 @@ hv_engine_client_lookup_network (HvEngineClient *self,
   g_variant_iter_init (&iter, networks);
   while ((network = g_variant_iter_next_value (&iter)) != NULL)
     {
-      gboolean match = g_strcmp0 (hv_vardict_get_string (network, "name", NULL), name) == 0;
-
-      /* Still alive: the client's Networks holds it. */
-      g_variant_unref (network);
-      if (match)
+      if (g_strcmp0 (hv_vardict_get_string (network, "name", NULL), name) == 0)
         return network;
+      g_variant_unref (network);
     }
   return NULL;
 }

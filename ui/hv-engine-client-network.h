@@ -23,7 +23,8 @@ const char  *hv_nic_model_label           (const char *model);
 /* The mode as one short word for the details pane ("NAT", "Host-only"). */
 const char  *hv_nic_mode_short_label      (const char *mode);
 
-/* The adapter in @slot (1..4) from a VM's Adapters, or NULL (none there, or no Adapters). */
+/* The adapter in @slot (1..4) from a VM's Adapters (a new reference), or NULL (none there, or
+ * no Adapters). */
 GVariant    *hv_adapters_lookup           (GVariant   *adapters,
                                            guint       slot);
 /* A string value of an a{sv}, or @fallback. */
@@ -33,7 +34,7 @@ const char  *hv_vardict_get_string        (GVariant   *dict,
 gboolean     hv_vardict_get_boolean       (GVariant   *dict,
                                            const char *key,
                                            gboolean    fallback);
-/* The network named @name in Engine.Networks, or NULL. */
+/* The network named @name in Engine.Networks (a new reference), or NULL. */
 GVariant    *hv_engine_client_lookup_network (HvEngineClient *self,
                                               const char     *name);
 /* The names of the networks of @kind ("host-only", "internal") in Engine.Networks, sorted. */

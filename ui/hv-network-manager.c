@@ -353,7 +353,7 @@ on_edit_clicked (GtkButton        *button,
                  HvNetworkManager *self)
 {
   const char *name = g_object_get_data (G_OBJECT (button), "hv-network");
-  GVariant *network = hv_engine_client_lookup_network (self->client, name);
+  g_autoptr(GVariant) network = hv_engine_client_lookup_network (self->client, name);
 
   if (network != NULL)
     open_form (self, network);
@@ -470,7 +470,7 @@ sync_all (HvNetworkManager *self)
   gtk_widget_set_sensitive (self->create_button, networks != NULL);
   for (guint i = 0; host_only[i] != NULL; i++)
     {
-      GVariant *network = hv_engine_client_lookup_network (self->client, host_only[i]);
+      g_autoptr(GVariant) network = hv_engine_client_lookup_network (self->client, host_only[i]);
       GtkWidget *row = adw_action_row_new ();
       g_autofree char *subtitle = host_only_subtitle (self, network);
 
@@ -499,7 +499,7 @@ sync_all (HvNetworkManager *self)
 
   for (guint i = 0; internal[i] != NULL; i++)
     {
-      GVariant *network = hv_engine_client_lookup_network (self->client, internal[i]);
+      g_autoptr(GVariant) network = hv_engine_client_lookup_network (self->client, internal[i]);
       GtkWidget *row = adw_action_row_new ();
       g_autofree const char **uuids = NULL;
       g_autofree char *vms = NULL;

@@ -62,13 +62,14 @@ struct _HvPortForwardDialog
   GtkWidget *add_button;
   GtkWidget *edit_button;
   GtkWidget *remove_button;
-  AdwPreferencesGroup *form;
-  AdwEntryRow *name_row;
-  AdwComboRow *protocol_row;
-  AdwEntryRow *host_ip_row;
-  AdwEntryRow *host_port_row;
-  AdwEntryRow *guest_ip_row;
-  AdwEntryRow *guest_port_row;
+  GtkWidget *form;
+  GtkLabel *form_title;
+  GtkEntry *name_row;
+  GtkDropDown *protocol_row;
+  GtkEntry *host_ip_row;
+  GtkEntry *host_port_row;
+  GtkEntry *guest_ip_row;
+  GtkEntry *guest_port_row;
   GtkLabel *warning_label;
   GtkLabel *form_error;
   GtkWidget *save_button;
@@ -141,7 +142,7 @@ static void
 update_buttons (HvPortForwardDialog *self)
 {
   gboolean chosen = gtk_single_selection_get_selected_item (self->selection) != NULL;
-  gboolean form_open = gtk_widget_get_visible (GTK_WIDGET (self->form));
+  gboolean form_open = gtk_widget_get_visible (self->form);
 
   gtk_widget_set_sensitive (self->add_button, !self->busy && !form_open);
   gtk_widget_set_sensitive (self->edit_button, !self->busy && !form_open && chosen);
@@ -151,7 +152,7 @@ update_buttons (HvPortForwardDialog *self)
 static void
 sync_rules (HvPortForwardDialog *self)
 {
-  GVariant *ad = adapter (self);
+  g_autoptr(GVariant) ad = adapter (self);
   g_autoptr(GVariant) forwards = NULL;
   g_autoptr(GVariant) status = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
@@ -305,13 +306,13 @@ add_column (HvPortForwardDialog *self,
 /* ---- the form ---- */
 
 static const char *
-row_text (AdwEntryRow *row)
+row_text (GtkEntry *row)
 {
   return gtk_editable_get_text (GTK_EDITABLE (row));
 }
 
 static void
-set_row_text (AdwEntryRow *row,
+set_row_text (GtkEntry    *row,
               const char  *text)
 {
   gtk_editable_set_text (GTK_EDITABLE (row), text);
@@ -360,7 +361,7 @@ form_rule (HvPortForwardDialog *self,
   if (*problem != NULL)
     return NULL;
   rule->name = g_strdup (name);
-  rule->protocol = g_strdup (adw_combo_row_get_selected (self->protocol_row) == 1 ? "udp"
+  rule->protocol = g_strdup (gtk_drop_down_get_selected (self->protocol_row) == 1 ? "udp"
                                                                                  : "tcp");
   rule->host_address = g_strdup (row_text (self->host_ip_row));
   rule->guest_address = g_strdup (guest_ip);
@@ -401,15 +402,15 @@ open_form (HvPortForwardDialog *self,
       host_port = g_strdup_printf ("%u", rule->host_port);
       guest_port = g_strdup_printf ("%u", rule->guest_port);
     }
-  adw_preferences_group_set_title (self->form, rule != NULL ? _("Edit Rule") : _("New Rule"));
+  gtk_label_set_text (self->form_title, rule != NULL ? _("Edit Rule") : _("New Rule"));
   set_row_text (self->name_row, rule != NULL ? rule->name : "");
-  adw_combo_row_set_selected (self->protocol_row,
+  gtk_drop_down_set_selected (self->protocol_row,
                               rule != NULL && g_strcmp0 (rule->protocol, "udp") == 0 ? 1 : 0);
   set_row_text (self->host_ip_row, rule != NULL ? rule->host_address : "127.0.0.1");
   set_row_text (self->host_port_row, rule != NULL ? host_port : "");
   set_row_text (self->guest_ip_row, rule != NULL ? rule->guest_address : "");
   set_row_text (self->guest_port_row, rule != NULL ? guest_port : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->form), TRUE);
+  gtk_widget_set_visible (self->form, TRUE);
   hv_ui_set_error_label (self->error_label, NULL);
   validate (self);
   /* Nothing typed is an error yet: the marks come as the person types. */
@@ -421,7 +422,7 @@ open_form (HvPortForwardDialog *self,
 static void
 close_form (HvPortForwardDialog *self)
 {
-  gtk_widget_set_visible (GTK_WIDGET (self->form), FALSE);
+  gtk_widget_set_visible (self->form, FALSE);
   g_clear_pointer (&self->editing, rule_free);
   update_buttons (self);
 }
@@ -472,7 +473,7 @@ finish_change (Change     *change,
         close_form (self);
     }
   sync_rules (self);
-  form_open = gtk_widget_get_visible (GTK_WIDGET (self->form));
+  form_open = gtk_widget_get_visible (self->form);
   if (form_open)
     validate (self);
   /* The form stays open with what was typed; a removal's error goes under the table. */
@@ -703,6 +704,7 @@ hv_port_forward_dialog_class_init (HvPortForwardDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvPortForwardDialog, edit_button);
   gtk_widget_class_bind_template_child (widget_class, HvPortForwardDialog, remove_button);
   gtk_widget_class_bind_template_child (widget_class, HvPortForwardDialog, form);
+  gtk_widget_class_bind_template_child (widget_class, HvPortForwardDialog, form_title);
   gtk_widget_class_bind_template_child (widget_class, HvPortForwardDialog, name_row);
   gtk_widget_class_bind_template_child (widget_class, HvPortForwardDialog, protocol_row);
   gtk_widget_class_bind_template_child (widget_class, HvPortForwardDialog, host_ip_row);
@@ -753,6 +755,7 @@ hv_port_forward_dialog_present (GtkWindow      *parent,
 {
   HvPortForwardDialog *self;
   g_autofree char *subtitle = NULL;
+  g_autoptr(GVariant) ad = NULL;
   const char *mode;
 
   g_return_if_fail (HV_IS_ENGINE_CLIENT (client));
@@ -763,7 +766,8 @@ hv_port_forward_dialog_present (GtkWindow      *parent,
   self->client = g_object_ref (client);
   self->item = g_object_ref (item);
   self->slot = slot;
-  mode = hv_vardict_get_string (adapter (self), "mode", "nat");
+  ad = adapter (self);
+  mode = hv_vardict_get_string (ad, "mode", "nat");
   /* Translators: a VM's name and its adapter's number */
   subtitle = g_strdup_printf (_("%s, adapter %u"), hv_vm_item_get_name (item), slot);
   adw_window_title_set_subtitle (self->window_title, subtitle);

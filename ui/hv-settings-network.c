@@ -294,6 +294,27 @@ target_item_bind (GtkSignalListItemFactory *factory,
   gtk_list_item_set_selectable (list_item, allowed);
 }
 
+/* The Adapter type list: the cards' whole names, not cut. */
+static void
+plain_item_setup (GtkSignalListItemFactory *factory,
+                  GtkListItem              *list_item,
+                  HvSettingsNetwork        *self)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_list_item_set_child (list_item, label);
+}
+
+static void
+plain_item_bind (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 HvSettingsNetwork        *self)
+{
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (list_item)),
+                      gtk_string_object_get_string (gtk_list_item_get_item (list_item)));
+}
+
 /* Fill the Name row for @mode; @current is the adapter's network. Notes that start with "!"
  * mark entries that cannot be chosen. Returns the position of @current or of the first
  * entry that can be chosen. */
@@ -318,8 +339,8 @@ fill_targets (HvSettingsNetwork *self,
           if (iface->allowed)
             note = g_strdup (interface_kind_label (iface->kind));
           else
-            /* Translators: what an interface is, then why it cannot be bridged */
-            note = g_strdup_printf (_("!%s: %s"), interface_kind_label (iface->kind),
+            /* "!" marks an entry that cannot be chosen (see target_item_bind) */
+            note = g_strdup_printf ("!%s: %s", interface_kind_label (iface->kind),
                                     iface->reason != NULL && iface->reason[0] != '\0'
                                     ? iface->reason : _("not allowed"));
           gtk_string_list_append (list, iface->name);
@@ -335,7 +356,7 @@ fill_targets (HvSettingsNetwork *self,
 
       for (guint i = 0; names[i] != NULL; i++, n++)
         {
-          GVariant *network = hv_engine_client_lookup_network (self->client, names[i]);
+          g_autoptr(GVariant) network = hv_engine_client_lookup_network (self->client, names[i]);
           guint32 prefix = 24;
           g_autofree char *note = NULL;
 
@@ -353,10 +374,12 @@ fill_targets (HvSettingsNetwork *self,
   if (selected == GTK_INVALID_LIST_POSITION && current != NULL && current[0] != '\0')
     {
       /* The adapter names something that is not there (any more): still shown. */
+      g_autofree char *missing = g_strconcat ("!", _("Not found on this computer"), NULL);
+
       gtk_string_list_append (list, current);
       g_strv_builder_add (values, current);
       g_strv_builder_add (notes, g_strcmp0 (mode, "bridged") == 0 && self->interfaces == NULL
-                                 ? "" : _("!Not found on this computer"));
+                                 ? "" : missing);
       selected = n++;
     }
 
@@ -476,7 +499,7 @@ static void
 sync_adapter (HvSettingsNetwork *self)
 {
   GVariant *adapters = hv_vm_item_get_adapters (self->item);
-  GVariant *adapter = current_adapter (self);
+  g_autoptr(GVariant) adapter = current_adapter (self);
   gboolean known = adapters != NULL;
   gboolean exists = adapter != NULL;
   gboolean enabled = exists && hv_vardict_get_boolean (adapter, "enabled", TRUE);
@@ -493,7 +516,8 @@ sync_adapter (HvSettingsNetwork *self)
   gboolean internal = g_strcmp0 (mode, "internal") == 0;
   gboolean nat = g_strcmp0 (mode, "nat") == 0;
   gboolean pending = self->pending_mode[self->slot] != NULL;
-  GVariant *network = host_only ? hv_engine_client_lookup_network (self->client, target) : NULL;
+  g_autoptr(GVariant) network = host_only ? hv_engine_client_lookup_network (self->client, target)
+                                          : NULL;
   const char *network_mode = hv_vardict_get_string (adapter, "network-mode",
                                                     hv_vardict_get_string (network,
                                                                            "network-mode", ""));
@@ -631,10 +655,12 @@ static void
 on_enable_changed (HvSettingsNetwork *self)
 {
   gboolean on = gtk_switch_get_active (self->enable_switch);
+  g_autoptr(GVariant) adapter = NULL;
 
   if (self->syncing)
     return;
-  if (current_adapter (self) == NULL)
+  adapter = current_adapter (self);
+  if (adapter == NULL)
     {
       /* A new adapter: NAT, as a new VM's first one. */
       if (on)
@@ -648,7 +674,7 @@ static void
 on_mode_selected (HvSettingsNetwork *self)
 {
   guint i = adw_combo_row_get_selected (self->mode_row);
-  GVariant *adapter = current_adapter (self);
+  g_autoptr(GVariant) adapter = current_adapter (self);
   const char *engine_mode = hv_vardict_get_string (adapter, "mode", "nat");
   const char *mode;
   g_autofree char *target = NULL;
@@ -687,7 +713,7 @@ on_target_selected (HvSettingsNetwork *self)
   guint i = adw_combo_row_get_selected (self->target_row);
   guint n = self->target_values != NULL ? g_strv_length (self->target_values) : 0;
   guint mode_i = adw_combo_row_get_selected (self->mode_row);
-  GVariant *adapter = current_adapter (self);
+  g_autoptr(GVariant) adapter = current_adapter (self);
   const char *mode;
 
   if (self->syncing || i >= n || mode_i >= hv_nic_n_modes ())
@@ -738,10 +764,10 @@ static void
 on_model_selected (HvSettingsNetwork *self)
 {
   guint i = adw_combo_row_get_selected (self->model_row);
+  g_autoptr(GVariant) adapter = current_adapter (self);
 
   if (self->syncing || i >= hv_nic_n_models () ||
-      g_strcmp0 (hv_nic_models[i], hv_vardict_get_string (current_adapter (self), "model",
-                                                          NULL)) == 0)
+      g_strcmp0 (hv_nic_models[i], hv_vardict_get_string (adapter, "model", NULL)) == 0)
     return;
   modify_one (self, "-model", g_variant_new_string (hv_nic_models[i]));
 }
@@ -751,11 +777,12 @@ on_mac_changed (HvSettingsNetwork *self)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->mac_row));
   g_autofree char *problem = NULL;
+  g_autoptr(GVariant) adapter = NULL;
 
   if (self->syncing)
     return;
-  self->mac_held = g_ascii_strcasecmp (text, hv_vardict_get_string (current_adapter (self),
-                                                                    "mac", "")) != 0;
+  adapter = current_adapter (self);
+  self->mac_held = g_ascii_strcasecmp (text, hv_vardict_get_string (adapter, "mac", "")) != 0;
   problem = self->mac_held ? hv_check_mac (text) : NULL;
   hv_ui_set_error_label (self->error_label, problem);
   hv_ui_mark_error (GTK_WIDGET (self->mac_row), problem != NULL);
@@ -914,6 +941,11 @@ hv_settings_network_init (HvSettingsNetwork *self)
   g_signal_connect (factory, "setup", G_CALLBACK (target_item_setup), self);
   g_signal_connect (factory, "bind", G_CALLBACK (target_item_bind), self);
   adw_combo_row_set_list_factory (self->target_row, factory);
+  g_clear_object (&factory);
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (plain_item_setup), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (plain_item_bind), self);
+  adw_combo_row_set_list_factory (self->model_row, factory);
   self->syncing = FALSE;
 }
 
