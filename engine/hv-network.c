@@ -358,7 +358,7 @@ save_with (HvNetworks    *self,
            HvHostOnlyNet *added,
            GError       **error)
 {
-  g_autoptr(GPtrArray) next = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
+  g_autoptr(GPtrArray) next = hv_host_only_net_array_new ();
 
   if (self->store_error != NULL)
     {
@@ -824,7 +824,8 @@ hv_networks_attach_async (HvNetworks          *self,
         {
           g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_FOUND,
                                    "Adapter %u: no host-only network named \"%s\" (see "
-                                   "hostvisorctl network list)", slot, target != NULL ? target : "");
+                                   "hostvisorctl network list)", slot,
+                                   target != NULL ? target : "");
           return;
         }
       {

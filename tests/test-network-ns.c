@@ -380,7 +380,8 @@ test_host_only_isolated (void)
   holder_arg = g_strdup_printf ("%d", g_array_index (holders, GPid, 0));
   tcp_server = ns_server (holder_arg,
                           "import socket\n"
-                          "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                          "s=socket.socket()\n"
+                          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
                           "s.bind(('10.98.7.1',8080)); s.listen(5); s.settimeout(60)\n"
                           "print('ready', flush=True)\n"
                           "for i in range(2):\n"
