@@ -297,16 +297,21 @@ hv_ctl_print_adapters (HvDbusVm *vm)
                                                                          NULL);
       JsonArray *addresses = json_object_get_array_member (nic, "addresses");
       JsonArray *forwards = json_object_get_array_member (nic, "forwards");
-      g_autofree char *mode = target != NULL
-                              ? g_strdup_printf ("%s \"%s\"",
-                                                 json_object_get_string_member (nic, "mode"),
-                                                 target)
-                              : g_strdup (json_object_get_string_member (nic, "mode"));
-      g_autofree char *shown_mode = hv_ctl_display (mode);
+      g_autofree char *shown_target = target != NULL ? hv_ctl_display (target) : NULL;
+      const char *mode = json_object_get_string_member (nic, "mode");
+      g_autofree char *shown_mode = shown_target != NULL
+                                    ? g_strdup_printf ("%s \"%s\"", mode, shown_target)
+                                    : g_strdup (mode);
       GString *state = g_string_new (NULL);
 
       if (!json_object_get_boolean_member (nic, "enabled"))
         g_string_append (state, _("disabled"));
+      else if (g_str_equal (mode, "none"))
+        {
+          g_string_append (state, _("not attached"));
+          if (link != NULL)
+            g_string_append_printf (state, _(", link %s"), link);
+        }
       else
         {
           g_string_append (state, json_object_get_boolean_member (nic, "cable")

@@ -47,7 +47,7 @@ hv_config_check_net_target (HvNetMode    mode,
   if (!hv_net_mode_needs_target (mode))
     return TRUE;
   if (target == NULL || target[0] == '\0')
-    return invalid (error, "a %s adapter needs a target (%s)", hv_net_mode_to_string (mode),
+    return invalid (error, "attached to %s, it needs a target (%s)", hv_net_mode_to_string (mode),
                     mode == HV_NET_BRIDGED ? "a host bridge or interface, like br0"
                     : mode == HV_NET_HOST_ONLY ? "a host-only network's name"
                     : "an internal network's name, like intnet");

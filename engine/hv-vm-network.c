@@ -174,6 +174,9 @@ on_attached (GObject      *object,
   if (fd < 0)
     {
       const HvNic *nic = vm->config != NULL && i < n_nics (vm) ? nic_at (vm, i) : NULL;
+      g_autofree char *prefix = g_strdup_printf ("Adapter %u: ", i + 1);
+      const char *reason = g_str_has_prefix (error->message, prefix)
+                           ? error->message + strlen (prefix) : error->message;
 
       close_taps (net);
       hv_networks_detach_vm (vm->networks, vm->uuid);
@@ -182,7 +185,7 @@ on_attached (GObject      *object,
                                "Adapter %u (%s \"%s\") cannot be connected: %s", i + 1,
                                nic != NULL ? hv_net_mode_to_string (nic->mode) : "?",
                                nic != NULL && nic->target != NULL ? nic->target : "",
-                               error->message);
+                               reason);
       return;
     }
   net->nics[i].tap_fd = fd;
@@ -671,8 +674,8 @@ GVariant *
 hv_vm_network_dup_adapters (HvVm *vm)
 {
   GVariantBuilder list;
-  HvVmNetwork *net = get_net (vm);
-  gboolean live = hv_vm_is_active (vm) && net->running;
+  HvVmNetwork *net = vm->net;   /* not made here: most VMs of a library never run */
+  gboolean live = net != NULL && hv_vm_is_active (vm) && net->running;
 
   g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < n_nics (vm); i++)

@@ -624,17 +624,14 @@ on_cont_done (GObject      *object,
 }
 
 static void
-on_network_ready (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+on_network_ready (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(HvVm) self = user_data;
 
   hv_vm_network_setup_finish (self, result);
-  if (self->qmp == NULL || self->start_task == NULL)
-    return;   /* QEMU went away meanwhile */
-  hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
-                        g_object_ref (self));
+  if (self->qmp != NULL && self->start_task != NULL)   /* else QEMU went away meanwhile */
+    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
+                          g_object_ref (self));
 }
 
 static void
@@ -821,36 +818,26 @@ on_start_deadline (gpointer user_data)
 
 /* The adapters have their taps (hv-vm-network.c): start QEMU with these capabilities. */
 static void
-on_network_attached (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+on_network_attached (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   HvVm *self = HV_VM (object);
   g_autoptr(HvQemuCaps) run_caps = user_data;
   g_autoptr(GTask) task = g_steal_pointer (&self->probe_task);
   GError *error = NULL;
 
-  if (!hv_vm_network_attach_finish (self, result, &error))
+  if (!hv_vm_network_attach_finish (self, result, &error) || task == NULL ||
+      self->skeleton == NULL || self->config == NULL || !spawn_qemu (self, run_caps, &error))
     {
       hv_vm_network_stopped (self);
+      if (error == NULL)
+        error = g_error_new (HV_ERROR, HV_ERROR_INVALID_STATE,
+                             "VM \"%s\" went away while starting", hv_vm_get_name (self));
       if (task != NULL)
         g_task_return_error (task, error);
       else
         g_error_free (error);
       return;
     }
-  if (task == NULL || self->skeleton == NULL || self->config == NULL ||
-      !spawn_qemu (self, run_caps, &error))
-    {
-      hv_vm_network_stopped (self);
-      if (task != NULL && error == NULL)
-        g_set_error (&error, HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" went away while "
-                     "starting", hv_vm_get_name (self));
-      if (task != NULL)
-        g_task_return_error (task, error);
-      return;
-    }
-
   self->start_task = g_object_ref (task);
   self->start_timed_out = FALSE;
   self->start_timeout_s = start_timeout_s ();
@@ -874,10 +861,8 @@ start_now (HvVm             *self,
       g_task_return_error (task, error);
       return;
     }
-  /* Still "starting" for hv_vm_start_async(): a second start is refused meanwhile. */
-  self->probe_task = g_object_ref (task);
-  hv_vm_network_attach_async (self, on_network_attached,
-                              hv_vm_accel_caps (self, caps));
+  self->probe_task = g_object_ref (task);   /* a second start is refused meanwhile */
+  hv_vm_network_attach_async (self, on_network_attached, hv_vm_accel_caps (self, caps));
 }
 
 static void

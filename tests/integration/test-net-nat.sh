@@ -102,6 +102,25 @@ expect_fail "a port below the unprivileged limit is refused" "host port 80 is be
 expect_fail "an adapter that does not exist is refused" "has no adapter 3" \
   port-forward add natvm --nic 3 --rule-name x --host-port "$(free_port)" --guest-port 80
 
+# --- adapters while the VM is off: a second one, unique MACs, a tap adapter that cannot attach
+expect_ok "a second adapter is added, bridged to a bridge that does not exist" \
+  modify natvm --nic2 bridged --nic2-target hvnobr0 --nic2-model e1000
+check "it is adapter 2, enabled, with its own MAC" \
+  test "$(vm_field natvm adapters.1.enabled)/$(vm_field natvm adapters.1.target)" = "True/hvnobr0"
+MAC1=$(vm_field natvm adapters.0.mac)
+check "adapter 2 got another MAC than adapter 1" test "$(vm_field natvm adapters.1.mac)" != "$MAC1"
+expect_ok "another VM" create other --no-disk --memory 64
+expect_fail "a MAC address another VM has is refused, naming that VM" \
+  "MAC address $MAC1 is already used by VM \"natvm\"" modify other --nic1-mac "$MAC1"
+expect_ok "--nic1-mac auto gives a new address" modify other --nic1-mac auto
+expect_fail "a bridged adapter without a target is refused" "it needs a target" \
+  modify other --nic1 bridged
+expect_fail "a start whose adapter cannot attach fails, naming the adapter" \
+  "Adapter 2 \(bridged \"hvnobr0\"\) cannot be connected" start natvm
+check "…and leaves the VM powered off" state_is natvm poweroff
+expect_ok "adapter 2 is disabled (its settings kept)" modify natvm --nic2-enabled off
+check "…still bridged to hvnobr0" test "$(vm_field natvm adapters.1.mode)/$(vm_field natvm adapters.1.enabled)" = "bridged/False"
+
 # --- start: the taken port does not keep it from starting
 expect_ok "the VM starts although one rule's host port is taken" start natvm
 check "state is running" state_is natvm running
@@ -135,6 +154,17 @@ check "add --json prints the rule with status active" test "$(json_get status)" 
 check "the host fetches the guest's page through it at once" \
   bash -c "curl -s --max-time 10 http://127.0.0.1:$LIVE_PORT/index.html | grep -q 'hostvisor tiny guest page'"
 check "the rule is in the config" grep -q '<forward name="web"' <<<"$("$CTL" show natvm --json >/dev/null; cat "$LIBRARY"/vms/*/vm.xml)"
+
+# --- the engine killed while the VM runs: the next one knows the rules and the link again
+ENGINE=$(engine_pid)
+check "the engine's pid is known" test -n "$ENGINE"
+kill -KILL "$ENGINE"
+wait_until 10 bash -c "! kill -0 $ENGINE"
+check "a new engine shows the live rule active again" test "$(forward_status web)" = active
+check "…and the failed rule with its reason" grep -q "is in use" <<<"$(forward_status taken)"
+check "…and the link up" test "$(vm_field natvm adapters.0.link)" = up
+check "the forward still works" \
+  bash -c "curl -s --max-time 10 http://127.0.0.1:$LIVE_PORT/index.html | grep -q 'hostvisor tiny guest page'"
 
 # --- removing it stops it
 expect_ok "the live rule is removed" port-forward remove natvm --rule-name web
