@@ -162,6 +162,12 @@ hv_ctl_cmd_network_setup (HvCtl      *ctl,
       g_set_error (error, HV_CTL_USAGE_ERROR, 0, _("--undo and --status do not go together"));
       return FALSE;
     }
+  if (status_only && (hv_ctl_args_has (args, "allow-bridge") || hv_ctl_args_has (args, "dry-run")))
+    {
+      g_set_error (error, HV_CTL_USAGE_ERROR, 0,
+                   _("--status changes nothing: --allow-bridge and --dry-run do not go with it"));
+      return FALSE;
+    }
   if (hv_ctl_args_has (args, "json") && !status_only)
     {
       g_set_error (error, HV_CTL_USAGE_ERROR, 0, _("--json goes with --status"));

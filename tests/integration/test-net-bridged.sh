@@ -103,6 +103,14 @@ chmod 0755 "$HV_TMP/ctl-as-nobody"
 CTL="$HV_TMP/ctl-as-nobody"
 export HOSTVISOR_NET_SETUP="$SETUP"
 
+expect_fail "network setup: --undo with --status is a usage error" "do not go together" \
+  network setup --undo --status
+expect_fail "network setup: --status with --allow-bridge is a usage error" "changes nothing" \
+  network setup --status --allow-bridge lan0
+expect_fail "network setup: a hostile --allow-bridge is refused" "is not a host bridge name" \
+  network setup --dry-run --allow-bridge 'lan0,../x'
+expect_fail "network setup: an hv- bridge is not for --allow-bridge" "belong to host-only" \
+  network setup --dry-run --allow-bridge hv-x
 expect_ok "create host-only network hotest" network create hotest --address 10.77.6.1/24 \
   --dhcp-range 10.77.6.100-10.77.6.150
 expect_ok "network setup --status before the set-up" network setup --status --json
