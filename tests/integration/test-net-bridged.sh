@@ -123,6 +123,22 @@ check "the set-up command: pkexec, hotest's address and range, lan0" \
   grep -q "^pkexec $SETUP setup .*--network hotest 10.77.6.1/24 10.77.6.100-10.77.6.150 .*--bridge lan0$" <<<"$command"
 
 # --- the set-up, as root (what pkexec runs) ---------------------------------------------------
+# A network whose DHCP server cannot start (its port taken) leaves nothing of itself behind.
+python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 67)); time.sleep(30)' &
+blocker=$!
+sleep 0.5
+out=$("$SETUP" setup --network dfail 10.77.10.1/24 10.77.10.100-10.77.10.150 2>&1)
+rc=$?
+kill "$blocker"; wait "$blocker" 2>/dev/null
+if [ $rc -ne 0 ] && grep -q 'network dfail: .*did not start (see above); nothing of it is kept' <<<"$out" &&
+   [ ! -e /sys/class/net/hv-dfail ] && [ ! -e "$CONFDIR/networks/dfail.conf" ] &&
+   ! grep -qx hv-dfail "$CONFDIR/bridges.allow" 2>/dev/null && ! ip rule show | grep -q 10.77.10.0; then
+  ok "a network whose DHCP server cannot start: an error, nothing of it kept"
+else
+  not_ok "a network whose DHCP server cannot start: an error, nothing of it kept"; diag "exit $rc: $out"
+fi
+
 read -r -a setup_argv <<<"${command#pkexec }"
 if out=$("${setup_argv[@]}" 2>&1); then ok "set-up as root"; else not_ok "set-up as root"; diag "$out"; fi
 check "the helper is setuid root" \
@@ -339,6 +355,21 @@ for vm in brvm hovm; do
   check "$vm powered off" wait_until 60 state_is "$vm" poweroff
 done
 check "no tap is left on lan0 or hv-hotest" test "$(taps_on lan0)$(taps_on hv-hotest)" = 00
+
+# --- a network that moves: the set-up again with other settings restarts it -------------------
+old_pid=$(cat "$HV_TMP/state/hotest.pid")
+if out=$("$SETUP" setup --network hotest 10.77.11.1/24 10.77.11.100-10.77.11.150 2>&1); then
+  ok "set-up with hotest moved to 10.77.11.1/24"
+else
+  not_ok "set-up with hotest moved to 10.77.11.1/24"; diag "$out"
+fi
+check "hv-hotest holds 10.77.11.1/24 alone" \
+  test "$(ip -4 -o addr show hv-hotest | awk '{print $4}')" = 10.77.11.1/24
+check "its dnsmasq was restarted" test "$(cat "$HV_TMP/state/hotest.pid")" != "$old_pid"
+check "its dnsmasq serves the new range" \
+  grep -qx 'dhcp-range=10.77.11.100,10.77.11.150,255.255.255.0,1h' "$CONFDIR/networks/hotest.dnsmasq"
+moved_rules () { ip rule show | grep -q '10.77.11.0/24' && ! ip rule show | grep -q '10.77.6.0/24'; }
+check "the isolation rules moved with it" moved_rules
 
 # --- undo ------------------------------------------------------------------------------------
 if out=$("$SETUP" undo 2>&1); then ok "undo"; else not_ok "undo"; diag "$out"; fi
