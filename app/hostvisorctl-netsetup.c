@@ -15,7 +15,7 @@
 #include "hv-network-setup-argv.h"
 
 const HvCtlOption hv_ctl_network_setup_options[] = {
-  { "allow-bridge", HV_CTL_OPT_STRING, 0, 0, "BR[,BR…]",
+  { "allow-bridge", HV_CTL_OPT_STRING, 0, 0, "BR[,BR]",
     N_("Also allow bridged adapters on these existing host bridges") },
   { "undo", HV_CTL_OPT_FLAG, 0, 0, NULL,
     N_("Undo the set-up (with --allow-bridge: only stop allowing those bridges)") },
