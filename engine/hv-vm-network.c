@@ -674,8 +674,8 @@ GVariant *
 hv_vm_network_dup_adapters (HvVm *vm)
 {
   GVariantBuilder list;
-  HvVmNetwork *net = get_net (vm);
-  gboolean live = hv_vm_is_active (vm) && net->running;
+  HvVmNetwork *net = vm->net;   /* not made here: most VMs of a library never run */
+  gboolean live = net != NULL && hv_vm_is_active (vm) && net->running;
 
   g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < n_nics (vm); i++)
