@@ -343,8 +343,9 @@ check "control: …and the host-only VM the LAN host" test "$(guest_reach 10.77.
 check "the set-up's up puts the rules back" lan_cannot_reach
 echo 0 >/proc/sys/net/ipv4/ip_forward
 
-run_ctl show hovm --json
-diag "hovm's adapter 1 as show --json has it: $(json_get adapters.0)"
+addresses_shown () { run_ctl show hovm --json && grep -q "\"$ip_b\"" <<<"$(json_get adapters.0.addresses)"; }
+check "show --json gives the host-mode VM's leased address (the set-up's lease file)" \
+  wait_until 10 addresses_shown
 taps_on () { ip -o link show master "$1" | grep -c hvtap; }
 check "one tap of nobody's on lan0 while brvm runs" test "$(taps_on lan0)" = 1
 
