@@ -16,7 +16,12 @@
 #    the LAN host pings it and fetches its page; one on host-only "hotest" gets a lease from
 #    the set-up's dnsmasq and the host reaches it at that address (the LAN host does not); a
 #    VM bridged to a bridge not allowed does not start and the error names it;
-#  - undo removes the bridge, the DHCP server, the allow list and the setuid bit.
+#  - with the host forwarding, nothing is routed into or out of the host-only network (the
+#    set-up's policy rules; without them, the control, both directions pass);
+#  - the setuid helper itself refuses unsafe allow lists; a network whose DHCP server cannot
+#    start is rolled back; a network that moves is restarted with its rules moved;
+#  - undo removes the bridge, the DHCP server, the rules, the allow list and the setuid bit;
+#    the systemd path runs against a stand-in systemctl (unit checked by systemd-analyze).
 # A Wi-Fi interface cannot be made here (no mac80211_hwsim): test-netsetup classifies one on
 # a fake sysfs tree. Needs root, unshare, setpriv, ip, dnsmasq, qemu-system-x86_64.
 if [ "${1:-}" != --inside ]; then
