@@ -71,20 +71,35 @@ hv_network_allow_list_parse (const char *text)
   return g_strv_builder_end (builder);
 }
 
-/* The allow list, as the helper would read it: empty when it is missing or unsafe. */
+/* The allow list, as the helper would read it: empty when it is missing or unsafe (and then
+ * *unsafe, when not NULL, says the latter). */
 static char **
-read_allow_list (void)
+read_allow_list_full (gboolean *unsafe)
 {
   g_autofree char *path = g_build_filename (HV_NETSETUP_CONFDIR, "bridges.allow", NULL);
   g_autofree char *text = NULL;
   gsize length = 0;
   struct stat st;
 
-  if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode) || st.st_uid != 0
-      || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || st.st_size > 64 * 1024
-      || !g_file_get_contents (path, &text, &length, NULL) || strlen (text) != length)
+  if (unsafe != NULL)
+    *unsafe = FALSE;
+  if (g_lstat (path, &st) != 0)
     return g_new0 (char *, 1);
+  if (!S_ISREG (st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0
+      || st.st_size > 64 * 1024
+      || !g_file_get_contents (path, &text, &length, NULL) || strlen (text) != length)
+    {
+      if (unsafe != NULL)
+        *unsafe = TRUE;
+      return g_new0 (char *, 1);
+    }
   return hv_network_allow_list_parse (text);
+}
+
+static char **
+read_allow_list (void)
+{
+  return read_allow_list_full (NULL);
 }
 
 HvNetworkSetup *
@@ -376,6 +391,7 @@ hv_network_bridge_open_tap (const char  *name,
   g_auto(GStrv) allowed = NULL;
   const char *helper = helper_path ();
   gboolean helper_ok = helper_usable (helper);
+  gboolean unsafe = FALSE;
 
   if (!hv_network_interface_name_valid (name))
     {
@@ -391,7 +407,15 @@ hv_network_bridge_open_tap (const char  *name,
                    "hostvisorctl network interfaces lists them)", name, name);
       return -1;
     }
-  allowed = read_allow_list ();
+  allowed = read_allow_list_full (&unsafe);
+  if (unsafe && helper_ok)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
+                   "Cannot attach to %s: %s/bridges.allow is not safe (it must be a regular "
+                   "file owned by root and writable by root alone): run hostvisorctl network "
+                   "setup again", name, HV_NETSETUP_CONFDIR);
+      return -1;
+    }
   iface = hv_network_classify_interface (SYSFS_NET, name, helper_ok,
                                          (const char * const *) allowed);
   if (!iface->allowed)
