@@ -360,14 +360,41 @@ on_edit_clicked (GtkButton        *button,
 }
 
 static void
+on_remove_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    HvNetworkManager *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (dialog), "hv-network");
+  g_autofree char *what = NULL;
+
+  if (g_strcmp0 (response, "remove") != 0)
+    return;
+  /* Translators: %s is a network's name */
+  what = g_strdup_printf (_("Could not remove “%s”"), name);
+  /* The engine refuses while a VM's adapter names it, and says which. */
+  engine_call (self, "RemoveNetwork", g_variant_new ("(s)", name), what, NULL);
+}
+
+static void
 on_remove_clicked (GtkButton        *button,
                    HvNetworkManager *self)
 {
   const char *name = g_object_get_data (G_OBJECT (button), "hv-network");
-  /* Translators: %s is a network's name */
-  g_autofree char *what = g_strdup_printf (_("Could not remove “%s”"), name);
+  AdwMessageDialog *dialog =
+    ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL));
 
-  engine_call (self, "RemoveNetwork", g_variant_new ("(s)", name), what, NULL);
+  /* Translators: %s is a host-only network's name */
+  adw_message_dialog_format_heading (dialog, _("Remove “%s”?"), name);
+  adw_message_dialog_set_body (dialog, _("Its addresses and DHCP settings are forgotten. A "
+                                         "network that a VM's adapter names cannot be "
+                                         "removed."));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "remove", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "hv-network", g_strdup (name), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_remove_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static GtkWidget *

@@ -13,6 +13,7 @@ HV_ARTIFACTS.
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -376,6 +377,10 @@ def run(app):
     detail = wait_for(lambda: find(app, "label", pred=lambda a: f"2: Host-only “{NETWORK}” "
                                    "(e1000)" in (a.get_name() or "")), 15)
     ok(detail is not None, "the details pane shows adapter 2 on the network, an e1000")
+    # Down to the Network row for the picture.
+    hvui.focus_window("^Hostvisor$")
+    subprocess.run(["xdotool", "mousemove", "700", "600", "click", "--repeat", "8", "5"])
+    time.sleep(0.5)
     screenshot("test-network-ui-details.png")
     note(json.dumps(pick(show(), "adapters", "nics"), indent=1))
 
