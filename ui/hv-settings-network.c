@@ -561,8 +561,8 @@ sync_adapter (HvSettingsNetwork *self)
 
       fill_targets (self, mode, pending ? NULL : target);
       if (pending && bridged && self->interfaces != NULL)
-        subtitle = _("No interface of this computer can be bridged yet: a bridge must be set "
-                     "up (Network Manager) and allowed");
+        subtitle = _("No interface of this computer can be bridged yet: a host bridge must "
+                     "exist and be allowed by the one-time set-up (see each interface)");
       else if (pending && bridged)
         subtitle = _("Looking for the computer's interfaces…");
       else if (pending)
