@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "hv-engine-client-network.h"
+#include "hv-error.h"
 #include "hv-messages.h"
 #include "hv-ui-util.h"
 
@@ -29,6 +30,8 @@ struct _HvNetworkManager
   /* template widgets */
   AdwToastOverlay *toasts;
   GtkWidget *setup_group;
+  GtkWidget *error_group;
+  GtkLabel *error_label;
   GtkLabel *command_label;
   GtkWidget *setup_button;
   AdwPreferencesGroup *host_group;
@@ -48,6 +51,28 @@ toast (HvNetworkManager *self,
 
   adw_toast_set_timeout (t, 10);
   adw_toast_overlay_add_toast (self->toasts, t);
+}
+
+/* An error of the engine's under the notice, whole (a toast would cut it), until the next
+ * change succeeds. */
+static void
+show_error (HvNetworkManager *self,
+            const char       *message)
+{
+  gtk_label_set_text (self->error_label, message != NULL ? message : "");
+  gtk_widget_set_visible (self->error_group, message != NULL);
+}
+
+/* The engine's words for a network's refusal: its message in the user's language when it is
+ * a known one, else as it is (the generic sentence for the error's code speaks of VMs). */
+static char *
+network_error (const GError *error)
+{
+  char *translated = hv_messages_translate (error->message);
+
+  if (translated != NULL)
+    return translated;
+  return error->domain == HV_ERROR ? g_strdup (error->message) : hv_messages_error (error);
 }
 
 /* ---- calls ---- */
@@ -76,7 +101,7 @@ call_done (GObject      *source,
     return;
   if (reply == NULL)
     {
-      g_autofree char *reason = hv_messages_error (error);
+      g_autofree char *reason = network_error (error);
       /* Translators: what failed ("Could not remove “lab”"), then the engine's reason */
       g_autofree char *message = g_strdup_printf (_("%s: %s"), what, reason);
 
@@ -89,9 +114,10 @@ call_done (GObject      *source,
           adw_message_dialog_set_response_enabled (form, "save", TRUE);
         }
       else
-        toast (self, message);
+        show_error (self, message);
       return;
     }
+  show_error (self, NULL);
   if (form != NULL)
     gtk_window_destroy (GTK_WINDOW (form));
 }
@@ -667,6 +693,8 @@ hv_network_manager_class_init (HvNetworkManagerClass *klass)
                                                "/io/github/hostvisor/ui/hv-network-manager.ui");
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, toasts);
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, setup_group);
+  gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, error_group);
+  gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, error_label);
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, command_label);
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, setup_button);
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, host_group);
