@@ -22,6 +22,8 @@ typedef struct {
 
 HvHostOnlyNet *hv_host_only_net_copy    (const HvHostOnlyNet *net);
 void           hv_host_only_net_free    (HvHostOnlyNet *net);
+/* An empty GPtrArray that owns HvHostOnlyNet*. */
+GPtrArray     *hv_host_only_net_array_new (void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvHostOnlyNet, hv_host_only_net_free)
 
 /* 1..12 characters of [a-z0-9-], not starting with '-' (the D-Bus contract's rule, so that

@@ -358,7 +358,7 @@ save_with (HvNetworks    *self,
            HvHostOnlyNet *added,
            GError       **error)
 {
-  g_autoptr(GPtrArray) next = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
+  g_autoptr(GPtrArray) next = hv_host_only_net_array_new ();
 
   if (self->store_error != NULL)
     {
@@ -804,6 +804,7 @@ hv_networks_attach_async (HvNetworks          *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr(GError) error = NULL;
   Attach *a = g_new0 (Attach, 1);
+  gboolean host = FALSE;
   Run *run;
 
   g_task_set_source_tag (task, hv_networks_attach_async);
@@ -823,10 +824,18 @@ hv_networks_attach_async (HvNetworks          *self,
         {
           g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_FOUND,
                                    "Adapter %u: no host-only network named \"%s\" (see "
-                                   "hostvisorctl network list)", slot, target != NULL ? target : "");
+                                   "hostvisorctl network list)", slot,
+                                   target != NULL ? target : "");
           return;
         }
-      if (hv_network_host_only_is_set_up (target))
+      {
+        /* A network that is up stays in the mode it came up in until it goes down. */
+        g_autofree char *key = run_key (mode, target);
+        Run *up = g_hash_table_lookup (self->runs, key);
+
+        host = up != NULL ? up->host_mode : hv_network_host_only_is_set_up (target);
+      }
+      if (host)
         {
           run = ensure_run (self, mode, target, TRUE, FALSE, NULL);
           a->target = hv_network_host_only_bridge (target);
@@ -975,8 +984,16 @@ const char *
 hv_networks_host_only_mode (HvNetworks *self,
                             const char *name)
 {
+  g_autofree char *key = NULL;
+  Run *up;
+
   if (find_host_only (self, name, NULL) == NULL)
     return NULL;
+  /* While it is up, the mode it came up in (the set-up may have come or gone since). */
+  key = run_key (HV_NET_HOST_ONLY, name);
+  up = g_hash_table_lookup (self->runs, key);
+  if (up != NULL)
+    return up->host_mode ? "host" : "isolated";
   return hv_network_host_only_is_set_up (name) ? "host" : "isolated";
 }
 
