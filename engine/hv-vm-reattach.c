@@ -156,6 +156,21 @@ on_continued (GObject      *object,
     hv_vm_log (self, "cont failed: %s", error->message);
 }
 
+/* An earlier engine died before `cont`: the adapters' links and port forwards first, as a
+ * start does (hv-vm-network.c), then `cont`. */
+static void
+on_reattach_network_ready (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(HvVm) self = user_data;
+
+  hv_vm_network_setup_finish (self, result);
+  if (self->qmp != NULL && hv_vm_is_active (self))
+    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, on_continued,
+                          g_object_ref (self));
+}
+
 static void
 on_reattach_status (GObject      *object,
                     GAsyncResult *result,
@@ -176,8 +191,7 @@ on_reattach_status (GObject      *object,
     {
       /* The engine that started it died before `cont`: finish that start. */
       hv_vm_log (self, "QEMU had not been continued yet: finishing its start");
-      hv_qmp_execute_async (HV_QMP (object), "cont", NULL, -1, self->run_cancellable,
-                            on_continued, g_object_ref (self));
+      hv_vm_network_setup_async (self, on_reattach_network_ready, g_object_ref (self));
       hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
     }
   else if (g_strcmp0 (status, "running") == 0)

@@ -390,6 +390,110 @@ test_enums (void)
   g_assert_false (hv_nic_model_is_valid (NULL));
 }
 
+/* Adapters: addresses, rule names, targets, and Modify's nicN options. */
+static void
+test_nic_rules (void)
+{
+  static const char * const good_ipv4[] = { "127.0.0.1", "0.0.0.0", "10.0.2.15",
+                                            "255.255.255.255", "1.2.3.4" };
+  static const char * const bad_ipv4[] = { "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4",
+                                           "1.2.3.4 ", " 1.2.3.4", "1..2.3", "1.2.3.", "a.b.c.d",
+                                           "1.2.3.1234", "::1", "1.2.3.-4" };
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("nics");
+  g_autoptr(HvVmConfig) changed = NULL;
+  g_autoptr(HvPortForward) rule = NULL;
+  g_autoptr(GVariant) options = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantDict dict;
+  const HvNic *nic;
+
+  for (guint i = 0; i < G_N_ELEMENTS (good_ipv4); i++)
+    g_assert_true (hv_ipv4_is_valid (good_ipv4[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (bad_ipv4); i++)
+    if (hv_ipv4_is_valid (bad_ipv4[i]))
+      g_error ("\"%s\" taken for an IPv4 address", bad_ipv4[i]);
+  g_assert_false (hv_ipv4_is_valid (NULL));
+
+  g_assert_true (hv_config_check_forward_name ("ssh.v2_a-b", NULL));
+  g_assert_true (hv_config_check_forward_name ("01234567890123456789012345678901", NULL));
+  g_assert_false (hv_config_check_forward_name ("012345678901234567890123456789012", NULL));
+  g_assert_false (hv_config_check_forward_name ("", NULL));
+  g_assert_false (hv_config_check_forward_name ("a/b", NULL));
+  g_assert_false (hv_config_check_forward_name ("é", NULL));
+
+  g_assert_true (hv_config_check_net_target (HV_NET_INTERNAL, "lab-1", NULL));
+  g_assert_false (hv_config_check_net_target (HV_NET_INTERNAL, "-lab", NULL));
+  g_assert_false (hv_config_check_net_target (HV_NET_HOST_ONLY, "thirteen-char", NULL));
+  g_assert_false (hv_config_check_net_target (HV_NET_HOST_ONLY, NULL, NULL));
+  g_assert_true (hv_config_check_net_target (HV_NET_BRIDGED, "enp0s31f6.100", NULL));
+  g_assert_false (hv_config_check_net_target (HV_NET_BRIDGED, "..", NULL));
+  g_assert_false (hv_config_check_net_target (HV_NET_BRIDGED, "br0;reboot", NULL));
+  g_assert_true (hv_config_check_net_target (HV_NET_NAT, NULL, NULL));
+
+  rule = hv_port_forward_new ("web", FALSE, NULL, 8080, NULL, 80);
+  g_assert_cmpstr (rule->host_address, ==, "127.0.0.1");
+  g_assert_cmpstr (rule->guest_address, ==, "");
+  g_assert_true (hv_port_forward_check (rule, NULL));
+  rule->guest_port = 0;
+  g_assert_false (hv_port_forward_check (rule, &error));
+  g_assert_nonnull (strstr (error->message, "the guest port must be 1 to 65535"));
+  g_clear_error (&error);
+
+  /* Modify: adapter 3 made (2 made disabled before it), settings, "auto" MAC. */
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "nic3", "s", "internal");
+  g_variant_dict_insert (&dict, "nic3-target", "s", "lab");
+  g_variant_dict_insert (&dict, "nic3-cable", "b", FALSE);
+  g_variant_dict_insert (&dict, "nic1-mac", "s", "auto");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (config, options, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed->nics->len, ==, 3);
+  nic = g_ptr_array_index (changed->nics, 1);
+  g_assert_false (nic->enabled);
+  nic = g_ptr_array_index (changed->nics, 2);
+  g_assert_true (nic->enabled);
+  g_assert_cmpint (nic->mode, ==, HV_NET_INTERNAL);
+  g_assert_cmpstr (nic->target, ==, "lab");
+  g_assert_false (nic->cable);
+  g_assert_cmpstr (((HvNic *) g_ptr_array_index (changed->nics, 0))->mac, !=,
+                   ((HvNic *) g_ptr_array_index (config->nics, 0))->mac);
+  g_clear_pointer (&options, g_variant_unref);
+
+  /* While running only the cable may change. */
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "nic1-cable", "b", FALSE);
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  g_clear_pointer (&changed, hv_vm_config_free);
+  changed = hv_vm_options_modify (config, options, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_false (((HvNic *) g_ptr_array_index (changed->nics, 0))->cable);
+  g_clear_pointer (&options, g_variant_unref);
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "nic1-model", "s", "e1000");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  g_assert_null (hv_vm_options_modify (config, options, TRUE, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_STATE);
+  g_assert_nonnull (strstr (error->message, "only nic1-cable changes while it runs"));
+  g_clear_error (&error);
+  g_clear_pointer (&options, g_variant_unref);
+
+  /* Settings for an adapter that does not exist; a key of the wrong type. */
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "nic4-model", "s", "e1000");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  g_assert_null (hv_vm_options_modify (config, options, FALSE, &error));
+  g_assert_nonnull (strstr (error->message, "has no adapter 4"));
+  g_clear_error (&error);
+  g_clear_pointer (&options, g_variant_unref);
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "nic1-cable", "s", "off");
+  options = g_variant_ref_sink (g_variant_dict_end (&dict));
+  g_assert_null (hv_vm_options_modify (config, options, FALSE, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+}
+
 static void
 test_mac (void)
 {
@@ -2585,6 +2689,7 @@ main (int    argc,
   g_test_add_func ("/config/xml/quiet", test_quiet);
   g_test_add_func ("/config/xml/threads", test_threads);
   g_test_add_func ("/config/xml/save-load", test_save_load);
+  g_test_add_func ("/config/nic-rules", test_nic_rules);
   g_test_add_func ("/fileutil/replace", test_replace_contents);
   g_test_add_func ("/fileutil/replace-failures", test_replace_failures);
   g_test_add_func ("/fileutil/read-capped", test_read_capped);
