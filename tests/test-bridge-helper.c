@@ -176,6 +176,38 @@ test_helper_env (void)
   g_rmdir (dir);
 }
 
+/* The setuid helper links libc alone (no GLib, no other library in a setuid process). */
+static void
+test_helper_libc_only (void)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  char *argv[] = { "readelf", "-d", (char *) helper, NULL };
+  g_auto(GStrv) lines = NULL;
+  guint needed = 0;
+  int status = 0;
+
+  g_autofree char *readelf = g_find_program_in_path ("readelf");
+
+  if (readelf == NULL)
+    {
+      g_test_skip ("no readelf");
+      return;
+    }
+  g_assert_true (g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "(NEEDED)") != NULL)
+      {
+        g_test_message ("%s", lines[i]);
+        g_assert_nonnull (strstr (lines[i], "[libc.so.6]"));
+        needed++;
+      }
+  g_assert_cmpuint (needed, ==, 1);
+}
+
 /* --- hostvisor-net-setup ---------------------------------------------------------------- */
 
 static void
@@ -308,6 +340,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bridge-helper/bad-names", test_helper_bad_names);
   g_test_add_func ("/bridge-helper/bad-fds", test_helper_bad_fds);
   g_test_add_func ("/bridge-helper/env", test_helper_env);
+  g_test_add_func ("/bridge-helper/libc-only", test_helper_libc_only);
   g_test_add_func ("/net-setup/args", test_setup_args);
   {
     int status = g_test_run ();

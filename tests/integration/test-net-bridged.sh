@@ -16,11 +16,16 @@
 #    the LAN host pings it and fetches its page; one on host-only "hotest" gets a lease from
 #    the set-up's dnsmasq and the host reaches it at that address (the LAN host does not); a
 #    VM bridged to a bridge not allowed does not start and the error names it;
-#  - undo removes the bridge, the DHCP server, the allow list and the setuid bit.
+#  - with the host forwarding, nothing is routed into or out of the host-only network (the
+#    set-up's policy rules; without them, the control, both directions pass);
+#  - the setuid helper itself refuses unsafe allow lists; a network whose DHCP server cannot
+#    start is rolled back; a network that moves is restarted with its rules moved;
+#  - undo removes the bridge, the DHCP server, the rules, the allow list and the setuid bit;
+#    the systemd path runs against a stand-in systemctl (unit checked by systemd-analyze).
 # A Wi-Fi interface cannot be made here (no mac80211_hwsim): test-netsetup classifies one on
 # a fake sysfs tree. Needs root, unshare, setpriv, ip, dnsmasq, qemu-system-x86_64.
 if [ "${1:-}" != --inside ]; then
-  for tool in unshare setpriv nsenter ip dnsmasq qemu-system-x86_64 curl ping; do
+  for tool in unshare setpriv nsenter ip dnsmasq qemu-system-x86_64 python3 ping; do
     if ! command -v "$tool" >/dev/null 2>&1; then
       echo "ok 1 - bridged networking # SKIP no $tool"
       echo "1..1"
@@ -103,6 +108,14 @@ chmod 0755 "$HV_TMP/ctl-as-nobody"
 CTL="$HV_TMP/ctl-as-nobody"
 export HOSTVISOR_NET_SETUP="$SETUP"
 
+expect_fail "network setup: --undo with --status is a usage error" "do not go together" \
+  network setup --undo --status
+expect_fail "network setup: --status with --allow-bridge is a usage error" "changes nothing" \
+  network setup --status --allow-bridge lan0
+expect_fail "network setup: a hostile --allow-bridge is refused" "is not a host bridge name" \
+  network setup --dry-run --allow-bridge 'lan0,../x'
+expect_fail "network setup: an hv- bridge is not for --allow-bridge" "belong to host-only" \
+  network setup --dry-run --allow-bridge hv-x
 expect_ok "create host-only network hotest" network create hotest --address 10.77.6.1/24 \
   --dhcp-range 10.77.6.100-10.77.6.150
 expect_ok "network setup --status before the set-up" network setup --status --json
@@ -115,6 +128,22 @@ check "the set-up command: pkexec, hotest's address and range, lan0" \
   grep -q "^pkexec $SETUP setup .*--network hotest 10.77.6.1/24 10.77.6.100-10.77.6.150 .*--bridge lan0$" <<<"$command"
 
 # --- the set-up, as root (what pkexec runs) ---------------------------------------------------
+# A network whose DHCP server cannot start (its port taken) leaves nothing of itself behind.
+python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 67)); time.sleep(30)' &
+blocker=$!
+sleep 0.5
+out=$("$SETUP" setup --network dfail 10.77.10.1/24 10.77.10.100-10.77.10.150 2>&1)
+rc=$?
+kill "$blocker"; wait "$blocker" 2>/dev/null
+if [ $rc -ne 0 ] && grep -q 'network dfail: .*did not start (see above); nothing of it is kept' <<<"$out" &&
+   [ ! -e /sys/class/net/hv-dfail ] && [ ! -e "$CONFDIR/networks/dfail.conf" ] &&
+   ! grep -qx hv-dfail "$CONFDIR/bridges.allow" 2>/dev/null && ! ip rule show | grep -q 10.77.10.0; then
+  ok "a network whose DHCP server cannot start: an error, nothing of it kept"
+else
+  not_ok "a network whose DHCP server cannot start: an error, nothing of it kept"; diag "exit $rc: $out"
+fi
+
 read -r -a setup_argv <<<"${command#pkexec }"
 if out=$("${setup_argv[@]}" 2>&1); then ok "set-up as root"; else not_ok "set-up as root"; diag "$out"; fi
 check "the helper is setuid root" \
@@ -266,6 +295,8 @@ wait "${pids[@]}"
 for vm in brvm hovm; do
   check "$vm started" state_is "$vm" running
 done
+FETCH='import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())'
 lease_of () { "$CTL" log "$1" 2>/dev/null | sed -n 's|.*HOSTVISOR-GUEST: lease eth0 \([0-9.]*\)/.*|\1|p' | tail -n1; }
 has_lease () { [ -n "$(lease_of "$1")" ]; }
 wait_until "$BOOT_WAIT" has_lease brvm
@@ -280,7 +311,7 @@ check "the LAN's DHCP server leased it to the VM's MAC" \
   grep -q "$(vm_field brvm adapters.0.mac) $ip_a" "$HV_TMP/lan.leases"
 check "the LAN host pings the bridged VM" lan ping -c 1 -W 5 "$ip_a"
 check "the LAN host fetches the bridged VM's page" \
-  grep -q "hostvisor tiny guest page" <<<"$(lan curl -s --max-time 10 "http://$ip_a/")"
+  grep -q "hostvisor tiny guest page" <<<"$(lan python3 -c "$FETCH" "http://$ip_a/")"
 
 if [[ $ip_b == 10.77.6.* ]]; then ok "the host-only VM got a lease from the set-up's dnsmasq ($ip_b)"
 else not_ok "the host-only VM got a lease from the set-up's dnsmasq"; diag "$(cat "$HV_TMP/start-hovm.log"; "$CTL" log hovm | tail -n 15)"; fi
@@ -288,11 +319,38 @@ check "the lease is in the set-up's lease file" \
   grep -q "$(vm_field hovm adapters.0.mac) $ip_b" "$HV_TMP/state/hotest.leases"
 check "the host pings the host-only VM at its leased address" ping -c 1 -W 5 "$ip_b"
 check "the host fetches the host-only VM's page at its leased address" \
-  grep -q "hostvisor tiny guest page" <<<"$(curl -s --max-time 10 "http://$ip_b/")"
+  grep -q "hostvisor tiny guest page" <<<"$(python3 -c "$FETCH" "http://$ip_b/")"
 lan_cannot_reach () { [ -n "$ip_b" ] && ! lan ping -c 1 -W 1 "$ip_b" >/dev/null 2>&1; }
 check "the LAN host does not reach the host-only VM" lan_cannot_reach
-run_ctl show hovm --json
-diag "hovm's adapter 1 as show --json has it: $(json_get adapters.0)"
+# The host routes nothing into or out of the host-only network, even when it forwards (the
+# set-up's policy rules): the LAN host routes 10.77.6.0/24 through the host, the guest routes
+# everything through the host; neither gets through. Without the rules (the control) both do.
+# (the input stays open a while: the console ends a second after the input and the guest are
+# quiet, and a ping that gets no answer is quiet)
+guest () { { printf '%s\n' "$2"; sleep "${3:-1}"; } | timeout 60 "$CTL" console "$1" 2>&1; }
+guest_reach () {
+  guest hovm "ping -c 2 -W 2 $1 >/dev/null 2>&1 && echo reach-\$((40+2)) || echo none-\$((40+2))" 6 |
+    grep -oE 'reach-42|none-42' | head -n1
+}
+echo 1 >/proc/sys/net/ipv4/ip_forward
+ip addr add 10.77.5.254/24 dev lan0
+lan ip route add 10.77.6.0/24 via 10.77.5.254
+guest hovm "ip route add default via 10.77.6.1" >/dev/null
+check "with the host forwarding, the LAN host still does not reach the host-only VM" lan_cannot_reach
+check "…and the host-only VM does not reach the LAN host" test "$(guest_reach 10.77.5.1)" = none-42
+check "the host-only VM still reaches the host" test "$(guest_reach 10.77.6.1)" = reach-42
+ip rule del pref 3391 to 10.77.6.0/24 prohibit
+ip rule del pref 3391 iif hv-hotest prohibit
+check "control: without the set-up's rules the LAN host reaches the host-only VM" \
+  lan ping -c 1 -W 5 "$ip_b"
+check "control: …and the host-only VM the LAN host" test "$(guest_reach 10.77.5.1)" = reach-42
+"$SETUP" up hotest >/dev/null 2>&1
+check "the set-up's up puts the rules back" lan_cannot_reach
+echo 0 >/proc/sys/net/ipv4/ip_forward
+
+addresses_shown () { run_ctl show hovm --json && grep -q "\"$ip_b\"" <<<"$(json_get adapters.0.addresses)"; }
+check "show --json gives the host-mode VM's leased address (the set-up's lease file)" \
+  wait_until 10 addresses_shown
 taps_on () { ip -o link show master "$1" | grep -c hvtap; }
 check "one tap of nobody's on lan0 while brvm runs" test "$(taps_on lan0)" = 1
 
@@ -304,6 +362,21 @@ for vm in brvm hovm; do
 done
 check "no tap is left on lan0 or hv-hotest" test "$(taps_on lan0)$(taps_on hv-hotest)" = 00
 
+# --- a network that moves: the set-up again with other settings restarts it -------------------
+old_pid=$(cat "$HV_TMP/state/hotest.pid")
+if out=$("$SETUP" setup --network hotest 10.77.11.1/24 10.77.11.100-10.77.11.150 2>&1); then
+  ok "set-up with hotest moved to 10.77.11.1/24"
+else
+  not_ok "set-up with hotest moved to 10.77.11.1/24"; diag "$out"
+fi
+check "hv-hotest holds 10.77.11.1/24 alone" \
+  test "$(ip -4 -o addr show hv-hotest | awk '{print $4}')" = 10.77.11.1/24
+check "its dnsmasq was restarted" test "$(cat "$HV_TMP/state/hotest.pid")" != "$old_pid"
+check "its dnsmasq serves the new range" \
+  grep -qx 'dhcp-range=10.77.11.100,10.77.11.150,255.255.255.0,1h' "$CONFDIR/networks/hotest.dnsmasq"
+moved_rules () { ip rule show | grep -q '10.77.11.0/24' && ! ip rule show | grep -q '10.77.6.0/24'; }
+check "the isolation rules moved with it" moved_rules
+
 # --- undo ------------------------------------------------------------------------------------
 if out=$("$SETUP" undo 2>&1); then ok "undo"; else not_ok "undo"; diag "$out"; fi
 check "undo: hv-hotest is gone" test ! -e /sys/class/net/hv-hotest
@@ -312,9 +385,58 @@ check "undo: its dnsmasq is gone" gone "${dnsmasq_pid:-0}"
 check "undo: the allow list and the network files are gone" test ! -e "$CONFDIR"
 check "undo: the helper is no longer setuid" test "$(stat -c '%a' "$HOSTVISOR_BRIDGE_HELPER")" = 755
 check "undo: lan0 itself is untouched" test -d /sys/class/net/lan0/bridge
+no_rules () { ! ip rule show | grep -qE '^339[01]:' && ! ip -6 rule show | grep -qE '^339[01]:'; }
+check "undo: the isolation rules are gone" no_rules
 expect_ok "network setup --status after undo" network setup --status --json
 check "the engine says the set-up is not done" test "$(json_get done)" = False
 probe_fails "after undo, lan0: the set-up is not done" lan0 "set-up is not done"
 if out=$("$SETUP" undo 2>&1); then ok "undo again is harmless"; else not_ok "undo again"; diag "$out"; fi
+
+# --- with systemd: the service unit and the systemctl calls (systemctl is a stand-in here, in
+# this mount namespace only; /run and /etc/systemd/system are the test's own too) ---------------
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/system "$HV_TMP/units"
+if [ -d /etc/systemd/system ]; then mount --bind "$HV_TMP/units" /etc/systemd/system
+else mkdir -p "$HV_TMP/etc-systemd/system"; fi
+UNITDIR=/etc/systemd/system
+printf '#!/bin/sh\necho "$*" >>%q\n' "$HV_TMP/systemctl.log" >"$HV_TMP/bin/systemctl"
+chmod 0755 "$HV_TMP/bin/systemctl"
+touch "$HV_TMP/systemctl.log"
+if [ -e /usr/bin/systemctl ] && mount --bind "$HV_TMP/bin/systemctl" /usr/bin/systemctl &&
+   [ -d /etc/systemd/system ] && [ "$(findmnt -no TARGET /etc/systemd/system)" = /etc/systemd/system ]; then
+  if out=$(HOSTVISOR_NETSETUP_NO_SYSTEMD=0 "$SETUP" setup --network sdnet 10.77.9.1/24 none 2>&1)
+  then ok "set-up with systemd"; else not_ok "set-up with systemd"; diag "$out"; fi
+  unit=$(cat "$UNITDIR/hostvisor-network@.service" 2>/dev/null)
+  check "the template unit runs dnsmasq on the network's config" \
+    grep -q "^ExecStart=/usr/sbin/dnsmasq --keep-in-foreground --conf-file=$CONFDIR/networks/%i.dnsmasq" <<<"$unit"
+  check "the unit makes the bridge first and removes it after" \
+    grep -qx "ExecStartPre=.*hostvisor-net-setup up %i" <<<"$unit"
+  check "the unit removes the bridge after" grep -qx "ExecStopPost=.*hostvisor-net-setup down %i" <<<"$unit"
+  check "systemd reloaded, then the service enabled and started" \
+    test "$(cat "$HV_TMP/systemctl.log")" = "daemon-reload
+enable --now hostvisor-network@sdnet.service"
+  if command -v systemd-analyze >/dev/null; then
+    mkdir -p "$HV_TMP/verify"
+    cp "$UNITDIR/hostvisor-network@.service" "$HV_TMP/verify/"
+    ln -s hostvisor-network@.service "$HV_TMP/verify/hostvisor-network@sdnet.service"
+    # (the installed programs it names need not exist here)
+    out=$(systemd-analyze verify "$HV_TMP/verify/hostvisor-network@sdnet.service" 2>&1 |
+          grep -v 'hostvisor-net-setup is not executable')
+    check "systemd-analyze verify finds nothing else wrong with the unit" test -z "$out"
+    [ -z "$out" ] || diag "$out"
+  fi
+  : >"$HV_TMP/systemctl.log"
+  if out=$(HOSTVISOR_NETSETUP_NO_SYSTEMD=0 "$SETUP" undo 2>&1); then ok "undo with systemd"
+  else not_ok "undo with systemd"; diag "$out"; fi
+  check "undo stopped and disabled the service, then reloaded systemd" \
+    test "$(cat "$HV_TMP/systemctl.log")" = "disable --now hostvisor-network@sdnet.service
+daemon-reload"
+  check "undo removed the unit" test ! -e "$UNITDIR/hostvisor-network@.service"
+  umount /usr/bin/systemctl
+else
+  ok "set-up with systemd # SKIP cannot stand in for systemctl here"
+fi
+findmnt -no TARGET /etc/systemd/system >/dev/null 2>&1 && umount /etc/systemd/system
+umount /run
 
 finish
