@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "hv-error.h"
@@ -307,6 +308,46 @@ count_taps (GPid holder)
   return taps;
 }
 
+static char *
+exchange (int fd, const char *request)
+{
+  char buf[256];
+  ssize_t n;
+
+  if (request != NULL)
+    g_assert_cmpint (send (fd, request, strlen (request), 0), ==, (gssize) strlen (request));
+  n = recv (fd, buf, sizeof buf - 1, 0);
+  g_assert_cmpint (n, >, 0);
+  return g_strndup (buf, n);
+}
+
+/* The holder's socket takes only what it expects. */
+static void
+expect_strict (const char *sock)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  struct timeval timeout = { 10, 0 };
+  g_autofree char *ready = NULL, *long_answer = NULL, *odd_answer = NULL, *raw = NULL;
+  char too_long[300];
+  int fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_strlcpy (addr.sun_path, sock, sizeof addr.sun_path);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  ready = exchange (fd, NULL);
+  g_assert_cmpstr (ready, ==, "ready");
+  memset (too_long, 't', sizeof too_long - 1);
+  too_long[sizeof too_long - 1] = '\0';
+  long_answer = exchange (fd, too_long);
+  g_assert_cmpstr (long_answer, ==, "error request too long");
+  odd_answer = exchange (fd, "tap\n");
+  g_assert_cmpstr (odd_answer, ==, "error unknown request");
+  raw = exchange (fd, "socket raw");
+  g_assert_cmpstr (raw, ==, "error unknown request");
+  close (fd);
+}
+
 /* The engine goes away (its HvNetworks is freed without the VMs stopping) while a VM's tap
  * is open: the holder stays, a new engine adopts the VM and reconnects to it, and its next
  * VM gets a tap in the same namespace. Then both engines are gone and the taps closed: the
@@ -355,6 +396,7 @@ test_adopt (void)
   after = children_named (getpid (), "hostvisor-netns");
   g_assert_cmpuint (after->len, ==, 1);   /* no second holder */
   g_assert_cmpuint (count_taps (holder), ==, 2);
+  expect_strict (sock);
 
   /* This engine goes too, and the VMs stop: no orphan. */
   g_object_unref (n);
