@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hv-network-ns.c: the engine's side of a network namespace holder (hostvisor-netns.c):
- * starts it with one end of a SOCK_SEQPACKET socket pair as its fd 3, and turns requests
- * into GTasks that its answers (with an fd by SCM_RIGHTS) complete, in order. */
+ * starts it with one end of a SOCK_SEQPACKET socket pair as its fd 3, or (after an engine
+ * restart) connects to the listening socket of one that an earlier engine started, and
+ * turns requests into GTasks that its answers (with an fd by SCM_RIGHTS) complete, in
+ * order. */
 #include "hv-network-private.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,6 +229,7 @@ on_readable (int          fd,
 
 HvNetns *
 hv_netns_new (const char  *label,
+              const char  *socket_path,
               const char  *address_cidr,
               const char  *dnsmasq_conf,
               const char  *dnsmasq_log,
@@ -249,6 +253,11 @@ hv_netns_new (const char  *label,
   g_ptr_array_add (argv, helper);
   g_ptr_array_add (argv, "--parent");
   g_ptr_array_add (argv, parent);
+  if (socket_path != NULL)
+    {
+      g_ptr_array_add (argv, "--socket");
+      g_ptr_array_add (argv, (char *) socket_path);
+    }
   if (address_cidr != NULL)
     {
       g_ptr_array_add (argv, "--address");
@@ -279,6 +288,51 @@ hv_netns_new (const char  *label,
   g_unix_set_fd_nonblocking (self->fd, TRUE, NULL);
   self->fd_source = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, self);
   self->child_watch = g_child_watch_add (self->pid, on_child_exit, self);
+  return g_steal_pointer (&self);
+}
+
+HvNetns *
+hv_netns_connect (const char  *label,
+                  const char  *socket_path,
+                  GError     **error)
+{
+  g_autoptr(HvNetns) self = g_object_new (HV_TYPE_NETNS, NULL);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  int fd;
+
+  self->label = g_strdup (label);
+  if (strlen (socket_path) >= sizeof addr.sun_path)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_FAILED, "Network %s: the path %s is too long",
+                   label, socket_path);
+      return NULL;
+    }
+  strcpy (addr.sun_path, socket_path);
+  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0
+      || getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, HV_ERROR, HV_ERROR_FAILED, "Network %s: no holder answers on %s: %s",
+                   label, socket_path, g_strerror (saved));
+      return NULL;
+    }
+  /* Our own runtime directory, but still: only a holder of our own user. */
+  if (cred.uid != getuid ())
+    {
+      close (fd);
+      g_set_error (error, HV_ERROR, HV_ERROR_FAILED, "Network %s: %s belongs to another user",
+                   label, socket_path);
+      return NULL;
+    }
+  self->fd = fd;
+  g_unix_set_fd_nonblocking (self->fd, TRUE, NULL);
+  self->fd_source = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, self);
   return g_steal_pointer (&self);
 }
 
@@ -394,12 +448,22 @@ hv_netns_get_pid (HvNetns *self)
 }
 
 void
+hv_netns_shutdown (HvNetns *self)
+{
+  /* The holder reads requests in order: "down" after any still due. */
+  if (self->fd >= 0)
+    send (self->fd, "down", 4, MSG_NOSIGNAL);
+  hv_netns_close (self);
+}
+
+void
 hv_netns_close (HvNetns *self)
 {
-  /* Closing our end makes the holder stop dnsmasq and exit; its child watch reaps it. */
+  /* Closing our end alone leaves the holder running while a tap of its remains (see
+   * hostvisor-netns.c); its child watch reaps it when it ends. */
   if (self->fd >= 0)
     fail_all (self, NULL);
-  if (self->child_watch != 0)
+  if (self->child_watch != 0 && self->pid != 0)
     {
       /* Nobody will wait for it now: reap it from a watch that owns nothing. */
       g_source_remove (self->child_watch);

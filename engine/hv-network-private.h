@@ -73,7 +73,7 @@ typedef struct {
   HvNetMode kind;
   char *name;
   gboolean host_mode;     /* host-only with the set-up: no namespace of ours */
-  HvNetns *ns;            /* NULL in host mode, or for VMs adopted from an earlier engine */
+  HvNetns *ns;            /* NULL in host mode, or when an earlier engine's holder is gone */
   char *lease_path;       /* NULL without dnsmasq */
   GFileMonitor *monitor;
   GPtrArray *members;     /* Member* */
@@ -119,9 +119,15 @@ G_DECLARE_FINAL_TYPE (HvNetns, hv_netns, HV, NETNS, GObject)
 /* Starts the holder (see hostvisor-netns.c) for the network described by @label (for
  * messages): a new user+network namespace with bridge HV_NETNS_BRIDGE, @address_cidr
  * ("A.B.C.D/P") on it unless NULL, dnsmasq with config @dnsmasq_conf unless NULL (its log
- * in @dnsmasq_log). Requests made before it is ready wait for it. */
-HvNetns    *hv_netns_new              (const char *label, const char *address_cidr,
-                                       const char *dnsmasq_conf, const char *dnsmasq_log,
+ * in @dnsmasq_log), listening on @socket_path (in a 0700 directory) for a later engine
+ * unless NULL. It outlives the engine while a VM's tap is on its bridge. Requests made
+ * before it is ready wait for it. */
+HvNetns    *hv_netns_new              (const char *label, const char *socket_path,
+                                       const char *address_cidr, const char *dnsmasq_conf,
+                                       const char *dnsmasq_log, GError **error);
+/* The engine restarted: connects to the holder an earlier engine started, listening on
+ * @socket_path (it must run as our user). Fails when none answers there. */
+HvNetns    *hv_netns_connect          (const char *label, const char *socket_path,
                                        GError **error);
 /* A new tap on the bridge: an fd the caller owns. */
 void        hv_netns_open_tap_async   (HvNetns *self, GCancellable *cancellable,
@@ -134,7 +140,11 @@ void        hv_netns_open_socket_async (HvNetns *self, gboolean udp, GCancellabl
 int         hv_netns_open_socket_finish (HvNetns *self, GAsyncResult *result, GError **error);
 /* The holder's pid (0 once it has exited). */
 GPid        hv_netns_get_pid          (HvNetns *self);
-/* Ends the holder (and its dnsmasq); pending requests fail. Idempotent. */
+/* The network's last VM stopped: tells the holder to end (with its dnsmasq) and closes
+ * the connection; pending requests fail. Idempotent. */
+void        hv_netns_shutdown         (HvNetns *self);
+/* Closes the connection only (the engine is going away): the holder ends by itself once
+ * no tap of its remains. Pending requests fail. Idempotent. */
 void        hv_netns_close            (HvNetns *self);
 /* Signal "closed" (const char *reason): the holder ended (reason NULL when asked to). */
 

@@ -3,11 +3,18 @@
  * or a host-only network without the one-time set-up ("isolated"), is one namespace holder
  * (hv-network-ns.c) with dnsmasq for host-only networks with DHCP; a host-only network in
  * "host" mode has its bridge and dnsmasq from the set-up and only counts its VMs here.
- * A run starts with its first attach and ends when its last VM is detached. */
+ * A run starts with its first attach and ends when its last VM is detached.
+ *
+ * A holder outlives a killed or crashed engine while its VMs' taps remain, and listens on
+ * RUNTIME/networks/NAME/holder.sock (internal networks: RUNTIME/internal-networks/NAME/): the
+ * next engine, adopting the running VMs (hv_networks_adopt_vm()), connects to it there, so
+ * that VMs started now join the same namespace, forwards reach the adopted guests and their
+ * leases are known. */
 #include "hv-network.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "hv-error.h"
@@ -267,6 +274,46 @@ watch_leases (Run *run)
     g_signal_connect (run->monitor, "changed", G_CALLBACK (on_leases_changed), run);
 }
 
+/* The run's private directory in the runtime directory: its holder's socket, and for a
+ * host-only network dnsmasq's config, log and leases. Internal and host-only networks may
+ * share a name, so they have directories apart. */
+static char *
+run_dir (HvNetworks *self,
+         Run        *run,
+         char      **out_base)
+{
+  g_autofree char *base = g_build_filename (self->run_base, run->kind == HV_NET_INTERNAL
+                                            ? "internal-networks" : "networks", NULL);
+  char *dir = g_build_filename (base, run->name, NULL);
+
+  if (out_base != NULL)
+    *out_base = g_steal_pointer (&base);
+  return dir;
+}
+
+/* Where the run's holder listens; NULL (with a message: the network will not outlive the
+ * engine) when the runtime directory's path is too long for a UNIX socket. */
+static char *
+holder_socket_path (const char *dir)
+{
+  char *path = g_build_filename (dir, "holder.sock", NULL);
+
+  if (strlen (path) >= sizeof ((struct sockaddr_un *) NULL)->sun_path)
+    {
+      g_message ("%s is too long for a socket: networks will not outlive the engine", path);
+      g_clear_pointer (&path, g_free);
+    }
+  return path;
+}
+
+static void
+connect_ns (Run *run)
+{
+  g_signal_connect (run->ns, "closed", G_CALLBACK (on_ns_closed), run);
+  if (run->kind == HV_NET_HOST_ONLY && run->lease_path != NULL && run->monitor == NULL)
+    watch_leases (run);
+}
+
 static gboolean
 start_namespace (HvNetworks *self,
                  Run        *run,
@@ -274,19 +321,20 @@ start_namespace (HvNetworks *self,
 {
   g_autofree char *label = g_strdup_printf ("\"%s\"", run->name);
   g_autofree char *cidr = NULL, *conf_path = NULL, *log_path = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *dir = run_dir (self, run, &base);
+  g_autofree char *socket_path = NULL;
   HvHostOnlyNet *net = run->kind == HV_NET_HOST_ONLY
                        ? hv_networks_find_host_only (self, run->name, NULL) : NULL;
 
+  if (!hv_paths_ensure_private_dir (base, error) || !hv_paths_ensure_private_dir (dir, error))
+    return FALSE;
+  socket_path = holder_socket_path (dir);
   if (net != NULL)
     {
       g_autofree char *address = hv_ipv4_to_string (net->address);
-      g_autofree char *dir = NULL;
-      g_autofree char *base = g_build_filename (self->run_base, "networks", NULL);
 
       cidr = g_strdup_printf ("%s/%u", address, net->prefix);
-      dir = g_build_filename (base, run->name, NULL);
-      if (!hv_paths_ensure_private_dir (base, error) || !hv_paths_ensure_private_dir (dir, error))
-        return FALSE;
       {
         g_autofree char *start = hv_ipv4_to_string (net->dhcp_start);
         g_autofree char *end = hv_ipv4_to_string (net->dhcp_end);
@@ -301,6 +349,7 @@ start_namespace (HvNetworks *self,
           .lease_max = net->dhcp_end - net->dhcp_start + 1,
         };
 
+        g_clear_pointer (&run->lease_path, g_free);
         run->lease_path = g_build_filename (dir, "leases", NULL);
         config.lease_file = run->lease_path;
         text = hv_network_dnsmasq_config (&config);
@@ -316,13 +365,39 @@ start_namespace (HvNetworks *self,
             return FALSE;
           }
       }
-      watch_leases (run);
     }
-  run->ns = hv_netns_new (label, cidr, conf_path, log_path, error);
+  run->ns = hv_netns_new (label, socket_path, cidr, conf_path, log_path, error);
   if (run->ns == NULL)
     return FALSE;
-  g_signal_connect (run->ns, "closed", G_CALLBACK (on_ns_closed), run);
+  connect_ns (run);
   return TRUE;
+}
+
+/* The engine restarted while VMs on the run's network kept running: back to the holder an
+ * earlier engine started (and its dnsmasq's leases), if it is still there. */
+static void
+reconnect_namespace (HvNetworks *self,
+                     Run        *run)
+{
+  g_autofree char *label = g_strdup_printf ("\"%s\"", run->name);
+  g_autofree char *dir = run_dir (self, run, NULL);
+  g_autofree char *socket_path = holder_socket_path (dir);
+  g_autoptr(GError) error = NULL;
+
+  if (socket_path == NULL)
+    return;
+  run->ns = hv_netns_connect (label, socket_path, &error);
+  if (run->ns == NULL)
+    {
+      /* An engine without this work started it, or it ended: the adopted VMs keep the
+       * namespace their taps hold; a VM started now gets a new one. */
+      g_message ("%s; VMs started now get a new namespace", error->message);
+      return;
+    }
+  if (run->kind == HV_NET_HOST_ONLY && run->lease_path == NULL
+      && hv_networks_find_host_only (self, run->name, NULL) != NULL)
+    run->lease_path = g_build_filename (dir, "leases", NULL);
+  connect_ns (run);
 }
 
 /* The run of @mode's network @name, started if needed. */
@@ -375,6 +450,9 @@ maybe_end_run (HvNetworks *self,
 {
   if (run->members->len == 0 && run->pending == 0)
     {
+      /* Its holder ends now, rather than when it sees no tap left. */
+      if (run->ns != NULL)
+        hv_netns_shutdown (run->ns);
       g_hash_table_remove (self->runs, run->key);
       hv_networks_emit_changed (self);
     }
@@ -647,14 +725,16 @@ hv_networks_adopt_vm (HvNetworks *self,
     return;
   if (mode == HV_NET_HOST_ONLY && hv_networks_find_host_only (self, target, NULL) == NULL)
     return;
-  /* An internal or isolated network's namespace ended with the engine that made it (the
-   * VM's tap keeps its bridge, with the VMs it had then); the next VM that attaches gets a
-   * new namespace. In host mode the set-up's bridge is still the same. */
+  /* An internal or isolated network's holder outlived the engine that started it: connect
+   * to it again. In host mode the set-up's bridge is still the same. */
   run = ensure_run (self, mode, target,
                     mode == HV_NET_HOST_ONLY && hv_network_host_only_is_set_up (target),
                     FALSE, NULL);
-  if (run != NULL)
-    add_member (run, vm_uuid, slot, mac);
+  if (run == NULL)
+    return;
+  if (!run->host_mode && run->ns == NULL)
+    reconnect_namespace (self, run);
+  add_member (run, vm_uuid, slot, mac);
 }
 
 /* ---- Leases ---------------------------------------------------------------------------- */
@@ -782,8 +862,9 @@ hv_networks_add_forward (HvNetworks           *self,
   if (run->ns == NULL)
     {
       g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
-                   "Adapter %u: network \"%s\" was started by an earlier engine: restart the "
-                   "VM for port forward \"%s\"", slot, run->name, rule->name);
+                   "Adapter %u: network \"%s\" was started by an earlier engine whose "
+                   "holder is gone: restart the VM for port forward \"%s\"", slot, run->name,
+                   rule->name);
       return FALSE;
     }
   for (guint i = 0; i < self->forwards->len; i++)

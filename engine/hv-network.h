@@ -6,7 +6,8 @@
  * A starting VM asks for one tap per adapter whose mode is bridged, host-only or internal
  * (hv_networks_attach_async()) and hands each fd to QEMU (`-netdev tap,fd=N`): QEMU runs under
  * `-sandbox …,spawn=deny`, so it can neither run qemu-bridge-helper nor tap scripts itself.
- * A network is brought up by its first attach and down when its last VM is detached. */
+ * A network is brought up by its first attach and down when its last VM is detached; a
+ * network run by a namespace holder survives the engine being killed while VMs run. */
 #pragma once
 
 #include <gio/gio.h>
@@ -96,7 +97,9 @@ const char *hv_networks_host_only_mode  (HvNetworks *self, const char *name);
 
 /* The engine restarted while VM @vm_uuid kept running: its adapter @slot (@mode, @target,
  * @mac) is on its network again, so that the network stays up until the VM stops and
- * its leases are known. */
+ * its leases are known. For an internal or isolated network this reconnects to the
+ * namespace holder the earlier engine started (it outlived that engine while the VM's tap
+ * was on its bridge): VMs started now join the same network, and forwards reach the VM. */
 void        hv_networks_adopt_vm        (HvNetworks *self, const char *vm_uuid, guint slot,
                                          HvNetMode mode, const char *target, const char *mac);
 

@@ -4,13 +4,16 @@
  * taps exist inside it, nothing new appears in the host's namespace), a host-only network
  * runs dnsmasq there with the bridge holding the host's address, a forwarded port on
  * 127.0.0.1 reaches a server inside the namespace (TCP and UDP), a taken port is a clear
- * error, and when the last VM leaves, the holder and dnsmasq are gone. Runs as whoever runs
+ * error, and when the last VM leaves, the holder and dnsmasq are gone; a holder outlives its
+ * engine while a tap of its is open, a new engine reconnects to it (its next VM joins the
+ * same namespace), and with no engine and no tap it ends by itself. Runs as whoever runs
  * it: as root, and as an unprivileged user (test-network-ns-unprivileged.sh). */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "hv-error.h"
@@ -134,7 +137,7 @@ ns_run (GPid holder, const char *command)
 static void
 spin_until_no_children (const char *comm)
 {
-  for (int i = 0; i < 500; i++)
+  for (int i = 0; i < 1000; i++)
     {
       g_autoptr(GArray) left = children_named (getpid (), comm);
 
@@ -281,6 +284,127 @@ test_internal (void)
   g_free (after);
   after = host_links ();
   g_assert_cmpstr (before, ==, after);
+}
+
+static gboolean
+alive (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  return strstr (stat, ") Z ") == NULL;
+}
+
+static guint
+count_taps (GPid holder)
+{
+  g_autofree char *inside = ns_run (holder, "ip -o link show");
+  guint taps = 0;
+
+  for (const char *p = inside; (p = strstr (p, "master hvbr0")) != NULL; p++)
+    taps++;
+  return taps;
+}
+
+static char *
+exchange (int fd, const char *request)
+{
+  char buf[256];
+  ssize_t n;
+
+  if (request != NULL)
+    g_assert_cmpint (send (fd, request, strlen (request), 0), ==, (gssize) strlen (request));
+  n = recv (fd, buf, sizeof buf - 1, 0);
+  g_assert_cmpint (n, >, 0);
+  return g_strndup (buf, n);
+}
+
+/* The holder's socket takes only what it expects. */
+static void
+expect_strict (const char *sock)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  struct timeval timeout = { 10, 0 };
+  g_autofree char *ready = NULL, *long_answer = NULL, *odd_answer = NULL, *raw = NULL;
+  char too_long[300];
+  int fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_strlcpy (addr.sun_path, sock, sizeof addr.sun_path);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  ready = exchange (fd, NULL);
+  g_assert_cmpstr (ready, ==, "ready");
+  memset (too_long, 't', sizeof too_long - 1);
+  too_long[sizeof too_long - 1] = '\0';
+  long_answer = exchange (fd, too_long);
+  g_assert_cmpstr (long_answer, ==, "error request too long");
+  odd_answer = exchange (fd, "tap\n");
+  g_assert_cmpstr (odd_answer, ==, "error unknown request");
+  raw = exchange (fd, "socket raw");
+  g_assert_cmpstr (raw, ==, "error unknown request");
+  close (fd);
+}
+
+/* The engine goes away (its HvNetworks is freed without the VMs stopping) while a VM's tap
+ * is open: the holder stays, a new engine adopts the VM and reconnects to it, and its next
+ * VM gets a tap in the same namespace. Then both engines are gone and the taps closed: the
+ * holder ends by itself within seconds. */
+static void
+test_adopt (void)
+{
+  g_autofree char *lib = g_build_filename (tmp_dir, "lib-adopt", NULL);
+  g_autofree char *runb = g_build_filename (tmp_dir, "run-adopt", NULL);
+  g_autofree char *sock = g_build_filename (runb, "internal-networks", "lab", "holder.sock", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) holders = NULL;
+  g_autoptr(GArray) after = NULL;
+  HvNetworks *n;
+  GPid holder;
+  int fd1, fd2;
+
+  SKIP_IF_NEEDED ();
+
+  g_mkdir_with_parents (lib, 0700);
+  g_mkdir_with_parents (runb, 0700);
+  n = hv_networks_new (lib, runb, &error);
+  g_assert_no_error (error);
+  fd1 = attach (n, "vm-a", 1, HV_NET_INTERNAL, "lab", "52:54:00:00:02:01", &error);
+  g_assert_no_error (error);
+  holders = children_named (getpid (), "hostvisor-netns");
+  g_assert_cmpuint (holders->len, ==, 1);
+  holder = g_array_index (holders, GPid, 0);
+  g_assert_true (g_file_test (sock, G_FILE_TEST_EXISTS));
+
+  /* The engine is gone; the VM (its tap) runs on, and so does the holder. */
+  g_object_unref (n);
+  for (int i = 0; i < 450; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+    }
+  g_assert_true (alive (holder));
+
+  n = hv_networks_new (lib, runb, &error);
+  g_assert_no_error (error);
+  hv_networks_adopt_vm (n, "vm-a", 1, HV_NET_INTERNAL, "lab", "52:54:00:00:02:01");
+  fd2 = attach (n, "vm-b", 1, HV_NET_INTERNAL, "lab", "52:54:00:00:02:02", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fd2, >=, 0);
+  after = children_named (getpid (), "hostvisor-netns");
+  g_assert_cmpuint (after->len, ==, 1);   /* no second holder */
+  g_assert_cmpuint (count_taps (holder), ==, 2);
+  expect_strict (sock);
+
+  /* This engine goes too, and the VMs stop: no orphan. */
+  g_object_unref (n);
+  close (fd1);
+  close (fd2);
+  spin_until_no_children ("hostvisor-netns");
+  g_assert_false (alive (holder));
+  g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
 }
 
 /* One VM, "web1", whose adapter names host-only network "test1". */
@@ -548,6 +672,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/network-ns/internal", test_internal);
   g_test_add_func ("/network-ns/host-only-isolated", test_host_only_isolated);
+  g_test_add_func ("/network-ns/adopt", test_adopt);
   g_test_add_func ("/network-ns/attach-errors", test_attach_errors);
   g_test_add_func ("/network-ns/broken-store", test_broken_store);
   rc = g_test_run ();

@@ -5,7 +5,11 @@
 # from dnsmasq in the network's range, reach each other and the host's address on the
 # network, have no default route and reach nothing else; the host fetches a page from each
 # guest's httpd through forwarded ports on 127.0.0.1; a VM on a second host-only network,
-# even with an address in the first one's subnet, reaches neither. Nothing is left after.
+# even with an address in the first one's subnet, reaches neither. The engine is killed while
+# they run: the networks' holders and dnsmasq stay, the guests keep reaching each other, the
+# next engine adopts them (leases known, forwards work again) and a VM it starts joins the
+# same network; with no engine and no VM left on it, a holder ends by itself. Nothing is left
+# after.
 source "$(dirname "$0")/lib.sh"
 
 BOOT_WAIT=240
@@ -128,38 +132,88 @@ expect_fail "a network in use cannot be removed" "in use" network remove ho1
 expect_fail "a network that is up cannot be changed" "is up" network modify ho1 --dhcp off
 
 ENGINE=$(engine_pid)
-holders () { pgrep -P "$ENGINE" -x hostvisor-netns | wc -l; }
+# The holders of this test's networks (they listen in its runtime directory), whoever their
+# parent is now.
+holders () { pgrep -f "hostvisor-netns --parent [0-9]+ --socket $XDG_RUNTIME_DIR/" | wc -l; }
+holder_of () { pgrep -f "hostvisor-netns --parent [0-9]+ --socket $XDG_RUNTIME_DIR/hostvisor/networks/$1/"; }
+dnsmasqs () { pgrep -f "dnsmasq .*--conf-file=$XDG_RUNTIME_DIR" | wc -l; }
 check "one holder per network" test "$(holders)" = 2
-
-# The engine dies (SIGKILL): each holder and its dnsmasq go with it (no orphans), while the
-# guests keep running and the next engine takes them over.
-OLD_HOLDERS=$(pgrep -P "$ENGINE" -x hostvisor-netns | tr '\n' ' ')
-OLD_DNSMASQ=$(for h in $OLD_HOLDERS; do pgrep -P "$h" -x dnsmasq; done | tr '\n' ' ')
-check "each host-only network has its dnsmasq" test "$(wc -w <<<"$OLD_DNSMASQ")" = 2
-gone () {
+H1=$(holder_of ho1); H2=$(holder_of ho2)
+D1=$(pgrep -P "$H1" -x dnsmasq); D2=$(pgrep -P "$H2" -x dnsmasq)
+check "each host-only network has its dnsmasq" test -n "$D1" -a -n "$D2"
+alive () {
   local p
   for p in "$@"; do
-    [ -e "/proc/$p" ] && ! grep -qE '^[0-9]+ \(.*\) Z' "/proc/$p/stat" 2>/dev/null && return 1
+    [ -e "/proc/$p" ] && ! grep -qE '^[0-9]+ \(.*\) Z' "/proc/$p/stat" 2>/dev/null || return 1
   done
-  return 0
 }
+gone () {
+  local p
+  for p in "$@"; do ! alive "$p" || return 1; done
+}
+
+# The engine dies (SIGKILL) while the guests run: the holders and their dnsmasq stay (a VM's
+# tap is on each network), ha keeps pinging hb throughout, and the next engine (started by
+# the next command) takes the VMs and the networks over.
+make_vm hd ho1
+guest ha "(for i in 1 2 3 4 5 6 7 8 9 10 11 12; do if ping -c1 -W2 $B >/dev/null 2>&1; then echo pingok-\$i; else echo pingno-\$i; fi; sleep 0.5; done >/tmp/pings 2>&1 &)" >/dev/null
 kill -KILL "$ENGINE"
-# shellcheck disable=SC2086
-check "a killed engine leaves no holder and no dnsmasq" wait_until 10 gone $OLD_HOLDERS $OLD_DNSMASQ
+# Longer than a holder without engine and taps waits before it ends.
+sleep 4
+check "a killed engine leaves the holders and dnsmasq running for the VMs" alive "$H1" "$H2" "$D1" "$D2"
 check "the guests keep running under a new engine" wait_until 60 state_is ha running
+check "the new engine is another" test "$(engine_pid)" != "$ENGINE"
 ENGINE=$(engine_pid)
 run_ctl network list --json
 check "the new engine counts ho1 up (its VMs run)" python3 -c '
 import json, sys
 n = {n["name"]: n for n in json.loads(sys.argv[1])}["ho1"]
 sys.exit(0 if n["state"] == "up" else 1)' "$OUT"
-for vm in ha hb hc; do "$CTL" poweroff "$vm" >/dev/null 2>&1 & done
+# A VM started now joins the same network (checked below, once it has booted).
+"$CTL" start hd >"$HV_TMP/start-hd.log" 2>&1 &
+pings_done () { guest ha 'cat /tmp/pings' | grep -q 'ping..-12'; }
+check "ha's pings to hb during the outage are over" wait_until 60 pings_done
+PINGS=$(guest ha 'cat /tmp/pings')
+diag "pings: $(grep -oE 'ping(ok|no)-[0-9]+' <<<"$PINGS" | tr '\n' ' ')"
+check "ha reached hb all through the outage" test "$(grep -oE 'pingok-[0-9]+' <<<"$PINGS" | sort -u | wc -l)" -ge 11
+check "the new engine knows ha's lease" wait_until 20 knows_lease ha "$A"
+check "hb's forward is back under the new engine" grep -q "hostvisor tiny guest page" <<<"$(fetch "$PB")"
+PA=$(free_port)
+expect_ok "a new forward to adopted ha" port-forward ha add --nic 1 --proto tcp \
+  --host-port "$PA" --guest-port 80 --rule-name web2
+check "the host fetches ha's page through it" grep -q "hostvisor tiny guest page" <<<"$(fetch "$PA")"
+
+# hd, started under the new engine, is on the same network: the same holder and dnsmasq (no
+# new ones), a lease of its own, and it reaches the VMs started before the engine died.
+check "hd gets a DHCP lease" wait_until "$BOOT_WAIT" has_lease hd
+D=$(lease_of hd)
+diag "lease: hd $D"
+check "hd's lease is in ho1's range" in_range "$D" 10.61.0.100 10.61.0.120
+check "hd's lease is neither ha's nor hb's (the same dnsmasq)" test "$D" != "$A" -a "$D" != "$B"
+check "still one holder per network, the same ones" test "$(holders) $(holder_of ho1)" = "2 $H1"
+check "still one dnsmasq per network" test "$(dnsmasqs)" = 2
+check "hd reaches ha" test "$(reach hd "$A")" = reach-42
+check "hd reaches hb" test "$(reach hd "$B")" = reach-42
+
+# No orphans: the engine dies again, and ho2's only VM dies with no engine to see it; its
+# holder and dnsmasq end by themselves within seconds, ho1's stay for its VMs.
+run_ctl show hc --json
+HC_UUID=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["uuid"])' "$OUT")
+HC_QEMU=$(pgrep -f -- "-uuid $HC_UUID" | head -n1)
+check "hc's QEMU is found" test -n "$HC_QEMU"
+ENGINE=$(engine_pid)
+kill -KILL "$ENGINE"
+kill -KILL "$HC_QEMU"
+check "with no engine and no VM, ho2's holder and dnsmasq end" wait_until 10 gone "$H2" "$D2"
+check "ho1's holder and dnsmasq stay for its VMs" alive "$H1" "$D1"
+check "the guests keep running under a third engine" wait_until 60 state_is ha running
+for vm in ha hb hd; do "$CTL" poweroff "$vm" >/dev/null 2>&1 & done
 wait
-for vm in ha hb hc; do
+for vm in ha hb hd; do
   check "$vm powered off" wait_until 60 state_is "$vm" poweroff
 done
 check "no holder is left" wait_until 20 test "$(holders)" = 0
-check "no dnsmasq is left" test "$(pgrep -f "dnsmasq .*--conf-file=$XDG_RUNTIME_DIR" | wc -l)" = 0
+check "no dnsmasq is left" test "$(dnsmasqs)" = 0
 check "the host's namespace is as before" test "$(host_links)" = "$BEFORE"
 expect_ok "a network that is down can be changed" network modify ho1 --dhcp off
 
