@@ -195,6 +195,62 @@ fetch (guint16 port, gboolean udp)
   return job.answer;
 }
 
+typedef struct {
+  guint16 port;
+  gsize size;
+  char *answer;
+  gint done;
+} HalfCloseJob;
+
+/* Sends job->size bytes, shuts down its side for writing and reads the answer to the end:
+ * what `nc host port < file` does. */
+static gpointer
+half_close_thread (gpointer data)
+{
+  HalfCloseJob *job = data;
+  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, job->port);
+  g_autofree char *payload = g_malloc0 (job->size);
+  GString *answer = g_string_new (NULL);
+  gsize sent = 0;
+  char buf[256];
+  gssize n;
+
+  g_socket_set_timeout (s, 20);
+  if (g_socket_connect (s, addr, NULL, NULL))
+    {
+      while (sent < job->size &&
+             (n = g_socket_send (s, payload + sent, job->size - sent, NULL, NULL)) > 0)
+        sent += (gsize) n;
+      g_socket_shutdown (s, FALSE, TRUE, NULL);
+      while ((n = g_socket_receive (s, buf, sizeof buf, NULL, NULL)) > 0)
+        g_string_append_len (answer, buf, n);
+    }
+  job->answer = g_string_free (answer, FALSE);
+  g_atomic_int_set (&job->done, 1);
+  return NULL;
+}
+
+static char *
+send_all_then_read (guint16 port, gsize size)
+{
+  HalfCloseJob job = { port, size, NULL, 0 };
+  GThread *t = g_thread_new ("half-close", half_close_thread, &job);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!g_atomic_int_get (&job.done) && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  /* The socket's own 20 s timeout ends the thread if the forward never passed the EOF on. */
+  while (!g_atomic_int_get (&job.done))
+    g_main_context_iteration (NULL, FALSE);
+  g_thread_join (t);
+  return job.answer;
+}
+
 static guint16
 free_port (void)
 {
@@ -508,8 +564,14 @@ test_host_only_isolated (void)
                           "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
                           "s.bind(('10.98.7.1',8080)); s.listen(5); s.settimeout(60)\n"
                           "print('ready', flush=True)\n"
-                          "for i in range(2):\n"
-                          "  c,_=s.accept(); c.recv(100); c.sendall(b'inside-tcp'); c.close()\n");
+                          "c,_=s.accept(); c.recv(100); c.sendall(b'inside-tcp'); c.close()\n"
+                          /* Reads to the end (the client's half-close), then answers. */
+                          "c,_=s.accept(); n=0\n"
+                          "while True:\n"
+                          "  d=c.recv(65536)\n"
+                          "  if not d: break\n"
+                          "  n+=len(d)\n"
+                          "c.sendall(b'got %d' % n); c.close()\n");
   udp_server = ns_server (holder_arg,
                           "import socket\n"
                           "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
@@ -522,6 +584,13 @@ test_host_only_isolated (void)
   g_assert_no_error (error);
   answer = fetch (rule.host_port, FALSE);
   g_assert_cmpstr (answer, ==, "inside-tcp");
+  /* A client's half-close reaches the server, and the server's answer and close reach the
+   * client: 1 MiB sent, then the count read back to the end. */
+  {
+    g_autofree char *count = send_all_then_read (rule.host_port, 1024 * 1024);
+
+    g_assert_cmpstr (count, ==, "got 1048576");
+  }
 
   udp_rule.host_port = free_port ();
   hv_networks_add_forward (n, "vm-h", 1, "52:54:00:00:01:01", &udp_rule, &error);
