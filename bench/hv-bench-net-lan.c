@@ -103,6 +103,20 @@ plain_from_vm (const char *vm, const char *subdir, int tap, PlainQemu *p, GError
   return TRUE;
 }
 
+/* Adds the end of the guest's serial log to a failure: what the guest got to. */
+static void
+add_serial_tail (GError **error, const char *log)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  if (error == NULL || *error == NULL || log == NULL ||
+      !g_file_get_contents (log, &text, &len, NULL))
+    return;
+  g_prefix_error (error, "(the guest's serial log ends: %s) ",
+                  g_strstrip (text + (len > 300 ? len - 300 : 0)));
+}
+
 /* ── Host-only ──────────────────────────────────────────────────────────────────────────── */
 
 static char *
@@ -165,6 +179,12 @@ lan_host_only_round (const char *kernel,
       return FALSE;
     }
   ok = host_side_finish (thread, &r->hv, error);
+  if (!ok)
+    {
+      g_autoptr(JsonObject) o = ctl_show (HO_VM, NULL);
+
+      add_serial_tail (error, o != NULL ? json_string (o, "serial_log") : NULL);
+    }
   if (!wait_engine_off (HO_VM) || !ok)
     return ok && fail (error, "The host-only VM did not power off");
 
@@ -179,8 +199,12 @@ lan_host_only_round (const char *kernel,
       thread = host_side_start (&r->plain);
       ok = plain_spawn (&p, &qemu, &qmp_fd, error);
       if (ok)
-        ok = host_side_finish (thread, &r->plain, error) &&
-             plain_wait_exit (qemu, POWEROFF_TIMEOUT_MS, error);
+        {
+          ok = host_side_finish (thread, &r->plain, error) &&
+               plain_wait_exit (qemu, POWEROFF_TIMEOUT_MS, error);
+          if (!ok)
+            add_serial_tail (error, p.serial_log);
+        }
       else
         g_thread_unref (thread);
     }
@@ -289,6 +313,8 @@ lan_internal_round (const char *kernel,
   for (int i = 0; ok && i < 2; i++)
     ok = plain_wait_exit (qemu[i], RUN_TIMEOUT_MS, error);
   ok = ok && internal_result (p[0].serial_log, &r->internal_plain_mib_s, error);
+  if (!ok)
+    add_serial_tail (error, p[0].serial_log);
   for (int i = 0; i < 2; i++)
     {
       if (qemu[i] != NULL)

@@ -410,6 +410,13 @@ median (GArray *values)
 }
 
 
+static void
+round_failed (const char *kind, int r, GError *e)
+{
+  g_printerr ("hv-bench-net: %s, round %d: not counted: %s\n", kind, r + 1,
+              e != NULL ? e->message : "interrupted");
+}
+
 static GArray *
 values (void)
 {
@@ -522,15 +529,19 @@ main (int argc, char *argv[])
     }
   if (ok)
     bridged_setup = setup_done ();
-  for (int r = 0; ok && r < rounds; r++)
+  /* A round that fails is reported and left out; the other kinds go on. */
+  for (int r = 0; ok && !interrupted && r < rounds; r++)
     {
       g_printerr ("hv-bench-net: round %d of %d\n", r + 1, rounds);
       if (wanted ("nat"))
         {
           NatRound n = { .have_passt = have_passt };
 
-          ok = nat_round (kernel, initrd, r == 0, &n, &error);
-          if (ok)
+          g_autoptr(GError) e = NULL;
+
+          if (!nat_round (kernel, initrd, r == 0, &n, &e))
+            round_failed ("nat", r, e);
+          else
             {
               add (n_nc_hv, n.hv.to_host_nc_mib_s);
               add (n_nc_q, n.plain.to_host_nc_mib_s);
@@ -553,8 +564,11 @@ main (int argc, char *argv[])
         {
           LanRound l = { 0 };
 
-          ok = lan_host_only_round (kernel, initrd, r == 0, &l, &error);
-          if (ok)
+          g_autoptr(GError) e = NULL;
+
+          if (!lan_host_only_round (kernel, initrd, r == 0, &l, &e))
+            round_failed ("host-only", r, e);
+          else
             {
               add (h_http_hv, l.hv.to_host_http_mib_s);
               add (h_http_q, l.plain.to_host_http_mib_s);
@@ -570,8 +584,11 @@ main (int argc, char *argv[])
         {
           LanRound l = { 0 };
 
-          ok = lan_internal_round (kernel, initrd, r == 0, &l, &error);
-          if (ok)
+          g_autoptr(GError) e = NULL;
+
+          if (!lan_internal_round (kernel, initrd, r == 0, &l, &e))
+            round_failed ("internal", r, e);
+          else
             {
               add (i_hv, l.internal_hv_mib_s);
               add (i_q, l.internal_plain_mib_s);
@@ -581,11 +598,12 @@ main (int argc, char *argv[])
 
   if (ok)
     {
-      g_print ("TCG, %d MiB each way, %d requests, median of %d rounds\n\n", size_mib, requests,
-               rounds);
+      g_print ("TCG, %d MiB each way, %d requests; medians of the rounds counted (of %d)\n\n",
+               size_mib, requests, rounds);
       if (wanted ("nat"))
         {
-          g_print ("NAT: the engine's slirp beside plain QEMU's slirp (same argv, hostfwd=)\n");
+          g_print ("NAT (%u rounds): the engine's slirp beside plain QEMU's slirp (same argv, "
+                   "hostfwd=)\n", n_req_hv->len);
           print_header ("plain QEMU");
           print_row ("TCP guest -> host, dd | nc to the gateway", "MiB/s", n_nc_hv, n_nc_q);
           print_row ("TCP guest -> host, httpd through a forward", "MiB/s", n_http_hv, n_http_q);
@@ -610,8 +628,9 @@ main (int argc, char *argv[])
                  "namespaces\n\n");
       if (have_userns && wanted ("host-only"))
         {
-          g_print ("Host-only (isolated): the engine's forward on 127.0.0.1 beside a direct\n"
-                   "connection to plain QEMU (same argv, tap on a bridge in a namespace)\n");
+          g_print ("Host-only, isolated (%u rounds): the engine's forward on 127.0.0.1 beside a\n"
+                   "direct connection to plain QEMU (same argv, tap on a bridge in a namespace)\n",
+                   h_req_hv->len);
           print_header ("direct");
           print_row ("TCP guest -> host, httpd", "MiB/s", h_http_hv, h_http_q);
           print_row ("TCP host -> guest", "MiB/s", h_tx_hv, h_tx_q);
@@ -620,8 +639,9 @@ main (int argc, char *argv[])
         }
       if (have_userns && wanted ("internal"))
         {
-          g_print ("Internal: VM to VM (wget of the other's httpd), beside two plain QEMUs\n"
-                   "(same argv, taps on a bridge in a namespace of the bench's own)\n");
+          g_print ("Internal (%u rounds): VM to VM (wget of the other's httpd), beside two plain "
+                   "QEMUs\n", i_hv->len);
+          g_print ("(same argv, taps on a bridge in a namespace of the bench's own)\n");
           print_header ("plain QEMU");
           print_row ("TCP VM -> VM", "MiB/s", i_hv, i_q);
           g_print ("\n");

@@ -10,7 +10,7 @@
 
 #define GUEST_TX_PORT 5001      /* the guest listens here for the host's bytes */
 #define GUEST_DONE_PORT 5002    /* …and here for "the transfers are over" */
-#define HOST_IO_TIMEOUT_S 300
+#define HOST_IO_TIMEOUT_S 150
 
 /* The guest's end of "host -> guest" and of "done" (printf arguments: bytes, port, port):
  * `nc -l -e PROG` runs PROG on the connection: `dd … iflag=count_bytes` (256 KiB reads) ends
