@@ -430,17 +430,34 @@ add (GArray *a, double v)
 }
 
 static void
+range (GArray *a, double *lo, double *hi)
+{
+  *lo = *hi = a->len > 0 ? g_array_index (a, double, 0) : 0;
+  for (guint i = 1; i < a->len; i++)
+    {
+      *lo = MIN (*lo, g_array_index (a, double, i));
+      *hi = MAX (*hi, g_array_index (a, double, i));
+    }
+}
+
+/* Medians, their ratio, then each side's range over the rounds (the spread on a loaded
+ * machine is what tells a real difference from noise). */
+static void
 print_row (const char *figure, const char *unit, GArray *hv, GArray *base)
 {
-  double h = median (hv), q = median (base);
+  double h = median (hv), q = median (base), hlo, hhi, qlo, qhi;
 
-  g_print ("%-46s %9.1f %-5s %9.1f %-5s %6.2f\n", figure, h, unit, q, unit, q > 0 ? h / q : 0);
+  range (hv, &hlo, &hhi);
+  range (base, &qlo, &qhi);
+  g_print ("%-44s %8.1f %-5s %8.1f %-5s %6.2f   %.1f-%.1f / %.1f-%.1f\n", figure, h, unit, q,
+           unit, q > 0 ? h / q : 0, hlo, hhi, qlo, qhi);
 }
 
 static void
 print_header (const char *baseline)
 {
-  g_print ("%-46s %15s %15s %6s\n", "figure", "Hostvisor", baseline, "ratio");
+  g_print ("%-44s %14s %14s %6s   %s\n", "figure", "Hostvisor", baseline, "ratio",
+           "range (min-max)");
 }
 
 /* Whether the one-time set-up is done, as the engine says (network setup --status). */
@@ -612,7 +629,8 @@ main (int argc, char *argv[])
           if (have_passt)
             {
               g_print ("\nNAT: passt beside slirp (both plain QEMU, the engine's argv)\n");
-              g_print ("%-46s %15s %15s %6s\n", "figure", "passt", "slirp", "ratio");
+              g_print ("%-44s %14s %14s %6s   %s\n", "figure", "passt", "slirp", "ratio",
+                       "range (min-max)");
               print_row ("TCP guest -> host, dd | nc to the gateway", "MiB/s", n_nc_p, n_nc_q);
               print_row ("TCP guest -> host, httpd through a forward", "MiB/s", n_http_p,
                          n_http_q);
