@@ -619,7 +619,7 @@ main (int argc, char *argv[])
                size_mib, requests, rounds);
       if (wanted ("nat"))
         {
-          g_print ("NAT (%u rounds): the engine's slirp beside plain QEMU's slirp (same argv, "
+          g_print ("NAT (rounds: %u): the engine's slirp beside plain QEMU's slirp (same argv, "
                    "hostfwd=)\n", n_req_hv->len);
           print_header ("plain QEMU");
           print_row ("TCP guest -> host, dd | nc to the gateway", "MiB/s", n_nc_hv, n_nc_q);
@@ -646,7 +646,7 @@ main (int argc, char *argv[])
                  "namespaces\n\n");
       if (have_userns && wanted ("host-only"))
         {
-          g_print ("Host-only, isolated (%u rounds): the engine's forward on 127.0.0.1 beside a\n"
+          g_print ("Host-only, isolated (rounds: %u): the engine's forward on 127.0.0.1 beside a\n"
                    "direct connection to plain QEMU (same argv, tap on a bridge in a namespace)\n",
                    h_req_hv->len);
           print_header ("direct");
@@ -657,7 +657,7 @@ main (int argc, char *argv[])
         }
       if (have_userns && wanted ("internal"))
         {
-          g_print ("Internal (%u rounds): VM to VM (wget of the other's httpd), beside two plain "
+          g_print ("Internal (rounds: %u): VM to VM (wget of the other's httpd), beside two plain "
                    "QEMUs\n", i_hv->len);
           g_print ("(same argv, taps on a bridge in a namespace of the bench's own)\n");
           print_header ("plain QEMU");
