@@ -25,6 +25,7 @@ plain_qemu_clear (PlainQemu *p)
   g_free (p->serial_log);
   g_free (p->stderr_log);
   g_free (p->qmp_path);
+  g_free (p->subdir);
   memset (p, 0, sizeof *p);
 }
 
@@ -138,7 +139,8 @@ plain_qemu_prepare (PlainQemu  *p,
                     const char *engine_vm_dir,
                     GError    **error)
 {
-  g_autofree char *base = g_build_filename (bench.tmp, "plain", NULL);
+  g_autofree char *base = g_build_filename (bench.tmp, p->subdir != NULL ? p->subdir : "plain",
+                                            NULL);
   g_autofree char *engine_run_dir = NULL;
   g_autofree char *logs = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
@@ -449,49 +451,87 @@ file_tail (const char *path,
   return g_strstrip (g_strdup (text + (len > max ? len - max : 0)));
 }
 
+/* Spawns the prepared argv as the engine would (its own session, stdout and stderr to a log,
+ * the QMP socket on fd 3 and, where asked, one more fd such as a tap) and lets the guest run
+ * (qmp_capabilities, cont). *qmp_fd stays open while the guest runs. */
 gboolean
-plain_boot_once (PlainQemu *p,
-                 double    *marker_s,
-                 GError   **error)
+plain_spawn (PlainQemu    *p,
+             GSubprocess **qemu_out,
+             int          *qmp_fd,
+             GError      **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) qemu = NULL;
-  PlainBoot b = { 0 };
-  int listen_fd = -1, log_fd, qmp_fd = -1;
-  gint64 t0, t1 = 0;
-  gboolean ok = FALSE;
+  int listen_fd = -1, log_fd;
 
+  *qmp_fd = -1;
   /* As the engine does, before its clock would run: leftovers of the last run go. */
   clean_dir (p->run_dir);
   g_unlink (p->serial_log);
-  log_watch_begin (&b.watch, p->serial_log);
-
-  t0 = g_get_monotonic_time ();
   if (p->qmp_fd3 && (listen_fd = unix_listen (p->qmp_path, error)) < 0)
-    goto out;
+    return FALSE;
   log_fd = open (p->stderr_log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
     {
-      fail (error, "Cannot create %s: %s", p->stderr_log, g_strerror (errno));
-      goto out;
+      if (listen_fd >= 0)
+        close (listen_fd);
+      return fail (error, "Cannot create %s: %s", p->stderr_log, g_strerror (errno));
     }
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT);
   g_subprocess_launcher_take_stdout_fd (launcher, dup (log_fd));
   g_subprocess_launcher_take_stderr_fd (launcher, log_fd);
   if (listen_fd >= 0)
-    {
-      g_subprocess_launcher_take_fd (launcher, listen_fd, 3);
-      listen_fd = -1;
-    }
+    g_subprocess_launcher_take_fd (launcher, listen_fd, 3);
+  if (p->pass_fd_target > 3 && p->pass_fd >= 0)
+    g_subprocess_launcher_take_fd (launcher, dup (p->pass_fd), p->pass_fd_target);
   g_subprocess_launcher_set_child_setup (launcher, child_setup_setsid, NULL, NULL);
   g_subprocess_launcher_set_cwd (launcher, p->vm_dir);
   qemu = g_subprocess_launcher_spawnv (launcher, (const char * const *) p->argv, error);
   /* The launcher holds our copies of the fds until it goes. */
   g_clear_object (&launcher);
   if (qemu == NULL)
-    goto out;
+    return FALSE;
+  if (p->paused && !qmp_start_cpus (p, qemu, qmp_fd, error))
+    {
+      g_subprocess_force_exit (qemu);
+      wait_until (qemu_exited, qemu, 50, 10000, FALSE, "QEMU to die", NULL);
+      return FALSE;
+    }
+  *qemu_out = g_steal_pointer (&qemu);
+  return TRUE;
+}
 
-  if (p->paused && !qmp_start_cpus (p, qemu, &qmp_fd, error))
+/* Waits (Ctrl-C ends the wait) until QEMU has exited. */
+gboolean
+plain_wait_exit (GSubprocess *qemu,
+                 guint        timeout_ms,
+                 GError     **error)
+{
+  if (wait_until (qemu_exited, qemu, 50, timeout_ms, TRUE, "QEMU to exit", error))
+    return TRUE;
+  g_subprocess_force_exit (qemu);
+  wait_until (qemu_exited, qemu, 50, 10000, FALSE, "QEMU to die", NULL);
+  return FALSE;
+}
+
+gboolean
+plain_boot_once (PlainQemu *p,
+                 double    *marker_s,
+                 GError   **error)
+{
+  g_autoptr(GSubprocess) qemu = NULL;
+  PlainBoot b = { 0 };
+  int qmp_fd = -1;
+  gint64 t0, t1 = 0;
+  gboolean ok = FALSE;
+
+  /* plain_spawn() empties these too; the watch must begin on the emptied log. */
+  clean_dir (p->run_dir);
+  g_unlink (p->serial_log);
+  log_watch_begin (&b.watch, p->serial_log);
+
+  t0 = g_get_monotonic_time ();
+  if (!plain_spawn (p, &qemu, &qmp_fd, error))
     goto out;
 
   b.qemu = qemu;
@@ -509,8 +549,6 @@ plain_boot_once (PlainQemu *p,
 
 out:
   log_watch_end (&b.watch);
-  if (listen_fd >= 0)
-    close (listen_fd);
   if (qemu != NULL)
     {
       /* The guest powers itself off after its markers (hv.poweroff=1). */

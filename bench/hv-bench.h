@@ -130,10 +130,15 @@ typedef struct
   char *qmp_path;
   gboolean qmp_fd3;
   gboolean paused;
+  char *subdir;         /* under bench.tmp; NULL: "plain" */
+  int pass_fd;          /* passed to QEMU as pass_fd_target when that is above 3 (a tap) */
+  int pass_fd_target;
 } PlainQemu;
 
 char **argv_from_vm_log (const char *path, GError **error);
 gboolean plain_qemu_prepare (PlainQemu *p, char **engine_argv, const char *engine_vm_dir,
                              GError **error);
 gboolean plain_boot_once (PlainQemu *p, double *marker_s, GError **error);
+gboolean plain_spawn (PlainQemu *p, GSubprocess **qemu_out, int *qmp_fd, GError **error);
+gboolean plain_wait_exit (GSubprocess *qemu, guint timeout_ms, GError **error);
 void plain_qemu_clear (PlainQemu *p);
