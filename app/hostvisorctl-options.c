@@ -62,19 +62,21 @@ const HvCtlOption hv_ctl_create_options[] = {
 };
 
 /* Adapter N (1..4), VirtualBox's "Adapter N" tab. */
+/* The option names say which adapter (--nic1 … --nic4); the help texts are the same for
+ * every adapter, so that xgettext sees whole strings. */
 #define NIC_OPTIONS(N) \
   { "nic" #N, HV_CTL_OPT_STRING, 0, 0, "MODE", \
-    N_("Adapter " #N " attached to nat, bridged, host-only, internal or none") }, \
+    N_("The adapter attached to nat, bridged, host-only, internal or none") }, \
   { "nic" #N "-model", HV_CTL_OPT_STRING, 0, 0, "MODEL", \
-    N_("Adapter " #N "'s model (as --nic-model)") }, \
+    N_("The adapter's model (as --nic-model)") }, \
   { "nic" #N "-target", HV_CTL_OPT_STRING, 0, 0, "NAME", \
-    N_("Adapter " #N "'s bridge or interface, host-only or internal network") }, \
+    N_("The adapter's bridge or interface, host-only or internal network") }, \
   { "nic" #N "-mac", HV_CTL_OPT_STRING, 0, 0, "MAC", \
-    N_("Adapter " #N "'s MAC address, or auto for a new one") }, \
+    N_("The adapter's MAC address, or auto for a new one") }, \
   { "nic" #N "-cable", HV_CTL_OPT_STRING, 0, 0, "on|off", \
-    N_("Adapter " #N "'s cable connected (also while the VM runs)") }, \
+    N_("The adapter's cable connected (also while the VM runs)") }, \
   { "nic" #N "-enabled", HV_CTL_OPT_STRING, 0, 0, "on|off", \
-    N_("Adapter " #N " present in the VM") }
+    N_("The adapter present in the VM") }
 
 const HvCtlOption hv_ctl_modify_options[] = {
   { "name", HV_CTL_OPT_STRING, 0, 0, "NEW", N_("Rename the VM") },
