@@ -797,6 +797,24 @@ name_final_dir (CreateData *data,
   return error;
 }
 
+/* A failed creation: the hidden directory goes before the caller hears of it (the task's
+ * data would only go when the task is finalized, after the client's reply was sent, so a
+ * client that looked at once could find it). */
+static void
+create_fail (GTask  *task,
+             GError *error)
+{
+  CreateData *data = g_task_get_task_data (task);
+
+  error = name_final_dir (data, error);
+  if (data->tmp_dir != NULL)
+    {
+      remove_vm_dir (data->tmp_dir);
+      g_clear_pointer (&data->tmp_dir, g_free);
+    }
+  g_task_return_error (task, error);
+}
+
 static void
 create_finish_on_disk (GTask *task)
 {
@@ -810,14 +828,14 @@ create_finish_on_disk (GTask *task)
   if (!check_name_free (self, data->config->name, NULL, &error) ||
       !hv_vm_config_save (data->config, config_path, &error))
     {
-      g_task_return_error (task, name_final_dir (data, error));
+      create_fail (task, error);
       return;
     }
   if (g_rename (data->tmp_dir, data->final_dir) != 0)
     {
       int saved = errno;
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s",
-                               data->final_dir, g_strerror (saved));
+      create_fail (task, g_error_new (HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s",
+                                      data->final_dir, g_strerror (saved)));
       return;
     }
   g_clear_pointer (&data->tmp_dir, g_free);
@@ -899,7 +917,7 @@ on_qemu_img_done (GObject      *object,
 
   if (!qemu_img_create_finish (object, result, &error))
     {
-      g_task_return_error (task, name_final_dir (g_task_get_task_data (task), error));
+      create_fail (task, error);
       return;
     }
   create_finish_on_disk (task);
@@ -954,7 +972,7 @@ hv_library_create_vm_async (HvLibrary          *self,
   if (!qemu_img_create_async (disk_path, plan.new_disk_gib, cancellable, on_qemu_img_done, task,
                               &error))
     {
-      g_task_return_error (task, error);
+      create_fail (task, error);
       return;
     }
   g_steal_pointer (&task); /* on_qemu_img_done's now */
