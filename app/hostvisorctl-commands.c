@@ -153,7 +153,7 @@ const HvCtlCommand hv_ctl_commands[] = {
     hv_ctl_network_options, 1, 1, hv_ctl_cmd_network_modify },
   { "network remove", "NAME", N_("Remove a host-only network that no VM's adapter names"), NULL,
     NULL, 1, 1, hv_ctl_cmd_network_remove },
-  { "network setup", "[--allow-bridge BR[,BR…]] [--undo | --status [--json]] [--dry-run]",
+  { "network setup", "[--allow-bridge BR[,BR]] [--undo | --status [--json]] [--dry-run]",
     N_("Do (or undo) the one-time privileged set-up for host-only and bridged networks"),
     N_("Asks for an administrator's password (pkexec) and runs hostvisor-net-setup: a host\n"
        "bridge hv-NAME with its DHCP server for each host-only network, the bridge helper\n"

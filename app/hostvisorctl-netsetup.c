@@ -15,7 +15,7 @@
 #include "hv-network-setup-argv.h"
 
 const HvCtlOption hv_ctl_network_setup_options[] = {
-  { "allow-bridge", HV_CTL_OPT_STRING, 0, 0, "BR[,BR…]",
+  { "allow-bridge", HV_CTL_OPT_STRING, 0, 0, "BR[,BR]",
     N_("Also allow bridged adapters on these existing host bridges") },
   { "undo", HV_CTL_OPT_FLAG, 0, 0, NULL,
     N_("Undo the set-up (with --allow-bridge: only stop allowing those bridges)") },
@@ -160,6 +160,12 @@ hv_ctl_cmd_network_setup (HvCtl      *ctl,
   if (undo && status_only)
     {
       g_set_error (error, HV_CTL_USAGE_ERROR, 0, _("--undo and --status do not go together"));
+      return FALSE;
+    }
+  if (status_only && (hv_ctl_args_has (args, "allow-bridge") || hv_ctl_args_has (args, "dry-run")))
+    {
+      g_set_error (error, HV_CTL_USAGE_ERROR, 0,
+                   _("--status changes nothing: --allow-bridge and --dry-run do not go with it"));
       return FALSE;
     }
   if (hv_ctl_args_has (args, "json") && !status_only)

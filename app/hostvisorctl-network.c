@@ -187,10 +187,11 @@ hv_ctl_cmd_network_list (HvCtl      *ctl,
                dhcp_text, lookup_string (net, "state"), host_only ? mode : "-");
     }
   if (any_isolated)
-    g_print ("\n%s\n", _("\"isolated\": the network runs inside Hostvisor without a host interface; "
-                         "the host reaches its guests\nonly through forwarded ports "
-                         "(hostvisorctl port-forward). For an interface on the host, run:\n"
-                         "  hostvisorctl network setup"));
+    g_print ("\n%s\n",
+             _("\"isolated\": the network runs inside Hostvisor without a host interface; "
+               "the host reaches its guests\nonly through forwarded ports "
+               "(hostvisorctl port-forward). For an interface on the host, run:\n"
+               "  hostvisorctl network setup"));
   return TRUE;
 }
 

@@ -155,5 +155,8 @@ hv_engine_network_register (HvDbusEngine *skeleton,
                            G_CONNECT_SWAPPED);
   for (guint i = 0; i < vms->len; i++)
     watch_vm (skeleton, g_ptr_array_index (vms, i));
+  /* The one-time set-up came or went (hv-engine-netsetup.c keeps NetworkSetup true): each
+   * host-only network's "network-mode" follows. */
+  g_signal_connect (skeleton, "notify::network-setup", G_CALLBACK (on_changed), NULL);
   sync_networks (en);
 }

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "hv-config.h"
+#include "hv-network.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,8 @@ typedef struct {
 
 HvHostOnlyNet *hv_host_only_net_copy    (const HvHostOnlyNet *net);
 void           hv_host_only_net_free    (HvHostOnlyNet *net);
+/* An empty GPtrArray that owns HvHostOnlyNet*. */
+GPtrArray     *hv_host_only_net_array_new (void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvHostOnlyNet, hv_host_only_net_free)
 
 /* 1..12 characters of [a-z0-9-], not starting with '-' (the D-Bus contract's rule, so that
@@ -52,6 +55,58 @@ guint32        hv_network_pick_free_subnet (GPtrArray *taken);
 GPtrArray     *hv_network_store_load    (const char *path, gboolean *out_missing,
                                          GError **error);
 gboolean       hv_network_store_save    (const char *path, GPtrArray *nets, GError **error);
+
+/* ---- HvNetworks (hv-network.c, hv-network-objects.c) -------------------------------- */
+
+typedef struct _HvNetns HvNetns;
+typedef struct _HvNetForward HvNetForward;
+
+typedef struct {
+  char *vm_uuid;
+  guint slot;
+  char *mac;
+} Member;
+
+typedef struct {
+  HvNetworks *owner;
+  char *key;              /* "host-only:NAME", "internal:NAME" */
+  HvNetMode kind;
+  char *name;
+  gboolean host_mode;     /* host-only with the set-up: no namespace of ours */
+  HvNetns *ns;            /* NULL in host mode, or for VMs adopted from an earlier engine */
+  char *lease_path;       /* NULL without dnsmasq */
+  GFileMonitor *monitor;
+  GPtrArray *members;     /* Member* */
+  guint pending;          /* attaches under way */
+} Run;
+
+typedef struct {
+  char *vm_uuid;
+  guint slot;
+  HvNetForward *forward;
+} Forward;
+
+/* HvNetworks' insides, shared by hv-network.c and hv-network-objects.c. */
+struct _HvNetworks
+{
+  GObject parent_instance;
+
+  char *library_dir;
+  char *run_base;
+  char *store_path;
+  GPtrArray *host_only;   /* HvHostOnlyNet* */
+  GHashTable *runs;       /* key -> Run* */
+  GPtrArray *forwards;    /* Forward* */
+  char *store_error;      /* networks.xml cannot be read: why (it is left alone) */
+  HvNetworkUsesFunc uses_func;
+  gpointer uses_data;
+};
+
+HvHostOnlyNet *hv_networks_find_host_only (HvNetworks *self, const char *name, guint *out_index);
+GPtrArray     *hv_networks_get_uses       (HvNetworks *self);
+/* "host-only:NAME" or "internal:NAME": the key of a network's run. */
+char          *hv_networks_run_key        (HvNetMode mode, const char *name);
+void           hv_networks_emit_changed   (HvNetworks *self);
 
 /* ---- The namespace holder (hv-network-ns.c) ---------------------------------------- */
 
@@ -89,7 +144,6 @@ char       *hv_netns_helper_path      (void);
 
 /* ---- Forwarded ports (hv-network-forward.c) --------------------------------------- */
 
-typedef struct _HvNetForward HvNetForward;
 
 /* Where a forward connects: the guest's address now (a dotted quad, or NULL when not
  * known yet); called at each new connection. */

@@ -45,6 +45,12 @@ hv_host_only_net_free (HvHostOnlyNet *net)
   g_free (net);
 }
 
+GPtrArray *
+hv_host_only_net_array_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
+}
+
 gboolean
 hv_network_check_name (const char *name,
                        GError    **error)
@@ -440,7 +446,7 @@ hv_network_store_load (const char *path,
                        gboolean   *out_missing,
                        GError    **error)
 {
-  g_autoptr(GPtrArray) nets = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
+  g_autoptr(GPtrArray) nets = hv_host_only_net_array_new ();
   g_autofree char *data = NULL;
   g_autoptr(GError) local = NULL;
   gsize len = 0;

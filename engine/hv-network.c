@@ -18,46 +18,6 @@
 
 #define DEFAULT_NETWORK "hostonly0"
 
-typedef struct {
-  char *vm_uuid;
-  guint slot;
-  char *mac;
-} Member;
-
-typedef struct {
-  HvNetworks *owner;
-  char *key;              /* "host-only:NAME", "internal:NAME" */
-  HvNetMode kind;
-  char *name;
-  gboolean host_mode;     /* host-only with the set-up: no namespace of ours */
-  HvNetns *ns;            /* NULL in host mode, or for VMs adopted from an earlier engine */
-  char *lease_path;       /* NULL without dnsmasq */
-  GFileMonitor *monitor;
-  GPtrArray *members;     /* Member* */
-  guint pending;          /* attaches under way */
-} Run;
-
-typedef struct {
-  char *vm_uuid;
-  guint slot;
-  HvNetForward *forward;
-} Forward;
-
-struct _HvNetworks
-{
-  GObject parent_instance;
-
-  char *library_dir;
-  char *run_base;
-  char *store_path;
-  GPtrArray *host_only;   /* HvHostOnlyNet* */
-  GHashTable *runs;       /* key -> Run* */
-  GPtrArray *forwards;    /* Forward* */
-  char *store_error;      /* networks.xml cannot be read: why (it is left alone) */
-  HvNetworkUsesFunc uses_func;
-  gpointer uses_data;
-};
-
 enum { SIGNAL_CHANGED, SIGNAL_LEASES_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
@@ -147,8 +107,8 @@ hv_networks_init (HvNetworks *self)
   self->forwards = g_ptr_array_new_with_free_func ((GDestroyNotify) forward_free);
 }
 
-static HvHostOnlyNet *
-find_host_only (HvNetworks *self,
+HvHostOnlyNet *
+hv_networks_find_host_only (HvNetworks *self,
                 const char *name,
                 guint      *out_index)
 {
@@ -219,277 +179,25 @@ hv_networks_set_uses_func (HvNetworks        *self,
   self->uses_data = user_data;
 }
 
-static GPtrArray *
-get_uses (HvNetworks *self)
+GPtrArray *
+hv_networks_get_uses (HvNetworks *self)
 {
   if (self->uses_func != NULL)
     return self->uses_func (self->uses_data);
   return g_ptr_array_new_with_free_func ((GDestroyNotify) hv_network_use_free);
 }
 
-static char *
-run_key (HvNetMode   mode,
+char *
+hv_networks_run_key (HvNetMode   mode,
          const char *name)
 {
   return g_strdup_printf ("%s:%s", mode == HV_NET_INTERNAL ? "internal" : "host-only", name);
 }
 
-static void
-emit_changed (HvNetworks *self)
+void
+hv_networks_emit_changed (HvNetworks *self)
 {
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
-}
-
-/* ---- The list ---------------------------------------------------------------------- */
-
-static GVariant *
-vms_using (GPtrArray  *uses,
-           HvNetMode   mode,
-           const char *name)
-{
-  g_autoptr(GPtrArray) uuids = g_ptr_array_new ();
-
-  for (guint i = 0; i < uses->len; i++)
-    {
-      HvNetworkUse *use = g_ptr_array_index (uses, i);
-      gboolean seen = FALSE;
-
-      if (use->mode != mode || g_strcmp0 (use->target, name) != 0)
-        continue;
-      for (guint j = 0; j < uuids->len && !seen; j++)
-        seen = g_str_equal (g_ptr_array_index (uuids, j), use->vm_uuid);
-      if (!seen)
-        g_ptr_array_add (uuids, use->vm_uuid);
-    }
-  return g_variant_new_strv ((const char * const *) uuids->pdata, uuids->len);
-}
-
-GVariant *
-hv_networks_describe (HvNetworks *self)
-{
-  g_autoptr(GPtrArray) uses = get_uses (self);
-  g_autoptr(GPtrArray) internals = g_ptr_array_new_with_free_func (g_free);
-  GVariantBuilder list;
-  GHashTableIter iter;
-  Run *run;
-
-  g_variant_builder_init (&list, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < self->host_only->len; i++)
-    {
-      HvHostOnlyNet *net = g_ptr_array_index (self->host_only, i);
-      g_autofree char *key = run_key (HV_NET_HOST_ONLY, net->name);
-      g_autofree char *address = hv_ipv4_to_string (net->address);
-      g_autofree char *start = hv_ipv4_to_string (net->dhcp_start);
-      g_autofree char *end = hv_ipv4_to_string (net->dhcp_end);
-      GVariantBuilder b;
-
-      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
-      g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (net->name));
-      g_variant_builder_add (&b, "{sv}", "kind", g_variant_new_string ("host-only"));
-      g_variant_builder_add (&b, "{sv}", "address", g_variant_new_string (address));
-      g_variant_builder_add (&b, "{sv}", "prefix", g_variant_new_uint32 (net->prefix));
-      g_variant_builder_add (&b, "{sv}", "dhcp", g_variant_new_boolean (net->dhcp));
-      g_variant_builder_add (&b, "{sv}", "dhcp-start", g_variant_new_string (start));
-      g_variant_builder_add (&b, "{sv}", "dhcp-end", g_variant_new_string (end));
-      g_variant_builder_add (&b, "{sv}", "state",
-                             g_variant_new_string (g_hash_table_contains (self->runs, key)
-                                                   ? "up" : "down"));
-      g_variant_builder_add (&b, "{sv}", "network-mode",
-                             g_variant_new_string (hv_networks_host_only_mode (self, net->name)));
-      g_variant_builder_add (&b, "{sv}", "vms", vms_using (uses, HV_NET_HOST_ONLY, net->name));
-      g_variant_builder_add (&list, "a{sv}", &b);
-    }
-
-  /* Internal networks: those VMs name, and those up (a VM renamed its adapter's network
-   * while running). */
-  for (guint i = 0; i < uses->len; i++)
-    {
-      HvNetworkUse *use = g_ptr_array_index (uses, i);
-
-      if (use->mode == HV_NET_INTERNAL && use->target != NULL
-          && !g_ptr_array_find_with_equal_func (internals, use->target, g_str_equal, NULL))
-        g_ptr_array_add (internals, g_strdup (use->target));
-    }
-  g_hash_table_iter_init (&iter, self->runs);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &run))
-    if (run->kind == HV_NET_INTERNAL
-        && !g_ptr_array_find_with_equal_func (internals, run->name, g_str_equal, NULL))
-      g_ptr_array_add (internals, g_strdup (run->name));
-  g_ptr_array_sort (internals, (GCompareFunc) g_strcmp0);
-  for (guint i = 0; i < internals->len; i++)
-    {
-      const char *name = g_ptr_array_index (internals, i);
-      g_autofree char *key = run_key (HV_NET_INTERNAL, name);
-      GVariantBuilder b;
-
-      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
-      g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (name));
-      g_variant_builder_add (&b, "{sv}", "kind", g_variant_new_string ("internal"));
-      g_variant_builder_add (&b, "{sv}", "dhcp", g_variant_new_boolean (FALSE));
-      g_variant_builder_add (&b, "{sv}", "state",
-                             g_variant_new_string (g_hash_table_contains (self->runs, key)
-                                                   ? "up" : "down"));
-      g_variant_builder_add (&b, "{sv}", "vms", vms_using (uses, HV_NET_INTERNAL, name));
-      g_variant_builder_add (&list, "a{sv}", &b);
-    }
-  return g_variant_builder_end (&list);
-}
-
-char **
-hv_networks_dup_host_only_names (HvNetworks *self)
-{
-  GStrvBuilder *b = g_strv_builder_new ();
-  char **names;
-
-  for (guint i = 0; i < self->host_only->len; i++)
-    g_strv_builder_add (b, ((HvHostOnlyNet *) g_ptr_array_index (self->host_only, i))->name);
-  names = g_strv_builder_end (b);
-  g_strv_builder_unref (b);
-  return names;
-}
-
-/* ---- Create, modify, remove ---------------------------------------------------------- */
-
-static gboolean
-save_with (HvNetworks    *self,
-           HvHostOnlyNet *replaced,
-           guint          index,
-           gboolean       remove,
-           HvHostOnlyNet *added,
-           GError       **error)
-{
-  g_autoptr(GPtrArray) next = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
-
-  if (self->store_error != NULL)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
-                   "Host-only networks cannot change until networks.xml is mended or removed: %s",
-                   self->store_error);
-      return FALSE;
-    }
-  for (guint i = 0; i < self->host_only->len; i++)
-    {
-      if (replaced != NULL && i == index)
-        {
-          if (!remove)
-            g_ptr_array_add (next, hv_host_only_net_copy (replaced));
-        }
-      else
-        g_ptr_array_add (next, hv_host_only_net_copy (g_ptr_array_index (self->host_only, i)));
-    }
-  if (added != NULL)
-    g_ptr_array_add (next, hv_host_only_net_copy (added));
-  if (!hv_network_store_save (self->store_path, next, error))
-    return FALSE;
-  g_ptr_array_set_size (self->host_only, 0);
-  g_ptr_array_extend_and_steal (self->host_only, g_steal_pointer (&next));
-  emit_changed (self);
-  return TRUE;
-}
-
-gboolean
-hv_networks_create (HvNetworks  *self,
-                    const char  *name,
-                    GVariant    *options,
-                    GError     **error)
-{
-  g_autoptr(HvHostOnlyNet) net = NULL;
-
-  if (!hv_network_check_name (name, error))
-    return FALSE;
-  if (find_host_only (self, name, NULL) != NULL)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_EXISTS, "A network named \"%s\" already exists",
-                   name);
-      return FALSE;
-    }
-  net = g_new0 (HvHostOnlyNet, 1);
-  net->name = g_strdup (name);
-  net->prefix = 24;
-  net->dhcp = TRUE;
-  if (!g_variant_lookup (options, "address", "&s", NULL))
-    {
-      net->address = hv_network_pick_free_subnet (self->host_only);
-      if (net->address == 0)
-        {
-          g_set_error (error, HV_ERROR, HV_ERROR_FAILED,
-                       "Network \"%s\": no free /24 in 192.168.64.0-192.168.254.0; give it an "
-                       "address", name);
-          return FALSE;
-        }
-      hv_host_only_net_default_range (net);
-    }
-  else
-    net->address = (10u << 24) | 1;   /* replaced by the option */
-  if (!hv_host_only_net_apply (net, options, self->host_only, error))
-    return FALSE;
-  return save_with (self, NULL, 0, FALSE, net, error);
-}
-
-gboolean
-hv_networks_modify (HvNetworks  *self,
-                    const char  *name,
-                    GVariant    *options,
-                    GError     **error)
-{
-  g_autofree char *key = run_key (HV_NET_HOST_ONLY, name);
-  g_autoptr(HvHostOnlyNet) copy = NULL;
-  HvHostOnlyNet *net;
-  guint index = 0;
-
-  net = find_host_only (self, name, &index);
-  if (net == NULL)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "No host-only network named \"%s\"",
-                   name);
-      return FALSE;
-    }
-  if (g_hash_table_contains (self->runs, key))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
-                   "Network \"%s\" is up: stop its VMs before changing it", name);
-      return FALSE;
-    }
-  copy = hv_host_only_net_copy (net);
-  if (!hv_host_only_net_apply (copy, options, self->host_only, error))
-    return FALSE;
-  return save_with (self, copy, index, FALSE, NULL, error);
-}
-
-gboolean
-hv_networks_remove (HvNetworks  *self,
-                    const char  *name,
-                    GError     **error)
-{
-  g_autoptr(GPtrArray) uses = get_uses (self);
-  g_autoptr(GString) names = g_string_new (NULL);
-  g_autofree char *key = run_key (HV_NET_HOST_ONLY, name);
-  HvHostOnlyNet *net;
-  guint index = 0;
-
-  net = find_host_only (self, name, &index);
-  if (net == NULL)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "No host-only network named \"%s\"",
-                   name);
-      return FALSE;
-    }
-  for (guint i = 0; i < uses->len; i++)
-    {
-      HvNetworkUse *use = g_ptr_array_index (uses, i);
-
-      if (use->mode == HV_NET_HOST_ONLY && g_strcmp0 (use->target, name) == 0
-          && strstr (names->str, use->vm_name) == NULL)
-        g_string_append_printf (names, "%s\"%s\"", names->len > 0 ? ", " : "", use->vm_name);
-    }
-  if (names->len > 0 || g_hash_table_contains (self->runs, key))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
-                   "Network \"%s\" is in use by %s: attach their adapters elsewhere first",
-                   name, names->len > 0 ? names->str : "a running VM");
-      return FALSE;
-    }
-  return save_with (self, net, index, TRUE, NULL, error);
 }
 
 /* ---- Runs ------------------------------------------------------------------------- */
@@ -546,7 +254,7 @@ on_ns_closed (HvNetns    *ns,
   g_message ("Network %s went down: %s", run->name, reason);
   drop_forwards (self, run, NULL);
   g_hash_table_remove (self->runs, run->key);
-  emit_changed (self);
+  hv_networks_emit_changed (self);
 }
 
 static void
@@ -567,7 +275,7 @@ start_namespace (HvNetworks *self,
   g_autofree char *label = g_strdup_printf ("\"%s\"", run->name);
   g_autofree char *cidr = NULL, *conf_path = NULL, *log_path = NULL;
   HvHostOnlyNet *net = run->kind == HV_NET_HOST_ONLY
-                       ? find_host_only (self, run->name, NULL) : NULL;
+                       ? hv_networks_find_host_only (self, run->name, NULL) : NULL;
 
   if (net != NULL)
     {
@@ -626,7 +334,7 @@ ensure_run (HvNetworks *self,
             gboolean    with_namespace,
             GError    **error)
 {
-  g_autofree char *key = run_key (mode, name);
+  g_autofree char *key = hv_networks_run_key (mode, name);
   Run *run = g_hash_table_lookup (self->runs, key);
   gboolean created = FALSE;
 
@@ -656,7 +364,7 @@ ensure_run (HvNetworks *self,
   if (created)
     {
       g_hash_table_insert (self->runs, run->key, run);
-      emit_changed (self);
+      hv_networks_emit_changed (self);
     }
   return run;
 }
@@ -668,7 +376,7 @@ maybe_end_run (HvNetworks *self,
   if (run->members->len == 0 && run->pending == 0)
     {
       g_hash_table_remove (self->runs, run->key);
-      emit_changed (self);
+      hv_networks_emit_changed (self);
     }
 }
 
@@ -804,6 +512,7 @@ hv_networks_attach_async (HvNetworks          *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr(GError) error = NULL;
   Attach *a = g_new0 (Attach, 1);
+  gboolean host = FALSE;
   Run *run;
 
   g_task_set_source_tag (task, hv_networks_attach_async);
@@ -819,14 +528,22 @@ hv_networks_attach_async (HvNetworks          *self,
       break;
 
     case HV_NET_HOST_ONLY:
-      if (find_host_only (self, target, NULL) == NULL)
+      if (hv_networks_find_host_only (self, target, NULL) == NULL)
         {
           g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_FOUND,
                                    "Adapter %u: no host-only network named \"%s\" (see "
-                                   "hostvisorctl network list)", slot, target != NULL ? target : "");
+                                   "hostvisorctl network list)", slot,
+                                   target != NULL ? target : "");
           return;
         }
-      if (hv_network_host_only_is_set_up (target))
+      {
+        /* A network that is up stays in the mode it came up in until it goes down. */
+        g_autofree char *key = hv_networks_run_key (mode, target);
+        Run *up = g_hash_table_lookup (self->runs, key);
+
+        host = up != NULL ? up->host_mode : hv_network_host_only_is_set_up (target);
+      }
+      if (host)
         {
           run = ensure_run (self, mode, target, TRUE, FALSE, NULL);
           a->target = hv_network_host_only_bridge (target);
@@ -928,7 +645,7 @@ hv_networks_adopt_vm (HvNetworks *self,
 
   if ((mode != HV_NET_HOST_ONLY && mode != HV_NET_INTERNAL) || target == NULL)
     return;
-  if (mode == HV_NET_HOST_ONLY && find_host_only (self, target, NULL) == NULL)
+  if (mode == HV_NET_HOST_ONLY && hv_networks_find_host_only (self, target, NULL) == NULL)
     return;
   /* An internal or isolated network's namespace ended with the engine that made it (the
    * VM's tap keeps its bridge, with the VMs it had then); the next VM that attaches gets a
@@ -975,8 +692,16 @@ const char *
 hv_networks_host_only_mode (HvNetworks *self,
                             const char *name)
 {
-  if (find_host_only (self, name, NULL) == NULL)
+  g_autofree char *key = NULL;
+  Run *up;
+
+  if (hv_networks_find_host_only (self, name, NULL) == NULL)
     return NULL;
+  /* While it is up, the mode it came up in (the set-up may have come or gone since). */
+  key = hv_networks_run_key (HV_NET_HOST_ONLY, name);
+  up = g_hash_table_lookup (self->runs, key);
+  if (up != NULL)
+    return up->host_mode ? "host" : "isolated";
   return hv_network_host_only_is_set_up (name) ? "host" : "isolated";
 }
 

@@ -298,6 +298,28 @@ fake_uses (gpointer user_data)
   return uses;
 }
 
+/* A Python server inside the holder's namespaces: returned once it listens. It dies with
+ * this test (PR_SET_PDEATHSIG through setpriv) and never holds the test's output open. */
+static GSubprocess *
+ns_server (const char *holder, const char *program)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+  GSubprocess *server;
+
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                             &error, "setpriv", "--pdeathsig", "KILL", "nsenter", "--target",
+                             holder, "--user", "--net", "--preserve-credentials", "python3", "-c",
+                             program, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "ready");
+  return server;
+}
+
 static void
 test_host_only_isolated (void)
 {
@@ -356,26 +378,20 @@ test_host_only_isolated (void)
 
   /* Servers inside the namespace, on the host's address of the network. */
   holder_arg = g_strdup_printf ("%d", g_array_index (holders, GPid, 0));
-  tcp_server = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "nsenter", "--target",
-                                 holder_arg, "--user", "--net", "--preserve-credentials",
-                                 "python3", "-c",
-                                 "import socket\n"
-                                 "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-                                 "s.bind(('10.98.7.1',8080)); s.listen(5)\n"
-                                 "for i in range(2):\n"
-                                 "  c,_=s.accept(); c.recv(100); c.sendall(b'inside-tcp'); c.close()\n",
-                                 NULL);
-  g_assert_no_error (error);
-  udp_server = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "nsenter", "--target",
-                                 holder_arg, "--user", "--net", "--preserve-credentials",
-                                 "python3", "-c",
-                                 "import socket\n"
-                                 "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                                 "s.bind(('10.98.7.1',5353))\n"
-                                 "d,a=s.recvfrom(100); s.sendto(b'inside-udp', a)\n",
-                                 NULL);
-  g_assert_no_error (error);
-  g_usleep (500000);
+  tcp_server = ns_server (holder_arg,
+                          "import socket\n"
+                          "s=socket.socket()\n"
+                          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                          "s.bind(('10.98.7.1',8080)); s.listen(5); s.settimeout(60)\n"
+                          "print('ready', flush=True)\n"
+                          "for i in range(2):\n"
+                          "  c,_=s.accept(); c.recv(100); c.sendall(b'inside-tcp'); c.close()\n");
+  udp_server = ns_server (holder_arg,
+                          "import socket\n"
+                          "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                          "s.bind(('10.98.7.1',5353)); s.settimeout(60)\n"
+                          "print('ready', flush=True)\n"
+                          "d,a=s.recvfrom(100); s.sendto(b'inside-udp', a)\n");
 
   rule.host_port = free_port ();
   hv_networks_add_forward (n, "vm-h", 1, "52:54:00:00:01:01", &rule, &error);

@@ -116,7 +116,7 @@ static void
 test_options (void)
 {
   g_autoptr(HvHostOnlyNet) net = g_new0 (HvHostOnlyNet, 1);
-  g_autoptr(GPtrArray) taken = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
+  g_autoptr(GPtrArray) taken = hv_host_only_net_array_new ();
   struct { const char *options; int code; const char *words; } bad[] = {
     { "{'address': <'192.168.57.0/24'>}", HV_ERROR_INVALID_ARGUMENT, "network address" },
     { "{'address': <'192.168.57.255/24'>}", HV_ERROR_INVALID_ARGUMENT, "broadcast" },
@@ -183,7 +183,7 @@ test_options (void)
 static void
 test_free_subnet (void)
 {
-  g_autoptr(GPtrArray) taken = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
+  g_autoptr(GPtrArray) taken = hv_host_only_net_array_new ();
   guint32 first = hv_network_pick_free_subnet (taken);
   guint32 third = (first >> 8) & 0xff;
 
@@ -226,7 +226,7 @@ static void
 test_store (void)
 {
   g_autofree char *path = g_build_filename (tmp_dir, "networks.xml", NULL);
-  g_autoptr(GPtrArray) nets = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_host_only_net_free);
+  g_autoptr(GPtrArray) nets = hv_host_only_net_array_new ();
   g_autoptr(GPtrArray) back = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;

@@ -16,7 +16,12 @@
 #    the LAN host pings it and fetches its page; one on host-only "hotest" gets a lease from
 #    the set-up's dnsmasq and the host reaches it at that address (the LAN host does not); a
 #    VM bridged to a bridge not allowed does not start and the error names it;
-#  - undo removes the bridge, the DHCP server, the allow list and the setuid bit.
+#  - with the host forwarding, nothing is routed into or out of the host-only network (the
+#    set-up's policy rules; without them, the control, both directions pass);
+#  - the setuid helper itself refuses unsafe allow lists; a network whose DHCP server cannot
+#    start is rolled back; a network that moves is restarted with its rules moved;
+#  - undo removes the bridge, the DHCP server, the rules, the allow list and the setuid bit;
+#    the systemd path runs against a stand-in systemctl (unit checked by systemd-analyze).
 # A Wi-Fi interface cannot be made here (no mac80211_hwsim): test-netsetup classifies one on
 # a fake sysfs tree. Needs root, unshare, setpriv, ip, dnsmasq, qemu-system-x86_64.
 if [ "${1:-}" != --inside ]; then
@@ -103,6 +108,14 @@ chmod 0755 "$HV_TMP/ctl-as-nobody"
 CTL="$HV_TMP/ctl-as-nobody"
 export HOSTVISOR_NET_SETUP="$SETUP"
 
+expect_fail "network setup: --undo with --status is a usage error" "do not go together" \
+  network setup --undo --status
+expect_fail "network setup: --status with --allow-bridge is a usage error" "changes nothing" \
+  network setup --status --allow-bridge lan0
+expect_fail "network setup: a hostile --allow-bridge is refused" "is not a host bridge name" \
+  network setup --dry-run --allow-bridge 'lan0,../x'
+expect_fail "network setup: an hv- bridge is not for --allow-bridge" "belong to host-only" \
+  network setup --dry-run --allow-bridge hv-x
 expect_ok "create host-only network hotest" network create hotest --address 10.77.6.1/24 \
   --dhcp-range 10.77.6.100-10.77.6.150
 expect_ok "network setup --status before the set-up" network setup --status --json
@@ -115,6 +128,22 @@ check "the set-up command: pkexec, hotest's address and range, lan0" \
   grep -q "^pkexec $SETUP setup .*--network hotest 10.77.6.1/24 10.77.6.100-10.77.6.150 .*--bridge lan0$" <<<"$command"
 
 # --- the set-up, as root (what pkexec runs) ---------------------------------------------------
+# A network whose DHCP server cannot start (its port taken) leaves nothing of itself behind.
+python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 67)); time.sleep(30)' &
+blocker=$!
+sleep 0.5
+out=$("$SETUP" setup --network dfail 10.77.10.1/24 10.77.10.100-10.77.10.150 2>&1)
+rc=$?
+kill "$blocker"; wait "$blocker" 2>/dev/null
+if [ $rc -ne 0 ] && grep -q 'network dfail: .*did not start (see above); nothing of it is kept' <<<"$out" &&
+   [ ! -e /sys/class/net/hv-dfail ] && [ ! -e "$CONFDIR/networks/dfail.conf" ] &&
+   ! grep -qx hv-dfail "$CONFDIR/bridges.allow" 2>/dev/null && ! ip rule show | grep -q 10.77.10.0; then
+  ok "a network whose DHCP server cannot start: an error, nothing of it kept"
+else
+  not_ok "a network whose DHCP server cannot start: an error, nothing of it kept"; diag "exit $rc: $out"
+fi
+
 read -r -a setup_argv <<<"${command#pkexec }"
 if out=$("${setup_argv[@]}" 2>&1); then ok "set-up as root"; else not_ok "set-up as root"; diag "$out"; fi
 check "the helper is setuid root" \
@@ -319,8 +348,9 @@ check "control: …and the host-only VM the LAN host" test "$(guest_reach 10.77.
 check "the set-up's up puts the rules back" lan_cannot_reach
 echo 0 >/proc/sys/net/ipv4/ip_forward
 
-run_ctl show hovm --json
-diag "hovm's adapter 1 as show --json has it: $(json_get adapters.0)"
+addresses_shown () { run_ctl show hovm --json && grep -q "\"$ip_b\"" <<<"$(json_get adapters.0.addresses)"; }
+check "show --json gives the host-mode VM's leased address (the set-up's lease file)" \
+  wait_until 10 addresses_shown
 taps_on () { ip -o link show master "$1" | grep -c hvtap; }
 check "one tap of nobody's on lan0 while brvm runs" test "$(taps_on lan0)" = 1
 
@@ -331,6 +361,21 @@ for vm in brvm hovm; do
   check "$vm powered off" wait_until 60 state_is "$vm" poweroff
 done
 check "no tap is left on lan0 or hv-hotest" test "$(taps_on lan0)$(taps_on hv-hotest)" = 00
+
+# --- a network that moves: the set-up again with other settings restarts it -------------------
+old_pid=$(cat "$HV_TMP/state/hotest.pid")
+if out=$("$SETUP" setup --network hotest 10.77.11.1/24 10.77.11.100-10.77.11.150 2>&1); then
+  ok "set-up with hotest moved to 10.77.11.1/24"
+else
+  not_ok "set-up with hotest moved to 10.77.11.1/24"; diag "$out"
+fi
+check "hv-hotest holds 10.77.11.1/24 alone" \
+  test "$(ip -4 -o addr show hv-hotest | awk '{print $4}')" = 10.77.11.1/24
+check "its dnsmasq was restarted" test "$(cat "$HV_TMP/state/hotest.pid")" != "$old_pid"
+check "its dnsmasq serves the new range" \
+  grep -qx 'dhcp-range=10.77.11.100,10.77.11.150,255.255.255.0,1h' "$CONFDIR/networks/hotest.dnsmasq"
+moved_rules () { ip rule show | grep -q '10.77.11.0/24' && ! ip rule show | grep -q '10.77.6.0/24'; }
+check "the isolation rules moved with it" moved_rules
 
 # --- undo ------------------------------------------------------------------------------------
 if out=$("$SETUP" undo 2>&1); then ok "undo"; else not_ok "undo"; diag "$out"; fi

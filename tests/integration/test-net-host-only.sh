@@ -92,7 +92,7 @@ guest () {
   cat "$out"
 }
 reach () {
-  guest "$1" "ping -c 2 -W 2 $2 >/dev/null 2>&1 && echo reach-\$((40+2)) || echo none-\$((40+2))" |
+  guest "$1" "ping -c 3 -W 3 $2 >/dev/null 2>&1 && echo reach-\$((40+2)) || echo none-\$((40+2))" |
     grep -oE 'reach-42|none-42' | head -n1
 }
 check "ha reaches hb" test "$(reach ha "$B")" = reach-42

@@ -76,7 +76,7 @@ guest () {
 }
 # reach FROM ADDRESS: "yes" when FROM gets an answer to ping from ADDRESS.
 reach () {
-  guest "$1" "ping -c 2 -W 2 $2 >/dev/null 2>&1 && echo reach-\$((40+2)) || echo none-\$((40+2))" |
+  guest "$1" "ping -c 3 -W 3 $2 >/dev/null 2>&1 && echo reach-\$((40+2)) || echo none-\$((40+2))" |
     grep -oE 'reach-42|none-42' | head -n1
 }
 check "ia pings ib on lab" test "$(reach ia 10.50.0.2)" = reach-42
