@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "hv-engine-client-network.h"
+#include "hv-error.h"
 #include "hv-messages.h"
 #include "hv-ui-util.h"
 
@@ -29,6 +30,8 @@ struct _HvNetworkManager
   /* template widgets */
   AdwToastOverlay *toasts;
   GtkWidget *setup_group;
+  GtkWidget *error_group;
+  GtkLabel *error_label;
   GtkLabel *command_label;
   GtkWidget *setup_button;
   AdwPreferencesGroup *host_group;
@@ -48,6 +51,28 @@ toast (HvNetworkManager *self,
 
   adw_toast_set_timeout (t, 10);
   adw_toast_overlay_add_toast (self->toasts, t);
+}
+
+/* An error of the engine's under the notice, whole (a toast would cut it), until the next
+ * change succeeds. */
+static void
+show_error (HvNetworkManager *self,
+            const char       *message)
+{
+  gtk_label_set_text (self->error_label, message != NULL ? message : "");
+  gtk_widget_set_visible (self->error_group, message != NULL);
+}
+
+/* The engine's words for a network's refusal: its message in the user's language when it is
+ * a known one, else as it is (the generic sentence for the error's code speaks of VMs). */
+static char *
+network_error (const GError *error)
+{
+  char *translated = hv_messages_translate (error->message);
+
+  if (translated != NULL)
+    return translated;
+  return error->domain == HV_ERROR ? g_strdup (error->message) : hv_messages_error (error);
 }
 
 /* ---- calls ---- */
@@ -76,7 +101,7 @@ call_done (GObject      *source,
     return;
   if (reply == NULL)
     {
-      g_autofree char *reason = hv_messages_error (error);
+      g_autofree char *reason = network_error (error);
       /* Translators: what failed ("Could not remove “lab”"), then the engine's reason */
       g_autofree char *message = g_strdup_printf (_("%s: %s"), what, reason);
 
@@ -89,9 +114,10 @@ call_done (GObject      *source,
           adw_message_dialog_set_response_enabled (form, "save", TRUE);
         }
       else
-        toast (self, message);
+        show_error (self, message);
       return;
     }
+  show_error (self, NULL);
   if (form != NULL)
     gtk_window_destroy (GTK_WINDOW (form));
 }
@@ -360,14 +386,41 @@ on_edit_clicked (GtkButton        *button,
 }
 
 static void
+on_remove_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    HvNetworkManager *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (dialog), "hv-network");
+  g_autofree char *what = NULL;
+
+  if (g_strcmp0 (response, "remove") != 0)
+    return;
+  /* Translators: %s is a network's name */
+  what = g_strdup_printf (_("Could not remove “%s”"), name);
+  /* The engine refuses while a VM's adapter names it, and says which. */
+  engine_call (self, "RemoveNetwork", g_variant_new ("(s)", name), what, NULL);
+}
+
+static void
 on_remove_clicked (GtkButton        *button,
                    HvNetworkManager *self)
 {
   const char *name = g_object_get_data (G_OBJECT (button), "hv-network");
-  /* Translators: %s is a network's name */
-  g_autofree char *what = g_strdup_printf (_("Could not remove “%s”"), name);
+  AdwMessageDialog *dialog =
+    ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL));
 
-  engine_call (self, "RemoveNetwork", g_variant_new ("(s)", name), what, NULL);
+  /* Translators: %s is a host-only network's name */
+  adw_message_dialog_format_heading (dialog, _("Remove “%s”?"), name);
+  adw_message_dialog_set_body (dialog, _("Its addresses and DHCP settings are forgotten. A "
+                                         "network that a VM's adapter names cannot be "
+                                         "removed."));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "remove", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "hv-network", g_strdup (name), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_remove_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static GtkWidget *
@@ -640,6 +693,8 @@ hv_network_manager_class_init (HvNetworkManagerClass *klass)
                                                "/io/github/hostvisor/ui/hv-network-manager.ui");
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, toasts);
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, setup_group);
+  gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, error_group);
+  gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, error_label);
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, command_label);
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, setup_button);
   gtk_widget_class_bind_template_child (widget_class, HvNetworkManager, host_group);

@@ -344,6 +344,23 @@ form_rule (HvPortForwardDialog *self,
     guest_ip_problem = hv_check_ipv4 (guest_ip, _("The guest IP"));
   guest_port_problem = hv_check_port (row_text (self->guest_port_row), _("The guest port"),
                                       &rule->guest_port);
+  if (host_port_problem == NULL)
+    {
+      /* Another rule of this adapter listening there already (the engine checks all of the
+       * VM's adapters, and the host, again). */
+      gboolean udp = gtk_drop_down_get_selected (self->protocol_row) == 1;
+      GHashTableIter iter;
+      Rule *other;
+
+      g_hash_table_iter_init (&iter, self->rules);
+      while (host_port_problem == NULL && g_hash_table_iter_next (&iter, NULL, (gpointer *) &other))
+        if (other->host_port == rule->host_port &&
+            (g_strcmp0 (other->protocol, "udp") == 0) == udp &&
+            (self->editing == NULL || g_strcmp0 (self->editing->name, other->name) != 0))
+          /* Translators: a port number, then a rule's name */
+          host_port_problem = g_strdup_printf (_("Host port %u is already forwarded by the rule "
+                                                 "“%s”"), rule->host_port, other->name);
+    }
 
   hv_ui_mark_error (GTK_WIDGET (self->name_row), name_problem != NULL && name[0] != '\0');
   hv_ui_mark_error (GTK_WIDGET (self->host_ip_row), host_ip_problem != NULL);

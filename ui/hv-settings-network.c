@@ -94,7 +94,10 @@ current_adapter (HvSettingsNetwork *self)
 static gboolean
 vm_is_active (HvSettingsNetwork *self)
 {
-  return !hv_vm_item_get_can_modify (self->item);
+  const char *state = hv_vm_item_get_state (self->item);
+
+  return g_strcmp0 (state, "starting") == 0 || g_strcmp0 (state, "running") == 0 ||
+         g_strcmp0 (state, "paused") == 0 || g_strcmp0 (state, "stopping") == 0;
 }
 
 static char *
@@ -504,7 +507,8 @@ sync_adapter (HvSettingsNetwork *self)
   gboolean exists = adapter != NULL;
   gboolean enabled = exists && hv_vardict_get_boolean (adapter, "enabled", TRUE);
   gboolean active = vm_is_active (self);
-  gboolean editable = known && enabled && !active;
+  /* The engine says when the config may change (not while it runs, nor while unreachable). */
+  gboolean editable = known && enabled && !active && hv_vm_item_get_can_modify (self->item);
   const char *engine_mode = hv_vardict_get_string (adapter, "mode", "nat");
   const char *mode = self->pending_mode[self->slot] != NULL ? self->pending_mode[self->slot]
                                                             : engine_mode;
@@ -539,7 +543,8 @@ sync_adapter (HvSettingsNetwork *self)
   adw_preferences_group_set_description (self->adapter_group, description);
 
   gtk_switch_set_active (self->enable_switch, enabled);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->enable_row), known && !active);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->enable_row),
+                            known && !active && hv_vm_item_get_can_modify (self->item));
 
   adw_combo_row_set_selected (self->mode_row, index_of (hv_nic_modes, mode));
   gtk_widget_set_sensitive (GTK_WIDGET (self->mode_row), editable);
@@ -556,8 +561,8 @@ sync_adapter (HvSettingsNetwork *self)
 
       fill_targets (self, mode, pending ? NULL : target);
       if (pending && bridged && self->interfaces != NULL)
-        subtitle = _("No interface of this computer can be bridged yet: a bridge must be set "
-                     "up (Network Manager) and allowed");
+        subtitle = _("No interface of this computer can be bridged yet: a host bridge must "
+                     "exist and be allowed by the one-time set-up (see each interface)");
       else if (pending && bridged)
         subtitle = _("Looking for the computer's interfaces…");
       else if (pending)

@@ -7,12 +7,14 @@ holds one powered-off VM, "netvm". Main menu → Network Manager… → Create�
 network "uilab"; Settings → Network enables adapter 2, attaches it to that network, makes it an
 e1000 with a MAC address typed in; the Port Forwarding dialog of adapter 1 (NAT) refuses a bad
 port as it is typed and adds the rule "web"; then hostvisorctl show --json must have all of it,
-and the details pane must show the new adapter. Prints TAP. Needs: HV_APP, HV_CTL,
+and the details pane must show the new adapter; removing "uilab", which the adapter names, is
+refused with the engine's reason. Prints TAP. Needs: HV_APP, HV_CTL,
 HV_ARTIFACTS.
 """
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -363,6 +365,34 @@ def port_forwarding(app):
     keys("Escape")
 
 
+def remove_in_use(app):
+    """Network Manager → Remove "uilab", which adapter 2 names: the engine refuses, and says
+    why."""
+    item = open_main_menu(app)
+    if item is not None:
+        press(item)
+    remove = wait_for(lambda: in_window(app, "Network Manager", "push button",
+                                        f"Remove {NETWORK}"), 10)
+    ok(remove is not None, f"the Network Manager offers to remove {NETWORK}")
+    if remove is None:
+        return
+    press(remove)
+    confirm = wait_for(lambda: in_window(app, None, "push button", pred=lambda a: (
+        a.get_name() or "").replace("_", "") in ("Remove", "Remove Remove")), 10)
+    ok(confirm is not None, "… asking first")
+    if confirm is not None:
+        press(confirm)
+    refusal = wait_for(lambda: find(app, "label", pred=lambda a: (a.get_name() or "").startswith(
+        f"Could not remove “{NETWORK}”: ")), 15)
+    ok(refusal is not None and has_network(NETWORK),
+       "removing a network an adapter names is refused, with the engine's reason",
+       refusal.get_name() if refusal is not None else networks())
+    if refusal is not None:
+        note(refusal.get_name())
+    screenshot("test-network-ui-remove-refused.png")
+    hvui.close_window(app, "Network Manager")
+
+
 def run(app):
     if not ok(app is not None, "the app appears on the accessibility bus"):
         return
@@ -376,7 +406,12 @@ def run(app):
     detail = wait_for(lambda: find(app, "label", pred=lambda a: f"2: Host-only “{NETWORK}” "
                                    "(e1000)" in (a.get_name() or "")), 15)
     ok(detail is not None, "the details pane shows adapter 2 on the network, an e1000")
+    # Down to the Network row for the picture.
+    hvui.focus_window("^Hostvisor$")
+    subprocess.run(["xdotool", "mousemove", "700", "600", "click", "--repeat", "8", "5"])
+    time.sleep(0.5)
     screenshot("test-network-ui-details.png")
+    remove_in_use(app)
     note(json.dumps(pick(show(), "adapters", "nics"), indent=1))
 
 
