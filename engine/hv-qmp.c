@@ -278,6 +278,45 @@ version_member (JsonObject *object,
   return (guint) value;
 }
 
+/* Whether every string in @node, member names included, is UTF-8. QEMU writes only UTF-8
+ * (its JSON writer replaces invalid sequences), but json-glib lets invalid bytes through,
+ * raw or from escapes such as "\200", into event names, error texts and on to D-Bus. The
+ * depth is bounded by nesting_is_bounded() before parsing. */
+static gboolean
+json_is_utf8 (JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *member;
+        JsonNode *value;
+
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, &member, &value))
+          if (!g_utf8_validate (member, -1, NULL) || !json_is_utf8 (value))
+            return FALSE;
+        return TRUE;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          if (!json_is_utf8 (json_array_get_element (array, i)))
+            return FALSE;
+        return TRUE;
+      }
+    case JSON_NODE_VALUE:
+      return json_node_get_value_type (node) != G_TYPE_STRING ||
+             g_utf8_validate (json_node_get_string (node), -1, NULL);
+    case JSON_NODE_NULL:
+    default:
+      return TRUE;
+    }
+}
+
 static gboolean
 nesting_is_bounded (const char *text,
                     gsize       len)
@@ -467,6 +506,12 @@ hv_qmp_handle_line (HvQmp      *self,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       hv_qmp_fail (self, "Malformed message from the QEMU monitor: not a JSON object");
+      return;
+    }
+
+  if (!json_is_utf8 (root))
+    {
+      hv_qmp_fail (self, "Malformed message from the QEMU monitor: a string that is not UTF-8");
       return;
     }
 
