@@ -5,7 +5,7 @@
  * on as a half-close (shutdown (SHUT_WR)) of the other socket: a peer that sends and then
  * waits for its answer, or that reads to the end, sees what it would see on a direct
  * connection. Both connections are closed once both directions have ended, or at once when
- * either fails. Runs in the thread-default main context of the caller. */
+ * either fails. Its watches are on the global default main context (g_unix_fd_add()). */
 #pragma once
 
 #include <gio/gio.h>
