@@ -58,6 +58,9 @@ net_cleanup () {
   if [ -f "$HV_TMP/state/hotest.pid" ]; then
     kill "$(cat "$HV_TMP/state/hotest.pid")" 2>/dev/null
   fi
+  # The helper's tmpfs: a mount point cannot be removed, and the host would keep an empty
+  # $HV_TMP/bin (the mount itself ends with this namespace).
+  mountpoint -q "$HV_TMP/bin" 2>/dev/null && umount "$HV_TMP/bin"
 }
 trap 'net_cleanup; cleanup' EXIT
 
