@@ -25,7 +25,7 @@ packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python
 # The agent's Wayland clipboard test: a headless compositor with data-control and its clients.
 packages+=(sway wl-clipboard)
 # Networks: DHCP for host-only and internal networks, bridges and taps, test namespaces.
-packages+=(dnsmasq-base iproute2 iputils-ping)
+packages+=(dnsmasq-base iproute2 iputils-ping curl)
 
 missing=()
 for p in "${packages[@]}"; do
