@@ -97,6 +97,18 @@ JsonNode *parse_json (const char *text, GError **error);
 JsonObject *ctl_show (const char *name, GError **error);
 const char *json_string (JsonObject *object, const char *member);
 
+/* hv-bench-env.c: the throw-away environment (bench.tmp with run/, data/, config/, cache/ as
+ * the XDG directories; HOSTVISOR_NO_KVM=1 unless bench.kvm), found programs in bench.ctl and
+ * bench.engined (--bindir, else BUILDDIR/app, else @configured_app_dir). */
+gboolean bench_env_setup (const char *configured_app_dir, GError **error);
+/* Stops the engine and removes bench.tmp (nothing when setup never made it). */
+void bench_env_cleanup (void);
+void bench_remove_tree (const char *path);
+/* The directory this program is in. */
+char *bench_self_dir (void);
+double bench_median (GArray *values);
+void bench_range (GArray *values, double *lo, double *hi);
+
 char *engine_lock_path (void);
 GPid engine_pid (void);
 guint64 proc_status_kib (GPid pid, const char *field);
