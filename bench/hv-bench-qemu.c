@@ -383,7 +383,7 @@ qmp_start_cpus (PlainQemu   *p,
   if (ok && !json_object_has_member (greeting, "QMP"))
     ok = fail (error, "QEMU's monitor sent no greeting");
   ok = ok && qmp_execute (fd, buf, qemu, "qmp_capabilities", error) &&
-       qmp_execute (fd, buf, qemu, "cont", error);
+       (p->no_cont || qmp_execute (fd, buf, qemu, "cont", error));
   if (!ok)
     {
       close (fd);

@@ -126,6 +126,7 @@ typedef struct
   off_t offset;
   GString *text;
   gsize searched;
+  const char *marker;   /* what log_watch_found() looks for; NULL: MARKER */
 } LogWatch;
 
 void log_watch_begin (LogWatch *w, const char *path);
@@ -142,6 +143,7 @@ typedef struct
   char *qmp_path;
   gboolean qmp_fd3;
   gboolean paused;
+  gboolean no_cont;     /* plain_spawn() leaves a paused QEMU paused (after qmp_capabilities) */
   char *subdir;         /* under bench.tmp; NULL: "plain" */
   int pass_fd;          /* passed to QEMU as pass_fd_target when that is above 3 (a tap) */
   int pass_fd_target;
