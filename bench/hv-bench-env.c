@@ -3,6 +3,7 @@
  * environment the engine runs in, its removal at the end, and the medians and ranges the
  * tables print. */
 #include <errno.h>
+#include <signal.h>
 #include <ftw.h>
 #include <string.h>
 
@@ -139,4 +140,43 @@ bench_range (GArray *values,
       *lo = MIN (*lo, g_array_index (values, double, i));
       *hi = MAX (*hi, g_array_index (values, double, i));
     }
+}
+
+static void
+on_signal (int sig)
+{
+  interrupted = 1;
+}
+
+void
+bench_catch_signals (void)
+{
+  struct sigaction sa = { .sa_handler = on_signal };
+
+  /* No SA_RESTART: a blocking call returns EINTR, and every wait looks at the flag. */
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  /* A socket closed under us is an error to report, not a reason to die. */
+  signal (SIGPIPE, SIG_IGN);
+}
+
+gboolean
+bench_build_tiny_guest (const char *script,
+                        const char *dir,
+                        char      **kernel,
+                        char      **initrd,
+                        GError    **error)
+{
+  const char *argv[] = { "bash", script, dir, NULL };
+  g_autoptr(Child) c = NULL;
+
+  g_printerr ("%s: building the tiny guest in %s\n", g_get_prgname (), dir);
+  c = child_spawn (argv, error);
+  if (c == NULL || !child_wait (c, 10 * 60 * 1000, error) || !child_check (c, argv, error))
+    return FALSE;
+  *kernel = g_build_filename (dir, "vmlinuz", NULL);
+  *initrd = g_build_filename (dir, "initrd.img", NULL);
+  return TRUE;
 }

@@ -29,11 +29,6 @@ volatile sig_atomic_t interrupted;
 
 static const char * const loc_names[N_LOCS] = { "host disk", "guest 9p share", "guest RAM" };
 
-static void
-on_signal (int sig)
-{
-  interrupted = 1;
-}
 
 /* ── The guest ─────────────────────────────────────────────────────────────────────────── */
 
@@ -809,7 +804,6 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  struct sigaction sa = { .sa_handler = on_signal };
   gboolean skip_shares = FALSE, skip_clipboard = FALSE;
   const GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &gb.size_mib,
@@ -859,13 +853,7 @@ main (int   argc,
       return 2;
     }
 
-  /* No SA_RESTART: a blocking call returns EINTR, and every wait looks at the flag. */
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  /* A console closed under us is an error to report, not a reason to die. */
-  signal (SIGPIPE, SIG_IGN);
+  bench_catch_signals ();
 
   for (Loc loc = 0; loc < N_LOCS; loc++)
     {

@@ -32,11 +32,6 @@ int requests = 200;
 static int rounds = 3;
 static char *only;
 
-static void
-on_signal (int sig)
-{
-  interrupted = 1;
-}
 
 static gboolean
 wanted (const char *part)
@@ -387,7 +382,6 @@ main (int argc, char *argv[])
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  struct sigaction sa = { .sa_handler = on_signal };
   const GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &size_mib, "MiB sent each way (default 16)", "MIB" },
     { "requests", 0, 0, G_OPTION_ARG_INT, &requests,
@@ -432,11 +426,7 @@ main (int argc, char *argv[])
                   "to 20, and no arguments\n");
       return 2;
     }
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  signal (SIGPIPE, SIG_IGN);
+  bench_catch_signals ();
 
   {
     const char *probe[] = { "unshare", "--user", "--map-root-user", "--net", "true", NULL };
@@ -448,12 +438,8 @@ main (int argc, char *argv[])
     ok = FALSE;
   else
     {
-      const char *script[] = { "bash", HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, NULL };
-      g_autoptr(Child) c = child_spawn (script, &error);
-
-      ok = c != NULL && child_wait (c, 10 * 60 * 1000, &error) && child_check (c, script, &error);
-      kernel = g_build_filename (HV_BENCH_GUEST_DIR, "vmlinuz", NULL);
-      initrd = g_build_filename (HV_BENCH_GUEST_DIR, "initrd.img", NULL);
+      ok = bench_build_tiny_guest (HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, &kernel, &initrd,
+                                   &error);
     }
   if (ok)
     bridged_setup = setup_done ();

@@ -35,11 +35,6 @@ static int rounds = 3;
 static int memory_mib = 1024;
 static int dirty_mib = 512;
 
-static void
-on_signal (int sig)
-{
-  interrupted = 1;
-}
 
 /* What one side measured in one round: wall seconds of each operation, the guest's pause
  * (QEMU's STOP to RESUME), and the size of the state written. */
@@ -223,26 +218,6 @@ typedef struct {
   char *job_error;
 } Qmp;
 
-static gboolean
-qmp_write (Qmp        *q,
-           const char *line,
-           GError    **error)
-{
-  gsize done = 0, len = strlen (line);
-
-  while (done < len)
-    {
-      ssize_t n = send (q->fd, line + done, len - done, MSG_NOSIGNAL);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return fail (error, "Cannot write to QEMU's monitor: %s", g_strerror (errno));
-      done += n;
-    }
-  return TRUE;
-}
-
 static void
 qmp_note_event (Qmp        *q,
                 JsonObject *message)
@@ -321,7 +296,7 @@ qmp_run (Qmp         *q,
 {
   g_autofree char *line = g_strconcat (json, "\n", NULL);
 
-  if (!qmp_write (q, line, error))
+  if (!qmp_send_line (q->fd, line, error))
     return FALSE;
   for (;;)
     {
@@ -492,7 +467,7 @@ plain_round (const char *engine_vm_dir,
   g_printerr ("hv-bench-snapshot: plain QEMU: save state, resume\n");
   t0 = g_get_monotonic_time ();
   if (!qmp_job (&q, "snapshot-save", "saved", TRUE, error) ||
-      !qmp_write (&q, "{\"execute\": \"quit\"}\n", error) ||
+      !qmp_send_line (q.fd, "{\"execute\": \"quit\"}\n", error) ||
       !plain_wait_exit (q.qemu, 60 * 1000, error))
     goto out;
   s->save_s = (g_get_monotonic_time () - t0) / 1e6;
@@ -509,7 +484,7 @@ plain_round (const char *engine_vm_dir,
       !qmp_run (&q, "{\"execute\": \"cont\"}", NULL, error))
     goto out;
   s->resume_s = (g_get_monotonic_time () - t0) / 1e6;
-  ok = qmp_write (&q, "{\"execute\": \"quit\"}\n", error);
+  ok = qmp_send_line (q.fd, "{\"execute\": \"quit\"}\n", error);
 
 out:
   log_watch_end (&w);
@@ -573,7 +548,6 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  struct sigaction sa = { .sa_handler = on_signal };
   const GOptionEntry entries[] = {
     { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds,
       "Rounds of both sides, interleaved; the median is printed (default 3)", "N" },
@@ -608,21 +582,13 @@ main (int   argc,
                   "8 to the memory less 96 MiB, and no arguments\n");
       return 2;
     }
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  signal (SIGPIPE, SIG_IGN);
+  bench_catch_signals ();
 
   ok = bench_env_setup (HV_BENCH_APP_DIR, &error);
   if (ok)
     {
-      const char *script[] = { "bash", HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, NULL };
-      g_autoptr(Child) c = child_spawn (script, &error);
-
-      ok = c != NULL && child_wait (c, 10 * 60 * 1000, &error) && child_check (c, script, &error);
-      kernel = g_build_filename (HV_BENCH_GUEST_DIR, "vmlinuz", NULL);
-      initrd = g_build_filename (HV_BENCH_GUEST_DIR, "initrd.img", NULL);
+      ok = bench_build_tiny_guest (HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, &kernel, &initrd,
+                                   &error);
     }
   for (int r = 0; ok && !interrupted && r < rounds; r++)
     {

@@ -18,11 +18,6 @@
 Bench bench;
 volatile sig_atomic_t interrupted;
 
-static void
-on_signal (int sig)
-{
-  interrupted = 1;
-}
 
 /* ── Figure 1, Hostvisor's side: hostvisorctl start ────────────────────────────────────── */
 
@@ -130,23 +125,6 @@ engine_boot_once (const char *serial_log,
 /* ── Figure 1: both sides, interleaved ─────────────────────────────────────────────────── */
 
 static gboolean
-build_guest (char  **kernel,
-             char  **initrd,
-             GError **error)
-{
-  const char *argv[] = { "bash", HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, NULL };
-  g_autoptr(Child) c = NULL;
-
-  g_printerr ("hv-bench: building the tiny guest in %s\n", HV_BENCH_GUEST_DIR);
-  c = child_spawn (argv, error);
-  if (c == NULL || !child_wait (c, 10 * 60 * 1000, error) || !child_check (c, argv, error))
-    return FALSE;
-  *kernel = g_build_filename (HV_BENCH_GUEST_DIR, "vmlinuz", NULL);
-  *initrd = g_build_filename (HV_BENCH_GUEST_DIR, "initrd.img", NULL);
-  return TRUE;
-}
-
-static gboolean
 bench_boot (GError **error)
 {
   g_autofree char *kernel = NULL;
@@ -158,7 +136,8 @@ bench_boot (GError **error)
   double marker_s, start_s;
   gboolean ok = FALSE;
 
-  if (!build_guest (&kernel, &initrd, error))
+  if (!bench_build_tiny_guest (HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, &kernel, &initrd,
+                               error))
     return FALSE;
 
   out = ctl_run (NULL, error, "create", BOOT_VM, "--no-disk", "--memory", GUEST_MEMORY_MIB,
@@ -480,7 +459,6 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  struct sigaction sa = { .sa_handler = on_signal };
   const GOptionEntry entries[] = {
     { "runs", 0, 0, G_OPTION_ARG_INT, &bench.runs,
       "Boots of each kind, interleaved (default 5)", "N" },
@@ -516,11 +494,7 @@ main (int   argc,
       return 2;
     }
 
-  /* No SA_RESTART: a blocking call returns EINTR, and every wait looks at the flag. */
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
+  bench_catch_signals ();
 
   bench.hv_boot_s = g_array_new (FALSE, FALSE, sizeof (double));
   bench.qemu_boot_s = g_array_new (FALSE, FALSE, sizeof (double));

@@ -104,6 +104,11 @@ gboolean bench_env_setup (const char *configured_app_dir, GError **error);
 /* Stops the engine and removes bench.tmp (nothing when setup never made it). */
 void bench_env_cleanup (void);
 void bench_remove_tree (const char *path);
+/* SIGINT, SIGTERM and SIGHUP set `interrupted`; SIGPIPE is ignored. */
+void bench_catch_signals (void);
+/* tests/guest/make-tiny-guest.sh @script into @dir (nothing when it is up to date). */
+gboolean bench_build_tiny_guest (const char *script, const char *dir, char **kernel,
+                                 char **initrd, GError **error);
 /* The directory this program is in. */
 char *bench_self_dir (void);
 double bench_median (GArray *values);
@@ -149,6 +154,8 @@ typedef struct
   int pass_fd_target;
 } PlainQemu;
 
+/* Writes all of @line (a QMP message and its newline) to the monitor socket @fd. */
+gboolean qmp_send_line (int fd, const char *line, GError **error);
 char **argv_from_vm_log (const char *path, GError **error);
 gboolean plain_qemu_prepare (PlainQemu *p, char **engine_argv, const char *engine_vm_dir,
                              GError **error);
