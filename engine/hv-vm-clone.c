@@ -26,6 +26,7 @@
 
 #define BASES_DIR "bases"
 #define SNAPSHOT_TAG_PREFIX "hv-"
+#define ORIGIN_SUFFIX ".origin"
 
 /* Bases published by clones in progress (absolute paths): the collector leaves them. */
 static GHashTable *pending_bases;
@@ -36,6 +37,7 @@ typedef struct {
   char **argv;             /* a qemu-img command; NULL: a rename done here */
   char *rename_from;       /* publish a base: rename to rename_to, made read-only */
   char *rename_to;
+  char *origin;            /* what rename_to is an export of (see find_base_for()), or NULL */
   gboolean reports;        /* qemu-img -p: reports progress */
 } CloneStep;
 
@@ -51,6 +53,7 @@ typedef struct {
   guint n_reported;        /* of those, finished */
   GPtrArray *bases;        /* char*: bases published for this clone */
   GPtrArray *base_temps;   /* char*: exports in progress (bases/.new-*) */
+  GPtrArray *shared_bases; /* char*: bases exported before that the clone's overlays use */
   GSubprocess *process;    /* the running qemu-img */
   GString *output;         /* its stdout and stderr */
   char buffer[4096];
@@ -64,6 +67,7 @@ clone_step_free (CloneStep *step)
   g_strfreev (step->argv);
   g_free (step->rename_from);
   g_free (step->rename_to);
+  g_free (step->origin);
   g_free (step);
 }
 
@@ -277,12 +281,61 @@ hv_clone_collect_bases (const char *library_path,
             g_unlink (path);
           continue;
         }
+      if (g_str_has_suffix (name, ORIGIN_SUFFIX))
+        {
+          /* A base's origin goes with it. */
+          g_autofree char *base = g_strndup (path, strlen (path) - strlen (ORIGIN_SUFFIX));
+
+          if (!g_file_test (base, G_FILE_TEST_EXISTS))
+            g_unlink (path);
+          continue;
+        }
       if (!is_base_name (name) || g_hash_table_contains (named, name)
           || (pending_bases != NULL && g_hash_table_contains (pending_bases, path)))
         continue;
       g_message ("Removing the base image %s: no VM uses it any more", path);
+      {
+        g_autofree char *origin = g_strconcat (path, ORIGIN_SUFFIX, NULL);
+
+        g_unlink (origin);
+      }
       g_unlink (path);
     }
+}
+
+/* A snapshot's disk never changes while the snapshot exists (and its id is never used
+ * again), so its export can serve every linked clone made from it: BASE.origin says where a
+ * base came from ("VM-UUID SNAPSHOT-ID DRIVE-INDEX"). The current state changes, so an
+ * export of it is never shared. Returns the base for @origin, or NULL. */
+static char *
+find_base_for (const char *bases,
+               const char *origin)
+{
+  g_autoptr(GDir) dir = g_dir_open (bases, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *base = NULL;
+      struct stat st;
+
+      if (!g_str_has_suffix (name, ORIGIN_SUFFIX) || g_str_has_prefix (name, ".new-"))
+        continue;
+      path = g_build_filename (bases, name, NULL);
+      base = g_strndup (path, strlen (path) - strlen (ORIGIN_SUFFIX));
+      if (!hv_file_read_capped (path, 4096, &text, NULL, NULL) || !g_str_equal (text, origin))
+        continue;
+      if (lstat (base, &st) == 0 && S_ISREG (st.st_mode))
+        {
+          g_autofree char *base_name = g_path_get_basename (base);
+
+          if (is_base_name (base_name))
+            return g_steal_pointer (&base);
+        }
+    }
+  return NULL;
 }
 
 /* ----------------------------------------------------------------------------
@@ -443,6 +496,9 @@ clone_data_free (CloneData *data)
       if (pending_bases != NULL)
         g_hash_table_remove (pending_bases, base);
     }
+  for (guint i = 0; data->shared_bases != NULL && i < data->shared_bases->len; i++)
+    if (pending_bases != NULL)
+      g_hash_table_remove (pending_bases, g_ptr_array_index (data->shared_bases, i));
   g_clear_object (&data->process);
   g_clear_object (&data->library);
   g_clear_object (&data->source);
@@ -452,6 +508,7 @@ clone_data_free (CloneData *data)
   g_clear_pointer (&data->steps, g_ptr_array_unref);
   g_clear_pointer (&data->bases, g_ptr_array_unref);
   g_clear_pointer (&data->base_temps, g_ptr_array_unref);
+  g_clear_pointer (&data->shared_bases, g_ptr_array_unref);
   if (data->output != NULL)
     g_string_free (data->output, TRUE);
   g_free (data->log_line);
@@ -645,6 +702,14 @@ run_next_step (GTask *owned_task)
         }
       g_ptr_array_remove (data->base_temps, step->rename_from);
       g_ptr_array_add (data->bases, g_strdup (step->rename_to));
+      if (step->origin != NULL)
+        {
+          g_autofree char *origin_path = g_strconcat (step->rename_to, ORIGIN_SUFFIX, NULL);
+
+          /* Without it the base is only not shared: no reason to fail. */
+          hv_file_replace_contents (origin_path, step->origin, strlen (step->origin), 0400,
+                                    FALSE, NULL);
+        }
       if (pending_bases == NULL)
         pending_bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_hash_table_add (pending_bases, g_strdup (step->rename_to));
@@ -755,6 +820,8 @@ plan_drive (CloneData   *data,
       g_autofree char *uuid = g_uuid_string_random ();
       g_autofree char *temp_name = g_strdup_printf (".new-%s.qcow2", uuid);
       g_autofree char *final_name = g_strdup_printf ("%s.qcow2", uuid);
+      g_autofree char *origin = NULL;
+      g_autofree char *existing = NULL;
       CloneStep *publish;
 
       if (g_mkdir_with_parents (bases, 0700) != 0)
@@ -764,6 +831,26 @@ plan_drive (CloneData   *data,
                        g_strerror (saved));
           return FALSE;
         }
+      if (snapshot_tag != NULL)
+        {
+          origin = g_strdup_printf ("%s %s %u\n", hv_vm_get_uuid (data->source), snapshot_tag,
+                                    index);
+          existing = find_base_for (bases, origin);
+        }
+      if (existing != NULL)
+        {
+          /* Exported before: only the overlay is new. Kept from the collector as a base
+           * of this clone, but never removed by it (it is not in data->bases). */
+          if (pending_bases == NULL)
+            pending_bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_add (pending_bases, g_strdup (existing));
+          g_ptr_array_add (data->shared_bases, g_strdup (existing));
+          add_step (data, FALSE, qemu_img, "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
+                    existing, target, NULL);
+          hv_set_str (&drive->backing, existing);
+          hv_set_str (&drive->path, name);
+          return TRUE;
+        }
       g_ptr_array_add (data->base_temps, g_build_filename (bases, temp_name, NULL));
       add_step (data, TRUE, qemu_img, "convert", "-p", shared ? "-U" : "", "-O", "qcow2",
                 snapshot_opt != NULL ? "-l" : "", snapshot_opt != NULL ? snapshot_opt : "",
@@ -771,6 +858,7 @@ plan_drive (CloneData   *data,
       publish = g_new0 (CloneStep, 1);
       publish->rename_from = g_build_filename (bases, temp_name, NULL);
       publish->rename_to = g_build_filename (bases, final_name, NULL);
+      publish->origin = g_steal_pointer (&origin);
       g_ptr_array_add (data->steps, publish);
       /* The overlay: its header names the base, which the engine alone opens (as the explicit
        * backing node named in the config, see hv-qemu-argv.c). */
@@ -911,6 +999,7 @@ hv_vm_clone_async (HvLibrary            *library,
   data->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) clone_step_free);
   data->bases = g_ptr_array_new_with_free_func (g_free);
   data->base_temps = g_ptr_array_new_with_free_func (g_free);
+  data->shared_bases = g_ptr_array_new_with_free_func (g_free);
   data->output = g_string_new (NULL);
   g_task_set_task_data (task, data, (GDestroyNotify) clone_data_free);
 
