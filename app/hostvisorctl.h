@@ -10,6 +10,7 @@
  * hostvisorctl-netsetup.c the one-time network set-up and the host's interfaces
  * hostvisorctl-network.c  host-only networks: network list, create, modify, remove
  * hostvisorctl-portforward.c  network adapters in show, port-forward list|add|remove
+ * hostvisorctl-clone.c    clone
  *
  * Everything but main() is the static library "hvctl". Parsing never prints, exits or
  * reaches the engine: hv_ctl_command_line_parse() takes an argv and returns what to do or a
@@ -194,6 +195,10 @@ void     hv_ctl_print_adapters         (HvDbusVm *vm);
 gboolean hv_ctl_cmd_port_forward_list  (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_port_forward_add   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_port_forward_remove (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-clone.c */
+extern const HvCtlOption hv_ctl_clone_options[];
+gboolean hv_ctl_cmd_clone              (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-io.c */
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);

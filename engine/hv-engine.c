@@ -22,6 +22,8 @@
 #include "hv-demo.h"
 #include "hv-engine-netsetup.h"
 #include "hv-engine-vm-network.h"
+#include "hv-engine-clone.h"
+#include "hv-vm-clone.h"
 #include "hv-error.h"
 #include "hv-kvm-probe.h"
 #include "hv-osinfo.h"
@@ -239,8 +241,11 @@ handle_start (HvDbusVm              *skeleton,
               HvEngine              *self)
 {
   HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
 
-  if (vm != NULL)
+  if (vm != NULL && !hv_vm_clone_check_idle (vm, &error))
+    reply_void (invocation, error);
+  else if (vm != NULL)
     hv_vm_start_async (vm, NULL, on_void_reply, void_reply (invocation, hv_vm_start_finish));
   return TRUE;
 }
@@ -356,8 +361,11 @@ handle_delete (HvDbusVm              *skeleton,
                HvEngine              *self)
 {
   HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
 
-  if (vm != NULL)
+  if (vm != NULL && !hv_vm_clone_check_idle (vm, &error))
+    reply_void (invocation, error);
+  else if (vm != NULL)
     hv_library_delete_vm_async (self->library, vm, keep_files, NULL, on_void_reply,
                                 void_reply (invocation, hv_library_delete_vm_finish));
   return TRUE;
@@ -618,6 +626,7 @@ connect_vm (HvEngine *self,
     { "handle-open-console", G_CALLBACK (handle_open_console) },
     { "handle-add-port-forward", G_CALLBACK (hv_engine_vm_handle_add_port_forward) },
     { "handle-remove-port-forward", G_CALLBACK (hv_engine_vm_handle_remove_port_forward) },
+    { "handle-clone", G_CALLBACK (hv_engine_vm_handle_clone) },
   };
 
   /* One closure per method for the whole library, connected to every VM: a closure per VM
