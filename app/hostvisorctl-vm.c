@@ -1065,9 +1065,30 @@ change_media (HvCtl      *ctl,
               GError    **error)
 {
   g_autoptr(HvDbusVm) vm = NULL;
+  const char *drive = hv_ctl_args_get (args, "drive");
   gboolean floppy = hv_ctl_args_has (args, "floppy");
   g_autofree char *path = NULL;
   g_autofree char *name = NULL;
+
+  if (drive != NULL)
+    {
+      if (floppy)
+        {
+          g_set_error_literal (error, HV_CTL_USAGE_ERROR, 0,
+                               _("--floppy and --drive cannot be used together"));
+          return FALSE;
+        }
+      if (!g_str_equal (drive, "cdrom") && !g_str_equal (drive, "floppy")
+          && !g_str_equal (drive, "floppy-b"))
+        {
+          g_set_error_literal (error, HV_CTL_USAGE_ERROR, 0,
+                               _("--drive takes cdrom, floppy or floppy-b"));
+          return FALSE;
+        }
+      floppy = !g_str_equal (drive, "cdrom");
+    }
+  else
+    drive = floppy ? "floppy" : "cdrom";
 
   if (image != NULL)
     {
@@ -1080,7 +1101,7 @@ change_media (HvCtl      *ctl,
   vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
   if (vm == NULL)
     return FALSE;
-  if (!hv_dbus_vm_call_insert_media_sync (vm, floppy ? "floppy" : "cdrom", path != NULL ? path : "",
+  if (!hv_dbus_vm_call_insert_media_sync (vm, drive, path != NULL ? path : "",
                                           NULL, error))
     return FALSE;
   name = hv_ctl_vm_display_name (vm);

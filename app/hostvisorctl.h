@@ -174,6 +174,8 @@ gboolean hv_ctl_cmd_clipboard_set (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_guest_tools_insert (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_media_eject   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_os_list       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_profile_list  (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_profile_show  (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_version       (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-network.c */

@@ -307,6 +307,30 @@ hv_hardware_validate (const HvVmConfig *config,
   return TRUE;
 }
 
+int
+hv_config_find_removable (const HvVmConfig *config,
+                          HvDriveKind       kind,
+                          guint             unit,
+                          GError          **error)
+{
+  guint seen = 0;
+
+  for (guint i = 0; config->drives != NULL && i < config->drives->len; i++)
+    {
+      const HvDrive *drive = g_ptr_array_index (config->drives, i);
+
+      if (drive->kind == kind && seen++ == unit)
+        return (int) i;
+    }
+  if (seen == unit)
+    return -1;
+  refuse (error, kind == HV_DRIVE_FLOPPY
+          ? "There is no floppy in drive A:, so there can be no drive B:; insert a floppy into "
+            "A: first"
+          : "There is no such drive");
+  return -2;
+}
+
 /* The XML form (called by hv-config-xml.c, which checks elements and reports lines). */
 
 static const char * const cpu_attrs[] = { "model", NULL };

@@ -342,6 +342,11 @@ const char *hv_sound_device_to_string   (HvSoundDevice v);
 gboolean    hv_sound_device_from_string (const char *s, HvSoundDevice *out);
 const char *hv_rtc_base_to_string       (HvRtcBase v);
 gboolean    hv_rtc_base_from_string     (const char *s, HvRtcBase *out);
+/* The index in config->drives of the removable drive @unit (0 first, 1 second: floppy B:) of
+ * @kind; -1 when it is not there but would be the next drive of that kind (so it can be
+ * added); -2, with an error, when an earlier one is missing (B: without A:). */
+int         hv_config_find_removable  (const HvVmConfig *config, HvDriveKind kind, guint unit,
+                                       GError **error);
 /* "486", "pentium", "pentium2", "pentium3", "qemu32", "qemu64", "max", "host" */
 gboolean    hv_cpu_model_is_valid     (const char *model);
 /* [a-z0-9]{1,32} */

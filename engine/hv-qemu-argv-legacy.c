@@ -6,7 +6,7 @@
  *   would be isa-cirrus-vga, whose snapshots abort QEMU on load, so std video is isa-vga.
  * - acpi=, hpet=, vmport= are machine properties of pc, q35 and isapc; the PC speaker plays
  *   through the machine property pcspk-audiodev= (-soundhw is deprecated).
- * - sb16's defaults are 0x220, IRQ 5, DMA 1, HDMA 5 (DSP 4.05); adlib's OPL2 answers at its
+ * - sb16's defaults are 0x220, IRQ 5, DMA 1, DMA16 5 (DSP 4.05); adlib's OPL2 answers at its
  *   iobase (0x220, so it completes the SB16) and at 0x388.
  * - -icount is TCG only; align=on holds the guest to real time. */
 #include "hv-qemu-argv-legacy.h"
@@ -156,7 +156,7 @@ build_audio (const HvVmConfig *config,
   switch (config->hw.sound)
     {
     case HV_SOUND_SB16:
-      add2 (argv, "-device", g_strdup ("sb16,id=sound0,iobase=0x220,irq=5,dma=1,hdma=5,"
+      add2 (argv, "-device", g_strdup ("sb16,id=sound0,iobase=0x220,irq=5,dma=1,dma16=5,"
                                        "audiodev=" HV_QEMU_AUDIODEV_ID));
       break;
     case HV_SOUND_ES1370:
