@@ -165,3 +165,96 @@ hv_ctl_cmd_profile_show (HvCtl      *ctl,
   g_print (_("Acceleration:  %s\n"), hv_acceleration_to_string (p->acceleration));
   return TRUE;
 }
+
+static void
+print_line (const char *label,
+            const char *value)
+{
+  g_autofree char *with_colon = g_strdup_printf ("%s:", label);
+
+  g_print ("%-15s %s\n", with_colon, value);
+}
+
+void
+hv_ctl_print_hardware (const HvVmConfig *config)
+{
+  const HvHardware *hw = &config->hw;
+  g_autofree char *sound = NULL;
+  g_autofree char *chipset = NULL;
+  g_autofree char *limit = NULL;
+
+  if (hw->profile != NULL)
+    print_line (_("Profile"), hw->profile);
+  print_line (_("CPU model"), hw->cpu_model != NULL ? hw->cpu_model : _("default"));
+  if (hw->vram_mib > 0)
+    {
+      g_autofree char *vram = g_strdup_printf ("%u MiB", hw->vram_mib);
+
+      print_line (_("Video memory"), vram);
+    }
+  sound = g_strdup_printf ("%s%s%s%s%s", hv_sound_device_to_string (hw->sound),
+                           hw->adlib ? _(" + AdLib") : "",
+                           hw->pc_speaker ? _(", PC speaker") : "",
+                           hw->sound_enabled ? "" : _(" (turned off)"),
+                           hw->sound_muted ? _(" (muted)") : "");
+  print_line (_("Sound"), sound);
+  chipset = g_strdup_printf (_("ACPI %s, HPET %s, USB %s, tablet %s, vmport %s, RTC %s"),
+                             on_off (hw->acpi), on_off (hw->hpet), on_off (hw->usb),
+                             on_off (hw->tablet), on_off (hw->vmport),
+                             hv_rtc_base_to_string (hw->rtc));
+  print_line (_("Chipset"), chipset);
+  if (!hw->icount)
+    limit = g_strdup (_("off"));
+  else if (hw->icount_shift == HV_ICOUNT_SHIFT_AUTO)
+    limit = g_strdup (_("off (icount kept: the VM stays on TCG)"));
+  else if (hv_cpu_limit_preset_name (hw->icount_shift) != NULL)
+    limit = g_strdup_printf (_("%s (icount shift %d, TCG only)"),
+                             hv_cpu_limit_preset_name (hw->icount_shift), hw->icount_shift);
+  else
+    limit = g_strdup_printf (_("icount shift %d (TCG only)"), hw->icount_shift);
+  print_line (_("Speed limit"), limit);
+}
+
+void
+hv_ctl_json_add_hardware (JsonBuilder      *b,
+                          const HvVmConfig *config)
+{
+  const HvHardware *hw = config != NULL ? &config->hw : NULL;
+
+  if (hw == NULL)
+    {
+      static const char * const names[] = { "profile", "cpu_model", "vram_mib", "sound",
+                                            "cpu_limit_shift", "chipset", NULL };
+
+      for (guint i = 0; names[i] != NULL; i++)
+        add_member (b, names[i], NULL);
+      return;
+    }
+  add_member (b, "profile", hw->profile);
+  add_member (b, "cpu_model", hw->cpu_model);
+  add_int (b, "vram_mib", hw->vram_mib);
+  json_builder_set_member_name (b, "sound");
+  json_builder_begin_object (b);
+  add_member (b, "device", hv_sound_device_to_string (hw->sound));
+  add_bool (b, "enabled", hw->sound_enabled);
+  add_bool (b, "muted", hw->sound_muted);
+  add_bool (b, "adlib", hw->adlib);
+  add_bool (b, "pc_speaker", hw->pc_speaker);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "cpu_limit_shift");
+  if (!hw->icount)
+    json_builder_add_null_value (b);
+  else if (hw->icount_shift == HV_ICOUNT_SHIFT_AUTO)
+    json_builder_add_string_value (b, "auto");
+  else
+    json_builder_add_int_value (b, hw->icount_shift);
+  json_builder_set_member_name (b, "chipset");
+  json_builder_begin_object (b);
+  add_bool (b, "acpi", hw->acpi);
+  add_bool (b, "hpet", hw->hpet);
+  add_bool (b, "usb", hw->usb);
+  add_bool (b, "tablet", hw->tablet);
+  add_bool (b, "vmport", hw->vmport);
+  add_member (b, "rtc", hv_rtc_base_to_string (hw->rtc));
+  json_builder_end_object (b);
+}

@@ -314,6 +314,7 @@ json_add_config (JsonBuilder      *builder,
   json_add_string_or_null (builder, "kernel", config ? config->kernel : NULL);
   json_add_string_or_null (builder, "initrd", config ? config->initrd : NULL);
   json_add_string_or_null (builder, "cmdline", config ? config->cmdline : NULL);
+  hv_ctl_json_add_hardware (builder, config);
 
   json_builder_set_member_name (builder, "drives");
   json_builder_begin_array (builder);
@@ -473,6 +474,7 @@ hv_ctl_accel_reason_text (const char *reason)
 {
   static const struct { const char *code, *text; } texts[] = {
     { "setting", N_("KVM is turned off for this VM") },
+    { "speed-limit", N_("the VM's CPU speed limit needs QEMU's emulation") },
     { "probing", N_("the KVM test is still running") },
     { "disabled", N_("KVM is turned off by HOSTVISOR_NO_KVM") },
     { "missing", N_("KVM is not available on this computer") },
@@ -514,12 +516,15 @@ print_config (const HvVmConfig *config,
   print_field (_("Machine"), hv_machine_to_string (config->machine));
   /* Translators: the VM is not yet pinned to a versioned QEMU machine type */
   print_field (_("Machine type"), config->machine_type != NULL ? config->machine_type
+                                  : config->machine == HV_MACHINE_ISAPC
+                                  ? _("isapc (QEMU has no versioned isapc type to pin)")
                                   : _("not pinned yet (pinned at the next start)"));
   print_field (_("Firmware"), hv_firmware_to_string (config->firmware));
   print_field (_("Memory"), memory);
   print_field (_("CPUs"), cpus);
   print_field (_("Video"), hv_video_to_string (config->video));
   print_field (_("Boot order"), config->boot_order);
+  hv_ctl_print_hardware (config);
   if (config->kernel != NULL)
     {
       print_field (_("Kernel"), config->kernel);

@@ -1036,7 +1036,8 @@ validate_drive (const HvVmConfig  *config,
 
   if (drive->path == NULL)
     {
-      if (drive->kind != HV_DRIVE_CDROM)
+      /* CD-ROM and floppy drives may be empty (a medium ejected while the VM ran). */
+      if (drive->kind == HV_DRIVE_DISK)
         return fail_at (where, HV_CONFIG_FIELD_DRIVE, i, error,
                         "drive %u: a %s drive needs a path", i + 1, kind);
     }
