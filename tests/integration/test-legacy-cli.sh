@@ -99,6 +99,23 @@ expect_ok "show --json" show DOS --json
 check "icount kept with shift auto" test "$(json_get cpu_limit_shift)" = auto
 expect_ok "remove floppy B:" modify DOS --remove-floppy-b
 
+# --- every profile: QEMU 7.2 accepts its devices, and the boot sector runs (from the floppy,
+# as there is no disk and no CD); the SB16 answers where the profile has one
+for p in dos win3x win95 win98 winme win2000 winxp linux2; do
+  run_ctl profile show "$p" --json
+  sound=$(json_get sound)
+  expect_ok "create a $p VM" create "P-$p" --profile "$p" --floppy "$HV_TMP/a.img" --no-disk
+  expect_ok "start the $p VM" start "P-$p"
+  check "the $p VM ran the boot sector" wait_until 60 log_has "P-$p" "HVLEGACY end"
+  if [ "$sound" = sb16 ]; then
+    check "the $p VM has the SB16" log_has "P-$p" "sb16=AA"
+  else
+    check "the $p VM has no SB16" log_has "P-$p" "sb16=FF"
+  fi
+  check "the $p VM ended" wait_until 20 state_is "P-$p" aborted
+  expect_ok "delete the $p VM" delete "P-$p"
+done
+
 # --- an OS id picks its profile
 expect_ok "create --os win98" create W98 --os win98 --no-disk
 expect_ok "show --json" show W98 --json
