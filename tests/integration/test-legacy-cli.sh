@@ -78,6 +78,7 @@ check "the sb16 and adlib on it" bash -c "grep -q '^sb16,.*audiodev=snd0' '$VMLO
 check "the isa-debug-exit hook" grep -qx "isa-debug-exit,iobase=0xf4,iosize=0x04" "$VMLOG"
 check "no USB, tablet or PCI agent on isapc" bash -c "! grep -qE 'usb|virtio-serial' '$VMLOG'"
 check "QEMU made the WAV file" test -f "$WAV_DIR/$UUID.wav"
+check "the VM's log says where its sound goes" grep -q "audio: wav into $WAV_DIR (test hook" "$VMLOG"
 
 # --- floppy B:, the speed limit
 expect_ok "modify --floppy-b --cpu-limit 486" modify DOS --floppy-b "$HV_TMP/b.img" --cpu-limit 486
@@ -89,6 +90,7 @@ check "show says why there is no KVM" grep -q "CPU speed limit needs QEMU's emul
 expect_ok "start with B: and the limit" start DOS
 check "the guest ran again" wait_until 60 bash -c "[ \$('$CTL' log DOS | grep -c 'HVLEGACY end') -ge 2 ]"
 check "-icount shift=7,align=on" grep -qx "shift=7,align=on" "$VMLOG"
+check "the VM's log says the limit means TCG" grep -q "CPU speed limit: 486 (-icount shift=7,align=on): QEMU's emulation (TCG), never KVM" "$VMLOG"
 check "floppy B: is unit 1" grep -q "^floppy,unit=1,drive=" "$VMLOG"
 check "ended again" wait_until 20 state_is DOS aborted
 truncate -s 1474560 "$HV_TMP/c.img"
