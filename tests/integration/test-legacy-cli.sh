@@ -101,6 +101,25 @@ expect_ok "show --json" show DOS --json
 check "icount kept with shift auto" test "$(json_get cpu_limit_shift)" = auto
 expect_ok "remove floppy B:" modify DOS --remove-floppy-b
 
+# --- a live swap of A: and B: (blank floppies: SeaBIOS finds nothing to boot and QEMU runs on)
+truncate -s 1474560 "$HV_TMP/blank-a.img" "$HV_TMP/blank-b.img" "$HV_TMP/blank-c.img"
+expect_ok "create a VM with A: and B:" create SWAP --profile dos --floppy "$HV_TMP/blank-a.img" --floppy-b "$HV_TMP/blank-b.img" --no-disk
+SWAP_UUID=$OUT
+expect_ok "start it" start SWAP
+check "running" wait_until 20 state_is SWAP running
+expect_ok "swap B: while it runs" media insert SWAP "$HV_TMP/blank-c.img" --drive floppy-b
+check "QEMU got the new B: medium" grep -q "medium in drive 2: $HV_TMP/blank-c.img" "$LIBRARY/vms/$SWAP_UUID/logs/vm.log"
+expect_ok "eject A: while it runs" media eject SWAP --drive floppy
+check "A: is empty, B: keeps its medium" python3 -c "
+import json, sys
+d = json.loads(sys.argv[1])
+f = [x for x in d if x['type'] == 'floppy']
+sys.exit(0 if len(f) == 2 and f[0]['path'] is None and f[1]['path'].endswith('blank-c.img') else 1)
+" "$(vm_field SWAP drives)"
+expect_ok "poweroff" poweroff SWAP
+check "an empty A: still starts" bash -c "'$CTL' start SWAP >/dev/null && '$CTL' poweroff SWAP >/dev/null"
+expect_ok "delete it" delete SWAP
+
 # --- every profile: QEMU 7.2 accepts its devices, and the boot sector runs (from the floppy,
 # as there is no disk and no CD); the SB16 answers where the profile has one
 for p in dos win3x win95 win98 winme win2000 winxp linux2; do
