@@ -256,6 +256,45 @@ test_xml_round_trip (void)
   g_assert_null (strstr (plain, "vram="));
 }
 
+/* Bad hardware values in vm.xml are refused with the line and what to write. */
+static void
+test_xml_refused (void)
+{
+  static const struct {
+    const char *element;
+    const char *message;
+  } cases[] = {
+    { "<chipset usb=\"maybe\"/>", "usb=\"maybe\" on <chipset> is not valid (use on or off)" },
+    { "<sound device=\"sb16\" adlib=\"on\"/>",
+      "adlib=\"on\" on <sound> is not valid (use true or false)" },
+    { "<sound device=\"gus\"/>", "device=\"gus\" on <sound> is not valid" },
+    { "<cpu model=\"z80\"/>", "model=\"z80\" on <cpu> is not valid" },
+    { "<speed-limit shift=\"11\"/>", "shift=\"11\" on <speed-limit> is not valid" },
+    { "<profile name=\"../x\"/>", "name=\"../x\" on <profile> is not valid" },
+    { "<chipset colour=\"red\"/>", "unknown attribute colour on <chipset>" },
+    { "<sound device=\"sb16\"/><cpu model=\"486\"/>", "<cpu> must come before <sound>" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *xml = g_strdup_printf (
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hostvisor-vm version=\"1\">\n"
+        "  <uuid>0f0e0d0c-0b0a-4908-8706-050403020100</uuid>\n  <name>X</name>\n"
+        "  <system machine=\"pc\" firmware=\"bios\">\n"
+        "    <memory unit=\"MiB\">64</memory>\n    <cpus>1</cpus>\n"
+        "    <video model=\"std\"/>\n    <boot order=\"c\"/>\n    %s\n  </system>\n"
+        "</hostvisor-vm>\n", cases[i].element);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HvVmConfig) config = hv_vm_config_from_xml (xml, strlen (xml), "x.xml", &error);
+
+      g_assert_null (config);
+      g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG);
+      if (strstr (error->message, cases[i].message) == NULL || !g_str_has_prefix (error->message,
+                                                                                "x.xml:10:"))
+        g_error ("\"%s\" is not x.xml:10: … \"%s\"", error->message, cases[i].message);
+    }
+}
+
 /* Every config of tests/configs/good loads and saves to the same bytes. */
 static void
 test_old_configs_unchanged (void)
@@ -476,6 +515,7 @@ main (int    argc,
   g_test_add_func ("/profiles/for-os", test_for_os);
   g_test_add_func ("/profiles/parse-refused", test_parse_refused);
   g_test_add_func ("/hardware/xml-round-trip", test_xml_round_trip);
+  g_test_add_func ("/hardware/xml-refused", test_xml_refused);
   g_test_add_func ("/hardware/old-configs-unchanged", test_old_configs_unchanged);
   g_test_add_func ("/hardware/options", test_options);
   g_test_add_func ("/hardware/audio-choice", test_audio_choice);
