@@ -453,6 +453,23 @@ test_options (void)
   g_assert_no_error (error);
   g_assert_false (config->hw.usb || config->hw.tablet);
 
+  /* --machine isapc alone makes a startable VM: no USB, std video, an ne2k_isa. */
+  g_clear_pointer (&create, g_variant_unref);
+  g_clear_pointer (&changed, hv_vm_config_free);
+  create = options ("machine", g_variant_new_string ("isapc"), "no-disk",
+                    g_variant_new_boolean (TRUE), "video", g_variant_new_string ("std"), NULL);
+  changed = hv_vm_options_create ("ISA", create, &plan, &error);
+  g_assert_no_error (error);
+  g_assert_false (changed->hw.usb || changed->hw.tablet);
+  g_assert_cmpstr (((HvNic *) g_ptr_array_index (changed->nics, 0))->model, ==, "ne2k_isa");
+  g_clear_pointer (&create, g_variant_unref);
+  create = options ("machine", g_variant_new_string ("isapc"), "no-disk",
+                    g_variant_new_boolean (TRUE), "nic-model", g_variant_new_string ("e1000"),
+                    NULL);
+  g_assert_null (hv_vm_options_create ("ISA2", create, &plan, &error));
+  g_assert_nonnull (strstr (error->message, "only network card is ne2k_isa"));
+  g_clear_error (&error);
+
   g_remove (a);
   g_remove (b);
   g_rmdir (dir);
