@@ -11,7 +11,7 @@ builddir=${HOSTVISOR_BUILDDIR:-$here/build}
 packages=(meson ninja-build pkg-config gcc libglib2.0-dev libglib2.0-dev-bin libglib2.0-bin
           libjson-glib-dev libxml2-dev libxml2-utils libosinfo-1.0-dev osinfo-db)
 # Running guests.
-packages+=(qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu)
+packages+=(qemu-system-x86 qemu-system-gui qemu-utils ovmf seabios ipxe-qemu)
 # The desktop app and the SDL viewer.
 packages+=(libgtk-4-dev libadwaita-1-dev libvncserver-dev libsdl2-dev gettext desktop-file-utils
            appstream)
@@ -20,6 +20,8 @@ packages+=(xvfb xauth xdotool imagemagick at-spi2-core dbus dbus-x11 python3-gi 
            gir1.2-gtk-4.0)
 # Tests: the tiny guest (kernel + busybox), boot media, helpers.
 packages+=(xorriso xclip debootstrap dbus-bin valgrind)
+# Old-guest tests: boot sectors and the probe floppy (as, ld, objcopy), FAT floppies.
+packages+=(binutils dosfstools)
 packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python3 procps psmisc file
            util-linux)
 # The agent's Wayland clipboard test: a headless compositor with data-control and its clients.
