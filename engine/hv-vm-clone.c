@@ -661,8 +661,10 @@ finish_clone (GTask *task)
       return;
     }
   g_clear_pointer (&data->tmp_dir, g_free);   /* the VM's now: its bases stay */
-  set_progress (data->source, 1);
   hv_vm_log (data->source, "cloned to %s", hv_vm_get_uuid (vm));
+  /* Over before the caller hears of it: a client that looks at once sees no operation. */
+  end_operation (data->source);
+  data->busy_marked = FALSE;
   g_task_return_pointer (task, g_object_ref (vm), g_object_unref);
 }
 

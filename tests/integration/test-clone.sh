@@ -65,6 +65,49 @@ expect_ok "delete that clone" delete km
 expect_fail "a clone's name must be free" "already exists" clone src full1
 check "a refused clone leaves no directory" bash -c "! ls -a '$LIBRARY/vms' | grep -q '^\.new-'"
 
+# --- the operation: Operation "clone" and its progress on the source, from a D-Bus client
+if /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null; then
+  cat >"$HV_TMP/watch.py" <<'PY'
+import os, sys, time
+from gi.repository import Gio, GLib
+address, path, stop = sys.argv[1:4]
+conn = Gio.DBusConnection.new_for_address_sync(
+    address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
+last = None
+deadline = time.time() + 120
+while time.time() < deadline and not os.path.exists(stop):
+    reply = conn.call_sync(None, path, "org.freedesktop.DBus.Properties", "GetAll",
+                           GLib.Variant("(s)", ("io.github.hostvisor.Vm",)), None, 0, -1, None)
+    props = reply.unpack()[0]
+    now = (props["Operation"] or "-", round(props["OperationProgress"], 3))
+    if now != last:
+        print(*now, flush=True)
+        last = now
+    time.sleep(0.02)
+PY
+  BIG="$HV_TMP/big.qcow2"
+  qemu-img create -q -f qcow2 "$BIG" 1G
+  qemu-io -f qcow2 -c "write -P 0x5a 0 768M" "$BIG" >/dev/null
+  expect_ok "a VM with a bigger disk" create big --disk "$BIG" --disk-format qcow2
+  /usr/bin/python3 "$HV_TMP/watch.py" "unix:path=$XDG_RUNTIME_DIR/hostvisor/engine.sock" \
+    "/io/github/hostvisor/vm/$(vm_field big uuid | tr - _)" "$HV_TMP/stop" >"$HV_TMP/watch.log" 2>&1 &
+  WATCH=$!
+  sleep 1
+  expect_ok "clone it" clone big big2
+  check "after the reply no operation is left" bash -c "sleep 0.3; tail -n 1 '$HV_TMP/watch.log' | grep -q '^- '"
+  touch "$HV_TMP/stop"
+  wait $WATCH
+  check "Operation was \"clone\" during the clone" grep -q '^clone ' "$HV_TMP/watch.log"
+  check "OperationProgress went up through values between 0 and 1 to 1" \
+    awk '$1 == "clone" { if ($2 < last) bad = 1; last = $2; if ($2 > 0 && $2 < 1) mid = 1; if ($2 == 1) end = 1 }
+         END { exit !(mid && end && !bad) }' "$HV_TMP/watch.log"
+  diag "$(tr '\n' ' ' <"$HV_TMP/watch.log" | cut -c 1-300)"
+  expect_ok "delete the big clone" delete big2
+  expect_ok "delete the big VM" delete big
+else
+  ok "# SKIP no python3-gi for the D-Bus client that watches the progress"
+fi
+
 # --- a snapshot, made as the engine makes it, then the current state moves on
 SNAP=$(cat /proc/sys/kernel/random/uuid)
 qemu-img snapshot -c "hv-$SNAP" "$SRC_DISK"
