@@ -28,8 +28,35 @@
 #define SNAPSHOT_TAG_PREFIX "hv-"
 #define ORIGIN_SUFFIX ".origin"
 
-/* Bases published by clones in progress (absolute paths): the collector leaves them. */
+/* Bases that clones in progress use (absolute path → how many): the collector leaves them. */
 static GHashTable *pending_bases;
+
+static void
+pending_add (const char *base)
+{
+  guint n;
+
+  if (pending_bases == NULL)
+    pending_bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (pending_bases, base));
+  g_hash_table_insert (pending_bases, g_strdup (base), GUINT_TO_POINTER (n + 1));
+}
+
+static void
+pending_remove (const char *base)
+{
+  guint n = pending_bases != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (pending_bases, base))
+                                  : 0;
+
+  if (n <= 1)
+    {
+      if (pending_bases != NULL)
+        g_hash_table_remove (pending_bases, base);
+    }
+  else
+    g_hash_table_insert (pending_bases, g_strdup (base), GUINT_TO_POINTER (n - 1));
+}
+
 /* HvVm* → number of clones reading it now. */
 static GHashTable *cloning;
 
@@ -477,6 +504,35 @@ remove_tmp_dir (const char *path)
   g_rmdir (path);
 }
 
+/* The clone is over: what it held from the collector is let go; @failed: the bases it made
+ * go too, unless another clone in progress has found them since. */
+static void
+release_bases (CloneData *data,
+               gboolean   failed)
+{
+  for (guint i = 0; i < data->base_temps->len; i++)
+    g_unlink (g_ptr_array_index (data->base_temps, i));
+  g_ptr_array_set_size (data->base_temps, 0);
+  for (guint i = 0; i < data->bases->len; i++)
+    {
+      const char *base = g_ptr_array_index (data->bases, i);
+
+      if (failed && (pending_bases == NULL
+                     || GPOINTER_TO_UINT (g_hash_table_lookup (pending_bases, base)) <= 1))
+        {
+          g_autofree char *origin = g_strconcat (base, ORIGIN_SUFFIX, NULL);
+
+          g_unlink (origin);
+          g_unlink (base);
+        }
+      pending_remove (base);
+    }
+  g_ptr_array_set_size (data->bases, 0);
+  for (guint i = 0; i < data->shared_bases->len; i++)
+    pending_remove (g_ptr_array_index (data->shared_bases, i));
+  g_ptr_array_set_size (data->shared_bases, 0);
+}
+
 static void
 clone_data_free (CloneData *data)
 {
@@ -484,21 +540,7 @@ clone_data_free (CloneData *data)
     end_operation (data->source);
   if (data->tmp_dir != NULL)
     remove_tmp_dir (data->tmp_dir);
-  for (guint i = 0; data->base_temps != NULL && i < data->base_temps->len; i++)
-    g_unlink (g_ptr_array_index (data->base_temps, i));
-  for (guint i = 0; data->bases != NULL && i < data->bases->len; i++)
-    {
-      const char *base = g_ptr_array_index (data->bases, i);
-
-      /* Registered: the new VM names it; failed: it goes. */
-      if (data->tmp_dir != NULL)
-        g_unlink (base);
-      if (pending_bases != NULL)
-        g_hash_table_remove (pending_bases, base);
-    }
-  for (guint i = 0; data->shared_bases != NULL && i < data->shared_bases->len; i++)
-    if (pending_bases != NULL)
-      g_hash_table_remove (pending_bases, g_ptr_array_index (data->shared_bases, i));
+  release_bases (data, data->tmp_dir != NULL);
   g_clear_object (&data->process);
   g_clear_object (&data->library);
   g_clear_object (&data->source);
@@ -526,10 +568,9 @@ clone_fail (GTask  *task,
   if (data->tmp_dir != NULL)
     {
       remove_tmp_dir (data->tmp_dir);
-      /* clone_data_free() removes the bases while tmp_dir is set */
+      g_clear_pointer (&data->tmp_dir, g_free);
     }
-  for (guint i = 0; i < data->bases->len; i++)
-    g_unlink (g_ptr_array_index (data->bases, i));
+  release_bases (data, TRUE);
   if (data->busy_marked)
     {
       end_operation (data->source);
@@ -661,6 +702,7 @@ finish_clone (GTask *task)
       return;
     }
   g_clear_pointer (&data->tmp_dir, g_free);   /* the VM's now: its bases stay */
+  release_bases (data, FALSE);
   hv_vm_log (data->source, "cloned to %s", hv_vm_get_uuid (vm));
   /* Over before the caller hears of it: a client that looks at once sees no operation. */
   end_operation (data->source);
@@ -678,6 +720,7 @@ run_next_step (GTask *owned_task)
   GInputStream *stdout_pipe;
   GError *error = NULL;
   CloneStep *step;
+  guint index;
 
   if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
@@ -702,7 +745,9 @@ run_next_step (GTask *owned_task)
                                          "%s", step->rename_to, g_strerror (saved)));
           return;
         }
-      g_ptr_array_remove (data->base_temps, step->rename_from);
+      if (g_ptr_array_find_with_equal_func (data->base_temps, step->rename_from, g_str_equal,
+                                            &index))
+        g_ptr_array_remove_index (data->base_temps, index);
       g_ptr_array_add (data->bases, g_strdup (step->rename_to));
       if (step->origin != NULL)
         {
@@ -712,9 +757,7 @@ run_next_step (GTask *owned_task)
           hv_file_replace_contents (origin_path, step->origin, strlen (step->origin), 0400,
                                     FALSE, NULL);
         }
-      if (pending_bases == NULL)
-        pending_bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      g_hash_table_add (pending_bases, g_strdup (step->rename_to));
+      pending_add (step->rename_to);
       run_next_step (g_steal_pointer (&task));
       return;
     }
@@ -843,9 +886,7 @@ plan_drive (CloneData   *data,
         {
           /* Exported before: only the overlay is new. Kept from the collector as a base
            * of this clone, but never removed by it (it is not in data->bases). */
-          if (pending_bases == NULL)
-            pending_bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-          g_hash_table_add (pending_bases, g_strdup (existing));
+          pending_add (existing);
           g_ptr_array_add (data->shared_bases, g_strdup (existing));
           add_step (data, FALSE, qemu_img, "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
                     existing, target, NULL);
