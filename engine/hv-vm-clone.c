@@ -218,11 +218,20 @@ hv_clone_check_backings (const HvVmConfig  *config,
                        "use it", i + 1, shown, bases);
           return FALSE;
         }
-      if (at_start && (lstat (drive->backing, &st) != 0 || !S_ISREG (st.st_mode)))
+      if (at_start && lstat (drive->backing, &st) != 0)
         {
+          int saved = errno;
+
           g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
                        "drive %u: the base image \"%s\" of this linked clone %s", i + 1, shown,
-                       errno == ENOENT ? "is missing" : "is not a regular file");
+                       saved == ENOENT ? "is missing" : g_strerror (saved));
+          return FALSE;
+        }
+      if (at_start && !S_ISREG (st.st_mode))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
+                       "drive %u: the base image \"%s\" of this linked clone is not a regular "
+                       "file", i + 1, shown);
           return FALSE;
         }
     }
