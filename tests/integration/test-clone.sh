@@ -68,7 +68,7 @@ check "a refused clone leaves no directory" bash -c "! ls -a '$LIBRARY/vms' | gr
 # --- the operation: Operation "clone" and its progress on the source, from a D-Bus client
 BIG="$HV_TMP/big.qcow2"
 qemu-img create -q -f qcow2 "$BIG" 1G
-qemu-io -f qcow2 -c "write -P 0x5a 0 768M" "$BIG" >/dev/null
+qemu-io -f qcow2 -c "write -P 0x5a 0 1000M" "$BIG" >/dev/null
 expect_ok "a VM with a bigger disk" create big --disk "$BIG" --disk-format qcow2
 if /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null; then
   cat >"$HV_TMP/watch.py" <<'PY'
@@ -93,7 +93,19 @@ PY
     "/io/github/hostvisor/vm/$(vm_field big uuid | tr - _)" "$HV_TMP/stop" >"$HV_TMP/watch.log" 2>&1 &
   WATCH=$!
   sleep 1
-  expect_ok "clone it" clone big big2
+  "$CTL" clone big big2 >"$HV_TMP/clone.out" 2>&1 &
+  CLONE=$!
+  # While it copies, the source neither starts nor goes, and takes no second clone.
+  if wait_until 20 grep -q '^clone ' "$HV_TMP/watch.log"; then
+    expect_fail "Start waits for the clone" "busy" start big
+    expect_fail "Delete waits for the clone" "busy" delete big
+    expect_fail "a second clone waits" "busy" clone big big9
+  else
+    not_ok "the clone shows in Operation"
+  fi
+  wait $CLONE
+  check "clone it" test $? = 0
+  diag "$(cat "$HV_TMP/clone.out")"
   check "after the reply no operation is left" bash -c "sleep 0.3; tail -n 1 '$HV_TMP/watch.log' | grep -q '^- '"
   touch "$HV_TMP/stop"
   wait $WATCH
@@ -148,6 +160,38 @@ check "the source's disk is untouched" test "$(sum "$SRC_DISK")" = "$SRC_SUM"
 expect_ok "a second linked clone from the same snapshot" clone src lnk2 --snapshot "$SNAP" --linked
 check "…shares the base" test "$(vm_field lnk2 drives.0.backing)" = "$BASE"
 check "…one base in bases/" test "$(ls "$LIBRARY/bases" | grep -c '\.qcow2$')" = 1
+
+# --- clones of a linked clone read through its base, and get their own state
+expect_ok "a full clone of a linked clone" clone lnk2 flat
+check "…is a whole image without a backing file" bash -c "! qemu-img info -f qcow2 '$(vm_dir flat)/disk0.qcow2' | grep -q backing"
+check "…with the data of the base" bash -c "qemu-io -r -f qcow2 -c 'read -v 0 16' '$(vm_dir flat)/disk0.qcow2' | head -n1 | grep -q HV.MARK.ORIGINL"
+expect_ok "a linked clone of a linked clone" clone lnk2 lnk3 --linked
+LNK3_BASE=$(vm_field lnk3 drives.0.backing)
+check "…gets a base of its own (no chains)" test -n "$LNK3_BASE" -a "$LNK3_BASE" != "$BASE"
+check "…whose image has no backing file" bash -c "! qemu-img info -f qcow2 '$LNK3_BASE' | grep -q backing"
+expect_ok "delete both" delete flat
+expect_ok "…" delete lnk3
+check "the second base went with its only clone" test ! -e "$LNK3_BASE"
+check "the shared one stays" test -f "$BASE"
+
+# --- UEFI variables: those of the state cloned
+if "$CTL" create efi --firmware uefi --no-disk --memory 256 >/dev/null 2>&1; then
+  ok "a UEFI VM"
+  EFI_DIR=$(vm_dir efi)
+  head -c 540672 /dev/urandom >"$EFI_DIR/nvram.fd"
+  ESNAP=$(cat /proc/sys/kernel/random/uuid)
+  mkdir -p "$EFI_DIR/snapshots/$ESNAP"
+  cp "$EFI_DIR/vm.xml" "$EFI_DIR/snapshots/$ESNAP/vm.xml"
+  head -c 540672 /dev/urandom >"$EFI_DIR/snapshots/$ESNAP/nvram.fd"
+  expect_ok "clone its current state" clone efi efi1
+  check "…with the VM's variables" test "$(sum "$(vm_dir efi1)/nvram.fd")" = "$(sum "$EFI_DIR/nvram.fd")"
+  expect_ok "clone its snapshot" clone efi efi2 --snapshot "$ESNAP"
+  check "…with the snapshot's variables" test "$(sum "$(vm_dir efi2)/nvram.fd")" = "$(sum "$EFI_DIR/snapshots/$ESNAP/nvram.fd")"
+  check "…and no snapshots of its own" test ! -e "$(vm_dir efi2)/snapshots"
+  for vm in efi efi1 efi2; do "$CTL" delete "$vm" >/dev/null 2>&1; done
+else
+  ok "# SKIP no UEFI firmware (OVMF) here"
+fi
 
 # --- a failed clone leaves nothing behind: a snapshot whose tag is missing from the disk
 BAD=$(cat /proc/sys/kernel/random/uuid)
