@@ -86,6 +86,7 @@ typedef struct {
   char buffer[4096];
   gboolean busy_marked;
   char *log_line;
+  char *rate_limit;        /* qemu-img convert -r, from HOSTVISOR_CLONE_RATE_LIMIT, or "" */
 } CloneData;
 
 static void
@@ -146,6 +147,21 @@ end_operation (HvVm *vm)
     g_hash_table_insert (cloning, vm, GUINT_TO_POINTER (count - 1));
   hv_dbus_vm_set_operation (hv_vm_get_skeleton (vm), "");
   set_progress (vm, 0);
+}
+
+guint
+hv_vm_clone_n_running (void)
+{
+  guint n = 0;
+  GHashTableIter iter;
+  gpointer count;
+
+  if (cloning == NULL)
+    return 0;
+  g_hash_table_iter_init (&iter, cloning);
+  while (g_hash_table_iter_next (&iter, NULL, &count))
+    n += GPOINTER_TO_UINT (count);
+  return n;
 }
 
 gboolean
@@ -563,6 +579,7 @@ clone_data_free (CloneData *data)
   if (data->output != NULL)
     g_string_free (data->output, TRUE);
   g_free (data->log_line);
+  g_free (data->rate_limit);
   g_free (data);
 }
 
@@ -906,6 +923,7 @@ plan_drive (CloneData   *data,
       g_ptr_array_add (data->base_temps, g_build_filename (bases, temp_name, NULL));
       add_step (data, TRUE, qemu_img, "convert", "-p", shared ? "-U" : "", "-O", "qcow2",
                 snapshot_opt != NULL ? "-l" : "", snapshot_opt != NULL ? snapshot_opt : "",
+                data->rate_limit[0] != '\0' ? "-r" : "", data->rate_limit,
                 json, g_ptr_array_index (data->base_temps, data->base_temps->len - 1), NULL);
       publish = g_new0 (CloneStep, 1);
       publish->rename_from = g_build_filename (bases, temp_name, NULL);
@@ -922,11 +940,27 @@ plan_drive (CloneData   *data,
     {
       add_step (data, TRUE, qemu_img, "convert", "-p", shared ? "-U" : "", "-O", fmt,
                 snapshot_opt != NULL ? "-l" : "", snapshot_opt != NULL ? snapshot_opt : "",
-                json, target, NULL);
+                data->rate_limit[0] != '\0' ? "-r" : "", data->rate_limit, json, target, NULL);
       g_clear_pointer (&drive->backing, g_free);
     }
   hv_set_str (&drive->path, name);
   return TRUE;
+}
+
+/* HOSTVISOR_CLONE_RATE_LIMIT: the most bytes per second a copy reads ("200M": a number and
+ * an optional K, M or G), for a host whose other VMs must keep their disk bandwidth, and for
+ * tests that need a clone to last. Anything else: no limit. */
+static char *
+rate_limit (void)
+{
+  const char *env = g_getenv ("HOSTVISOR_CLONE_RATE_LIMIT");
+  gsize digits = env != NULL ? strspn (env, "0123456789") : 0;
+
+  if (digits == 0 || digits > 12)
+    return g_strdup ("");
+  if (env[digits] != '\0' && (strchr ("KMG", env[digits]) == NULL || env[digits + 1] != '\0'))
+    return g_strdup ("");
+  return g_strdup (env);
 }
 
 /* New MAC addresses: unique in the library and in the clone. */
@@ -1053,6 +1087,7 @@ hv_vm_clone_async (HvLibrary            *library,
   data->base_temps = g_ptr_array_new_with_free_func (g_free);
   data->shared_bases = g_ptr_array_new_with_free_func (g_free);
   data->output = g_string_new (NULL);
+  data->rate_limit = rate_limit ();
   g_task_set_task_data (task, data, (GDestroyNotify) clone_data_free);
 
   if (snapshot_id != NULL && snapshot_id[0] == '\0')

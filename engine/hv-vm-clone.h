@@ -42,6 +42,9 @@ void        hv_vm_clone_async        (HvLibrary *library, HvVm *source, const ch
 /* The new VM (a new reference). */
 HvVm       *hv_vm_clone_finish       (HvLibrary *library, GAsyncResult *result, GError **error);
 
+/* How many clones are being made now (the engine does not exit meanwhile). */
+guint       hv_vm_clone_n_running    (void);
+
 /* HV_ERROR_BUSY while a clone reads @vm (Start and Delete must wait). */
 gboolean    hv_vm_clone_check_idle   (HvVm *vm, GError **error);
 
