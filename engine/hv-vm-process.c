@@ -35,6 +35,7 @@
 #include "hv-fileutil.h"
 #include "hv-paths.h"
 #include "hv-virtiofsd.h"
+#include "hv-vm-machine.h"
 #include "hv-vm-clone.h"
 
 #define DEFAULT_STOP_TIMEOUT_S 60
@@ -631,8 +632,7 @@ on_network_ready (GObject *object, GAsyncResult *result, gpointer user_data)
 
   hv_vm_network_setup_finish (self, result);
   if (self->qmp != NULL && self->start_task != NULL)   /* else QEMU went away meanwhile */
-    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
-                          g_object_ref (self));
+    hv_vm_snapshots_continue (self, on_cont_done, g_object_ref (self));
 }
 
 static void
@@ -858,7 +858,8 @@ start_now (HvVm             *self,
 {
   GError *error = NULL;
 
-  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error))
+  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error) ||
+      !hv_vm_machine_pin_on_start (self, caps, &error))
     {
       g_task_return_error (task, error);
       return;
