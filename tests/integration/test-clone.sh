@@ -7,8 +7,8 @@
 # leaves nothing; a backing file that the engine did not set is refused, in a config and in an
 # image header.
 #
-# Until branch snap lands, the snapshot is made by hand as the engine will make it: the
-# qcow2 tag hv-<id> on the powered-off disk and snapshots/<id>/vm.xml, a copy of vm.xml.
+# The snapshots are the engine's (hostvisorctl snapshot), except for a UEFI VM without disks,
+# whose snapshot directory (vm.xml, nvram.fd) is written by hand.
 source "$(dirname "$0")/lib.sh"
 
 BOOT_WAIT=180
@@ -136,18 +136,16 @@ check "…no base is left" test -z "$(ls -A "$LIBRARY/bases")"
 check "…and no such VM" bash -c "! '$CTL' show big3 >/dev/null 2>&1"
 expect_ok "delete the big VM" delete big
 
-# --- a snapshot, made as the engine makes it, then the current state moves on
-SNAP=$(cat /proc/sys/kernel/random/uuid)
-qemu-img snapshot -c "hv-$SNAP" "$SRC_DISK"
+# --- a snapshot (the engine's: powered off, disks only), then the current state moves on
+expect_ok "take a snapshot" snapshot src take Before
+SNAP=$OUT
 check "the snapshot's tag is on the disk" bash -c "qemu-img snapshot -l '$SRC_DISK' | grep -q 'hv-$SNAP'"
-mkdir -p "$SRC_DIR/snapshots/$SNAP"
-cp "$SRC_DIR/vm.xml" "$SRC_DIR/snapshots/$SNAP/vm.xml"
 mark "$SRC_DISK" HV-MARK-CURRENT
 SRC_SUM=$(sum "$SRC_DISK")
 
 expect_fail "an unknown snapshot is refused" "has no snapshot" \
   clone src nosnap --snapshot 00000000-0000-4000-8000-000000000000
-expect_ok "linked clone from the snapshot" clone src lnk --snapshot "$SNAP" --linked
+expect_ok "linked clone from the snapshot, named by its name" clone src lnk --snapshot Before --linked
 LNK_DIR=$(vm_dir lnk)
 BASE=$(vm_field lnk drives.0.backing)
 check "its disk names a base in the library's bases/" test "$(dirname "$BASE")" = "$LIBRARY/bases"
@@ -160,7 +158,7 @@ check "the linked clone's disk holds what its guest wrote" bash -c "qemu-io -r -
 check "the base is untouched" test "$(sum "$BASE")" = "$BASE_SUM"
 check "the source's disk is untouched" test "$(sum "$SRC_DISK")" = "$SRC_SUM"
 
-expect_ok "a second linked clone from the same snapshot" clone src lnk2 --snapshot "$SNAP" --linked
+expect_ok "a second linked clone from the same snapshot, by its id" clone src lnk2 --snapshot "$SNAP" --linked
 check "…shares the base" test "$(vm_field lnk2 drives.0.backing)" = "$BASE"
 check "…one base in bases/" test "$(ls "$LIBRARY/bases" | grep -c '\.qcow2$')" = 1
 
@@ -196,27 +194,41 @@ else
   ok "# SKIP no UEFI firmware (OVMF) here"
 fi
 
-# --- a failed clone leaves nothing behind: a snapshot whose tag is missing from the disk
-BAD=$(cat /proc/sys/kernel/random/uuid)
-mkdir -p "$SRC_DIR/snapshots/$BAD"
-cp "$SRC_DIR/vm.xml" "$SRC_DIR/snapshots/$BAD/vm.xml"
+# --- a name two snapshots have is not enough
+expect_ok "another snapshot of the same name" snapshot src take Before
+SNAP2=$OUT
+expect_fail "a name two snapshots have is refused, with their ids" "2 snapshots are named \"Before\".*$SNAP2" \
+  clone src twice --snapshot Before
+expect_ok "delete that snapshot" snapshot src delete "$SNAP2"
+
+# --- a failed clone leaves nothing behind: a snapshot whose tag went missing from the disk
+expect_ok "a snapshot to break" snapshot src take Broken
+BAD=$OUT
+qemu-img snapshot -d "hv-$BAD" "$SRC_DISK"
 expect_fail "a snapshot without its disk tag fails" "qemu-img convert failed" \
-  clone src broken --snapshot "$BAD" --linked
+  clone src broken --snapshot Broken --linked
 check "…leaving no VM directory" bash -c "! ls -a '$LIBRARY/vms' | grep -q '^\.new-'"
 check "…and no base" test "$(ls -a "$LIBRARY/bases" | grep -c '\.qcow2$')" = 1
 check "…nor a half-made one" bash -c "! ls -a '$LIBRARY/bases' | grep -q '^\.new-'"
 check "…and no VM" bash -c "! '$CTL' show broken >/dev/null 2>&1"
-rm -r "${SRC_DIR:?}/snapshots/$BAD"
+"$CTL" snapshot src delete "$BAD" >/dev/null 2>&1
 
 # --- while the source runs: its snapshot can be cloned (read with -U), its current state not
+expect_ok "the source's guest keeps running" modify src --cmdline "console=ttyS0 quiet"
 expect_ok "start the source" start src
 check "the source runs" wait_until 60 state_is src running
 expect_fail "the current state of a running VM is refused" "is running: power it off" clone src live
 expect_ok "a full clone from a snapshot of the running VM" clone src fromrun --snapshot "$SNAP"
 check "…holds the snapshot's data" bash -c "qemu-io -r -f qcow2 -c 'read -v 0 16' '$(vm_dir fromrun)/disk0.qcow2' | head -n1 | grep -q HV.MARK.ORIGINL"
+expect_ok "a live snapshot of the running VM" snapshot src take Live
+expect_ok "a linked clone of it while the VM runs" clone src fromlive --snapshot Live --linked
+check "…holds the disk as it was then" bash -c "qemu-io -r -f qcow2 -c 'read -v 0 16' '$(vm_field fromlive drives.0.backing)' | head -n1 | grep -q HV.MARK.CURRENT"
+check "…and boots afresh (no saved RAM state, no snapshots)" \
+  test "$(vm_field fromlive saved-state)" = False -a ! -e "$(vm_dir fromlive)/snapshots"
 expect_ok "power the source off" poweroff src
 wait_until 30 state_is src poweroff
-expect_ok "delete that clone" delete fromrun
+expect_ok "delete those clones" delete fromrun
+expect_ok "…" delete fromlive
 
 # --- deleting: the source of a linked clone goes, the base stays while a clone names it
 expect_ok "delete the source VM" delete src
