@@ -123,6 +123,16 @@ else
   ok "# SKIP no python3-gi for the D-Bus client that watches the progress"
 fi
 
+# On a terminal hostvisorctl shows the progress on stderr, then the UUID.
+if command -v script >/dev/null; then
+  script -qec "'$CTL' clone big big4" /dev/null >"$HV_TMP/tty.out" 2>&1
+  check "on a terminal: progress while cloning" grep -q 'Cloning… *[0-9]*%' "$HV_TMP/tty.out"
+  check "…then the new VM's UUID" test "$(grep -oE '[0-9a-f-]{36}' "$HV_TMP/tty.out" | tail -n 1)" = "$(vm_field big4 uuid)"
+  expect_ok "delete that clone" delete big4
+else
+  ok "# SKIP no script(1) for a terminal"
+fi
+
 # --- the engine killed during a linked clone: the next engine finds nothing of it
 "$CTL" clone big big3 --linked >/dev/null 2>&1 &
 CLONE=$!
