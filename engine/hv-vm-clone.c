@@ -10,10 +10,8 @@
  * fails. An engine that dies half way leaves only ".new-*" entries and unnamed bases, which
  * the next engine removes (hv_library_new() → hv_clone_collect_bases()). */
 #include "hv-vm-clone.h"
-#include "hv-vm-snapshots.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
@@ -24,6 +22,7 @@
 
 #include "hv-error.h"
 #include "hv-fileutil.h"
+#include "hv-vm-snapshots.h"
 
 #define BASES_DIR "bases"
 #define SNAPSHOT_TAG_PREFIX "hv-"
