@@ -437,6 +437,12 @@ update_state (HvDetails *self)
     text = g_strdup_printf (_("%s — %s"), hv_vm_item_state_label (state), reason);
   else
     text = g_strdup (hv_vm_item_state_label (state));
+  /* Powered off with its running state saved (Save State): Start resumes it. */
+  if (hv_vm_item_get_saved_state (self->item) && g_strcmp0 (state, "poweroff") == 0)
+    {
+      g_free (text);
+      text = g_strdup (_("Saved"));
+    }
   gtk_label_set_text (self->state_label, text);
 
   if (!is_live (self->item))
@@ -633,6 +639,7 @@ hv_details_set_item (HvDetails *self,
   g_signal_connect_object (item, "notify::state-reason", G_CALLBACK (on_item_state), self, 0);
   g_signal_connect_object (item, "notify::config-error", G_CALLBACK (on_item_state), self, 0);
   g_signal_connect_object (item, "notify::can-stop", G_CALLBACK (on_item_state), self, 0);
+  g_signal_connect_object (item, "notify::saved-state", G_CALLBACK (on_item_state), self, 0);
   g_signal_connect_object (item, "notify::accel", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::accel-reason", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::name", G_CALLBACK (on_item_config), self, 0);

@@ -326,7 +326,11 @@ vm_menu (HvWindow *window,
   g_menu_append (power, _("S_hut Down"), "vm.stop");
   g_menu_append (power, _("Power _Off…"), "vm.power-off");
   g_menu_append (power, _("Rese_t…"), "vm.reset");
+  g_menu_append (power, _("Save St_ate"), "vm.save-state");
+  g_menu_append (power, _("D_iscard Saved State…"), "vm.discard-state");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (power));
+  g_menu_append (manage, _("Take Sn_apshot…"), "vm.take-snapshot");
+  g_menu_append (manage, _("_Clone…"), "vm.clone");
   g_menu_append (manage, _("Re_name…"), "vm.rename");
   if (g_menu_model_get_n_items (move) > 0)
     g_menu_append_submenu (manage, _("_Move to Folder"), move);
