@@ -206,6 +206,7 @@ thumbnail_fd_done (GObject      *source,
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GInputStream) in = NULL;
   g_autoptr(GOutputStream) out = NULL;
+  GCancellable *cancellable;
   GError *error = NULL;
   int handle, fd;
 
@@ -232,10 +233,11 @@ thumbnail_fd_done (GObject      *source,
     }
   in = g_unix_input_stream_new (fd, TRUE);
   out = g_memory_output_stream_new (NULL, 0, capped_realloc, g_free);
+  /* Before the task is handed on: arguments are evaluated in no set order. */
+  cancellable = g_task_get_cancellable (task);
   g_output_stream_splice_async (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
                                 G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, G_PRIORITY_LOW,
-                                g_task_get_cancellable (task), thumbnail_spliced,
-                                g_steal_pointer (&task));
+                                cancellable, thumbnail_spliced, g_steal_pointer (&task));
 }
 
 void

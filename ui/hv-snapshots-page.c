@@ -285,8 +285,10 @@ setup_row (GtkSignalListItemFactory *factory,
   gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_CONTAIN);
   gtk_widget_set_size_request (picture, THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT);
   gtk_picture_set_alternative_text (GTK_PICTURE (picture), _("Screen when the snapshot was taken"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Screen when the snapshot was taken"), -1);
   gtk_image_set_pixel_size (GTK_IMAGE (icon), 32);
-  gtk_widget_set_hexpand (icon, TRUE);
+  gtk_widget_set_size_request (icon, THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT);
   gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "", -1);
   gtk_box_append (GTK_BOX (frame), picture);

@@ -17,7 +17,7 @@ import sys
 import time
 
 import hvui
-from gi.repository import Gio, GLib  # noqa: E402
+from gi.repository import Atspi, Gio, GLib  # noqa: E402
 from hvui import (allocated, click, ctl, find, fresh, keys, press, screenshot, sensitive,
                   showing, type_text, wait_for, walk)
 
@@ -183,8 +183,7 @@ def snapshot_dialog(app, title, name, ok_label):
     if field is None:
         return None
     try:
-        ti = field.get_text_iface()
-        prefilled = ti.get_text(0, ti.get_character_count()) if ti is not None else None
+        prefilled = Atspi.Text.get_text(field, 0, Atspi.Text.get_character_count(field))
     except Exception:
         prefilled = None
     hvui.focus_window(f"^{title}$")
@@ -329,7 +328,8 @@ def live(app):
     if s.get("thumbnail"):
         pic = wait_for(lambda: find(app, pred=lambda a: a.get_name() ==
                                     "Screen when the snapshot was taken" and allocated(a)), 15)
-        ok(pic is not None, "the tree shows the snapshot's thumbnail")
+        ok(pic is not None, "the tree shows the snapshot's thumbnail",
+           [(a.get_role_name(), a.get_name()) for a in walk(snapshot_list(app))])
     screenshot("test-snapshots-ui-live.png")
     ok(select_row(app, "running"), "the live snapshot's row can be selected")
     restore = wait_for(lambda: (lambda b: b if b is not None and sensitive(b) else None)(
