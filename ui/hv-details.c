@@ -36,6 +36,7 @@ struct _HvDetails
   GtkLabel *kvm_notice_label;
   GtkLabel *problem_label;
   GtkWidget *stop_button;
+  GtkWidget *discard_button;
   GtkStack *screen_stack;
   GtkPicture *screen_picture;
   GtkWidget *console_slot;
@@ -451,6 +452,7 @@ update_state (HvDetails *self)
 
   /* A menu button has no action of its own: it follows CanStop like its menu's items. */
   gtk_widget_set_sensitive (self->stop_button, hv_vm_item_get_can_stop (self->item));
+  gtk_widget_set_visible (self->discard_button, hv_vm_item_get_saved_state (self->item));
 
   gtk_widget_set_visible (GTK_WIDGET (self->problem_label),
                           config_error != NULL && config_error[0] != '\0');
@@ -709,6 +711,7 @@ hv_details_class_init (HvDetailsClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvDetails, kvm_notice_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, problem_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, discard_button);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_stack);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_picture);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, console_slot);

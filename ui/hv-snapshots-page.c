@@ -633,6 +633,7 @@ typedef struct {
   char *id;
   char *name;
   char *description;
+  gboolean force;            /* Restore: the VM runs, its current state may be lost */
 } Op;
 
 static Op *
@@ -829,7 +830,7 @@ restore_response (AdwMessageDialog *dialog,
                   Op               *op)
 {
   if (g_strcmp0 (response, "restore") == 0)
-    restore_now (op, TRUE);
+    restore_now (op, op->force);
 }
 
 static void
@@ -847,18 +848,25 @@ on_restore_clicked (HvSnapshotsPage *self)
     }
   op = op_new (self, node);
   g_object_unref (node);
-  if (!is_live (self->item) || !GTK_IS_WINDOW (root))
+  if ((!is_live (self->item) && !hv_vm_item_get_saved_state (self->item)) ||
+      !GTK_IS_WINDOW (root))
     {
       restore_now (op, FALSE);
       return;
     }
-  /* A running VM loses its current state: ask first. */
+  /* A running VM loses its current state, a saved one its saved state: ask first. */
+  op->force = is_live (self->item);
   dialog = adw_message_dialog_new (GTK_WINDOW (root), NULL, NULL);
   adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Restore “%s”?"), op->name);
-  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
-                                  _("“%s” is running. Its current state is lost unless you take "
-                                    "a snapshot of it first."),
-                                  hv_vm_item_get_name (self->item));
+  if (op->force)
+    adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                    _("“%s” is running. Its current state is lost unless you "
+                                      "take a snapshot of it first."),
+                                    hv_vm_item_get_name (self->item));
+  else
+    adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                    _("The saved state of “%s” is discarded."),
+                                    hv_vm_item_get_name (self->item));
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
                                     "restore", _("_Restore"), NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "restore",

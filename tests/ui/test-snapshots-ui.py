@@ -349,7 +349,53 @@ def live(app):
                 hvui.state_of(LIVE_VM) == "running", 180),
        "after Restore (forced) the VM runs from the live snapshot",
        f"{current(LIVE_VM)} {hvui.state_of(LIVE_VM)}")
-    ctl("poweroff", LIVE_VM)
+    save_state(app)
+    if hvui.state_of(LIVE_VM) != "poweroff":
+        ctl("poweroff", LIVE_VM)
+
+
+def save_state(app):
+    """Details → Stop → Save State: the engine saves the running state and QEMU ends; the pane
+    says "Saved"; Discard Saved State… asks, then the engine drops it."""
+    tab = find(app, "page tab", "Details")
+    ok(tab is not None, "the VM's pane has a Details view")
+    if tab is None:
+        return
+    click(tab)
+    stop = wait_for(lambda: find(app, "push button", "Stop", pred=lambda a: sensitive(a) and
+                                 allocated(a) and a.get_n_actions() > 0), 10)
+    ok(stop is not None, "the Stop menu is there while the VM runs")
+    if stop is None:
+        return
+    click(stop)
+    item = wait_for(lambda: find(app, "menu item", "Save State", pred=sensitive), 5)
+    ok(item is not None, "the Stop menu offers Save State")
+    if item is None:
+        keys("Escape")
+        return
+    press(item)
+    ok(wait_for(lambda: engine_get("SavedState", LIVE_VM) and
+                hvui.state_of(LIVE_VM) == "poweroff", 180),
+       "the engine saved the state and the VM is powered off",
+       f"{engine_get('SavedState', LIVE_VM)} {hvui.state_of(LIVE_VM)}")
+    ok(wait_for(lambda: find(app, "label", "Saved", pred=allocated), 10) is not None,
+       "the details pane says \"Saved\"")
+    screenshot("test-snapshots-ui-saved.png")
+    discard = wait_for(lambda: find(app, "push button", pred=lambda a: (a.get_name() or "")
+                                    .replace("_", "").startswith("Discard Saved State") and
+                                    sensitive(a) and allocated(a)), 10)
+    ok(discard is not None, "the details pane offers Discard Saved State…")
+    if discard is None:
+        return
+    press(discard)
+    confirm = wait_for(lambda: dialog_button(app, "Discard"), 10)
+    ok(confirm is not None, "… which asks first")
+    if confirm is not None:
+        press(confirm)
+    ok(wait_for(lambda: not engine_get("SavedState", LIVE_VM), 60),
+       "the engine dropped the saved state")
+    ok(wait_for(lambda: find(app, "label", "Powered off", pred=allocated), 10) is not None,
+       "the details pane says \"Powered off\" again")
 
 
 def main():
