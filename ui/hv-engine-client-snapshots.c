@@ -349,7 +349,7 @@ hv_snapshots_format_date (gint64 created_us)
   if (local == NULL)
     return g_strdup ("");
   /* Translators: a snapshot's date and time, as g_date_time_format() takes it */
-  return g_date_time_format (local, _("%e %b %Y, %H:%M:%S"));
+  return g_date_time_format (local, _("%-d %b %Y, %H:%M:%S"));
 }
 
 const char *
