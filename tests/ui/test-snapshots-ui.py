@@ -279,6 +279,32 @@ def run(app):
 
     # Delete the second: asked first; Cancel keeps it, Delete deletes it.
     ok(select_row(app, "second"), "the second snapshot's row can be selected")
+    # The keyboard: Enter on the row opens its Properties; Delete asks to delete the snapshot,
+    # never the VM (the window's own Delete key).
+    hvui.focus_window("^Hostvisor$")
+    select_row(app, "second")
+    keys("Return")
+    ok(wait_for(lambda: window(app, "Snapshot Properties") is not None and
+                showing(window(app, "Snapshot Properties")), 10),
+       "Enter on a snapshot row opens its Properties")
+    hvui.focus_window("^Snapshot Properties$")
+    keys("Escape")
+    wait_for(lambda: window(app, "Snapshot Properties") is None or
+             not showing(window(app, "Snapshot Properties")), 5)
+    hvui.focus_window("^Hostvisor$")
+    select_row(app, "second")
+    keys("Delete")
+    question = wait_for(lambda: find(app, "label", pred=lambda a: (a.get_name() or "")
+                                     .startswith("Delete “")), 10)
+    ok(question is not None and question.get_name().startswith("Delete “second”?"),
+       "the Delete key in the tree asks to delete the snapshot, not the VM",
+       question.get_name() if question is not None else None)
+    cancel = wait_for(lambda: dialog_button(app, "Cancel"), 5)
+    if cancel is not None:
+        press(cancel)
+    time.sleep(1)
+    ok(snapshot("second") is not None and show().get("name") == VM,
+       "… and Cancel keeps both", snapshots())
     delete = wait_for(lambda: (lambda b: b if b is not None and sensitive(b) else None)(
         named_button(app, None, "Delete Snapshot")), 10)
     ok(delete is not None, "Delete is enabled for a snapshot")
