@@ -306,6 +306,7 @@ json_add_config (JsonBuilder      *builder,
 {
   json_add_string_or_null (builder, "machine",
                            config ? hv_machine_to_string (config->machine) : NULL);
+  json_add_string_or_null (builder, "machine_type", config ? config->machine_type : NULL);
   json_add_string_or_null (builder, "video", config ? hv_video_to_string (config->video) : NULL);
   json_add_string_or_null (builder, "boot", config ? config->boot_order : NULL);
   json_add_string_or_null (builder, "acceleration",
@@ -509,6 +510,9 @@ print_config (const HvVmConfig *config,
   g_autofree char *cpus = g_strdup_printf ("%u", config->cpus);
 
   print_field (_("Machine"), hv_machine_to_string (config->machine));
+  /* Translators: the VM is not yet pinned to a versioned QEMU machine type */
+  print_field (_("Machine type"), config->machine_type != NULL ? config->machine_type
+                                  : _("not pinned yet (pinned at the next start)"));
   print_field (_("Firmware"), hv_firmware_to_string (config->firmware));
   print_field (_("Memory"), memory);
   print_field (_("CPUs"), cpus);

@@ -367,7 +367,7 @@ read_system (Reader      *reader,
     { "memory", TRUE }, { "cpus", TRUE }, { "video", TRUE }, { "boot", TRUE },
     { "acceleration", FALSE },
   };
-  static const char * const system_attrs[] = { "machine", "firmware", NULL };
+  static const char * const system_attrs[] = { "machine", "machine-type", "firmware", NULL };
   static const char * const memory_attrs[] = { "unit", NULL };
   static const char * const no_attrs[] = { NULL };
   static const char * const video_attrs[] = { "model", NULL };
@@ -383,6 +383,16 @@ read_system (Reader      *reader,
     return FALSE;
   READ_ENUM (reader, system, "machine", hv_machine_from_string, "pc or q35",
              &config->machine, error);
+  /* Configs written before pinning existed have none: not pinned. */
+  g_clear_pointer (&config->machine_type, g_free);
+  if (!get_attribute (reader, system, "machine-type", NULL, &config->machine_type, error))
+    return FALSE;
+  if (config->machine_type != NULL
+      && !hv_machine_type_check (config->machine, config->machine_type, NULL))
+    return bad_value (reader, system, "machine-type", config->machine_type,
+                      config->machine == HV_MACHINE_Q35
+                      ? "pc-q35-X.Y for the q35 machine, e.g. pc-q35-7.2"
+                      : "pc-i440fx-X.Y for the pc machine, e.g. pc-i440fx-7.2", error);
   READ_ENUM (reader, system, "firmware", hv_firmware_from_string, "bios or uefi",
              &config->firmware, error);
 
@@ -918,6 +928,9 @@ serialize (const HvVmConfig *config)
 
   g_string_append (out, "  <system");
   append_attribute (out, "machine", hv_machine_to_string (config->machine));
+  /* Left out when not pinned, so configs written before pinning keep their bytes. */
+  if (config->machine_type != NULL)
+    append_attribute (out, "machine-type", config->machine_type);
   append_attribute (out, "firmware", hv_firmware_to_string (config->firmware));
   g_string_append_printf (out, ">\n"
                           "    <memory unit=\"MiB\">%" G_GUINT64_FORMAT "</memory>\n"

@@ -196,6 +196,7 @@ hv_vm_config_copy (const HvVmConfig *config)
   copy->folder = g_strdup (config->folder);
   copy->os_id = g_strdup (config->os_id);
   copy->description = g_strdup (config->description);
+  copy->machine_type = g_strdup (config->machine_type);
   copy->boot_order = g_strdup (config->boot_order);
   copy->kernel = g_strdup (config->kernel);
   copy->initrd = g_strdup (config->initrd);
@@ -226,6 +227,7 @@ hv_vm_config_free (HvVmConfig *config)
   g_free (config->folder);
   g_free (config->os_id);
   g_free (config->description);
+  g_free (config->machine_type);
   g_free (config->boot_order);
   g_free (config->kernel);
   g_free (config->initrd);
@@ -279,6 +281,48 @@ lookup_name (const char * const *names,
       *out = (Type) v;                                                               \
     return TRUE;                                                                     \
   }
+
+/* 1 to 3 digits, then the end or a '.': moves *p past the digits. */
+static gboolean
+skip_version_part (const char **p)
+{
+  guint n = 0;
+
+  while (g_ascii_isdigit ((*p)[n]))
+    n++;
+  *p += n;
+  return n >= 1 && n <= 3;
+}
+
+gboolean
+hv_machine_type_check (HvMachine    machine,
+                       const char  *type,
+                       GError     **error)
+{
+  const char *prefix = machine == HV_MACHINE_Q35 ? "pc-q35-" : "pc-i440fx-";
+  const char *p;
+  g_autofree char *shown = NULL;
+  guint parts = 0;
+
+  if (type == NULL)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "no machine type given");
+      return FALSE;
+    }
+  if (g_str_has_prefix (type, prefix) && strlen (type) <= HV_MACHINE_TYPE_MAX_LEN)
+    {
+      p = type + strlen (prefix);
+      while (skip_version_part (&p) && ++parts <= 3 && *p == '.')
+        p++;
+      if (*p == '\0' && parts >= 2 && parts <= 3)
+        return TRUE;
+    }
+  shown = hv_config_escape_for_display (type);
+  g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+               "machine type \"%.40s\" is not valid for the %s machine (use %sX.Y, e.g. %s7.2)",
+               shown, hv_machine_to_string (machine), prefix, prefix);
+  return FALSE;
+}
 
 HV_DEFINE_ENUM_NAMES (HvFirmware, hv_firmware,
                       [HV_FIRMWARE_BIOS] = "bios",
@@ -847,9 +891,14 @@ validate_system (const HvVmConfig  *config,
                  HvConfigLocation  *where,
                  GError           **error)
 {
+  g_autoptr(GError) type_error = NULL;
+
   if ((guint) config->machine > HV_MACHINE_Q35)
     return fail_at (where, HV_CONFIG_FIELD_SYSTEM, 0, error,
                     "machine %d is not a known machine type", config->machine);
+  if (config->machine_type != NULL
+      && !hv_machine_type_check (config->machine, config->machine_type, &type_error))
+    return fail_at (where, HV_CONFIG_FIELD_SYSTEM, 0, error, "%s", type_error->message);
   if ((guint) config->firmware > HV_FIRMWARE_UEFI)
     return fail_at (where, HV_CONFIG_FIELD_SYSTEM, 0, error,
                     "firmware %d is not a known firmware type", config->firmware);

@@ -154,6 +154,9 @@ struct _HvVmConfig {
   char *description;     /* free text, may be "" */
 
   HvMachine machine;
+  char *machine_type;    /* the versioned QEMU machine type the VM is pinned to, e.g.
+                          * "pc-q35-7.2" (see hv_machine_type_check()); NULL: not pinned, QEMU
+                          * gets the alias ("pc", "q35"), whose meaning changes with QEMU */
   HvFirmware firmware;
   guint64 memory_mib;
   guint cpus;
@@ -254,6 +257,11 @@ const char *hv_firmware_to_string     (HvFirmware v);
 gboolean    hv_firmware_from_string   (const char *s, HvFirmware *out);
 const char *hv_machine_to_string      (HvMachine v);
 gboolean    hv_machine_from_string    (const char *s, HvMachine *out);
+/* A versioned machine type for @machine: "pc-i440fx-X.Y" for pc, "pc-q35-X.Y" for q35 (an
+ * optional third part as in "pc-q35-4.0.1"; 1 to 3 digits each). Saved states and
+ * snapshots load only on the machine type they were made with. */
+#define HV_MACHINE_TYPE_MAX_LEN 32
+gboolean    hv_machine_type_check     (HvMachine machine, const char *type, GError **error);
 const char *hv_drive_kind_to_string   (HvDriveKind v);
 gboolean    hv_drive_kind_from_string (const char *s, HvDriveKind *out);
 const char *hv_drive_bus_to_string    (HvDriveBus v);

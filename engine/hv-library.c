@@ -11,6 +11,7 @@
 #include "hv-fileutil.h"
 #include "hv-fileutil-private.h"
 #include "hv-network.h"
+#include "hv-vm-machine.h"
 #include "hv-vm-options.h"
 
 #define INDEX_MAX_SIZE (1024 * 1024)
@@ -943,6 +944,8 @@ hv_library_create_vm_async (HvLibrary          *self,
   g_task_set_task_data (task, data, (GDestroyNotify) create_data_free);
 
   data->config = hv_vm_options_create (name, options, &plan, &error);
+  if (data->config != NULL)
+    hv_machine_type_pin (data->config, self->caps);
   if (data->config == NULL || !check_name_free (self, name, NULL, &error) ||
       !check_macs_free (self, NULL, NULL, data->config, options, &error) ||
       !hv_vm_options_check_startable (data->config, NULL, self->caps, &error))
@@ -1003,6 +1006,9 @@ hv_library_modify_vm (HvLibrary *self,
     }
 
   changed = hv_vm_options_modify (config, options, hv_vm_is_active (vm), error);
+  /* A VM moved to the other machine is pinned to that machine's type at once. */
+  if (changed != NULL && changed->machine != config->machine)
+    hv_machine_type_pin (changed, self->caps);
   if (changed == NULL || !check_name_free (self, changed->name, vm, error) ||
       !check_macs_free (self, vm, config, changed, options, error) ||
       !hv_vm_options_check_startable (changed, config, self->caps, error))

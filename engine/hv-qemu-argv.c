@@ -284,6 +284,7 @@ build_machine (HvArgvBuilder *b,
                GError       **error)
 {
   const char *machine = b->config->machine == HV_MACHINE_Q35 ? "q35" : "pc";
+  const char *pinned = b->config->machine_type;
   const char *accel = b->kvm ? "kvm" : "tcg";
   /* virtiofsd reads and writes the guest's buffers in place: it maps the guest RAM, which
    * must therefore be a shared file (see build_cpu_memory()). */
@@ -292,6 +293,25 @@ build_machine (HvArgvBuilder *b,
   /* The start path refuses this first, with the engine's reason (hv-vm-accel.c). */
   if (b->kvm && !b->caps->kvm)
     return fail (error, "This VM is set to use KVM, which cannot be used on this computer");
+
+  /* A pinned VM gets its versioned type (saved states and snapshots load only on it), which
+   * goes into option text: checked here too. */
+  if (pinned != NULL)
+    {
+      const char *current = hv_qemu_caps_machine_alias (b->caps, b->config->machine);
+
+      if (!hv_machine_type_check (b->config->machine, pinned, error))
+        return FALSE;
+      if (hv_qemu_caps_knows_machine_types (b->caps) &&
+          !hv_qemu_caps_has_machine_type (b->caps, pinned))
+        return fail (error, "This VM uses the machine type %s, which QEMU %u.%u.%u does not "
+                     "have (its %s is %s): its saved state and snapshots load only on %s, "
+                     "so it needs a QEMU that has that machine type",
+                     pinned, b->caps->version_major, b->caps->version_minor,
+                     b->caps->version_micro, machine, current != NULL ? current : "unknown",
+                     pinned);
+      machine = pinned;
+    }
 
   if (b->config->firmware == HV_FIRMWARE_UEFI)
     {

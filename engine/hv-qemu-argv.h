@@ -29,10 +29,21 @@ struct _HvQemuCaps {
   char *virtiofsd;          /* a virtiofsd that can run here, NULL if none (shares use 9p) */
   HvKvmProbe *kvm_probe;    /* owned reference: the engine's KVM verdict, which `kvm` follows
                              * once a start has asked for it; NULL in tests */
+  char *machine_pc;         /* the versioned type behind the alias "pc" (e.g. "pc-i440fx-7.2"),
+                             * from "-machine help"; NULL if not known */
+  char *machine_q35;        /* the same for "q35" (e.g. "pc-q35-7.2") */
+  char **machine_types;     /* every pc-i440fx-* and pc-q35-* type this QEMU has; NULL if not
+                             * known (then a pinned type is not checked before QEMU runs) */
 };
 
 HvQemuCaps *hv_qemu_caps_copy (const HvQemuCaps *caps);
 void        hv_qemu_caps_free (HvQemuCaps *caps);
+/* The versioned machine type behind @machine's alias ("pc" or "q35"), NULL if not known. */
+const char *hv_qemu_caps_machine_alias (const HvQemuCaps *caps, HvMachine machine);
+/* Whether this QEMU is known to have the versioned machine @type: FALSE also when the list
+ * is not known (see hv_qemu_caps_knows_machine_types()). */
+gboolean    hv_qemu_caps_has_machine_type (const HvQemuCaps *caps, const char *type);
+gboolean    hv_qemu_caps_knows_machine_types (const HvQemuCaps *caps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvQemuCaps, hv_qemu_caps_free)
 
 /* The fd number QEMU has the tap of adapter @n (the index in config->nics) at, for a bridged,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hv-qemu-caps.c: probing the host's QEMU, /dev/kvm and OVMF.
  *
- * QEMU is run twice, each time under a time limit so that a hung binary cannot hang the
- * engine: "--version" for the version, then a real start under -sandbox (see
- * probe_seccomp()). */
+ * QEMU is run three times, each time under a time limit so that a hung binary cannot hang
+ * the engine: "--version" for the version, "-machine help" for the versioned machine types
+ * (about 0.1 s), then a real start under -sandbox (see probe_seccomp()). The engine probes
+ * once when it starts and hands copies of the result to the library and every VM. */
 
 #include "hv-qemu-caps.h"
 
@@ -46,6 +47,9 @@ hv_qemu_caps_copy (const HvQemuCaps *caps)
   copy->ovmf_code = g_strdup (caps->ovmf_code);
   copy->ovmf_vars_template = g_strdup (caps->ovmf_vars_template);
   copy->virtiofsd = g_strdup (caps->virtiofsd);
+  copy->machine_pc = g_strdup (caps->machine_pc);
+  copy->machine_q35 = g_strdup (caps->machine_q35);
+  copy->machine_types = g_strdupv (caps->machine_types);
   if (caps->kvm_probe != NULL)
     copy->kvm_probe = g_object_ref (caps->kvm_probe);
   return copy;
@@ -60,6 +64,9 @@ hv_qemu_caps_free (HvQemuCaps *caps)
   g_free (caps->ovmf_code);
   g_free (caps->ovmf_vars_template);
   g_free (caps->virtiofsd);
+  g_free (caps->machine_pc);
+  g_free (caps->machine_q35);
+  g_strfreev (caps->machine_types);
   g_clear_object (&caps->kvm_probe);
   g_free (caps);
 }
@@ -230,6 +237,128 @@ probe_version (HvQemuCaps *caps,
   return TRUE;
 }
 
+const char *
+hv_qemu_caps_machine_alias (const HvQemuCaps *caps,
+                            HvMachine         machine)
+{
+  g_return_val_if_fail (caps != NULL, NULL);
+
+  return machine == HV_MACHINE_Q35 ? caps->machine_q35 : caps->machine_pc;
+}
+
+gboolean
+hv_qemu_caps_knows_machine_types (const HvQemuCaps *caps)
+{
+  return caps != NULL && caps->machine_types != NULL;
+}
+
+gboolean
+hv_qemu_caps_has_machine_type (const HvQemuCaps *caps,
+                               const char       *type)
+{
+  return caps != NULL && caps->machine_types != NULL && type != NULL &&
+         g_strv_contains ((const char * const *) caps->machine_types, type);
+}
+
+/* A versioned type of ours as a machine-help line's first word: the kind it is for. */
+static gboolean
+machine_kind_of (const char *type,
+                 HvMachine  *machine)
+{
+  if (hv_machine_type_check (HV_MACHINE_PC, type, NULL))
+    *machine = HV_MACHINE_PC;
+  else if (hv_machine_type_check (HV_MACHINE_Q35, type, NULL))
+    *machine = HV_MACHINE_Q35;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* "-machine help" lists one machine a line, after a "Supported machines are:" header:
+ *   pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)
+ *   pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996) (default)
+ *   q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)
+ * Keeps the versioned types of both kinds, and the ones that "pc" and "q35" stand for (only
+ * when the alias names a type of its own kind that the list has). */
+gboolean
+hv_qemu_caps_parse_machines (HvQemuCaps *caps,
+                             const char *help_text)
+{
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *alias_pc = NULL;
+  g_autofree char *alias_q35 = NULL;
+
+  g_return_val_if_fail (caps != NULL, FALSE);
+
+  if (help_text == NULL)
+    return FALSE;
+  lines = g_strsplit (help_text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *name = NULL;
+      const char *rest = lines[i];
+      const char *alias;
+      const char *end;
+      char **target;
+      HvMachine kind;
+
+      while (*rest != '\0' && !g_ascii_isspace (*rest))
+        rest++;
+      name = g_strndup (lines[i], rest - lines[i]);
+      if (machine_kind_of (name, &kind))
+        {
+          g_ptr_array_add (types, g_steal_pointer (&name));
+          continue;
+        }
+      if (!g_str_equal (name, "pc") && !g_str_equal (name, "q35"))
+        continue;
+      alias = strstr (rest, "(alias of ");
+      if (alias == NULL)
+        continue;
+      alias += strlen ("(alias of ");
+      end = strchr (alias, ')');
+      if (end == NULL)
+        continue;
+      target = g_str_equal (name, "pc") ? &alias_pc : &alias_q35;
+      g_free (*target);
+      *target = g_strndup (alias, end - alias);
+    }
+  if (types->len == 0)
+    return FALSE;
+  g_ptr_array_add (types, NULL);
+
+  g_clear_pointer (&caps->machine_types, g_strfreev);
+  caps->machine_types = (char **) g_ptr_array_free (g_steal_pointer (&types), FALSE);
+  g_clear_pointer (&caps->machine_pc, g_free);
+  g_clear_pointer (&caps->machine_q35, g_free);
+  if (alias_pc != NULL && hv_machine_type_check (HV_MACHINE_PC, alias_pc, NULL) &&
+      hv_qemu_caps_has_machine_type (caps, alias_pc))
+    caps->machine_pc = g_steal_pointer (&alias_pc);
+  if (alias_q35 != NULL && hv_machine_type_check (HV_MACHINE_Q35, alias_q35, NULL) &&
+      hv_qemu_caps_has_machine_type (caps, alias_q35))
+    caps->machine_q35 = g_steal_pointer (&alias_q35);
+  return TRUE;
+}
+
+/* The machine types. Not fatal: without them VMs are not pinned and start with the aliases,
+ * as before (the engine's log says why). */
+static void
+probe_machines (HvQemuCaps *caps)
+{
+  const char * const argv[] = { caps->qemu_binary, "-machine", "help", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (!run_with_timeout (argv, NULL, PROBE_TIMEOUT_MS, &out, &err, &status, &error))
+    g_message ("Cannot list the machine types of %s: %s", caps->qemu_binary, error->message);
+  else if (status != 0 || !hv_qemu_caps_parse_machines (caps, out))
+    g_message ("Cannot list the machine types of %s: \"-machine help\" gave none",
+               caps->qemu_binary);
+}
+
 /* Whether "-sandbox SANDBOX_OPTION" really works here. Asking "-sandbox on -version"
  * would only show that QEMU was built with seccomp: -version exits while the options are
  * still being parsed, before the filter is installed. So start QEMU for real with no
@@ -302,6 +431,7 @@ hv_qemu_caps_probe (GError **error)
     return NULL;
   if (!probe_version (caps, error))
     return NULL;
+  probe_machines (caps);
   if (!probe_seccomp (caps, error))
     return NULL;
   caps->kvm = FALSE;

@@ -15,4 +15,9 @@ G_BEGIN_DECLS
  * stays FALSE until a VM's start sets it from that verdict. Runs QEMU briefly; call once. */
 HvQemuCaps *hv_qemu_caps_probe (GError **error);
 
+/* Read "-machine help" output into caps->machine_types, machine_pc and machine_q35 (the
+ * versioned types behind the aliases "pc" and "q35"). FALSE, changing nothing, when the text
+ * lists no pc-i440fx-* or pc-q35-* type. */
+gboolean hv_qemu_caps_parse_machines (HvQemuCaps *caps, const char *help_text);
+
 G_END_DECLS

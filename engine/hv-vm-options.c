@@ -267,11 +267,19 @@ apply_common (HvVmConfig *config,
                    "Unknown firmware \"%s\" (bios or uefi)", s);
       return FALSE;
     }
-  if (lookup_string (options, "machine", &s) && !hv_machine_from_string (s, &config->machine))
+  if (lookup_string (options, "machine", &s))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   "Unknown machine \"%s\" (pc or q35)", s);
-      return FALSE;
+      HvMachine before = config->machine;
+
+      if (!hv_machine_from_string (s, &config->machine))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "Unknown machine \"%s\" (pc or q35)", s);
+          return FALSE;
+        }
+      /* A pinned type is for one machine: another machine is pinned anew (hv-vm-machine.h). */
+      if (config->machine != before)
+        g_clear_pointer (&config->machine_type, g_free);
     }
   if (lookup_string (options, "video", &s) && !hv_video_from_string (s, &config->video))
     {

@@ -35,6 +35,7 @@
 #include "hv-fileutil.h"
 #include "hv-paths.h"
 #include "hv-virtiofsd.h"
+#include "hv-vm-machine.h"
 
 #define DEFAULT_STOP_TIMEOUT_S 60
 /* A start that is not running by then is ended (HOSTVISOR_START_TIMEOUT, seconds): QEMU
@@ -855,7 +856,8 @@ start_now (HvVm             *self,
 {
   GError *error = NULL;
 
-  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error))
+  if (!hv_vm_config_validate (self->config, &error) || !check_files (self, &error) ||
+      !hv_vm_machine_pin_on_start (self, caps, &error))
     {
       g_task_return_error (task, error);
       return;

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "hv-crashpoint.h"
@@ -530,12 +531,39 @@ take_fail_cleanup_tag (HvVm       *self,
     }
 }
 
+/* QEMU words a full disk as "Input/output error": say what it is when the disk that gets
+ * the running state has less room than the guest's RAM. */
+static void
+explain_full_disk (HvVm       *self,
+                   const char *path,
+                   GError    **error)
+{
+  g_autofree char *dir = NULL;
+  struct statvfs st;
+  guint64 free_mib, need_mib;
+
+  if (path == NULL || error == NULL || *error == NULL || self->config == NULL)
+    return;
+  dir = g_path_get_dirname (path);
+  if (statvfs (dir, &st) != 0)
+    return;
+  free_mib = (guint64) st.f_bavail * st.f_frsize / (1024 * 1024);
+  need_mib = self->config->memory_mib;
+  if (free_mib < need_mib + 16)
+    g_prefix_error (error, "Not enough free space for the running state on the disk that holds "
+                    "%s (%" G_GUINT64_FORMAT " MiB free, up to %" G_GUINT64_FORMAT " MiB "
+                    "needed): ", path, free_mib, need_mib);
+}
+
 static void
 take_fail (GTask  *task,
            GError *error)
 {
   HvVm *self = task_vm (task);
   Op *op = task_op (task);
+
+  if (op->plan.paths != NULL && op->plan.paths->len > 0)
+    explain_full_disk (self, g_ptr_array_index (op->plan.paths, 0), &error);
 
   /* Never a half-taken snapshot: whatever QEMU or qemu-img made goes, then the folder. */
   if (op->tag != NULL)
@@ -1023,6 +1051,7 @@ on_restore_off (GObject      *object,
 
   if (!hv_vm_ensure_off_finish (self, result, &error))
     {
+      hv_snapshot_store_set_load (self->snapshots, NULL, NULL);
       hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
       op_return (task, error);
       g_object_unref (task);
@@ -1070,7 +1099,12 @@ hv_vm_restore_snapshot_async (HvVm               *self,
     }
   op->snapshot = hv_snapshot_copy (snapshot);
   hv_vm_log (self, "restoring snapshot %s", id);
-  if (!hv_snapshot_store_set_pending (self->snapshots, "restore", id, &error))
+  op->tag = hv_snapshot_dup_tag (snapshot);
+  /* A live one: the load marker too, so that a crash before the load is told apart from
+   * one after it (hv_vm_snapshots_reconcile_live()). */
+  if ((snapshot->kind == HV_SNAPSHOT_LIVE &&
+       !hv_snapshot_store_set_load (self->snapshots, op->tag, &error)) ||
+      !hv_snapshot_store_set_pending (self->snapshots, "restore", id, &error))
     {
       op_return (task, error);
       g_object_unref (task);
@@ -1271,6 +1305,7 @@ on_state_saved (GObject      *object,
 
   if (!hv_snapshot_qmp_job_finish (result, &error))
     {
+      explain_full_disk (self, g_ptr_array_index (op->plan.paths, 0), &error);
       hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
       /* A failed save may still have written a tag on some disk. */
       take_fail_cleanup_tag (self, op->plan.paths, HV_SAVED_STATE_TAG);
@@ -1610,6 +1645,47 @@ remove_stale_staging (HvVm *self)
     }
 }
 
+/* Tags of ours on the config's disks that no snapshot (or saved state) owns: what a crash
+ * left (e.g. a saved state replaced by a restore's marker). No marker may be pending. */
+static void
+remove_orphan_tags (HvVm *self)
+{
+  g_autoptr(GPtrArray) paths = config_disk_paths (self);
+
+  if (hv_snapshot_store_get_pending (self->snapshots, NULL) != NULL)
+    return;
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      g_autoptr(GHashTable) tags = hv_qemu_img_list_tags (path, NULL);
+      GHashTableIter iter;
+      const char *tag;
+
+      if (tags == NULL)
+        continue;
+      g_hash_table_iter_init (&iter, tags);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &tag, NULL))
+        {
+          g_autoptr(GError) error = NULL;
+          gboolean owned;
+
+          if (!g_str_has_prefix (tag, HV_SNAPSHOT_TAG_PREFIX))
+            continue;   /* not the engine's: the user's own qemu-img snapshots stay */
+          if (g_str_equal (tag, HV_SAVED_STATE_TAG))
+            owned = has_saved_state (self);
+          else
+            owned = hv_snapshot_store_find (self->snapshots,
+                                            tag + strlen (HV_SNAPSHOT_TAG_PREFIX)) != NULL ||
+                    g_strcmp0 (hv_snapshot_store_get_load (self->snapshots), tag) == 0;
+          if (owned)
+            continue;
+          hv_vm_log (self, "removing %s from %s: no snapshot owns it", tag, path);
+          if (!hv_qemu_img_snapshot ('d', path, tag, TRUE, &error))
+            hv_vm_log (self, "%s", error->message);
+        }
+    }
+}
+
 /* No QEMU runs for the VM (hv_vm_reattach() found none): finish or undo what an earlier
  * engine left, with qemu-img. */
 void
@@ -1706,6 +1782,7 @@ hv_vm_snapshots_reconcile_offline (HvVm *self)
       hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
     }
   remove_stale_staging (self);
+  remove_orphan_tags (self);
 
   /* A saved state whose tag is gone cannot be resumed: the next start boots. */
   if (has_saved_state (self))
@@ -1761,7 +1838,8 @@ on_reconcile_tag_removed (GObject      *object,
 /* QEMU of an earlier engine runs and its monitor answers (hv-vm-reattach.c). A save that
  * engine started may still be running in QEMU: the commands below wait behind it. */
 void
-hv_vm_snapshots_reconcile_live (HvVm *self)
+hv_vm_snapshots_reconcile_live (HvVm       *self,
+                                const char *status)
 {
   const char *id = NULL;
   const char *pending;
@@ -1815,14 +1893,21 @@ hv_vm_snapshots_reconcile_live (HvVm *self)
     }
   else if (g_str_equal (pending, "restore"))
     {
-      /* QEMU runs: either the start that loads it is being finished (prelaunch, see
-       * hv-vm-reattach.c), or it was loaded and only the marker was left. */
-      if (!hv_vm_snapshots_need_load (self))
+      /* Prelaunch: the start that loads it is being finished (hv-vm-reattach.c), and the
+       * load clears the markers. Running with the load marker still set: the QEMU is the
+       * one from before the restore (it never came as far as powering it off), so the
+       * restore did not happen. Running without: only the marker was left. */
+      if (g_strcmp0 (status, "prelaunch") == 0)
+        return;
+      if (hv_vm_snapshots_need_load (self))
         {
-          hv_snapshot_store_set_current (self->snapshots, id, NULL);
-          hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-          hv_vm_sync_skeleton (self);
+          hv_vm_log (self, "the restore of snapshot %s was cut short before it began", id);
+          hv_snapshot_store_set_load (self->snapshots, NULL, NULL);
         }
+      else
+        hv_snapshot_store_set_current (self->snapshots, id, NULL);
+      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
+      hv_vm_sync_skeleton (self);
       return;
     }
   else

@@ -25,6 +25,7 @@
 #include "hv-error.h"
 #include "hv-qemu-argv.h"
 #include "hv-qemu-caps.h"
+#include "hv-vm-machine.h"
 #include "hv-virtiofsd.h"
 
 #define TEST_UUID "0e6f3c52-8a44-4b1e-9d57-3f1c2a7b9e10"
@@ -36,6 +37,7 @@ static const struct {
   gboolean no_seccomp;
   gboolean no_ovmf;
   gboolean qmp_path;   /* qmp_fd -1: QEMU creates run_dir/qmp.sock */
+  gboolean no_machine_list; /* "-machine help" could not be read */
 } case_overrides[] = {
   { "kvm", .kvm = TRUE },
   /* The acceleration setting against the engine's verdict (caps->kvm): auto follows it,
@@ -46,6 +48,13 @@ static const struct {
   { "no-seccomp", .no_seccomp = TRUE },
   { "uefi-no-ovmf", .no_ovmf = TRUE },
   { "qmp-path", .qmp_path = TRUE },
+  { "machine-type-unlisted", .no_machine_list = TRUE },
+};
+
+/* What "-machine help" of the fixed QEMU 7.2 lists (a part of it). */
+static const char * const fixed_machine_types[] = {
+  "pc-i440fx-7.2", "pc-i440fx-7.1", "pc-i440fx-2.12", "pc-q35-7.2", "pc-q35-7.1", "pc-q35-4.0.1",
+  NULL
 };
 
 static gboolean
@@ -84,7 +93,12 @@ fixed_caps (HvQemuCaps *caps,
       caps->seccomp = !case_overrides[i].no_seccomp;
       if (case_overrides[i].no_ovmf)
         caps->ovmf_code = caps->ovmf_vars_template = NULL;
+      if (case_overrides[i].no_machine_list)
+        return;
     }
+  caps->machine_pc = (char *) "pc-i440fx-7.2";
+  caps->machine_q35 = (char *) "pc-q35-7.2";
+  caps->machine_types = (char **) fixed_machine_types;
 }
 
 static int
@@ -852,6 +866,116 @@ test_caps_copy (void)
   g_assert_true (copy->seccomp);
   g_assert_cmpuint (copy->version_major, ==, 7);
   g_assert_cmpuint (copy->version_minor, ==, 2);
+  g_assert_cmpstr (copy->machine_pc, ==, "pc-i440fx-7.2");
+  g_assert_cmpstr (copy->machine_q35, ==, "pc-q35-7.2");
+  g_assert_true (copy->machine_q35 != caps.machine_q35);
+  g_assert_true (copy->machine_types != caps.machine_types);
+  g_assert_cmpstrv (copy->machine_types, caps.machine_types);
+}
+
+/* "-machine help" as QEMU 7.2 prints it (shortened), with lines of other kinds. */
+static const char machine_help_72[] =
+  "Supported machines are:\n"
+  "microvm              microvm (i386)\n"
+  "pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)\n"
+  "pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996) (default)\n"
+  "pc-i440fx-7.1        Standard PC (i440FX + PIIX, 1996)\n"
+  "pc-i440fx-1.4        Standard PC (i440FX + PIIX, 1996) (deprecated)\n"
+  "q35                  Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-7.2)\n"
+  "pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)\n"
+  "pc-q35-4.0.1         Standard PC (Q35 + ICH9, 2009)\n"
+  "isapc                ISA-only PC\n"
+  "none                 empty machine\n"
+  "x-remote             Experimental remote machine\n";
+
+static void
+test_caps_parse_machines (void)
+{
+  HvQemuCaps caps = { 0 };
+  const char * const expected[] = {
+    "pc-i440fx-7.2", "pc-i440fx-7.1", "pc-i440fx-1.4", "pc-q35-7.2", "pc-q35-4.0.1", NULL
+  };
+
+  g_assert_true (hv_qemu_caps_parse_machines (&caps, machine_help_72));
+  g_assert_cmpstr (caps.machine_pc, ==, "pc-i440fx-7.2");
+  g_assert_cmpstr (caps.machine_q35, ==, "pc-q35-7.2");
+  g_assert_cmpstrv (caps.machine_types, expected);
+  g_assert_cmpstr (hv_qemu_caps_machine_alias (&caps, HV_MACHINE_PC), ==, "pc-i440fx-7.2");
+  g_assert_cmpstr (hv_qemu_caps_machine_alias (&caps, HV_MACHINE_Q35), ==, "pc-q35-7.2");
+  g_assert_true (hv_qemu_caps_knows_machine_types (&caps));
+  g_assert_true (hv_qemu_caps_has_machine_type (&caps, "pc-q35-4.0.1"));
+  g_assert_false (hv_qemu_caps_has_machine_type (&caps, "pc-q35-7.1"));
+  g_assert_false (hv_qemu_caps_has_machine_type (&caps, "q35"));
+  g_assert_false (hv_qemu_caps_has_machine_type (&caps, "isapc"));
+  g_clear_pointer (&caps.machine_pc, g_free);
+  g_clear_pointer (&caps.machine_q35, g_free);
+  g_clear_pointer (&caps.machine_types, g_strfreev);
+
+  /* An alias is only taken when it names a listed type of its own kind. */
+  g_assert_true (hv_qemu_caps_parse_machines (&caps,
+      "pc                   Standard PC (alias of pc-q35-7.2)\n"
+      "q35                  Standard PC (alias of pc-q35-9.0)\n"
+      "pc-q35-7.2           Standard PC (Q35 + ICH9, 2009)\n"
+      "pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996)"));
+  g_assert_null (caps.machine_pc);
+  g_assert_null (caps.machine_q35);
+  g_assert_true (hv_qemu_caps_has_machine_type (&caps, "pc-i440fx-7.2"));
+  g_clear_pointer (&caps.machine_types, g_strfreev);
+
+  /* No versioned type at all: nothing is known, nothing changes. */
+  g_assert_false (hv_qemu_caps_parse_machines (&caps, "qemu: unknown option\n"));
+  g_assert_false (hv_qemu_caps_parse_machines (&caps, ""));
+  g_assert_false (hv_qemu_caps_parse_machines (&caps, NULL));
+  g_assert_false (hv_qemu_caps_knows_machine_types (&caps));
+  g_assert_null (caps.machine_pc);
+  g_assert_false (hv_qemu_caps_has_machine_type (&caps, "pc-q35-7.2"));
+}
+
+/* CreateVm and the first start pin a VM to what its alias stands for, once. */
+static void
+test_machine_type_pin (void)
+{
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("Pin");
+  HvQemuCaps caps;
+
+  fixed_caps (&caps, "");
+  g_assert_true (hv_machine_type_pin (config, &caps));
+  g_assert_cmpstr (config->machine_type, ==, "pc-i440fx-7.2");
+  g_assert_true (hv_vm_config_validate (config, NULL));
+  /* Pinned already: a newer QEMU changes nothing. */
+  caps.machine_pc = (char *) "pc-i440fx-8.2";
+  g_assert_false (hv_machine_type_pin (config, &caps));
+  g_assert_cmpstr (config->machine_type, ==, "pc-i440fx-7.2");
+
+  g_clear_pointer (&config->machine_type, g_free);
+  config->machine = HV_MACHINE_Q35;
+  g_assert_true (hv_machine_type_pin (config, &caps));
+  g_assert_cmpstr (config->machine_type, ==, "pc-q35-7.2");
+
+  /* A QEMU whose machine types are not known leaves it unpinned. */
+  g_clear_pointer (&config->machine_type, g_free);
+  fixed_caps (&caps, "machine-type-unlisted");
+  g_assert_false (hv_machine_type_pin (config, &caps));
+  g_assert_null (config->machine_type);
+  g_assert_false (hv_machine_type_pin (config, NULL));
+
+  /* The builder checks the type itself: it goes into option text. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) argv = NULL;
+
+    config->machine_type = g_strdup ("pc-q35-7.2,accel=kvm");
+    argv = build_default (config, &error);
+    g_assert_null (argv);
+    g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "is not valid for the q35 machine"));
+    g_clear_error (&error);
+    g_free (config->machine_type);
+    config->machine_type = g_strdup ("pc-i440fx-7.2");
+    argv = build_default (config, &error);
+    g_assert_null (argv);
+    g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  }
 }
 
 /* A stand-in QEMU: a shell script in a temporary folder. */
@@ -882,6 +1006,13 @@ test_caps_probe_fake (void)
                           "#!/bin/sh\n"
                           "case \"$1\" in\n"
                           "--version) echo 'QEMU emulator version 9.1.3 (test)'; exit 0;;\n"
+                          "-machine) [ \"$2\" = help ] || exit 2\n"
+                          "  echo 'Supported machines are:'\n"
+                          "  echo 'pc    Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-9.1)'\n"
+                          "  echo 'pc-i440fx-9.1   Standard PC (i440FX + PIIX, 1996) (default)'\n"
+                          "  echo 'q35   Standard PC (Q35 + ICH9, 2009) (alias of pc-q35-9.1)'\n"
+                          "  echo 'pc-q35-9.1   Standard PC (Q35 + ICH9, 2009)'\n"
+                          "  echo 'pc-q35-9.0   Standard PC (Q35 + ICH9, 2009)'; exit 0;;\n"
                           "-sandbox) echo '-sandbox is disabled at compile time' >&2; exit 1;;\n"
                           "esac\n"
                           "exit 2\n");
@@ -895,6 +1026,25 @@ test_caps_probe_fake (void)
   g_assert_cmpuint (caps->version_micro, ==, 3);
   g_assert_false (caps->seccomp);
   g_assert_false (caps->kvm);
+  g_assert_cmpstr (caps->machine_pc, ==, "pc-i440fx-9.1");
+  g_assert_cmpstr (caps->machine_q35, ==, "pc-q35-9.1");
+  g_assert_true (hv_qemu_caps_has_machine_type (caps, "pc-q35-9.0"));
+  g_clear_pointer (&caps, hv_qemu_caps_free);
+
+  /* one whose "-machine help" fails: still usable, machine types not known */
+  g_free (qemu);
+  qemu = write_fake_qemu (dir,
+                          "#!/bin/sh\n"
+                          "case \"$1\" in\n"
+                          "--version) echo 'QEMU emulator version 7.2.0 (test)'; exit 0;;\n"
+                          "esac\n"
+                          "exit 2\n");
+  caps = hv_qemu_caps_probe (&error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (caps->version_major, ==, 7);
+  g_assert_false (hv_qemu_caps_knows_machine_types (caps));
+  g_assert_null (caps->machine_pc);
+  g_assert_null (caps->machine_q35);
   g_clear_pointer (&caps, hv_qemu_caps_free);
 
   /* something that is not QEMU */
@@ -970,6 +1120,12 @@ test_caps_probe_real (void)
   if (g_file_test ("/usr/share/OVMF/OVMF_CODE_4M.fd", G_FILE_TEST_EXISTS) &&
       g_file_test ("/usr/share/OVMF/OVMF_VARS_4M.fd", G_FILE_TEST_EXISTS))
     g_assert_cmpstr (caps->ovmf_code, ==, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+  /* Each alias stands for a versioned type of its kind that the list has. */
+  g_assert_true (hv_machine_type_check (HV_MACHINE_PC, caps->machine_pc, NULL));
+  g_assert_true (hv_machine_type_check (HV_MACHINE_Q35, caps->machine_q35, NULL));
+  g_assert_true (hv_qemu_caps_has_machine_type (caps, caps->machine_pc));
+  g_assert_true (hv_qemu_caps_has_machine_type (caps, caps->machine_q35));
+  g_test_message ("pc is %s, q35 is %s", caps->machine_pc, caps->machine_q35);
   g_test_message ("QEMU %u.%u.%u at %s, seccomp %s", caps->version_major, caps->version_minor,
                   caps->version_micro, caps->qemu_binary, caps->seccomp ? "yes" : "no");
 }
@@ -1325,6 +1481,8 @@ main (int    argc,
   g_test_add_func ("/argv/socket-path-too-long", test_socket_path_too_long);
   g_test_add_func ("/argv/to-string", test_to_string);
   g_test_add_func ("/caps/copy", test_caps_copy);
+  g_test_add_func ("/caps/parse-machines", test_caps_parse_machines);
+  g_test_add_func ("/caps/machine-type-pin", test_machine_type_pin);
   g_test_add_func ("/caps/probe-fake", test_caps_probe_fake);
   g_test_add_func ("/caps/probe-hang", test_caps_probe_hang);
   g_test_add_func ("/caps/probe-real", test_caps_probe_real);

@@ -160,6 +160,7 @@ assert_config_equal (const HvVmConfig *a,
   g_assert_cmpstr (a->os_id, ==, b->os_id);
   g_assert_cmpstr (a->description, ==, b->description);
   g_assert_cmpint (a->machine, ==, b->machine);
+  g_assert_cmpstr (a->machine_type, ==, b->machine_type);
   g_assert_cmpint (a->firmware, ==, b->firmware);
   g_assert_cmpuint (a->memory_mib, ==, b->memory_mib);
   g_assert_cmpuint (a->cpus, ==, b->cpus);
@@ -1596,6 +1597,142 @@ test_options_acceleration (void)
   g_assert_nonnull (strstr (error->message, "auto, kvm or tcg"));
 }
 
+/* The pinned machine type: "pc-i440fx-X.Y" for pc, "pc-q35-X.Y" for q35, nothing else. */
+static void
+test_machine_type_check (void)
+{
+  static const struct { HvMachine machine; const char *type; } good[] = {
+    { HV_MACHINE_PC, "pc-i440fx-7.2" }, { HV_MACHINE_PC, "pc-i440fx-2.12" },
+    { HV_MACHINE_Q35, "pc-q35-7.2" }, { HV_MACHINE_Q35, "pc-q35-4.0.1" },
+    { HV_MACHINE_Q35, "pc-q35-10.0" }, { HV_MACHINE_PC, "pc-i440fx-123.456" },
+  };
+  static const struct { HvMachine machine; const char *type; } bad[] = {
+    { HV_MACHINE_Q35, "pc-i440fx-7.2" }, { HV_MACHINE_PC, "pc-q35-7.2" },
+    { HV_MACHINE_PC, "pc" }, { HV_MACHINE_Q35, "q35" }, { HV_MACHINE_Q35, "" },
+    { HV_MACHINE_Q35, "pc-q35-7" }, { HV_MACHINE_Q35, "pc-q35-7." },
+    { HV_MACHINE_Q35, "pc-q35-.2" }, { HV_MACHINE_Q35, "pc-q35-7.2.1.1" },
+    { HV_MACHINE_Q35, "pc-q35-7.2,accel=kvm" }, { HV_MACHINE_Q35, "pc-q35-7.2 " },
+    { HV_MACHINE_Q35, "pc-q35-1234.0" }, { HV_MACHINE_PC, "pc-i440fx-7.2\n" },
+    { HV_MACHINE_Q35, "PC-Q35-7.2" }, { HV_MACHINE_PC, "pc-i440fx-７.2" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!hv_machine_type_check (good[i].machine, good[i].type, &error))
+        g_error ("%s refused: %s", good[i].type, error->message);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (hv_machine_type_check (bad[i].machine, bad[i].type, &error))
+        g_error ("\"%s\" taken for the %s machine", bad[i].type,
+                 hv_machine_to_string (bad[i].machine));
+      assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "is not valid for the");
+    }
+
+  /* The semantic check says so too, for a config made in code. */
+  {
+    g_autoptr(HvVmConfig) config = hv_vm_config_new ("Pinned");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+
+    config->machine = HV_MACHINE_Q35;
+    config->machine_type = g_strdup ("pc-i440fx-7.2");
+    g_assert_false (hv_vm_config_validate (config, &error));
+    assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT,
+                           "machine type \"pc-i440fx-7.2\" is not valid for the q35 machine");
+    g_clear_error (&error);
+    xml = hv_vm_config_to_xml (config, &error);
+    g_assert_null (xml);
+    g_assert_nonnull (error);
+  }
+}
+
+/* A pinned config keeps its type through load and save, byte for byte; an unpinned one
+ * (every config written before pinning existed) has none and gets no attribute. */
+static void
+test_machine_type_round_trip (void)
+{
+  g_autofree char *pinned_path = g_test_build_filename (G_TEST_DIST, "configs", "good",
+                                                        "machine-type-pinned.xml", NULL);
+  g_autofree char *old_path = g_test_build_filename (G_TEST_DIST, "configs", "good",
+                                                     "canonical.xml", NULL);
+  g_autofree char *pinned_text = read_file (pinned_path);
+  g_autofree char *old_text = read_file (old_path);
+  g_autoptr(HvVmConfig) pinned = NULL;
+  g_autoptr(HvVmConfig) old = NULL;
+  g_autoptr(HvVmConfig) pc = hv_vm_config_new ("Pc");
+  g_autoptr(HvVmConfig) back = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+
+  pinned = hv_vm_config_load (pinned_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pinned->machine, ==, HV_MACHINE_Q35);
+  g_assert_cmpstr (pinned->machine_type, ==, "pc-q35-7.2");
+  xml = hv_vm_config_to_xml (pinned, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (xml, ==, pinned_text);
+  g_clear_pointer (&xml, g_free);
+
+  old = hv_vm_config_load (old_path, &error);
+  g_assert_no_error (error);
+  g_assert_null (old->machine_type);
+  xml = hv_vm_config_to_xml (old, &error);
+  g_assert_no_error (error);
+  g_assert_null (strstr (xml, "machine-type"));
+  g_assert_cmpstr (xml, ==, old_text);
+  g_clear_pointer (&xml, g_free);
+
+  /* Written right after machine=, read back the same; a copy has its own string. */
+  pc->machine_type = g_strdup ("pc-i440fx-7.2");
+  xml = hv_vm_config_to_xml (pc, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xml, "<system machine=\"pc\" machine-type=\"pc-i440fx-7.2\" "
+                                 "firmware=\"bios\">"));
+  back = hv_vm_config_from_xml (xml, strlen (xml), "pc.xml", &error);
+  g_assert_no_error (error);
+  assert_config_equal (pc, back);
+  g_clear_pointer (&back, hv_vm_config_free);
+  back = hv_vm_config_copy (pc);
+  g_assert_cmpstr (back->machine_type, ==, pc->machine_type);
+  g_assert_true (back->machine_type != pc->machine_type);
+}
+
+/* Modify's "machine": another machine drops the pin (the library pins it anew), the same
+ * machine keeps it. */
+static void
+test_options_machine_type (void)
+{
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("Options");
+  g_autoptr(HvVmConfig) changed = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantDict dict;
+  g_autoptr(GVariant) same = NULL;
+  g_autoptr(GVariant) other = NULL;
+
+  config->machine_type = g_strdup ("pc-i440fx-7.2");
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "machine", "s", "pc");
+  same = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (config, same, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (changed->machine_type, ==, "pc-i440fx-7.2");
+  g_clear_pointer (&changed, hv_vm_config_free);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "machine", "s", "q35");
+  other = g_variant_ref_sink (g_variant_dict_end (&dict));
+  changed = hv_vm_options_modify (config, other, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (changed->machine, ==, HV_MACHINE_Q35);
+  g_assert_null (changed->machine_type);
+  g_assert_cmpstr (config->machine_type, ==, "pc-i440fx-7.2");
+}
+
 /* Modify's "share-transport": checked, and only while the VM is off. */
 static void
 test_options_share_transport (void)
@@ -1806,6 +1943,12 @@ static const struct {
   { "bad-format.xml", 12, "format=\"vmdk\" on <drive> is not valid (use raw or qcow2)" },
   { "bad-mac.xml", 16, "adapter 1: \"52:54:00:12:34\" is not a MAC address" },
   { "bad-machine.xml", 5, "machine=\"isapc\" on <system> is not valid (use pc or q35)" },
+  { "machine-type-injected.xml", 5,
+    "machine-type=\"pc-i440fx-7.2,accel=kvm\" on <system> is not valid (use pc-i440fx-X.Y "
+    "for the pc machine" },
+  { "machine-type-wrong-kind.xml", 5,
+    "machine-type=\"pc-i440fx-7.2\" on <system> is not valid (use pc-q35-X.Y for the q35 "
+    "machine, e.g. pc-q35-7.2)" },
   { "bad-net-mode.xml", 16, "mode=\"vde\" on <adapter> is not valid (use nat, bridged, host-only, internal or none)" },
   { "nic-bridged-no-target.xml", 16, "adapter 1: attached to bridged, it needs a target" },
   { "nic-internal-bad-target.xml", 16, "adapter 1: \"Big_Net\" is not a network name" },
@@ -2675,6 +2818,9 @@ main (int    argc,
   g_test_add_func ("/config/options/acceleration", test_options_acceleration);
   g_test_add_func ("/config/xml/good", test_good_configs);
   g_test_add_func ("/config/xml/canonical", test_canonical);
+  g_test_add_func ("/config/machine-type/check", test_machine_type_check);
+  g_test_add_func ("/config/machine-type/round-trip", test_machine_type_round_trip);
+  g_test_add_func ("/config/machine-type/options", test_options_machine_type);
   g_test_add_func ("/config/xml/hand-edited", test_hand_edited);
   g_test_add_func ("/config/xml/guest-element", test_guest_element);
   g_test_add_func ("/config/xml/bad", test_bad_configs);

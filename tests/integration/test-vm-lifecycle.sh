@@ -17,7 +17,30 @@ ok "build the tiny guest"
 expect_ok "create the tiny VM" create tiny --no-disk --memory 256 --kernel "$KERNEL" \
   --initrd "$INITRD" --cmdline "console=ttyS0 quiet hv.heartbeat=1"
 
+# --- the pinned machine type (docs/config-format.md): CreateVm pins the VM to what "pc"
+# stands for in this QEMU; a VM from before pinning (no attribute) is pinned at its next start.
+PC_TYPE=$(qemu-system-x86_64 -machine help | sed -n 's/^pc  *.*(alias of \(pc-i440fx-[0-9.]*\)).*/\1/p')
+check "this QEMU says which type pc stands for ($PC_TYPE)" test -n "$PC_TYPE"
+check "create pins the VM to it" test "$(vm_field tiny machine_type)" = "$PC_TYPE"
+VM_DIR=$(vm_field tiny directory)
+TINY_UUID=$(vm_field tiny uuid)
+check "…in its vm.xml" grep -q "<system machine=\"pc\" machine-type=\"$PC_TYPE\" " "$VM_DIR/vm.xml"
+run_ctl show tiny
+check "show prints it" grep -qE "^Machine type: +$PC_TYPE\$" <<<"$OUT"
+ENGINE=$(engine_pid)
+kill -TERM "$ENGINE"
+wait_until 20 bash -c "! kill -0 $ENGINE"
+sed -i 's/ machine-type="[^"]*"//' "$VM_DIR/vm.xml"
+check "a config without the attribute loads unpinned" test -z "$(vm_field tiny machine_type)"
+run_ctl show tiny
+check "…and show says so" grep -qE "^Machine type: +not pinned" <<<"$OUT"
+
 expect_ok "start" start tiny
+check "the first start pins it" test "$(vm_field tiny machine_type)" = "$PC_TYPE"
+check "…and saves vm.xml" grep -q " machine-type=\"$PC_TYPE\" " "$VM_DIR/vm.xml"
+check "…saying so in the VM's log" grep -q "machine type: pinned to $PC_TYPE" "$(vm_field tiny log)"
+check "QEMU runs the pinned type" grep -q -- "-machine $PC_TYPE,accel=tcg" \
+  <<<"$(pgrep -af -- "[q]emu-system-x86_64.*-uuid $TINY_UUID")"
 check "start says it runs without hardware acceleration" grep -qi "tcg" <<<"$OUT$ERR"
 check "state is running" state_is tiny running
 check "show says tcg" test "$(vm_field tiny accel)" = tcg
@@ -109,6 +132,18 @@ ENGINE=$(engine_pid)
 kill -TERM "$ENGINE"
 check "the engine exits" wait_until 20 bash -c "! kill -0 $ENGINE"
 check "no orphaned QEMU after the engine's exit" wait_until 10 bash -c "! kill -0 $PID"
+
+# --- a VM pinned to a type this QEMU does not have (say, made by a newer one): no start,
+# and the error names the type.
+sed -i "s/ machine-type=\"$PC_TYPE\"/ machine-type=\"pc-i440fx-99.0\"/" "$VM_DIR/vm.xml"
+expect_fail "a start on a machine type this QEMU lacks is refused" \
+  "machine type pc-i440fx-99\\.0, which QEMU [0-9.]+ does not have" start tiny
+check "…and the VM stays powered off" state_is tiny poweroff
+check "…with no QEMU" bash -c "! pgrep -f -- '[q]emu-system-x86_64.*-uuid $TINY_UUID'"
+ENGINE=$(engine_pid)
+kill -TERM "$ENGINE"
+wait_until 20 bash -c "! kill -0 $ENGINE"
+sed -i "s/ machine-type=\"pc-i440fx-99.0\"/ machine-type=\"$PC_TYPE\"/" "$VM_DIR/vm.xml"
 
 # --- delete a running VM: powered off first, nothing left
 expect_ok "start before delete" start tiny
