@@ -373,14 +373,54 @@ def clone(app):
         return
     hvui.focus_window(f"^{title}$")
     set_text(name, "snapvm-clone")
+    ok(choose(app, title, "Clone type", "Linked clone"), "\"Clone type\" offers a linked clone")
     go = wait_for(lambda: named_button(app, title, "Clone"), 5)
     if go is not None:
         press(go)
     ok(wait_for(lambda: any(v.get("name") == "snapvm-clone" for v in hvui.vm_list()), 180),
        "the engine made the clone")
+    made = show("snapvm-clone")
+    disks = [d for d in made.get("drives", []) if d.get("type") == "disk"]
+    ok(made.get("uuid") and made.get("uuid") != show().get("uuid") and disks and
+       all(d.get("backing") for d in disks),
+       "… a linked clone (its disk reads through a base image) with its own UUID",
+       json.dumps(made.get("drives")))
     ok(wait_for(lambda: hvui.selected_vm(app) == "snapvm-clone", 20),
        "the app selects the clone", hvui.selected_vm(app))
+    ok(wait_for(lambda: window(app, title) is None or not showing(window(app, title)), 10),
+       "the clone dialog closes")
     hvui.select_vm(app, VM)
+
+
+def choose(app, title, combo_name, option):
+    """Pick option in the AdwComboRow combo_name: open its list, then the keyboard (AT-SPI's
+    positions inside a popover are off in GTK 4.8, so clicks there miss)."""
+    combo = wait_for(lambda: in_window(app, title, "combo box", combo_name, pred=sensitive), 10)
+    if combo is None:
+        return False
+    hvui.focus_window(f"^{title}$")
+    click(combo)
+
+    def entries():
+        lists = {}
+        for acc in walk(fresh(app)):
+            if acc.get_role_name() != "label" or not showing(acc):
+                continue
+            item, parent, depth = acc, acc.get_parent(), 0
+            while parent is not None and depth < 6:
+                if parent.get_role_name() in ("list", "list box"):
+                    lists.setdefault(hash(parent), []).append(acc.get_name())
+                    break
+                item, parent, depth = parent, parent.get_parent(), depth + 1
+        return next((names for names in lists.values() if option in names), None)
+
+    labels = wait_for(entries, 10)
+    if labels is None:
+        keys("Escape")
+        return False
+    keys("Home", *(["Down"] * labels.index(option)), "Return")
+    time.sleep(0.5)
+    return True
 
 
 def log_has(vm, text):
