@@ -326,6 +326,14 @@ def run(app):
        "the tree has the first snapshot and Current state", tree_labels(app))
     screenshot("test-snapshots-ui-deleted.png")
     note(json.dumps(snapshots(), indent=1, default=str))
+    # Live: what another client does shows at once.
+    rc, _, err = ctl("snapshot", "take", VM, "from-cli")
+    ok(rc == 0, "hostvisorctl takes a snapshot beside the app", err)
+    ok(wait_for(lambda: tree_row(app, "from-cli"), 15) is not None,
+       "the tree shows a snapshot taken with hostvisorctl", tree_labels(app))
+    rc, _, err = ctl("snapshot", "delete", VM, "from-cli")
+    ok(rc == 0 and wait_for(lambda: tree_row(app, "from-cli") is None, 15),
+       "… and drops it when hostvisorctl deletes it", err or tree_labels(app))
     clone(app)
     if LIVE_VM:
         live(app)
