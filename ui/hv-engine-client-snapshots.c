@@ -305,7 +305,7 @@ hv_snapshots_lookup (GVariant   *snapshots,
 char *
 hv_snapshots_next_name (GVariant *snapshots)
 {
-  /* The engine's default name, in the user's language. */
+  /* Translators: the word of a new snapshot's default name, "Snapshot 3" */
   const char *prefix = _("Snapshot");
   guint64 next = 1;
   GVariantIter iter;
@@ -336,8 +336,8 @@ hv_snapshots_next_name (GVariant *snapshots)
           g_variant_unref (snapshot);
         }
     }
-  /* Translators: the default name of a new snapshot; keep it the same as "Snapshot" */
-  return g_strdup_printf (_("%s %" G_GUINT64_FORMAT), prefix, next);
+  /* The number after the (translated) word, as the engine's own default "Snapshot N". */
+  return g_strdup_printf ("%s %" G_GUINT64_FORMAT, prefix, next);
 }
 
 char *

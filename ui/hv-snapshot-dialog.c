@@ -72,7 +72,8 @@ static gboolean
 validate (HvSnapshotDialog *self)
 {
   g_autofree char *description = dup_description (self);
-  g_autofree char *problem = hv_snapshot_check_name (gtk_editable_get_text (GTK_EDITABLE (self->name_row)));
+  const char *name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+  g_autofree char *problem = hv_snapshot_check_name (name);
 
   if (problem == NULL)
     problem = hv_snapshot_check_description (description);
