@@ -1921,3 +1921,25 @@ hv_vm_snapshots_reconcile_live (HvVm       *self,
   hv_vm_sync_skeleton (self);
   remove_tag_async (self, paths, tag, on_reconcile_tag_removed, g_strdup (tag));
 }
+
+gboolean
+hv_vm_operation_begin (HvVm       *self,
+                       const char *operation,
+                       GError    **error)
+{
+  return begin_op (self, operation, error);
+}
+
+void
+hv_vm_operation_set_progress (HvVm  *self,
+                              double progress)
+{
+  self->operation_progress = progress;
+  hv_vm_sync_skeleton (self);
+}
+
+void
+hv_vm_operation_end (HvVm *self)
+{
+  end_op (self);
+}

@@ -124,6 +124,27 @@ test_run (void)
   g_assert_cmpint (out.action, ==, HV_CTL_ACTION_VERSION);
   hv_ctl_command_line_clear (&out);
 
+  /* clone NAME NEW [--snapshot SNAP] [--linked] [--keep-macs] [--folder A/B] */
+  g_assert_true (parse ("clone|web|web 2|--snapshot|Before upgrade|--linked|--folder|/Lab/B/",
+                        &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (out.args->command->name, ==, "clone");
+  g_assert_cmpstr (hv_ctl_args_positional (out.args, 0), ==, "web");
+  g_assert_cmpstr (hv_ctl_args_positional (out.args, 1), ==, "web 2");
+  g_assert_cmpstr (hv_ctl_args_get (out.args, "snapshot"), ==, "Before upgrade");
+  g_assert_true (hv_ctl_args_has (out.args, "linked"));
+  g_assert_false (hv_ctl_args_has (out.args, "keep-macs"));
+  g_assert_cmpstr (hv_ctl_args_get (out.args, "folder"), ==, "/Lab/B/");
+  hv_ctl_command_line_clear (&out);
+  g_assert_true (parse ("clone|web|copy|--keep-macs", &out, &error));
+  g_assert_true (hv_ctl_args_has (out.args, "keep-macs"));
+  g_assert_false (hv_ctl_args_has (out.args, "snapshot"));
+  hv_ctl_command_line_clear (&out);
+  assert_usage_error ("clone|web", "missing NEW");
+  assert_usage_error ("clone|web|a|b", "unexpected argument \"b\"");
+  assert_usage_error ("clone|web|copy|--snapshot", "--snapshot needs");
+  assert_usage_error ("clone|web|copy|--full", "unknown option \"--full\"");
+
   assert_usage_error ("list|--bogus", "unknown option \"--bogus\"");
   assert_usage_error ("show", "missing NAME");
   assert_usage_error ("create|x|--memory|lots", "--memory needs a number");
