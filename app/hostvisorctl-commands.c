@@ -80,6 +80,15 @@ const HvCtlCommand hv_ctl_commands[] = {
     NULL, delete_options, 1, 1, hv_ctl_cmd_delete },
   { "move", "NAME --folder A/B", N_("Move a VM into a folder"), NULL, move_options, 1, 1,
     hv_ctl_cmd_move },
+  { "clone", "NAME NEW [--snapshot SNAP] [--linked] [--keep-macs] [--folder A/B]",
+    N_("Make a new VM named NEW from a VM's current state or one of its snapshots"),
+    N_("The current state needs the VM powered off; a snapshot (its name or id) can be\n"
+       "cloned while the VM runs. A full clone copies the disks; a linked one (--linked)\n"
+       "starts from a read-only copy of the state that the library keeps while a clone\n"
+       "uses it, and stores only its own changes. The clone gets a new UUID, new MAC\n"
+       "addresses unless --keep-macs, the UEFI variables of that state, no snapshots.\n"
+       "It prints the new VM's UUID."),
+    hv_ctl_clone_options, 2, 2, hv_ctl_cmd_clone },
   { "screenshot", "NAME FILE.png", N_("Save a PNG of a running VM's screen (\"-\": stdout)"),
     N_("\"-\" writes the PNG to the standard output, which must not be a terminal."),
     NULL, 2, 2, hv_ctl_cmd_screenshot, 0, 1 << 1 },

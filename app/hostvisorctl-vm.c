@@ -330,6 +330,9 @@ json_add_config (JsonBuilder      *builder,
       json_builder_set_member_name (builder, "readonly");
       json_builder_add_boolean_value (builder,
                                       drive->readonly || drive->kind == HV_DRIVE_CDROM);
+      /* A linked clone's disk: the base image it reads through (only then present). */
+      if (drive->backing != NULL)
+        json_add_string_or_null (builder, "backing", drive->backing);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -538,6 +541,12 @@ print_config (const HvVmConfig *config,
                hv_drive_kind_to_string (drive->kind), hv_drive_bus_to_string (drive->bus),
                hv_disk_format_to_string (drive->format), shown,
                drive->readonly && drive->kind != HV_DRIVE_CDROM ? _(" (read-only)") : "");
+      if (drive->backing != NULL)
+        {
+          g_autofree char *base = hv_ctl_display (drive->backing);
+
+          g_print ("     %s %s\n", _("linked clone of the base"), base);
+        }
     }
 }
 

@@ -10,6 +10,7 @@
  * hostvisorctl-netsetup.c the one-time network set-up and the host's interfaces
  * hostvisorctl-network.c  host-only networks: network list, create, modify, remove
  * hostvisorctl-portforward.c  network adapters in show, port-forward list|add|remove
+ * hostvisorctl-clone.c    clone
  * hostvisorctl-snapshot.c snapshot take|list|restore|delete|edit, save-state, discard-state
  *
  * Everything but main() is the static library "hvctl". Parsing never prints, exits or
@@ -196,6 +197,9 @@ gboolean hv_ctl_cmd_port_forward_list  (HvCtl *ctl, HvCtlArgs *args, GError **er
 gboolean hv_ctl_cmd_port_forward_add   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_port_forward_remove (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
+/* hostvisorctl-clone.c */
+extern const HvCtlOption hv_ctl_clone_options[];
+gboolean hv_ctl_cmd_clone              (HvCtl *ctl, HvCtlArgs *args, GError **error);
 /* hostvisorctl-snapshot.c */
 extern const HvCtlOption hv_ctl_snapshot_take_options[];
 extern const HvCtlOption hv_ctl_snapshot_list_options[];

@@ -29,35 +29,6 @@ volatile sig_atomic_t interrupted;
 
 static const char * const loc_names[N_LOCS] = { "host disk", "guest 9p share", "guest RAM" };
 
-static void
-on_signal (int sig)
-{
-  interrupted = 1;
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-double
-median (GArray *values)
-{
-  g_autoptr(GArray) sorted = NULL;
-  guint n = values->len;
-
-  if (n == 0)
-    return 0;
-  sorted = g_array_copy (values);
-  g_array_sort (sorted, compare_doubles);
-  if (n % 2 == 1)
-    return g_array_index (sorted, double, n / 2);
-  return (g_array_index (sorted, double, n / 2 - 1) + g_array_index (sorted, double, n / 2)) / 2;
-}
 
 /* ── The guest ─────────────────────────────────────────────────────────────────────────── */
 
@@ -459,7 +430,7 @@ measure_overhead (Loc      loc,
         return FALSE;
       g_array_append_val (values, s);
     }
-  gb.overhead_s[loc] = median (values);
+  gb.overhead_s[loc] = bench_median (values);
   return TRUE;
 }
 
@@ -640,7 +611,7 @@ print_share_row (const char *figure,
 
   for (Loc loc = 0; loc < N_LOCS; loc++)
     {
-      rate[loc] = seconds[loc]->len > 0 ? amount / median (seconds[loc]) : 0;
+      rate[loc] = seconds[loc]->len > 0 ? amount / bench_median (seconds[loc]) : 0;
       g_snprintf (text[loc], sizeof text[loc], rate[loc] > 0 ? "%.1f" : "-", rate[loc]);
     }
   g_print ("%-34s %11s %11s %8.3f %11s %8.3f\n", figure, text[LOC_HOST], text[LOC_SHARE],
@@ -696,7 +667,7 @@ print_report (void)
 
   if (gb.prop_ms->len > 0)
     {
-      double base = median (gb.prop_ms);
+      double base = bench_median (gb.prop_ms);
 
       g_print ("\nClipboard through the engine (D-Bus, one connection), median of %u rounds\n\n",
                gb.prop_ms->len);
@@ -708,7 +679,7 @@ print_report (void)
 
           if (gb.clip_ms[i]->len == 0)
             continue;
-          ms = median (gb.clip_ms[i]);
+          ms = bench_median (gb.clip_ms[i]);
           figure = gb.clip_sizes[i] >= 1024
             ? g_strdup_printf ("SetClipboard + GetClipboard, %" G_GSIZE_FORMAT " KiB text",
                                gb.clip_sizes[i] / 1024)
@@ -719,7 +690,7 @@ print_report (void)
         }
       if (gb.x11_ms != NULL && gb.x11_ms->len > 0)
         g_print ("%-44s %7.0f ms\n", "host -> guest X11 -> host (xclip loop)",
-                 median (gb.x11_ms));
+                 bench_median (gb.x11_ms));
       g_print ("\nThe SetClipboard rows are the engine's side only: the tiny guest has no X11, so "
                "its agent\nhas no clipboard to give the text to or take it from (the agent is "
                "connected, mode \"both\").\n");
@@ -730,46 +701,6 @@ print_report (void)
 
 /* ── Setup and cleanup ─────────────────────────────────────────────────────────────────── */
 
-static int
-remove_entry (const char        *path,
-              const struct stat *st,
-              int                flag,
-              struct FTW        *ftw)
-{
-  remove (path);
-  return 0;
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (path != NULL)
-    nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *
-self_dir (void)
-{
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-
-  return self != NULL ? g_path_get_dirname (self) : g_get_current_dir ();
-}
-
-static char *
-find_app_dir (void)
-{
-  g_autofree char *dir = self_dir ();
-  g_autofree char *app = g_build_filename (dir, "..", "app", NULL);
-  g_autofree char *ctl = g_build_filename (app, "hostvisorctl", NULL);
-
-  if (bench.bindir != NULL)
-    return g_canonicalize_filename (bench.bindir, NULL);
-  /* build/bench/hv-bench-guest → build/app, wherever the build tree is. */
-  if (g_file_test (ctl, G_FILE_TEST_IS_EXECUTABLE))
-    return g_canonicalize_filename (app, NULL);
-  return g_strdup (HV_BENCH_APP_DIR);
-}
-
 /* The shared folder needs user extended attributes (9p's mapped-xattr keeps the guest's
  * owners and modes in them): a disk, not tmpfs. By default it goes into the build tree. */
 static gboolean
@@ -777,7 +708,7 @@ make_share_dir (GError **error)
 {
   g_autofree char *parent = gb.share_parent != NULL ? g_canonicalize_filename (gb.share_parent,
                                                                                NULL)
-                                                    : self_dir ();
+                                                    : bench_self_dir ();
 
   gb.share_dir = g_build_filename (parent, "hvb-share.XXXXXX", NULL);
   if (g_mkdtemp (gb.share_dir) == NULL)
@@ -819,44 +750,8 @@ make_bin_dir (GError **error)
 static gboolean
 setup (GError **error)
 {
-  g_autofree char *app = find_app_dir ();
-  const char *subdirs[] = { "run", "data", "config", "cache" };
-  g_autofree char *config_dir = NULL;
-  g_autofree char *cache_dir = NULL;
-
-  bench.ctl = g_build_filename (app, "hostvisorctl", NULL);
-  bench.engined = g_build_filename (app, "hostvisord", NULL);
-  if (!g_file_test (bench.ctl, G_FILE_TEST_IS_EXECUTABLE) ||
-      !g_file_test (bench.engined, G_FILE_TEST_IS_EXECUTABLE))
-    return fail (error, "%s or %s is missing: build them first (ninja -C BUILDDIR)",
-                 bench.ctl, bench.engined);
-
-  /* Short: the engine's sockets live several levels below and must fit in 107 bytes. */
-  bench.tmp = g_strdup ("/tmp/hvb.XXXXXX");
-  if (g_mkdtemp (bench.tmp) == NULL)
-    {
-      g_clear_pointer (&bench.tmp, g_free);
-      return fail (error, "Cannot create a directory in /tmp: %s", g_strerror (errno));
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
-    {
-      g_autofree char *dir = g_build_filename (bench.tmp, subdirs[i], NULL);
-
-      if (g_mkdir (dir, 0700) != 0)
-        return fail (error, "Cannot create %s: %s", dir, g_strerror (errno));
-    }
-  bench.runtime_dir = g_build_filename (bench.tmp, "run", NULL);
-  bench.data_dir = g_build_filename (bench.tmp, "data", NULL);
-  config_dir = g_build_filename (bench.tmp, "config", NULL);
-  cache_dir = g_build_filename (bench.tmp, "cache", NULL);
-  g_setenv ("XDG_RUNTIME_DIR", bench.runtime_dir, TRUE);
-  g_setenv ("XDG_DATA_HOME", bench.data_dir, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", config_dir, TRUE);
-  g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
-  g_setenv ("HOSTVISORD", bench.engined, TRUE);
-  g_setenv ("HOSTVISOR_IDLE_EXIT", "0", TRUE);
-  g_unsetenv ("HOSTVISOR_LIBRARY");
-  g_setenv ("HOSTVISOR_NO_KVM", "1", TRUE);
+  if (!bench_env_setup (HV_BENCH_APP_DIR, error))
+    return FALSE;
   return make_bin_dir (error) && make_share_dir (error);
 }
 
@@ -871,8 +766,8 @@ cleanup (void)
   g_clear_object (&gb.bus);
   if (bench.tmp != NULL)
     engine_stop ();
-  remove_tree (gb.share_dir);
-  remove_tree (bench.tmp);
+  bench_remove_tree (gb.share_dir);
+  bench_remove_tree (bench.tmp);
 }
 
 static gboolean
@@ -909,7 +804,6 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  struct sigaction sa = { .sa_handler = on_signal };
   gboolean skip_shares = FALSE, skip_clipboard = FALSE;
   const GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &gb.size_mib,
@@ -959,13 +853,7 @@ main (int   argc,
       return 2;
     }
 
-  /* No SA_RESTART: a blocking call returns EINTR, and every wait looks at the flag. */
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  /* A console closed under us is an error to report, not a reason to die. */
-  signal (SIGPIPE, SIG_IGN);
+  bench_catch_signals ();
 
   for (Loc loc = 0; loc < N_LOCS; loc++)
     {

@@ -71,7 +71,6 @@ typedef struct
 
 extern GuestBench gb;
 
-double median (GArray *values);
 gboolean find_vm (const char *name, GError **error);
 gboolean serial_open (GError **error);
 gboolean guest_probe (GError **error);

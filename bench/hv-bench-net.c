@@ -11,7 +11,6 @@
  * is a script on its kernel command line (hv.run64); the host's side runs in a thread
  * (hv-bench-net-host.c). Host-only and internal networks: hv-bench-net-lan.c. */
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,11 +32,6 @@ int requests = 200;
 static int rounds = 3;
 static char *only;
 
-static void
-on_signal (int sig)
-{
-  interrupted = 1;
-}
 
 static gboolean
 wanted (const char *part)
@@ -332,83 +326,6 @@ nat_round (const char *kernel, const char *initrd, gboolean first, NatRound *r,
   return ok;
 }
 
-static int
-remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  remove (path);
-  return 0;
-}
-
-static char *
-find_app_dir (void)
-{
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-
-  if (bench.bindir != NULL)
-    return g_canonicalize_filename (bench.bindir, NULL);
-  if (self != NULL)
-    {
-      g_autofree char *dir = g_path_get_dirname (self);
-      g_autofree char *app = g_build_filename (dir, "..", "app", NULL);
-      g_autofree char *ctl = g_build_filename (app, "hostvisorctl", NULL);
-
-      if (g_file_test (ctl, G_FILE_TEST_IS_EXECUTABLE))
-        return g_canonicalize_filename (app, NULL);
-    }
-  return g_strdup (HV_BENCH_APP_DIR);
-}
-
-static gboolean
-setup (GError **error)
-{
-  g_autofree char *app = find_app_dir ();
-
-  bench.ctl = g_build_filename (app, "hostvisorctl", NULL);
-  bench.engined = g_build_filename (app, "hostvisord", NULL);
-  if (!g_file_test (bench.ctl, G_FILE_TEST_IS_EXECUTABLE) ||
-      !g_file_test (bench.engined, G_FILE_TEST_IS_EXECUTABLE))
-    return fail (error, "%s or %s is missing: build them first", bench.ctl, bench.engined);
-  bench.tmp = g_strdup ("/tmp/hvb.XXXXXX");
-  if (g_mkdtemp (bench.tmp) == NULL)
-    {
-      g_clear_pointer (&bench.tmp, g_free);
-      return fail (error, "Cannot create a directory in /tmp: %s", g_strerror (errno));
-    }
-  bench.runtime_dir = g_build_filename (bench.tmp, "run", NULL);
-  bench.data_dir = g_build_filename (bench.tmp, "data", NULL);
-  if (g_mkdir (bench.runtime_dir, 0700) != 0 || g_mkdir (bench.data_dir, 0700) != 0)
-    return fail (error, "Cannot create %s: %s", bench.runtime_dir, g_strerror (errno));
-  g_setenv ("XDG_RUNTIME_DIR", bench.runtime_dir, TRUE);
-  g_setenv ("XDG_DATA_HOME", bench.data_dir, TRUE);
-  g_setenv ("HOSTVISORD", bench.engined, TRUE);
-  g_setenv ("HOSTVISOR_IDLE_EXIT", "0", TRUE);
-  g_unsetenv ("HOSTVISOR_LIBRARY");
-  g_setenv ("HOSTVISOR_NO_KVM", "1", TRUE);
-  return TRUE;
-}
-
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (GArray *values)
-{
-  g_autoptr(GArray) sorted = g_array_copy (values);
-  guint n = values->len;
-
-  if (n == 0)
-    return 0;
-  g_array_sort (sorted, compare_doubles);
-  return n % 2 ? g_array_index (sorted, double, n / 2)
-               : (g_array_index (sorted, double, n / 2 - 1) +
-                  g_array_index (sorted, double, n / 2)) / 2;
-}
-
 
 static void
 round_failed (const char *kind, int r, GError *e)
@@ -429,26 +346,15 @@ add (GArray *a, double v)
   g_array_append_val (a, v);
 }
 
-static void
-range (GArray *a, double *lo, double *hi)
-{
-  *lo = *hi = a->len > 0 ? g_array_index (a, double, 0) : 0;
-  for (guint i = 1; i < a->len; i++)
-    {
-      *lo = MIN (*lo, g_array_index (a, double, i));
-      *hi = MAX (*hi, g_array_index (a, double, i));
-    }
-}
-
 /* Medians, their ratio, then each side's range over the rounds (the spread on a loaded
  * machine is what tells a real difference from noise). */
 static void
 print_row (const char *figure, const char *unit, GArray *hv, GArray *base)
 {
-  double h = median (hv), q = median (base), hlo, hhi, qlo, qhi;
+  double h = bench_median (hv), q = bench_median (base), hlo, hhi, qlo, qhi;
 
-  range (hv, &hlo, &hhi);
-  range (base, &qlo, &qhi);
+  bench_range (hv, &hlo, &hhi);
+  bench_range (base, &qlo, &qhi);
   g_print ("%-44s %8.1f %-5s %8.1f %-5s %6.2f   %.1f-%.1f / %.1f-%.1f\n", figure, h, unit, q,
            unit, q > 0 ? h / q : 0, hlo, hhi, qlo, qhi);
 }
@@ -476,7 +382,6 @@ main (int argc, char *argv[])
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  struct sigaction sa = { .sa_handler = on_signal };
   const GOptionEntry entries[] = {
     { "size", 0, 0, G_OPTION_ARG_INT, &size_mib, "MiB sent each way (default 16)", "MIB" },
     { "requests", 0, 0, G_OPTION_ARG_INT, &requests,
@@ -521,11 +426,7 @@ main (int argc, char *argv[])
                   "to 20, and no arguments\n");
       return 2;
     }
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  signal (SIGPIPE, SIG_IGN);
+  bench_catch_signals ();
 
   {
     const char *probe[] = { "unshare", "--user", "--map-root-user", "--net", "true", NULL };
@@ -533,16 +434,12 @@ main (int argc, char *argv[])
 
     have_userns = c != NULL && child_wait (c, 30 * 1000, NULL) && child_check (c, probe, NULL);
   }
-  if (!setup (&error))
+  if (!bench_env_setup (HV_BENCH_APP_DIR, &error))
     ok = FALSE;
   else
     {
-      const char *script[] = { "bash", HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, NULL };
-      g_autoptr(Child) c = child_spawn (script, &error);
-
-      ok = c != NULL && child_wait (c, 10 * 60 * 1000, &error) && child_check (c, script, &error);
-      kernel = g_build_filename (HV_BENCH_GUEST_DIR, "vmlinuz", NULL);
-      initrd = g_build_filename (HV_BENCH_GUEST_DIR, "initrd.img", NULL);
+      ok = bench_build_tiny_guest (HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, &kernel, &initrd,
+                                   &error);
     }
   if (ok)
     bridged_setup = setup_done ();
@@ -674,10 +571,6 @@ main (int argc, char *argv[])
   else
     g_printerr ("hv-bench-net: %s\n", error != NULL ? error->message : "interrupted");
 
-  if (bench.tmp != NULL)
-    {
-      engine_stop ();
-      nftw (bench.tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
+  bench_env_cleanup ();
   return ok ? 0 : interrupted ? 130 : 1;
 }

@@ -278,17 +278,17 @@ qmp_connect (const char  *path,
     }
 }
 
-static gboolean
-qmp_send (int         fd,
-          const char *command,
-          GError    **error)
+gboolean
+qmp_send_line (int         fd,
+               const char *line,
+               GError    **error)
 {
-  g_autofree char *line = g_strdup_printf ("{\"execute\": \"%s\"}\n", command);
   gsize done = 0, len = strlen (line);
 
   while (done < len)
     {
       ssize_t n = send (fd, line + done, len - done, MSG_NOSIGNAL);
+
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -296,6 +296,16 @@ qmp_send (int         fd,
       done += n;
     }
   return TRUE;
+}
+
+static gboolean
+qmp_send (int         fd,
+          const char *command,
+          GError    **error)
+{
+  g_autofree char *line = g_strdup_printf ("{\"execute\": \"%s\"}\n", command);
+
+  return qmp_send_line (fd, line, error);
 }
 
 /* Reads QMP messages until one that is not an event: the greeting or a command's reply. */
@@ -383,7 +393,7 @@ qmp_start_cpus (PlainQemu   *p,
   if (ok && !json_object_has_member (greeting, "QMP"))
     ok = fail (error, "QEMU's monitor sent no greeting");
   ok = ok && qmp_execute (fd, buf, qemu, "qmp_capabilities", error) &&
-       qmp_execute (fd, buf, qemu, "cont", error);
+       (p->no_cont || qmp_execute (fd, buf, qemu, "cont", error));
   if (!ok)
     {
       close (fd);

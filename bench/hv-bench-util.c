@@ -447,6 +447,7 @@ log_watch_found (gpointer data)
   ssize_t n;
   int fd;
   gsize from;
+  const char *marker;
 
   if (stat (w->path, &st) != 0)
     return FALSE;
@@ -473,8 +474,9 @@ log_watch_found (gpointer data)
   close (fd);
 
   /* Only the new bytes, and the marker's length before them, need searching. */
-  from = w->searched > strlen (MARKER) ? w->searched - strlen (MARKER) : 0;
+  marker = w->marker != NULL ? w->marker : MARKER;
+  from = w->searched > strlen (marker) ? w->searched - strlen (marker) : 0;
   w->searched = w->text->len;
-  return memmem (w->text->str + from, w->text->len - from, MARKER, strlen (MARKER)) != NULL;
+  return memmem (w->text->str + from, w->text->len - from, marker, strlen (marker)) != NULL;
 }
 

@@ -6,7 +6,6 @@
  * could measure. Everything runs in a throw-away XDG environment under /tmp; the engine it
  * started is stopped and the directory removed at the end, on Ctrl-C too. */
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -19,11 +18,6 @@
 Bench bench;
 volatile sig_atomic_t interrupted;
 
-static void
-on_signal (int sig)
-{
-  interrupted = 1;
-}
 
 /* ── Figure 1, Hostvisor's side: hostvisorctl start ────────────────────────────────────── */
 
@@ -131,47 +125,6 @@ engine_boot_once (const char *serial_log,
 /* ── Figure 1: both sides, interleaved ─────────────────────────────────────────────────── */
 
 static gboolean
-build_guest (char  **kernel,
-             char  **initrd,
-             GError **error)
-{
-  const char *argv[] = { "bash", HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, NULL };
-  g_autoptr(Child) c = NULL;
-
-  g_printerr ("hv-bench: building the tiny guest in %s\n", HV_BENCH_GUEST_DIR);
-  c = child_spawn (argv, error);
-  if (c == NULL || !child_wait (c, 10 * 60 * 1000, error) || !child_check (c, argv, error))
-    return FALSE;
-  *kernel = g_build_filename (HV_BENCH_GUEST_DIR, "vmlinuz", NULL);
-  *initrd = g_build_filename (HV_BENCH_GUEST_DIR, "initrd.img", NULL);
-  return TRUE;
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (GArray *values)
-{
-  g_autoptr(GArray) sorted = NULL;
-  guint n = values->len;
-
-  if (n == 0)
-    return 0;
-  sorted = g_array_copy (values);
-  g_array_sort (sorted, compare_doubles);
-  if (n % 2 == 1)
-    return g_array_index (sorted, double, n / 2);
-  return (g_array_index (sorted, double, n / 2 - 1) + g_array_index (sorted, double, n / 2)) / 2;
-}
-
-static gboolean
 bench_boot (GError **error)
 {
   g_autofree char *kernel = NULL;
@@ -183,7 +136,8 @@ bench_boot (GError **error)
   double marker_s, start_s;
   gboolean ok = FALSE;
 
-  if (!build_guest (&kernel, &initrd, error))
+  if (!bench_build_tiny_guest (HV_BENCH_GUEST_SCRIPT, HV_BENCH_GUEST_DIR, &kernel, &initrd,
+                               error))
     return FALSE;
 
   out = ctl_run (NULL, error, "create", BOOT_VM, "--no-disk", "--memory", GUEST_MEMORY_MIB,
@@ -450,12 +404,12 @@ print_report (void)
 
   if (bench.hv_boot_s->len > 0)
     {
-      double hv = median (bench.hv_boot_s), qemu_s = median (bench.qemu_boot_s);
+      double hv = bench_median (bench.hv_boot_s), qemu_s = bench_median (bench.qemu_boot_s);
       g_autofree char *figure = g_strdup_printf ("start to guest marker (median of %u)",
                                                  bench.hv_boot_s->len);
       g_autofree char *v = g_strdup_printf ("%.3f s", hv);
       g_autofree char *b = g_strdup_printf ("%.3f s", qemu_s);
-      g_autofree char *r = g_strdup_printf ("%.3f s", median (bench.hv_start_s));
+      g_autofree char *r = g_strdup_printf ("%.3f s", bench_median (bench.hv_start_s));
 
       print_row (figure, v, b, hv / qemu_s, "<= 1.05", hv / qemu_s <= 1.05,
                  "plain QEMU, same argv");
@@ -482,105 +436,21 @@ print_report (void)
 
   if (bench.list_ms->len > 0)
     {
-      double list = median (bench.list_ms), version = median (bench.version_ms);
+      double list = bench_median (bench.list_ms), version = bench_median (bench.version_ms);
       g_autofree char *figure = g_strdup_printf ("hostvisorctl list, %d VMs (median of %u)",
                                                  bench.vms, bench.list_ms->len);
       g_autofree char *v = g_strdup_printf ("%.1f ms", list);
       g_autofree char *b = g_strdup_printf ("%.1f ms", version);
-      g_autofree char *c = g_strdup_printf ("%.1f ms", median (bench.ctl_version_ms));
+      g_autofree char *c = g_strdup_printf ("%.1f ms", bench_median (bench.ctl_version_ms));
 
       print_row (figure, v, b, list / version, "< 50 ms", list < 50, "hostvisorctl version");
       print_row ("hostvisorctl version (engine running)", b, c,
-                 version / median (bench.ctl_version_ms),
+                 version / bench_median (bench.ctl_version_ms),
                  "", -1, "hostvisorctl --version");
       print_row ("hostvisorctl --version (no engine contact)", c, "", -1, "", -1,
                  "(process start only)");
     }
   g_print ("\nMB = 10^6 bytes (VmRSS is read in KiB). Targets are printed, not enforced.\n");
-}
-
-/* ── Setup and cleanup ─────────────────────────────────────────────────────────────────── */
-
-static int
-remove_entry (const char        *path,
-              const struct stat *st,
-              int                flag,
-              struct FTW        *ftw)
-{
-  remove (path);
-  return 0;
-}
-
-static void
-remove_tree (const char *path)
-{
-  nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *
-find_app_dir (void)
-{
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-
-  if (bench.bindir != NULL)
-    return g_canonicalize_filename (bench.bindir, NULL);
-  /* build/bench/hv-bench → build/app, wherever the build tree is. */
-  if (self != NULL)
-    {
-      g_autofree char *dir = g_path_get_dirname (self);
-      g_autofree char *app = g_build_filename (dir, "..", "app", NULL);
-      g_autofree char *ctl = g_build_filename (app, "hostvisorctl", NULL);
-
-      if (g_file_test (ctl, G_FILE_TEST_IS_EXECUTABLE))
-        return g_canonicalize_filename (app, NULL);
-    }
-  return g_strdup (HV_BENCH_APP_DIR);
-}
-
-static gboolean
-setup (GError **error)
-{
-  g_autofree char *app = find_app_dir ();
-
-  bench.ctl = g_build_filename (app, "hostvisorctl", NULL);
-  bench.engined = g_build_filename (app, "hostvisord", NULL);
-  if (!g_file_test (bench.ctl, G_FILE_TEST_IS_EXECUTABLE) ||
-      !g_file_test (bench.engined, G_FILE_TEST_IS_EXECUTABLE))
-    return fail (error, "%s or %s is missing: build them first (ninja -C BUILDDIR)",
-                 bench.ctl, bench.engined);
-
-  /* Short: the engine's sockets live several levels below and must fit in 107 bytes. */
-  bench.tmp = g_strdup ("/tmp/hvb.XXXXXX");
-  if (g_mkdtemp (bench.tmp) == NULL)
-    {
-      g_clear_pointer (&bench.tmp, g_free);
-      return fail (error, "Cannot create a directory in /tmp: %s", g_strerror (errno));
-    }
-  bench.runtime_dir = g_build_filename (bench.tmp, "run", NULL);
-  bench.data_dir = g_build_filename (bench.tmp, "data", NULL);
-  if (g_mkdir (bench.runtime_dir, 0700) != 0 || g_mkdir (bench.data_dir, 0700) != 0)
-    return fail (error, "Cannot create %s: %s", bench.runtime_dir, g_strerror (errno));
-
-  g_setenv ("XDG_RUNTIME_DIR", bench.runtime_dir, TRUE);
-  g_setenv ("XDG_DATA_HOME", bench.data_dir, TRUE);
-  g_setenv ("HOSTVISORD", bench.engined, TRUE);
-  /* The engine must not leave between the figures for want of clients. */
-  g_setenv ("HOSTVISOR_IDLE_EXIT", "0", TRUE);
-  g_unsetenv ("HOSTVISOR_LIBRARY");
-  if (bench.kvm)
-    g_unsetenv ("HOSTVISOR_NO_KVM");
-  else
-    g_setenv ("HOSTVISOR_NO_KVM", "1", TRUE);
-  return TRUE;
-}
-
-static void
-cleanup (void)
-{
-  if (bench.tmp == NULL)
-    return;
-  engine_stop ();
-  remove_tree (bench.tmp);
 }
 
 int
@@ -589,7 +459,6 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  struct sigaction sa = { .sa_handler = on_signal };
   const GOptionEntry entries[] = {
     { "runs", 0, 0, G_OPTION_ARG_INT, &bench.runs,
       "Boots of each kind, interleaved (default 5)", "N" },
@@ -625,11 +494,7 @@ main (int   argc,
       return 2;
     }
 
-  /* No SA_RESTART: a blocking call returns EINTR, and every wait looks at the flag. */
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
+  bench_catch_signals ();
 
   bench.hv_boot_s = g_array_new (FALSE, FALSE, sizeof (double));
   bench.qemu_boot_s = g_array_new (FALSE, FALSE, sizeof (double));
@@ -638,7 +503,7 @@ main (int   argc,
   bench.version_ms = g_array_new (FALSE, FALSE, sizeof (double));
   bench.ctl_version_ms = g_array_new (FALSE, FALSE, sizeof (double));
 
-  ok = setup (&error);
+  ok = bench_env_setup (HV_BENCH_APP_DIR, &error);
   if (ok)
     g_printerr ("hv-bench: working in %s (removed at the end)\n", bench.tmp);
   if (ok && !bench.skip_boot)
@@ -650,7 +515,7 @@ main (int   argc,
   if (ok)
     ok = bench_library (&error);
 
-  cleanup ();
+  bench_env_cleanup ();
   if (!ok)
     g_printerr ("hv-bench: %s\n", error->message);
   if (bench.hv_boot_s->len > 0 || bench.list_ms->len > 0 || bench.rss_loaded_kib > 0)

@@ -97,6 +97,23 @@ JsonNode *parse_json (const char *text, GError **error);
 JsonObject *ctl_show (const char *name, GError **error);
 const char *json_string (JsonObject *object, const char *member);
 
+/* hv-bench-env.c: the throw-away environment (bench.tmp with run/, data/, config/, cache/ as
+ * the XDG directories; HOSTVISOR_NO_KVM=1 unless bench.kvm), found programs in bench.ctl and
+ * bench.engined (--bindir, else BUILDDIR/app, else @configured_app_dir). */
+gboolean bench_env_setup (const char *configured_app_dir, GError **error);
+/* Stops the engine and removes bench.tmp (nothing when setup never made it). */
+void bench_env_cleanup (void);
+void bench_remove_tree (const char *path);
+/* SIGINT, SIGTERM and SIGHUP set `interrupted`; SIGPIPE is ignored. */
+void bench_catch_signals (void);
+/* tests/guest/make-tiny-guest.sh @script into @dir (nothing when it is up to date). */
+gboolean bench_build_tiny_guest (const char *script, const char *dir, char **kernel,
+                                 char **initrd, GError **error);
+/* The directory this program is in. */
+char *bench_self_dir (void);
+double bench_median (GArray *values);
+void bench_range (GArray *values, double *lo, double *hi);
+
 char *engine_lock_path (void);
 GPid engine_pid (void);
 guint64 proc_status_kib (GPid pid, const char *field);
@@ -114,6 +131,7 @@ typedef struct
   off_t offset;
   GString *text;
   gsize searched;
+  const char *marker;   /* what log_watch_found() looks for; NULL: MARKER */
 } LogWatch;
 
 void log_watch_begin (LogWatch *w, const char *path);
@@ -130,11 +148,14 @@ typedef struct
   char *qmp_path;
   gboolean qmp_fd3;
   gboolean paused;
+  gboolean no_cont;     /* plain_spawn() leaves a paused QEMU paused (after qmp_capabilities) */
   char *subdir;         /* under bench.tmp; NULL: "plain" */
   int pass_fd;          /* passed to QEMU as pass_fd_target when that is above 3 (a tap) */
   int pass_fd_target;
 } PlainQemu;
 
+/* Writes all of @line (a QMP message and its newline) to the monitor socket @fd. */
+gboolean qmp_send_line (int fd, const char *line, GError **error);
 char **argv_from_vm_log (const char *path, GError **error);
 gboolean plain_qemu_prepare (PlainQemu *p, char **engine_argv, const char *engine_vm_dir,
                              GError **error);

@@ -476,7 +476,8 @@ read_drive (Reader      *reader,
             HvVmConfig  *config,
             GError     **error)
 {
-  static const char * const attrs[] = { "type", "bus", "format", "path", "readonly", NULL };
+  static const char * const attrs[] = { "type", "bus", "format", "path", "readonly", "backing",
+                                        NULL };
   g_autoptr(HvDrive) drive = g_new0 (HvDrive, 1);
   long line = xmlGetLineNo (node);
 
@@ -491,7 +492,8 @@ read_drive (Reader      *reader,
              &drive->format, error);
   drive->readonly = (drive->kind == HV_DRIVE_CDROM);
   if (!get_attribute (reader, node, "path", NULL, &drive->path, error)
-      || !read_boolean (reader, node, "readonly", &drive->readonly, error))
+      || !read_boolean (reader, node, "readonly", &drive->readonly, error)
+      || !get_attribute (reader, node, "backing", NULL, &drive->backing, error))
     return FALSE;
 
   g_ptr_array_add (config->drives, g_steal_pointer (&drive));
@@ -970,6 +972,7 @@ serialize (const HvVmConfig *config)
       append_attribute (out, "format", hv_disk_format_to_string (drive->format));
       append_attribute (out, "path", drive->path);
       append_attribute (out, "readonly", drive->readonly ? "true" : "false");
+      append_attribute (out, "backing", drive->backing);
       g_string_append (out, "/>\n");
     }
   if (n_drives > 0)

@@ -35,6 +35,7 @@ hv_drive_copy (const HvDrive *drive)
 
   copy = g_memdup2 (drive, sizeof *drive);
   copy->path = g_strdup (drive->path);
+  copy->backing = g_strdup (drive->backing);
   return copy;
 }
 
@@ -44,6 +45,7 @@ hv_drive_free (HvDrive *drive)
   if (drive == NULL)
     return;
   g_free (drive->path);
+  g_free (drive->backing);
   g_free (drive);
 }
 
@@ -1031,6 +1033,21 @@ validate_drive (const HvVmConfig  *config,
 
       return fail_at (where, HV_CONFIG_FIELD_DRIVE, i, error,
                       "drive %u: path \"%s\" %s", i + 1, shown, problem);
+    }
+
+  if (drive->backing != NULL)
+    {
+      if (drive->kind != HV_DRIVE_DISK || drive->format != HV_DISK_FORMAT_QCOW2
+          || drive->readonly)
+        return fail_at (where, HV_CONFIG_FIELD_DRIVE, i, error,
+                        "drive %u: only a writable qcow2 disk can have a backing image", i + 1);
+      if ((problem = path_problem (drive->backing, TRUE)) != NULL)
+        {
+          g_autofree char *shown = hv_config_escape_for_display (drive->backing);
+
+          return fail_at (where, HV_CONFIG_FIELD_DRIVE, i, error,
+                          "drive %u: backing \"%s\" %s", i + 1, shown, problem);
+        }
     }
 
   return TRUE;

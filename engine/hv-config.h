@@ -122,6 +122,10 @@ struct _HvDrive {
   HvDiskFormat format;   /* always explicit: the engine never probes an image's format */
   char *path;            /* absolute, or relative to the VM's directory; NULL = empty CD drive */
   gboolean readonly;     /* CD-ROMs are always read-only */
+  char *backing;         /* linked clones: the absolute path of the read-only qcow2 base image
+                          * (<library>/bases/<uuid>.qcow2) the engine made; the drive is then a
+                          * writable qcow2 overlay. Set only by the engine (Vm.Clone): clients
+                          * cannot set or change it. NULL normally. */
 };
 
 /* A port forward: host_address:host_port on the host reaches guest_address:guest_port.

@@ -22,6 +22,8 @@
 #include "hv-demo.h"
 #include "hv-engine-netsetup.h"
 #include "hv-engine-vm-network.h"
+#include "hv-engine-clone.h"
+#include "hv-vm-clone.h"
 #include "hv-engine-snapshots.h"
 #include "hv-vm-snapshots.h"
 #include "hv-error.h"
@@ -366,8 +368,11 @@ handle_delete (HvDbusVm              *skeleton,
                HvEngine              *self)
 {
   HvVm *vm = lookup_vm (self, skeleton, invocation);
+  GError *error = NULL;
 
-  if (vm != NULL)
+  if (vm != NULL && !hv_vm_snapshots_check_idle (vm, &error))
+    reply_void (invocation, error);
+  else if (vm != NULL)
     hv_library_delete_vm_async (self->library, vm, keep_files, NULL, on_void_reply,
                                 void_reply (invocation, hv_library_delete_vm_finish));
   return TRUE;
@@ -628,6 +633,7 @@ connect_vm (HvEngine *self,
     { "handle-open-console", G_CALLBACK (handle_open_console) },
     { "handle-add-port-forward", G_CALLBACK (hv_engine_vm_handle_add_port_forward) },
     { "handle-remove-port-forward", G_CALLBACK (hv_engine_vm_handle_remove_port_forward) },
+    { "handle-clone", G_CALLBACK (hv_engine_vm_handle_clone) },
     { "handle-take-snapshot", G_CALLBACK (hv_engine_vm_handle_take_snapshot) },
     { "handle-restore-snapshot", G_CALLBACK (hv_engine_vm_handle_restore_snapshot) },
     { "handle-delete-snapshot", G_CALLBACK (hv_engine_vm_handle_delete_snapshot) },

@@ -12,6 +12,7 @@
 #include "hv-fileutil-private.h"
 #include "hv-network.h"
 #include "hv-vm-machine.h"
+#include "hv-vm-clone.h"
 #include "hv-vm-options.h"
 
 #define INDEX_MAX_SIZE (1024 * 1024)
@@ -397,6 +398,8 @@ hv_library_new (const char       *path,
       hv_vm_reattach (vm, qemus);
     }
 
+  /* Linked clones' bases: what an interrupted clone left, and what no VM names any more. */
+  hv_clone_collect_bases (self->path, TRUE);
   return g_steal_pointer (&self);
 }
 
@@ -816,43 +819,80 @@ create_fail (GTask  *task,
   g_task_return_error (task, error);
 }
 
+HvVm *
+hv_library_register_vm (HvLibrary   *self,
+                        const char  *tmp_dir,
+                        HvVmConfig  *config,
+                        const char  *log_line,
+                        GError     **error)
+{
+  g_autofree char *config_path = g_build_filename (tmp_dir, "vm.xml", NULL);
+  g_autofree char *final_dir = g_build_filename (self->vms_dir, config->uuid, NULL);
+  HvVm *vm;
+
+  /* The name may have been taken while the disks were being made. */
+  if (!check_name_free (self, config->name, NULL, error) ||
+      !hv_vm_config_save (config, config_path, error))
+    return NULL;
+  if (g_rename (tmp_dir, final_dir) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s", final_dir,
+                   g_strerror (saved));
+      return NULL;
+    }
+
+  if (config->folder[0] != '\0' && !folder_list_contains (self->folders, config->folder))
+    {
+      folder_list_add (self->folders, config->folder);
+      save_index (self, NULL);   /* the VM's own config keeps its folder anyway */
+      g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
+    }
+
+  vm = hv_vm_new_from_dir (final_dir, self->run_base, self->caps);
+  hv_vm_set_networks (vm, self->networks);
+  add_vm (self, vm);
+  hv_vm_log (vm, "%s", log_line);
+  g_signal_emit (self, signals[SIGNAL_VM_ADDED], 0, vm);
+  return vm;
+}
+
+const char *
+hv_library_get_vms_dir (HvLibrary *self)
+{
+  return self->vms_dir;
+}
+
+gboolean
+hv_library_check_name_free (HvLibrary   *self,
+                            const char  *name,
+                            GError     **error)
+{
+  return check_name_free (self, name, NULL, error);
+}
+
+gboolean
+hv_library_mac_in_use (HvLibrary  *self,
+                       const char *mac)
+{
+  return find_by_mac (self, mac, NULL) != NULL;
+}
+
 static void
 create_finish_on_disk (GTask *task)
 {
   HvLibrary *self = g_task_get_source_object (task);
   CreateData *data = g_task_get_task_data (task);
-  g_autofree char *config_path = g_build_filename (data->tmp_dir, "vm.xml", NULL);
   GError *error = NULL;
   HvVm *vm;
 
-  /* The name may have been taken while the disk was being made. */
-  if (!check_name_free (self, data->config->name, NULL, &error) ||
-      !hv_vm_config_save (data->config, config_path, &error))
+  vm = hv_library_register_vm (self, data->tmp_dir, data->config, "created", &error);
+  if (vm == NULL)
     {
       create_fail (task, error);
       return;
     }
-  if (g_rename (data->tmp_dir, data->final_dir) != 0)
-    {
-      int saved = errno;
-      create_fail (task, g_error_new (HV_ERROR, HV_ERROR_IO, "Cannot create %s: %s",
-                                      data->final_dir, g_strerror (saved)));
-      return;
-    }
   g_clear_pointer (&data->tmp_dir, g_free);
-
-  if (data->config->folder[0] != '\0' && !folder_list_contains (self->folders, data->config->folder))
-    {
-      folder_list_add (self->folders, data->config->folder);
-      save_index (self, NULL);   /* the VM's own config keeps its folder anyway */
-      g_signal_emit (self, signals[SIGNAL_FOLDERS_CHANGED], 0);
-    }
-
-  vm = hv_vm_new_from_dir (data->final_dir, self->run_base, self->caps);
-  hv_vm_set_networks (vm, self->networks);
-  add_vm (self, vm);
-  hv_vm_log (vm, "created");
-  g_signal_emit (self, signals[SIGNAL_VM_ADDED], 0, vm);
   g_task_return_pointer (task, g_object_ref (vm), g_object_unref);
 }
 
@@ -1214,6 +1254,8 @@ on_delete_off (GObject      *object,
   g_signal_handlers_disconnect_by_data (vm, self);
   g_ptr_array_remove (self->vms, vm);
   g_signal_emit (self, signals[SIGNAL_VM_REMOVED], 0, vm);
+  /* A linked clone's base goes with the last VM that names it. */
+  hv_clone_collect_bases (self->path, FALSE);
   g_task_return_boolean (task, TRUE);
 }
 

@@ -58,6 +58,18 @@ void        hv_library_delete_vm_async  (HvLibrary *self, HvVm *vm, gboolean kee
                                          gpointer user_data);
 gboolean    hv_library_delete_vm_finish (HvLibrary *self, GAsyncResult *result, GError **error);
 
+/* For hv-vm-clone.c. A VM made in @tmp_dir (a ".new-XXXXXX" directory in
+ * hv_library_get_vms_dir(), which the next engine removes if it stays): @config is saved
+ * there as vm.xml (the name checked free once more), the directory renamed to the VM's UUID,
+ * the VM added and "vm-added" emitted; @log_line goes to its log. Returns the VM (borrowed). */
+HvVm       *hv_library_register_vm      (HvLibrary *self, const char *tmp_dir, HvVmConfig *config,
+                                         const char *log_line, GError **error);
+const char *hv_library_get_vms_dir      (HvLibrary *self);
+/* HV_ERROR_EXISTS when a VM has this name. */
+gboolean    hv_library_check_name_free  (HvLibrary *self, const char *name, GError **error);
+/* Whether any VM has an adapter with @mac (case-insensitive). */
+gboolean    hv_library_mac_in_use       (HvLibrary *self, const char *mac);
+
 /* Signals: "vm-added" (HvVm *), "vm-removed" (HvVm *), "folders-changed" (),
  *          "vm-state-changed" (HvVm *) */
 

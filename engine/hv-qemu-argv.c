@@ -177,13 +177,15 @@ add_blockdev (HvArgvBuilder *b,
 }
 
 /* Two nodes per image: the protocol node reads the file, the format node on top of it
- * interprets it with an explicit driver, so QEMU never probes the format. */
+ * interprets it with an explicit driver, so QEMU never probes the format. A qcow2 image's
+ * backing is @backing_node (a format node added before), or none at all. */
 static void
 add_image_nodes (HvArgvBuilder *b,
                  const char    *node_prefix,
                  const char    *filename,
                  HvDiskFormat   format,
-                 gboolean       readonly)
+                 gboolean       readonly,
+                 const char    *backing_node)
 {
   g_autofree char *file_node = g_strdup_printf ("%s-file", node_prefix);
   g_autofree char *format_node = g_strdup_printf ("%s-format", node_prefix);
@@ -214,10 +216,13 @@ add_image_nodes (HvArgvBuilder *b,
   if (format == HV_DISK_FORMAT_QCOW2)
     {
       /* Without this QEMU opens whatever backing file the image header names, probing its
-       * format: a guest-writable image could point it at any host file. The engine sets no
-       * backing files yet; when it does, it will name the backing node here. */
+       * format: a guest-writable image could point it at any host file. The only backing an
+       * image gets is the node of the base the engine set in the config (linked clones). */
       json_builder_set_member_name (fmt, "backing");
-      json_builder_add_null_value (fmt);
+      if (backing_node != NULL)
+        json_builder_add_string_value (fmt, backing_node);
+      else
+        json_builder_add_null_value (fmt);
     }
   json_builder_end_object (fmt);
   add_blockdev (b, fmt);
@@ -383,8 +388,8 @@ build_firmware (HvArgvBuilder *b,
   /* The code image is shared by all VMs and read-only; the variable store is the VM's own
    * copy (the engine copies caps->ovmf_vars_template there before the first start). */
   vars = g_build_filename (b->paths->vm_dir, "nvram.fd", NULL);
-  add_image_nodes (b, "ovmf-code", b->caps->ovmf_code, HV_DISK_FORMAT_RAW, TRUE);
-  add_image_nodes (b, "ovmf-vars", vars, HV_DISK_FORMAT_RAW, FALSE);
+  add_image_nodes (b, "ovmf-code", b->caps->ovmf_code, HV_DISK_FORMAT_RAW, TRUE, NULL);
+  add_image_nodes (b, "ovmf-vars", vars, HV_DISK_FORMAT_RAW, FALSE, NULL);
   return TRUE;
 }
 
@@ -525,6 +530,16 @@ check_drive (HvArgvBuilder *b,
     return fail (error, "drive %u: a read-only disk needs the virtio bus", n + 1);
   if (has_path && !g_utf8_validate (drive->path, -1, NULL))
     return fail (error, "drive %u: the path is not valid UTF-8", n + 1);
+  if (drive->backing != NULL)
+    {
+      if (drive->kind != HV_DRIVE_DISK || drive->format != HV_DISK_FORMAT_QCOW2
+          || drive->readonly || !has_path)
+        return fail (error, "drive %u: only a writable qcow2 disk can have a backing image",
+                     n + 1);
+      if (!g_path_is_absolute (drive->backing) || !g_utf8_validate (drive->backing, -1, NULL))
+        return fail (error, "drive %u: the backing image path is not an absolute UTF-8 path",
+                     n + 1);
+    }
   return TRUE;
 }
 
@@ -550,9 +565,19 @@ build_drives (HvArgvBuilder *b,
       if (drive->path != NULL && *drive->path != '\0')
         {
           g_autofree char *filename = resolve_path (b, drive->path);
+          g_autofree char *base_prefix = NULL;
+          g_autofree char *base_node = NULL;
 
+          if (drive->backing != NULL)
+            {
+              /* A linked clone: the base the engine made, as its own read-only pair of nodes
+               * (its own header's backing never followed), named as the overlay's backing. */
+              base_prefix = g_strdup_printf ("drive%u-base", n);
+              base_node = g_strdup_printf ("%s-format", base_prefix);
+              add_image_nodes (b, base_prefix, drive->backing, HV_DISK_FORMAT_QCOW2, TRUE, NULL);
+            }
           add_image_nodes (b, prefix, filename, drive->format,
-                           drive->readonly || drive->kind == HV_DRIVE_CDROM);
+                           drive->readonly || drive->kind == HV_DRIVE_CDROM, base_node);
         }
 
       switch (drive->bus)

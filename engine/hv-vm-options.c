@@ -116,6 +116,13 @@ check_keys (GVariant  *options,
       g_autoptr(GVariant) owned = value;
       gboolean found = FALSE;
 
+      if (g_str_equal (key, "backing") || g_str_has_suffix (key, "-backing"))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "A disk's backing image is set only by the engine, when it makes a "
+                       "linked clone (Clone); it cannot be chosen or changed");
+          return FALSE;
+        }
       if (!check_nic_key (key, value, modifying, running, &found, error))
         return FALSE;
       if (found)
@@ -409,6 +416,10 @@ apply_common (HvVmConfig *config,
                             hv_drive_new (HV_DRIVE_DISK, default_disk_bus (config), format, s));
       else
         {
+          /* Another image: a linked clone's base is no backing of it (its own header's
+           * backing file is never followed either). */
+          if (g_strcmp0 (disk->path, s) != 0 || format != disk->format)
+            g_clear_pointer (&disk->backing, g_free);
           hv_set_str (&disk->path, s);
           disk->format = format;
         }
@@ -686,6 +697,36 @@ hv_vm_options_has_nic_keys (GVariant *options,
   return any;
 }
 
+/* A drive's backing comes only from the engine (hv-vm-clone.c): after a change, every drive
+ * that has one is a drive of @before with the same image and the same backing. */
+static gboolean
+backings_unchanged (const HvVmConfig  *before,
+                    const HvVmConfig  *after,
+                    GError           **error)
+{
+  for (guint i = 0; i < after->drives->len; i++)
+    {
+      const HvDrive *d = g_ptr_array_index (after->drives, i);
+      gboolean known = FALSE;
+
+      if (d->backing == NULL)
+        continue;
+      for (guint j = 0; j < before->drives->len && !known; j++)
+        {
+          const HvDrive *o = g_ptr_array_index (before->drives, j);
+
+          known = g_strcmp0 (o->path, d->path) == 0 && g_strcmp0 (o->backing, d->backing) == 0;
+        }
+      if (!known)
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                       "drive %u: a disk's backing image is set only by the engine", i + 1);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 HvVmConfig *
 hv_vm_options_modify (const HvVmConfig *config,
                       GVariant         *options,
@@ -746,7 +787,7 @@ hv_vm_options_modify (const HvVmConfig *config,
   if (!apply_common (copy, options, error) || !apply_nics (copy, options, error))
     return NULL;
 
-  if (!hv_vm_config_validate (copy, error))
+  if (!backings_unchanged (config, copy, error) || !hv_vm_config_validate (copy, error))
     return NULL;
 
   return g_steal_pointer (&copy);

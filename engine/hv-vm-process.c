@@ -36,6 +36,7 @@
 #include "hv-paths.h"
 #include "hv-virtiofsd.h"
 #include "hv-vm-machine.h"
+#include "hv-vm-clone.h"
 
 #define DEFAULT_STOP_TIMEOUT_S 60
 /* A start that is not running by then is ended (HOSTVISOR_START_TIMEOUT, seconds): QEMU
@@ -709,7 +710,8 @@ spawn_qemu (HvVm             *self,
                    g_strerror (errno));
       return FALSE;
     }
-  if (!ensure_nvram (self, error))
+  if (!hv_clone_check_backings (self->config, self->dir, TRUE, error)
+      || !ensure_nvram (self, error))
     return FALSE;
   if (strlen (pid_path) >= sizeof setup.pid_path || strlen (pid_tmp) >= sizeof setup.pid_tmp)
     {

@@ -46,4 +46,11 @@ gboolean  hv_vm_snapshots_check_modify   (HvVm *self, GError **error);
 /* No snapshot operation runs (HV_ERROR_BUSY otherwise): Start is possible. */
 gboolean  hv_vm_snapshots_check_idle     (HvVm *self, GError **error);
 
+/* The VM's one long operation (Operation, OperationProgress on D-Bus), shared by snapshots,
+ * the saved state and clones (hv-vm-clone.c): begin fails with HV_ERROR_BUSY while another
+ * runs (or the VM starts or stops); progress is 0..1, or -1 when not known. */
+gboolean  hv_vm_operation_begin          (HvVm *self, const char *operation, GError **error);
+void      hv_vm_operation_set_progress   (HvVm *self, double progress);
+void      hv_vm_operation_end            (HvVm *self);
+
 G_END_DECLS

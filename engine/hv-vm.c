@@ -11,6 +11,7 @@
 
 #include "hv-client.h"
 #include "hv-error.h"
+#include "hv-vm-clone.h"
 
 G_DEFINE_FINAL_TYPE (HvVm, hv_vm, G_TYPE_OBJECT)
 
@@ -142,6 +143,14 @@ hv_vm_new_from_dir (const char       *dir,
        * identity was copied or tampered with. */
       self->config_error = g_strdup_printf ("%s: the UUID %s does not match its directory",
                                             self->config_path, self->config->uuid);
+      g_clear_pointer (&self->config, hv_vm_config_free);
+      self->state = HV_VM_STATE_INACCESSIBLE;
+      self->state_reason = g_strdup ("the configuration cannot be used");
+    }
+  else if (!hv_clone_check_backings (self->config, dir, FALSE, &error))
+    {
+      /* A backing image that the engine did not set (hand-edited): never opened. */
+      self->config_error = g_strdup_printf ("%s: %s", self->config_path, error->message);
       g_clear_pointer (&self->config, hv_vm_config_free);
       self->state = HV_VM_STATE_INACCESSIBLE;
       self->state_reason = g_strdup ("the configuration cannot be used");

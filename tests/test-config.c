@@ -182,6 +182,7 @@ assert_config_equal (const HvVmConfig *a,
       g_assert_cmpint (da->format, ==, db->format);
       g_assert_cmpstr (da->path, ==, db->path);
       g_assert_cmpint (da->readonly, ==, db->readonly);
+      g_assert_cmpstr (da->backing, ==, db->backing);
     }
 
   g_assert_cmpuint (a->nics->len, ==, b->nics->len);
@@ -719,6 +720,52 @@ test_options_names (void)
 
 /* What the argv builder would refuse at start is refused by CreateVm and Modify, with its
  * message; a problem the VM had before a change does not block the change. */
+/* Clients never set or change a drive's backing (linked clones: only the engine does). */
+static void
+test_options_backing (void)
+{
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("Clone");
+  g_autoptr(HvVmConfig) changed = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *keys[] = { "backing", "disk-backing", "drive0-backing" };
+  HvVmOptionsPlan plan = { 0, };
+  HvDrive *disk = hv_drive_new (HV_DRIVE_DISK, HV_DRIVE_BUS_VIRTIO, HV_DISK_FORMAT_QCOW2,
+                                "disk0.qcow2");
+
+  disk->backing = g_strdup ("/lib/bases/b.qcow2");
+  g_ptr_array_add (config->drives, disk);
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      GVariantDict dict;
+      g_autoptr(GVariant) options = NULL;
+
+      g_variant_dict_init (&dict, NULL);
+      g_variant_dict_insert (&dict, keys[i], "s", "/etc/passwd");
+      options = g_variant_ref_sink (g_variant_dict_end (&dict));
+      g_assert_null (hv_vm_options_modify (config, options, FALSE, &error));
+      assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "set only by the engine");
+      g_clear_error (&error);
+      g_assert_null (hv_vm_options_create ("New", options, &plan, &error));
+      assert_one_line_error (error, HV_ERROR_INVALID_ARGUMENT, "set only by the engine");
+      g_clear_error (&error);
+    }
+
+  /* Other changes keep it. */
+  {
+    GVariantDict dict;
+    g_autoptr(GVariant) options = NULL;
+
+    g_variant_dict_init (&dict, NULL);
+    g_variant_dict_insert (&dict, "memory", "t", (guint64) 256);
+    options = g_variant_ref_sink (g_variant_dict_end (&dict));
+    changed = hv_vm_options_modify (config, options, FALSE, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (((HvDrive *) g_ptr_array_index (changed->drives, 0))->backing, ==,
+                     "/lib/bases/b.qcow2");
+  }
+}
+
 static void
 test_options_startable (void)
 {
@@ -1820,6 +1867,41 @@ test_good_configs (void)
     }
 }
 
+/* A linked clone's drive keeps its backing (set by the engine) through a load and a save,
+ * byte for byte; a config without one never gains the attribute. */
+static void
+test_linked_clone (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "configs", "good",
+                                                 "linked-clone.xml", NULL);
+  g_autofree char *expected = read_file (path);
+  g_autoptr(HvVmConfig) config = NULL;
+  g_autoptr(HvVmConfig) copy = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *plain = NULL;
+  HvDrive *drive;
+
+  config = hv_vm_config_load (path, &error);
+  g_assert_no_error (error);
+  drive = g_ptr_array_index (config->drives, 0);
+  g_assert_cmpstr (drive->backing, ==,
+                   "/home/u/.local/share/hostvisor/bases/1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b.qcow2");
+  g_assert_null (((HvDrive *) g_ptr_array_index (config->drives, 1))->backing);
+  xml = hv_vm_config_to_xml (config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (xml, ==, expected);
+
+  copy = hv_vm_config_copy (config);
+  assert_config_equal (config, copy);
+  g_assert_true (((HvDrive *) g_ptr_array_index (copy->drives, 0))->backing != drive->backing);
+
+  g_clear_pointer (&drive->backing, g_free);
+  plain = hv_vm_config_to_xml (config, &error);
+  g_assert_no_error (error);
+  g_assert_null (strstr (plain, "backing"));
+}
+
 /* canonical.xml is written exactly as the serializer writes it. */
 static void
 test_canonical (void)
@@ -2009,6 +2091,9 @@ static const struct {
   { "relative-kernel.xml", 11, "kernel path \"vmlinuz\" is not an absolute path" },
   { "repeated-boot-order.xml", 9, "boot order \"dcd\" names 'd' twice" },
   { "sata-on-pc.xml", 12, "drive 1: the sata bus needs the q35 machine (this VM uses pc)" },
+  { "backing-on-cdrom.xml", 13,
+    "drive 2: only a writable qcow2 disk can have a backing image" },
+  { "backing-relative.xml", 12, "drive 1: backing \"bases/b.qcow2\" is not an absolute path" },
   { "shared-disk.xml", 14, "drive 3: the image \"disk0.qcow2\" is already used by drive 1" },
   { "text-in-drive.xml", 13, "<drive> must be empty" },
   { "text-in-system.xml", 8, "unexpected text in <system>" },
@@ -2804,6 +2889,7 @@ main (int    argc,
   g_test_add_func ("/config/new-names", test_new_names);
   g_test_add_func ("/config/options/names", test_options_names);
   g_test_add_func ("/config/options/startable", test_options_startable);
+  g_test_add_func ("/config/options/backing", test_options_backing);
   g_test_add_func ("/config/folders", test_folders);
   g_test_add_func ("/config/share-names", test_share_names);
   g_test_add_func ("/config/escape", test_escape);
@@ -2821,6 +2907,7 @@ main (int    argc,
   g_test_add_func ("/config/machine-type/check", test_machine_type_check);
   g_test_add_func ("/config/machine-type/round-trip", test_machine_type_round_trip);
   g_test_add_func ("/config/machine-type/options", test_options_machine_type);
+  g_test_add_func ("/config/xml/linked-clone", test_linked_clone);
   g_test_add_func ("/config/xml/hand-edited", test_hand_edited);
   g_test_add_func ("/config/xml/guest-element", test_guest_element);
   g_test_add_func ("/config/xml/bad", test_bad_configs);

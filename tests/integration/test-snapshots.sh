@@ -249,6 +249,20 @@ check "take-saved (live): the half-taken tag goes" wait_until 30 consistent live
 crash snapshot:restore-marked snapshot live restore counting --force
 check "restore-marked (live): the VM still runs" wait_until 20 state_is live running
 check "restore-marked (live): metadata and tags agree" wait_until 30 consistent live
+# Killed after the new QEMU loaded the state but before `cont`: the next engine finishes it.
+crash snapshot:loaded snapshot live restore counting --force
+check "loaded (live): the next engine lets the restored guest run" wait_until 30 state_is live running
+check "loaded (live): the snapshot is current" wait_until 20 bash -c "[ \"\$('$CTL' snapshot live list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"current\"])')\" = '$LID' ]"
+check "loaded (live): metadata and tags agree" wait_until 30 consistent live
+expect_ok "take one to delete while the VM runs" snapshot live take doomed
+crash snapshot:delete-marked snapshot live delete doomed
+check "delete-marked (live): the delete is finished through QEMU" wait_until 30 bash -c "[ -z \"\$('$CTL' snapshot live list --json | grep -o doomed)\" ]"
+check "delete-marked (live): metadata and tags agree" wait_until 30 consistent live
+crash save-state:saved save-state live
+check "save-state:saved: the VM keeps running" wait_until 20 state_is live running
+check "save-state:saved: no saved state" test "$(vm_field live saved-state)" = False
+check "save-state:saved: the half-made hv-saved-state goes" wait_until 30 bash -c "! grep -qw hv-saved-state <<<\"\$(qemu-img info -U -f qcow2 --output=json '$(disk_of live)')\""
+check "save-state:saved: metadata and tags agree" wait_until 30 consistent live
 
 # --- save state: resume where it was; discard: boot afresh ----------------------------------
 check "the guest counts before the save" wait_until 60 bash -c "[ \$('$CTL' log live | grep -c 'HOSTVISOR-GUEST: alive') -gt 2 ]"

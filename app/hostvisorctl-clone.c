@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hostvisorctl-clone.c: clone NAME NEW [--snapshot SNAP] [--linked] [--keep-macs]
+ * [--folder A/B] (Vm.Clone). */
+#include "hv-build-config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "hostvisorctl.h"
+
+const HvCtlOption hv_ctl_clone_options[] = {
+  { "snapshot", HV_CTL_OPT_STRING, 0, 0, "SNAP",
+    N_("Clone this snapshot (its name or id) instead of the current state") },
+  { "linked", HV_CTL_OPT_FLAG, 0, 0, NULL,
+    N_("Share the cloned state read-only: the clone's disks keep only its changes") },
+  { "keep-macs", HV_CTL_OPT_FLAG, 0, 0, NULL,
+    N_("Keep the network adapters' MAC addresses (default: new ones)") },
+  { "folder", HV_CTL_OPT_STRING, 0, 0, "A/B",
+    N_("The new VM's folder (default: the source's; \"\" or / for the top level)") },
+  { NULL }
+};
+
+static gboolean
+is_snapshot_id (const char *text)
+{
+  return strlen (text) == 36 && g_uuid_string_is_valid (text)
+         && strspn (text, "0123456789abcdef-") == 36;
+}
+
+/* SNAP as the user wrote it → a snapshot id: the id of the snapshot with that id, or the one
+ * with that name (a name that several have is refused, with their ids). A VM whose engine
+ * lists no snapshots (Snapshots unknown) takes an id as it is. */
+static char *
+resolve_snapshot (HvDbusVm    *vm,
+                  const char  *snap,
+                  GError     **error)
+{
+  GVariant *list = hv_dbus_vm_get_snapshots (vm);
+  g_autoptr(GString) same_name = g_string_new (NULL);
+  g_autofree char *found = NULL;
+  g_autofree char *shown = hv_ctl_display (snap);
+  guint n_same = 0;
+  GVariantIter iter;
+  GVariant *entry;
+
+  if (list != NULL)
+    {
+      g_variant_iter_init (&iter, list);
+      while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          g_autoptr(GVariant) owned = entry;
+          const char *id = NULL;
+          const char *name = NULL;
+
+          g_variant_lookup (entry, "id", "&s", &id);
+          g_variant_lookup (entry, "name", "&s", &name);
+          if (id == NULL)
+            continue;
+          if (g_str_equal (id, snap))
+            return g_strdup (id);
+          if (name != NULL && g_str_equal (name, snap))
+            {
+              n_same++;
+              g_string_append_printf (same_name, "%s%s", same_name->len > 0 ? ", " : "", id);
+              g_free (found);
+              found = g_strdup (id);
+            }
+        }
+    }
+  if (n_same == 1)
+    return g_steal_pointer (&found);
+  if (n_same > 1)
+    {
+      g_set_error (error, HV_CTL_USAGE_ERROR, 0,
+                   _("clone: %u snapshots are named \"%s\": give one's id (%s)"), n_same, shown,
+                   same_name->str);
+      return NULL;
+    }
+  if (is_snapshot_id (snap))
+    return g_strdup (snap);   /* the engine says whether it exists */
+  g_set_error (error, HV_CTL_USAGE_ERROR, 0, _("clone: the VM has no snapshot named \"%s\""),
+               shown);
+  return NULL;
+}
+
+gboolean
+hv_ctl_cmd_clone (HvCtl      *ctl,
+                  HvCtlArgs  *args,
+                  GError    **error)
+{
+  g_autoptr(HvDbusVm) vm = NULL;
+  g_autoptr(HvDbusVm) clone = NULL;
+  g_autofree char *snapshot = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *folder = NULL;
+  GVariantDict dict;
+
+  vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
+  if (vm == NULL)
+    return FALSE;
+
+  g_variant_dict_init (&dict, NULL);
+  if (hv_ctl_args_has (args, "snapshot"))
+    {
+      snapshot = resolve_snapshot (vm, hv_ctl_args_get (args, "snapshot"), error);
+      if (snapshot == NULL)
+        {
+          g_variant_dict_clear (&dict);
+          return FALSE;
+        }
+      g_variant_dict_insert (&dict, "snapshot", "s", snapshot);
+    }
+  if (hv_ctl_args_has (args, "linked"))
+    g_variant_dict_insert (&dict, "linked", "b", TRUE);
+  if (hv_ctl_args_has (args, "keep-macs"))
+    g_variant_dict_insert (&dict, "keep-macs", "b", TRUE);
+  if (hv_ctl_args_has (args, "folder"))
+    {
+      folder = hv_ctl_normalize_folder (hv_ctl_args_get (args, "folder"));
+      g_variant_dict_insert (&dict, "folder", "s", folder);
+    }
+
+  /* Copying disks takes as long as it takes: no D-Bus timeout. */
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (vm), G_MAXINT);
+  if (!hv_dbus_vm_call_clone_sync (vm, hv_ctl_args_positional (args, 1),
+                                   g_variant_dict_end (&dict), &path, NULL, error))
+    return FALSE;
+  clone = hv_ctl_get_vm_by_path (ctl, path, error);
+  if (clone == NULL)
+    return FALSE;
+  g_print ("%s\n", hv_dbus_vm_get_uuid (clone));
+  return TRUE;
+}
