@@ -206,6 +206,10 @@ def take(app, name, first=False, vm=VM):
     ok(prefilled is not None, "the Take Snapshot dialog asks for a name")
     if first:
         ok(prefilled == "Snapshot 1", "… prefilled \"Snapshot 1\"", repr(prefilled))
+    if vm != VM:
+        # Diagnostic only (a quick take can end before AT-SPI looks): did "Saving…" show?
+        seen = wait_for(lambda: find(app, "label", "Saving…"), 5, 0.05)
+        note(f"the page showed \"Saving…\" during the take: {seen is not None}")
     s = wait_for(lambda: snapshot(name, vm), 180)
     ok(s is not None, f"the engine has the snapshot {name}", snapshots(vm))
     ok(wait_for(lambda: tree_row(app, name), 15) is not None, f"the tree shows {name}",
