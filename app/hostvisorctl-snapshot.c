@@ -40,14 +40,17 @@ const HvCtlOption hv_ctl_snapshot_edit_options[] = {
   { NULL }
 };
 
+/* The VM; `long_call`: its calls may write or load the guest's RAM (take, restore,
+ * delete while QEMU finishes a save, save-state): they wait as long as QEMU needs. */
 static HvDbusVm *
 find_vm (HvCtl      *ctl,
          HvCtlArgs  *args,
+         gboolean    long_call,
          GError    **error)
 {
   HvDbusVm *vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
 
-  if (vm != NULL)
+  if (vm != NULL && long_call)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (vm), SNAPSHOT_CALL_TIMEOUT_MS);
   return vm;
 }
@@ -216,7 +219,7 @@ hv_ctl_cmd_snapshot_list (HvCtl      *ctl,
                           HvCtlArgs  *args,
                           GError    **error)
 {
-  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, error);
+  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, FALSE, error);
   GVariant *list;
   const char *current;
 
@@ -272,7 +275,7 @@ hv_ctl_cmd_snapshot_take (HvCtl      *ctl,
                           HvCtlArgs  *args,
                           GError    **error)
 {
-  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, error);
+  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, TRUE, error);
   const char *name = hv_ctl_args_positional (args, 1);
   const char *description = hv_ctl_args_get (args, "description");
   g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
@@ -322,7 +325,7 @@ hv_ctl_cmd_snapshot_restore (HvCtl      *ctl,
                              HvCtlArgs  *args,
                              GError    **error)
 {
-  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, error);
+  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, TRUE, error);
   g_autofree char *id = NULL;
   g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
 
@@ -339,7 +342,7 @@ hv_ctl_cmd_snapshot_delete (HvCtl      *ctl,
                             HvCtlArgs  *args,
                             GError    **error)
 {
-  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, error);
+  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, TRUE, error);
   g_autofree char *id = NULL;
 
   if (vm == NULL || (id = snapshot_id (vm, args, error)) == NULL)
@@ -364,7 +367,7 @@ hv_ctl_cmd_snapshot_edit (HvCtl      *ctl,
                      "--help\")"));
       return FALSE;
     }
-  vm = find_vm (ctl, args, error);
+  vm = find_vm (ctl, args, FALSE, error);
   if (vm == NULL || (item = find_snapshot (vm, hv_ctl_args_positional (args, 1), error)) == NULL)
     return FALSE;
   return hv_dbus_vm_call_edit_snapshot_sync (vm, lookup_string (item, "id"),
@@ -380,7 +383,7 @@ hv_ctl_cmd_save_state (HvCtl      *ctl,
                        HvCtlArgs  *args,
                        GError    **error)
 {
-  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, error);
+  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, TRUE, error);
   g_autofree char *name = NULL;
 
   if (vm == NULL || !hv_dbus_vm_call_save_state_sync (vm, NULL, error))
@@ -395,7 +398,7 @@ hv_ctl_cmd_discard_state (HvCtl      *ctl,
                           HvCtlArgs  *args,
                           GError    **error)
 {
-  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, error);
+  g_autoptr(HvDbusVm) vm = find_vm (ctl, args, FALSE, error);
 
   return vm != NULL && hv_dbus_vm_call_discard_saved_state_sync (vm, NULL, error);
 }

@@ -15,7 +15,19 @@
  *   start:spawned       QEMU's process exists (it wrote qemu.pid itself before exec)
  *   start:pid-written   the engine knows QEMU's pid and waits for it (hv-vm-process.c)
  *   start:qmp-connected the monitor answered; the serial port is attached; no `cont` yet
- *   start:continued     QEMU answered `cont`: the guest runs */
+ *   start:continued     QEMU answered `cont`: the guest runs
+ *   snapshot:take-marked      a take's marker and staging folder are written, no tag yet
+ *   snapshot:take-saved       every disk holds the new tag; the folder is not in place yet
+ *   snapshot:take-committed   the snapshot is whole and current
+ *   snapshot:restore-marked   a restore's markers are written; nothing else changed yet
+ *   snapshot:restore-applied  the disks are back at the snapshot; variables, config not yet
+ *   snapshot:restore-starting a live snapshot's config is in place; QEMU not started yet
+ *   snapshot:loaded           the new QEMU loaded the state; markers not cleared, no `cont`
+ *   snapshot:delete-marked    a delete's marker is written, the tags still there
+ *   snapshot:delete-tags-gone the tags are gone, the metadata not yet
+ *   save-state:marked         a save's marker is written, QEMU not asked yet
+ *   save-state:saved          QEMU saved the state; the load marker not written, QEMU runs
+ * (hv-vm-snapshots*.c; docs/snapshots.md says what the next engine does after each) */
 #pragma once
 
 #include <glib.h>

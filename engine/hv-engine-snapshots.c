@@ -175,10 +175,12 @@ hv_engine_vm_handle_edit_snapshot (HvDbusVm              *skeleton,
 {
   HvVm *vm = lookup_vm (engine, skeleton, invocation);
   GError *error = NULL;
+  gboolean ok;
 
   if (vm == NULL || !check_id (id, invocation))
     return TRUE;
-  reply (invocation, hv_vm_edit_snapshot (vm, id, name, description, &error), error);
+  ok = hv_vm_edit_snapshot (vm, id, name, description, &error);
+  reply (invocation, ok, error);
   return TRUE;
 }
 

@@ -169,6 +169,6 @@ void      hv_vm_snapshots_continue       (HvVm *self, GAsyncReadyCallback cont_d
 /* After a crash of an earlier engine: finish or undo its snapshot operation, with no QEMU
  * running (qemu-img), or with its QEMU reattached (QMP). */
 void      hv_vm_snapshots_reconcile_offline (HvVm *self);
-void      hv_vm_snapshots_reconcile_live    (HvVm *self);
+void      hv_vm_snapshots_reconcile_live    (HvVm *self, const char *status);
 
 G_END_DECLS

@@ -185,6 +185,7 @@ on_reattach_status (GObject      *object,
                                                          "status", NULL);
   if (!hv_vm_is_active (self))
     return;
+  hv_vm_snapshots_reconcile_live (self, status);
 
   if (g_strcmp0 (status, "prelaunch") == 0)
     {
@@ -228,7 +229,6 @@ on_reattach_qmp_connected (GObject      *object,
   hv_vm_shares_reconcile (self);
   hv_qmp_execute_async (qmp, "query-status", NULL, -1, self->run_cancellable,
                         on_reattach_status, g_object_ref (self));
-  hv_vm_snapshots_reconcile_live (self);
 }
 
 /* The pid in qemu.pid, or 0. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* hv-vm-snapshots.c: take, restore, delete and edit snapshots; save and discard the saved
- * state; what a start must load before the guest runs; the repair after a crash.
- * See hv-vm-snapshots.h and docs/snapshots.md.
+/* hv-vm-snapshots.c: take, delete and edit snapshots, the D-Bus properties, the operation in
+ * progress, and what the other parts share (disks, tags). Restore, the saved state and the
+ * load before `cont` are in hv-vm-snapshots-load.c, the repair after a crash in
+ * hv-vm-snapshots-reconcile.c. See hv-vm-snapshots.h and docs/snapshots.md.
  *
  * Crash rules (the engine may be SIGKILLed at any point; hv_crash_point() names them):
  * every operation writes its marker (snapshots/state) before it touches a disk and clears it
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "hv-crashpoint.h"
@@ -21,7 +23,7 @@
 #include "hv-fileutil.h"
 #include "hv-snapshot-qemu.h"
 #include "hv-snapshot-store.h"
-#include "hv-vm-private.h"
+#include "hv-vm-snapshots-private.h"
 
 #define THUMBNAIL_MAX (16 * 1024 * 1024)
 
@@ -47,15 +49,15 @@ hv_vm_snapshots_dispose (HvVm *self)
   g_clear_pointer (&self->operation, g_free);
 }
 
-static gboolean
-has_saved_state (HvVm *self)
+gboolean
+hv_snap_has_saved_state (HvVm *self)
 {
   return self->snapshots != NULL &&
          g_strcmp0 (hv_snapshot_store_get_load (self->snapshots), HV_SAVED_STATE_TAG) == 0;
 }
 
-static gboolean
-busy (HvVm *self)
+gboolean
+hv_snap_busy (HvVm *self)
 {
   return self->operation != NULL && self->operation[0] != '\0';
 }
@@ -103,16 +105,16 @@ hv_vm_snapshots_sync_skeleton (HvVm *self)
   hv_dbus_vm_set_snapshots (s, g_variant_builder_end (&list));
   hv_dbus_vm_set_current_snapshot (s, self->snapshots != NULL ?
                                       hv_snapshot_store_get_current (self->snapshots) : "");
-  hv_dbus_vm_set_saved_state (s, off && has_saved_state (self));
+  hv_dbus_vm_set_saved_state (s, off && hv_snap_has_saved_state (self));
   hv_dbus_vm_set_operation (s, self->operation != NULL ? self->operation : "");
   hv_dbus_vm_set_operation_progress (s, self->operation_progress);
-  hv_dbus_vm_set_can_take_snapshot (s, self->config != NULL && !busy (self) &&
-                                       (live || (off && !has_saved_state (self))));
-  hv_dbus_vm_set_can_save_state (s, self->config != NULL && !busy (self) && live);
+  hv_dbus_vm_set_can_take_snapshot (s, self->config != NULL && !hv_snap_busy (self) &&
+                                       (live || (off && !hv_snap_has_saved_state (self))));
+  hv_dbus_vm_set_can_save_state (s, self->config != NULL && !hv_snap_busy (self) && live);
 }
 
-static gboolean
-begin_op (HvVm       *self,
+gboolean
+hv_snap_begin_op (HvVm       *self,
           const char *operation,
           GError    **error)
 {
@@ -122,9 +124,9 @@ begin_op (HvVm       *self,
                    hv_vm_get_name (self), self->config_error);
       return FALSE;
     }
-  if (busy (self))
+  if (hv_snap_busy (self))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is busy (%s)",
+      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is hv_snap_busy (%s)",
                    hv_vm_get_name (self), self->operation);
       return FALSE;
     }
@@ -141,8 +143,8 @@ begin_op (HvVm       *self,
   return TRUE;
 }
 
-static void
-end_op (HvVm *self)
+void
+hv_snap_end_op (HvVm *self)
 {
   hv_set_str (&self->operation, "");
   self->operation_progress = 0;
@@ -153,9 +155,9 @@ gboolean
 hv_vm_snapshots_check_idle (HvVm    *self,
                             GError **error)
 {
-  if (busy (self))
+  if (hv_snap_busy (self))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is busy (%s)",
+      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is hv_snap_busy (%s)",
                    hv_vm_get_name (self), self->operation);
       return FALSE;
     }
@@ -166,13 +168,13 @@ gboolean
 hv_vm_snapshots_check_modify (HvVm    *self,
                               GError **error)
 {
-  if (busy (self))
+  if (hv_snap_busy (self))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is busy (%s)",
+      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is hv_snap_busy (%s)",
                    hv_vm_get_name (self), self->operation);
       return FALSE;
     }
-  if (has_saved_state (self))
+  if (hv_snap_has_saved_state (self))
     {
       g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
                    "VM \"%s\" has a saved state: start it, or discard the saved state first",
@@ -186,14 +188,9 @@ hv_vm_snapshots_check_modify (HvVm    *self,
  * Disks
  */
 
-typedef struct {
-  GPtrArray *paths;    /* char*: absolute paths of the writable qcow2 disks */
-  GPtrArray *nodes;    /* char*: their format nodes */
-  char *vmstate_node;  /* the system disk's (the first), NULL without disks */
-} DiskPlan;
 
-static void
-disk_plan_clear (DiskPlan *plan)
+void
+hv_snap_disk_plan_clear (DiskPlan *plan)
 {
   g_clear_pointer (&plan->paths, g_ptr_array_unref);
   g_clear_pointer (&plan->nodes, g_ptr_array_unref);
@@ -209,8 +206,8 @@ resolve_path (HvVm       *self,
 
 /* Every writable disk of `config` must be qcow2: a writable raw disk is refused, naming it
  * (QEMU would refuse it in `devices`, and leaving it out would silently not snapshot it). */
-static gboolean
-plan_disks (HvVm             *self,
+gboolean
+hv_snap_plan_disks (HvVm             *self,
             const HvVmConfig *config,
             DiskPlan         *plan,
             GError          **error)
@@ -231,7 +228,7 @@ plan_disks (HvVm             *self,
                        "Drive %u (%s) is a raw image, which cannot hold a snapshot: convert it "
                        "to qcow2 (qemu-img convert -f raw -O qcow2) or make it read-only",
                        n + 1, drive->path);
-          disk_plan_clear (plan);
+          hv_snap_disk_plan_clear (plan);
           return FALSE;
         }
       g_ptr_array_add (plan->paths, resolve_path (self, drive->path));
@@ -244,14 +241,14 @@ plan_disks (HvVm             *self,
       g_set_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
                    "VM \"%s\" has no qcow2 hard disk to hold a snapshot: add one "
                    "(hostvisorctl modify --disk-size)", hv_vm_get_name (self));
-      disk_plan_clear (plan);
+      hv_snap_disk_plan_clear (plan);
       return FALSE;
     }
   return TRUE;
 }
 
-static char *
-nvram_path (HvVm *self)
+char *
+hv_snap_nvram_path (HvVm *self)
 {
   return g_build_filename (self->dir, "nvram.fd", NULL);
 }
@@ -260,62 +257,52 @@ nvram_path (HvVm *self)
  * One operation's data
  */
 
-typedef struct {
-  HvSnapshot *snapshot;
-  DiskPlan plan;
-  char *tag;
-  HvVmConfig *config;      /* restore: the snapshot's config */
-  GBytes *thumbnail;
-  gboolean force;
-  gboolean disk_only;
-  const char *operation;
-} Op;
 
 static void
 op_free (Op *op)
 {
   g_clear_pointer (&op->snapshot, hv_snapshot_free);
-  disk_plan_clear (&op->plan);
+  hv_snap_disk_plan_clear (&op->plan);
   g_free (op->tag);
   g_clear_pointer (&op->config, hv_vm_config_free);
   g_clear_pointer (&op->thumbnail, g_bytes_unref);
   g_free (op);
 }
 
-static Op *
-task_op (GTask *task)
+Op *
+hv_snap_task_op (GTask *task)
 {
   return g_task_get_task_data (task);
 }
 
-static HvVm *
-task_vm (GTask *task)
+HvVm *
+hv_snap_task_vm (GTask *task)
 {
   return g_task_get_source_object (task);
 }
 
 /* Ends the operation and completes the task with `error` (taken) or success. */
-static void
-op_return (GTask  *task,
+void
+hv_snap_op_return (GTask  *task,
            GError *error)
 {
-  HvVm *self = task_vm (task);
+  HvVm *self = hv_snap_task_vm (task);
 
-  end_op (self);
+  hv_snap_end_op (self);
   if (error != NULL)
     {
-      hv_vm_log (self, "%s failed: %s", task_op (task)->operation, error->message);
+      hv_vm_log (self, "%s failed: %s", hv_snap_task_op (task)->operation, error->message);
       g_task_return_error (task, error);
     }
   else
     {
-      hv_vm_log (self, "%s done", task_op (task)->operation);
+      hv_vm_log (self, "%s done", hv_snap_task_op (task)->operation);
       g_task_return_boolean (task, TRUE);
     }
 }
 
-static GTask *
-op_task (HvVm               *self,
+GTask *
+hv_snap_op_task (HvVm               *self,
          const char         *operation,
          gpointer            source_tag,
          GCancellable       *cancellable,
@@ -336,8 +323,8 @@ op_task (HvVm               *self,
  */
 
 /* Offline: qemu-img snapshot -d on each path; a missing tag is fine. */
-static gboolean
-delete_tag_offline (GPtrArray  *paths,
+gboolean
+hv_snap_delete_tag_offline (GPtrArray  *paths,
                     const char *tag,
                     GError    **error)
 {
@@ -349,8 +336,8 @@ delete_tag_offline (GPtrArray  *paths,
 }
 
 /* QEMU says success for a tag it does not have: look at the images themselves. */
-static gboolean
-verify_tag_gone (GPtrArray  *paths,
+gboolean
+hv_snap_verify_tag_gone (GPtrArray  *paths,
                  const char *tag,
                  GError    **error)
 {
@@ -412,11 +399,6 @@ split_open_disks (HvVm       *self,
   *offline_out = offline;
 }
 
-typedef struct {
-  GPtrArray *paths;
-  char *tag;
-  GTask *task;
-} RemoveTag;
 
 static void
 on_tag_deleted_live (GObject      *object,
@@ -434,8 +416,8 @@ on_tag_deleted_live (GObject      *object,
 
 /* Remove `tag` from every image of `paths`: through QEMU for those it has open, with
  * qemu-img for the others; then check that none holds it. */
-static void
-remove_tag_async (HvVm               *self,
+void
+hv_snap_remove_tag_async (HvVm               *self,
                   GPtrArray          *paths,
                   const char         *tag,
                   GAsyncReadyCallback callback,
@@ -447,7 +429,7 @@ remove_tag_async (HvVm               *self,
   GError *error = NULL;
 
   split_open_disks (self, paths, &nodes, &offline);
-  if (!delete_tag_offline (offline, tag, &error))
+  if (!hv_snap_delete_tag_offline (offline, tag, &error))
     {
       g_task_return_error (task, error);
       g_object_unref (task);
@@ -465,8 +447,8 @@ remove_tag_async (HvVm               *self,
   g_object_unref (task);
 }
 
-static gboolean
-remove_tag_finish (HvVm         *self,
+gboolean
+hv_snap_remove_tag_finish (HvVm         *self,
                    GAsyncResult *result,
                    GPtrArray    *paths,
                    const char   *tag,
@@ -474,11 +456,11 @@ remove_tag_finish (HvVm         *self,
 {
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return FALSE;
-  return verify_tag_gone (paths, tag, error);
+  return hv_snap_verify_tag_gone (paths, tag, error);
 }
 
-static GPtrArray *
-snapshot_paths (const HvSnapshot *snapshot)
+GPtrArray *
+hv_snap_snapshot_paths (const HvSnapshot *snapshot)
 {
   GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
 
@@ -507,8 +489,8 @@ on_job_ignored (GObject      *object,
 }
 
 /* Remove what a failed save may have left of `tag` (in the background for open disks). */
-static void
-take_fail_cleanup_tag (HvVm       *self,
+void
+hv_snap_take_fail_cleanup_tag (HvVm       *self,
                        GPtrArray  *paths,
                        const char *tag)
 {
@@ -519,7 +501,7 @@ take_fail_cleanup_tag (HvVm       *self,
   if (paths == NULL)
     return;
   split_open_disks (self, paths, &nodes, &offline);
-  if (!delete_tag_offline (offline, tag, &cleanup_error))
+  if (!hv_snap_delete_tag_offline (offline, tag, &cleanup_error))
     hv_vm_log (self, "cannot remove %s: %s", tag, cleanup_error->message);
   if (nodes->len > 0 && self->qmp != NULL)
     {
@@ -530,27 +512,54 @@ take_fail_cleanup_tag (HvVm       *self,
     }
 }
 
+/* QEMU words a full disk as "Input/output error": say what it is when the disk that gets
+ * the running state has less room than the guest's RAM. */
+void
+hv_snap_explain_full_disk (HvVm       *self,
+                   const char *path,
+                   GError    **error)
+{
+  g_autofree char *dir = NULL;
+  struct statvfs st;
+  guint64 free_mib, need_mib;
+
+  if (path == NULL || error == NULL || *error == NULL || self->config == NULL)
+    return;
+  dir = g_path_get_dirname (path);
+  if (statvfs (dir, &st) != 0)
+    return;
+  free_mib = (guint64) st.f_bavail * st.f_frsize / (1024 * 1024);
+  need_mib = self->config->memory_mib;
+  if (free_mib < need_mib + 16)
+    g_prefix_error (error, "Not enough free space for the running state on the disk that holds "
+                    "%s (%" G_GUINT64_FORMAT " MiB free, up to %" G_GUINT64_FORMAT " MiB "
+                    "needed): ", path, free_mib, need_mib);
+}
+
 static void
 take_fail (GTask  *task,
            GError *error)
 {
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
+  HvVm *self = hv_snap_task_vm (task);
+  Op *op = hv_snap_task_op (task);
+
+  if (op->plan.paths != NULL && op->plan.paths->len > 0)
+    hv_snap_explain_full_disk (self, g_ptr_array_index (op->plan.paths, 0), &error);
 
   /* Never a half-taken snapshot: whatever QEMU or qemu-img made goes, then the folder. */
   if (op->tag != NULL)
-    take_fail_cleanup_tag (self, op->plan.paths, op->tag);
+    hv_snap_take_fail_cleanup_tag (self, op->plan.paths, op->tag);
   if (op->snapshot != NULL)
     hv_snapshot_store_abort (self->snapshots, op->snapshot->id);
-  op_return (task, error);
+  hv_snap_op_return (task, error);
   g_object_unref (task);
 }
 
 static void
 take_commit (GTask *task)
 {
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
+  HvVm *self = hv_snap_task_vm (task);
+  Op *op = hv_snap_task_op (task);
   GError *error = NULL;
   g_autoptr(GHashTable) tags = NULL;
 
@@ -582,7 +591,7 @@ take_commit (GTask *task)
       return;
     }
   hv_crash_point ("snapshot:take-committed");
-  op_return (task, NULL);
+  hv_snap_op_return (task, NULL);
   g_object_unref (task);
 }
 
@@ -622,10 +631,10 @@ on_take_transaction (GObject      *object,
 static void
 take_save (GTask *task)
 {
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
+  HvVm *self = hv_snap_task_vm (task);
+  Op *op = hv_snap_task_op (task);
   g_autoptr(HvVmConfig) config = hv_vm_config_copy (self->config);
-  g_autofree char *nvram = nvram_path (self);
+  g_autofree char *nvram = hv_snap_nvram_path (self);
   gboolean uefi = self->config->firmware == HV_FIRMWARE_UEFI &&
                   g_file_test (nvram, G_FILE_TEST_IS_REGULAR);
   GError *error = NULL;
@@ -634,7 +643,7 @@ take_save (GTask *task)
                                   uefi ? nvram : NULL, op->thumbnail, &error))
     {
       g_clear_pointer (&op->snapshot, hv_snapshot_free);  /* nothing staged to abort */
-      op_return (task, error);
+      hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
@@ -698,8 +707,8 @@ on_take_screenshot (GObject      *object,
                     gpointer      user_data)
 {
   GTask *task = user_data;
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
+  HvVm *self = hv_snap_task_vm (task);
+  Op *op = hv_snap_task_op (task);
   g_autoptr(GError) error = NULL;
   int fd = hv_vm_screenshot_finish (self, result, &error);
 
@@ -726,16 +735,17 @@ on_take_machines (GObject      *object,
                   gpointer      user_data)
 {
   GTask *task = user_data;
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
+  HvVm *self = hv_snap_task_vm (task);
+  Op *op = hv_snap_task_op (task);
   g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, NULL);
   const char *alias = hv_machine_to_string (self->config->machine);
   JsonArray *machines = reply != NULL && JSON_NODE_HOLDS_ARRAY (reply) ?
                         json_node_get_array (reply) : NULL;
 
   /* "q35" is an alias of this QEMU's newest versioned type: the snapshot keeps the
-   * versioned one, which a later QEMU still knows. */
-  for (guint i = 0; machines != NULL && i < json_array_get_length (machines); i++)
+   * versioned one, which a later QEMU still knows. A pinned VM runs its own type. */
+  for (guint i = 0; self->config->machine_type == NULL && machines != NULL &&
+                    i < json_array_get_length (machines); i++)
     {
       JsonObject *m = json_array_get_object_element (machines, i);
 
@@ -757,7 +767,7 @@ on_take_blockers (GObject      *object,
                   gpointer      user_data)
 {
   GTask *task = user_data;
-  HvVm *self = task_vm (task);
+  HvVm *self = hv_snap_task_vm (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, &error);
   JsonObject *o = reply != NULL && JSON_NODE_HOLDS_OBJECT (reply) ? json_node_get_object (reply)
@@ -782,12 +792,12 @@ on_take_blockers (GObject      *object,
           (strstr (text, "VirtFS") != NULL || strstr (text, "vhost-user-fs") != NULL))
         share = ((HvShare *) g_ptr_array_index (self->config->shares, 0))->name;
       if (share != NULL)
-        op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+        hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
                                       "The shared folder \"%s\" is in use by the guest and "
                                       "blocks a snapshot with the running state: take a "
                                       "disk-only snapshot instead (--disk-only)", share));
       else
-        op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+        hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
                                       "QEMU cannot save this VM's running state (%s): take a "
                                       "disk-only snapshot instead (--disk-only)",
                                       text != NULL ? text : "blocked"));
@@ -806,9 +816,9 @@ hv_vm_take_snapshot_async (HvVm               *self,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
-  GTask *task = op_task (self, "snapshot-take", hv_vm_take_snapshot_async, cancellable,
+  GTask *task = hv_snap_op_task (self, "snapshot-take", hv_vm_take_snapshot_async, cancellable,
                          callback, user_data);
-  Op *op = task_op (task);
+  Op *op = hv_snap_task_op (task);
   gboolean live = self->state == HV_VM_STATE_RUNNING || self->state == HV_VM_STATE_PAUSED;
   g_autofree char *uuid = g_uuid_string_random ();
   GError *error = NULL;
@@ -820,7 +830,7 @@ hv_vm_take_snapshot_async (HvVm               *self,
       g_object_unref (task);
       return;
     }
-  if (!begin_op (self, "snapshot-take", &error))
+  if (!hv_snap_begin_op (self, "snapshot-take", &error))
     {
       g_task_return_error (task, error);
       g_object_unref (task);
@@ -828,22 +838,22 @@ hv_vm_take_snapshot_async (HvVm               *self,
     }
   if (!live && hv_vm_is_active (self))
     {
-      op_return (task, g_error_new (HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is starting or stopping",
+      hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is starting or stopping",
                                     hv_vm_get_name (self)));
       g_object_unref (task);
       return;
     }
-  if (!live && has_saved_state (self))
+  if (!live && hv_snap_has_saved_state (self))
     {
-      op_return (task, g_error_new (HV_ERROR, HV_ERROR_INVALID_STATE,
+      hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_INVALID_STATE,
                                     "VM \"%s\" has a saved state: start it or discard the "
                                     "saved state first", hv_vm_get_name (self)));
       g_object_unref (task);
       return;
     }
-  if (!plan_disks (self, self->config, &op->plan, &error))
+  if (!hv_snap_plan_disks (self, self->config, &op->plan, &error))
     {
-      op_return (task, error);
+      hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
@@ -863,8 +873,16 @@ hv_vm_take_snapshot_async (HvVm               *self,
   op->snapshot->kind = live && !disk_only ? HV_SNAPSHOT_LIVE : HV_SNAPSHOT_DISK;
   hv_set_str (&op->snapshot->vm_state, self->state == HV_VM_STATE_PAUSED ? "paused" :
                                        live ? "running" : "poweroff");
-  /* Powered off, the alias is what is known; the pinned machine type replaces it. */
-  hv_set_str (&op->snapshot->machine_type, hv_machine_to_string (self->config->machine));
+  /* The versioned type the state needs: the VM's pinned one, else what this QEMU's alias
+   * stands for (a live take asks the running QEMU, on_take_machines()). */
+  if (self->config->machine_type != NULL)
+    hv_set_str (&op->snapshot->machine_type, self->config->machine_type);
+  else if (self->caps != NULL &&
+           hv_qemu_caps_machine_alias (self->caps, self->config->machine) != NULL)
+    hv_set_str (&op->snapshot->machine_type,
+                hv_qemu_caps_machine_alias (self->caps, self->config->machine));
+  else
+    hv_set_str (&op->snapshot->machine_type, hv_machine_to_string (self->config->machine));
   for (guint i = 0; i < op->plan.paths->len; i++)
     hv_snapshot_add_disk (op->snapshot, g_ptr_array_index (op->plan.paths, i),
                           g_ptr_array_index (op->plan.nodes, i),
@@ -892,205 +910,11 @@ hv_vm_take_snapshot_finish (HvVm         *self,
                             GError      **error)
 {
   GTask *task = G_TASK (result);
-  Op *op = task_op (task);
+  Op *op = hv_snap_task_op (task);
 
   if (!g_task_propagate_boolean (task, error))
     return NULL;
   return g_strdup (op->snapshot->id);
-}
-
-/* ----------------------------------------------------------------------------
- * Restore
- */
-
-/* The powered-off part of a restore, which a crash makes the next engine redo: the disks
- * back to the snapshot, the UEFI variables, the config. A live snapshot's state is loaded
- * by the next start (the load marker). */
-static gboolean
-restore_offline (HvVm             *self,
-                 const HvSnapshot *snapshot,
-                 GError          **error)
-{
-  g_autofree char *config_path = hv_snapshot_store_dup_path (self->snapshots, snapshot->id,
-                                                             "vm.xml");
-  g_autofree char *nvram_copy = hv_snapshot_store_dup_path (self->snapshots, snapshot->id,
-                                                            "nvram.fd");
-  g_autofree char *nvram = nvram_path (self);
-  g_autofree char *tag = hv_snapshot_dup_tag (snapshot);
-  g_autoptr(HvVmConfig) config = hv_vm_config_load (config_path, error);
-
-  if (config == NULL)
-    return FALSE;
-  if (!g_str_equal (config->uuid, self->uuid))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
-                   "%s: the UUID does not match the VM", config_path);
-      return FALSE;
-    }
-  /* The VM keeps its name and folder: the library knows it by them. */
-  hv_set_str (&config->name, self->config->name);
-  hv_set_str (&config->folder, self->config->folder);
-
-  /* A saved state belongs to the state that is being thrown away. */
-  if (has_saved_state (self))
-    {
-      DiskPlan plan = { 0, };
-
-      if (plan_disks (self, self->config, &plan, NULL))
-        {
-          delete_tag_offline (plan.paths, HV_SAVED_STATE_TAG, NULL);
-          disk_plan_clear (&plan);
-        }
-    }
-  for (guint i = 0; i < snapshot->disks->len; i++)
-    {
-      const HvSnapshotDisk *disk = g_ptr_array_index (snapshot->disks, i);
-
-      if (!hv_qemu_img_snapshot ('a', disk->path, tag, FALSE, error))
-        return FALSE;
-    }
-  hv_crash_point ("snapshot:restore-applied");
-  if (g_file_test (nvram_copy, G_FILE_TEST_IS_REGULAR) &&
-      !hv_snapshot_copy_file (nvram_copy, nvram, error))
-    return FALSE;
-  if (!hv_vm_set_config (self, config, error))
-    return FALSE;
-  return hv_snapshot_store_set_load (self->snapshots,
-                                     snapshot->kind == HV_SNAPSHOT_LIVE ? tag : NULL, error);
-}
-
-static void
-on_restore_started (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  GTask *task = user_data;
-  HvVm *self = task_vm (task);
-  GError *error = NULL;
-
-  if (!hv_vm_start_finish (self, result, &error))
-    {
-      /* The disks are the snapshot's; the failed load left the VM powered off. */
-      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  /* The start loaded the state (hv_vm_snapshots_before_cont) and made it current. */
-  op_return (task, NULL);
-  g_object_unref (task);
-}
-
-static void
-restore_now (GTask *task)
-{
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
-  GError *error = NULL;
-
-  if (!restore_offline (self, op->snapshot, &error))
-    {
-      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  if (op->snapshot->kind == HV_SNAPSHOT_DISK)
-    {
-      if (!hv_snapshot_store_set_current (self->snapshots, op->snapshot->id, &error) ||
-          !hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error))
-        {
-          op_return (task, error);
-          g_object_unref (task);
-          return;
-        }
-      op_return (task, NULL);
-      g_object_unref (task);
-      return;
-    }
-  hv_crash_point ("snapshot:restore-starting");
-  hv_vm_start_async (self, NULL, on_restore_started, task);
-}
-
-static void
-on_restore_off (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  GTask *task = user_data;
-  HvVm *self = task_vm (task);
-  GError *error = NULL;
-
-  if (!hv_vm_ensure_off_finish (self, result, &error))
-    {
-      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  restore_now (task);
-}
-
-void
-hv_vm_restore_snapshot_async (HvVm               *self,
-                              const char         *id,
-                              gboolean            force,
-                              GCancellable       *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer            user_data)
-{
-  GTask *task = op_task (self, "snapshot-restore", hv_vm_restore_snapshot_async, cancellable,
-                         callback, user_data);
-  Op *op = task_op (task);
-  HvSnapshot *snapshot;
-  GError *error = NULL;
-
-  if (!begin_op (self, "snapshot-restore", &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  snapshot = hv_snapshot_store_find (self->snapshots, id);
-  if (snapshot == NULL)
-    {
-      op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
-                                    hv_vm_get_name (self), id));
-      g_object_unref (task);
-      return;
-    }
-  if (hv_vm_is_active (self) && !force)
-    {
-      op_return (task, g_error_new (HV_ERROR, HV_ERROR_INVALID_STATE,
-                                    "VM \"%s\" is running: restoring loses its current state "
-                                    "(use --force, or take a snapshot first)",
-                                    hv_vm_get_name (self)));
-      g_object_unref (task);
-      return;
-    }
-  op->snapshot = hv_snapshot_copy (snapshot);
-  hv_vm_log (self, "restoring snapshot %s", id);
-  if (!hv_snapshot_store_set_pending (self->snapshots, "restore", id, &error))
-    {
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  hv_crash_point ("snapshot:restore-marked");
-  if (hv_vm_is_active (self))
-    {
-      hv_vm_ensure_off_async (self, NULL, on_restore_off, task);
-      return;
-    }
-  restore_now (task);
-}
-
-gboolean
-hv_vm_restore_snapshot_finish (HvVm         *self,
-                               GAsyncResult *result,
-                               GError      **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ----------------------------------------------------------------------------
@@ -1103,15 +927,15 @@ on_delete_tag_removed (GObject      *object,
                        gpointer      user_data)
 {
   GTask *task = user_data;
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
-  g_autoptr(GPtrArray) paths = snapshot_paths (op->snapshot);
+  HvVm *self = hv_snap_task_vm (task);
+  Op *op = hv_snap_task_op (task);
+  g_autoptr(GPtrArray) paths = hv_snap_snapshot_paths (op->snapshot);
   GError *error = NULL;
 
-  if (!remove_tag_finish (self, result, paths, op->tag, &error))
+  if (!hv_snap_remove_tag_finish (self, result, paths, op->tag, &error))
     {
       /* The marker stays: the next engine finishes the delete. */
-      op_return (task, error);
+      hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
@@ -1119,11 +943,11 @@ on_delete_tag_removed (GObject      *object,
   if (!hv_snapshot_store_remove (self->snapshots, op->snapshot->id, &error) ||
       !hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error))
     {
-      op_return (task, error);
+      hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
-  op_return (task, NULL);
+  hv_snap_op_return (task, NULL);
   g_object_unref (task);
 }
 
@@ -1134,14 +958,14 @@ hv_vm_delete_snapshot_async (HvVm               *self,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
-  GTask *task = op_task (self, "snapshot-delete", hv_vm_delete_snapshot_async, cancellable,
+  GTask *task = hv_snap_op_task (self, "snapshot-delete", hv_vm_delete_snapshot_async, cancellable,
                          callback, user_data);
-  Op *op = task_op (task);
+  Op *op = hv_snap_task_op (task);
   HvSnapshot *snapshot;
   g_autoptr(GPtrArray) paths = NULL;
   GError *error = NULL;
 
-  if (!begin_op (self, "snapshot-delete", &error))
+  if (!hv_snap_begin_op (self, "snapshot-delete", &error))
     {
       g_task_return_error (task, error);
       g_object_unref (task);
@@ -1150,7 +974,7 @@ hv_vm_delete_snapshot_async (HvVm               *self,
   snapshot = hv_snapshot_store_find (self->snapshots, id);
   if (snapshot == NULL)
     {
-      op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
+      hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
                                     hv_vm_get_name (self), id));
       g_object_unref (task);
       return;
@@ -1160,13 +984,13 @@ hv_vm_delete_snapshot_async (HvVm               *self,
   hv_vm_log (self, "deleting snapshot %s", id);
   if (!hv_snapshot_store_set_pending (self->snapshots, "delete", id, &error))
     {
-      op_return (task, error);
+      hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
   hv_crash_point ("snapshot:delete-marked");
-  paths = snapshot_paths (op->snapshot);
-  remove_tag_async (self, paths, op->tag, on_delete_tag_removed, task);
+  paths = hv_snap_snapshot_paths (op->snapshot);
+  hv_snap_remove_tag_async (self, paths, op->tag, on_delete_tag_removed, task);
 }
 
 gboolean
@@ -1198,9 +1022,9 @@ hv_vm_edit_snapshot (HvVm       *self,
                    hv_vm_get_name (self), id);
       return FALSE;
     }
-  if (busy (self))
+  if (hv_snap_busy (self))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is busy (%s)",
+      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is hv_snap_busy (%s)",
                    hv_vm_get_name (self), self->operation);
       return FALSE;
     }
@@ -1236,613 +1060,12 @@ hv_vm_snapshot_thumbnail (HvVm       *self,
   return fd;
 }
 
-/* ----------------------------------------------------------------------------
- * Save state
- */
-
-static void
-on_saved_off (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GTask *task = user_data;
-  HvVm *self = task_vm (task);
-  GError *error = NULL;
-
-  if (!hv_vm_ensure_off_finish (self, result, &error))
-    {
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  op_return (task, NULL);
-  g_object_unref (task);
-}
-
-static void
-on_state_saved (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  GTask *task = user_data;
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
-  GError *error = NULL;
-
-  if (!hv_snapshot_qmp_job_finish (result, &error))
-    {
-      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-      /* A failed save may still have written a tag on some disk. */
-      take_fail_cleanup_tag (self, op->plan.paths, HV_SAVED_STATE_TAG);
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  hv_crash_point ("save-state:saved");
-  if (!hv_snapshot_store_set_load (self->snapshots, HV_SAVED_STATE_TAG, &error) ||
-      !hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error))
-    {
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  /* The guest stays stopped from here: what QEMU does now is not saved. */
-  hv_vm_ensure_off_async (self, NULL, on_saved_off, task);
-}
-
-static void
-on_save_blockers (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  GTask *task = user_data;
-  HvVm *self = task_vm (task);
-  Op *op = task_op (task);
-  g_autoptr(JsonNode) reply = hv_qmp_execute_finish (HV_QMP (object), result, NULL);
-  JsonObject *o = reply != NULL && JSON_NODE_HOLDS_OBJECT (reply) ? json_node_get_object (reply)
-                                                                 : NULL;
-  JsonArray *reasons = o != NULL && json_object_has_member (o, "blocked-reasons") ?
-                       json_object_get_array_member (o, "blocked-reasons") : NULL;
-  g_autoptr(JsonObject) args = NULL;
-  GError *error = NULL;
-
-  if (reasons != NULL && json_array_get_length (reasons) > 0)
-    {
-      op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
-                                    "QEMU cannot save this VM's running state: %s",
-                                    json_array_get_string_element (reasons, 0)));
-      g_object_unref (task);
-      return;
-    }
-  if (!hv_snapshot_store_set_pending (self->snapshots, "save-state", NULL, &error))
-    {
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  hv_crash_point ("save-state:marked");
-  args = hv_snapshot_job_args (HV_SAVED_STATE_TAG, op->plan.vmstate_node, op->plan.nodes);
-  hv_snapshot_qmp_job_async (self->qmp, "snapshot-save", args, NULL, on_state_saved, task);
-}
-
-void
-hv_vm_save_state_async (HvVm               *self,
-                        GCancellable       *cancellable,
-                        GAsyncReadyCallback callback,
-                        gpointer            user_data)
-{
-  GTask *task = op_task (self, "save-state", hv_vm_save_state_async, cancellable, callback,
-                         user_data);
-  Op *op = task_op (task);
-  GError *error = NULL;
-
-  if (!begin_op (self, "save-state", &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  if ((self->state != HV_VM_STATE_RUNNING && self->state != HV_VM_STATE_PAUSED) ||
-      self->qmp == NULL)
-    {
-      op_return (task, g_error_new (HV_ERROR, HV_ERROR_INVALID_STATE, "VM \"%s\" is not running",
-                                    hv_vm_get_name (self)));
-      g_object_unref (task);
-      return;
-    }
-  if (!plan_disks (self, self->config, &op->plan, &error))
-    {
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  hv_vm_log (self, "saving the state");
-  hv_qmp_execute_async (self->qmp, "query-migrate", NULL, -1, NULL, on_save_blockers, task);
-}
-
-gboolean
-hv_vm_save_state_finish (HvVm         *self,
-                         GAsyncResult *result,
-                         GError      **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-void
-hv_vm_discard_saved_state_async (HvVm               *self,
-                                 GCancellable       *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer            user_data)
-{
-  GTask *task = op_task (self, "discard-state", hv_vm_discard_saved_state_async, cancellable,
-                         callback, user_data);
-  Op *op = task_op (task);
-  GError *error = NULL;
-
-  if (!begin_op (self, "discard-state", &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  if (hv_vm_is_active (self) || !has_saved_state (self))
-    {
-      op_return (task, g_error_new (HV_ERROR, HV_ERROR_INVALID_STATE,
-                                    "VM \"%s\" has no saved state", hv_vm_get_name (self)));
-      g_object_unref (task);
-      return;
-    }
-  if (!plan_disks (self, self->config, &op->plan, &error) ||
-      !delete_tag_offline (op->plan.paths, HV_SAVED_STATE_TAG, &error) ||
-      !verify_tag_gone (op->plan.paths, HV_SAVED_STATE_TAG, &error) ||
-      !hv_snapshot_store_set_load (self->snapshots, NULL, &error))
-    {
-      op_return (task, error);
-      g_object_unref (task);
-      return;
-    }
-  op_return (task, NULL);
-  g_object_unref (task);
-}
-
-gboolean
-hv_vm_discard_saved_state_finish (HvVm         *self,
-                                  GAsyncResult *result,
-                                  GError      **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* ----------------------------------------------------------------------------
- * Before the guest runs: a restored live snapshot or the saved state
- */
-
-typedef struct {
-  char *tag;
-  GPtrArray *nodes;
-  char *vmstate_node;
-} Load;
-
-static void
-load_free (Load *load)
-{
-  g_free (load->tag);
-  g_clear_pointer (&load->nodes, g_ptr_array_unref);
-  g_free (load->vmstate_node);
-  g_free (load);
-}
-
-static void
-on_saved_state_dropped (GObject      *object,
-                        GAsyncResult *result,
-                        gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  HvVm *self = g_task_get_source_object (task);
-  GError *error = NULL;
-
-  /* The state is loaded: the guest runs from it whatever happens to the tag. */
-  if (!hv_snapshot_qmp_job_finish (result, &error))
-    {
-      hv_vm_log (self, "cannot drop the saved state after loading it: %s", error->message);
-      g_clear_error (&error);
-    }
-  if (!hv_snapshot_store_set_load (self->snapshots, NULL, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  hv_vm_sync_skeleton (self);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-on_state_loaded (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  HvVm *self = g_task_get_source_object (task);
-  Load *load = g_task_get_task_data (task);
-  GError *error = NULL;
-  const char *pending_id = NULL;
-  const char *pending = hv_snapshot_store_get_pending (self->snapshots, &pending_id);
-
-  if (!hv_snapshot_qmp_job_finish (result, &error))
-    {
-      g_prefix_error (&error, "The saved state could not be loaded: ");
-      g_task_return_error (task, error);
-      return;
-    }
-  hv_crash_point ("snapshot:loaded");
-  if (g_str_equal (load->tag, HV_SAVED_STATE_TAG))
-    {
-      g_autoptr(JsonObject) args = hv_snapshot_job_args (HV_SAVED_STATE_TAG, NULL, load->nodes);
-
-      hv_snapshot_qmp_job_async (self->qmp, "snapshot-delete", args, NULL,
-                                 on_saved_state_dropped, g_steal_pointer (&task));
-      return;
-    }
-  /* A restore: the snapshot is current from now on. */
-  if ((pending != NULL && g_str_equal (pending, "restore") &&
-       !hv_snapshot_store_set_current (self->snapshots, pending_id, &error)) ||
-      !hv_snapshot_store_set_load (self->snapshots, NULL, &error) ||
-      (pending != NULL && g_str_equal (pending, "restore") &&
-       !hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error)))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  hv_vm_sync_skeleton (self);
-  g_task_return_boolean (task, TRUE);
-}
-
-gboolean
-hv_vm_snapshots_need_load (HvVm *self)
-{
-  return self->snapshots != NULL && hv_snapshot_store_get_load (self->snapshots) != NULL;
-}
-
-typedef struct {
-  GAsyncReadyCallback cont_done;
-  gpointer user_data;
-} Continue;
-
-static void
-on_loaded_continue (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      data)
-{
-  HvVm *self = HV_VM (object);
-  Continue *c = data;
-  g_autoptr(GError) error = NULL;
-
-  if (g_task_propagate_boolean (G_TASK (result), &error) && self->qmp != NULL)
-    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, c->cont_done,
-                          c->user_data);
-  else
-    {
-      g_autoptr(GTask) start = g_steal_pointer (&self->start_task);
-
-      /* A failed load leaves QEMU paused mid-restore: it goes, and the start says why. */
-      hv_vm_log (self, "%s; ending QEMU", error != NULL ? error->message : "QEMU is gone");
-      if (start != NULL)
-        g_task_return_new_error (start, error != NULL ? error->domain : HV_ERROR,
-                                 error != NULL ? error->code : HV_ERROR_QEMU_FAILED, "%s",
-                                 error != NULL ? error->message : "QEMU is gone");
-      if (hv_vm_is_active (self))
-        hv_vm_power_off (self, NULL);
-      g_object_unref (c->user_data);
-    }
-  g_free (c);
-}
-
-void
-hv_vm_snapshots_continue (HvVm               *self,
-                          GAsyncReadyCallback cont_done,
-                          gpointer            user_data)
-{
-  Continue *c = g_new0 (Continue, 1);
-  GTask *task = g_task_new (self, NULL, on_loaded_continue, c);
-  Load *load = g_new0 (Load, 1);
-  DiskPlan plan = { 0, };
-  g_autoptr(JsonObject) args = NULL;
-  GError *error = NULL;
-
-  c->cont_done = cont_done;
-  c->user_data = user_data;
-  g_task_set_task_data (task, load, (GDestroyNotify) load_free);
-  if (!hv_vm_snapshots_need_load (self))
-    {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-      return;
-    }
-  /* The monitor is silent while the state loads: the start's deadline does not count it. */
-  g_clear_handle_id (&self->start_deadline_id, g_source_remove);
-  if (self->qmp == NULL || !plan_disks (self, self->config, &plan, &error))
-    {
-      if (error == NULL)
-        error = g_error_new (HV_ERROR, HV_ERROR_QEMU_FAILED, "QEMU's monitor is gone");
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  load->tag = g_strdup (hv_snapshot_store_get_load (self->snapshots));
-  load->nodes = g_steal_pointer (&plan.nodes);
-  load->vmstate_node = g_steal_pointer (&plan.vmstate_node);
-  disk_plan_clear (&plan);
-  hv_vm_log (self, "loading %s before the guest runs", load->tag);
-  args = hv_snapshot_job_args (load->tag, load->vmstate_node, load->nodes);
-  hv_snapshot_qmp_job_async (self->qmp, "snapshot-load", args, NULL, on_state_loaded, task);
-}
-
-/* ----------------------------------------------------------------------------
- * After a crash
- */
-
-/* Every writable qcow2 disk of the config (for tags a marker names but no metadata lists). */
-static GPtrArray *
-config_disk_paths (HvVm *self)
-{
-  DiskPlan plan = { 0, };
-  GPtrArray *paths;
-
-  if (!plan_disks (self, self->config, &plan, NULL))
-    return g_ptr_array_new_with_free_func (g_free);
-  paths = g_steal_pointer (&plan.paths);
-  disk_plan_clear (&plan);
-  return paths;
-}
-
-/* Remove staging folders that no take owns. */
-static void
-remove_stale_staging (HvVm *self)
-{
-  g_autofree char *dir_path = g_build_filename (self->dir, "snapshots", NULL);
-  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      if (g_str_has_prefix (name, ".new-") && g_uuid_string_is_valid (name + 5))
-        hv_snapshot_store_abort (self->snapshots, name + 5);
-    }
-}
-
-/* No QEMU runs for the VM (hv_vm_reattach() found none): finish or undo what an earlier
- * engine left, with qemu-img. */
-void
-hv_vm_snapshots_reconcile_offline (HvVm *self)
-{
-  const char *id = NULL;
-  const char *pending;
-  g_autofree char *pending_id = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (self->snapshots == NULL || self->config == NULL)
-    return;
-  pending = hv_snapshot_store_get_pending (self->snapshots, &id);
-  pending_id = g_strdup (id);
-
-  if (g_strcmp0 (pending, "take") == 0)
-    {
-      g_autofree char *final = hv_snapshot_store_dup_path (self->snapshots, pending_id,
-                                                           "snapshot.xml");
-
-      if (g_file_test (final, G_FILE_TEST_IS_REGULAR) &&
-          hv_snapshot_store_find (self->snapshots, pending_id) != NULL)
-        {
-          /* Committed, only the marker was left: it is whole. */
-          hv_vm_log (self, "snapshot %s was taken whole before the engine stopped", pending_id);
-          if (!hv_snapshot_store_set_current (self->snapshots, pending_id, &error) ||
-              !hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error))
-            hv_vm_log (self, "snapshot state: %s", error->message);
-        }
-      else
-        {
-          g_autoptr(GPtrArray) paths = config_disk_paths (self);
-          g_autofree char *tag = g_strconcat (HV_SNAPSHOT_TAG_PREFIX, pending_id, NULL);
-
-          hv_vm_log (self, "removing the half-taken snapshot %s", pending_id);
-          if (!delete_tag_offline (paths, tag, &error))
-            hv_vm_log (self, "cannot remove %s: %s", tag, error->message);
-          else
-            hv_snapshot_store_abort (self->snapshots, pending_id);
-        }
-    }
-  else if (g_strcmp0 (pending, "delete") == 0)
-    {
-      HvSnapshot *snapshot = hv_snapshot_store_find (self->snapshots, pending_id);
-
-      hv_vm_log (self, "finishing the delete of snapshot %s", pending_id);
-      if (snapshot != NULL)
-        {
-          g_autoptr(GPtrArray) paths = snapshot_paths (snapshot);
-          g_autofree char *tag = hv_snapshot_dup_tag (snapshot);
-
-          if (!delete_tag_offline (paths, tag, &error) ||
-              !verify_tag_gone (paths, tag, &error) ||
-              !hv_snapshot_store_remove (self->snapshots, pending_id, &error))
-            {
-              hv_vm_log (self, "cannot finish the delete: %s", error->message);
-              return;
-            }
-        }
-      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-    }
-  else if (g_strcmp0 (pending, "restore") == 0)
-    {
-      HvSnapshot *snapshot = hv_snapshot_store_find (self->snapshots, pending_id);
-
-      /* Redone: the disks, variables and config become the snapshot's again; a live one is
-       * loaded by the next start. */
-      hv_vm_log (self, "redoing the restore of snapshot %s", pending_id);
-      if (snapshot != NULL)
-        {
-          g_autoptr(HvSnapshot) copy = hv_snapshot_copy (snapshot);
-
-          if (!restore_offline (self, copy, &error))
-            hv_vm_log (self, "cannot redo the restore: %s", error->message);
-          else if (copy->kind == HV_SNAPSHOT_DISK)
-            hv_snapshot_store_set_current (self->snapshots, copy->id, NULL);
-        }
-      if (snapshot == NULL || hv_snapshot_store_find (self->snapshots, pending_id)->kind ==
-                              HV_SNAPSHOT_DISK)
-        hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-    }
-  else if (g_strcmp0 (pending, "save-state") == 0)
-    {
-      g_autoptr(GPtrArray) paths = config_disk_paths (self);
-      g_autoptr(GHashTable) tags = paths->len > 0 ?
-                                   hv_qemu_img_list_tags (g_ptr_array_index (paths, 0), NULL)
-                                   : NULL;
-
-      /* QEMU writes a tag into the image header only once the state is whole. */
-      if (tags != NULL && g_hash_table_contains (tags, HV_SAVED_STATE_TAG))
-        hv_snapshot_store_set_load (self->snapshots, HV_SAVED_STATE_TAG, NULL);
-      else
-        delete_tag_offline (paths, HV_SAVED_STATE_TAG, NULL);
-      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-    }
-  remove_stale_staging (self);
-
-  /* A saved state whose tag is gone cannot be resumed: the next start boots. */
-  if (has_saved_state (self))
-    {
-      g_autoptr(GPtrArray) paths = config_disk_paths (self);
-      g_autoptr(GHashTable) tags = paths->len > 0 ?
-                                   hv_qemu_img_list_tags (g_ptr_array_index (paths, 0), NULL)
-                                   : NULL;
-
-      if (tags != NULL && !g_hash_table_contains (tags, HV_SAVED_STATE_TAG))
-        {
-          hv_vm_log (self, "the saved state is gone from the disk; the next start boots");
-          hv_snapshot_store_set_load (self->snapshots, NULL, NULL);
-        }
-    }
-  hv_vm_sync_skeleton (self);
-}
-
-static void
-on_reconcile_tag_removed (GObject      *object,
-                          GAsyncResult *result,
-                          gpointer      user_data)
-{
-  HvVm *self = HV_VM (object);
-  g_autofree char *tag = user_data;
-  g_autoptr(GPtrArray) paths = config_disk_paths (self);
-  g_autoptr(GError) error = NULL;
-  const char *id = NULL;
-  const char *pending = hv_snapshot_store_get_pending (self->snapshots, &id);
-  g_autofree char *pending_id = g_strdup (id);
-
-  if (!remove_tag_finish (self, result, paths, tag, &error))
-    {
-      hv_vm_log (self, "cannot remove %s: %s", tag, error->message);
-      end_op (self);
-      return;
-    }
-  if (g_strcmp0 (pending, "take") == 0)
-    hv_snapshot_store_abort (self->snapshots, pending_id);
-  else if (g_strcmp0 (pending, "delete") == 0)
-    {
-      if (hv_snapshot_store_find (self->snapshots, pending_id) != NULL &&
-          !hv_snapshot_store_remove (self->snapshots, pending_id, &error))
-        hv_vm_log (self, "cannot finish the delete: %s", error->message);
-      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-    }
-  else
-    hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-  remove_stale_staging (self);
-  end_op (self);
-}
-
-/* QEMU of an earlier engine runs and its monitor answers (hv-vm-reattach.c). A save that
- * engine started may still be running in QEMU: the commands below wait behind it. */
-void
-hv_vm_snapshots_reconcile_live (HvVm *self)
-{
-  const char *id = NULL;
-  const char *pending;
-  g_autofree char *tag = NULL;
-  g_autoptr(GPtrArray) paths = NULL;
-
-  if (self->snapshots == NULL || self->config == NULL || busy (self))
-    return;
-  pending = hv_snapshot_store_get_pending (self->snapshots, &id);
-  if (pending == NULL)
-    {
-      remove_stale_staging (self);
-      return;
-    }
-
-  if (g_str_equal (pending, "take"))
-    {
-      g_autofree char *final = hv_snapshot_store_dup_path (self->snapshots, id, "snapshot.xml");
-
-      if (g_file_test (final, G_FILE_TEST_IS_REGULAR))
-        {
-          hv_snapshot_store_set_current (self->snapshots, id, NULL);
-          hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-          hv_vm_sync_skeleton (self);
-          return;
-        }
-      tag = g_strconcat (HV_SNAPSHOT_TAG_PREFIX, id, NULL);
-      paths = config_disk_paths (self);
-      hv_vm_log (self, "removing the half-taken snapshot %s", id);
-    }
-  else if (g_str_equal (pending, "delete"))
-    {
-      HvSnapshot *snapshot = hv_snapshot_store_find (self->snapshots, id);
-
-      if (snapshot == NULL)
-        {
-          hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-          return;
-        }
-      tag = hv_snapshot_dup_tag (snapshot);
-      paths = snapshot_paths (snapshot);
-      hv_vm_log (self, "finishing the delete of snapshot %s", id);
-    }
-  else if (g_str_equal (pending, "save-state"))
-    {
-      /* The guest still runs: its state was not saved after all. */
-      tag = g_strdup (HV_SAVED_STATE_TAG);
-      paths = config_disk_paths (self);
-      hv_snapshot_store_set_load (self->snapshots, NULL, NULL);
-      hv_vm_log (self, "the state save was cut short; the VM keeps running");
-    }
-  else if (g_str_equal (pending, "restore"))
-    {
-      /* QEMU runs: either the start that loads it is being finished (prelaunch, see
-       * hv-vm-reattach.c), or it was loaded and only the marker was left. */
-      if (!hv_vm_snapshots_need_load (self))
-        {
-          hv_snapshot_store_set_current (self->snapshots, id, NULL);
-          hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-          hv_vm_sync_skeleton (self);
-        }
-      return;
-    }
-  else
-    {
-      hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
-      return;
-    }
-  hv_set_str (&self->operation, g_str_equal (pending, "delete") ? "snapshot-delete"
-                                                                : "snapshot-take");
-  self->operation_progress = -1;
-  hv_vm_sync_skeleton (self);
-  remove_tag_async (self, paths, tag, on_reconcile_tag_removed, g_strdup (tag));
-}
-
 gboolean
 hv_vm_operation_begin (HvVm       *self,
                        const char *operation,
                        GError    **error)
 {
-  return begin_op (self, operation, error);
+  return hv_snap_begin_op (self, operation, error);
 }
 
 void
@@ -1856,5 +1079,5 @@ hv_vm_operation_set_progress (HvVm  *self,
 void
 hv_vm_operation_end (HvVm *self)
 {
-  end_op (self);
+  hv_snap_end_op (self);
 }

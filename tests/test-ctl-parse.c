@@ -352,6 +352,59 @@ test_net_options (void)
 
 /* Random command lines from the words hostvisorctl knows and some it does not: nothing may
  * crash, print a critical (G_DEBUG=fatal-criticals) or leave an error unset. */
+/* snapshot …, save-state, discard-state: the VM before or after the verb, SNAP optional for
+ * take only, options per verb. */
+static void
+test_snapshot (void)
+{
+  static const struct {
+    const char *line;
+    const char *command;
+    const char *vm;
+    const char *snap;
+  } good[] = {
+    { "snapshot|web|take", "snapshot take", "web", NULL },
+    { "snapshot|web|take|Before upgrade|--description|two\nlines|--disk-only", "snapshot take",
+      "web", "Before upgrade" },
+    { "snapshot|take|web|s1|--json", "snapshot take", "web", "s1" },
+    { "snapshot|web|list|--json", "snapshot list", "web", NULL },
+    { "snapshot|web|restore|s1|--force", "snapshot restore", "web", "s1" },
+    { "snapshot|restore|web|0c1e7a4e-2f0a-4d8e-9a53-1f6f0e0c2a11", "snapshot restore", "web",
+      "0c1e7a4e-2f0a-4d8e-9a53-1f6f0e0c2a11" },
+    { "snapshot|web|delete|s1", "snapshot delete", "web", "s1" },
+    { "snapshot|web|edit|s1|--name|s2|--description|", "snapshot edit", "web", "s1" },
+    { "save-state|web", "save-state", "web", NULL },
+    { "discard-state|web", "discard-state", "web", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      HvCtlCommandLine out;
+      g_autoptr(GError) error = NULL;
+
+      if (!parse (good[i].line, &out, &error))
+        g_error ("\"%s\": %s", good[i].line, error->message);
+      g_assert_cmpint (out.action, ==, HV_CTL_ACTION_RUN);
+      g_assert_cmpstr (out.args->command->name, ==, good[i].command);
+      g_assert_cmpstr (hv_ctl_args_positional (out.args, 0), ==, good[i].vm);
+      g_assert_cmpstr (hv_ctl_args_positional (out.args, 1), ==, good[i].snap);
+      hv_ctl_command_line_clear (&out);
+    }
+
+  assert_usage_error ("snapshot|web|restore", "snapshot restore");
+  assert_usage_error ("snapshot|web|delete|a|b", "snapshot delete");
+  assert_usage_error ("snapshot|web|delete|a|--force", "unknown option \"--force\"");
+  assert_usage_error ("snapshot|web|take|a|--force", "unknown option \"--force\"");
+  assert_usage_error ("snapshot|web|restore|a|--disk-only", "unknown option \"--disk-only\"");
+  assert_usage_error ("snapshot|web|revert|a", "no command \"snapshot ");
+  assert_usage_error ("snapshot", "snapshot: missing one of");
+  assert_usage_error ("save-state", "save-state");
+  assert_usage_error ("discard-state|a|b", "discard-state");
+  assert_help ("snapshot|--help", NULL, "snapshot");
+  assert_help ("snapshot|web|take|--help", "snapshot take", NULL);
+  assert_help ("help|save-state", "save-state", NULL);
+}
+
 static void
 test_random (void)
 {
@@ -417,6 +470,7 @@ main (int    argc,
   g_test_add_func ("/ctl-parse/long-words", test_long_words);
   g_test_add_func ("/ctl-parse/vm-options", test_vm_options);
   g_test_add_func ("/ctl-parse/net-options", test_net_options);
+  g_test_add_func ("/ctl-parse/snapshot", test_snapshot);
   g_test_add_func ("/ctl-parse/random", test_random);
   return g_test_run ();
 }

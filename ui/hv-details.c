@@ -36,6 +36,7 @@ struct _HvDetails
   GtkLabel *kvm_notice_label;
   GtkLabel *problem_label;
   GtkWidget *stop_button;
+  GtkWidget *discard_button;
   GtkStack *screen_stack;
   GtkPicture *screen_picture;
   GtkWidget *console_slot;
@@ -438,6 +439,12 @@ update_state (HvDetails *self)
     text = g_strdup_printf (_("%s — %s"), hv_vm_item_state_label (state), reason);
   else
     text = g_strdup (hv_vm_item_state_label (state));
+  /* Powered off with its running state saved (Save State): Start resumes it. */
+  if (hv_vm_item_get_saved_state (self->item) && g_strcmp0 (state, "poweroff") == 0)
+    {
+      g_free (text);
+      text = g_strdup (_("Saved"));
+    }
   gtk_label_set_text (self->state_label, text);
 
   if (!is_live (self->item))
@@ -446,6 +453,7 @@ update_state (HvDetails *self)
 
   /* A menu button has no action of its own: it follows CanStop like its menu's items. */
   gtk_widget_set_sensitive (self->stop_button, hv_vm_item_get_can_stop (self->item));
+  gtk_widget_set_visible (self->discard_button, hv_vm_item_get_saved_state (self->item));
 
   gtk_widget_set_visible (GTK_WIDGET (self->problem_label),
                           config_error != NULL && config_error[0] != '\0');
@@ -634,6 +642,7 @@ hv_details_set_item (HvDetails *self,
   g_signal_connect_object (item, "notify::state-reason", G_CALLBACK (on_item_state), self, 0);
   g_signal_connect_object (item, "notify::config-error", G_CALLBACK (on_item_state), self, 0);
   g_signal_connect_object (item, "notify::can-stop", G_CALLBACK (on_item_state), self, 0);
+  g_signal_connect_object (item, "notify::saved-state", G_CALLBACK (on_item_state), self, 0);
   g_signal_connect_object (item, "notify::accel", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::accel-reason", G_CALLBACK (on_item_config), self, 0);
   g_signal_connect_object (item, "notify::name", G_CALLBACK (on_item_config), self, 0);
@@ -703,6 +712,7 @@ hv_details_class_init (HvDetailsClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvDetails, kvm_notice_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, problem_label);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, HvDetails, discard_button);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_stack);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, screen_picture);
   gtk_widget_class_bind_template_child (widget_class, HvDetails, console_slot);

@@ -36,7 +36,13 @@ state_to_label (GBinding     *binding,
                 GValue       *to,
                 gpointer      data)
 {
-  g_value_set_string (to, hv_vm_item_state_label (g_value_get_string (from)));
+  HvVmItem *item = data;
+
+  if (item != NULL && hv_vm_item_get_saved_state (item) &&
+      g_strcmp0 (g_value_get_string (from), "poweroff") == 0)
+    g_value_set_string (to, _("Saved"));
+  else
+    g_value_set_string (to, hv_vm_item_state_label (g_value_get_string (from)));
   return TRUE;
 }
 
@@ -89,6 +95,17 @@ update_accessible (HvSidebarRow *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
                                   -1);
+}
+
+static void
+on_saved_state (HvVmItem     *item,
+                GParamSpec   *pspec,
+                HvSidebarRow *self)
+{
+  gtk_label_set_text (self->state_label,
+                      hv_vm_item_get_saved_state (item) &&
+                      g_strcmp0 (hv_vm_item_get_state (item), "poweroff") == 0
+                        ? _("Saved") : hv_vm_item_state_label (hv_vm_item_get_state (item)));
 }
 
 static void
@@ -164,9 +181,11 @@ hv_sidebar_row_bind (HvSidebarRow   *self,
       gtk_widget_remove_css_class (GTK_WIDGET (self), "hv-folder-row");
       self->bindings[0] = g_object_bind_property (self->item, "name", self->name_label, "label",
                                                   G_BINDING_SYNC_CREATE);
+      /* The state's label, or "Saved" for a VM powered off with its running state saved. */
       self->bindings[1] = g_object_bind_property_full (self->item, "state", self->state_label,
                                                        "label", G_BINDING_SYNC_CREATE,
-                                                       state_to_label, NULL, NULL, NULL);
+                                                       state_to_label, NULL, self->item, NULL);
+      g_signal_connect (self->item, "notify::saved-state", G_CALLBACK (on_saved_state), self);
       self->bindings[2] = g_object_bind_property_full (self->item, "os-id", self->icon,
                                                        "icon-name", G_BINDING_SYNC_CREATE,
                                                        os_to_icon, NULL, NULL, NULL);
@@ -326,7 +345,11 @@ vm_menu (HvWindow *window,
   g_menu_append (power, _("S_hut Down"), "vm.stop");
   g_menu_append (power, _("Power _Off…"), "vm.power-off");
   g_menu_append (power, _("Rese_t…"), "vm.reset");
+  g_menu_append (power, _("Save St_ate"), "vm.save-state");
+  g_menu_append (power, _("D_iscard Saved State…"), "vm.discard-state");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (power));
+  g_menu_append (manage, _("Take Sn_apshot…"), "vm.take-snapshot");
+  g_menu_append (manage, _("_Clone…"), "vm.clone");
   g_menu_append (manage, _("Re_name…"), "vm.rename");
   if (g_menu_model_get_n_items (move) > 0)
     g_menu_append_submenu (manage, _("_Move to Folder"), move);

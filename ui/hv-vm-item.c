@@ -33,6 +33,14 @@ struct _HvVmItem
   gboolean can_resume;
   gboolean can_modify;
   GVariant *adapters;            /* Vm.Adapters (aa{sv}); NULL from an engine without it */
+  /* Snapshots and save state (see the D-Bus contract); NULL/""/FALSE from an engine without */
+  GVariant *snapshots;           /* Vm.Snapshots (aa{sv}) */
+  char *current_snapshot;
+  char *operation;
+  double operation_progress;
+  gboolean saved_state;
+  gboolean can_take_snapshot;
+  gboolean can_save_state;
   /* ConfigXml is not in the engine's listing (it is the one large value): it is read from the
    * VM the first time someone asks for it, and followed from then on. */
   gboolean config_known;
@@ -64,6 +72,13 @@ enum {
   PROP_CAN_RESUME,
   PROP_CAN_MODIFY,
   PROP_ADAPTERS,
+  PROP_SNAPSHOTS,
+  PROP_CURRENT_SNAPSHOT,
+  PROP_OPERATION,
+  PROP_OPERATION_PROGRESS,
+  PROP_SAVED_STATE,
+  PROP_CAN_TAKE_SNAPSHOT,
+  PROP_CAN_SAVE_STATE,
   N_PROPS
 };
 
@@ -105,6 +120,19 @@ static const Field fields[] = {
     G_STRUCT_OFFSET (HvVmItem, can_modify) },
   { "Adapters", PROP_ADAPTERS, (const GVariantType *) "aa{sv}",
     G_STRUCT_OFFSET (HvVmItem, adapters) },
+  { "Snapshots", PROP_SNAPSHOTS, (const GVariantType *) "aa{sv}",
+    G_STRUCT_OFFSET (HvVmItem, snapshots) },
+  { "CurrentSnapshot", PROP_CURRENT_SNAPSHOT, G_VARIANT_TYPE_STRING,
+    G_STRUCT_OFFSET (HvVmItem, current_snapshot) },
+  { "Operation", PROP_OPERATION, G_VARIANT_TYPE_STRING, G_STRUCT_OFFSET (HvVmItem, operation) },
+  { "OperationProgress", PROP_OPERATION_PROGRESS, G_VARIANT_TYPE_DOUBLE,
+    G_STRUCT_OFFSET (HvVmItem, operation_progress) },
+  { "SavedState", PROP_SAVED_STATE, G_VARIANT_TYPE_BOOLEAN,
+    G_STRUCT_OFFSET (HvVmItem, saved_state) },
+  { "CanTakeSnapshot", PROP_CAN_TAKE_SNAPSHOT, G_VARIANT_TYPE_BOOLEAN,
+    G_STRUCT_OFFSET (HvVmItem, can_take_snapshot) },
+  { "CanSaveState", PROP_CAN_SAVE_STATE, G_VARIANT_TYPE_BOOLEAN,
+    G_STRUCT_OFFSET (HvVmItem, can_save_state) },
 };
 
 static const Field *
@@ -157,6 +185,12 @@ apply_field (HvVmItem    *self,
       gboolean v = g_variant_get_boolean (value);
       changed = *(gboolean *) where != v;
       *(gboolean *) where = v;
+    }
+  else if (g_variant_type_equal (field->type, G_VARIANT_TYPE_DOUBLE))
+    {
+      double v = g_variant_get_double (value);
+      changed = *(double *) where != v;
+      *(double *) where = v;
     }
   else
     {
@@ -342,6 +376,7 @@ hv_vm_item_finalize (GObject *object)
     if (g_variant_type_equal (fields[i].type, G_VARIANT_TYPE_STRING))
       g_free (G_STRUCT_MEMBER (char *, self, fields[i].offset));
   g_clear_pointer (&self->adapters, g_variant_unref);
+  g_clear_pointer (&self->snapshots, g_variant_unref);
 
   G_OBJECT_CLASS (hv_vm_item_parent_class)->finalize (object);
 }
@@ -379,6 +414,8 @@ hv_vm_item_get_property (GObject    *object,
     g_value_set_uint64 (value, G_STRUCT_MEMBER (guint64, self, field->offset));
   else if (g_variant_type_equal (field->type, G_VARIANT_TYPE_UINT32))
     g_value_set_uint (value, G_STRUCT_MEMBER (guint, self, field->offset));
+  else if (g_variant_type_equal (field->type, G_VARIANT_TYPE_DOUBLE))
+    g_value_set_double (value, G_STRUCT_MEMBER (double, self, field->offset));
   else if (!g_variant_type_equal (field->type, G_VARIANT_TYPE_BOOLEAN))
     g_value_set_variant (value, G_STRUCT_MEMBER (GVariant *, self, field->offset));
   else
@@ -441,6 +478,9 @@ hv_vm_item_class_init (HvVmItemClass *klass)
         properties[f->prop_id] = g_param_spec_uint64 (pname, NULL, NULL, 0, G_MAXUINT64, 0, ro);
       else if (g_variant_type_equal (f->type, G_VARIANT_TYPE_UINT32))
         properties[f->prop_id] = g_param_spec_uint (pname, NULL, NULL, 0, G_MAXUINT, 0, ro);
+      else if (g_variant_type_equal (f->type, G_VARIANT_TYPE_DOUBLE))
+        properties[f->prop_id] = g_param_spec_double (pname, NULL, NULL, -G_MAXDOUBLE,
+                                                      G_MAXDOUBLE, 0, ro);
       else if (!g_variant_type_equal (f->type, G_VARIANT_TYPE_BOOLEAN))
         properties[f->prop_id] = g_param_spec_variant (pname, NULL, NULL, f->type, NULL, ro);
       else
@@ -491,6 +531,13 @@ GETTER (gboolean, can_pause)
 GETTER (gboolean, can_resume)
 GETTER (GVariant *, adapters)
 GETTER (gboolean, can_modify)
+GETTER (GVariant *, snapshots)
+GETTER (const char *, current_snapshot)
+GETTER (const char *, operation)
+GETTER (double, operation_progress)
+GETTER (gboolean, saved_state)
+GETTER (gboolean, can_take_snapshot)
+GETTER (gboolean, can_save_state)
 
 #undef GETTER
 

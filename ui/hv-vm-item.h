@@ -48,6 +48,17 @@ gboolean    hv_vm_item_get_can_resume   (HvVmItem *self);
 gboolean    hv_vm_item_get_can_modify   (HvVmItem *self);
 /* Vm.Adapters (aa{sv}, see the D-Bus contract), or NULL from an engine without it. */
 GVariant   *hv_vm_item_get_adapters     (HvVmItem *self);
+/* Snapshots and save state (see the D-Bus contract; hv-engine-client-snapshots.h reads them
+ * from the engine when its listing lacks them): Vm.Snapshots (aa{sv}) or NULL,
+ * CurrentSnapshot, Operation ("" for none), OperationProgress (0..1, -1: unknown),
+ * SavedState, CanTakeSnapshot, CanSaveState. */
+GVariant   *hv_vm_item_get_snapshots         (HvVmItem *self);
+const char *hv_vm_item_get_current_snapshot  (HvVmItem *self);
+const char *hv_vm_item_get_operation         (HvVmItem *self);
+double      hv_vm_item_get_operation_progress (HvVmItem *self);
+gboolean    hv_vm_item_get_saved_state       (HvVmItem *self);
+gboolean    hv_vm_item_get_can_take_snapshot (HvVmItem *self);
+gboolean    hv_vm_item_get_can_save_state    (HvVmItem *self);
 
 /* A person's word for a State value ("Running", "Powered off"…), translated. */
 const char *hv_vm_item_state_label      (const char *state);

@@ -7,6 +7,8 @@
 #include <glib/gi18n.h>
 
 #include "hv-config.h"
+#include "hv-engine-client-snapshots.h"
+#include "hv-messages.h"
 #include "hv-window-private.h"
 
 static void
@@ -309,5 +311,60 @@ hv_window_confirm_power_dialog (HvWindow   *self,
   g_object_set_data_full (G_OBJECT (dialog), "hv-item", g_object_ref (item), g_object_unref);
   g_object_set_data (G_OBJECT (dialog), "hv-method", (gpointer) (reset ? "Reset" : "PowerOff"));
   g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_power_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- save state ---- */
+
+void
+hv_window_long_call_done (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      data)
+{
+  g_autoptr(HvWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = hv_engine_client_long_call_finish (HV_ENGINE_CLIENT (source), result, &error);
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *message = hv_messages_error (error);
+      hv_window_show_error (self, message);
+    }
+}
+
+static void
+discard_state_response (AdwMessageDialog *dialog,
+                        const char       *response,
+                        HvWindow         *self)
+{
+  HvVmItem *item = g_object_get_data (G_OBJECT (dialog), "hv-item");
+
+  if (g_strcmp0 (response, "discard") == 0)
+    hv_engine_client_long_call (hv_window_get_client (self), item, "DiscardSavedState", NULL,
+                                hv_window_get_cancellable (self), hv_window_long_call_done,
+                                g_object_ref (self));
+}
+
+void
+hv_window_discard_state_dialog (HvWindow *self,
+                                HvVmItem *item)
+{
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  /* Translators: %s is a VM's name */
+  heading = g_strdup_printf (_("Discard the Saved State of “%s”?"), hv_vm_item_get_name (item));
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+    _("The next start boots the virtual machine afresh, as after pulling its power cord. "
+      "Unsaved data in the guest is lost."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"), "discard", _("_Discard"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "discard",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "hv-item", g_object_ref (item), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (discard_state_response), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }

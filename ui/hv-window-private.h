@@ -28,6 +28,11 @@ void            hv_window_delete_folder_dialog (HvWindow *self, const char *path
 void            hv_window_delete_vm_dialog     (HvWindow *self, HvVmItem *item);
 void            hv_window_rename_vm_dialog     (HvWindow *self, HvVmItem *item);
 /* Asks, then calls @method ("PowerOff" or "Reset"): both lose what the guest has not saved. */
+/* Asks, then calls DiscardSavedState: the saved running state is lost. */
+void            hv_window_discard_state_dialog (HvWindow *self, HvVmItem *item);
+/* As hv_window_call_done(), for hv_engine_client_long_call(). */
+void            hv_window_long_call_done       (GObject *source, GAsyncResult *result,
+                                                gpointer data);
 void            hv_window_confirm_power_dialog (HvWindow *self, HvVmItem *item,
                                                 const char *method);
 

@@ -3,13 +3,16 @@
 
 #include <glib/gi18n.h>
 
+#include "hv-clone-dialog.h"
 #include "hv-details.h"
+#include "hv-engine-client-snapshots.h"
 #include "hv-folder-tree.h"
 #include "hv-messages.h"
 #include "hv-network-manager.h"
 #include "hv-new-vm-dialog.h"
 #include "hv-settings-dialog.h"
 #include "hv-sidebar-row.h"
+#include "hv-snapshots-page.h"
 #include "hv-window-private.h"
 
 struct _HvWindow
@@ -43,6 +46,8 @@ struct _HvWindow
   GtkListView *sidebar_list;
   GtkStack *details_stack;
   HvDetails *details;
+  GtkStack *vm_view_stack;
+  HvSnapshotsPage *snapshots_page;
   GtkWidget *new_folder_button;
 };
 
@@ -200,6 +205,16 @@ update_actions (HvWindow *self)
   gtk_widget_action_set_enabled (widget, "vm.rename", item != NULL && connected);
   gtk_widget_action_set_enabled (widget, "vm.move-to", item != NULL && connected);
   gtk_widget_action_set_enabled (widget, "vm.delete", item != NULL && connected);
+  /* Snapshots, save state, clones: the engine's Can* and Operation (hv-snapshots-page.c). */
+  gtk_widget_action_set_enabled (widget, "vm.take-snapshot",
+                                 item && hv_vm_item_get_can_take_snapshot (item));
+  gtk_widget_action_set_enabled (widget, "vm.save-state",
+                                 item && hv_vm_item_get_can_save_state (item));
+  gtk_widget_action_set_enabled (widget, "vm.discard-state",
+                                 item && hv_vm_item_get_saved_state (item) &&
+                                 hv_vm_item_get_operation (item)[0] == '\0');
+  gtk_widget_action_set_enabled (widget, "vm.clone", item != NULL && connected &&
+                                 hv_vm_item_get_operation (item)[0] == '\0');
   if (demo != NULL)
     g_simple_action_set_enabled (G_SIMPLE_ACTION (demo), connected && !self->creating_demo);
 }
@@ -303,6 +318,47 @@ vm_delete (GtkWidget *widget, const char *action, GVariant *param)
 
   if (self->selected != NULL)
     hv_window_delete_vm_dialog (self, self->selected);
+}
+
+/* Snapshots and save state: long jobs in the engine (no reply timeout). */
+static void
+vm_take_snapshot (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected == NULL)
+    return;
+  gtk_stack_set_visible_child_name (self->vm_view_stack, "snapshots");
+  hv_snapshots_page_take (self->snapshots_page);
+}
+
+static void
+vm_save_state (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_engine_client_long_call (self->client, self->selected, "SaveState", NULL,
+                                self->cancellable, hv_window_long_call_done,
+                                g_object_ref (self));
+}
+
+static void
+vm_discard_state (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_window_discard_state_dialog (self, self->selected);
+}
+
+static void
+vm_clone (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_clone_dialog_present (GTK_WINDOW (self), self->client, self->selected, NULL);
 }
 
 static void
@@ -503,6 +559,9 @@ set_selected (HvWindow *self,
     g_signal_connect_object (item, "notify", G_CALLBACK (on_selected_changed), self, 0);
 
   hv_details_set_item (self->details, item);
+  hv_snapshots_page_set_item (self->snapshots_page, item);
+  if (item != NULL)
+    hv_snapshots_load_properties (self->client, item);
   gtk_stack_set_visible_child_name (self->details_stack, item != NULL ? "vm" : "none");
   update_actions (self);
 }
@@ -789,6 +848,7 @@ hv_window_constructed (GObject *object)
 
   g_assert (self->client != NULL);
   hv_details_set_client (self->details, self->client);
+  hv_snapshots_page_set_client (self->snapshots_page, self->client);
 
   self->tree = hv_folder_tree_new (hv_engine_client_get_vms (self->client), state_file);
   hv_folder_tree_set_folders (self->tree, hv_engine_client_get_folders (self->client));
@@ -928,6 +988,7 @@ hv_window_class_init (HvWindowClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
   g_type_ensure (HV_TYPE_DETAILS);
+  g_type_ensure (HV_TYPE_SNAPSHOTS_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/hostvisor/ui/hv-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HvWindow, banner_revealer);
@@ -943,6 +1004,8 @@ hv_window_class_init (HvWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvWindow, sidebar_list);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, details_stack);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, details);
+  gtk_widget_class_bind_template_child (widget_class, HvWindow, vm_view_stack);
+  gtk_widget_class_bind_template_child (widget_class, HvWindow, snapshots_page);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, new_folder_button);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
 
@@ -957,6 +1020,10 @@ hv_window_class_init (HvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "vm.rename", NULL, vm_rename);
   gtk_widget_class_install_action (widget_class, "vm.move-to", "s", vm_move_to);
   gtk_widget_class_install_action (widget_class, "vm.delete", NULL, vm_delete);
+  gtk_widget_class_install_action (widget_class, "vm.take-snapshot", NULL, vm_take_snapshot);
+  gtk_widget_class_install_action (widget_class, "vm.save-state", NULL, vm_save_state);
+  gtk_widget_class_install_action (widget_class, "vm.discard-state", NULL, vm_discard_state);
+  gtk_widget_class_install_action (widget_class, "vm.clone", NULL, vm_clone);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, win_search);
   gtk_widget_class_install_action (widget_class, "win.context-menu", NULL, win_context_menu);
   gtk_widget_class_install_action (widget_class, "win.new-folder-here", NULL,
