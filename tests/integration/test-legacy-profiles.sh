@@ -278,11 +278,9 @@ EOF
   }
   q_has () { grep -qF -- "$2" "$HV_TMP/q-$1/serial.log" 2>/dev/null; }
 
-  for g in "$GOLDEN"/*.txt; do
-    p=$(basename "$g" .txt)
-    args=$(golden_directive "$g" qemu)
-    [ -n "$args" ] || continue
-    d="$HV_TMP/q-$p"
+  q_start () {
+    local p=$1 d="$HV_TMP/q-$1" args
+    args=$(golden_directive "$GOLDEN/$p.txt" qemu)
     mkdir -p "$d"
     cp "$PROBE_IMG" "$d/probe.img"
     cp "$DISKS/HVWATCH.img" "$d/HVWATCH.img"
@@ -294,17 +292,32 @@ EOF
       -serial "file:$d/serial.log" -display none -qmp "unix:$d/qmp.sock,server=on,wait=off" \
       >"$d/qemu.out" 2>&1 &
     QPID[$p]=$!
-    swap_floppies "$p" q_insert q_has ""
-    when=$(date +%s)
-    check "$p: the probe ends QEMU through isa-debug-exit" \
-      wait_until 30 bash -c "! kill -0 ${QPID[$p]} 2>/dev/null"
-    wait "${QPID[$p]}"
-    rc=$?
-    check "$p: …with its exit status (1 = (0 << 1) | 1)" test "$rc" = 1
-    report_of "$d/serial.log" "$d/report"
-    mac=$(sed -n 's/.*ne2k_isa.*mac=\([0-9a-fA-F:]*\).*/\1/p' <<<"$args")
-    check_report "$p" "$d/report" "$d/audio.wav" "$mac" "$when"
-    check_swap_report "$p" "$d/report"
+  }
+
+  PROFILES=()
+  for g in "$GOLDEN"/*.txt; do
+    [ -n "$(golden_directive "$g" qemu)" ] && PROFILES+=("$(basename "$g" .txt)")
+  done
+  for ((i = 0; i < ${#PROFILES[@]}; i += PARALLEL)); do
+    BATCH=("${PROFILES[@]:i:PARALLEL}")
+    declare -A WHEN
+    for p in "${BATCH[@]}"; do q_start "$p"; done
+    for p in "${BATCH[@]}"; do
+      swap_floppies "$p" q_insert q_has ""
+      WHEN[$p]=$(date +%s)
+    done
+    for p in "${BATCH[@]}"; do
+      d="$HV_TMP/q-$p"
+      check "$p: the probe ends QEMU through isa-debug-exit" \
+        wait_until 30 bash -c "! kill -0 ${QPID[$p]} 2>/dev/null"
+      wait "${QPID[$p]}"
+      rc=$?
+      check "$p: …with its exit status (1 = (0 << 1) | 1)" test "$rc" = 1
+      report_of "$d/serial.log" "$d/report"
+      mac=$(sed -n 's/.*ne2k_isa.*mac=\([0-9a-fA-F:]*\).*/\1/p' <<<"$(golden_directive "$GOLDEN/$p.txt" qemu)")
+      check_report "$p" "$d/report" "$d/audio.wav" "$mac" "${WHEN[$p]}"
+      check_swap_report "$p" "$d/report"
+    done
   done
 fi
 
