@@ -130,6 +130,22 @@ check_report () {
   fi
 }
 
+# speed_check LABEL SHIFT REPORT: under -icount shift=SHIFT the guest runs 2^-SHIFT
+# instructions per ns of its clock, so the probe's 3-instruction loop runs
+# 65536 / 1193182 s * 1e9 / 2^SHIFT / 3 times per BIOS tick (less the tick's interrupt
+# handler: within 2 %). Deterministic, whatever the host's load.
+speed_check () {
+  local label=$1 shift=$2 loops want
+  loops=$(sed -n 's/^speed.loops_per_tick=//p' "$3")
+  want=$(( 65536 * 1000000000 / 1193182 / (1 << shift) / 3 ))
+  if [ -n "$loops" ] && [ $(( loops * 100 )) -ge $(( want * 98 )) ] &&
+     [ $(( loops * 100 )) -le $(( want * 102 )) ]; then
+    ok "$label: icount shift=$shift runs $loops loops per tick (expected $want)"
+  else
+    not_ok "$label: icount shift=$shift runs ${loops:-no} loops per tick (expected $want)"
+  fi
+}
+
 # --- the floppy swap, the same for both ways of running the probe: $1 = a function that puts
 # an image into a drive (drive a|b, image), $2 = a function that says whether the serial log
 # has a text.
@@ -324,6 +340,26 @@ EOF
       check_swap_report "$p" "$d/report"
     done
   done
+
+  # The CPU speed limit: the dos machine under two icount shifts (no media watch: a B: disk
+  # without the HVWATCH label).
+  if wanted_profile dos; then
+    for shift in 5 7; do
+      d="$HV_TMP/q-speed-$shift"
+      mkdir -p "$d"
+      cp "$PROBE_IMG" "$d/probe.img"
+      cp "$DISKS/DISK2.img" "$d/DISK2.img"
+      # shellcheck disable=SC2046
+      timeout 120 qemu-system-x86_64 $(golden_directive "$GOLDEN/dos.txt" qemu) \
+        -icount "shift=$shift,align=on" -audiodev none,id=a0 \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -drive "if=floppy,index=0,format=raw,file=$d/probe.img" \
+        -drive "if=floppy,index=1,format=raw,file=$d/DISK2.img" \
+        -serial "file:$d/serial.log" -display none >"$d/qemu.out" 2>&1
+      report_of "$d/serial.log" "$d/report"
+      speed_check "dos" "$shift" "$d/report"
+    done
+  fi
 fi
 
 finish
