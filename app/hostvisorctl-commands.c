@@ -39,6 +39,8 @@ static const HvCtlOption log_options[] = {
 
 static const HvCtlOption media_options[] = {
   { "floppy", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("The floppy drive instead of the CD-ROM drive") },
+  { "drive", HV_CTL_OPT_STRING, 0, 0, "DRIVE",
+    N_("The drive: cdrom, floppy (A:) or floppy-b (B:)") },
   { NULL }
 };
 
@@ -138,15 +140,21 @@ const HvCtlCommand hv_ctl_commands[] = {
     hv_ctl_cmd_clipboard_set },
   { "guest-tools insert", "NAME", N_("Insert the guest tools CD into a VM's CD-ROM drive"), NULL,
     NULL, 1, 1, hv_ctl_cmd_guest_tools_insert },
-  { "media insert", "NAME IMAGE [--floppy]",
+  { "media insert", "NAME IMAGE [--floppy | --drive cdrom|floppy|floppy-b]",
     N_("Put an ISO (or a floppy image) into a VM's drive, also while it runs"), NULL,
     media_options, 2, 2, hv_ctl_cmd_media_insert, 1 << 1 },
-  { "media eject", "NAME [--floppy]", N_("Take the medium out of a VM's CD-ROM (or floppy) drive"),
+  { "media eject", "NAME [--floppy | --drive cdrom|floppy|floppy-b]", N_("Take the medium out of a VM's CD-ROM (or floppy) drive"),
     NULL, media_options, 1, 1, hv_ctl_cmd_media_eject },
   { "os-list", "[WORDS] [--json]", N_("List the guest OSes that --os knows, or those that match"),
     N_("WORDS are looked for in each OS's id, name and vendor, ignoring case; an OS is\n"
        "listed when it has all of them."),
     json_option, 0, 8, hv_ctl_cmd_os_list },
+  { "profile list", "[--json]", N_("List the hardware profiles for old guests"),
+    N_("create --profile NAME (or --os ID of an old OS) makes a VM of that hardware; each\n"
+       "create and modify option still changes its part (docs/legacy.md)."),
+    json_option, 0, 0, hv_ctl_cmd_profile_list },
+  { "profile show", "NAME [--json]", N_("Show what a hardware profile sets"), NULL, json_option,
+    1, 1, hv_ctl_cmd_profile_show },
   { "network list", "[--json]",
     N_("List the host-only networks and the internal networks VMs use"), NULL, json_option,
     0, 0, hv_ctl_cmd_network_list },

@@ -38,7 +38,7 @@
   { "folder", HV_CTL_OPT_STRING, 0, 0, "A/B", \
     N_("Put the VM into this folder (\"\" or / for the top level)") }, \
   { "firmware", HV_CTL_OPT_STRING, 0, 0, "FW", N_("bios or uefi") }, \
-  { "machine", HV_CTL_OPT_STRING, 0, 0, "TYPE", N_("pc (i440FX) or q35") }, \
+  { "machine", HV_CTL_OPT_STRING, 0, 0, "TYPE", N_("pc (i440FX), q35 or isapc (ISA only)") }, \
   { "kernel", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Boot this Linux kernel directly") }, \
   { "initrd", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Initial ramdisk for --kernel") }, \
   { "cmdline", HV_CTL_OPT_STRING, 0, 0, "TEXT", N_("Kernel command line for --kernel") }, \
@@ -53,7 +53,30 @@
     N_("Shared folders over auto, 9p or virtiofs (virtiofs: they can change while the VM runs)") \
   }, \
   { "accel", HV_CTL_OPT_STRING, 0, 0, "ACCEL", \
-    N_("auto (KVM where it works), kvm (KVM or no start) or tcg (always emulated)") }
+    N_("auto (KVM where it works), kvm (KVM or no start) or tcg (always emulated)") }, \
+  { "profile", HV_CTL_OPT_STRING, 0, 0, "NAME", \
+    N_("Hardware profile for an old OS (\"hostvisorctl profile list\"), e.g. dos, win98") }, \
+  { "cpu-model", HV_CTL_OPT_STRING, 0, 0, "MODEL", \
+    N_("486, pentium, pentium2, pentium3, qemu32, qemu64, max, host, or default") }, \
+  { "sound", HV_CTL_OPT_STRING, 0, 0, "CARD", N_("sb16, es1370, ac97, hda or none") }, \
+  { "sound-enabled", HV_CTL_OPT_STRING, 0, 0, "on|off", \
+    N_("The sound card fitted (off keeps its settings)") }, \
+  { "mute", HV_CTL_OPT_STRING, 0, 0, "on|off", \
+    N_("Nothing the guest plays reaches the host") }, \
+  { "adlib", HV_CTL_OPT_STRING, 0, 0, "on|off", N_("The AdLib (OPL2) beside an sb16") }, \
+  { "pc-speaker", HV_CTL_OPT_STRING, 0, 0, "on|off", N_("The PC speaker played on the host") }, \
+  { "vram", HV_CTL_OPT_UINT, 0, 256, "MIB", N_("Video memory (std, cirrus); 0 for the default") }, \
+  { "floppy-b", HV_CTL_OPT_PATH, 0, 0, "PATH", N_("Insert a floppy image into drive B:") }, \
+  { "rtc", HV_CTL_OPT_STRING, 0, 0, "BASE", N_("The clock in localtime (DOS, Windows) or utc") }, \
+  { "acpi", HV_CTL_OPT_STRING, 0, 0, "on|off", N_("ACPI (fix it before installing Windows)") }, \
+  { "hpet", HV_CTL_OPT_STRING, 0, 0, "on|off", N_("The HPET timer") }, \
+  { "usb", HV_CTL_OPT_STRING, 0, 0, "on|off", N_("A USB controller (off also takes the tablet)") }, \
+  { "tablet", HV_CTL_OPT_STRING, 0, 0, "on|off", \
+    N_("A USB tablet for the pointer; off: the PS/2 mouse only") }, \
+  { "vmport", HV_CTL_OPT_STRING, 0, 0, "on|off", \
+    N_("QEMU's VMware mouse port (seamless pointing with VBMOUSE or vmwmouse)") }, \
+  { "cpu-limit", HV_CTL_OPT_STRING, 0, 0, "PRESET", \
+    N_("Slow the CPU: 386, 486, pentium, pentium2, or off; means no KVM, for good") }
 
 const HvCtlOption hv_ctl_create_options[] = {
   VM_OPTIONS_COMMON,
@@ -83,6 +106,7 @@ const HvCtlOption hv_ctl_modify_options[] = {
   VM_OPTIONS_COMMON,
   { "remove-iso", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Eject the ISO image") },
   { "remove-floppy", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Eject the floppy image") },
+  { "remove-floppy-b", HV_CTL_OPT_FLAG, 0, 0, NULL, N_("Remove floppy drive B:") },
   NIC_OPTIONS (1),
   NIC_OPTIONS (2),
   NIC_OPTIONS (3),
@@ -447,6 +471,30 @@ machine_is_valid (const char *value)
 }
 
 static gboolean
+sound_is_valid (const char *value)
+{
+  return hv_sound_device_from_string (value, NULL);
+}
+
+static gboolean
+rtc_is_valid (const char *value)
+{
+  return hv_rtc_base_from_string (value, NULL);
+}
+
+static gboolean
+cpu_model_option_is_valid (const char *value)
+{
+  return g_str_equal (value, "default") || hv_cpu_model_is_valid (value);
+}
+
+static gboolean
+cpu_limit_is_valid (const char *value)
+{
+  return g_str_equal (value, "off") || hv_cpu_limit_preset_shift (value) >= 0;
+}
+
+static gboolean
 disk_format_is_valid (const char *value)
 {
   HvDiskFormat v;
@@ -586,8 +634,19 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
   static const char * const string_keys[] = {
     "name", "os", "disk", "disk-format", "iso", "floppy", "firmware", "machine",
     "kernel", "initrd", "cmdline", "nic-model", "video", "boot", "clipboard", "share-transport",
+    "profile", "sound", "floppy-b", "rtc", "cpu-limit",
   };
-  static const char * const flag_keys[] = { "no-disk", "remove-iso", "remove-floppy" };
+  static const char * const flag_keys[] = { "no-disk", "remove-iso", "remove-floppy",
+                                            "remove-floppy-b" };
+  /* on|off options → the engine's booleans */
+  static const struct {
+    const char *option;
+    const char *key;
+  } on_off_keys[] = {
+    { "sound-enabled", "sound-enabled" }, { "mute", "sound-muted" }, { "adlib", "adlib" },
+    { "pc-speaker", "pc-speaker" }, { "acpi", "acpi" }, { "hpet", "hpet" }, { "usb", "usb" },
+    { "tablet", "tablet" }, { "vmport", "vmport" },
+  };
 
   if (!exclusive (args, "disk-size", "disk", error) ||
       !exclusive (args, "disk-size", "no-disk", error) ||
@@ -624,7 +683,16 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
     }
 
   if (!check_choice (args, "firmware", firmware_is_valid, "bios or uefi", error) ||
-      !check_choice (args, "machine", machine_is_valid, "pc or q35", error) ||
+      !check_choice (args, "machine", machine_is_valid, "pc, q35 or isapc", error) ||
+      !check_choice (args, "sound", sound_is_valid, "sb16, es1370, ac97, hda or none", error) ||
+      !check_choice (args, "rtc", rtc_is_valid, "localtime or utc", error) ||
+      !check_choice (args, "cpu-model", cpu_model_option_is_valid,
+                     "486, pentium, pentium2, pentium3, qemu32, qemu64, max, host or default",
+                     error) ||
+      !check_choice (args, "cpu-limit", cpu_limit_is_valid, "386, 486, pentium, pentium2 or off",
+                     error) ||
+      !check_choice (args, "profile", hv_profile_name_is_valid,
+                     _("a profile name (\"hostvisorctl profile list\")"), error) ||
       !check_choice (args, "disk-format", disk_format_is_valid, "raw or qcow2", error) ||
       !check_choice (args, "video", video_is_valid, "std, cirrus, virtio or none", error) ||
       !check_choice (args, "accel", acceleration_is_valid, "auto, kvm or tcg", error) ||
@@ -642,6 +710,7 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
 
   if (!check_file (args, "iso", HV_IMAGE_ISO, error) ||
       !check_file (args, "floppy", HV_IMAGE_FLOPPY, error) ||
+      !check_file (args, "floppy-b", HV_IMAGE_FLOPPY, error) ||
       !check_file (args, "disk", HV_IMAGE_DISK, error) ||
       !check_file (args, "kernel", HV_IMAGE_KERNEL, error) ||
       !check_file (args, "initrd", HV_IMAGE_INITRD, error))
@@ -675,6 +744,25 @@ hv_ctl_vm_options_build (HvCtlArgs  *args,
   if (hv_ctl_args_has (args, "accel"))
     g_variant_builder_add (&builder, "{sv}", "acceleration",
                            g_variant_new_string (hv_ctl_args_get (args, "accel")));
+  if (hv_ctl_args_has (args, "cpu-model"))
+    {
+      const char *model = hv_ctl_args_get (args, "cpu-model");
+
+      g_variant_builder_add (&builder, "{sv}", "cpu-model",
+                             g_variant_new_string (g_str_equal (model, "default") ? "" : model));
+    }
+  if (hv_ctl_args_has (args, "vram"))
+    g_variant_builder_add (&builder, "{sv}", "vram",
+                           g_variant_new_uint32 ((guint32) hv_ctl_args_get_uint (args, "vram")));
+  for (guint i = 0; i < G_N_ELEMENTS (on_off_keys); i++)
+    {
+      if (!check_choice (args, on_off_keys[i].option, on_off_is_valid, "on or off", error))
+        return NULL;
+      if (hv_ctl_args_has (args, on_off_keys[i].option))
+        g_variant_builder_add (&builder, "{sv}", on_off_keys[i].key,
+                               g_variant_new_boolean (g_str_equal (hv_ctl_args_get (
+                                 args, on_off_keys[i].option), "on")));
+    }
   if (for_modify && !add_nic_options (args, &builder, error))
     return NULL;
 

@@ -314,6 +314,7 @@ json_add_config (JsonBuilder      *builder,
   json_add_string_or_null (builder, "kernel", config ? config->kernel : NULL);
   json_add_string_or_null (builder, "initrd", config ? config->initrd : NULL);
   json_add_string_or_null (builder, "cmdline", config ? config->cmdline : NULL);
+  hv_ctl_json_add_hardware (builder, config);
 
   json_builder_set_member_name (builder, "drives");
   json_builder_begin_array (builder);
@@ -473,6 +474,7 @@ hv_ctl_accel_reason_text (const char *reason)
 {
   static const struct { const char *code, *text; } texts[] = {
     { "setting", N_("KVM is turned off for this VM") },
+    { "speed-limit", N_("the VM's CPU speed limit needs QEMU's emulation") },
     { "probing", N_("the KVM test is still running") },
     { "disabled", N_("KVM is turned off by HOSTVISOR_NO_KVM") },
     { "missing", N_("KVM is not available on this computer") },
@@ -514,12 +516,15 @@ print_config (const HvVmConfig *config,
   print_field (_("Machine"), hv_machine_to_string (config->machine));
   /* Translators: the VM is not yet pinned to a versioned QEMU machine type */
   print_field (_("Machine type"), config->machine_type != NULL ? config->machine_type
+                                  : config->machine == HV_MACHINE_ISAPC
+                                  ? _("isapc (QEMU has no versioned isapc type to pin)")
                                   : _("not pinned yet (pinned at the next start)"));
   print_field (_("Firmware"), hv_firmware_to_string (config->firmware));
   print_field (_("Memory"), memory);
   print_field (_("CPUs"), cpus);
   print_field (_("Video"), hv_video_to_string (config->video));
   print_field (_("Boot order"), config->boot_order);
+  hv_ctl_print_hardware (config);
   if (config->kernel != NULL)
     {
       print_field (_("Kernel"), config->kernel);
@@ -1065,9 +1070,30 @@ change_media (HvCtl      *ctl,
               GError    **error)
 {
   g_autoptr(HvDbusVm) vm = NULL;
+  const char *drive = hv_ctl_args_get (args, "drive");
   gboolean floppy = hv_ctl_args_has (args, "floppy");
   g_autofree char *path = NULL;
   g_autofree char *name = NULL;
+
+  if (drive != NULL)
+    {
+      if (floppy)
+        {
+          g_set_error_literal (error, HV_CTL_USAGE_ERROR, 0,
+                               _("--floppy and --drive cannot be used together"));
+          return FALSE;
+        }
+      if (!g_str_equal (drive, "cdrom") && !g_str_equal (drive, "floppy")
+          && !g_str_equal (drive, "floppy-b"))
+        {
+          g_set_error_literal (error, HV_CTL_USAGE_ERROR, 0,
+                               _("--drive takes cdrom, floppy or floppy-b"));
+          return FALSE;
+        }
+      floppy = !g_str_equal (drive, "cdrom");
+    }
+  else
+    drive = floppy ? "floppy" : "cdrom";
 
   if (image != NULL)
     {
@@ -1080,7 +1106,7 @@ change_media (HvCtl      *ctl,
   vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
   if (vm == NULL)
     return FALSE;
-  if (!hv_dbus_vm_call_insert_media_sync (vm, floppy ? "floppy" : "cdrom", path != NULL ? path : "",
+  if (!hv_dbus_vm_call_insert_media_sync (vm, drive, path != NULL ? path : "",
                                           NULL, error))
     return FALSE;
   name = hv_ctl_vm_display_name (vm);

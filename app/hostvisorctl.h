@@ -26,6 +26,7 @@
 #include <json-glib/json-glib.h>
 
 #include "hv-client.h"
+#include "hv-types.h"
 
 G_BEGIN_DECLS
 
@@ -174,6 +175,12 @@ gboolean hv_ctl_cmd_clipboard_set (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_guest_tools_insert (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_media_eject   (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_os_list       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_profile_list  (HvCtl *ctl, HvCtlArgs *args, GError **error);
+/* hostvisorctl-profile.c: a VM's hardware for old guests in "show" and "show --json"
+ * (@config may be NULL in the JSON form: every member null). */
+void     hv_ctl_print_hardware    (const HvVmConfig *config);
+void     hv_ctl_json_add_hardware (JsonBuilder *builder, const HvVmConfig *config);
+gboolean hv_ctl_cmd_profile_show  (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_version       (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-network.c */

@@ -43,4 +43,12 @@ typedef struct {
 gboolean hv_vm_config_validate_at (const HvVmConfig *config, HvConfigLocation *where,
                                    GError **error);
 
+/* hv-config-hardware.c: the XML form of HvHardware. The attributes an element of it may have
+ * (NULL-terminated; NULL for another element); setting one from its text (FALSE with what
+ * was expected); writing the elements that differ from their defaults. */
+const char * const *hv_hardware_xml_attributes (const char *element);
+gboolean hv_hardware_xml_set    (HvHardware *hw, const char *element, const char *attribute,
+                                 const char *value, const char **expected);
+void     hv_hardware_xml_append (GString *out, const HvHardware *hw);
+
 G_END_DECLS

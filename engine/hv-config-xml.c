@@ -357,6 +357,32 @@ read_text_element (Reader         *reader,
   return TRUE;
 }
 
+/* One of <system>'s hardware elements (hv-config-hardware.c): empty, known attributes. */
+static gboolean
+read_hardware (Reader      *reader,
+               xmlNode     *node,
+               HvHardware  *hw,
+               GError     **error)
+{
+  const char * const *attrs = hv_hardware_xml_attributes (NODE_NAME (node));
+
+  if (attrs == NULL || !read_empty (reader, node, attrs, HV_CONFIG_FIELD_NONE, error))
+    return attrs == NULL ? reader_fail (reader, node, error, "unknown element <%s>",
+                                        NODE_NAME (node)) : FALSE;
+  for (guint i = 0; attrs[i] != NULL; i++)
+    {
+      g_autofree char *value = NULL;
+      const char *expected = NULL;
+
+      if (!get_attribute (reader, node, attrs[i], NULL, &value, error))
+        return FALSE;
+      if (value != NULL && !hv_hardware_xml_set (hw, NODE_NAME (node), attrs[i], value,
+                                                 &expected))
+        return bad_value (reader, node, attrs[i], value, expected, error);
+    }
+  return TRUE;
+}
+
 static gboolean
 read_system (Reader      *reader,
              xmlNode     *system,
@@ -366,11 +392,15 @@ read_system (Reader      *reader,
   static const Slot slots[] = {
     { "memory", TRUE }, { "cpus", TRUE }, { "video", TRUE }, { "boot", TRUE },
     { "acceleration", FALSE },
+    /* hv-config-hardware.c */
+    { "cpu", FALSE }, { "sound", FALSE }, { "chipset", FALSE }, { "speed-limit", FALSE },
+    { "profile", FALSE },
   };
   static const char * const system_attrs[] = { "machine", "machine-type", "firmware", NULL };
   static const char * const memory_attrs[] = { "unit", NULL };
   static const char * const no_attrs[] = { NULL };
-  static const char * const video_attrs[] = { "model", NULL };
+  static const char * const video_attrs[] = { "model", "vram", NULL };
+  g_autofree char *vram = NULL;
   static const char * const boot_attrs[] = { "order", NULL };
   static const char * const acceleration_attrs[] = { "mode", NULL };
   xmlNode *found[G_N_ELEMENTS (slots)];
@@ -381,7 +411,7 @@ read_system (Reader      *reader,
   if (!check_attributes (reader, system, system_attrs, error)
       || !match_children (reader, system, slots, G_N_ELEMENTS (slots), found, error))
     return FALSE;
-  READ_ENUM (reader, system, "machine", hv_machine_from_string, "pc or q35",
+  READ_ENUM (reader, system, "machine", hv_machine_from_string, "pc, q35 or isapc",
              &config->machine, error);
   /* Configs written before pinning existed have none: not pinned. */
   g_clear_pointer (&config->machine_type, g_free);
@@ -390,7 +420,9 @@ read_system (Reader      *reader,
   if (config->machine_type != NULL
       && !hv_machine_type_check (config->machine, config->machine_type, NULL))
     return bad_value (reader, system, "machine-type", config->machine_type,
-                      config->machine == HV_MACHINE_Q35
+                      config->machine == HV_MACHINE_ISAPC
+                      ? "no machine-type: the isapc machine is never pinned"
+                      : config->machine == HV_MACHINE_Q35
                       ? "pc-q35-X.Y for the q35 machine, e.g. pc-q35-7.2"
                       : "pc-i440fx-X.Y for the pc machine, e.g. pc-i440fx-7.2", error);
   READ_ENUM (reader, system, "firmware", hv_firmware_from_string, "bios or uefi",
@@ -414,6 +446,15 @@ read_system (Reader      *reader,
     return FALSE;
   READ_ENUM (reader, found[2], "model", hv_video_from_string, "std, cirrus, virtio or none",
              &config->video, error);
+  if (!get_attribute (reader, found[2], "vram", NULL, &vram, error))
+    return FALSE;
+  if (vram != NULL)
+    {
+      const char *expected = NULL;
+
+      if (!hv_hardware_xml_set (&config->hw, "video", "vram", vram, &expected))
+        return bad_value (reader, found[2], "vram", vram, expected, error);
+    }
 
   if (!read_empty (reader, found[3], boot_attrs, HV_CONFIG_FIELD_BOOT, error))
     return FALSE;
@@ -430,6 +471,13 @@ read_system (Reader      *reader,
         return FALSE;
       READ_ENUM (reader, found[4], "mode", hv_acceleration_from_string, "auto, kvm or tcg",
                  &config->acceleration, error);
+    }
+
+  /* Configs written before the hardware settings existed have none: their defaults. */
+  for (guint i = 5; i < G_N_ELEMENTS (slots); i++)
+    {
+      if (found[i] != NULL && !read_hardware (reader, found[i], &config->hw, error))
+        return FALSE;
     }
   return TRUE;
 }
@@ -940,6 +988,8 @@ serialize (const HvVmConfig *config)
                           config->memory_mib, config->cpus);
   g_string_append (out, "    <video");
   append_attribute (out, "model", hv_video_to_string (config->video));
+  if (config->hw.vram_mib != 0)
+    g_string_append_printf (out, " vram=\"%u\"", config->hw.vram_mib);
   g_string_append (out, "/>\n    <boot");
   append_attribute (out, "order", config->boot_order);
   g_string_append (out, "/>\n");
@@ -950,6 +1000,7 @@ serialize (const HvVmConfig *config)
       append_attribute (out, "mode", hv_acceleration_to_string (config->acceleration));
       g_string_append (out, "/>\n");
     }
+  hv_hardware_xml_append (out, &config->hw);
   g_string_append (out, "  </system>\n");
 
   if (config->kernel != NULL)

@@ -179,6 +179,7 @@ hv_vm_config_new (const char *name)
   config->clipboard_mode = HV_CLIPBOARD_OFF;
   config->share_transport = HV_SHARE_TRANSPORT_AUTO;
   config->shares = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_share_free);
+  hv_hardware_init (&config->hw);
 
   mac = hv_mac_generate ();
   g_ptr_array_add (config->nics, hv_nic_new (HV_NET_NAT, "virtio-net", mac));
@@ -216,6 +217,7 @@ hv_vm_config_copy (const HvVmConfig *config)
   for (guint i = 0; config->shares != NULL && i < config->shares->len; i++)
     g_ptr_array_add (copy->shares, hv_share_copy (g_ptr_array_index (config->shares, i)));
 
+  hv_hardware_copy (&copy->hw, &config->hw);
   return copy;
 }
 
@@ -237,6 +239,7 @@ hv_vm_config_free (HvVmConfig *config)
   g_clear_pointer (&config->drives, g_ptr_array_unref);
   g_clear_pointer (&config->nics, g_ptr_array_unref);
   g_clear_pointer (&config->shares, g_ptr_array_unref);
+  hv_hardware_clear (&config->hw);
   g_free (config);
 }
 
@@ -311,6 +314,13 @@ hv_machine_type_check (HvMachine    machine,
       g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "no machine type given");
       return FALSE;
     }
+  if (machine == HV_MACHINE_ISAPC)
+    {
+      /* QEMU 7.2's "-machine help" lists isapc alone, with no versions. */
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "the isapc machine has no versioned machine types: it cannot be pinned");
+      return FALSE;
+    }
   if (g_str_has_prefix (type, prefix) && strlen (type) <= HV_MACHINE_TYPE_MAX_LEN)
     {
       p = type + strlen (prefix);
@@ -331,7 +341,8 @@ HV_DEFINE_ENUM_NAMES (HvFirmware, hv_firmware,
                       [HV_FIRMWARE_UEFI] = "uefi")
 HV_DEFINE_ENUM_NAMES (HvMachine, hv_machine,
                       [HV_MACHINE_PC] = "pc",
-                      [HV_MACHINE_Q35] = "q35")
+                      [HV_MACHINE_Q35] = "q35",
+                      [HV_MACHINE_ISAPC] = "isapc")
 HV_DEFINE_ENUM_NAMES (HvDriveKind, hv_drive_kind,
                       [HV_DRIVE_DISK] = "disk",
                       [HV_DRIVE_CDROM] = "cdrom",
@@ -895,7 +906,7 @@ validate_system (const HvVmConfig  *config,
 {
   g_autoptr(GError) type_error = NULL;
 
-  if ((guint) config->machine > HV_MACHINE_Q35)
+  if ((guint) config->machine > HV_MACHINE_ISAPC)
     return fail_at (where, HV_CONFIG_FIELD_SYSTEM, 0, error,
                     "machine %d is not a known machine type", config->machine);
   if (config->machine_type != NULL
@@ -920,6 +931,8 @@ validate_system (const HvVmConfig  *config,
   if ((guint) config->acceleration > HV_ACCELERATION_TCG)
     return fail_at (where, HV_CONFIG_FIELD_ACCELERATION, 0, error,
                     "acceleration %d is not a known accelerator", config->acceleration);
+  if (!hv_hardware_validate (config, &type_error))
+    return fail_at (where, HV_CONFIG_FIELD_SYSTEM, 0, error, "%s", type_error->message);
 
   return validate_boot_order (config, where, error);
 }
@@ -1023,7 +1036,8 @@ validate_drive (const HvVmConfig  *config,
 
   if (drive->path == NULL)
     {
-      if (drive->kind != HV_DRIVE_CDROM)
+      /* CD-ROM and floppy drives may be empty (a medium ejected while the VM ran). */
+      if (drive->kind == HV_DRIVE_DISK)
         return fail_at (where, HV_CONFIG_FIELD_DRIVE, i, error,
                         "drive %u: a %s drive needs a path", i + 1, kind);
     }
@@ -1082,7 +1096,7 @@ validate_storage (const HvVmConfig  *config,
 
       /* On pc, ide is the PIIX controller: two channels of two units. On q35 both ide
        * and sata mean the ICH9 AHCI controller, which has six ports. */
-      if (config->machine == HV_MACHINE_PC && drive->bus == HV_DRIVE_BUS_IDE && ++ide > 4)
+      if (config->machine != HV_MACHINE_Q35 && drive->bus == HV_DRIVE_BUS_IDE && ++ide > 4)
         return fail_at (where, HV_CONFIG_FIELD_DRIVE, i, error,
                         "drive %u: too many ide drives (the pc machine has 4 IDE units)", i + 1);
       if (config->machine == HV_MACHINE_Q35

@@ -33,8 +33,10 @@ typedef enum {
 } HvFirmware;
 
 typedef enum {
-  HV_MACHINE_PC,   /* i440FX + PIIX: "pc" in XML; best for old guests */
-  HV_MACHINE_Q35,  /* Q35 + ICH9: "q35" in XML */
+  HV_MACHINE_PC,    /* i440FX + PIIX: "pc" in XML; best for old guests */
+  HV_MACHINE_Q35,   /* Q35 + ICH9: "q35" in XML */
+  HV_MACHINE_ISAPC, /* "isapc": an ISA-only PC without PCI (DOS, Windows 3.x, Linux 2.0);
+                     * QEMU has no versioned isapc type, so such a VM is never pinned */
 } HvMachine;
 
 /* Which accelerator runs the VM (<acceleration mode=> in <system>). */
@@ -116,6 +118,51 @@ typedef enum {
   HV_VIDEO_NONE,   /* "none" */
 } HvVideo;
 
+/* The sound card (<sound device=>), see hv-config-hardware.c. */
+typedef enum {
+  HV_SOUND_NONE,    /* "none" */
+  HV_SOUND_SB16,    /* "sb16": Sound Blaster 16 (ISA, 0x220 IRQ 5 DMA 1/5) */
+  HV_SOUND_ES1370,  /* "es1370": Ensoniq AudioPCI (Sound Blaster PCI 128) */
+  HV_SOUND_AC97,    /* "ac97": Intel 82801AA AC'97 */
+  HV_SOUND_HDA,     /* "hda": Intel HD Audio with a duplex codec */
+} HvSoundDevice;
+
+typedef enum {
+  HV_RTC_UTC,       /* "utc" (QEMU's default) */
+  HV_RTC_LOCALTIME, /* "localtime": what DOS and Windows expect */
+} HvRtcBase;
+
+/* The CPU speed limit: -icount shift=N (the guest runs 10^9 / 2^N instructions a second). */
+#define HV_ICOUNT_SHIFT_MAX 10
+#define HV_ICOUNT_SHIFT_AUTO (-1)   /* icount kept but unlimited ("off" after it was on) */
+#define HV_CPU_MODEL_MAX_LEN 32
+#define HV_PROFILE_NAME_MAX_LEN 32
+
+/* Hardware for old guests (issue 11): <cpu>, <sound>, <chipset>, <speed-limit> and
+ * <profile> in <system>, and <video vram=>. Each default is what the argv was before these
+ * settings existed, so older configs keep their bytes and their hardware. */
+typedef struct {
+  char *cpu_model;          /* NULL: the engine's choice (host under KVM; max on q35 and
+                             * qemu64 on pc under TCG); else one of hv_cpu_model_is_valid() */
+  HvSoundDevice sound;      /* HV_SOUND_NONE */
+  gboolean sound_enabled;   /* TRUE; FALSE: the card is kept in the config but not fitted */
+  gboolean sound_muted;     /* FALSE; TRUE: the audio backend is "none" (nothing reaches
+                             * the host), the guest still sees its card */
+  gboolean adlib;           /* FALSE; the AdLib (OPL2) beside a Sound Blaster 16 */
+  gboolean pc_speaker;      /* FALSE; the PC speaker played on the host (pcspk-audiodev) */
+  guint vram_mib;           /* 0: QEMU's default; std: a power of two 1..256, cirrus 4/8/16 */
+  HvRtcBase rtc;            /* HV_RTC_UTC */
+  gboolean acpi;            /* TRUE */
+  gboolean hpet;            /* TRUE */
+  gboolean usb;             /* TRUE: a USB controller */
+  gboolean tablet;          /* TRUE: a USB tablet (needs usb); FALSE: the PS/2 mouse only */
+  gboolean vmport;          /* TRUE: QEMU's VMware backdoor (vmmouse) */
+  gboolean icount;          /* FALSE; TRUE: the CPU speed limit, which means TCG; once on it
+                             * stays on for the VM's life (see docs/legacy.md) */
+  int icount_shift;         /* 0..HV_ICOUNT_SHIFT_MAX or HV_ICOUNT_SHIFT_AUTO */
+  char *profile;            /* the hardware profile the VM was made from, NULL if none */
+} HvHardware;
+
 struct _HvDrive {
   HvDriveKind kind;
   HvDriveBus bus;
@@ -178,6 +225,8 @@ struct _HvVmConfig {
   HvClipboardMode clipboard_mode;
   HvShareTransport share_transport;
   GPtrArray *shares;     /* HvShare*, owned; at most HV_MAX_SHARES, names unique */
+
+  HvHardware hw;         /* hv-config-hardware.c */
 };
 
 HvDrive    *hv_drive_new              (HvDriveKind kind, HvDriveBus bus, HvDiskFormat format,
@@ -281,6 +330,32 @@ gboolean    hv_acceleration_from_string (const char *s, HvAcceleration *out);
 gboolean    hv_nic_model_is_valid     (const char *model);
 gboolean    hv_mac_is_valid           (const char *mac);
 char       *hv_mac_generate           (void);
+
+/* hv-config-hardware.c */
+void        hv_hardware_init          (HvHardware *hw);
+void        hv_hardware_copy          (HvHardware *dest, const HvHardware *src);
+void        hv_hardware_clear         (HvHardware *hw);
+/* The combinations that cannot work (sb16 on q35, a tablet without USB, isapc with UEFI or
+ * a PCI device, the speed limit with KVM…), each with a message that says what to change. */
+gboolean    hv_hardware_validate      (const HvVmConfig *config, GError **error);
+const char *hv_sound_device_to_string   (HvSoundDevice v);
+gboolean    hv_sound_device_from_string (const char *s, HvSoundDevice *out);
+const char *hv_rtc_base_to_string       (HvRtcBase v);
+gboolean    hv_rtc_base_from_string     (const char *s, HvRtcBase *out);
+/* The index in config->drives of the removable drive @unit (0 first, 1 second: floppy B:) of
+ * @kind; -1 when it is not there but would be the next drive of that kind (so it can be
+ * added); -2, with an error, when an earlier one is missing (B: without A:). */
+int         hv_config_find_removable  (const HvVmConfig *config, HvDriveKind kind, guint unit,
+                                       GError **error);
+/* "486", "pentium", "pentium2", "pentium3", "qemu32", "qemu64", "max", "host" */
+gboolean    hv_cpu_model_is_valid     (const char *model);
+/* [a-z0-9]{1,32} */
+gboolean    hv_profile_name_is_valid  (const char *name);
+/* CPU speed limit presets: "386" (shift 9), "486" (7), "pentium" (5), "pentium2" (3).
+ * Returns the shift, or -2 for an unknown name. */
+int         hv_cpu_limit_preset_shift (const char *preset);
+/* The preset of @shift, NULL if none has it. */
+const char *hv_cpu_limit_preset_name  (int shift);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvVmConfig, hv_vm_config_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HvDrive, hv_drive_free)

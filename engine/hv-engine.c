@@ -380,17 +380,23 @@ handle_insert_media (HvDbusVm              *skeleton,
 {
   HvVm *vm = lookup_vm (self, skeleton, invocation);
   HvDriveKind drive_kind;
+  guint unit = 0;
 
   if (vm == NULL)
     return TRUE;
-  if (!hv_drive_kind_from_string (kind, &drive_kind) || drive_kind == HV_DRIVE_DISK)
+  if (g_str_equal (kind, "floppy-b"))
+    {
+      drive_kind = HV_DRIVE_FLOPPY;
+      unit = 1;
+    }
+  else if (!hv_drive_kind_from_string (kind, &drive_kind) || drive_kind == HV_DRIVE_DISK)
     {
       g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                                             "Unknown removable drive \"%s\" (cdrom or floppy)",
-                                             kind);
+                                             "Unknown removable drive \"%s\" (cdrom, floppy "
+                                             "or floppy-b)", kind);
       return TRUE;
     }
-  hv_vm_insert_media_async (vm, drive_kind, path, NULL, on_void_reply,
+  hv_vm_insert_media_async (vm, drive_kind, unit, path, NULL, on_void_reply,
                             void_reply (invocation, hv_vm_insert_media_finish));
   return TRUE;
 }
@@ -506,7 +512,7 @@ handle_insert_guest_tools (HvDbusVm              *skeleton,
                                              "The guest tools ISO is not installed (%s)", iso);
       return TRUE;
     }
-  hv_vm_insert_media_async (vm, HV_DRIVE_CDROM, iso, NULL, on_void_reply,
+  hv_vm_insert_media_async (vm, HV_DRIVE_CDROM, 0, iso, NULL, on_void_reply,
                             void_reply (invocation, hv_vm_insert_media_finish));
   return TRUE;
 }

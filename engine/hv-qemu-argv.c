@@ -40,6 +40,7 @@
 
 #include "hv-config.h"
 #include "hv-error.h"
+#include "hv-qemu-argv-legacy.h"
 
 /* The agent's virtio-serial port name, as the guest tools look it up. */
 #define HV_AGENT_PORT_NAME "io.github.hostvisor.agent.0"
@@ -271,6 +272,9 @@ hv_qemu_uses_kvm (const HvVmConfig *config,
 {
   g_return_val_if_fail (config != NULL && caps != NULL, FALSE);
 
+  /* The CPU speed limit exists under TCG only; a VM set to "kvm" with it is refused. */
+  if (config->hw.icount && config->acceleration != HV_ACCELERATION_KVM)
+    return FALSE;
   switch (config->acceleration)
     {
     case HV_ACCELERATION_TCG:
@@ -288,7 +292,8 @@ static gboolean
 build_machine (HvArgvBuilder *b,
                GError       **error)
 {
-  const char *machine = b->config->machine == HV_MACHINE_Q35 ? "q35" : "pc";
+  const char *machine = hv_machine_to_string (b->config->machine);
+  g_autoptr(GString) props = g_string_new (NULL);
   const char *pinned = b->config->machine_type;
   const char *accel = b->kvm ? "kvm" : "tcg";
   /* virtiofsd reads and writes the guest's buffers in place: it maps the guest RAM, which
@@ -298,6 +303,11 @@ build_machine (HvArgvBuilder *b,
   /* The start path refuses this first, with the engine's reason (hv-vm-accel.c). */
   if (b->kvm && !b->caps->kvm)
     return fail (error, "This VM is set to use KVM, which cannot be used on this computer");
+  if (machine == NULL)
+    return fail (error, "Unknown machine");
+  if (!hv_qemu_legacy_check_machine (b->config, b->kvm, error))
+    return FALSE;
+  hv_qemu_legacy_machine_props (b->config, props);
 
   /* A pinned VM gets its versioned type (saved states and snapshots load only on it), which
    * goes into option text: checked here too. */
@@ -324,11 +334,11 @@ build_machine (HvArgvBuilder *b,
        * (see build_firmware()); the old "-drive if=pflash" form would create anonymous
        * block backends with legacy options. */
       argv_add_opt (b, "-machine", "%s,accel=%s,pflash0=ovmf-code-format,"
-                    "pflash1=ovmf-vars-format%s", machine, accel, ram);
+                    "pflash1=ovmf-vars-format%s%s", machine, accel, ram, props->str);
     }
   else
     {
-      argv_add_opt (b, "-machine", "%s,accel=%s%s", machine, accel, ram);
+      argv_add_opt (b, "-machine", "%s,accel=%s%s%s", machine, accel, ram, props->str);
     }
   return TRUE;
 }
@@ -351,7 +361,9 @@ build_cpu_memory (HvArgvBuilder *b,
    * lacks; the pc machine is chosen for old guests (DOS, Windows 9x/XP), which are safer
    * with "qemu64", QEMU's long-standing default model, than with CPUID leaves they have
    * never seen. */
-  if (b->kvm)
+  if (hv_qemu_legacy_cpu_model (config, b->kvm) != NULL)
+    cpu = hv_qemu_legacy_cpu_model (config, b->kvm);   /* the VM's own model */
+  else if (b->kvm)
     cpu = "host";
   else if (config->machine == HV_MACHINE_Q35)
     cpu = "max";
@@ -522,6 +534,8 @@ check_drive (HvArgvBuilder *b,
     return fail (error, "drive %u: the sata bus needs the q35 machine", n + 1);
   if (drive->kind == HV_DRIVE_CDROM && drive->bus == HV_DRIVE_BUS_VIRTIO)
     return fail (error, "drive %u: a CD-ROM cannot be on the virtio bus", n + 1);
+  if (drive->bus == HV_DRIVE_BUS_VIRTIO && b->config->machine == HV_MACHINE_ISAPC)
+    return fail (error, "drive %u: the isapc machine has no PCI bus for virtio disks", n + 1);
   if (drive->kind == HV_DRIVE_DISK && !has_path)
     return fail (error, "drive %u: a disk needs an image file", n + 1);
   /* ide-hd refuses a read-only backend ("Can't use a read-only drive"); virtio-blk and
@@ -696,9 +710,9 @@ build_network (HvArgvBuilder *b,
       g_string_append (dev, device);
       if (g_str_equal (device, "ne2k_isa"))
         {
-          if (config->machine != HV_MACHINE_PC)
-            return fail (error, "adapter %u: the ne2k_isa model needs the pc machine",
-                         n + 1);
+          if (config->machine == HV_MACHINE_Q35)
+            return fail (error, "adapter %u: the ne2k_isa model needs the pc machine "
+                         "(or isapc)", n + 1);
           if (have_isa_nic)
             return fail (error, "adapter %u: only one ne2k_isa adapter fits", n + 1);
           have_isa_nic = TRUE;
@@ -708,6 +722,9 @@ build_network (HvArgvBuilder *b,
            * and 10 and 11 carry the PCI interrupts. */
           g_string_append (dev, ",iobase=0x300,irq=3");
         }
+      else if (config->machine == HV_MACHINE_ISAPC)
+        return fail (error, "adapter %u: the isapc machine has no PCI bus; its network card "
+                     "is ne2k_isa", n + 1);
       g_string_append_printf (dev, ",id=nic%u", n);
 
       switch (nic->mode)
@@ -877,6 +894,8 @@ build_shares (HvArgvBuilder *b,
 
   if (N_SHARES (config) > HV_MAX_SHARES)
     return fail (error, "There are more than %d shared folders", HV_MAX_SHARES);
+  if (N_SHARES (config) > 0 && config->machine == HV_MACHINE_ISAPC)
+    return fail (error, "The isapc machine has no PCI bus for shared folders");
 
   for (guint n = 0; n < N_SHARES (config); n++)
     {
@@ -922,16 +941,28 @@ build_display (HvArgvBuilder *b,
   g_autofree char *vnc = NULL;
   g_autofree char *vnc_escaped = NULL;
 
-  /* -nodefaults already means -vga none: add only the chosen adapter. */
+  const HvHardware *hw = &b->config->hw;
+  gboolean isapc = b->config->machine == HV_MACHINE_ISAPC;
+  g_autofree char *vram = hw->vram_mib > 0 ? g_strdup_printf (",vgamem_mb=%u", hw->vram_mib)
+                                           : g_strdup ("");
+
+  /* -nodefaults already means -vga none: add only the chosen adapter. The isapc machine has
+   * ISA only: its std VGA is isa-vga; its Cirrus (isa-cirrus-vga) is refused, as QEMU 7.2
+   * aborts restoring its snapshots. */
   switch (b->config->video)
     {
     case HV_VIDEO_STD:
-      argv_add_opt (b, "-device", "VGA,id=video0");
+      argv_add_opt (b, "-device", "%s,id=video0%s", isapc ? "isa-vga" : "VGA", vram);
       break;
     case HV_VIDEO_CIRRUS:
-      argv_add_opt (b, "-device", "cirrus-vga,id=video0");
+      if (isapc)
+        return fail (error, "On the isapc machine use std video: QEMU 7.2 aborts restoring a "
+                     "snapshot of its ISA Cirrus card");
+      argv_add_opt (b, "-device", "cirrus-vga,id=video0%s", vram);
       break;
     case HV_VIDEO_VIRTIO:
+      if (isapc)
+        return fail (error, "The isapc machine has no PCI bus for virtio video");
       argv_add_opt (b, "-device", "virtio-vga,id=video0");
       break;
     case HV_VIDEO_NONE:
@@ -940,12 +971,21 @@ build_display (HvArgvBuilder *b,
       return fail (error, "Unknown video model");
     }
 
-  /* An absolute pointer, so the console needs no mouse grab. */
-  if (b->config->machine == HV_MACHINE_Q35)
-    argv_add_opt (b, "-device", "qemu-xhci,id=usb");
-  else
-    argv_add_opt (b, "-device", "piix3-usb-uhci,id=usb");
-  argv_add_opt (b, "-device", "usb-tablet,id=tablet,bus=usb.0");
+  if (hw->tablet && !hw->usb)
+    return fail (error, "A USB tablet needs USB");
+  if (hw->usb && isapc)
+    return fail (error, "The isapc machine has no PCI bus and so no USB");
+  /* An absolute pointer, so the console needs no mouse grab; without it the guest has the
+   * PS/2 mouse only. */
+  if (hw->usb)
+    {
+      if (b->config->machine == HV_MACHINE_Q35)
+        argv_add_opt (b, "-device", "qemu-xhci,id=usb");
+      else
+        argv_add_opt (b, "-device", "piix3-usb-uhci,id=usb");
+    }
+  if (hw->tablet)
+    argv_add_opt (b, "-device", "usb-tablet,id=tablet,bus=usb.0");
 
   /* The console is VNC on a UNIX socket in the 0700 runtime directory, never TCP. The key
    * is named ("vnc=unix:…") because in the implied form QemuOpts takes a path holding '='
@@ -957,6 +997,14 @@ build_display (HvArgvBuilder *b,
   vnc_escaped = opt_escape (vnc);
   argv_add_opt (b, "-vnc", "vnc=unix:%s", vnc_escaped);
   return TRUE;
+}
+
+/* hv-qemu-argv-legacy.c: RTC base, CPU speed limit, sound, test hooks. */
+static gboolean
+build_legacy (HvArgvBuilder *b,
+              GError       **error)
+{
+  return hv_qemu_legacy_build (b->config, b->caps, b->kvm, b->argv, error);
 }
 
 static gboolean
@@ -1009,9 +1057,13 @@ static gboolean
 build_agent (HvArgvBuilder *b,
              GError       **error)
 {
-  g_autofree char *sock = socket_path (b, "agent.sock", error);
+  g_autofree char *sock = NULL;
   g_autofree char *sock_escaped = NULL;
 
+  /* virtio-serial is a PCI device: the isapc machine (old guests, no tools) has none. */
+  if (b->config->machine == HV_MACHINE_ISAPC)
+    return TRUE;
+  sock = socket_path (b, "agent.sock", error);
   if (sock == NULL)
     return FALSE;
 
@@ -1044,6 +1096,7 @@ hv_qemu_build_argv (const HvVmConfig  *config,
     build_network,
     build_shares,
     build_display,
+    build_legacy,
     build_serial,
     build_qmp,
     build_agent,

@@ -34,6 +34,16 @@ struct _HvQemuCaps {
   char *machine_q35;        /* the same for "q35" (e.g. "pc-q35-7.2") */
   char **machine_types;     /* every pc-i440fx-* and pc-q35-* type this QEMU has; NULL if not
                              * known (then a pinned type is not checked before QEMU runs) */
+  char **audio_drivers;     /* what "-audiodev help" lists; NULL if not known */
+  char *audio_backend;      /* the backend VMs with sound use: "pa" (a PulseAudio or PipeWire
+                             * server answers and QEMU has the pa module, Debian's
+                             * qemu-system-gui), else "alsa" (a sound card), else "none";
+                             * NULL means "none" */
+  char *audio_reason;       /* why that backend, in words for the logs */
+  char *audio_wav_dir;      /* test hook $HOSTVISOR_AUDIO_WAV_DIR: every VM's audiodev is
+                             * "wav" writing DIR/<uuid>.wav; NULL normally */
+  gboolean test_debug_exit; /* test hook $HOSTVISOR_TEST_DEBUG_EXIT=1: every VM gets
+                             * isa-debug-exit at 0xf4 */
 };
 
 HvQemuCaps *hv_qemu_caps_copy (const HvQemuCaps *caps);

@@ -50,6 +50,10 @@ hv_qemu_caps_copy (const HvQemuCaps *caps)
   copy->machine_pc = g_strdup (caps->machine_pc);
   copy->machine_q35 = g_strdup (caps->machine_q35);
   copy->machine_types = g_strdupv (caps->machine_types);
+  copy->audio_drivers = g_strdupv (caps->audio_drivers);
+  copy->audio_backend = g_strdup (caps->audio_backend);
+  copy->audio_reason = g_strdup (caps->audio_reason);
+  copy->audio_wav_dir = g_strdup (caps->audio_wav_dir);
   if (caps->kvm_probe != NULL)
     copy->kvm_probe = g_object_ref (caps->kvm_probe);
   return copy;
@@ -67,6 +71,10 @@ hv_qemu_caps_free (HvQemuCaps *caps)
   g_free (caps->machine_pc);
   g_free (caps->machine_q35);
   g_strfreev (caps->machine_types);
+  g_strfreev (caps->audio_drivers);
+  g_free (caps->audio_backend);
+  g_free (caps->audio_reason);
+  g_free (caps->audio_wav_dir);
   g_clear_object (&caps->kvm_probe);
   g_free (caps);
 }
@@ -404,6 +412,113 @@ new_kvm_probe (const HvQemuCaps *caps)
   return hv_kvm_probe_new (&options);
 }
 
+/* "-audiodev help" prints "Available audio drivers:" and one name a line. Debian builds pa,
+ * sdl and jack as modules of qemu-system-gui; without it QEMU still lists none of them. */
+gboolean
+hv_qemu_caps_parse_audio_drivers (HvQemuCaps *caps,
+                                  const char *help_text)
+{
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+  if (help_text == NULL || strstr (help_text, "Available audio drivers:") == NULL)
+    return FALSE;
+  lines = g_strsplit (strstr (help_text, "Available audio drivers:"), "\n", -1);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_strstrip (lines[i]);
+      if (lines[i][0] == '\0' || strspn (lines[i], "abcdefghijklmnopqrstuvwxyz0123456789")
+          != strlen (lines[i]))
+        continue;
+      g_ptr_array_add (names, g_strdup (lines[i]));
+    }
+  g_ptr_array_add (names, NULL);
+  g_strfreev (caps->audio_drivers);
+  caps->audio_drivers = (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+  return TRUE;
+}
+
+/* Whether a PulseAudio (or PipeWire's pulse) server would answer: $PULSE_SERVER, or the
+ * socket in $XDG_RUNTIME_DIR/pulse/native. QEMU refuses to start when an explicit pa
+ * audiodev finds no server, so pa is chosen only with one. */
+static gboolean
+pulse_server_present (void)
+{
+  const char *server = g_getenv ("PULSE_SERVER");
+  const char *runtime = g_getenv ("XDG_RUNTIME_DIR");
+  g_autofree char *socket = NULL;
+
+  if (server != NULL && *server != '\0')
+    return TRUE;
+  if (runtime == NULL || *runtime == '\0')
+    return FALSE;
+  socket = g_build_filename (runtime, "pulse", "native", NULL);
+  return g_file_test (socket, G_FILE_TEST_EXISTS);
+}
+
+void
+hv_qemu_caps_choose_audio (HvQemuCaps *caps,
+                           gboolean    pulse_server,
+                           gboolean    sound_card)
+{
+  const char * const *drivers = (const char * const *) caps->audio_drivers;
+  gboolean has_pa = drivers != NULL && g_strv_contains (drivers, "pa");
+  gboolean has_alsa = drivers != NULL && g_strv_contains (drivers, "alsa");
+
+  g_clear_pointer (&caps->audio_backend, g_free);
+  g_clear_pointer (&caps->audio_reason, g_free);
+  if (has_pa && pulse_server)
+    {
+      caps->audio_backend = g_strdup ("pa");
+      caps->audio_reason = g_strdup ("pa: QEMU's PulseAudio backend, to the sound server of "
+                                     "this session (PulseAudio or PipeWire)");
+      return;
+    }
+  if (has_alsa && sound_card)
+    {
+      caps->audio_backend = g_strdup ("alsa");
+      caps->audio_reason = g_strdup (has_pa ? "alsa: no PulseAudio or PipeWire server answers "
+                                     "in this session"
+                                     : "alsa: this QEMU has no PulseAudio backend (Debian: "
+                                     "install qemu-system-gui)");
+      return;
+    }
+  caps->audio_backend = g_strdup ("none");
+  caps->audio_reason = g_strdup ("none: no sound server and no sound card here, so guests' "
+                                 "sound cards play to nothing");
+}
+
+/* The audio drivers, and the test hooks of the environment. Not fatal. */
+static void
+probe_audio (HvQemuCaps *caps)
+{
+  const char * const argv[] = { caps->qemu_binary, "-audiodev", "help", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *wav_dir = g_getenv ("HOSTVISOR_AUDIO_WAV_DIR");
+  const char *debug_exit = g_getenv ("HOSTVISOR_TEST_DEBUG_EXIT");
+  int status = 0;
+
+  if (!run_with_timeout (argv, NULL, PROBE_TIMEOUT_MS, &out, &err, &status, &error))
+    g_message ("Cannot list the audio drivers of %s: %s", caps->qemu_binary, error->message);
+  else if (!hv_qemu_caps_parse_audio_drivers (caps, out))
+    g_message ("Cannot list the audio drivers of %s", caps->qemu_binary);
+  hv_qemu_caps_choose_audio (caps, pulse_server_present (),
+                             g_file_test ("/dev/snd", G_FILE_TEST_IS_DIR));
+  g_message ("Audio for VMs with sound: %s", caps->audio_reason);
+
+  if (wav_dir != NULL && *wav_dir != '\0')
+    {
+      caps->audio_wav_dir = g_canonicalize_filename (wav_dir, NULL);
+      g_message ("Test hook HOSTVISOR_AUDIO_WAV_DIR: VMs record their sound into %s",
+                 caps->audio_wav_dir);
+    }
+  caps->test_debug_exit = debug_exit != NULL && g_str_equal (debug_exit, "1");
+  if (caps->test_debug_exit)
+    g_message ("Test hook HOSTVISOR_TEST_DEBUG_EXIT: VMs get isa-debug-exit at 0xf4");
+}
+
 static void
 probe_ovmf (HvQemuCaps *caps)
 {
@@ -432,6 +547,7 @@ hv_qemu_caps_probe (GError **error)
   if (!probe_version (caps, error))
     return NULL;
   probe_machines (caps);
+  probe_audio (caps);
   if (!probe_seccomp (caps, error))
     return NULL;
   caps->kvm = FALSE;

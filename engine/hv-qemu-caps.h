@@ -20,4 +20,11 @@ HvQemuCaps *hv_qemu_caps_probe (GError **error);
  * lists no pc-i440fx-* or pc-q35-* type. */
 gboolean hv_qemu_caps_parse_machines (HvQemuCaps *caps, const char *help_text);
 
+/* Read "-audiodev help" output into caps->audio_drivers. FALSE when it is not that text. */
+gboolean hv_qemu_caps_parse_audio_drivers (HvQemuCaps *caps, const char *help_text);
+/* Choose caps->audio_backend and audio_reason: pa when QEMU has it and @pulse_server, else
+ * alsa when QEMU has it and @sound_card, else none. */
+void     hv_qemu_caps_choose_audio (HvQemuCaps *caps, gboolean pulse_server,
+                                    gboolean sound_card);
+
 G_END_DECLS

@@ -15,6 +15,8 @@
  * that engine. */
 #define REASON_UNKNOWN "unknown"
 #define REASON_SETTING "setting"
+/* The CPU speed limit (-icount) exists under TCG only (hv-config-hardware.c). */
+#define REASON_SPEED_LIMIT "speed-limit"
 
 static HvKvmProbe *
 get_probe (HvVm *self)
@@ -45,6 +47,12 @@ decide (HvVm        *self,
   HvKvmVerdictCode code = verdict_code (self);
   gboolean usable = code == HV_KVM_VERDICT_USABLE;
 
+  if (self->config != NULL && self->config->hw.icount)
+    {
+      *accel = "tcg";
+      *reason = REASON_SPEED_LIMIT;
+      return;
+    }
   switch (setting)
     {
     case HV_ACCELERATION_TCG:
@@ -120,7 +128,8 @@ hv_vm_accel_prepare_async (HvVm               *self,
   g_task_set_source_tag (task, hv_vm_accel_prepare_async);
   /* A VM set to TCG never waits for the verdict. */
   if (probe == NULL || (self->config != NULL &&
-                        self->config->acceleration == HV_ACCELERATION_TCG))
+                        (self->config->acceleration == HV_ACCELERATION_TCG
+                         || self->config->hw.icount)))
     {
       g_task_return_boolean (task, TRUE);
       return;
@@ -158,7 +167,10 @@ hv_vm_accel_prepare_finish (HvVm         *self,
 
   hv_set_str (&self->accel, accel);
   hv_set_str (&self->accel_reason, reason);
-  if (g_str_equal (reason, REASON_SETTING))
+  if (g_str_equal (reason, REASON_SPEED_LIMIT))
+    hv_vm_log (self, "acceleration: TCG, because this VM has a CPU speed limit, which only "
+               "QEMU's emulation can keep (no KVM while it is set)");
+  else if (g_str_equal (reason, REASON_SETTING))
     hv_vm_log (self, "acceleration: TCG, as this VM is set to");
   else if (reason[0] != '\0')
     hv_vm_log (self, "acceleration: TCG, because %s",
@@ -185,6 +197,9 @@ hv_vm_accel_state_reason (HvVm *self)
 {
   if (g_strcmp0 (self->accel, "kvm") == 0)
     return "";
+  if (g_strcmp0 (self->accel_reason, REASON_SPEED_LIMIT) == 0)
+    return "running without hardware acceleration (TCG): the CPU speed limit needs QEMU's "
+           "emulation";
   return "running without hardware acceleration (TCG)";
 }
 

@@ -33,6 +33,12 @@ hv_vm_machine_pin_on_start (HvVm             *self,
   if (self->config == NULL || self->config->machine_type != NULL)
     return TRUE;
   copy = hv_vm_config_copy (self->config);
+  if (copy->machine == HV_MACHINE_ISAPC)
+    {
+      hv_vm_log (self, "machine type: isapc, which QEMU has in one unversioned form only: not "
+                 "pinned");
+      return TRUE;
+    }
   if (!hv_machine_type_pin (copy, caps))
     {
       hv_vm_log (self, "machine type: not pinned (this QEMU's machine types are not known); "

@@ -6,6 +6,7 @@
 #include "hv-error.h"
 #include "hv-image-check.h"
 #include "hv-osinfo.h"
+#include "hv-profiles.h"
 #include "hv-qemu-argv.h"
 
 #define DEFAULT_DISK_GIB 16
@@ -44,6 +45,24 @@ static const struct {
   { "clipboard", "s", FALSE, FALSE },
   { "share-transport", "s", TRUE, FALSE },
   { "acceleration", "s", TRUE, FALSE },
+  /* hv-vm-options-legacy.c */
+  { "profile", "s", TRUE, FALSE },
+  { "cpu-model", "s", TRUE, FALSE },
+  { "sound", "s", TRUE, FALSE },
+  { "sound-enabled", "b", TRUE, FALSE },
+  { "sound-muted", "b", TRUE, FALSE },
+  { "adlib", "b", TRUE, FALSE },
+  { "pc-speaker", "b", TRUE, FALSE },
+  { "vram", "u", TRUE, FALSE },
+  { "rtc", "s", TRUE, FALSE },
+  { "acpi", "b", TRUE, FALSE },
+  { "hpet", "b", TRUE, FALSE },
+  { "usb", "b", TRUE, FALSE },
+  { "tablet", "b", TRUE, FALSE },
+  { "vmport", "b", TRUE, FALSE },
+  { "cpu-limit", "s", TRUE, FALSE },
+  { "floppy-b", "s", TRUE, FALSE },
+  { "remove-floppy-b", "b", TRUE, TRUE },
 };
 
 /* Modify's adapter options: "nicN" and "nicN-SUFFIX", N = 1..HV_MAX_NICS. */
@@ -150,7 +169,8 @@ check_keys (GVariant  *options,
           break;
         }
       if (!found || (!modifying && g_str_equal (key, "name")) ||
-          (!modifying && (g_str_equal (key, "remove-iso") || g_str_equal (key, "remove-floppy"))))
+          (!modifying && (g_str_equal (key, "remove-iso") || g_str_equal (key, "remove-floppy")
+                          || g_str_equal (key, "remove-floppy-b"))))
         {
           g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT, "Unknown option \"%s\"", key);
           return FALSE;
@@ -281,12 +301,13 @@ apply_common (HvVmConfig *config,
       if (!hv_machine_from_string (s, &config->machine))
         {
           g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                       "Unknown machine \"%s\" (pc or q35)", s);
+                       "Unknown machine \"%s\" (pc, q35 or isapc)", s);
           return FALSE;
         }
       /* A pinned type is for one machine: another machine is pinned anew (hv-vm-machine.h). */
       if (config->machine != before)
         g_clear_pointer (&config->machine_type, g_free);
+      hv_vm_options_machine_changed (config, options, before);
     }
   if (lookup_string (options, "video", &s) && !hv_video_from_string (s, &config->video))
     {
@@ -469,6 +490,9 @@ hv_vm_options_create (const char      *name,
   g_autoptr(HvOsDefaults) defaults = NULL;
   HvDriveBus disk_bus = HV_DRIVE_BUS_IDE;
   const char *os = NULL;
+  const char *profile_name = NULL;
+  g_autofree char *os_profile = NULL;
+  guint64 profile_disk_gib = 0;
   gboolean no_disk = FALSE;
   guint64 disk_gib = 0;
   gboolean has_iso, has_floppy;
@@ -492,6 +516,18 @@ hv_vm_options_create (const char      *name,
         }
       apply_os_defaults (config, defaults);
       disk_bus = defaults->disk_bus;
+      os_profile = hv_profile_for_os (os);
+    }
+
+  /* A hardware profile for old guests: the one asked for, else the OS's (hv-profiles.h);
+   * each option below still overrides its part. */
+  if (!lookup_string (options, "profile", &profile_name))
+    profile_name = os_profile;
+  if (profile_name != NULL)
+    {
+      if (!hv_vm_options_apply_profile (config, profile_name, &profile_disk_gib, error))
+        return NULL;
+      disk_bus = HV_DRIVE_BUS_IDE;
     }
 
   /* Every VM gets a CD-ROM drive, as on a real PC, so media can be inserted later. */
@@ -499,7 +535,8 @@ hv_vm_options_create (const char      *name,
                                                  HV_DISK_FORMAT_RAW, NULL));
   ((HvDrive *) g_ptr_array_index (config->drives, 0))->readonly = TRUE;
 
-  if (!apply_common (config, options, error))
+  if (!apply_common (config, options, error)
+      || !hv_vm_options_apply_hardware (config, options, error))
     return NULL;
 
   /* Without an OS to ask, a q35 VM's disk goes on its AHCI (SATA) controller, which every
@@ -530,6 +567,7 @@ hv_vm_options_create (const char      *name,
   if (!no_disk && find_drive (config, HV_DRIVE_DISK) == NULL)
     {
       plan->new_disk_gib = disk_gib > 0 ? disk_gib :
+                           profile_disk_gib > 0 ? profile_disk_gib :
                            defaults != NULL ? MAX (defaults->disk_gib, 1) : DEFAULT_DISK_GIB;
       g_ptr_array_insert (config->drives, 0,
                           hv_drive_new (HV_DRIVE_DISK, disk_bus, HV_DISK_FORMAT_QCOW2,
@@ -542,7 +580,7 @@ hv_vm_options_create (const char      *name,
   for (guint i = 0; i < config->drives->len; i++)
     {
       HvDrive *d = g_ptr_array_index (config->drives, i);
-      if (d->bus == HV_DRIVE_BUS_SATA && config->machine == HV_MACHINE_PC)
+      if (d->bus == HV_DRIVE_BUS_SATA && config->machine != HV_MACHINE_Q35)
         d->bus = HV_DRIVE_BUS_IDE;
     }
 
@@ -551,10 +589,22 @@ hv_vm_options_create (const char      *name,
       has_iso = find_drive (config, HV_DRIVE_CDROM) != NULL &&
                 find_drive (config, HV_DRIVE_CDROM)->path != NULL;
       has_floppy = find_drive (config, HV_DRIVE_FLOPPY) != NULL;
-      hv_set_str (&config->boot_order, has_floppy ? "acd" : has_iso ? "dc" : "cd");
+      if (profile_name == NULL)
+        hv_set_str (&config->boot_order, has_floppy ? "acd" : has_iso ? "dc" : "cd");
+      else if (has_floppy && config->boot_order[0] != 'a')
+        {
+          /* The profile's order, with the floppy first: it boots what it was made from. */
+          g_autoptr(GString) order = g_string_new ("a");
+
+          for (const char *p = config->boot_order; *p != '\0'; p++)
+            if (*p != 'a')
+              g_string_append_c (order, *p);
+          hv_set_str (&config->boot_order, order->str);
+        }
     }
 
-  if (!hv_vm_config_validate (config, error))
+  if (!hv_vm_config_validate (config, error)
+      || !hv_vm_options_check_profile_limits (config, plan->new_disk_gib, error))
     return NULL;
 
   return g_steal_pointer (&config);
@@ -784,10 +834,15 @@ hv_vm_options_modify (const HvVmConfig *config,
   if (g_variant_lookup (options, "no-disk", "b", &flag) && flag)
     remove_drives (copy, HV_DRIVE_DISK);
 
-  if (!apply_common (copy, options, error) || !apply_nics (copy, options, error))
+  if (lookup_string (options, "profile", &s)
+      && !hv_vm_options_apply_profile (copy, s, NULL, error))
+    return NULL;
+  if (!apply_common (copy, options, error) || !apply_nics (copy, options, error)
+      || !hv_vm_options_apply_hardware (copy, options, error))
     return NULL;
 
-  if (!backings_unchanged (config, copy, error) || !hv_vm_config_validate (copy, error))
+  if (!backings_unchanged (config, copy, error) || !hv_vm_config_validate (copy, error)
+      || !hv_vm_options_check_profile_limits (copy, 0, error))
     return NULL;
 
   return g_steal_pointer (&copy);

@@ -39,4 +39,18 @@ gboolean    hv_vm_options_has_nic_keys (GVariant *options, gboolean cable_only);
 gboolean    hv_vm_options_check_startable (const HvVmConfig *config, const HvVmConfig *before,
                                            const HvQemuCaps *caps, GError **error);
 
+/* hv-vm-options-legacy.c: the options for old guests ("profile", "cpu-model", "sound",
+ * "sound-enabled", "sound-muted", "adlib", "pc-speaker", "vram", "rtc", "acpi", "hpet", "usb",
+ * "tablet", "vmport", "cpu-limit", "floppy-b", "remove-floppy-b"). */
+gboolean    hv_vm_options_apply_profile (HvVmConfig *config, const char *name,
+                                         guint64 *disk_gib, GError **error);
+gboolean    hv_vm_options_apply_hardware (HvVmConfig *config, GVariant *options, GError **error);
+/* After "machine" changed from @before: a VM that became isapc loses USB and the tablet
+ * (isapc has no PCI) unless @options set them. */
+void        hv_vm_options_machine_changed (HvVmConfig *config, GVariant *options,
+                                           HvMachine before);
+/* The profile's limits (hw.profile): memory, and @disk_gib for a new disk (0: none). */
+gboolean    hv_vm_options_check_profile_limits (const HvVmConfig *config, guint64 disk_gib,
+                                                GError **error);
+
 G_END_DECLS

@@ -1262,16 +1262,6 @@ hv_vm_open_socket (HvVm       *self,
  * Removable media
  */
 
-static int
-find_drive_index (const HvVmConfig *config,
-                  HvDriveKind       kind)
-{
-  for (guint i = 0; i < config->drives->len; i++)
-    if (((const HvDrive *) g_ptr_array_index (config->drives, i))->kind == kind)
-      return (int) i;
-  return -1;
-}
-
 /* The config follows the medium only once QEMU has it, so the two never disagree. */
 static gboolean
 store_medium (HvVm       *self,
@@ -1319,6 +1309,7 @@ on_media_changed (GObject      *object,
 void
 hv_vm_insert_media_async (HvVm               *self,
                           HvDriveKind         kind,
+                          guint               unit,
                           const char         *path,
                           GCancellable       *cancellable,
                           GAsyncReadyCallback callback,
@@ -1349,7 +1340,12 @@ hv_vm_insert_media_async (HvVm               *self,
       return;
     }
 
-  index = find_drive_index (self->config, kind);
+  index = hv_config_find_removable (self->config, kind, unit, &error);
+  if (index == -2)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
   if (!hv_vm_is_active (self))
     {
       /* Powered off: only the config changes; a missing drive is added. */

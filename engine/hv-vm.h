@@ -78,10 +78,11 @@ void          hv_vm_action_async      (HvVm *self, HvVmAction action, GCancellab
                                        GAsyncReadyCallback callback, gpointer user_data);
 gboolean      hv_vm_action_finish     (HvVm *self, GAsyncResult *result, GError **error);
 
-/* Put a medium into the first drive of `kind` (HV_DRIVE_CDROM or HV_DRIVE_FLOPPY), or eject
- * it when `path` is NULL or "". While QEMU runs the guest sees the change at once; the
- * config keeps the new medium either way. */
-void          hv_vm_insert_media_async  (HvVm *self, HvDriveKind kind, const char *path,
+/* Put a medium into drive @unit (0: the first, 1: the second, floppy B:) of `kind`
+ * (HV_DRIVE_CDROM or HV_DRIVE_FLOPPY), or eject it when `path` is NULL or "". While QEMU runs
+ * the guest sees the change at once; the config keeps the new medium either way. */
+void          hv_vm_insert_media_async  (HvVm *self, HvDriveKind kind, guint unit,
+                                         const char *path,
                                          GCancellable *cancellable, GAsyncReadyCallback callback,
                                          gpointer user_data);
 gboolean      hv_vm_insert_media_finish (HvVm *self, GAsyncResult *result, GError **error);

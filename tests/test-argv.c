@@ -99,6 +99,15 @@ fixed_caps (HvQemuCaps *caps,
   caps->machine_pc = (char *) "pc-i440fx-7.2";
   caps->machine_q35 = (char *) "pc-q35-7.2";
   caps->machine_types = (char **) fixed_machine_types;
+  /* legacy-*: a host with a PulseAudio server; legacy-hook-*: the test hooks on, with a
+   * comma in the WAV directory. */
+  if (g_str_has_prefix (case_name, "legacy-"))
+    caps->audio_backend = (char *) "pa";
+  if (g_str_has_prefix (case_name, "legacy-hook-"))
+    {
+      caps->audio_wav_dir = (char *) "/var/tmp/hv,wav";
+      caps->test_debug_exit = TRUE;
+    }
 }
 
 static int

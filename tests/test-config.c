@@ -2024,7 +2024,7 @@ static const struct {
   { "bad-boot-order.xml", 9, "boot order \"dx\" may only use the letters c (disk)" },
   { "bad-format.xml", 12, "format=\"vmdk\" on <drive> is not valid (use raw or qcow2)" },
   { "bad-mac.xml", 16, "adapter 1: \"52:54:00:12:34\" is not a MAC address" },
-  { "bad-machine.xml", 5, "machine=\"isapc\" on <system> is not valid (use pc or q35)" },
+  { "bad-machine.xml", 5, "machine=\"microvm\" on <system> is not valid (use pc, q35 or isapc)" },
   { "machine-type-injected.xml", 5,
     "machine-type=\"pc-i440fx-7.2,accel=kvm\" on <system> is not valid (use pc-i440fx-X.Y "
     "for the pc machine" },
@@ -2105,7 +2105,7 @@ static const struct {
   { "undefined-entity.xml", 4, "not well-formed XML: Entity 'bad' not defined" },
   { "unknown-attribute.xml", 12, "unknown attribute cache on <drive>" },
   { "unknown-element.xml", 5, "unknown element <color> in <hostvisor-vm>" },
-  { "unknown-system-element.xml", 8, "unknown element <sound> in <system>" },
+  { "unknown-system-element.xml", 8, "unknown element <joystick> in <system>" },
   { "uppercase-uuid.xml", 3, "must be written in lower case" },
   { "utf16.xml", 1, "the file contains a NUL byte" },
   { "wrong-order.xml", 4, "<uuid> must come before <name>" },

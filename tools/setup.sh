@@ -11,7 +11,7 @@ builddir=${HOSTVISOR_BUILDDIR:-$here/build}
 packages=(meson ninja-build pkg-config gcc libglib2.0-dev libglib2.0-dev-bin libglib2.0-bin
           libjson-glib-dev libxml2-dev libxml2-utils libosinfo-1.0-dev osinfo-db)
 # Running guests.
-packages+=(qemu-system-x86 qemu-utils ovmf seabios ipxe-qemu)
+packages+=(qemu-system-x86 qemu-system-gui qemu-utils ovmf seabios ipxe-qemu)
 # The desktop app and the SDL viewer.
 packages+=(libgtk-4-dev libadwaita-1-dev libvncserver-dev libsdl2-dev gettext desktop-file-utils
            appstream)
