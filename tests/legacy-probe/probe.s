@@ -337,6 +337,7 @@ main:
 1:      call probe_memory
         call probe_bios
         call probe_pci
+        call probe_acpi
         call probe_vga
         call probe_floppy
         call probe_sb16
@@ -747,6 +748,131 @@ dec16p:                                 # AL as a decimal number
         movzx eax, al
         call dec32
         pop eax
+        ret
+
+# ---------------------------------------------------------------------------------------
+# ACPI: the RSDP in the BIOS area (E0000h-FFFFFh), then the signatures of the tables its RSDT
+# lists, read from high memory with INT 15h AH=87h (the BIOS's block move).
+
+# xmove: copies CX words from physical EAX to XMOVE_BUF (physical 0x30800, VBE_SEG:0800).
+# CF on error.
+        .set XMOVE_BUF, (VBE_SEG << 4) + 0x800
+xmove:
+        pushad
+        push es
+        mov [xm_gdt + 16 + 2], ax               # source base 0-15
+        shr eax, 16
+        mov [xm_gdt + 16 + 4], al               # base 16-23
+        mov [xm_gdt + 16 + 7], ah               # base 24-31
+        xor ax, ax
+        mov es, ax
+        mov si, offset xm_gdt
+        mov ah, 0x87
+        int 0x15
+        pop es
+        popad
+        ret
+
+probe_acpi:
+        push es
+        mov ax, 0xE000
+1:      mov es, ax
+        xor di, di
+2:      cmp dword ptr es:[di], 0x20445352       # "RSD "
+        jne 3f
+        cmp dword ptr es:[di + 4], 0x20525450   # "PTR "
+        je 5f
+3:      add di, 16
+        jnz 2b
+        mov ax, es
+        add ax, 0x1000
+        jnc 1b
+        pop es
+        P "acpi.rsdp=0"
+        call nl
+        ret
+5:      P "acpi.rsdp=1"
+        call nl
+        P "acpi.oem="
+        mov cx, 6
+        lea si, [di + 9]
+6:      mov al, es:[si]
+        cmp al, 0x20
+        jbe 7f
+        call putc
+7:      inc si
+        loop 6b
+        call nl
+        P "acpi.revision="
+        mov al, es:[di + 15]
+        call hex8
+        call nl
+        mov ebx, es:[di + 16]                   # RSDT
+        pop es
+        mov eax, ebx
+        mov cx, 128                             # header + up to 55 entries
+        call xmove
+        jc 9f
+        push ds
+        mov ax, VBE_SEG
+        mov ds, ax
+        cmp dword ptr [0x800], 0x54445352       # "RSDT"
+        mov ecx, [0x804]                        # length
+        pop ds
+        jne 9f
+        P "acpi.tables="
+        sub ecx, 36
+        shr ecx, 2
+        cmp ecx, 55
+        jbe 8f
+        mov ecx, 55
+8:      mov di, offset acpi_rsdt
+        push ds
+        push es
+        mov ax, ds
+        mov es, ax
+        mov ax, VBE_SEG
+        mov ds, ax
+        push cx
+        mov cx, 256
+        mov si, 0x800
+        rep movsb                               # keep the RSDT: the buffer is reused
+        pop cx
+        pop es
+        pop ds
+        mov si, offset acpi_rsdt + 36
+        xor dx, dx
+10:     jcxz 12f
+        mov eax, [si]
+        push cx
+        mov cx, 2
+        call xmove
+        pop cx
+        jc 11f
+        test dx, dx
+        jz 13f
+        P ","
+13:     inc dx
+        push ds
+        push si
+        mov ax, VBE_SEG
+        mov ds, ax
+        mov si, 0x800
+        push cx
+        mov cx, 4
+14:     lodsb
+        call putc
+        loop 14b
+        pop cx
+        pop si
+        pop ds
+11:     add si, 4
+        dec cx
+        jmp 10b
+12:     call nl
+        ret
+9:      P "acpi.rsdt=unreadable"
+        call nl
         ret
 
 # ---------------------------------------------------------------------------------------
@@ -1749,6 +1875,15 @@ media_watch:
 
 # ---------------------------------------------------------------------------------------
         .balign 4
+# INT 15h AH=87h descriptors: null, GDT, source, destination (XMOVE_BUF), two for the BIOS.
+xm_gdt:
+        .quad 0, 0
+        .word 0xFFFF, 0
+        .byte 0, 0x93, 0, 0
+        .word 0xFFFF, XMOVE_BUF & 0xFFFF
+        .byte XMOVE_BUF >> 16, 0x93, 0, 0
+        .quad 0, 0
+acpi_rsdt:      .space 256
 watch_start:    .long 0
 media_polls:    .long 0
 media_changes:  .long 0
