@@ -454,6 +454,7 @@ vm_to_json (HvDbusVm         *vm,
   json_add_string_or_null (builder, "serial_log", prop_string (props, "SerialLogPath"));
   json_add_guest (builder, vm);
   hv_ctl_json_add_adapters (builder, vm);
+  hv_ctl_json_add_snapshot_state (builder, vm);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }

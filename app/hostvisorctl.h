@@ -11,6 +11,7 @@
  * hostvisorctl-network.c  host-only networks: network list, create, modify, remove
  * hostvisorctl-portforward.c  network adapters in show, port-forward list|add|remove
  * hostvisorctl-clone.c    clone
+ * hostvisorctl-snapshot.c snapshot take|list|restore|delete|edit, save-state, discard-state
  *
  * Everything but main() is the static library "hvctl". Parsing never prints, exits or
  * reaches the engine: hv_ctl_command_line_parse() takes an argv and returns what to do or a
@@ -206,6 +207,20 @@ gboolean hv_ctl_cmd_port_forward_remove (HvCtl *ctl, HvCtlArgs *args, GError **e
 /* hostvisorctl-clone.c */
 extern const HvCtlOption hv_ctl_clone_options[];
 gboolean hv_ctl_cmd_clone              (HvCtl *ctl, HvCtlArgs *args, GError **error);
+/* hostvisorctl-snapshot.c */
+extern const HvCtlOption hv_ctl_snapshot_take_options[];
+extern const HvCtlOption hv_ctl_snapshot_list_options[];
+extern const HvCtlOption hv_ctl_snapshot_restore_options[];
+extern const HvCtlOption hv_ctl_snapshot_edit_options[];
+/* "saved-state", "current_snapshot" and "operation" of show --json. */
+void     hv_ctl_json_add_snapshot_state (JsonBuilder *builder, HvDbusVm *vm);
+gboolean hv_ctl_cmd_snapshot_take    (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_snapshot_list    (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_snapshot_restore (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_snapshot_delete  (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_snapshot_edit    (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_save_state       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_discard_state    (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-io.c */
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);

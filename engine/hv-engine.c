@@ -24,6 +24,8 @@
 #include "hv-engine-vm-network.h"
 #include "hv-engine-clone.h"
 #include "hv-vm-clone.h"
+#include "hv-engine-snapshots.h"
+#include "hv-vm-snapshots.h"
 #include "hv-error.h"
 #include "hv-kvm-probe.h"
 #include "hv-osinfo.h"
@@ -243,7 +245,7 @@ handle_start (HvDbusVm              *skeleton,
   HvVm *vm = lookup_vm (self, skeleton, invocation);
   GError *error = NULL;
 
-  if (vm != NULL && !hv_vm_clone_check_idle (vm, &error))
+  if (vm != NULL && !hv_vm_snapshots_check_idle (vm, &error))
     reply_void (invocation, error);
   else if (vm != NULL)
     hv_vm_start_async (vm, NULL, on_void_reply, void_reply (invocation, hv_vm_start_finish));
@@ -325,6 +327,11 @@ handle_modify (HvDbusVm              *skeleton,
 
   if (vm == NULL)
     return TRUE;
+  if (!hv_vm_snapshots_check_modify (vm, &error))
+    {
+      reply_void (invocation, error);
+      return TRUE;
+    }
   /* A new disk is a file to make first (qemu-img): on its own, asynchronously. */
   if (g_variant_n_children (options) == 1 && g_variant_lookup (options, "disk-size", "t", &gib))
     {
@@ -363,7 +370,7 @@ handle_delete (HvDbusVm              *skeleton,
   HvVm *vm = lookup_vm (self, skeleton, invocation);
   GError *error = NULL;
 
-  if (vm != NULL && !hv_vm_clone_check_idle (vm, &error))
+  if (vm != NULL && !hv_vm_snapshots_check_idle (vm, &error))
     reply_void (invocation, error);
   else if (vm != NULL)
     hv_library_delete_vm_async (self->library, vm, keep_files, NULL, on_void_reply,
@@ -633,6 +640,13 @@ connect_vm (HvEngine *self,
     { "handle-add-port-forward", G_CALLBACK (hv_engine_vm_handle_add_port_forward) },
     { "handle-remove-port-forward", G_CALLBACK (hv_engine_vm_handle_remove_port_forward) },
     { "handle-clone", G_CALLBACK (hv_engine_vm_handle_clone) },
+    { "handle-take-snapshot", G_CALLBACK (hv_engine_vm_handle_take_snapshot) },
+    { "handle-restore-snapshot", G_CALLBACK (hv_engine_vm_handle_restore_snapshot) },
+    { "handle-delete-snapshot", G_CALLBACK (hv_engine_vm_handle_delete_snapshot) },
+    { "handle-edit-snapshot", G_CALLBACK (hv_engine_vm_handle_edit_snapshot) },
+    { "handle-get-snapshot-thumbnail", G_CALLBACK (hv_engine_vm_handle_get_snapshot_thumbnail) },
+    { "handle-save-state", G_CALLBACK (hv_engine_vm_handle_save_state) },
+    { "handle-discard-saved-state", G_CALLBACK (hv_engine_vm_handle_discard_saved_state) },
   };
 
   /* One closure per method for the whole library, connected to every VM: a closure per VM

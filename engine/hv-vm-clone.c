@@ -10,6 +10,7 @@
  * fails. An engine that dies half way leaves only ".new-*" entries and unnamed bases, which
  * the next engine removes (hv_library_new() → hv_clone_collect_bases()). */
 #include "hv-vm-clone.h"
+#include "hv-vm-snapshots.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,6 @@
 /* Bases published by clones in progress (absolute paths): the collector leaves them. */
 static GHashTable *pending_bases;
 /* HvVm* → number of clones reading it now. */
-static GHashTable *cloning;
 
 typedef struct {
   char **argv;             /* a qemu-img command; NULL: a rename done here */
@@ -72,38 +72,23 @@ clone_step_free (CloneStep *step)
 }
 
 /* ----------------------------------------------------------------------------
- * The source's Operation
- *
- * With branch snap's HvVm.operation (hv-vm-snapshots.c), the clone marks the VM through
- * that; until then it sets the skeleton's properties itself and keeps its own count.
+ * The source's Operation: "clone", shared with snapshots (hv_vm_operation_begin()), so that
+ * one long operation runs on a VM at a time.
  */
 
 static void
 set_progress (HvVm   *vm,
               double  progress)
 {
-  hv_dbus_vm_set_operation_progress (hv_vm_get_skeleton (vm), progress);
+  hv_vm_operation_set_progress (vm, progress);
 }
 
 static gboolean
 begin_operation (HvVm    *vm,
                  GError **error)
 {
-  HvDbusVm *skeleton = hv_vm_get_skeleton (vm);
-  const char *operation = hv_dbus_vm_get_operation (skeleton);
-
-  if (operation != NULL && operation[0] != '\0')
-    {
-      g_autofree char *shown = hv_config_escape_for_display (hv_vm_get_name (vm));
-
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is busy (%s)", shown, operation);
-      return FALSE;
-    }
-  if (cloning == NULL)
-    cloning = g_hash_table_new (NULL, NULL);
-  g_hash_table_insert (cloning, vm,
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (cloning, vm)) + 1));
-  hv_dbus_vm_set_operation (skeleton, "clone");
+  if (!hv_vm_operation_begin (vm, "clone", error))
+    return FALSE;
   set_progress (vm, 0);
   return TRUE;
 }
@@ -111,26 +96,7 @@ begin_operation (HvVm    *vm,
 static void
 end_operation (HvVm *vm)
 {
-  guint count = cloning != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (cloning, vm)) : 0;
-
-  if (count <= 1)
-    g_hash_table_remove (cloning, vm);
-  else
-    g_hash_table_insert (cloning, vm, GUINT_TO_POINTER (count - 1));
-  hv_dbus_vm_set_operation (hv_vm_get_skeleton (vm), "");
-  set_progress (vm, 0);
-}
-
-gboolean
-hv_vm_clone_check_idle (HvVm    *vm,
-                        GError **error)
-{
-  if (cloning == NULL || !g_hash_table_contains (cloning, vm))
-    return TRUE;
-  g_autofree char *shown = hv_config_escape_for_display (hv_vm_get_name (vm));
-  g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is busy (clone): wait until the "
-               "clone is made", shown);
-  return FALSE;
+  hv_vm_operation_end (vm);
 }
 
 /* ----------------------------------------------------------------------------

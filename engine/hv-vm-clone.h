@@ -42,9 +42,6 @@ void        hv_vm_clone_async        (HvLibrary *library, HvVm *source, const ch
 /* The new VM (a new reference). */
 HvVm       *hv_vm_clone_finish       (HvLibrary *library, GAsyncResult *result, GError **error);
 
-/* HV_ERROR_BUSY while a clone reads @vm (Start and Delete must wait). */
-gboolean    hv_vm_clone_check_idle   (HvVm *vm, GError **error);
-
 /* Every drive's backing of @config, a VM of the library whose VM directory is @vm_dir
  * (LIBRARY/vms/<uuid>), is a base this engine makes: LIBRARY/bases/<uuid>.qcow2. @at_start:
  * the file must also be a regular file (not a link). HV_ERROR_INVALID_CONFIG otherwise, with a

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 typedef struct _HvLiveShare HvLiveShare;
 typedef struct _HvVmSerial HvVmSerial;
 typedef struct _HvVmNetwork HvVmNetwork;
+typedef struct _HvSnapshotStore HvSnapshotStore;
 
 struct _HvVm
 {
@@ -74,6 +75,11 @@ struct _HvVm
 
   /* owned: the adapters' taps, links and port forwards (hv-vm-network.c); NULL until used */
   HvVmNetwork *net;
+
+  /* owned: snapshots and the saved state (hv-vm-snapshots.c) */
+  HvSnapshotStore *snapshots;
+  char *operation;          /* the D-Bus Operation: "" for none */
+  double operation_progress;
 };
 
 void hv_vm_set_state          (HvVm *self, HvVmState state, const char *reason);
@@ -145,5 +151,24 @@ void      hv_vm_shares_on_device_deleted (HvVm *self, const char *device);
 GVariant *hv_vm_shares_dup_status    (HvVm *self);
 /* AddShare and RemoveShare are possible now (powered off, or running with virtiofs). */
 gboolean  hv_vm_shares_can_change    (HvVm *self);
+
+/* hv-vm-snapshots.c */
+/* Once the config is loaded: read the snapshot metadata. */
+void      hv_vm_snapshots_init           (HvVm *self);
+void      hv_vm_snapshots_dispose        (HvVm *self);
+/* Snapshots, CurrentSnapshot, SavedState, Operation…, CanTakeSnapshot, CanSaveState. */
+void      hv_vm_snapshots_sync_skeleton  (HvVm *self);
+/* A start must load a state (a restored live snapshot, the saved state) before `cont`. */
+gboolean  hv_vm_snapshots_need_load      (HvVm *self);
+/* Between QEMU's start (-S) and the guest: send `cont` (`cont_done` gets
+ * hv_qmp_execute_async()'s result), first loading (snapshot-load) what the state file names.
+ * When the load fails, `cont_done` is not called: QEMU is ended (a start in progress fails
+ * with the load's error) and `user_data`, a reference to self, is dropped. */
+void      hv_vm_snapshots_continue       (HvVm *self, GAsyncReadyCallback cont_done,
+                                          gpointer user_data);
+/* After a crash of an earlier engine: finish or undo its snapshot operation, with no QEMU
+ * running (qemu-img), or with its QEMU reattached (QMP). */
+void      hv_vm_snapshots_reconcile_offline (HvVm *self);
+void      hv_vm_snapshots_reconcile_live    (HvVm *self);
 
 G_END_DECLS

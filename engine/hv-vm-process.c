@@ -632,8 +632,7 @@ on_network_ready (GObject *object, GAsyncResult *result, gpointer user_data)
 
   hv_vm_network_setup_finish (self, result);
   if (self->qmp != NULL && self->start_task != NULL)   /* else QEMU went away meanwhile */
-    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, on_cont_done,
-                          g_object_ref (self));
+    hv_vm_snapshots_continue (self, on_cont_done, g_object_ref (self));
 }
 
 static void

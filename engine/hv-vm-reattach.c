@@ -167,8 +167,7 @@ on_reattach_network_ready (GObject      *object,
 
   hv_vm_network_setup_finish (self, result);
   if (self->qmp != NULL && hv_vm_is_active (self))
-    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, on_continued,
-                          g_object_ref (self));
+    hv_vm_snapshots_continue (self, on_continued, g_object_ref (self));
 }
 
 static void
@@ -229,6 +228,7 @@ on_reattach_qmp_connected (GObject      *object,
   hv_vm_shares_reconcile (self);
   hv_qmp_execute_async (qmp, "query-status", NULL, -1, self->run_cancellable,
                         on_reattach_status, g_object_ref (self));
+  hv_vm_snapshots_reconcile_live (self);
 }
 
 /* The pid in qemu.pid, or 0. */
@@ -288,6 +288,7 @@ hv_vm_reattach (HvVm       *self,
       hv_vm_shares_cleanup_stale (self);
       if (file_pid != 0)
         hv_vm_clean_run_dir (self);
+      hv_vm_snapshots_reconcile_offline (self);
       return;
     }
 

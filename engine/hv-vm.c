@@ -45,6 +45,7 @@ hv_vm_dispose (GObject *object)
   HvVm *self = HV_VM (object);
 
   hv_vm_process_dispose (self);
+  hv_vm_snapshots_dispose (self);
   g_clear_object (&self->skeleton);
 
   G_OBJECT_CLASS (hv_vm_parent_class)->dispose (object);
@@ -160,6 +161,7 @@ hv_vm_new_from_dir (const char       *dir,
       self->state_reason = g_strdup ("");
     }
 
+  hv_vm_snapshots_init (self);
   hv_vm_accel_init (self);
   hv_vm_sync_skeleton (self);
   return self;
@@ -301,6 +303,7 @@ hv_vm_sync_skeleton (HvVm *self)
   hv_dbus_vm_set_can_pause (s, self->state == HV_VM_STATE_RUNNING);
   hv_dbus_vm_set_can_resume (s, self->state == HV_VM_STATE_PAUSED);
   hv_dbus_vm_set_can_modify (s, c != NULL && !active);
+  hv_vm_snapshots_sync_skeleton (self);
 }
 
 void

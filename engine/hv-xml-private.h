@@ -17,6 +17,8 @@ xmlDoc  *hv_xml_parse              (const char *data, gsize len, const char *fil
  * HV_PKGDATADIR, else the source tree), compiled on first use. HV_ERROR_INVALID_CONFIG
  * when the document does not match; HV_ERROR_FAILED when the schema cannot be loaded. */
 gboolean hv_xml_validate_vm_schema (xmlDoc *doc, const char *filename, GError **error);
+/* The same with resources/hostvisor-snapshot.rng (a snapshot's snapshot.xml). */
+gboolean hv_xml_validate_snapshot_schema (xmlDoc *doc, const char *filename, GError **error);
 
 /* Sets HV_ERROR_INVALID_CONFIG "FILENAME:LINE: message", or "FILENAME: message" when
  * line is 0 or less: always one line, with control and invisible formatting characters

@@ -17,6 +17,7 @@
 #include "hv-fileutil.h"
 
 #define SCHEMA_FILE "hostvisor-vm.rng"
+#define SNAPSHOT_SCHEMA_FILE "hostvisor-snapshot.rng"
 
 /* Not set, on purpose: XML_PARSE_NOENT (entity substitution), XML_PARSE_DTDLOAD,
  * XML_PARSE_DTDATTR, XML_PARSE_DTDVALID, XML_PARSE_XINCLUDE, XML_PARSE_HUGE (which
@@ -399,30 +400,32 @@ typedef struct {
 } Schema;
 
 static char *
-find_schema (void)
+find_schema (const char *file)
 {
   const char *dirs[] = { HV_PKGDATADIR, HV_SOURCE_RESOURCES_DIR };
   const char *env = g_getenv ("HOSTVISOR_SCHEMA_DIR");
 
   if (env != NULL && *env != '\0')
-    return g_build_filename (env, SCHEMA_FILE, NULL);
+    return g_build_filename (env, file, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
     {
-      g_autofree char *path = g_build_filename (dirs[i], SCHEMA_FILE, NULL);
+      g_autofree char *path = g_build_filename (dirs[i], file, NULL);
 
       if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
         return g_steal_pointer (&path);
     }
 
-  return g_build_filename (HV_PKGDATADIR, SCHEMA_FILE, NULL);
+  return g_build_filename (HV_PKGDATADIR, file, NULL);
 }
 
+/* `data`: the schema's file name. */
 static gpointer
 load_schema (gpointer data)
 {
   Schema *schema = g_new0 (Schema, 1);
-  g_autofree char *path = find_schema ();
+  g_autofree char *path = find_schema (data);
+  const char *what = g_str_equal (data, SCHEMA_FILE) ? "VM config" : "snapshot";
   g_autofree char *text = NULL;
   g_autoptr(GError) local_error = NULL;
   Collector collector = { 0 };
@@ -436,7 +439,7 @@ load_schema (gpointer data)
   if (!hv_file_read_capped (path, HV_CONFIG_MAX_SIZE, &text, &len, &local_error)
       || (doc = hv_xml_parse (text, len, path, &local_error)) == NULL)
     {
-      schema->error = g_strdup_printf ("Cannot load the VM config schema: %s",
+      schema->error = g_strdup_printf ("Cannot load the %s schema: %s", what,
                                        local_error->message);
       return schema;
     }
@@ -452,7 +455,7 @@ load_schema (gpointer data)
   xmlRelaxNGFreeParserCtxt (pctxt);
 
   if (schema->schema == NULL)
-    schema->error = g_strdup_printf ("Cannot load the VM config schema %s:%ld: %s", path,
+    schema->error = g_strdup_printf ("Cannot load the %s schema %s:%ld: %s", what, path,
                                      collector.line,
                                      collector.message ? collector.message : "invalid schema");
   collector_clear (&collector);
@@ -464,15 +467,43 @@ get_schema (void)
 {
   static GOnce once = G_ONCE_INIT;
 
-  return g_once (&once, load_schema, NULL);
+  return g_once (&once, load_schema, SCHEMA_FILE);
 }
+
+static Schema *
+get_snapshot_schema (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  return g_once (&once, load_schema, SNAPSHOT_SCHEMA_FILE);
+}
+
+static gboolean validate (Schema *schema, xmlDoc *doc, const char *filename, const char *what,
+                          GError **error);
 
 gboolean
 hv_xml_validate_vm_schema (xmlDoc      *doc,
                            const char  *filename,
                            GError     **error)
 {
-  Schema *schema = get_schema ();
+  return validate (get_schema (), doc, filename, "VM config", error);
+}
+
+gboolean
+hv_xml_validate_snapshot_schema (xmlDoc      *doc,
+                                 const char  *filename,
+                                 GError     **error)
+{
+  return validate (get_snapshot_schema (), doc, filename, "snapshot", error);
+}
+
+static gboolean
+validate (Schema      *schema,
+          xmlDoc      *doc,
+          const char  *filename,
+          const char  *what,
+          GError     **error)
+{
   Collector collector = { 0 };
   SavedHandlers saved;
   xmlRelaxNGValidCtxtPtr vctxt;
@@ -495,8 +526,8 @@ hv_xml_validate_vm_schema (xmlDoc      *doc,
   g_mutex_unlock (&schema->lock);
 
   if (ret != 0)
-    hv_xml_set_error (error, filename, collector.line, "does not match the VM config schema: %s",
-                      collector.message != NULL ? collector.message : "invalid document");
+    hv_xml_set_error (error, filename, collector.line, "does not match the %s schema: %s",
+                      what, collector.message != NULL ? collector.message : "invalid document");
   collector_clear (&collector);
   return ret == 0;
 }
