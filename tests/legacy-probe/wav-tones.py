@@ -12,12 +12,13 @@
 The signal is cut into 20 ms windows; a window is loud when its RMS exceeds 2 % of full scale.
 Consecutive loud windows of the same rough frequency (zero crossings) make a segment, whose
 frequency is then measured over its whole length from the first to the last rising zero
-crossing. Only the standard library (wave, array).
+crossing. Only the standard library.
 """
 
 import array
 import math
 import os
+import struct
 import sys
 import tempfile
 import wave
@@ -28,15 +29,34 @@ TOLERANCE = 0.03
 
 
 def read_mono(path):
-    with wave.open(path, 'rb') as w:
-        if w.getsampwidth() != 2:
-            raise ValueError('%s: %d-byte samples, expected 16-bit' % (path, w.getsampwidth()))
-        rate = w.getframerate()
-        channels = w.getnchannels()
-        data = array.array('h', w.readframes(w.getnframes()))
-    if sys.byteorder == 'big':
-        data.byteswap()
-    return rate, data[0::channels]
+    """(rate, samples of the first channel). QEMU writes the RIFF and data sizes into the
+    header only when it closes the file: a copy taken while it runs says 0, so the chunks are
+    walked by hand and the data chunk runs to the end of the file."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if len(raw) < 12 or raw[0:4] != b'RIFF' or raw[8:12] != b'WAVE':
+        raise ValueError('not a RIFF WAVE file')
+    pos, fmt = 12, None
+    while pos + 8 <= len(raw):
+        cid, size = raw[pos:pos + 4], struct.unpack('<I', raw[pos + 4:pos + 8])[0]
+        body = pos + 8
+        if cid == b'fmt ':
+            fmt = struct.unpack('<HHIIHH', raw[body:body + 16])
+        elif cid == b'data':
+            if fmt is None:
+                raise ValueError('data before fmt')
+            tag, channels, rate, _, _, bits = fmt
+            if tag != 1 or bits != 16 or channels < 1:
+                raise ValueError('format %d, %d bits: expected 16-bit PCM' % (tag, bits))
+            end = len(raw) if size == 0 else min(len(raw), body + size)
+            frames = raw[body:end]
+            frames = frames[:len(frames) // (2 * channels) * (2 * channels)]
+            data = array.array('h', frames)
+            if sys.byteorder == 'big':
+                data.byteswap()
+            return rate, data[0::channels]
+        pos = body + size + (size & 1)
+    raise ValueError('no data chunk')
 
 
 def rising_crossings(samples, start, end, mean):
@@ -98,7 +118,7 @@ def check(path, wanted):
     """wanted: [(hz, seconds)]. Returns (ok, report lines)."""
     try:
         rate, samples = read_mono(path)
-    except (OSError, EOFError, ValueError, wave.Error) as e:
+    except (OSError, ValueError, struct.error) as e:
         return False, ['cannot read %s: %s' % (path, e)]
     segs = segments(rate, samples)
     lines = ['%s: %.2f s at %d Hz, %d tone segment(s)' % (path, len(samples) / rate, rate,
@@ -162,6 +182,17 @@ def self_test():
             if got != expect:
                 failures += 1
                 print('\n'.join('  ' + l for l in lines))
+        # A copy of a file that QEMU still writes: the header says 0 frames.
+        running = os.path.join(d, 'running.wav')
+        write_wav(running, 44100, cases[1][1])
+        with open(running, 'r+b') as f:
+            f.seek(4)
+            f.write(b'\0\0\0\0')
+            f.seek(40)
+            f.write(b'\0\0\0\0')
+        got, _ = check(running, wanted)
+        print('%s: a header without sizes -> %s (expected True)' % ('ok' if got else 'WRONG', got))
+        failures += 0 if got else 1
         empty = os.path.join(d, 'empty.wav')
         open(empty, 'wb').close()
         got, _ = check(empty, wanted)
