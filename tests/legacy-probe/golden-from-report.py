@@ -14,7 +14,7 @@ import re
 import sys
 
 VARIABLE = re.compile(r'^(rtc\.time|speed\.|tone\.sb16\.ticks|mem\.e820_|ne2k\.(prom|mac)|'
-                      r'cpu\.features_ecx|boot\.drive|media\.(a|b|polls|dskchg_seen)=|'
+                      r'cpu\.features_ecx|boot\.drive|media\.(a|b|polls)=|'
                       r'probe\.version)')
 
 

@@ -1766,8 +1766,6 @@ media_check:
         call dskchg
         mov [media_dskchg], al
         inc dword ptr [media_polls]
-        movzx eax, al
-        add [media_changes], eax
         call read_boot
         jc 1f
         call seek_away
@@ -1778,7 +1776,14 @@ media_check:
 2:      cmp byte ptr [media_seen + bx], 0
         je 3f
         cmp ax, [media_last + bx]
+        jne 3f
+        # The same disk (or still none): a change line set now is a false alarm.
+        cmp ax, 0xFFFF
         je 9f
+        cmp byte ptr [media_dskchg], 0
+        je 9f
+        inc dword ptr [media_false]
+        jmp 9f
 3:      mov [media_last + bx], ax
         mov byte ptr [media_seen + bx], 1
         P "media."
@@ -1867,8 +1872,8 @@ media_watch:
         mov eax, [media_polls]
         call dec32
         call nl
-        P "media.dskchg_seen="
-        mov eax, [media_changes]
+        P "media.dskchg_false="
+        mov eax, [media_false]
         call dec32
         call nl
         ret
@@ -1886,7 +1891,7 @@ xm_gdt:
 acpi_rsdt:      .space 256
 watch_start:    .long 0
 media_polls:    .long 0
-media_changes:  .long 0
+media_false:    .long 0
 cpu_vendor:     .space 16
 scratch:        .word 0
 media_last:     .word 0, 0
