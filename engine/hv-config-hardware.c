@@ -357,25 +357,23 @@ hv_hardware_xml_attributes (const char *element)
   return NULL;
 }
 
+/* <sound>'s switches are "true"/"false" (as <drive readonly=>), <chipset>'s "on"/"off". */
 static gboolean
-set_switch (const char *value,
-            gboolean   *out,
-            const char *on,
-            const char *off,
+set_switch (const char  *value,
+            gboolean    *out,
+            gboolean     on_off,
             const char **expected)
 {
-  static char text[32];
+  const char *on = on_off ? "on" : "true";
+  const char *off = on_off ? "off" : "false";
 
+  *expected = on_off ? "on or off" : "true or false";
   if (g_str_equal (value, on))
     *out = TRUE;
   else if (g_str_equal (value, off))
     *out = FALSE;
   else
-    {
-      g_snprintf (text, sizeof text, "%s or %s", on, off);
-      *expected = text;
-      return FALSE;
-    }
+    return FALSE;
   return TRUE;
 }
 
@@ -429,13 +427,13 @@ hv_hardware_xml_set (HvHardware  *hw,
           return hv_sound_device_from_string (value, &hw->sound);
         }
       if (g_str_equal (attribute, "enabled"))
-        return set_switch (value, &hw->sound_enabled, "true", "false", expected);
+        return set_switch (value, &hw->sound_enabled, FALSE, expected);
       if (g_str_equal (attribute, "muted"))
-        return set_switch (value, &hw->sound_muted, "true", "false", expected);
+        return set_switch (value, &hw->sound_muted, FALSE, expected);
       if (g_str_equal (attribute, "adlib"))
-        return set_switch (value, &hw->adlib, "true", "false", expected);
+        return set_switch (value, &hw->adlib, FALSE, expected);
       if (g_str_equal (attribute, "speaker"))
-        return set_switch (value, &hw->pc_speaker, "true", "false", expected);
+        return set_switch (value, &hw->pc_speaker, FALSE, expected);
     }
   if (g_str_equal (element, "chipset"))
     {
@@ -445,15 +443,15 @@ hv_hardware_xml_set (HvHardware  *hw,
           return hv_rtc_base_from_string (value, &hw->rtc);
         }
       if (g_str_equal (attribute, "acpi"))
-        return set_switch (value, &hw->acpi, "on", "off", expected);
+        return set_switch (value, &hw->acpi, TRUE, expected);
       if (g_str_equal (attribute, "hpet"))
-        return set_switch (value, &hw->hpet, "on", "off", expected);
+        return set_switch (value, &hw->hpet, TRUE, expected);
       if (g_str_equal (attribute, "usb"))
-        return set_switch (value, &hw->usb, "on", "off", expected);
+        return set_switch (value, &hw->usb, TRUE, expected);
       if (g_str_equal (attribute, "tablet"))
-        return set_switch (value, &hw->tablet, "on", "off", expected);
+        return set_switch (value, &hw->tablet, TRUE, expected);
       if (g_str_equal (attribute, "vmport"))
-        return set_switch (value, &hw->vmport, "on", "off", expected);
+        return set_switch (value, &hw->vmport, TRUE, expected);
     }
   if (g_str_equal (element, "speed-limit") && g_str_equal (attribute, "shift"))
     {

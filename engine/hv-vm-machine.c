@@ -2,6 +2,7 @@
 /* hv-vm-machine.c: pinning a VM to a versioned QEMU machine type (see hv-vm-machine.h). */
 #include "hv-vm-machine.h"
 
+#include "hv-vm-legacy.h"
 #include "hv-vm-private.h"
 
 gboolean
@@ -30,6 +31,7 @@ hv_vm_machine_pin_on_start (HvVm             *self,
 
   g_return_val_if_fail (HV_IS_VM (self), FALSE);
 
+  hv_vm_legacy_log_start (self, caps);
   if (self->config == NULL || self->config->machine_type != NULL)
     return TRUE;
   copy = hv_vm_config_copy (self->config);

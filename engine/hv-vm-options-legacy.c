@@ -222,9 +222,33 @@ hv_vm_options_machine_changed (HvVmConfig *config,
 
   if (config->machine != HV_MACHINE_ISAPC || before == HV_MACHINE_ISAPC)
     return;
-  /* isapc has no PCI: no USB, so no tablet, unless the options ask (and are refused). */
+  /* isapc has no PCI: no USB, so no tablet; std video as isa-vga; one ISA network card.
+   * Whatever the options name themselves stays as they say (and is refused if it cannot
+   * work). */
   if (!g_variant_lookup (options, "usb", "b", &flag))
     config->hw.usb = FALSE;
   if (!g_variant_lookup (options, "tablet", "b", &flag))
     config->hw.tablet = FALSE;
+  if (!g_variant_lookup (options, "video", "&s", NULL) && config->video != HV_VIDEO_NONE)
+    config->video = HV_VIDEO_STD;
+  if (!g_variant_lookup (options, "nic-model", "&s", NULL))
+    {
+      gboolean first = TRUE;
+
+      for (guint i = 0; config->nics != NULL && i < config->nics->len; i++)
+        {
+          HvNic *nic = g_ptr_array_index (config->nics, i);
+
+          if (!nic->enabled)
+            continue;
+          if (first)
+            {
+              g_free (nic->model);
+              nic->model = g_strdup ("ne2k_isa");
+              first = FALSE;
+            }
+          else
+            nic->enabled = FALSE;   /* only one NE2000 fits at 0x300 */
+        }
+    }
 }

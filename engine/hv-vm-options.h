@@ -45,8 +45,9 @@ gboolean    hv_vm_options_check_startable (const HvVmConfig *config, const HvVmC
 gboolean    hv_vm_options_apply_profile (HvVmConfig *config, const char *name,
                                          guint64 *disk_gib, GError **error);
 gboolean    hv_vm_options_apply_hardware (HvVmConfig *config, GVariant *options, GError **error);
-/* After "machine" changed from @before: a VM that became isapc loses USB and the tablet
- * (isapc has no PCI) unless @options set them. */
+/* After "machine" changed from @before: a VM that became isapc (no PCI) loses USB and the
+ * tablet, gets std video and its first adapter becomes an ne2k_isa (the others turned off),
+ * each unless @options set it. */
 void        hv_vm_options_machine_changed (HvVmConfig *config, GVariant *options,
                                            HvMachine before);
 /* The profile's limits (hw.profile): memory, and @disk_gib for a new disk (0: none). */

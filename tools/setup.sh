@@ -20,6 +20,8 @@ packages+=(xvfb xauth xdotool imagemagick at-spi2-core dbus dbus-x11 python3-gi 
            gir1.2-gtk-4.0)
 # Tests: the tiny guest (kernel + busybox), boot media, helpers.
 packages+=(xorriso xclip debootstrap dbus-bin valgrind)
+# Old-guest tests: boot sectors and the probe floppy (as, ld, objcopy), FAT floppies.
+packages+=(binutils dosfstools)
 packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python3 procps psmisc file
            util-linux)
 # The agent's Wayland clipboard test: a headless compositor with data-control and its clients.

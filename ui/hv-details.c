@@ -307,7 +307,8 @@ update_hardware (HvDetails *self)
     }
 
   set_value (self->machine_value, config->machine == HV_MACHINE_Q35 ? _("Q35 (ICH9)")
-                                                                     : _("i440FX (PIIX)"));
+                                  : config->machine == HV_MACHINE_ISAPC ? _("ISA PC (no PCI)")
+                                  : _("i440FX (PIIX)"));
   set_value (self->video_value, video_label (config->video));
 
   for (guint i = 0; i < config->drives->len; i++)

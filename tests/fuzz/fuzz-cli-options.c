@@ -39,6 +39,9 @@ static const char * const known_keys[] = {
   "initrd", "cmdline", "nic-model", "video", "boot", "clipboard", "share-transport", "no-disk",
   "remove-iso", "remove-floppy", "folder", "memory", "disk-size", "cpus", "acceleration",
   "description",
+  /* engine/hv-vm-options-legacy.c */
+  "profile", "cpu-model", "sound", "sound-enabled", "sound-muted", "adlib", "pc-speaker", "vram",
+  "rtc", "acpi", "hpet", "usb", "tablet", "vmport", "cpu-limit", "floppy-b", "remove-floppy-b",
 };
 
 static void

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hv-vm-legacy.c: the VM's log lines about its hardware for old guests (see hv-vm-legacy.h). */
+#include "hv-vm-legacy.h"
+
+#include "hv-qemu-argv-legacy.h"
+#include "hv-vm-private.h"
+
+void
+hv_vm_legacy_log_start (HvVm             *self,
+                        const HvQemuCaps *caps)
+{
+  const HvVmConfig *config = self->config;
+  const char *backend;
+
+  if (config == NULL || caps == NULL)
+    return;
+  if (hv_qemu_legacy_has_audio (config))
+    {
+      backend = hv_qemu_legacy_audio_backend (config, caps);
+      if (g_str_equal (backend, "wav"))
+        hv_vm_log (self, "audio: wav into %s (test hook HOSTVISOR_AUDIO_WAV_DIR)",
+                   caps->audio_wav_dir);
+      else if (config->hw.sound_muted)
+        hv_vm_log (self, "audio: none (the VM's sound is muted)");
+      else
+        hv_vm_log (self, "audio: %s", caps->audio_reason != NULL ? caps->audio_reason : backend);
+    }
+  if (config->hw.icount && config->hw.icount_shift == HV_ICOUNT_SHIFT_AUTO)
+    hv_vm_log (self, "CPU speed limit: off, but icount stays (-icount shift=auto): QEMU's "
+               "emulation (TCG), never KVM");
+  else if (config->hw.icount)
+    hv_vm_log (self, "CPU speed limit: %s (-icount shift=%d,align=on): QEMU's emulation (TCG), "
+               "never KVM", hv_cpu_limit_preset_name (config->hw.icount_shift) != NULL
+               ? hv_cpu_limit_preset_name (config->hw.icount_shift) : "custom",
+               config->hw.icount_shift);
+  if (caps->test_debug_exit)
+    hv_vm_log (self, "test hook HOSTVISOR_TEST_DEBUG_EXIT: isa-debug-exit at 0xf4");
+}
