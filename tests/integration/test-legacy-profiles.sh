@@ -287,6 +287,11 @@ for p in v:
         [ -f "$HV_TMP/$q.tones.wav" ] && wav="$HV_TMP/$q.tones.wav"
         check_report "$q" "$HV_TMP/$q.report" "$wav" "$mac" "${WHEN[$q]}"
         check_swap_report "$q" "$HV_TMP/$q.report"
+        if [ -n "$SNAPSHOTS" ]; then
+          # The restored guest went on with its watch: the probe booted once.
+          check "$q: the probe ran on from the restored snapshot (one boot)" \
+            test "$(log_count "vm-$q" "HVPROBE begin")" = 1
+        fi
       done
       BATCH=()
     fi
