@@ -259,7 +259,7 @@ for p in v:
 
   not_running () { ! state_is "$1" running; }
 
-  # Start them PARALLEL at a time; the probe waits in its media watch (up to 120 s) until the
+  # Start them PARALLEL at a time; the probe waits in its media watch (up to 300 s) until the
   # test has swapped its floppies.
   declare -A WHEN
   BATCH=()

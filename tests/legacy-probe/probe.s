@@ -26,7 +26,7 @@
         .set TONE_SB_LEN, 4000          # 0.5 s at 8000 Hz
         .set TONE_SPK_HZ, 1000
         .set TONE_SPK_DIV, 1193         # 1193182 / 1000
-        .set WATCH_TICKS, 2184          # the media watch gives up after 120 s
+        .set WATCH_TICKS, 5461          # the media watch gives up after 300 s
 
 # P "text": print an inline string.
         .macro P s
@@ -1662,7 +1662,7 @@ probe_speed:
 # The media watch. Asked for by a disk in B: labelled "HVWATCH...": then every 4 ticks both
 # drives' boot sectors are read again (and the controller's disk change line is sampled
 # first); every difference is printed. It ends when a disk labelled "HVSTOP" appears in
-# either drive, or after 120 s.
+# either drive, or after 300 s.
 
 # read_boot: DL = drive → CF on error; else [media_sum] = 16-bit sum, label at SECT_SEG:2B.
 read_boot:
