@@ -4,6 +4,7 @@
 #include "hv-build-config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -84,6 +85,74 @@ resolve_snapshot (HvDbusVm    *vm,
   return NULL;
 }
 
+typedef struct {
+  GMainLoop *loop;
+  HvDbusVm *vm;
+  GAsyncResult *result;
+  int shown;              /* the percentage on the terminal, -1 for none yet */
+} CloneWait;
+
+static void
+show_progress (CloneWait *wait)
+{
+  const char *operation = hv_dbus_vm_get_operation (wait->vm);
+  double progress = hv_dbus_vm_get_operation_progress (wait->vm);
+  int percent;
+
+  if (g_strcmp0 (operation, "clone") != 0 || progress < 0)
+    return;
+  percent = (int) (CLAMP (progress, 0, 1) * 100);
+  if (percent == wait->shown)
+    return;
+  wait->shown = percent;
+  g_printerr ("\r%s %3d%%", _("Cloning…"), percent);
+}
+
+static void
+on_clone_properties_changed (GDBusProxy *proxy,
+                             GVariant   *changed,
+                             GStrv       invalidated,
+                             gpointer    user_data)
+{
+  show_progress (user_data);
+}
+
+static void
+on_clone_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  CloneWait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+  g_main_loop_quit (wait->loop);
+}
+
+/* Clone, with the source's OperationProgress on the terminal while the engine copies. */
+static gboolean
+clone_with_progress (HvDbusVm     *vm,
+                     const char   *name,
+                     GVariant     *options,
+                     char        **path,
+                     GError      **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  CloneWait wait = { loop, vm, NULL, -1 };
+  gulong changed_id;
+  gboolean ok;
+
+  changed_id = g_signal_connect (vm, "g-properties-changed",
+                                 G_CALLBACK (on_clone_properties_changed), &wait);
+  hv_dbus_vm_call_clone (vm, name, options, NULL, on_clone_done, &wait);
+  g_main_loop_run (loop);
+  g_signal_handler_disconnect (vm, changed_id);
+  if (wait.shown >= 0)
+    g_printerr ("\r%*s\r", 40, "");
+  ok = hv_dbus_vm_call_clone_finish (vm, path, wait.result, error);
+  g_object_unref (wait.result);
+  return ok;
+}
+
 gboolean
 hv_ctl_cmd_clone (HvCtl      *ctl,
                   HvCtlArgs  *args,
@@ -121,10 +190,17 @@ hv_ctl_cmd_clone (HvCtl      *ctl,
       g_variant_dict_insert (&dict, "folder", "s", folder);
     }
 
-  /* Copying disks takes as long as it takes: no D-Bus timeout. */
+  /* Copying disks takes as long as it takes: no D-Bus timeout. On a terminal the progress
+   * shows on stderr; stdout gets only the UUID. */
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (vm), G_MAXINT);
-  if (!hv_dbus_vm_call_clone_sync (vm, hv_ctl_args_positional (args, 1),
-                                   g_variant_dict_end (&dict), &path, NULL, error))
+  if (isatty (STDERR_FILENO))
+    {
+      if (!clone_with_progress (vm, hv_ctl_args_positional (args, 1), g_variant_dict_end (&dict),
+                                &path, error))
+        return FALSE;
+    }
+  else if (!hv_dbus_vm_call_clone_sync (vm, hv_ctl_args_positional (args, 1),
+                                        g_variant_dict_end (&dict), &path, NULL, error))
     return FALSE;
   clone = hv_ctl_get_vm_by_path (ctl, path, error);
   if (clone == NULL)

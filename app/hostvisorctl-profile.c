@@ -3,6 +3,7 @@
  * guests. They are data files installed with Hostvisor (engine/hv-profiles.h), read here
  * directly, as the engine reads them at create. */
 #include "hv-build-config.h"
+#include <inttypes.h>
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -147,15 +148,15 @@ hv_ctl_cmd_profile_show (HvCtl      *ctl,
   g_print (_("For OS ids:    %s\n"), oses);
   g_print (_("Machine:       %s\n"), hv_machine_to_string (p->machine));
   g_print (_("CPU model:     %s\n"), p->cpu_model != NULL ? p->cpu_model : _("default"));
-  g_print (_("Memory:        %" G_GUINT64_FORMAT " MiB (at most %" G_GUINT64_FORMAT " MiB)\n"),
-           p->memory_mib, p->memory_max_mib);
+  g_print (_("Memory:        %" PRIu64 " MiB (at most %" PRIu64 " MiB)\n"),
+           (uint64_t) p->memory_mib, (uint64_t) p->memory_max_mib);
   g_print (_("CPUs:          %u\n"), p->cpus);
   g_print (_("Video:         %s, %u MiB\n"), hv_video_to_string (p->video), p->vram_mib);
   g_print (_("Sound:         %s, AdLib %s, PC speaker %s\n"),
            hv_sound_device_to_string (p->sound), on_off (p->adlib), on_off (p->pc_speaker));
   g_print (_("Network card:  %s\n"), p->nic_model);
-  g_print (_("Disk:          %" G_GUINT64_FORMAT " GiB (at most %" G_GUINT64_FORMAT " GiB)\n"),
-           p->disk_gib, p->disk_max_gib);
+  g_print (_("Disk:          %" PRIu64 " GiB (at most %" PRIu64 " GiB)\n"),
+           (uint64_t) p->disk_gib, (uint64_t) p->disk_max_gib);
   g_print (_("RTC:           %s\n"), hv_rtc_base_to_string (p->rtc));
   g_print (_("ACPI %s, HPET %s, USB %s, tablet %s, vmport %s\n"), on_off (p->acpi),
            on_off (p->hpet), on_off (p->usb), on_off (p->tablet), on_off (p->vmport));

@@ -24,6 +24,7 @@ lookup_vm (HvEngine              *engine,
 typedef struct {
   GDBusMethodInvocation *invocation;
   HvDbusVm *skeleton;
+  HvEngine *engine;
 } CloneReply;
 
 static void
@@ -43,6 +44,9 @@ on_clone_done (GObject      *object,
       path = hv_vm_dup_object_path (vm);
       hv_dbus_vm_complete_clone (reply->skeleton, reply->invocation, path);
     }
+  /* The clone kept the engine from exiting while idle: it may now. */
+  hv_engine_update_idle (reply->engine);
+  g_object_unref (reply->engine);
   g_object_unref (reply->skeleton);
   g_free (reply);
 }
@@ -113,6 +117,7 @@ hv_engine_vm_handle_clone (HvDbusVm              *skeleton,
   reply = g_new0 (CloneReply, 1);
   reply->invocation = invocation;
   reply->skeleton = g_object_ref (skeleton);
+  reply->engine = g_object_ref (engine);
   /* options (and the strings parsed from it) live as long as the invocation */
   hv_vm_clone_async (hv_engine_get_library (engine), vm, name, &parsed, NULL, on_clone_done,
                      reply);

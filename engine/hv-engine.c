@@ -984,7 +984,7 @@ engine_is_idle (HvEngine *self)
 {
   return self->connections->len == 0 &&
          (self->server == NULL || hv_server_get_n_pending (self->server) == 0) &&
-         !hv_library_any_active (self->library);
+         !hv_library_any_active (self->library) && hv_vm_clone_n_running () == 0;
 }
 
 static gboolean
@@ -1007,7 +1007,8 @@ on_idle_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The engine keeps running while any VM runs or any client is connected (or connecting). */
+/* The engine keeps running while any VM runs, any clone is being made or any client is
+ * connected (or connecting). */
 static void
 update_idle (HvEngine *self)
 {
@@ -1247,6 +1248,12 @@ hv_engine_listen (HvEngine *self,
   hv_server_start (self->server);
   update_idle (self);
   return TRUE;
+}
+
+void
+hv_engine_update_idle (HvEngine *self)
+{
+  update_idle (self);
 }
 
 HvLibrary *

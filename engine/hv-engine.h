@@ -18,6 +18,8 @@ HvEngine  *hv_engine_new            (GError **error);
 /* Listen on $XDG_RUNTIME_DIR/hostvisor/engine.sock. */
 gboolean   hv_engine_listen         (HvEngine *self, GError **error);
 HvLibrary *hv_engine_get_library    (HvEngine *self);
+/* After something that kept the engine busy ended (a clone): it may go idle now. */
+void       hv_engine_update_idle    (HvEngine *self);
 /* Seconds without clients and without running VMs before "idle" is emitted; 0 = never. */
 void       hv_engine_set_idle_timeout (HvEngine *self, guint seconds);
 /* Power off every running VM, then complete (engine exit). */

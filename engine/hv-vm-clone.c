@@ -10,10 +10,8 @@
  * fails. An engine that dies half way leaves only ".new-*" entries and unnamed bases, which
  * the next engine removes (hv_library_new() → hv_clone_collect_bases()). */
 #include "hv-vm-clone.h"
-#include "hv-vm-snapshots.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
@@ -24,14 +22,43 @@
 
 #include "hv-error.h"
 #include "hv-fileutil.h"
+#include "hv-vm-snapshots.h"
 
 #define BASES_DIR "bases"
 #define SNAPSHOT_TAG_PREFIX "hv-"
 #define ORIGIN_SUFFIX ".origin"
 
-/* Bases published by clones in progress (absolute paths): the collector leaves them. */
+/* Bases that clones in progress use (absolute path → how many): the collector leaves them. */
 static GHashTable *pending_bases;
-/* HvVm* → number of clones reading it now. */
+
+static void
+pending_add (const char *base)
+{
+  guint n;
+
+  if (pending_bases == NULL)
+    pending_bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (pending_bases, base));
+  g_hash_table_insert (pending_bases, g_strdup (base), GUINT_TO_POINTER (n + 1));
+}
+
+static void
+pending_remove (const char *base)
+{
+  guint n = pending_bases != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (pending_bases, base))
+                                  : 0;
+
+  if (n <= 1)
+    {
+      if (pending_bases != NULL)
+        g_hash_table_remove (pending_bases, base);
+    }
+  else
+    g_hash_table_insert (pending_bases, g_strdup (base), GUINT_TO_POINTER (n - 1));
+}
+
+/* Clones being made now. */
+static guint n_running;
 
 typedef struct {
   char **argv;             /* a qemu-img command; NULL: a rename done here */
@@ -59,6 +86,7 @@ typedef struct {
   char buffer[4096];
   gboolean busy_marked;
   char *log_line;
+  char *rate_limit;        /* qemu-img convert -r, from HOSTVISOR_CLONE_RATE_LIMIT, or "" */
 } CloneData;
 
 static void
@@ -89,6 +117,7 @@ begin_operation (HvVm    *vm,
 {
   if (!hv_vm_operation_begin (vm, "clone", error))
     return FALSE;
+  n_running++;
   set_progress (vm, 0);
   return TRUE;
 }
@@ -97,6 +126,13 @@ static void
 end_operation (HvVm *vm)
 {
   hv_vm_operation_end (vm);
+  n_running--;
+}
+
+guint
+hv_vm_clone_n_running (void)
+{
+  return n_running;
 }
 
 /* ----------------------------------------------------------------------------
@@ -157,11 +193,20 @@ hv_clone_check_backings (const HvVmConfig  *config,
                        "use it", i + 1, shown, bases);
           return FALSE;
         }
-      if (at_start && (lstat (drive->backing, &st) != 0 || !S_ISREG (st.st_mode)))
+      if (at_start && lstat (drive->backing, &st) != 0)
         {
+          int saved = errno;
+
           g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
                        "drive %u: the base image \"%s\" of this linked clone %s", i + 1, shown,
-                       errno == ENOENT ? "is missing" : "is not a regular file");
+                       saved == ENOENT ? "is missing" : g_strerror (saved));
+          return FALSE;
+        }
+      if (at_start && !S_ISREG (st.st_mode))
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
+                       "drive %u: the base image \"%s\" of this linked clone is not a regular "
+                       "file", i + 1, shown);
           return FALSE;
         }
     }
@@ -443,6 +488,35 @@ remove_tmp_dir (const char *path)
   g_rmdir (path);
 }
 
+/* The clone is over: what it held from the collector is let go; @failed: the bases it made
+ * go too, unless another clone in progress has found them since. */
+static void
+release_bases (CloneData *data,
+               gboolean   failed)
+{
+  for (guint i = 0; i < data->base_temps->len; i++)
+    g_unlink (g_ptr_array_index (data->base_temps, i));
+  g_ptr_array_set_size (data->base_temps, 0);
+  for (guint i = 0; i < data->bases->len; i++)
+    {
+      const char *base = g_ptr_array_index (data->bases, i);
+
+      if (failed && (pending_bases == NULL
+                     || GPOINTER_TO_UINT (g_hash_table_lookup (pending_bases, base)) <= 1))
+        {
+          g_autofree char *origin = g_strconcat (base, ORIGIN_SUFFIX, NULL);
+
+          g_unlink (origin);
+          g_unlink (base);
+        }
+      pending_remove (base);
+    }
+  g_ptr_array_set_size (data->bases, 0);
+  for (guint i = 0; i < data->shared_bases->len; i++)
+    pending_remove (g_ptr_array_index (data->shared_bases, i));
+  g_ptr_array_set_size (data->shared_bases, 0);
+}
+
 static void
 clone_data_free (CloneData *data)
 {
@@ -450,21 +524,7 @@ clone_data_free (CloneData *data)
     end_operation (data->source);
   if (data->tmp_dir != NULL)
     remove_tmp_dir (data->tmp_dir);
-  for (guint i = 0; data->base_temps != NULL && i < data->base_temps->len; i++)
-    g_unlink (g_ptr_array_index (data->base_temps, i));
-  for (guint i = 0; data->bases != NULL && i < data->bases->len; i++)
-    {
-      const char *base = g_ptr_array_index (data->bases, i);
-
-      /* Registered: the new VM names it; failed: it goes. */
-      if (data->tmp_dir != NULL)
-        g_unlink (base);
-      if (pending_bases != NULL)
-        g_hash_table_remove (pending_bases, base);
-    }
-  for (guint i = 0; data->shared_bases != NULL && i < data->shared_bases->len; i++)
-    if (pending_bases != NULL)
-      g_hash_table_remove (pending_bases, g_ptr_array_index (data->shared_bases, i));
+  release_bases (data, data->tmp_dir != NULL);
   g_clear_object (&data->process);
   g_clear_object (&data->library);
   g_clear_object (&data->source);
@@ -478,6 +538,7 @@ clone_data_free (CloneData *data)
   if (data->output != NULL)
     g_string_free (data->output, TRUE);
   g_free (data->log_line);
+  g_free (data->rate_limit);
   g_free (data);
 }
 
@@ -492,10 +553,9 @@ clone_fail (GTask  *task,
   if (data->tmp_dir != NULL)
     {
       remove_tmp_dir (data->tmp_dir);
-      /* clone_data_free() removes the bases while tmp_dir is set */
+      g_clear_pointer (&data->tmp_dir, g_free);
     }
-  for (guint i = 0; i < data->bases->len; i++)
-    g_unlink (g_ptr_array_index (data->bases, i));
+  release_bases (data, TRUE);
   if (data->busy_marked)
     {
       end_operation (data->source);
@@ -627,8 +687,11 @@ finish_clone (GTask *task)
       return;
     }
   g_clear_pointer (&data->tmp_dir, g_free);   /* the VM's now: its bases stay */
-  set_progress (data->source, 1);
+  release_bases (data, FALSE);
   hv_vm_log (data->source, "cloned to %s", hv_vm_get_uuid (vm));
+  /* Over before the caller hears of it: a client that looks at once sees no operation. */
+  end_operation (data->source);
+  data->busy_marked = FALSE;
   g_task_return_pointer (task, g_object_ref (vm), g_object_unref);
 }
 
@@ -642,6 +705,7 @@ run_next_step (GTask *owned_task)
   GInputStream *stdout_pipe;
   GError *error = NULL;
   CloneStep *step;
+  guint index;
 
   if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
@@ -666,7 +730,9 @@ run_next_step (GTask *owned_task)
                                          "%s", step->rename_to, g_strerror (saved)));
           return;
         }
-      g_ptr_array_remove (data->base_temps, step->rename_from);
+      if (g_ptr_array_find_with_equal_func (data->base_temps, step->rename_from, g_str_equal,
+                                            &index))
+        g_ptr_array_remove_index (data->base_temps, index);
       g_ptr_array_add (data->bases, g_strdup (step->rename_to));
       if (step->origin != NULL)
         {
@@ -676,9 +742,7 @@ run_next_step (GTask *owned_task)
           hv_file_replace_contents (origin_path, step->origin, strlen (step->origin), 0400,
                                     FALSE, NULL);
         }
-      if (pending_bases == NULL)
-        pending_bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      g_hash_table_add (pending_bases, g_strdup (step->rename_to));
+      pending_add (step->rename_to);
       run_next_step (g_steal_pointer (&task));
       return;
     }
@@ -807,9 +871,7 @@ plan_drive (CloneData   *data,
         {
           /* Exported before: only the overlay is new. Kept from the collector as a base
            * of this clone, but never removed by it (it is not in data->bases). */
-          if (pending_bases == NULL)
-            pending_bases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-          g_hash_table_add (pending_bases, g_strdup (existing));
+          pending_add (existing);
           g_ptr_array_add (data->shared_bases, g_strdup (existing));
           add_step (data, FALSE, qemu_img, "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
                     existing, target, NULL);
@@ -820,6 +882,7 @@ plan_drive (CloneData   *data,
       g_ptr_array_add (data->base_temps, g_build_filename (bases, temp_name, NULL));
       add_step (data, TRUE, qemu_img, "convert", "-p", shared ? "-U" : "", "-O", "qcow2",
                 snapshot_opt != NULL ? "-l" : "", snapshot_opt != NULL ? snapshot_opt : "",
+                data->rate_limit[0] != '\0' ? "-r" : "", data->rate_limit,
                 json, g_ptr_array_index (data->base_temps, data->base_temps->len - 1), NULL);
       publish = g_new0 (CloneStep, 1);
       publish->rename_from = g_build_filename (bases, temp_name, NULL);
@@ -836,11 +899,27 @@ plan_drive (CloneData   *data,
     {
       add_step (data, TRUE, qemu_img, "convert", "-p", shared ? "-U" : "", "-O", fmt,
                 snapshot_opt != NULL ? "-l" : "", snapshot_opt != NULL ? snapshot_opt : "",
-                json, target, NULL);
+                data->rate_limit[0] != '\0' ? "-r" : "", data->rate_limit, json, target, NULL);
       g_clear_pointer (&drive->backing, g_free);
     }
   hv_set_str (&drive->path, name);
   return TRUE;
+}
+
+/* HOSTVISOR_CLONE_RATE_LIMIT: the most bytes per second a copy reads ("200M": a number and
+ * an optional K, M or G), for a host whose other VMs must keep their disk bandwidth, and for
+ * tests that need a clone to last. Anything else: no limit. */
+static char *
+rate_limit (void)
+{
+  const char *env = g_getenv ("HOSTVISOR_CLONE_RATE_LIMIT");
+  gsize digits = env != NULL ? strspn (env, "0123456789") : 0;
+
+  if (digits == 0 || digits > 12)
+    return g_strdup ("");
+  if (env[digits] != '\0' && (strchr ("KMG", env[digits]) == NULL || env[digits + 1] != '\0'))
+    return g_strdup ("");
+  return g_strdup (env);
 }
 
 /* New MAC addresses: unique in the library and in the clone. */
@@ -967,6 +1046,7 @@ hv_vm_clone_async (HvLibrary            *library,
   data->base_temps = g_ptr_array_new_with_free_func (g_free);
   data->shared_bases = g_ptr_array_new_with_free_func (g_free);
   data->output = g_string_new (NULL);
+  data->rate_limit = rate_limit ();
   g_task_set_task_data (task, data, (GDestroyNotify) clone_data_free);
 
   if (snapshot_id != NULL && snapshot_id[0] == '\0')

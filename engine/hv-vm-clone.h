@@ -42,6 +42,9 @@ void        hv_vm_clone_async        (HvLibrary *library, HvVm *source, const ch
 /* The new VM (a new reference). */
 HvVm       *hv_vm_clone_finish       (HvLibrary *library, GAsyncResult *result, GError **error);
 
+/* How many clones are being made now (the engine does not exit meanwhile). */
+guint       hv_vm_clone_n_running    (void);
+
 /* Every drive's backing of @config, a VM of the library whose VM directory is @vm_dir
  * (LIBRARY/vms/<uuid>), is a base this engine makes: LIBRARY/bases/<uuid>.qcow2. @at_start:
  * the file must also be a regular file (not a link). HV_ERROR_INVALID_CONFIG otherwise, with a

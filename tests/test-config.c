@@ -764,6 +764,28 @@ test_options_backing (void)
     g_assert_cmpstr (((HvDrive *) g_ptr_array_index (changed->drives, 0))->backing, ==,
                      "/lib/bases/b.qcow2");
   }
+
+  /* Another image for the disk: the base is no backing of it. */
+  {
+    GVariantDict dict;
+    g_autoptr(GVariant) options = NULL;
+    g_autoptr(HvVmConfig) other = NULL;
+    g_autofree char *image = NULL;
+    int fd = g_file_open_tmp ("hv-other-XXXXXX.qcow2", &image, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (write (fd, "QFI\xfb", 4), ==, 4);
+    close (fd);
+    g_variant_dict_init (&dict, NULL);
+    g_variant_dict_insert (&dict, "disk", "s", image);
+    g_variant_dict_insert (&dict, "disk-format", "s", "qcow2");
+    options = g_variant_ref_sink (g_variant_dict_end (&dict));
+    other = hv_vm_options_modify (config, options, FALSE, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (((HvDrive *) g_ptr_array_index (other->drives, 0))->path, ==, image);
+    g_assert_null (((HvDrive *) g_ptr_array_index (other->drives, 0))->backing);
+    g_unlink (image);
+  }
 }
 
 static void

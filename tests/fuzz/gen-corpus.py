@@ -123,6 +123,8 @@ def cli(folder):
     write(folder, "unknown", b"frobnicate\0vm")
     write(folder, "accel", args(1, "vm", "--accel", "kvm"))
     write(folder, "os-list", b"os-list\0debian\0--json")
+    write(folder, "clone", b"clone\0vm\0vm 2\0--snapshot\0Before\0--linked\0--keep-macs\0"
+          b"--folder\0/Lab/B/")
 
 
 # Types in the order of fuzz-agent-messages.c's table.
