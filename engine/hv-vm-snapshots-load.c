@@ -87,13 +87,15 @@ on_restore_started (GObject      *object,
 
   if (!hv_vm_start_finish (self, result, &error))
     {
-      /* The disks are the snapshot's; the failed load left the VM powered off. */
+      /* The disks are the snapshot's; the failed load left the VM powered off, and the next
+       * start boots from them instead of trying that state again. */
+      hv_snapshot_store_set_load (self->snapshots, NULL, NULL);
       hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
       hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
-  /* The start loaded the state (hv_vm_snapshots_before_cont) and made it current. */
+  /* The start loaded the state (hv_vm_snapshots_continue) and made it current. */
   hv_snap_op_return (task, NULL);
   g_object_unref (task);
 }
@@ -451,7 +453,11 @@ on_state_loaded (GObject      *object,
 
   if (!hv_snapshot_qmp_job_finish (result, &error))
     {
-      g_prefix_error (&error, "The saved state could not be loaded: ");
+      if (g_str_equal (load->tag, HV_SAVED_STATE_TAG))
+        g_prefix_error (&error, "The saved state could not be loaded (discard it to start the "
+                        "VM afresh): ");
+      else
+        g_prefix_error (&error, "The snapshot's running state could not be loaded: ");
       g_task_return_error (task, error);
       return;
     }
@@ -498,9 +504,14 @@ on_loaded_continue (GObject      *object,
   Continue *c = data;
   g_autoptr(GError) error = NULL;
 
-  if (g_task_propagate_boolean (G_TASK (result), &error) && self->qmp != NULL)
-    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, c->cont_done,
-                          c->user_data);
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (self->qmp != NULL)
+        hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, c->cont_done,
+                              c->user_data);
+      else
+        g_object_unref (c->user_data);   /* QEMU went away: its end completes the start */
+    }
   else
     {
       g_autoptr(GTask) start = g_steal_pointer (&self->start_task);

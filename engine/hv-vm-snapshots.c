@@ -780,12 +780,14 @@ on_take_blockers (GObject      *object,
       const char *text = json_array_get_string_element (reasons, 0);
       const char *share = NULL;
 
-      /* QEMU names the share by its mount tag or device; the user knows it by its name. */
+      /* QEMU names a 9p share by its host path and mount tag ("hvshareN", N its slot, see
+       * hv-qemu-argv.c), a virtiofs one by its device; the user knows it by its name. */
       for (guint i = 0; i < self->config->shares->len && share == NULL; i++)
         {
           const HvShare *s = g_ptr_array_index (self->config->shares, i);
+          g_autofree char *tag = g_strdup_printf ("'hvshare%u'", i);
 
-          if (text != NULL && strstr (text, s->name) != NULL)
+          if (text != NULL && (strstr (text, tag) != NULL || strstr (text, s->path) != NULL))
             share = s->name;
         }
       if (share == NULL && self->config->shares->len > 0 && text != NULL &&

@@ -289,6 +289,22 @@ expect_ok "start after the discard" start live
 check "…the guest boots afresh" wait_until $BOOT_WAIT bash -c "[ \$('$CTL' log live | grep -c 'HOSTVISOR-GUEST: booted') -gt $BOOTS ]"
 check "every snapshot of the live VM agrees with its disk" consistent live
 expect_ok "power the BIOS VM off" poweroff live
+check "…off" wait_until 20 state_is live poweroff
+
+# --- a shared folder mounted in the guest blocks the running state (9p) ---------------------
+mkdir -p "$HV_TMP/shared"
+expect_ok "share a folder with the BIOS VM" share add live "$HV_TMP/shared" --name data
+expect_ok "…which the guest mounts at boot" modify live --cmdline "$CMDLINE hv.9p=hvshare0:/mnt/data"
+BOOTS=$("$CTL" log live | grep -c 'HOSTVISOR-GUEST: booted')
+expect_ok "start it" start live
+check "…the guest mounted the share" wait_until $BOOT_WAIT bash -c "[ \$('$CTL' log live | grep -c 'mounted 9p hvshare0') -gt 0 ]"
+expect_fail "a live snapshot is refused, naming the share and offering --disk-only" \
+  'shared folder "data".*--disk-only' snapshot live take with-share
+check "…the VM keeps running" state_is live running
+expect_ok "a disk-only snapshot of the running VM works" snapshot live take with-share --disk-only
+check "…its kind is disk" test "$(snap_field live with-share kind)" = disk
+check "…metadata and tags agree" consistent live
+expect_ok "power the BIOS VM off" poweroff live
 
 # --- a writable raw disk is refused, naming it ----------------------------------------------
 qemu-img create -q -f raw "$HV_TMP/raw.img" 1M
