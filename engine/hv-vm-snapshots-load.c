@@ -493,7 +493,24 @@ hv_vm_snapshots_need_load (HvVm *self)
 typedef struct {
   GAsyncReadyCallback cont_done;
   gpointer user_data;
+  gboolean paused;     /* a snapshot taken while paused: it comes back paused */
 } Continue;
+
+/* Instead of `cont` for a paused snapshot: the start completes as after `cont` (the guest
+ * has not run), then the VM is what the snapshot was, paused. */
+static void
+on_kept_paused (GObject      *object,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Continue *c = data;
+  g_autoptr(HvVm) self = g_object_ref (HV_VM (c->user_data));
+
+  c->cont_done (object, result, c->user_data);
+  if (self->state == HV_VM_STATE_RUNNING)
+    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "");
+  g_free (c);
+}
 
 static void
 on_loaded_continue (GObject      *object,
@@ -506,6 +523,12 @@ on_loaded_continue (GObject      *object,
 
   if (g_task_propagate_boolean (G_TASK (result), &error))
     {
+      if (self->qmp != NULL && c->paused)
+        {
+          hv_qmp_execute_async (self->qmp, "query-status", NULL, -1, self->run_cancellable,
+                                on_kept_paused, g_steal_pointer (&c));
+          return;
+        }
       if (self->qmp != NULL)
         hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, c->cont_done,
                               c->user_data);
@@ -561,6 +584,14 @@ hv_vm_snapshots_continue (HvVm               *self,
       return;
     }
   load->tag = g_strdup (hv_snapshot_store_get_load (self->snapshots));
+  {
+    HvSnapshot *snapshot = g_str_has_prefix (load->tag, HV_SNAPSHOT_TAG_PREFIX) ?
+                           hv_snapshot_store_find (self->snapshots,
+                                                   load->tag + strlen (HV_SNAPSHOT_TAG_PREFIX)) :
+                           NULL;
+
+    c->paused = snapshot != NULL && g_str_equal (snapshot->vm_state, "paused");
+  }
   load->nodes = g_steal_pointer (&plan.nodes);
   load->vmstate_node = g_steal_pointer (&plan.vmstate_node);
   hv_snap_disk_plan_clear (&plan);

@@ -214,6 +214,23 @@ check "the VM runs after the restore" state_is live running
 check "the guest counts again" wait_until 60 bash -c "[ \$('$CTL' log live | grep -c 'HOSTVISOR-GUEST: alive') -gt $LINES ]"
 N=$(alive_after live "$LINES")
 check "the count goes on from the snapshot (next $N, taken at ≤ $A)" test -n "$N" -a "${N:-99}" -le $((A + 1))
+# A snapshot of a paused VM comes back paused.
+expect_ok "pause the BIOS VM" pause live
+P=$(last_alive live)
+expect_ok "take a snapshot of the paused VM" snapshot live take paused-one
+check "…it stays paused" state_is live paused
+check "…the snapshot says paused" test "$(snap_field live paused-one vm_state)" = paused
+expect_ok "resume" resume live
+check "the guest counts on" wait_until 60 bash -c "[ \$('$CTL' log live | grep -o 'alive [0-9]*' | tail -1 | grep -o '[0-9]*$') -ge $((P + 2)) ]"
+expect_ok "restore the paused snapshot (--force)" snapshot live restore paused-one --force
+check "…the VM is paused, as it was" state_is live paused
+PLINES=$(alive_lines live)
+sleep 3
+check "…the guest does not run" test "$(alive_lines live)" = "$PLINES"
+expect_ok "resume it" resume live
+check "the guest counts again" wait_until 60 bash -c "[ \$('$CTL' log live | grep -c 'HOSTVISOR-GUEST: alive') -gt $PLINES ]"
+PN=$(alive_after live "$PLINES")
+check "…from the paused snapshot (next $PN, paused at $P)" test -n "$PN" -a "${PN:-99}" -le $((P + 1))
 expect_ok "delete a snapshot while the VM runs" snapshot live take spare
 expect_ok "…delete it" snapshot live delete spare
 check "…its tag is gone (checked with qemu-img -U)" consistent live
