@@ -25,8 +25,8 @@
  * by the next start (the load marker). */
 gboolean
 hv_snap_restore_offline (HvVm             *self,
-                 const HvSnapshot *snapshot,
-                 GError          **error)
+                         const HvSnapshot *snapshot,
+                         GError          **error)
 {
   g_autofree char *config_path = hv_snapshot_store_dup_path (self->snapshots, snapshot->id,
                                                              "vm.xml");
@@ -35,6 +35,7 @@ hv_snap_restore_offline (HvVm             *self,
   g_autofree char *nvram = hv_snap_nvram_path (self);
   g_autofree char *tag = hv_snapshot_dup_tag (snapshot);
   g_autoptr(HvVmConfig) config = hv_vm_config_load (config_path, error);
+  DiskPlan own = { 0, };
 
   if (config == NULL)
     return FALSE;
@@ -59,13 +60,32 @@ hv_snap_restore_offline (HvVm             *self,
           hv_snap_disk_plan_clear (&plan);
         }
     }
+  /* Only the snapshot's own disks, as its config names them: snapshot.xml alone never makes
+   * the engine write to a file. */
+  if (!hv_snap_plan_disks (self, config, &own, error))
+    return FALSE;
   for (guint i = 0; i < snapshot->disks->len; i++)
     {
       const HvSnapshotDisk *disk = g_ptr_array_index (snapshot->disks, i);
+      gboolean known = FALSE;
 
+      for (guint j = 0; j < own.paths->len && !known; j++)
+        known = g_str_equal (g_ptr_array_index (own.paths, j), disk->path);
+      if (!known)
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
+                       "Snapshot %s names the disk %s, which its config does not have",
+                       snapshot->id, disk->path);
+          hv_snap_disk_plan_clear (&own);
+          return FALSE;
+        }
       if (!hv_qemu_img_snapshot ('a', disk->path, tag, FALSE, error))
-        return FALSE;
+        {
+          hv_snap_disk_plan_clear (&own);
+          return FALSE;
+        }
     }
+  hv_snap_disk_plan_clear (&own);
   hv_crash_point ("snapshot:restore-applied");
   if (g_file_test (nvram_copy, G_FILE_TEST_IS_REGULAR) &&
       !hv_snapshot_copy_file (nvram_copy, nvram, error))
