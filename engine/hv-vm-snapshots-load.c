@@ -25,8 +25,8 @@
  * by the next start (the load marker). */
 gboolean
 hv_snap_restore_offline (HvVm             *self,
-                 const HvSnapshot *snapshot,
-                 GError          **error)
+                         const HvSnapshot *snapshot,
+                         GError          **error)
 {
   g_autofree char *config_path = hv_snapshot_store_dup_path (self->snapshots, snapshot->id,
                                                              "vm.xml");
@@ -35,6 +35,7 @@ hv_snap_restore_offline (HvVm             *self,
   g_autofree char *nvram = hv_snap_nvram_path (self);
   g_autofree char *tag = hv_snapshot_dup_tag (snapshot);
   g_autoptr(HvVmConfig) config = hv_vm_config_load (config_path, error);
+  DiskPlan own = { 0, };
 
   if (config == NULL)
     return FALSE;
@@ -59,13 +60,32 @@ hv_snap_restore_offline (HvVm             *self,
           hv_snap_disk_plan_clear (&plan);
         }
     }
+  /* Only the snapshot's own disks, as its config names them: snapshot.xml alone never makes
+   * the engine write to a file. */
+  if (!hv_snap_plan_disks (self, config, &own, error))
+    return FALSE;
   for (guint i = 0; i < snapshot->disks->len; i++)
     {
       const HvSnapshotDisk *disk = g_ptr_array_index (snapshot->disks, i);
+      gboolean known = FALSE;
 
+      for (guint j = 0; j < own.paths->len && !known; j++)
+        known = g_str_equal (g_ptr_array_index (own.paths, j), disk->path);
+      if (!known)
+        {
+          g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
+                       "Snapshot %s names the disk %s, which its config does not have",
+                       snapshot->id, disk->path);
+          hv_snap_disk_plan_clear (&own);
+          return FALSE;
+        }
       if (!hv_qemu_img_snapshot ('a', disk->path, tag, FALSE, error))
-        return FALSE;
+        {
+          hv_snap_disk_plan_clear (&own);
+          return FALSE;
+        }
     }
+  hv_snap_disk_plan_clear (&own);
   hv_crash_point ("snapshot:restore-applied");
   if (g_file_test (nvram_copy, G_FILE_TEST_IS_REGULAR) &&
       !hv_snapshot_copy_file (nvram_copy, nvram, error))
@@ -87,13 +107,15 @@ on_restore_started (GObject      *object,
 
   if (!hv_vm_start_finish (self, result, &error))
     {
-      /* The disks are the snapshot's; the failed load left the VM powered off. */
+      /* The disks are the snapshot's; the failed load left the VM powered off, and the next
+       * start boots from them instead of trying that state again. */
+      hv_snapshot_store_set_load (self->snapshots, NULL, NULL);
       hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
       hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
-  /* The start loaded the state (hv_vm_snapshots_before_cont) and made it current. */
+  /* The start loaded the state (hv_vm_snapshots_continue) and made it current. */
   hv_snap_op_return (task, NULL);
   g_object_unref (task);
 }
@@ -451,7 +473,11 @@ on_state_loaded (GObject      *object,
 
   if (!hv_snapshot_qmp_job_finish (result, &error))
     {
-      g_prefix_error (&error, "The saved state could not be loaded: ");
+      if (g_str_equal (load->tag, HV_SAVED_STATE_TAG))
+        g_prefix_error (&error, "The saved state could not be loaded (discard it to start the "
+                        "VM afresh): ");
+      else
+        g_prefix_error (&error, "The snapshot's running state could not be loaded: ");
       g_task_return_error (task, error);
       return;
     }
@@ -487,7 +513,24 @@ hv_vm_snapshots_need_load (HvVm *self)
 typedef struct {
   GAsyncReadyCallback cont_done;
   gpointer user_data;
+  gboolean paused;     /* a snapshot taken while paused: it comes back paused */
 } Continue;
+
+/* Instead of `cont` for a paused snapshot: the start completes as after `cont` (the guest
+ * has not run), then the VM is what the snapshot was, paused. */
+static void
+on_kept_paused (GObject      *object,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Continue *c = data;
+  g_autoptr(HvVm) self = g_object_ref (HV_VM (c->user_data));
+
+  c->cont_done (object, result, c->user_data);
+  if (self->state == HV_VM_STATE_RUNNING)
+    hv_vm_set_state (self, HV_VM_STATE_PAUSED, "");
+  g_free (c);
+}
 
 static void
 on_loaded_continue (GObject      *object,
@@ -498,9 +541,20 @@ on_loaded_continue (GObject      *object,
   Continue *c = data;
   g_autoptr(GError) error = NULL;
 
-  if (g_task_propagate_boolean (G_TASK (result), &error) && self->qmp != NULL)
-    hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, c->cont_done,
-                          c->user_data);
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (self->qmp != NULL && c->paused)
+        {
+          hv_qmp_execute_async (self->qmp, "query-status", NULL, -1, self->run_cancellable,
+                                on_kept_paused, g_steal_pointer (&c));
+          return;
+        }
+      if (self->qmp != NULL)
+        hv_qmp_execute_async (self->qmp, "cont", NULL, -1, self->run_cancellable, c->cont_done,
+                              c->user_data);
+      else
+        g_object_unref (c->user_data);   /* QEMU went away: its end completes the start */
+    }
   else
     {
       g_autoptr(GTask) start = g_steal_pointer (&self->start_task);
@@ -550,6 +604,14 @@ hv_vm_snapshots_continue (HvVm               *self,
       return;
     }
   load->tag = g_strdup (hv_snapshot_store_get_load (self->snapshots));
+  {
+    HvSnapshot *snapshot = g_str_has_prefix (load->tag, HV_SNAPSHOT_TAG_PREFIX) ?
+                           hv_snapshot_store_find (self->snapshots,
+                                                   load->tag + strlen (HV_SNAPSHOT_TAG_PREFIX)) :
+                           NULL;
+
+    c->paused = snapshot != NULL && g_str_equal (snapshot->vm_state, "paused");
+  }
   load->nodes = g_steal_pointer (&plan.nodes);
   load->vmstate_node = g_steal_pointer (&plan.vmstate_node);
   hv_snap_disk_plan_clear (&plan);

@@ -115,8 +115,8 @@ hv_vm_snapshots_sync_skeleton (HvVm *self)
 
 gboolean
 hv_snap_begin_op (HvVm       *self,
-          const char *operation,
-          GError    **error)
+                  const char *operation,
+                  GError    **error)
 {
   if (self->config == NULL)
     {
@@ -208,9 +208,9 @@ resolve_path (HvVm       *self,
  * (QEMU would refuse it in `devices`, and leaving it out would silently not snapshot it). */
 gboolean
 hv_snap_plan_disks (HvVm             *self,
-            const HvVmConfig *config,
-            DiskPlan         *plan,
-            GError          **error)
+                    const HvVmConfig *config,
+                    DiskPlan         *plan,
+                    GError          **error)
 {
   plan->paths = g_ptr_array_new_with_free_func (g_free);
   plan->nodes = g_ptr_array_new_with_free_func (g_free);
@@ -284,7 +284,7 @@ hv_snap_task_vm (GTask *task)
 /* Ends the operation and completes the task with `error` (taken) or success. */
 void
 hv_snap_op_return (GTask  *task,
-           GError *error)
+                   GError *error)
 {
   HvVm *self = hv_snap_task_vm (task);
 
@@ -303,11 +303,11 @@ hv_snap_op_return (GTask  *task,
 
 GTask *
 hv_snap_op_task (HvVm               *self,
-         const char         *operation,
-         gpointer            source_tag,
-         GCancellable       *cancellable,
-         GAsyncReadyCallback callback,
-         gpointer            user_data)
+                 const char         *operation,
+                 gpointer            source_tag,
+                 GCancellable       *cancellable,
+                 GAsyncReadyCallback callback,
+                 gpointer            user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   Op *op = g_new0 (Op, 1);
@@ -325,8 +325,8 @@ hv_snap_op_task (HvVm               *self,
 /* Offline: qemu-img snapshot -d on each path; a missing tag is fine. */
 gboolean
 hv_snap_delete_tag_offline (GPtrArray  *paths,
-                    const char *tag,
-                    GError    **error)
+                            const char *tag,
+                            GError    **error)
 {
   for (guint i = 0; i < paths->len; i++)
     if (g_file_test (g_ptr_array_index (paths, i), G_FILE_TEST_EXISTS) &&
@@ -338,8 +338,8 @@ hv_snap_delete_tag_offline (GPtrArray  *paths,
 /* QEMU says success for a tag it does not have: look at the images themselves. */
 gboolean
 hv_snap_verify_tag_gone (GPtrArray  *paths,
-                 const char *tag,
-                 GError    **error)
+                         const char *tag,
+                         GError    **error)
 {
   for (guint i = 0; i < paths->len; i++)
     {
@@ -418,10 +418,10 @@ on_tag_deleted_live (GObject      *object,
  * qemu-img for the others; then check that none holds it. */
 void
 hv_snap_remove_tag_async (HvVm               *self,
-                  GPtrArray          *paths,
-                  const char         *tag,
-                  GAsyncReadyCallback callback,
-                  gpointer            user_data)
+                          GPtrArray          *paths,
+                          const char         *tag,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
   g_autoptr(GPtrArray) nodes = NULL;
@@ -449,10 +449,10 @@ hv_snap_remove_tag_async (HvVm               *self,
 
 gboolean
 hv_snap_remove_tag_finish (HvVm         *self,
-                   GAsyncResult *result,
-                   GPtrArray    *paths,
-                   const char   *tag,
-                   GError      **error)
+                           GAsyncResult *result,
+                           GPtrArray    *paths,
+                           const char   *tag,
+                           GError      **error)
 {
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return FALSE;
@@ -491,8 +491,8 @@ on_job_ignored (GObject      *object,
 /* Remove what a failed save may have left of `tag` (in the background for open disks). */
 void
 hv_snap_take_fail_cleanup_tag (HvVm       *self,
-                       GPtrArray  *paths,
-                       const char *tag)
+                               GPtrArray  *paths,
+                               const char *tag)
 {
   g_autoptr(GError) cleanup_error = NULL;
   g_autoptr(GPtrArray) nodes = NULL;
@@ -516,8 +516,8 @@ hv_snap_take_fail_cleanup_tag (HvVm       *self,
  * the running state has less room than the guest's RAM. */
 void
 hv_snap_explain_full_disk (HvVm       *self,
-                   const char *path,
-                   GError    **error)
+                           const char *path,
+                           GError    **error)
 {
   g_autofree char *dir = NULL;
   struct statvfs st;
@@ -780,12 +780,14 @@ on_take_blockers (GObject      *object,
       const char *text = json_array_get_string_element (reasons, 0);
       const char *share = NULL;
 
-      /* QEMU names the share by its mount tag or device; the user knows it by its name. */
+      /* QEMU names a 9p share by its host path and mount tag ("hvshareN", N its slot, see
+       * hv-qemu-argv.c), a virtiofs one by its device; the user knows it by its name. */
       for (guint i = 0; i < self->config->shares->len && share == NULL; i++)
         {
           const HvShare *s = g_ptr_array_index (self->config->shares, i);
+          g_autofree char *tag = g_strdup_printf ("'hvshare%u'", i);
 
-          if (text != NULL && strstr (text, s->name) != NULL)
+          if (text != NULL && (strstr (text, tag) != NULL || strstr (text, s->path) != NULL))
             share = s->name;
         }
       if (share == NULL && self->config->shares->len > 0 && text != NULL &&
