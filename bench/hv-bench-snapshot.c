@@ -126,22 +126,20 @@ engine_vmstate_size (void)
 {
   g_autofree char *out = ctl_run (NULL, NULL, "snapshot", SNAP_VM, "list", "--json", NULL);
   g_autoptr(JsonNode) node = out != NULL ? parse_json (out, NULL) : NULL;
+  JsonObject *o = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node)
+                                                                 : NULL;
+  JsonArray *a = o != NULL && json_object_has_member (o, "snapshots") ?
+                 json_object_get_array_member (o, "snapshots") : NULL;
   guint64 size = 0;
 
-  /* A list of snapshots, each with "vmstate-size"; nested "children" are not needed here
-   * (one snapshot exists when this is read). */
-  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+  /* {"current": …, "snapshots": [{…, "vmstate_size": N}, …]}: one snapshot exists here. */
+  for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
     {
-      JsonArray *a = json_node_get_array (node);
+      JsonObject *e = json_array_get_object_element (a, i);
 
-      for (guint i = 0; i < json_array_get_length (a); i++)
-        {
-          JsonNode *e = json_array_get_element (a, i);
-
-          if (JSON_NODE_HOLDS_OBJECT (e))
-            size = MAX (size, (guint64) json_object_get_int_member_with_default (
-                          json_node_get_object (e), "vmstate-size", 0));
-        }
+      if (e != NULL)
+        size = MAX (size, (guint64) json_object_get_int_member_with_default (e, "vmstate_size",
+                                                                             0));
     }
   return size;
 }

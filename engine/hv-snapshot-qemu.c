@@ -24,6 +24,10 @@ typedef struct {
   gboolean querying;    /* a query-jobs is on its way */
   gboolean dismissing;
   char *error;          /* the job's error, once concluded */
+  gint64 started_us;    /* monotonic: when the command was sent */
+  gint64 ended_us;      /* monotonic: when the job was seen concluded */
+  gint64 stop_us;       /* QEMU's clock: the guest's STOP and RESUME during the job, or 0 */
+  gint64 resume_us;
 } Job;
 
 static void
@@ -90,6 +94,7 @@ on_jobs (GObject      *object,
       if (!g_str_equal (status, "concluded"))
         return;   /* the next event or poll looks again */
       job->error = g_strdup (json_object_get_string_member_with_default (o, "error", NULL));
+      job->ended_us = g_get_monotonic_time ();
       job->dismissing = TRUE;
       {
         g_autoptr(JsonObject) args = json_object_new ();
@@ -132,6 +137,10 @@ on_event (HvQmp      *qmp,
 {
   Job *job = g_task_get_task_data (task);
 
+  if (g_str_equal (name, "STOP"))
+    job->stop_us = timestamp;
+  else if (g_str_equal (name, "RESUME"))
+    job->resume_us = timestamp;
   if (g_str_equal (name, "JOB_STATUS_CHANGE") && data != NULL &&
       g_strcmp0 (json_object_get_string_member_with_default (data, "id", NULL),
                  job->job_id) == 0 &&
@@ -201,6 +210,7 @@ hv_snapshot_qmp_job_async (HvQmp              *qmp,
                             json_node_copy (json_object_get_member (arguments, l->data)));
   g_list_free (members);
   json_object_set_string_member (args, "job-id", job->job_id);
+  job->started_us = g_get_monotonic_time ();
   hv_qmp_execute_async (qmp, command, args, -1, NULL, on_command, task);
 }
 
@@ -218,7 +228,21 @@ hv_snapshot_qmp_job_finish (GAsyncResult *result,
     g_signal_handler_disconnect (job->qmp, job->gone_id);
   job->event_id = job->gone_id = 0;
   g_clear_handle_id (&job->poll_id, g_source_remove);
+  if (job->ended_us == 0)
+    job->ended_us = g_get_monotonic_time ();
   return g_task_propagate_boolean (task, error);
+}
+
+double
+hv_snapshot_qmp_job_paused_s (GAsyncResult *result)
+{
+  Job *job = g_task_get_task_data (G_TASK (result));
+
+  if (job->stop_us > 0 && job->resume_us > job->stop_us)
+    return (job->resume_us - job->stop_us) / 1e6;
+  if (job->stop_us == 0 && job->resume_us == 0 && job->ended_us > job->started_us)
+    return (job->ended_us - job->started_us) / 1e6;
+  return -1;
 }
 
 JsonObject *

@@ -26,6 +26,10 @@ void     hv_snapshot_qmp_job_async  (HvQmp *qmp, const char *command, JsonObject
                                      GCancellable *cancellable, GAsyncReadyCallback callback,
                                      gpointer user_data);
 gboolean hv_snapshot_qmp_job_finish (GAsyncResult *result, GError **error);
+/* After finish: how long the guest was paused by the job, from QEMU's STOP and RESUME events
+ * (a guest that was not running, as in a paused QEMU being loaded: the job's whole time); -1
+ * when that is not known (a STOP without a RESUME: the guest stays paused). */
+double   hv_snapshot_qmp_job_paused_s (GAsyncResult *result);
 
 /* Arguments of snapshot-save/-load ("vmstate" not NULL) or snapshot-delete. */
 JsonObject *hv_snapshot_job_args    (const char *tag, const char *vmstate_node,

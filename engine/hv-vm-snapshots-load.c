@@ -281,6 +281,7 @@ on_state_saved (GObject      *object,
       g_object_unref (task);
       return;
     }
+  hv_snap_log_pause (self, "save-state", result);
   hv_crash_point ("save-state:saved");
   if (!hv_snapshot_store_set_load (self->snapshots, HV_SAVED_STATE_TAG, &error) ||
       !hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error))
@@ -481,6 +482,7 @@ on_state_loaded (GObject      *object,
       g_task_return_error (task, error);
       return;
     }
+  hv_snap_log_pause (self, "snapshot-load", result);
   hv_crash_point ("snapshot:loaded");
   if (g_str_equal (load->tag, HV_SAVED_STATE_TAG))
     {

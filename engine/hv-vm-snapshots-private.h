@@ -69,4 +69,7 @@ void      hv_snap_take_fail_cleanup_tag (HvVm *self, GPtrArray *paths, const cha
  * marker), which the reconcile redoes after a crash. */
 gboolean  hv_snap_restore_offline   (HvVm *self, const HvSnapshot *snapshot, GError **error);
 
+/* Logs how long the QMP job of `command` (finished) paused the guest, for the VM's log. */
+void hv_snap_log_pause (HvVm *self, const char *command, GAsyncResult *job_result);
+
 G_END_DECLS
