@@ -3,6 +3,8 @@
 #include "hv-ui-util.h"
 #include "hv-settings-guest.h"
 #include "hv-settings-network.h"
+#include "hv-settings-sound.h"
+#include "hv-settings-system.h"
 
 #include <string.h>
 
@@ -1256,6 +1258,11 @@ hv_settings_dialog_new (GtkWindow      *parent,
   /* The network adapters: a page of its own (hv-settings-network.c). */
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
                               ADW_PREFERENCES_PAGE (hv_settings_network_new (client, vm)));
+  /* Old guests' hardware: pages of their own (hv-settings-system.c, hv-settings-sound.c). */
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (hv_settings_system_new (client, vm)));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (hv_settings_sound_new (client, vm)));
   return self;
 }
 

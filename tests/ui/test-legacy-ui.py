@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Old guests' hardware in the app: the Settings dialog's System and Sound pages.
+
+Run by test-legacy-ui.sh inside Xvfb and dbus-run-session, against a real engine whose library
+holds "dosvm", powered off, made from the dos profile (isapc, 486, SB16 + AdLib + PC speaker,
+local time, no ACPI/HPET/USB). Settings → System: the hardware clock to UTC and the CPU model
+to Pentium; USB switched on, which an ISA PC cannot have: the engine's reason is shown, the
+switch goes back off and vm.xml keeps its bytes. Settings → Sound: muted, PC speaker off, the
+card to the Ensoniq AudioPCI (a PCI card, refused on an ISA PC the same way). Each change must be
+in hostvisorctl show --json. Prints TAP. Needs: HV_APP, HV_CTL, HV_ARTIFACTS, HV_LIBRARY.
+"""
+import glob
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+
+import hvui
+from gi.repository import GLib  # noqa: E402
+from hvui import click, ctl, fresh, keys, press, screenshot, sensitive, showing, wait_for, walk
+
+VM = "dosvm"
+SETTINGS = f"“{VM}” Settings"
+
+tap = hvui.Tap()
+ok = tap.ok
+
+
+def show():
+    rc, out, _ = ctl("show", VM, "--json")
+    return json.loads(out) if rc == 0 else {}
+
+
+def chipset():
+    return show().get("chipset") or {}
+
+
+def sound():
+    return show().get("sound") or {}
+
+
+def vm_xml_digest():
+    uuid = show().get("uuid")
+    paths = glob.glob(os.path.join(os.environ["HV_LIBRARY"], "vms", uuid or "-", "vm.xml"))
+    if not paths:
+        return None
+    with open(paths[0], "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def window(app, title):
+    for i in range(fresh(app).get_child_count()):
+        win = app.get_child_at_index(i)
+        if win is not None and win.get_name() == title:
+            return win
+    return None
+
+
+def in_window(app, title, role=None, name=None, starts=None, pred=None, roles=None):
+    root = window(app, title) if title is not None else fresh(app)
+    if root is None:
+        return None
+    for acc in walk(root):
+        r = acc.get_role_name()
+        if role is not None and r != role:
+            continue
+        if roles is not None and r not in roles:
+            continue
+        n = acc.get_name() or ""
+        if name is not None and n != name:
+            continue
+        if starts is not None and not n.replace("_", "").startswith(starts):
+            continue
+        if not showing(acc) or (pred is not None and not pred(acc)):
+            continue
+        return acc
+    return None
+
+
+SWITCH_ROLES = ("switch", "toggle button", "check box")
+
+
+def switch(app, label):
+    return in_window(app, SETTINGS, roles=SWITCH_ROLES, starts=label)
+
+
+def is_on(acc):
+    return acc is not None and acc.get_state_set().contains(hvui.Atspi.StateType.CHECKED)
+
+
+def choose(app, combo_name, option):
+    """Pick option in the AdwComboRow combo_name: open its list, then the keyboard."""
+    combo = wait_for(lambda: in_window(app, SETTINGS, "combo box", combo_name,
+                                       pred=sensitive), 10)
+    if combo is None:
+        return False
+    hvui.focus_window(f"^{SETTINGS}$")
+    click(combo)
+
+    def entries():
+        lists, seen = {}, set()
+        for acc in walk(fresh(app)):
+            if acc.get_role_name() != "label" or not showing(acc):
+                continue
+            item, parent, depth = acc, acc.get_parent(), 0
+            while parent is not None and depth < 6:
+                if parent.get_role_name() in ("list", "list box"):
+                    if hash(item) not in seen:
+                        seen.add(hash(item))
+                        lists.setdefault(hash(parent), []).append(acc.get_name())
+                    break
+                item, parent, depth = parent, parent.get_parent(), depth + 1
+        return next((names for names in lists.values() if option in names), None)
+
+    labels = wait_for(entries, 10)
+    if labels is None:
+        keys("Escape")
+        return False
+    keys("Home", *(["Down"] * labels.index(option)), "Return")
+    time.sleep(0.5)
+    return True
+
+
+def open_page(app, page, probe):
+    """Show the Settings page titled page (the header's or the bottom bar's view switcher)
+    until probe() finds something on it."""
+    def tabs():
+        return [a for a in walk(window(app, SETTINGS) or fresh(app))
+                if a.get_role_name() == "page tab" and a.get_name() == page] or None
+
+    if not wait_for(tabs, 15):
+        return None
+    for attempt in range(6):
+        time.sleep(0.7)
+        found = tabs() or []
+        try:
+            if found and found[attempt % len(found)].get_n_actions() > 0:
+                press(found[attempt % len(found)])
+            elif found:
+                click(found[attempt % len(found)])
+        except GLib.Error as e:
+            tap.note(f"clicking the {page} tab: {e.message}")
+        found = wait_for(probe, 2)
+        screenshot(f"test-legacy-ui-{page}-{attempt}.png")
+        if found is not None:
+            return found
+    win = window(app, SETTINGS)
+    tap.note("not found; the window has: " + "; ".join(
+        f"{a.get_role_name()}:{a.get_name()}" for a in walk(win)
+        if a.get_role_name() in ("page tab", "combo box") + SWITCH_ROLES) if win else "no window")
+    return None
+
+
+def system_page(app):
+    hvui.select_vm(app, VM)
+    settings = wait_for(lambda: (lambda b: b if sensitive(b) else None)(
+        hvui.button(app, "Settings")), 10)
+    ok(settings is not None, "Settings is enabled for the VM")
+    if settings is None:
+        return False
+    press(settings)
+    clock = open_page(app, "Motherboard",
+                      lambda: in_window(app, SETTINGS, "combo box", "Hardware clock",
+                                        pred=sensitive))
+    ok(clock is not None, "the Settings dialog has a Motherboard page with the hardware clock")
+    if clock is None:
+        return False
+    before = show()
+    ok(before.get("machine") == "isapc" and (before.get("chipset") or {}).get("rtc") ==
+       "localtime", "the dos profile's VM is an ISA PC keeping local time", before)
+
+    ok(choose(app, "Hardware clock", "UTC (Linux, BSD)"), "\"Hardware clock\" offers UTC")
+    ok(wait_for(lambda: chipset().get("rtc") == "utc", 20),
+       "… and the engine's config has the clock in UTC", chipset())
+    ok(choose(app, "CPU model", "Intel Pentium"), "\"CPU model\" offers the Pentium")
+    ok(wait_for(lambda: show().get("cpu_model") == "pentium", 20),
+       "… and the engine's config has a Pentium", show().get("cpu_model"))
+    limit = in_window(app, SETTINGS, "combo box", "CPU speed limit")
+    ok(limit is not None, "the Motherboard page has the CPU speed limit")
+
+    # A bad combination: USB on an ISA PC. The engine refuses it, the page says why, vm.xml
+    # keeps its bytes and the switch shows the config again.
+    time.sleep(1)
+    digest = vm_xml_digest()
+    usb = switch(app, "USB controller")
+    ok(usb is not None and not is_on(usb), "USB is off on the ISA PC")
+    if usb is not None:
+        click(usb)
+    error = wait_for(lambda: in_window(app, SETTINGS, "label", starts="Could not change USB"),
+                     15)
+    ok(error is not None, "switching USB on shows the engine's reason",
+       error.get_name() if error is not None else None)
+    screenshot("test-legacy-ui-system-error.png")
+    ok(wait_for(lambda: not is_on(switch(app, "USB controller")), 10),
+       "… and the switch goes back off")
+    time.sleep(1)
+    ok(digest is not None and vm_xml_digest() == digest and chipset().get("usb") is False,
+       "… and vm.xml is unchanged", chipset())
+    return True
+
+
+def sound_page(app):
+    muted = open_page(app, "Sound", lambda: switch(app, "Mute"))
+    ok(muted is not None, "the Settings dialog has a Sound page with \"Mute\"")
+    if muted is None:
+        return
+    card = in_window(app, SETTINGS, "combo box", "Sound card")
+    ok(card is not None and sound().get("device") == "sb16" and not is_on(muted),
+       "the dos profile's VM has a Sound Blaster 16, not muted", sound())
+    click(muted)
+    ok(wait_for(lambda: sound().get("muted") is True, 20),
+       "muting it reaches the engine's config", sound())
+    speaker = switch(app, "PC speaker")
+    ok(speaker is not None and is_on(speaker), "the PC speaker is on")
+    if speaker is not None:
+        click(speaker)
+    ok(wait_for(lambda: sound().get("pc_speaker") is False, 20),
+       "switching the PC speaker off reaches the engine's config", sound())
+    time.sleep(1)
+    digest = vm_xml_digest()
+    ok(choose(app, "Sound card", "Ensoniq AudioPCI (ES1370)"),
+       "\"Sound card\" offers the Ensoniq AudioPCI")
+    error = wait_for(lambda: in_window(app, SETTINGS, "label",
+                                       starts="Could not change the sound card"), 15)
+    ok(error is not None, "a PCI card on the ISA PC shows the engine's reason",
+       error.get_name() if error is not None else None)
+    time.sleep(1)
+    ok(vm_xml_digest() == digest and sound().get("device") == "sb16",
+       "… and vm.xml is unchanged", sound())
+    screenshot("test-legacy-ui-sound.png")
+
+
+def main():
+    proc, app = hvui.start_app(log_name="test-legacy-ui-app.log",
+                                wrapper=os.environ.get("HV_TEST_WRAPPER"))
+    try:
+        if system_page(app):
+            sound_page(app)
+    finally:
+        status = hvui.stop_app(proc)
+    ok(status in (0, -signal.SIGTERM), "the app exits cleanly", f"exit status {status}")
+    return tap.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
