@@ -233,12 +233,39 @@ def sound_page(app):
     screenshot("test-legacy-ui-sound.png")
 
 
+def floppies():
+    """The paths of the floppy drives, A: first, from hostvisorctl show --json."""
+    return [d.get("path") for d in show().get("drives") or []
+            if d.get("kind") == "floppy" or d.get("type") == "floppy"]
+
+
+def storage_page(app):
+    """Storage shows drive B:: an image put there by hostvisorctl appears, Eject empties it."""
+    floppy_b = os.environ["HV_FLOPPY_B"]
+    eject = open_page(app, "Storage", lambda: in_window(app, SETTINGS, "push button",
+                                                        starts="Eject the floppy in drive B:"))
+    ok(eject is not None and not sensitive(eject),
+       "Storage has floppy drive B:, with nothing to eject")
+    rc, _, err = ctl("modify", VM, "--floppy-b", floppy_b)
+    ok(rc == 0 and wait_for(lambda: floppy_b in floppies(), 10),
+       "hostvisorctl puts an image into drive B:", err or floppies())
+    ok(wait_for(lambda: eject is not None and sensitive(eject), 10),
+       "… and the Storage page offers to eject it")
+    screenshot("test-legacy-ui-storage.png")
+    if eject is not None:
+        press(eject)
+    ok(wait_for(lambda: floppy_b not in floppies() and
+                os.environ["HV_FLOPPY"] in floppies(), 20),
+       "Eject on drive B: empties it, A: keeps its disk", floppies())
+
+
 def main():
     proc, app = hvui.start_app(log_name="test-legacy-ui-app.log",
                                 wrapper=os.environ.get("HV_TEST_WRAPPER"))
     try:
         if system_page(app):
             sound_page(app)
+            storage_page(app)
     finally:
         status = hvui.stop_app(proc)
     ok(status in (0, -signal.SIGTERM), "the app exits cleanly", f"exit status {status}")
