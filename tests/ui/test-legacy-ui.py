@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -259,6 +260,55 @@ def storage_page(app):
        "Eject on drive B: empties it, A: keeps its disk", floppies())
 
 
+def wizard_button(wizard, text):
+    def match(acc):
+        return (acc.get_role_name() == "push button" and
+                (acc.get_name() or "").replace("_", "").endswith(text) and
+                showing(acc) and sensitive(acc))
+    return next((a for a in walk(wizard) if match(a)), None)
+
+
+def wizard_floppy(app):
+    """A 1.44 MB floppy image opened with the app (as a drop on its window does) makes a DOS
+    PC: the wizard says the profile in plain words, and Next, Next, Create gives a VM of the
+    dos profile booting from the image."""
+    hvui.close_window(app, SETTINGS)
+    image = os.environ["HV_FLOPPY_GAME"]
+    before = {v.get("name") for v in hvui.vm_list()}
+    subprocess.Popen([os.environ["HV_APP"], image], stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
+    wizard = wait_for(lambda: window(app, "New Virtual Machine"), 30)
+    ok(wizard is not None, "opening a floppy image with the app opens the New VM wizard")
+    if wizard is None:
+        return
+    words = wait_for(lambda: next((a for a in walk(wizard) if a.get_role_name() == "label" and
+                                   "Hardware: 486, 16 MB, Sound Blaster 16, NE2000, floppy A:"
+                                   in (a.get_name() or "")), None), 30)
+    ok(words is not None, "the wizard shows the dos profile in plain words",
+       [a.get_name() for a in walk(wizard) if a.get_role_name() == "label"
+        and "Chosen" in (a.get_name() or "")])
+    for step in ("Next", "Next", "Create"):
+        b = wait_for(lambda: wizard_button(wizard, step), 20)
+        if b is None:
+            ok(False, f"the wizard offers {step}")
+            return
+        press(b)
+        time.sleep(1)
+    screenshot("test-legacy-ui-wizard.png")
+    new = wait_for(lambda: [v.get("name") for v in hvui.vm_list()
+                            if v.get("name") not in before] or None, 30)
+    ok(new is not None and len(new) == 1, "Next, Next, Create makes one VM", new)
+    if not new:
+        return
+    rc, out, _ = ctl("show", new[0], "--json")
+    data = json.loads(out) if rc == 0 else {}
+    floppy = [d.get("path") for d in data.get("drives") or [] if d.get("type") == "floppy"]
+    ok(data.get("profile") == "dos" and data.get("machine") == "isapc" and
+       floppy == [image] and (data.get("boot") or "").startswith("a"),
+       "… of the dos profile, an ISA PC booting from the floppy image",
+       {k: data.get(k) for k in ("profile", "machine", "boot", "drives")})
+
+
 def main():
     proc, app = hvui.start_app(log_name="test-legacy-ui-app.log",
                                 wrapper=os.environ.get("HV_TEST_WRAPPER"))
@@ -266,6 +316,7 @@ def main():
         if system_page(app):
             sound_page(app)
             storage_page(app)
+            wizard_floppy(app)
     finally:
         status = hvui.stop_app(proc)
     ok(status in (0, -signal.SIGTERM), "the app exits cleanly", f"exit status {status}")

@@ -5,7 +5,8 @@
 # made by mkfs.fat, no disk) gets its clock, CPU model, sound and speaker changed on the
 # Settings dialog's System and Sound pages, checked in hostvisorctl show --json; a change the
 # engine refuses (USB on an ISA PC) shows the engine's reason and leaves vm.xml as it was. No
-# guest boots. Settings → Storage shows floppy drive B: and ejects it. TAP output; screenshots land in $HV_ARTIFACTS.
+# guest boots. Settings → Storage shows floppy drive B: and ejects it. A floppy image opened
+# with the app (as a drop does) makes a dos-profile VM in the wizard with Next, Next, Create. TAP output; screenshots land in $HV_ARTIFACTS.
 #
 # Needs: HV_BUILDDIR, HV_SRCDIR, HV_ARTIFACTS; the packages of ui-lib.sh; mkfs.fat.
 
@@ -20,7 +21,9 @@ if ! command -v mkfs.fat >/dev/null; then
 fi
 export HV_FLOPPY="$HV_TMP/disk1.img"
 export HV_FLOPPY_B="$HV_TMP/disk2.img"
-if ! mkfs.fat -C "$HV_FLOPPY" 1440 >/dev/null || ! mkfs.fat -C "$HV_FLOPPY_B" 720 >/dev/null; then
+export HV_FLOPPY_GAME="$HV_TMP/game.img"
+if ! mkfs.fat -C "$HV_FLOPPY" 1440 >/dev/null || ! mkfs.fat -C "$HV_FLOPPY_B" 720 >/dev/null ||
+   ! mkfs.fat -C "$HV_FLOPPY_GAME" 1440 >/dev/null; then
   echo "Bail out! mkfs.fat could not make a floppy image"
   exit 1
 fi
