@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hv-console.h"
+#include "hv-drive-menu.h"
 #include "hv-messages.h"
 
 #define RECONNECT_DELAY_MS 500
@@ -470,6 +471,9 @@ hv_console_view_new (HvEngineClient *client,
       g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_open_window), self);
     }
   gtk_box_append (GTK_BOX (toolbar), button);
+
+  /* Floppy A:, B: and the CD/DVD drive: insert and eject while the VM runs. */
+  gtk_box_append (GTK_BOX (toolbar), hv_drive_menu_new (client, item));
 
   self->hint = gtk_label_new (NULL);
   gtk_widget_set_hexpand (self->hint, TRUE);

@@ -309,6 +309,74 @@ def wizard_floppy(app):
        {k: data.get(k) for k in ("profile", "machine", "boot", "drives")})
 
 
+def xwindow(name, timeout=30):
+    def search():
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{name}$"],
+                           capture_output=True, text=True)
+        ids = r.stdout.split()
+        return ids[-1] if ids else None
+    return wait_for(search, timeout)
+
+
+def drive_button(app, name):
+    return next((a for a in walk(fresh(app))
+                 if a.get_role_name() in ("push button", "toggle button")
+                 and (a.get_name() or "").replace("_", "").startswith(name)
+                 and showing(a) and sensitive(a) and a.get_n_actions() > 0), None)
+
+
+def console_drives(app):
+    """The running dos VM's console: its drive menu ejects the floppy in A: and inserts
+    another one (a file chooser), the engine's config following each step."""
+    rc, _, err = ctl("start", VM)
+    ok(rc == 0 and wait_for(lambda: hvui.state_of(VM) == "running", 60),
+       "the dos-profile VM starts", err)
+    hvui.select_vm(app, VM)
+    show_console = wait_for(lambda: drive_button(app, "Show Console"), 20)
+    ok(show_console is not None, "the running VM offers Show Console")
+    if show_console is None:
+        return
+    press(show_console)
+    menu = wait_for(lambda: drive_button(app, "Removable Drives"), 20)
+    ok(menu is not None, "the console has a Removable Drives menu")
+    if menu is None:
+        return
+    press(menu)
+    eject = wait_for(lambda: drive_button(app, "Eject the floppy in drive A:"), 10)
+    ok(eject is not None, "… with Eject for floppy A:")
+    screenshot("test-legacy-ui-drive-menu.png")
+    if eject is None:
+        return
+    press(eject)
+    ok(wait_for(lambda: floppies()[:1] == [None], 20),
+       "Eject empties drive A: of the running VM", floppies())
+    if drive_button(app, "Insert a floppy image into drive A:") is None:
+        press(drive_button(app, "Removable Drives"))
+    insert = wait_for(lambda: drive_button(app, "Insert a floppy image into drive A:"), 10)
+    ok(insert is not None, "the drive menu offers to insert a floppy into A:")
+    if insert is None:
+        return
+    press(insert)
+    title = "Insert a floppy image into drive A:"
+    wid = xwindow(title)
+    ok(wid is not None, "Insert… opens a file chooser")
+    if wid is None:
+        return
+    image = os.environ["HV_FLOPPY_B"]
+    subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=False)
+    subprocess.run(["xdotool", "key", "--window", wid, "--clearmodifiers", "ctrl+l"],
+                   check=False)
+    time.sleep(0.5)
+    subprocess.run(["xdotool", "type", "--delay", "40", image], check=False)
+    time.sleep(0.5)
+    subprocess.run(["xdotool", "key", "--window", wid, "Return"], check=False)
+    ok(wait_for(lambda: floppies()[:1] == [image], 20),
+       "… and the running VM's drive A: gets the image chosen", floppies())
+    ok(hvui.state_of(VM) == "running", "the VM kept running")
+    screenshot("test-legacy-ui-console.png")
+    ctl("poweroff", VM)
+
+
 def main():
     proc, app = hvui.start_app(log_name="test-legacy-ui-app.log",
                                 wrapper=os.environ.get("HV_TEST_WRAPPER"))
@@ -317,6 +385,7 @@ def main():
             sound_page(app)
             storage_page(app)
             wizard_floppy(app)
+            console_drives(app)
     finally:
         status = hvui.stop_app(proc)
     ok(status in (0, -signal.SIGTERM), "the app exits cleanly", f"exit status {status}")

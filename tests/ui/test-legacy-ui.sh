@@ -14,6 +14,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=ui-lib.sh
 source "$here/ui-lib.sh"
 export HOSTVISOR_IDLE_EXIT=120
+export HOSTVISOR_NO_KVM=1
 
 if ! command -v mkfs.fat >/dev/null; then
   echo "1..0 # SKIP mkfs.fat is not installed (dosfstools)"
