@@ -161,6 +161,18 @@ on_scale_toggled (GtkToggleButton *button,
 }
 
 static void
+on_crisp_toggled (GtkToggleButton *button,
+                  HvConsoleView   *self)
+{
+  gboolean on = gtk_toggle_button_get_active (button);
+
+  hv_console_set_crisp (self->console, on);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_STATE_CHECKED,
+                               on ? GTK_ACCESSIBLE_TRISTATE_TRUE : GTK_ACCESSIBLE_TRISTATE_FALSE,
+                               -1);
+}
+
+static void
 on_fullscreen (HvConsoleView *self)
 {
   GtkWindow *window = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self)));
@@ -472,6 +484,14 @@ hv_console_view_new (HvEngineClient *client,
     }
   gtk_box_append (GTK_BOX (toolbar), button);
 
+  /* Old guests' small modes: whole-number scaling, 4:3, sharp pixels (hv-console-crisp.c). */
+  button = g_object_new (GTK_TYPE_TOGGLE_BUTTON, "label", _("Crisp Pixels"),
+                         "accessible-role", GTK_ACCESSIBLE_ROLE_CHECKBOX,
+                         "tooltip-text", _("Scale 320×200, 640×480 and 720×400 by whole "
+                                           "numbers at 4:3, with sharp pixels"), NULL);
+  gtk_widget_add_css_class (button, "flat");
+  g_signal_connect (button, "toggled", G_CALLBACK (on_crisp_toggled), self);
+  gtk_box_append (GTK_BOX (toolbar), button);
   /* Floppy A:, B: and the CD/DVD drive: insert and eject while the VM runs. */
   gtk_box_append (GTK_BOX (toolbar), hv_drive_menu_new (client, item));
 

@@ -46,7 +46,7 @@ static const Drive drives[] = {
     N_("Eject the floppy in drive A:") },
   { "floppy-b", HV_DRIVE_FLOPPY, 1, N_("Floppy B:"), N_("Insert a floppy image into drive B:"),
     N_("Eject the floppy in drive B:") },
-  { "cdrom", HV_DRIVE_CDROM, 0, N_("CD/DVD"), N_("Insert a CD/DVD image"),
+  { "cdrom", HV_DRIVE_CDROM, 0, N_("CD/DVD:"), N_("Insert a CD/DVD image"),
     N_("Eject the CD/DVD") },
 };
 
@@ -180,11 +180,11 @@ rebuild (HvDriveMenu *self)
           g_autofree char *base = g_path_get_basename (drive->path);
 
           /* Translators: a drive ("Floppy A:"), then the image in it */
-          text = g_strdup_printf (_("%s: %s"), _(drives[i].name), base);
+          text = g_strdup_printf (_("%s %s"), _(drives[i].name), base);
         }
       else
         /* Translators: a drive ("Floppy A:") with no disk in it */
-        text = g_strdup_printf (_("%s: empty"), _(drives[i].name));
+        text = g_strdup_printf (_("%s empty"), _(drives[i].name));
       label = gtk_label_new (text);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);

@@ -303,6 +303,7 @@ def wizard_floppy(app):
     rc, out, _ = ctl("show", new[0], "--json")
     data = json.loads(out) if rc == 0 else {}
     floppy = [d.get("path") for d in data.get("drives") or [] if d.get("type") == "floppy"]
+    ctl("poweroff", new[0])
     ok(data.get("profile") == "dos" and data.get("machine") == "isapc" and
        floppy == [image] and (data.get("boot") or "").startswith("a"),
        "… of the dos profile, an ISA PC booting from the floppy image",
@@ -320,7 +321,7 @@ def xwindow(name, timeout=30):
 
 def drive_button(app, name):
     return next((a for a in walk(fresh(app))
-                 if a.get_role_name() in ("push button", "toggle button")
+                 if a.get_role_name() in ("push button", "toggle button", "check box")
                  and (a.get_name() or "").replace("_", "").startswith(name)
                  and showing(a) and sensitive(a) and a.get_n_actions() > 0), None)
 
@@ -373,6 +374,13 @@ def console_drives(app):
     ok(wait_for(lambda: floppies()[:1] == [image], 20),
        "… and the running VM's drive A: gets the image chosen", floppies())
     ok(hvui.state_of(VM) == "running", "the VM kept running")
+    crisp = drive_button(app, "Crisp Pixels")
+    ok(crisp is not None, "the console offers Crisp Pixels")
+    if crisp is not None:
+        press(crisp)
+        ok(wait_for(lambda: is_on(drive_button(app, "Crisp Pixels")), 5),
+           "… which says it is on once pressed")
+    time.sleep(1)
     screenshot("test-legacy-ui-console.png")
     ctl("poweroff", VM)
 
