@@ -21,8 +21,17 @@ G_DEFINE_FINAL_TYPE (HvApplication, hv_application, ADW_TYPE_APPLICATION)
 static HvWindow *
 ensure_window (HvApplication *self)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWindow *window = NULL;
 
+  /* The main window, not a dialog that happens to be active (Settings, the wizard). */
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    {
+      if (HV_IS_WINDOW (l->data))
+        {
+          window = l->data;
+          break;
+        }
+    }
   if (window == NULL)
     window = GTK_WINDOW (hv_window_new (ADW_APPLICATION (self), self->client));
   return HV_WINDOW (window);

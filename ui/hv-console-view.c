@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hv-console.h"
+#include "hv-drive-menu.h"
 #include "hv-messages.h"
 
 #define RECONNECT_DELAY_MS 500
@@ -157,6 +158,18 @@ on_scale_toggled (GtkToggleButton *button,
   gtk_accessible_update_state (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_STATE_CHECKED,
                                active ? GTK_ACCESSIBLE_TRISTATE_TRUE
                                       : GTK_ACCESSIBLE_TRISTATE_FALSE, -1);
+}
+
+static void
+on_crisp_toggled (GtkToggleButton *button,
+                  HvConsoleView   *self)
+{
+  gboolean on = gtk_toggle_button_get_active (button);
+
+  hv_console_set_crisp (self->console, on);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_STATE_CHECKED,
+                               on ? GTK_ACCESSIBLE_TRISTATE_TRUE : GTK_ACCESSIBLE_TRISTATE_FALSE,
+                               -1);
 }
 
 static void
@@ -470,6 +483,17 @@ hv_console_view_new (HvEngineClient *client,
       g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_open_window), self);
     }
   gtk_box_append (GTK_BOX (toolbar), button);
+
+  /* Old guests' small modes: whole-number scaling, 4:3, sharp pixels (hv-console-crisp.c). */
+  button = g_object_new (GTK_TYPE_TOGGLE_BUTTON, "label", _("Crisp Pixels"),
+                         "accessible-role", GTK_ACCESSIBLE_ROLE_CHECKBOX,
+                         "tooltip-text", _("Scale 320×200, 640×480 and 720×400 by whole "
+                                           "numbers at 4:3, with sharp pixels"), NULL);
+  gtk_widget_add_css_class (button, "flat");
+  g_signal_connect (button, "toggled", G_CALLBACK (on_crisp_toggled), self);
+  gtk_box_append (GTK_BOX (toolbar), button);
+  /* Floppy A:, B: and the CD/DVD drive: insert and eject while the VM runs. */
+  gtk_box_append (GTK_BOX (toolbar), hv_drive_menu_new (client, item));
 
   self->hint = gtk_label_new (NULL);
   gtk_widget_set_hexpand (self->hint, TRUE);

@@ -18,6 +18,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "hv-console-crisp.h"
 #include "hv-keymap.h"
 
 /* RFB pointer button bits (hv-vnc.h). */
@@ -52,6 +53,7 @@ struct _HvConsole
   int         last_y;
 
   guint       scale_to_fit : 1;
+  guint       crisp : 1;        /* small modes: integer factor, 4:3, nearest neighbour */
   guint       grabbed : 1;
   guint       connected : 1;
 };
@@ -96,6 +98,16 @@ get_screen_rect (HvConsole       *self,
 
   if (gw <= 0 || gh <= 0 || w <= 0 || h <= 0)
     return FALSE;
+  if (self->crisp && self->scale_to_fit)
+    {
+      int x, y, cw, ch;
+
+      if (hv_console_crisp_rect (gw, gh, (int) w, (int) h, &x, &y, &cw, &ch))
+        {
+          graphene_rect_init (rect, x, y, cw, ch);
+          return TRUE;
+        }
+    }
 
   if (self->scale_to_fit)
     scale = MIN (w / gw, h / gh);
@@ -243,7 +255,31 @@ hv_console_snapshot (GtkWidget   *widget,
 
   if (!self->connected)
     gtk_snapshot_push_opacity (snapshot, 0.5);
-  gtk_snapshot_append_texture (snapshot, self->texture, &rect);
+  if (self->crisp && self->scale_to_fit &&
+      hv_console_crisp_applies (hv_vnc_get_width (self->vnc), hv_vnc_get_height (self->vnc)) &&
+      rect.size.width > hv_vnc_get_width (self->vnc))
+    {
+      /* Scaled here by nearest neighbour to the exact size drawn: no blur. */
+      gsize stride;
+      const guint32 *src = (const guint32 *) hv_vnc_get_framebuffer (self->vnc, &stride);
+      int dw = (int) rect.size.width, dh = (int) rect.size.height;
+      guint32 *pixels = src != NULL
+                        ? hv_console_crisp_scale (src, stride, hv_vnc_get_width (self->vnc),
+                                                  hv_vnc_get_height (self->vnc), dw, dh)
+                        : NULL;
+
+      if (pixels != NULL)
+        {
+          g_autoptr(GBytes) bytes = g_bytes_new_take (pixels, (gsize) dw * dh * 4);
+          g_autoptr(GdkTexture) crisp =
+            gdk_memory_texture_new (dw, dh, GDK_MEMORY_B8G8R8A8_PREMULTIPLIED, bytes,
+                                    (gsize) dw * 4);
+
+          gtk_snapshot_append_texture (snapshot, crisp, &rect);
+        }
+    }
+  else
+    gtk_snapshot_append_texture (snapshot, self->texture, &rect);
   if (!self->connected)
     gtk_snapshot_pop (snapshot);
 }
@@ -633,6 +669,26 @@ hv_console_set_scale_to_fit (HvConsole *self,
   self->scale_to_fit = scale_to_fit;
   gtk_widget_queue_resize (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SCALE_TO_FIT]);
+}
+
+gboolean
+hv_console_get_crisp (HvConsole *self)
+{
+  g_return_val_if_fail (HV_IS_CONSOLE (self), FALSE);
+
+  return self->crisp;
+}
+
+/* Small modes (320×200, 640×480, 720×400) scaled by an integer factor at 4:3 with
+ * nearest-neighbour pixels (hv-console-crisp.c), when scaled to the window. */
+void
+hv_console_set_crisp (HvConsole *self,
+                      gboolean   crisp)
+{
+  g_return_if_fail (HV_IS_CONSOLE (self));
+
+  self->crisp = !!crisp;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 guint

@@ -43,6 +43,8 @@ void       hv_console_ungrab            (HvConsole *self);
 
 gboolean   hv_console_get_scale_to_fit  (HvConsole *self);
 void       hv_console_set_scale_to_fit  (HvConsole *self, gboolean scale_to_fit);
+gboolean   hv_console_get_crisp         (HvConsole *self);
+void       hv_console_set_crisp         (HvConsole *self, gboolean crisp);
 guint      hv_console_get_host_key      (HvConsole *self);
 void       hv_console_set_host_key      (HvConsole *self, guint keyval);
 gboolean   hv_console_get_grabbed       (HvConsole *self);

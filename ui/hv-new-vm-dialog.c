@@ -12,6 +12,7 @@
 #include "hv-os-chooser.h"
 #include "hv-preferences-window.h"
 #include "hv-window.h"
+#include "hv-wizard-legacy.h"
 #include "hv-wizard-model.h"
 
 /* How long a VM just created may take to show up in the client's list before "start it"
@@ -32,6 +33,7 @@ struct _HvNewVmDialog
   GCancellable *defaults_cancellable;/* the current OS's defaults */
   GtkFileChooserNative *chooser;
   GFile *medium;
+  guint64 medium_size;               /* the medium's size in bytes */
   char **folders;                    /* parallel to folder_row's items; [0] = "" */
   gboolean detecting;
   gboolean creating;
@@ -249,18 +251,57 @@ on_folders_changed (HvEngineClient *client,
 
 /* ---- the OS and its defaults ---- */
 
+/* The hardware profile the new VM gets (hv-wizard-legacy.c): the OS's, or "dos" for a
+ * standard floppy image no OS was recognised on. */
+static char *
+legacy_profile (HvNewVmDialog *self)
+{
+  gboolean floppy = hv_wizard_model_get_medium_kind (self->model) == HV_WIZARD_MEDIUM_FLOPPY;
+
+  return hv_wizard_legacy_profile (hv_wizard_model_get_os_id (self->model),
+                                   floppy ? self->medium_size : 0);
+}
+
 static void
 update_os_labels (HvNewVmDialog *self)
 {
   const char *os_name = hv_wizard_model_get_os_name (self->model);
+  g_autofree char *profile = legacy_profile (self);
+  g_autofree char *words = NULL;
   g_autofree char *chosen = NULL;
+  guint64 memory = 0, disk = 0;
+  guint cpus = 0;
 
+  if (profile != NULL)
+    words = hv_wizard_legacy_words (profile, &memory, &cpus, &disk);
   if (os_name != NULL)
     /* Translators: %s is an OS name */
     chosen = g_strdup_printf (_("Chosen: %s"), os_name);
+  else if (words != NULL)
+    chosen = g_strdup (_("Chosen: a DOS PC for the floppy image"));
   else
     chosen = g_strdup (_("Chosen: other operating system (generic defaults)"));
+  if (words != NULL)
+    {
+      /* Translators: the hardware in plain words ("486, 16 MB, Sound Blaster 16, NE2000") */
+      g_autofree char *line = g_strdup_printf (_("Hardware: %s"), words);
+      g_autofree char *both = g_strdup_printf ("%s\n%s", chosen, line);
+
+      g_free (chosen);
+      chosen = g_steal_pointer (&both);
+      /* No OS to ask the engine for defaults: the profile's figures are the defaults. */
+      if (os_name == NULL && !self->syncing)
+        {
+          if (!hv_wizard_model_is_touched (self->model, HV_WIZARD_FIELD_MEMORY) && memory > 0)
+            hv_wizard_model_set_memory (self->model, memory);
+          if (!hv_wizard_model_is_touched (self->model, HV_WIZARD_FIELD_CPUS) && cpus > 0)
+            hv_wizard_model_set_cpus (self->model, cpus);
+          if (!hv_wizard_model_is_touched (self->model, HV_WIZARD_FIELD_DISK) && disk > 0)
+            hv_wizard_model_set_disk (self->model, disk);
+        }
+    }
   gtk_label_set_text (self->os_chosen_label, chosen);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->os_chosen_label), chosen);
 }
 
 typedef struct {
@@ -382,6 +423,9 @@ detect_done (GObject      *source,
       gtk_label_set_text (self->os_hint,
                           _("The operating system on the image was not recognised. Choose it "
                             "from the list, or keep “Other operating system”."));
+      /* A standard floppy image: a DOS PC booting from it (hv-wizard-legacy.c). */
+      update_os_labels (self);
+      sync_from_model (self);
       return;
     }
 
@@ -480,6 +524,7 @@ medium_info_done (GObject      *source,
                                                               : _("CD/DVD image"));
   adw_action_row_set_subtitle (self->image_row, subtitle);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->image_row), path);
+  self->medium_size = g_file_info_get_size (info);
   hv_wizard_model_set_medium (self->model, path, kind);
   if (!gtk_check_button_get_active (self->image_check))
     hv_wizard_model_set_medium (self->model, NULL, HV_WIZARD_MEDIUM_NONE);
@@ -827,6 +872,11 @@ create_done (GObject      *source,
 static void
 on_create_clicked (HvNewVmDialog *self)
 {
+  g_autofree char *profile = NULL;
+  g_autoptr(GVariant) built = NULL;
+  GVariantDict dict;
+  GVariant *options;
+
   /* A number typed but not yet committed counts. */
   gtk_spin_button_update (self->memory_spin);
   gtk_spin_button_update (self->cpus_spin);
@@ -838,9 +888,16 @@ on_create_clicked (HvNewVmDialog *self)
   hv_ui_set_error_label (self->create_error_label, NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->create_error_group), FALSE);
   update_buttons (self);
+  built = g_variant_ref_sink (hv_wizard_model_build_options (self->model));
+  profile = legacy_profile (self);
+  g_variant_dict_init (&dict, built);
+  /* No OS to pick the profile: the wizard names it (a DOS floppy). */
+  if (profile != NULL && hv_wizard_model_get_os_id (self->model) == NULL)
+    g_variant_dict_insert (&dict, "profile", "s", profile);
+  options = g_variant_dict_end (&dict);
   hv_engine_client_call (self->client, NULL, "CreateVm",
                          g_variant_new ("(s@a{sv})", hv_wizard_model_get_name (self->model),
-                                        hv_wizard_model_build_options (self->model)),
+                                        options),
                          self->cancellable, create_done, g_object_ref (self));
 }
 

@@ -2,7 +2,10 @@
 #include "hv-settings-dialog.h"
 #include "hv-ui-util.h"
 #include "hv-settings-guest.h"
+#include "hv-floppy-row.h"
 #include "hv-settings-network.h"
+#include "hv-settings-sound.h"
+#include "hv-settings-system.h"
 
 #include <string.h>
 
@@ -1256,6 +1259,15 @@ hv_settings_dialog_new (GtkWindow      *parent,
   /* The network adapters: a page of its own (hv-settings-network.c). */
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
                               ADW_PREFERENCES_PAGE (hv_settings_network_new (client, vm)));
+  /* Floppy drive B: below A: (hv-floppy-row.c). */
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (
+                               GTK_WIDGET (self->floppy_row), ADW_TYPE_PREFERENCES_GROUP)),
+                             hv_floppy_row_new (client, vm));
+  /* Old guests' hardware: pages of their own (hv-settings-system.c, hv-settings-sound.c). */
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (hv_settings_system_new (client, vm)));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self),
+                              ADW_PREFERENCES_PAGE (hv_settings_sound_new (client, vm)));
   return self;
 }
 
