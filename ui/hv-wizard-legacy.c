@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hv-wizard-legacy.c: see hv-wizard-legacy.h. */
 #include "hv-build-config.h"
+#include <inttypes.h>
 
 #include "hv-wizard-legacy.h"
 
@@ -98,7 +99,7 @@ hv_wizard_legacy_words (const char *name,
     *disk_gib = p->disk_gib;
   out = g_string_new (cpu_words (p->cpu_model));
   /* Translators: memory in megabytes */
-  g_string_append_printf (out, _(", %" G_GUINT64_FORMAT " MB"), p->memory_mib);
+  g_string_append_printf (out, _(", %" PRIu64 " MB"), (uint64_t) p->memory_mib);
   if ((part = sound_words (p->sound)) != NULL)
     g_string_append_printf (out, ", %s", part);
   if ((part = nic_words (p->nic_model)) != NULL)
