@@ -661,9 +661,13 @@ on_step_output (GObject      *object,
       /* Keep what an error message needs, not a whole run's progress lines. */
       if (data->output->len > 64 * 1024)
         g_string_erase (data->output, 0, data->output->len - 16 * 1024);
+      /* The cancellable first: the order in which arguments are evaluated is unspecified,
+       * and the steal empties `task`. */
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
       g_input_stream_read_async (G_INPUT_STREAM (object), data->buffer, sizeof data->buffer,
-                                 G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                                 on_step_output, g_steal_pointer (&task));
+                                 G_PRIORITY_DEFAULT, cancellable, on_step_output,
+                                 g_steal_pointer (&task));
       return;
     }
   /* End of output (or an error reading it): the exit status says how it went. */
@@ -703,6 +707,7 @@ run_next_step (GTask *owned_task)
   CloneData *data = g_task_get_task_data (task);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   GInputStream *stdout_pipe;
+  GCancellable *cancellable;
   GError *error = NULL;
   CloneStep *step;
   guint index;
@@ -759,9 +764,9 @@ run_next_step (GTask *owned_task)
       return;
     }
   stdout_pipe = g_subprocess_get_stdout_pipe (data->process);
+  cancellable = g_task_get_cancellable (task);   /* before the steal empties `task` */
   g_input_stream_read_async (stdout_pipe, data->buffer, sizeof data->buffer, G_PRIORITY_DEFAULT,
-                             g_task_get_cancellable (task), on_step_output,
-                             g_steal_pointer (&task));
+                             cancellable, on_step_output, g_steal_pointer (&task));
 }
 
 static CloneStep *

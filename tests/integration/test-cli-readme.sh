@@ -15,15 +15,16 @@ mkdir -p "$WORK" "$HOME/Downloads" "$HOME/Documents"
 ln -s "$HV_BUILDDIR" "$WORK/build"
 ln -s "$ISO" "$HOME/Downloads/debian-12.iso"
 
-# The first sh block of "Using the command line", and the lines of the second that need no
-# guest tools, as logical commands (continuation lines joined), one per line.
+# The first sh block of "Using the command line", the lines of the second that need no guest
+# tools, and the third (snapshots, a clone, profiles), as logical commands (continuation lines
+# joined), one per line.
 python3 - "$HV_SRCDIR/README.md" >"$HV_TMP/commands" <<'EOF'
 import re, sys
 text = open(sys.argv[1], encoding='utf-8').read()
 section = text.split('## Using the command line', 1)[1]
 blocks = re.findall(r'```sh\n(.*?)```', section, re.S)
 lines = []
-for i, block in enumerate(blocks[:2]):
+for i, block in enumerate(blocks[:3]):
     block = block.replace('\\\n', ' ')
     for line in block.splitlines():
         command = re.sub(r'\s+#.*$', '', line).strip()
@@ -59,8 +60,14 @@ done <"$HV_TMP/commands"
 check "the screenshot the example takes is a PNG" \
   bash -c "head -c 8 '$WORK/shot.png' | od -An -c | grep -q 'P   N   G'"
 run_ctl list --json
-check "what the example leaves: deb, not demo" python3 -c '
+check "what the example leaves: deb and its clone deb2, not demo" python3 -c '
 import json, sys
-sys.exit(0 if sorted(v["name"] for v in json.loads(sys.argv[1])) == ["deb"] else 1)' "$OUT"
+sys.exit(0 if sorted(v["name"] for v in json.loads(sys.argv[1])) == ["deb", "deb2"] else 1)' "$OUT"
+run_ctl snapshot deb list --json
+check "the README snapshot is the current one of deb" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+names = [s["name"] for s in d["snapshots"] if s["id"] == d["current"]]
+sys.exit(0 if names == ["clean install"] else 1)' "$OUT"
 
 finish
