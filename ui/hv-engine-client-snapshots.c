@@ -105,24 +105,6 @@ hv_snapshots_load_properties (HvEngineClient *self,
 
 /* ---- calls ---- */
 
-static void
-long_call_done (GObject      *source,
-                GAsyncResult *result,
-                gpointer      data)
-{
-  g_autoptr(GTask) task = data;
-  GError *error = NULL;
-  GVariant *reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
-
-  if (reply == NULL)
-    {
-      hv_client_error_strip (error);
-      g_task_return_error (task, error);
-    }
-  else
-    g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
-}
-
 void
 hv_engine_client_long_call (HvEngineClient     *self,
                             HvVmItem           *item,
@@ -132,25 +114,10 @@ hv_engine_client_long_call (HvEngineClient     *self,
                             GAsyncReadyCallback callback,
                             gpointer            user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GVariant) params = parameters != NULL ? g_variant_ref_sink (parameters) : NULL;
-  GDBusProxy *proxy;
-
-  g_return_if_fail (HV_IS_ENGINE_CLIENT (self));
   g_return_if_fail (HV_IS_VM_ITEM (item));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, hv_engine_client_long_call);
-  proxy = (GDBusProxy *) hv_vm_item_get_proxy (item);
-  if (proxy == NULL)
-    {
-      g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_FOUND,
-                               _("The engine is not connected"));
-      return;
-    }
   /* G_MAXINT: no timeout. The engine answers when the job ends, fails or is refused. */
-  g_dbus_proxy_call (proxy, method, params, G_DBUS_CALL_FLAGS_NONE, G_MAXINT, cancellable,
-                     long_call_done, g_steal_pointer (&task));
+  hv_engine_client_call_with_timeout (self, item, method, parameters, G_MAXINT, cancellable,
+                                      callback, user_data);
 }
 
 GVariant *
@@ -158,8 +125,7 @@ hv_engine_client_long_call_finish (HvEngineClient *self,
                                    GAsyncResult   *result,
                                    GError        **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return hv_engine_client_call_finish (self, result, error);
 }
 
 /* ---- thumbnails ---- */

@@ -740,13 +740,14 @@ call_done (GObject      *source,
 }
 
 void
-hv_engine_client_call (HvEngineClient     *self,
-                       HvVmItem           *item,
-                       const char         *method,
-                       GVariant           *parameters,
-                       GCancellable       *cancellable,
-                       GAsyncReadyCallback callback,
-                       gpointer            user_data)
+hv_engine_client_call_with_timeout (HvEngineClient     *self,
+                                    HvVmItem           *item,
+                                    const char         *method,
+                                    GVariant           *parameters,
+                                    int                 timeout_ms,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data)
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GVariant) params = parameters != NULL ? g_variant_ref_sink (parameters) : NULL;
@@ -757,7 +758,7 @@ hv_engine_client_call (HvEngineClient     *self,
   g_return_if_fail (item == NULL || HV_IS_VM_ITEM (item));
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, hv_engine_client_call);
+  g_task_set_source_tag (task, hv_engine_client_call_with_timeout);
 
   proxy = proxy_for (self, item, &error);
   if (proxy == NULL)
@@ -765,8 +766,21 @@ hv_engine_client_call (HvEngineClient     *self,
       g_task_return_error (task, error);
       return;
     }
-  g_dbus_proxy_call (proxy, method, params, G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS,
+  g_dbus_proxy_call (proxy, method, params, G_DBUS_CALL_FLAGS_NONE, timeout_ms,
                      cancellable, call_done, g_steal_pointer (&task));
+}
+
+void
+hv_engine_client_call (HvEngineClient     *self,
+                       HvVmItem           *item,
+                       const char         *method,
+                       GVariant           *parameters,
+                       GCancellable       *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data)
+{
+  hv_engine_client_call_with_timeout (self, item, method, parameters, CALL_TIMEOUT_MS,
+                                      cancellable, callback, user_data);
 }
 
 GVariant *

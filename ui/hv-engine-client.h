@@ -63,6 +63,16 @@ void                hv_engine_client_call              (HvEngineClient     *self
 GVariant           *hv_engine_client_call_finish       (HvEngineClient *self,
                                                         GAsyncResult   *result,
                                                         GError        **error);
+/* hv_engine_client_call() with its own reply timeout in milliseconds (G_MAXINT: none);
+ * finish it with hv_engine_client_call_finish(). */
+void                hv_engine_client_call_with_timeout (HvEngineClient     *self,
+                                                        HvVmItem           *item,
+                                                        const char         *method,
+                                                        GVariant           *parameters,
+                                                        int                 timeout_ms,
+                                                        GCancellable       *cancellable,
+                                                        GAsyncReadyCallback callback,
+                                                        gpointer            user_data);
 
 /* Vm.Screenshot: the PNG's bytes (at most 64 MiB). */
 void                hv_engine_client_screenshot_async  (HvEngineClient     *self,
