@@ -179,26 +179,15 @@ hv_vm_restore_snapshot_async (HvVm               *self,
                               GAsyncReadyCallback callback,
                               gpointer            user_data)
 {
-  GTask *task = hv_snap_op_task (self, "snapshot-restore", hv_vm_restore_snapshot_async, cancellable,
-                         callback, user_data);
+  GTask *task = hv_snap_op_task (self, "snapshot-restore", hv_vm_restore_snapshot_async,
+                                 cancellable, callback, user_data);
   Op *op = hv_snap_task_op (task);
   HvSnapshot *snapshot;
   GError *error = NULL;
 
-  if (!hv_snap_begin_op (self, "snapshot-restore", &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  snapshot = hv_snapshot_store_find (self->snapshots, id);
+  snapshot = hv_snap_op_begin_on (self, task, "snapshot-restore", id);
   if (snapshot == NULL)
-    {
-      hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
-                                    hv_vm_get_name (self), id));
-      g_object_unref (task);
-      return;
-    }
+    return;
   if (hv_vm_is_active (self) && !force)
     {
       hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_INVALID_STATE,
@@ -335,8 +324,8 @@ hv_vm_save_state_async (HvVm               *self,
                         GAsyncReadyCallback callback,
                         gpointer            user_data)
 {
-  GTask *task = hv_snap_op_task (self, "save-state", hv_vm_save_state_async, cancellable, callback,
-                         user_data);
+  GTask *task = hv_snap_op_task (self, "save-state", hv_vm_save_state_async,
+                                 cancellable, callback, user_data);
   Op *op = hv_snap_task_op (task);
   GError *error = NULL;
 
@@ -378,8 +367,8 @@ hv_vm_discard_saved_state_async (HvVm               *self,
                                  GAsyncReadyCallback callback,
                                  gpointer            user_data)
 {
-  GTask *task = hv_snap_op_task (self, "discard-state", hv_vm_discard_saved_state_async, cancellable,
-                         callback, user_data);
+  GTask *task = hv_snap_op_task (self, "discard-state", hv_vm_discard_saved_state_async,
+                                 cancellable, callback, user_data);
   Op *op = hv_snap_task_op (task);
   GError *error = NULL;
 

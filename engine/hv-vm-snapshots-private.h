@@ -72,4 +72,11 @@ gboolean  hv_snap_restore_offline   (HvVm *self, const HvSnapshot *snapshot, GEr
 /* Logs how long the QMP job of `command` (finished) paused the guest, for the VM's log. */
 void hv_snap_log_pause (HvVm *self, const char *command, GAsyncResult *job_result);
 
+/* The snapshot `id` of the VM, or NULL with HV_ERROR_NOT_FOUND. */
+HvSnapshot *hv_snap_find (HvVm *self, const char *id, GError **error);
+/* Begin `operation` on the snapshot `id` for `task` (an hv_snap_op_task()): NULL when another
+ * operation runs or there is no such snapshot, the task then answered and released. */
+HvSnapshot *hv_snap_op_begin_on (HvVm *self, GTask *task, const char *operation,
+                                 const char *id);
+
 G_END_DECLS

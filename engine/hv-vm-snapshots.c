@@ -124,12 +124,8 @@ hv_snap_begin_op (HvVm       *self,
                    hv_vm_get_name (self), self->config_error);
       return FALSE;
     }
-  if (hv_snap_busy (self))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is hv_snap_busy (%s)",
-                   hv_vm_get_name (self), self->operation);
-      return FALSE;
-    }
+  if (!hv_vm_snapshots_check_idle (self, error))
+    return FALSE;
   if (self->start_task != NULL || self->probe_task != NULL ||
       self->state == HV_VM_STATE_STARTING || self->state == HV_VM_STATE_STOPPING)
     {
@@ -157,23 +153,33 @@ hv_vm_snapshots_check_idle (HvVm    *self,
 {
   if (hv_snap_busy (self))
     {
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is hv_snap_busy (%s)",
+      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is busy (%s)",
                    hv_vm_get_name (self), self->operation);
       return FALSE;
     }
   return TRUE;
 }
 
+HvSnapshot *
+hv_snap_find (HvVm       *self,
+              const char *id,
+              GError    **error)
+{
+  HvSnapshot *snapshot = self->snapshots != NULL ? hv_snapshot_store_find (self->snapshots, id)
+                                                 : NULL;
+
+  if (snapshot == NULL)
+    g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
+                 hv_vm_get_name (self), id);
+  return snapshot;
+}
+
 gboolean
 hv_vm_snapshots_check_modify (HvVm    *self,
                               GError **error)
 {
-  if (hv_snap_busy (self))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is hv_snap_busy (%s)",
-                   hv_vm_get_name (self), self->operation);
-      return FALSE;
-    }
+  if (!hv_vm_snapshots_check_idle (self, error))
+    return FALSE;
   if (hv_snap_has_saved_state (self))
     {
       g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
@@ -819,8 +825,8 @@ hv_vm_take_snapshot_async (HvVm               *self,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
-  GTask *task = hv_snap_op_task (self, "snapshot-take", hv_vm_take_snapshot_async, cancellable,
-                         callback, user_data);
+  GTask *task = hv_snap_op_task (self, "snapshot-take", hv_vm_take_snapshot_async,
+                                 cancellable, callback, user_data);
   Op *op = hv_snap_task_op (task);
   gboolean live = self->state == HV_VM_STATE_RUNNING || self->state == HV_VM_STATE_PAUSED;
   g_autofree char *uuid = g_uuid_string_random ();
@@ -961,27 +967,16 @@ hv_vm_delete_snapshot_async (HvVm               *self,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
-  GTask *task = hv_snap_op_task (self, "snapshot-delete", hv_vm_delete_snapshot_async, cancellable,
-                         callback, user_data);
+  GTask *task = hv_snap_op_task (self, "snapshot-delete", hv_vm_delete_snapshot_async,
+                                 cancellable, callback, user_data);
   Op *op = hv_snap_task_op (task);
   HvSnapshot *snapshot;
   g_autoptr(GPtrArray) paths = NULL;
   GError *error = NULL;
 
-  if (!hv_snap_begin_op (self, "snapshot-delete", &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  snapshot = hv_snapshot_store_find (self->snapshots, id);
+  snapshot = hv_snap_op_begin_on (self, task, "snapshot-delete", id);
   if (snapshot == NULL)
-    {
-      hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
-                                    hv_vm_get_name (self), id));
-      g_object_unref (task);
-      return;
-    }
+    return;
   op->snapshot = hv_snapshot_copy (snapshot);
   op->tag = hv_snapshot_dup_tag (snapshot);
   hv_vm_log (self, "deleting snapshot %s", id);
@@ -1015,22 +1010,13 @@ hv_vm_edit_snapshot (HvVm       *self,
                      const char *description,
                      GError    **error)
 {
-  HvSnapshot *snapshot = self->snapshots != NULL ? hv_snapshot_store_find (self->snapshots, id)
-                                                 : NULL;
+  HvSnapshot *snapshot = hv_snap_find (self, id, error);
   g_autoptr(HvSnapshot) edited = NULL;
 
   if (snapshot == NULL)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
-                   hv_vm_get_name (self), id);
-      return FALSE;
-    }
-  if (hv_snap_busy (self))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "VM \"%s\" is hv_snap_busy (%s)",
-                   hv_vm_get_name (self), self->operation);
-      return FALSE;
-    }
+    return FALSE;
+  if (!hv_vm_snapshots_check_idle (self, error))
+    return FALSE;
   if (!hv_snapshot_check_name (name, error) || !hv_snapshot_check_description (description, error))
     return FALSE;
   edited = hv_snapshot_copy (snapshot);
@@ -1050,12 +1036,8 @@ hv_vm_snapshot_thumbnail (HvVm       *self,
   g_autofree char *path = NULL;
   int fd;
 
-  if (self->snapshots == NULL || hv_snapshot_store_find (self->snapshots, id) == NULL)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
-                   hv_vm_get_name (self), id);
-      return -1;
-    }
+  if (hv_snap_find (self, id, error) == NULL)
+    return -1;
   path = hv_snapshot_store_dup_path (self->snapshots, id, "thumbnail.png");
   fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
@@ -1095,4 +1077,28 @@ hv_snap_log_pause (HvVm         *self,
   /* The form is fixed: bench/hv-bench-snapshot.c reads it. */
   if (paused >= 0)
     hv_vm_log (self, "%s: guest paused %.3f s", command, paused);
+}
+
+HvSnapshot *
+hv_snap_op_begin_on (HvVm       *self,
+                     GTask      *task,
+                     const char *operation,
+                     const char *id)
+{
+  HvSnapshot *snapshot;
+  GError *error = NULL;
+
+  if (!hv_snap_begin_op (self, operation, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return NULL;
+    }
+  snapshot = hv_snap_find (self, id, &error);
+  if (snapshot == NULL)
+    {
+      hv_snap_op_return (task, error);
+      g_object_unref (task);
+    }
+  return snapshot;
 }
