@@ -91,6 +91,18 @@ const HvCtlCommand hv_ctl_commands[] = {
        "addresses unless --keep-macs, the UEFI variables of that state, no snapshots.\n"
        "It prints the new VM's UUID."),
     hv_ctl_clone_options, 2, 2, hv_ctl_cmd_clone },
+  { "export", "NAME FILE.ova|FILE.ovf|--libvirt DIR [--snapshot SNAP]",
+    N_("Write a VM out for another hypervisor: an OVA, an OVF, or a libvirt domain"),
+    N_("FILE.ova: one OVF 1.0 package (streamOptimized VMDK disks, SHA256 manifest), for\n"
+       "VirtualBox, VMware or Proxmox. FILE.ovf: the same as files (the disks and the .mf\n"
+       "go beside it). --libvirt DIR: a new directory with domain.xml and the disks as qcow2,\n"
+       "for `virsh define DIR/domain.xml`. The current state needs the VM powered off; a\n"
+       "snapshot (its name or id) can be exported while it runs. What the format cannot\n"
+       "carry is listed as warnings on stderr. Ctrl-C cancels: nothing is left at the\n"
+       "target."),
+    hv_ctl_export_options, 1, 2, hv_ctl_cmd_export, 1 << 1 },
+  { "cancel", "NAME", N_("Cancel a VM's export or clone in progress"),
+    N_("What the operation wrote is removed."), NULL, 1, 1, hv_ctl_cmd_cancel },
   { "screenshot", "NAME FILE.png", N_("Save a PNG of a running VM's screen (\"-\": stdout)"),
     N_("\"-\" writes the PNG to the standard output, which must not be a terminal."),
     NULL, 2, 2, hv_ctl_cmd_screenshot, 0, 1 << 1 },

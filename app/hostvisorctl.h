@@ -11,6 +11,7 @@
  * hostvisorctl-network.c  host-only networks: network list, create, modify, remove
  * hostvisorctl-portforward.c  network adapters in show, port-forward list|add|remove
  * hostvisorctl-clone.c    clone
+ * hostvisorctl-export.c   export, cancel
  * hostvisorctl-snapshot.c snapshot take|list|restore|delete|edit, save-state, discard-state
  *
  * Everything but main() is the static library "hvctl". Parsing never prints, exits or
@@ -207,6 +208,11 @@ gboolean hv_ctl_cmd_port_forward_remove (HvCtl *ctl, HvCtlArgs *args, GError **e
 /* hostvisorctl-clone.c */
 extern const HvCtlOption hv_ctl_clone_options[];
 gboolean hv_ctl_cmd_clone              (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-export.c */
+extern const HvCtlOption hv_ctl_export_options[];
+gboolean hv_ctl_cmd_export             (HvCtl *ctl, HvCtlArgs *args, GError **error);
+gboolean hv_ctl_cmd_cancel             (HvCtl *ctl, HvCtlArgs *args, GError **error);
 /* hostvisorctl-snapshot.c */
 extern const HvCtlOption hv_ctl_snapshot_take_options[];
 extern const HvCtlOption hv_ctl_snapshot_list_options[];

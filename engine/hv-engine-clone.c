@@ -2,6 +2,7 @@
 /* hv-engine-clone.c: Vm.Clone on D-Bus: its options checked, then hv_vm_clone_async(). */
 #include "hv-engine-clone.h"
 
+#include "hv-engine-export.h"
 #include "hv-error.h"
 #include "hv-library.h"
 #include "hv-vm-clone.h"
@@ -25,6 +26,8 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   HvDbusVm *skeleton;
   HvEngine *engine;
+  HvVm *source;
+  GCancellable *cancellable;  /* CancelOperation's (hv-engine-export.c) */
 } CloneReply;
 
 static void
@@ -46,6 +49,9 @@ on_clone_done (GObject      *object,
     }
   /* The clone kept the engine from exiting while idle: it may now. */
   hv_engine_update_idle (reply->engine);
+  hv_engine_operation_untrack (reply->source, reply->cancellable);
+  g_object_unref (reply->cancellable);
+  g_object_unref (reply->source);
   g_object_unref (reply->engine);
   g_object_unref (reply->skeleton);
   g_free (reply);
@@ -118,8 +124,10 @@ hv_engine_vm_handle_clone (HvDbusVm              *skeleton,
   reply->invocation = invocation;
   reply->skeleton = g_object_ref (skeleton);
   reply->engine = g_object_ref (engine);
+  reply->source = g_object_ref (vm);
+  reply->cancellable = hv_engine_operation_track (vm);
   /* options (and the strings parsed from it) live as long as the invocation */
-  hv_vm_clone_async (hv_engine_get_library (engine), vm, name, &parsed, NULL, on_clone_done,
-                     reply);
+  hv_vm_clone_async (hv_engine_get_library (engine), vm, name, &parsed, reply->cancellable,
+                     on_clone_done, reply);
   return TRUE;
 }

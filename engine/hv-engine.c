@@ -23,6 +23,8 @@
 #include "hv-engine-netsetup.h"
 #include "hv-engine-vm-network.h"
 #include "hv-engine-clone.h"
+#include "hv-engine-export.h"
+#include "hv-export.h"
 #include "hv-vm-clone.h"
 #include "hv-engine-snapshots.h"
 #include "hv-vm-snapshots.h"
@@ -640,6 +642,8 @@ connect_vm (HvEngine *self,
     { "handle-add-port-forward", G_CALLBACK (hv_engine_vm_handle_add_port_forward) },
     { "handle-remove-port-forward", G_CALLBACK (hv_engine_vm_handle_remove_port_forward) },
     { "handle-clone", G_CALLBACK (hv_engine_vm_handle_clone) },
+    { "handle-export", G_CALLBACK (hv_engine_vm_handle_export) },
+    { "handle-cancel-operation", G_CALLBACK (hv_engine_vm_handle_cancel_operation) },
     { "handle-take-snapshot", G_CALLBACK (hv_engine_vm_handle_take_snapshot) },
     { "handle-restore-snapshot", G_CALLBACK (hv_engine_vm_handle_restore_snapshot) },
     { "handle-delete-snapshot", G_CALLBACK (hv_engine_vm_handle_delete_snapshot) },
@@ -984,7 +988,8 @@ engine_is_idle (HvEngine *self)
 {
   return self->connections->len == 0 &&
          (self->server == NULL || hv_server_get_n_pending (self->server) == 0) &&
-         !hv_library_any_active (self->library) && hv_vm_clone_n_running () == 0;
+         !hv_library_any_active (self->library) && hv_vm_clone_n_running () == 0 &&
+         hv_vm_export_n_running () == 0;
 }
 
 static gboolean

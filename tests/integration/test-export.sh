@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Export (docs/import-export.md, Export) with the tiny guest: an OVA (the descriptor first in
+# the tar, a manifest that sha256sum verifies, streamOptimized VMDK that converts back
+# identical, the OVF's values), an OVF as files, a snapshot's state, refusals, a cancelled
+# export that leaves nothing, and a libvirt export that virt-xml-validate accepts and that a
+# real libvirt (qemu:///session) defines and boots: its guest reads the exported disk and
+# prints it on the serial port.
+#
+# libvirt's session daemon serves the user that runs virsh. Run as root, qemu:///session is
+# the system socket (which no daemon serves here), so the test runs virsh as user 65534 with
+# a home and runtime directory of its own, as a desktop user would.
+source "$(dirname "$0")/lib.sh"
+
+BOOT_WAIT=180
+# Conversions read 100 MB/s at most (the engine inherits it): the big export and clone below
+# last a few seconds, long enough to cancel them.
+export HOSTVISOR_EXPORT_RATE_LIMIT=100M HOSTVISOR_CLONE_RATE_LIMIT=100M
+
+if ! tiny_guest; then
+  not_ok "build the tiny guest"
+  finish
+  exit 1
+fi
+ok "build the tiny guest"
+
+# The guest prints the first 16 bytes of its disk and powers off.
+SNIPPET='m=$(dd if=/dev/vda bs=16 count=1 2>/dev/null); echo "HOSTVISOR-GUEST: disk=$m"; sync'
+CMDLINE="console=ttyS0 quiet hv.poweroff=1 hv.run64=$(printf '%s' "$SNIPPET" | base64 -w0)"
+
+mark () {
+  printf '%s\n' "$2" >"$HV_TMP/mark"
+  qemu-io -f qcow2 -c "write -s $HV_TMP/mark 0 16" "$1" >/dev/null
+}
+ovf_xpath () { xmllint --xpath "$2" "$1" 2>/dev/null; }
+# mf_check DIR FILE.mf: every "SHA256(F)= HEX" line verified by sha256sum in DIR.
+mf_check () {
+  (cd "$1" && sed -nE 's/^SHA256\(([^)]*)\)= ([0-9a-f]{64})$/\2  \1/p' "$2" >"$HV_TMP/sums" &&
+    [ "$(wc -l <"$HV_TMP/sums")" -eq "$(wc -l <"$2")" ] && sha256sum --quiet -c "$HV_TMP/sums")
+}
+
+# A name that XML must escape (and that never becomes a file name).
+NAME='exp <&"> 1'
+DISK="$HV_TMP/src.qcow2"
+qemu-img create -q -f qcow2 "$DISK" 64M
+mark "$DISK" HV-MARK-ORIGINL
+expect_ok "create the VM" create "$NAME" --disk "$DISK" --disk-format qcow2 --os debian12 \
+  --memory 256 --cpus 2 --kernel "$KERNEL" --initrd "$INITRD" --cmdline "$CMDLINE"
+VM_DISK="$DISK"
+OUTDIR="$HV_TMP/out"
+mkdir -p "$OUTDIR"
+
+# --- OVA
+expect_ok "export to an OVA" export "$NAME" "$OUTDIR/exp.ova"
+check "the warnings say what is left out (direct kernel boot)" grep -q "warning: Direct kernel boot" <<<"$ERR"
+mapfile -t MEMBERS < <(tar tf "$OUTDIR/exp.ova")
+check "the tar holds the descriptor first, then the disk, then the manifest" \
+  test "${MEMBERS[*]}" = "exp.ovf exp-disk1.vmdk exp.mf"
+X="$HV_TMP/x"
+mkdir -p "$X"
+tar xf "$OUTDIR/exp.ova" -C "$X"
+check "the manifest's SHA256 lines verify" mf_check "$X" exp.mf
+check "the VMDK is streamOptimized" bash -c "qemu-img info -f vmdk '$X/exp-disk1.vmdk' | grep -q 'create type: streamOptimized'"
+check "…and converts back identical to the disk" qemu-img compare -q -f vmdk -F qcow2 "$X/exp-disk1.vmdk" "$VM_DISK"
+check "the OVF is well-formed" xmllint --noout --nonet "$X/exp.ovf"
+OVF="$X/exp.ovf"
+check "OVF: version 1.0" test "$(ovf_xpath "$OVF" "string(/*[local-name()='Envelope']/@*[local-name()='version'])")" = 1.0
+check "OVF: the name, escaped and read back" test "$(ovf_xpath "$OVF" "string(//*[local-name()='VirtualSystem']/*[local-name()='Name'])")" = "$NAME"
+check "OVF: 256 MB of memory" test "$(ovf_xpath "$OVF" "string(//*[local-name()='Item'][*[local-name()='ResourceType']='4']/*[local-name()='VirtualQuantity'])")" = 256
+check "OVF: 2 CPUs" test "$(ovf_xpath "$OVF" "string(//*[local-name()='Item'][*[local-name()='ResourceType']='3']/*[local-name()='VirtualQuantity'])")" = 2
+check "OVF: Debian 64-bit (CIM 96, vbox:OSType Debian_64)" test "$(ovf_xpath "$OVF" "concat(//*[local-name()='OperatingSystemSection']/@*[local-name()='id'],' ',//*[local-name()='OSType'])")" = "96 Debian_64"
+check "OVF: the disk's capacity in bytes" test "$(ovf_xpath "$OVF" "string(//*[local-name()='Disk']/@*[local-name()='capacity'])")" = 67108864
+check "OVF: the file's size" test "$(ovf_xpath "$OVF" "string(//*[local-name()='File']/@*[local-name()='size'])")" = "$(stat -c %s "$X/exp-disk1.vmdk")"
+check "OVF: one E1000 on the NAT network" test "$(ovf_xpath "$OVF" "concat(//*[local-name()='Item'][*[local-name()='ResourceType']='10']/*[local-name()='ResourceSubType'],' ',//*[local-name()='Item'][*[local-name()='ResourceType']='10']/*[local-name()='Connection'])")" = "E1000 NAT"
+check "OVF: the disk item names the disk" test "$(ovf_xpath "$OVF" "string(//*[local-name()='Item'][*[local-name()='ResourceType']='17']/*[local-name()='HostResource'])")" = "ovf:/disk/vmdisk1"
+
+# --- OVF as files
+expect_ok "export to an OVF" export "$NAME" "$OUTDIR/files.ovf"
+check "the descriptor, the disk and the manifest lie beside each other" \
+  test -f "$OUTDIR/files.ovf" -a -f "$OUTDIR/files-disk1.vmdk" -a -f "$OUTDIR/files.mf"
+check "…and the manifest verifies" mf_check "$OUTDIR" files.mf
+expect_fail "an OVF over an existing one is refused" "exists" export "$NAME" "$OUTDIR/files.ovf"
+expect_fail "an OVA over an existing file is refused" "exists" export "$NAME" "$OUTDIR/exp.ova"
+expect_fail "a target that is not .ova, .ovf or --libvirt is refused" "FILE.ova" export "$NAME" "$OUTDIR/x.zip"
+expect_fail "a missing directory is refused" "not a directory" export "$NAME" "$OUTDIR/no/such.ova"
+expect_fail "an unknown snapshot is refused" "no snapshot" export "$NAME" "$OUTDIR/s.ova" --snapshot nosuch
+
+# --- a snapshot's state
+expect_ok "take a snapshot (powered off)" snapshot take "$NAME" before
+mark "$VM_DISK" HV-MARK-CHANGED
+expect_ok "export the snapshot" export "$NAME" "$OUTDIR/snap.ova" --snapshot before
+mkdir -p "$HV_TMP/s"
+tar xf "$OUTDIR/snap.ova" -C "$HV_TMP/s"
+qemu-img convert -f vmdk -O raw "$HV_TMP/s/snap-disk1.vmdk" "$HV_TMP/s/raw" 2>/dev/null
+check "its disk holds the snapshot's data, not the current state's" \
+  test "$(head -c 15 "$HV_TMP/s/raw")" = HV-MARK-ORIGINL
+check "…and its manifest verifies" mf_check "$HV_TMP/s" snap.mf
+check "no work directory is left anywhere" bash -c "! ls -a '$OUTDIR' | grep -q '^\.hv-export-'"
+
+# --- cancel: nothing is left at the path
+BIG="$HV_TMP/big.qcow2"
+qemu-img create -q -f qcow2 "$BIG" 1G
+qemu-io -f qcow2 -c "write -P 0x5a 0 600M" "$BIG" >/dev/null
+expect_ok "a VM with a bigger disk" create big --disk "$BIG" --disk-format qcow2
+"$CTL" export big "$OUTDIR/big.ova" >"$HV_TMP/big.out" 2>&1 &
+EXPORT=$!
+if wait_until 30 bash -c "[ \"\$('$CTL' show big --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get(\"operation\") or \"\")')\" = export ]"; then
+  ok "the export shows as the VM's operation"
+  expect_fail "a second export waits" "busy" export big "$OUTDIR/big2.ova"
+  expect_ok "cancel it" cancel big
+else
+  not_ok "the export shows as the VM's operation"
+fi
+wait $EXPORT
+RC_EXPORT=$?
+check "the cancelled export fails, saying so" bash -c "[ $RC_EXPORT -ne 0 ] && grep -q cancelled '$HV_TMP/big.out'"
+diag "$(cat "$HV_TMP/big.out")"
+check "nothing is left at the path" test ! -e "$OUTDIR/big.ova"
+check "…nor beside it" bash -c "! ls -a '$OUTDIR' | grep -q '^\.hv-export-'"
+expect_fail "cancel with nothing running" "No operation" cancel big
+# CancelOperation stops a clone too.
+"$CTL" clone big bigclone >"$HV_TMP/clone.out" 2>&1 &
+CLONE=$!
+if wait_until 30 bash -c "[ \"\$('$CTL' show big --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get(\"operation\") or \"\")')\" = clone ]"; then
+  expect_ok "cancel a clone" cancel big
+else
+  not_ok "the clone shows as the VM's operation"
+fi
+wait $CLONE
+RC_CLONE=$?
+check "the cancelled clone fails" test $RC_CLONE -ne 0
+check "…and leaves no VM" bash -c "! '$CTL' show bigclone >/dev/null 2>&1"
+diag "$(cat "$HV_TMP/clone.out")"
+expect_ok "delete the big VM" delete big
+
+# --- libvirt
+LV_ROOT=$(mktemp -d /tmp/hvlv.XXXXXX)
+chmod 0755 "$LV_ROOT"
+LV="$LV_ROOT/vm"
+expect_ok "export to a libvirt directory" export "$NAME" --libvirt "$LV"
+check "domain.xml, the disk, kernel and initrd are there" \
+  test -f "$LV/domain.xml" -a -f "$LV/disk1.qcow2" -a -f "$LV/vmlinuz" -a -f "$LV/initrd.img"
+check "virt-xml-validate accepts the domain" virt-xml-validate "$LV/domain.xml" domain
+check "the domain is TCG ('qemu'), as the VM runs here" test "$(xmllint --xpath 'string(/domain/@type)' "$LV/domain.xml")" = qemu
+check "the machine is the VM's pinned type" test "$(xmllint --xpath 'string(/domain/os/type/@machine)' "$LV/domain.xml")" = "$(vm_field "$NAME" machine_type)"
+check "the name is the VM's" test "$(xmllint --xpath 'string(/domain/name)' "$LV/domain.xml")" = "$NAME"
+check "the disk is a qcow2 copy of the current state" qemu-img compare -q -f qcow2 -F qcow2 "$LV/disk1.qcow2" "$VM_DISK"
+expect_fail "a libvirt export into an existing directory is refused" "exists" export "$NAME" --libvirt "$LV"
+
+VIRSH_URI=qemu:///session
+virsh_run () {
+  if [ "$(id -u)" -eq 0 ]; then
+    setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/sbin:/usr/bin:/bin \
+      HOME="$LV_ROOT/home" XDG_RUNTIME_DIR="$LV_ROOT/run" XDG_CONFIG_HOME="$LV_ROOT/home/.config" \
+      XDG_CACHE_HOME="$LV_ROOT/home/.cache" virsh -q -c "$VIRSH_URI" "$@"
+  else
+    virsh -q -c "$VIRSH_URI" "$@"
+  fi
+}
+domain_off () { virsh_run domstate hvexport | grep -q 'shut off'; }
+libvirt_cleanup () {
+  virsh_run destroy hvexport >/dev/null 2>&1
+  virsh_run undefine --nvram hvexport >/dev/null 2>&1
+  # The session daemon that virsh started for this test's user: its pid files.
+  for f in "$LV_ROOT"/run/libvirt/*.pid; do
+    [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
+  done
+  rm -rf "$LV_ROOT"
+}
+if ! command -v virsh >/dev/null || ! command -v setpriv >/dev/null; then
+  ok "# SKIP no virsh: libvirt-clients and libvirt-daemon-driver-qemu are not installed"
+else
+  mkdir -p "$LV_ROOT/home" "$LV_ROOT/run"
+  chmod 0700 "$LV_ROOT/run"
+  [ "$(id -u)" -eq 0 ] && chown -R 65534:65534 "$LV_ROOT/home" "$LV_ROOT/run" "$LV"
+  # The serial port into a file (a pty has no reader here); a short name for virsh.
+  python3 - "$LV/domain.xml" "$LV_ROOT/domain.xml" "$LV_ROOT/serial.log" <<'PY'
+import sys, xml.etree.ElementTree as ET
+tree = ET.parse(sys.argv[1])
+root = tree.getroot()
+root.find("name").text = "hvexport"
+devices = root.find("devices")
+for tag in ("serial", "console"):
+    for e in devices.findall(tag):
+        devices.remove(e)
+serial = ET.SubElement(devices, "serial", type="file")
+ET.SubElement(serial, "source", path=sys.argv[3])
+ET.SubElement(serial, "target", port="0")
+tree.write(sys.argv[2])
+PY
+  [ "$(id -u)" -eq 0 ] && chown 65534:65534 "$LV_ROOT" "$LV_ROOT/domain.xml"
+  trap 'libvirt_cleanup; cleanup' EXIT
+  if virsh_run define "$LV_ROOT/domain.xml" >"$HV_TMP/virsh.out" 2>&1; then
+    ok "virsh define takes the exported domain"
+    if virsh_run start hvexport >>"$HV_TMP/virsh.out" 2>&1; then
+      ok "virsh start runs it"
+      check "the guest boots under libvirt and reads the exported disk" \
+        wait_until $BOOT_WAIT grep -q "HOSTVISOR-GUEST: disk=HV-MARK-CHANGED" "$LV_ROOT/serial.log"
+      check "…and powers off" wait_until 60 domain_off
+    else
+      not_ok "virsh start runs it"
+    fi
+  else
+    not_ok "virsh define takes the exported domain"
+  fi
+  diag "$(cat "$HV_TMP/virsh.out")"
+fi
+
+finish
