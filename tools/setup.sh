@@ -28,6 +28,8 @@ packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python
 packages+=(sway wl-clipboard)
 # Networks: DHCP for host-only and internal networks, bridges and taps, test namespaces.
 packages+=(dnsmasq-base iproute2 iputils-ping curl)
+# Export to libvirt: the test validates the domain and boots it on a real libvirt session.
+packages+=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 
 missing=()
 for p in "${packages[@]}"; do
