@@ -240,6 +240,16 @@ collect_warnings (const HvVmConfig *config,
     warn (warnings, ("The graphics card model is not exported (the importer picks its own)"));
 }
 
+/* Whether @drive sits on the SATA (AHCI) controller in the OVF: SATA and virtio disks, and on
+ * q35 the "ide" drives too (q35's IDE is its AHCI controller, as in the VM). */
+static gboolean
+on_sata (const HvVmConfig *config,
+         const HvDrive    *drive)
+{
+  return drive->bus == HV_DRIVE_BUS_SATA || drive->bus == HV_DRIVE_BUS_VIRTIO
+         || (drive->bus == HV_DRIVE_BUS_IDE && config->machine == HV_MACHINE_Q35);
+}
+
 static char *
 number_text (guint64 value)
 {
@@ -384,15 +394,17 @@ hv_export_ovf_write (const HvVmConfig *config,
   }
 
   /* Controllers: IDE for IDE drives (two, as a PC has, when more than two units are used),
-   * SATA (AHCI) for SATA and virtio disks, which OVF has no name for. */
+   * SATA (AHCI) for SATA and virtio disks (OVF has no name for virtio) and q35's drives. */
   for (guint i = 0; i < config->drives->len; i++)
     {
       const HvDrive *drive = g_ptr_array_index (config->drives, i);
 
-      if (drive->bus == HV_DRIVE_BUS_IDE)
-        ide_used++;
-      else if (drive->bus == HV_DRIVE_BUS_SATA || drive->bus == HV_DRIVE_BUS_VIRTIO)
+      if (drive->kind == HV_DRIVE_FLOPPY)
+        continue;
+      if (on_sata (config, drive))
         sata_used++;
+      else if (drive->bus == HV_DRIVE_BUS_IDE)
+        ide_used++;
     }
   for (guint c = 0; c < 2 && c * 2 < ide_used; c++)
     {
@@ -459,7 +471,7 @@ hv_export_ovf_write (const HvVmConfig *config,
                     i + 1);
             continue;
           }
-        if (drive->bus == HV_DRIVE_BUS_IDE)
+        if (!on_sata (config, drive))
           {
             guint unit = ide_unit++;
 

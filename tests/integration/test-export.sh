@@ -147,6 +147,29 @@ check "the name is the VM's" test "$(xmllint --xpath 'string(/domain/name)' "$LV
 check "the disk is a qcow2 copy of the current state" qemu-img compare -q -f qcow2 -F qcow2 "$LV/disk1.qcow2" "$VM_DISK"
 expect_fail "a libvirt export into an existing directory is refused" "exists" export "$NAME" --libvirt "$LV"
 
+# --- a UEFI q35 VM with a CD-ROM, a sound card, another adapter model and CPU model: no boot,
+# the writers' other paths (validated, and defined by libvirt below)
+UDISK="$HV_TMP/uefi.qcow2"
+qemu-img create -q -f qcow2 "$UDISK" 32M
+mkdir -p "$HV_TMP/cd" && echo hello >"$HV_TMP/cd/readme.txt"
+xorriso -as mkisofs -quiet -o "$HV_TMP/cd.iso" "$HV_TMP/cd" >/dev/null 2>&1
+expect_ok "create a UEFI q35 VM" create uefi --firmware uefi --machine q35 --disk "$UDISK" \
+  --disk-format qcow2 --iso "$HV_TMP/cd.iso" --nic-model rtl8139 --sound hda --cpu-model pentium3 \
+  --os win10 --memory 512
+expect_ok "export it to an OVF" export uefi "$OUTDIR/uefi.ovf"
+check "the warnings name UEFI, the sound card, the CD's medium and the adapter model" bash -c \
+  "grep -q 'UEFI' <<<\"\$1\" && grep -q 'sound card' <<<\"\$1\" && grep -q \"CD-ROM's medium\" <<<\"\$1\" && grep -q 'rtl8139 model is exported as an E1000' <<<\"\$1\"" _ "$ERR"
+UOVF="$OUTDIR/uefi.ovf"
+check "OVF: VMware's firmware=efi" test "$(ovf_xpath "$UOVF" "string(//*[local-name()='Config'][@*[local-name()='key']='firmware']/@*[local-name()='value'])")" = efi
+check "OVF: the disk and the CD-ROM on a SATA (AHCI) controller" test "$(ovf_xpath "$UOVF" "count(//*[local-name()='Item'][*[local-name()='ResourceType']='17' or *[local-name()='ResourceType']='15'][*[local-name()='Parent']=//*[local-name()='Item'][*[local-name()='ResourceSubType']='AHCI']/*[local-name()='InstanceID']])")" = 2
+check "OVF: Windows 10 (vbox:OSType Windows10_64)" test "$(ovf_xpath "$UOVF" "string(//*[local-name()='OSType'])")" = Windows10_64
+ULV="$LV_ROOT/uefi"
+expect_ok "export it to libvirt" export uefi --libvirt "$ULV"
+check "virt-xml-validate accepts that domain too" virt-xml-validate "$ULV/domain.xml" domain
+check "…with Debian's OVMF as loader and nvram template" test "$(xmllint --xpath 'concat(/domain/os/loader,":",/domain/os/nvram/@template)' "$ULV/domain.xml")" = /usr/share/OVMF/OVMF_CODE_4M.fd:/usr/share/OVMF/OVMF_VARS_4M.fd
+check "…an empty SATA CD-ROM, the rtl8139, ich9 sound and the CPU model" test \
+  "$(xmllint --xpath 'concat(count(/domain/devices/disk[@device="cdrom"][not(source)][target/@bus="sata"]),":",/domain/devices/interface/model/@type,":",/domain/devices/sound/@model,":",/domain/cpu/model)' "$ULV/domain.xml")" = 1:rtl8139:ich9:pentium3
+
 VIRSH_URI=qemu:///session
 virsh_run () {
   if [ "$(id -u)" -eq 0 ]; then
@@ -202,6 +225,13 @@ PY
     fi
   else
     not_ok "virsh define takes the exported domain"
+  fi
+  if [ "$(id -u)" -eq 0 ]; then chown -R 65534:65534 "$ULV"; fi
+  if virsh_run define "$ULV/domain.xml" >"$HV_TMP/virsh.out" 2>&1; then
+    ok "virsh define takes the UEFI domain"
+    virsh_run undefine --nvram uefi >/dev/null 2>&1
+  else
+    not_ok "virsh define takes the UEFI domain"
   fi
   diag "$(cat "$HV_TMP/virsh.out")"
 fi
