@@ -97,6 +97,17 @@ check "its disk holds the snapshot's data, not the current state's" \
 check "…and its manifest verifies" mf_check "$HV_TMP/s" snap.mf
 check "no work directory is left anywhere" bash -c "! ls -a '$OUTDIR' | grep -q '^\.hv-export-'"
 
+# --- while the VM runs: its current state is refused, a snapshot is read beside QEMU (-U)
+expect_ok "start the VM" start "$NAME"
+expect_fail "the current state of a running VM is refused" "is running" export "$NAME" "$OUTDIR/run.ova"
+expect_ok "a snapshot exports while the VM runs" export "$NAME" "$OUTDIR/run.ova" --snapshot before
+mkdir -p "$HV_TMP/r"
+tar xf "$OUTDIR/run.ova" -C "$HV_TMP/r"
+qemu-img convert -f vmdk -O raw "$HV_TMP/r/run-disk1.vmdk" "$HV_TMP/r/raw" 2>/dev/null
+check "…with the snapshot's data" test "$(head -c 15 "$HV_TMP/r/raw")" = HV-MARK-ORIGINL
+check "the guest reads the current disk" wait_until $BOOT_WAIT log_has "$NAME" "disk=HV-MARK-CHANGED"
+check "…and powers off" wait_until 60 state_is "$NAME" poweroff
+
 # --- cancel: nothing is left at the path
 BIG="$HV_TMP/big.qcow2"
 qemu-img create -q -f qcow2 "$BIG" 1G
@@ -118,6 +129,16 @@ diag "$(cat "$HV_TMP/big.out")"
 check "nothing is left at the path" test ! -e "$OUTDIR/big.ova"
 check "…nor beside it" bash -c "! ls -a '$OUTDIR' | grep -q '^\.hv-export-'"
 expect_fail "cancel with nothing running" "No operation" cancel big
+# On a terminal hostvisorctl shows the progress on stderr.
+if command -v script >/dev/null; then
+  script -qec "'$CTL' export big '$OUTDIR/tty.ova'" /dev/null >"$HV_TMP/tty.out" 2>&1
+  check "on a terminal: the progress while exporting, up through the middle" \
+    bash -c "grep -aoE 'Exporting… *[0-9]+%' '$HV_TMP/tty.out' | grep -oE '[0-9]+' | awk '\$1 > 10 && \$1 < 90 { mid = 1 } END { exit !mid }'"
+  check "…and the OVA is written" test -s "$OUTDIR/tty.ova"
+  rm -f "$OUTDIR/tty.ova"
+else
+  ok "# SKIP no script(1) for a terminal"
+fi
 # CancelOperation stops a clone too.
 "$CTL" clone big bigclone >"$HV_TMP/clone.out" 2>&1 &
 CLONE=$!
