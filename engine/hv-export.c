@@ -890,6 +890,20 @@ finish_ovf (ExportData    *data,
   return move_into_place (ovf_path, data->path, FALSE, error);
 }
 
+/* The process's umask, read without changing it (umask() would, for every thread): the
+ * "Umask:" line of /proc/self/status; 022 where it cannot be read. */
+static mode_t
+process_umask (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
+      && (line = strstr (status, "\nUmask:\t")) != NULL)
+    return (mode_t) g_ascii_strtoull (line + strlen ("\nUmask:\t"), NULL, 8) & 0777;
+  return 022;
+}
+
 static gboolean
 finish_libvirt (ExportData    *data,
                 GCancellable  *cancellable,
@@ -930,10 +944,11 @@ finish_libvirt (ExportData    *data,
   domain = hv_export_libvirt_domain (data->config, &export, data->warnings);
   if (!hv_file_replace_contents (domain_path, domain, strlen (domain), 0644, FALSE, error))
     return FALSE;
-  /* A directory others (the libvirt host's QEMU) may read, like any the user makes. */
+  /* The mode of any directory the user makes (0777 less the umask), not the work
+   * directory's 0700: a system libvirt's QEMU may need to enter it. */
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
-  if (chmod (data->work, 0755) != 0)
+  if (chmod (data->work, 0777 & ~process_umask ()) != 0)
     {
       int saved = errno;
 
