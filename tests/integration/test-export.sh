@@ -167,6 +167,13 @@ check "the machine is the VM's pinned type" test "$(xmllint --xpath 'string(/dom
 check "the name is the VM's" test "$(xmllint --xpath 'string(/domain/name)' "$LV/domain.xml")" = "$NAME"
 check "the disk is a qcow2 copy of the current state" qemu-img compare -q -f qcow2 -F qcow2 "$LV/disk1.qcow2" "$VM_DISK"
 expect_fail "a libvirt export into an existing directory is refused" "exists" export "$NAME" --libvirt "$LV"
+# A linked clone: its disk is an overlay on a base the engine made; the export holds both.
+expect_ok "a linked clone of the snapshot" clone "$NAME" linked --linked --snapshot before
+expect_ok "export the linked clone to libvirt" export linked --libvirt "$LV_ROOT/linked"
+check "…its disk has no backing file" bash -c "! qemu-img info -f qcow2 '$LV_ROOT/linked/disk1.qcow2' | grep -q backing"
+qemu-img convert -f qcow2 -O raw "$LV_ROOT/linked/disk1.qcow2" "$HV_TMP/linked.raw" 2>/dev/null
+check "…and the base's data" test "$(head -c 15 "$HV_TMP/linked.raw")" = HV-MARK-ORIGINL
+rm -f "$HV_TMP/linked.raw"
 
 # --- a UEFI q35 VM with a CD-ROM, a sound card, another adapter model and CPU model: no boot,
 # the writers' other paths (validated, and defined by libvirt below)
