@@ -84,6 +84,36 @@ expect_fail "an OVA over an existing file is refused" "exists" export "$NAME" "$
 expect_fail "a target that is not .ova, .ovf or --libvirt is refused" "FILE.ova" export "$NAME" "$OUTDIR/x.zip"
 expect_fail "a missing directory is refused" "not a directory" export "$NAME" "$OUTDIR/no/such.ova"
 expect_fail "an unknown snapshot is refused" "no snapshot" export "$NAME" "$OUTDIR/s.ova" --snapshot nosuch
+expect_fail "an OVF file name the manifest cannot name is refused" "only letters" export "$NAME" "$OUTDIR/a b.ovf"
+(cd "$OUTDIR" && "$CTL" export "$NAME" rel.ova >/dev/null 2>&1)
+check "a relative target is the current directory's" test -s "$OUTDIR/rel.ova"
+# The D-Bus contract's refusals, from a client that hostvisorctl is not.
+if /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null; then
+  cat >"$HV_TMP/refuse.py" <<'PY'
+import sys
+from gi.repository import Gio, GLib
+address, path, out = sys.argv[1:4]
+conn = Gio.DBusConnection.new_for_address_sync(
+    address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
+cases = [("zip", out + "/a.zip", {}), ("ova", "relative.ova", {}),
+         ("ova", out + "/b.ova", {"bogus": GLib.Variant("s", "x")}),
+         ("ova", out + "/c.ova", {"snapshot": GLib.Variant("b", True)})]
+for fmt, target, options in cases:
+    try:
+        conn.call_sync(None, path, "io.github.hostvisor.Vm", "Export",
+                       GLib.Variant("(ssa{sv})", (fmt, target, options)), None, 0, -1, None)
+        print("accepted", fmt, target)
+    except GLib.Error as e:
+        print("refused", Gio.DBusError.get_remote_error(e))
+PY
+  /usr/bin/python3 "$HV_TMP/refuse.py" "unix:path=$XDG_RUNTIME_DIR/hostvisor/engine.sock" \
+    "/io/github/hostvisor/vm/$(vm_field "$NAME" uuid | tr - _)" "$OUTDIR" >"$HV_TMP/refuse.out" 2>&1
+  check "D-Bus: an unknown format, a relative path, an unknown option and a mistyped one are InvalidArgument" \
+    test "$(grep -c '^refused io.github.hostvisor.Error.InvalidArgument$' "$HV_TMP/refuse.out")" = 4
+  diag "$(cat "$HV_TMP/refuse.out")"
+else
+  ok "# SKIP no python3-gi for the D-Bus client"
+fi
 
 # --- a snapshot's state
 expect_ok "take a snapshot (powered off)" snapshot take "$NAME" before
