@@ -318,6 +318,7 @@ hv_export_ovf_write (const HvVmConfig *config,
 
       xmlTextWriterStartElement (w, BAD_CAST "Disk");
       attr (w, "ovf:capacity", capacity);
+      attr (w, "ovf:capacityAllocationUnits", "byte");
       attr (w, "ovf:diskId", id);
       attr (w, "ovf:fileRef", file);
       attr (w, "ovf:format", VMDK_STREAM);
