@@ -1076,6 +1076,32 @@ run_next_step (GTask *owned_task)
                              on_step_output, g_steal_pointer (&task));
 }
 
+/* Whether the snapshot @id holds the running state too (Snapshots' "kind" is "live"). */
+static gboolean
+snapshot_is_live (HvVm       *vm,
+                  const char *id)
+{
+  GVariant *list = hv_dbus_vm_get_snapshots (hv_vm_get_skeleton (vm));
+  GVariantIter iter;
+  GVariant *entry;
+  gboolean live = FALSE;
+
+  if (list == NULL)
+    return FALSE;
+  g_variant_iter_init (&iter, list);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      const char *entry_id = NULL;
+      const char *kind = NULL;
+
+      if (g_variant_lookup (entry, "id", "&s", &entry_id) && g_str_equal (entry_id, id)
+          && g_variant_lookup (entry, "kind", "&s", &kind))
+        live = g_str_equal (kind, "live");
+      g_variant_unref (entry);
+    }
+  return live;
+}
+
 void
 hv_vm_export_async (HvVm                *vm,
                     HvExportFormat       format,
@@ -1163,6 +1189,14 @@ hv_vm_export_async (HvVm                *vm,
                                       "%s: %s", data->dir, g_strerror (saved)));
       return;
     }
+  if (snapshot_id != NULL && snapshot_is_live (vm, snapshot_id))
+    g_ptr_array_add (data->warnings,
+                     g_strdup ("The snapshot's running state (its memory) is not exported: the "
+                               "VM starts from the snapshot's disks, as after a power cut"));
+  if (snapshot_id == NULL && hv_dbus_vm_get_saved_state (hv_vm_get_skeleton (vm)))
+    g_ptr_array_add (data->warnings,
+                     g_strdup ("The VM's saved state (its memory) is not exported: the disks are "
+                               "as they were when it was saved, as after a power cut"));
   data->drive_files = g_new0 (char *, data->config->drives->len + 1);
   tag = snapshot_id != NULL ? g_strconcat (SNAPSHOT_TAG_PREFIX, snapshot_id, NULL) : NULL;
   for (guint i = 0; i < data->config->drives->len; i++)
