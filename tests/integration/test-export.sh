@@ -141,7 +141,7 @@ check "…and powers off" wait_until 60 state_is "$NAME" poweroff
 # --- cancel: nothing is left at the path
 BIG="$HV_TMP/big.qcow2"
 qemu-img create -q -f qcow2 "$BIG" 1G
-qemu-io -f qcow2 -c "write -P 0x5a 0 600M" "$BIG" >/dev/null
+qemu-io -f qcow2 -c "write -P 0x5a 0 400M" "$BIG" >/dev/null
 expect_ok "a VM with a bigger disk" create big --disk "$BIG" --disk-format qcow2
 "$CTL" export big "$OUTDIR/big.ova" >"$HV_TMP/big.out" 2>&1 &
 EXPORT=$!
