@@ -185,6 +185,40 @@ test_ovf (void)
   g_assert_true (has_warning (warnings, "CD-ROM's medium is not exported"));
 }
 
+/* A PC with three IDE units: two IDE controllers, the third unit on the second, as unit 0. */
+static void
+test_ovf_ide (void)
+{
+  g_autoptr(HvVmConfig) config = hv_vm_config_new ("ide");
+  g_autoptr(GPtrArray) disks = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_ovf_disk_free);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *ovf = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *address = NULL;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      HvOvfDisk *disk = g_new0 (HvOvfDisk, 1);
+
+      g_ptr_array_add (config->drives, hv_drive_new (HV_DRIVE_DISK, HV_DRIVE_BUS_IDE,
+                                                     HV_DISK_FORMAT_QCOW2, "d.qcow2"));
+      disk->drive_index = i;
+      disk->href = g_strdup_printf ("vm-disk%u.vmdk", i + 1);
+      g_ptr_array_add (disks, disk);
+    }
+  ovf = hv_export_ovf_write (config, disks, warnings);
+  second = xpath_text (ovf, "//*[local-name()='Item'][*[local-name()='ResourceType']='5']"
+                            "[*[local-name()='Address']='1']/*[local-name()='InstanceID']");
+  g_assert_nonnull (second);
+  parent = xpath_text (ovf, "//*[local-name()='Item'][*[local-name()='HostResource']="
+                            "'ovf:/disk/vmdisk3']/*[local-name()='Parent']");
+  g_assert_cmpstr (parent, ==, second);
+  address = xpath_text (ovf, "//*[local-name()='Item'][*[local-name()='HostResource']="
+                             "'ovf:/disk/vmdisk3']/*[local-name()='AddressOnParent']");
+  g_assert_cmpstr (address, ==, "0");
+}
+
 static void
 test_libvirt (void)
 {
@@ -229,6 +263,7 @@ main (int   argc,
   g_test_add_func ("/export/tar/write", test_tar_write);
   g_test_add_func ("/export/ovf/os-ids", test_os_ids);
   g_test_add_func ("/export/ovf/escaping", test_ovf);
+  g_test_add_func ("/export/ovf/ide", test_ovf_ide);
   g_test_add_func ("/export/libvirt/escaping", test_libvirt);
   return g_test_run ();
 }
