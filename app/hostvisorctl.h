@@ -11,6 +11,7 @@
  * hostvisorctl-network.c  host-only networks: network list, create, modify, remove
  * hostvisorctl-portforward.c  network adapters in show, port-forward list|add|remove
  * hostvisorctl-clone.c    clone
+ * hostvisorctl-import.c   import
  * hostvisorctl-snapshot.c snapshot take|list|restore|delete|edit, save-state, discard-state
  *
  * Everything but main() is the static library "hvctl". Parsing never prints, exits or
@@ -207,6 +208,9 @@ gboolean hv_ctl_cmd_port_forward_remove (HvCtl *ctl, HvCtlArgs *args, GError **e
 /* hostvisorctl-clone.c */
 extern const HvCtlOption hv_ctl_clone_options[];
 gboolean hv_ctl_cmd_clone              (HvCtl *ctl, HvCtlArgs *args, GError **error);
+/* hostvisorctl-import.c */
+extern const HvCtlOption hv_ctl_import_options[];
+gboolean hv_ctl_cmd_import             (HvCtl *ctl, HvCtlArgs *args, GError **error);
 /* hostvisorctl-snapshot.c */
 extern const HvCtlOption hv_ctl_snapshot_take_options[];
 extern const HvCtlOption hv_ctl_snapshot_list_options[];

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# OVF/OVA import (docs/import-export.md "Import"). The appliances are made here
+# (make-appliance.py), as VirtualBox 7 and OVF 2.0 writers make them, with disks that qemu-img
+# converts from a small image marked with a text: an OVA (OVF 1.0, vbox:Machine with EFI and
+# a group, a streamOptimized VMDK, a SHA256 manifest) and an OVF 2.0 directory package (a VDI
+# on VirtualBox's VirtioSCSI controller, two adapters, a SHA1 manifest). The imported VMs'
+# settings are read back with show --json, the disks compared with qemu-img compare, and the
+# OVF 2.0 import boots: the tiny guest (a kernel and initrd, so it is given them with modify)
+# reads the mark from the imported disk. Hostile appliances are refused, each with its
+# message, and leave nothing in the library (no .new-* directory, no VM).
+source "$(dirname "$0")/lib.sh"
+
+BOOT_WAIT=180
+MAKE="python3 $HV_SRCDIR/tests/integration/make-appliance.py"
+W="$HV_TMP/work"
+mkdir -p "$W"
+
+# --- the source image: 64 MiB, a mark at its start
+SRC="$W/src.qcow2"
+qemu-img create -q -f qcow2 "$SRC" 64M
+printf 'HV-MARK-IMPORTD\n' >"$W/mark"
+qemu-io -f qcow2 -c "write -s $W/mark 0 16" "$SRC" >/dev/null
+qemu-img convert -f qcow2 -O vmdk -o subformat=streamOptimized "$SRC" "$W/disk.vmdk"
+qemu-img convert -f qcow2 -O vdi "$SRC" "$W/pkg-disk1.vdi"
+
+no_leftovers () {
+  ! ls -a "$LIBRARY/vms" 2>/dev/null | grep -q '^\.new-'
+}
+n_vms () {
+  "$CTL" list --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+
+# --- a VirtualBox 7 OVA
+$MAKE vbox "$W/tiny.ova" "$W/disk.vmdk" --efi --group /Lab/Imported --name "Tiny VBox"
+check "the OVA is ovf, vmdk, mf in this order" \
+  test "$(tar tf "$W/tiny.ova" | tr '\n' ' ')" = "tiny.ovf tiny-disk001.vmdk tiny.mf "
+expect_ok "import --dry-run --json" import "$W/tiny.ova" --dry-run --json
+check "dry run: name, OS from vbox:OSType, memory, CPUs" \
+  test "$(json_get name)/$(json_get os)/$(json_get os-source)/$(json_get memory-mib)/$(json_get cpus)" \
+  = "Tiny VBox/debian12/vbox:Debian_64/320/2"
+check "dry run: EFI firmware, group as folder" \
+  test "$(json_get firmware)/$(json_get folder)" = "uefi/Lab/Imported"
+check "dry run: the streamOptimized disk on SATA" \
+  test "$(json_get disks.0.format)/$(json_get disks.0.bus)/$(json_get disks.0.capacity)" \
+  = "vmdk/sata/67108864"
+check "dry run: an E1000 adapter, a CD drive" \
+  test "$(json_get nics.0.model)/$(json_get media.0.kind)" = "e1000/cdrom"
+check "a dry run creates nothing" test "$(n_vms)" = 0
+
+expect_ok "import the OVA" import "$W/tiny.ova"
+check "show: name, memory, CPUs, OS" \
+  test "$(vm_field "Tiny VBox" memory_mib)/$(vm_field "Tiny VBox" cpus)/$(vm_field "Tiny VBox" os)" \
+  = "320/2/debian12"
+check "show: UEFI, the group's folder" \
+  test "$(vm_field "Tiny VBox" firmware)/$(vm_field "Tiny VBox" folder)" = "uefi/Lab/Imported"
+check "show: the adapter's model" test "$(vm_field "Tiny VBox" nics.0.model)" = e1000
+check "show: the disk, qcow2 on SATA, then the CD drive" \
+  test "$(vm_field "Tiny VBox" drives.0.format)/$(vm_field "Tiny VBox" drives.0.bus)/$(vm_field "Tiny VBox" drives.1.type)" \
+  = "qcow2/sata/cdrom"
+DISK=$(vm_field "Tiny VBox" drives.0.path)
+check "the imported disk has the source's content" \
+  qemu-img compare -q -f qcow2 -F qcow2 "$SRC" "$DISK"
+check "…in the VM's own directory, without a backing file" \
+  bash -c "[ \"\$(dirname '$DISK')\" = \"$LIBRARY/vms/$(vm_field "Tiny VBox" uuid)\" ] && ! qemu-img info -f qcow2 '$DISK' | grep -q backing"
+expect_ok "a second import of the same OVA" import "$W/tiny.ova" --json
+check "…gets a unique name" test "$(json_get name)" = "Tiny VBox (2)"
+expect_ok "…which can be deleted" delete "Tiny VBox (2)"
+expect_fail "--name must be free" "already exists" import "$W/tiny.ova" --name "Tiny VBox"
+check "a refused import leaves no directory" no_leftovers
+
+# --- an OVF 2.0 package with a VDI on VirtioSCSI: imported and booted
+mkdir -p "$W/pkg"
+cp "$W/pkg-disk1.vdi" "$W/pkg/pkg-disk1.vdi"
+$MAKE ovf2 "$W/pkg/pkg.ovf" "$W/pkg/pkg-disk1.vdi" \
+  "http://www.virtualbox.org/manual/ch12.html#vdi" --virtio --name "OVF Two"
+expect_ok "import the OVF 2.0 package into a folder" import "$W/pkg/pkg.ovf" --folder Lab2 --json
+WARNINGS=$(json_get warnings)
+check "its warnings name the serial port and the bridged network" \
+  test -n "$(grep -F 'serial port' <<<"$WARNINGS" | grep -F 'Bridged')"
+check "show: 256 MiB, 1 CPU, BIOS, the folder asked for" \
+  test "$(vm_field "OVF Two" memory_mib)/$(vm_field "OVF Two" cpus)/$(vm_field "OVF Two" firmware)/$(vm_field "OVF Two" folder)" \
+  = "256/1/bios/Lab2"
+check "show: CIM 96 is Debian" test "$(vm_field "OVF Two" os)" = debian12
+check "show: two adapters, virtio-net and e1000" \
+  test "$(vm_field "OVF Two" nics.0.model)/$(vm_field "OVF Two" nics.1.model)" = "virtio-net/e1000"
+check "show: the disk on virtio, a CD drive and a floppy drive" \
+  test "$(vm_field "OVF Two" drives.0.bus)/$(vm_field "OVF Two" drives.1.type)/$(vm_field "OVF Two" drives.2.type)" \
+  = "virtio/cdrom/floppy"
+
+if tiny_guest; then
+  SNIPPET='m=$(dd if=/dev/vda bs=16 count=1 2>/dev/null); echo "HOSTVISOR-GUEST: disk=$m"'
+  CMDLINE="console=ttyS0 quiet hv.poweroff=1 hv.run64=$(printf '%s' "$SNIPPET" | base64 -w0)"
+  expect_ok "give the imported VM the tiny guest's kernel" modify "OVF Two" --kernel "$KERNEL" \
+    --initrd "$INITRD" --cmdline "$CMDLINE" --nic-model virtio-net
+  expect_ok "start the imported VM" start "OVF Two"
+  check "the guest reads the mark from the imported disk" \
+    wait_until $BOOT_WAIT log_has "OVF Two" "disk=HV-MARK-IMPORTD"
+  check "…and powers off" wait_until 60 state_is "OVF Two" poweroff
+else
+  not_ok "build the tiny guest"
+fi
+
+# --- hostile appliances: each refused with its message, nothing left behind
+BEFORE=$(n_vms)
+refused () {   # refused DESCRIPTION PATTERN FILE
+  expect_fail "$1" "$2" import "$3"
+  check "…nothing left in the library" bash -c "[ \"\$(n_vms)\" = $BEFORE ] && ! ls -a '$LIBRARY/vms' | grep -q '^\\.new-'"
+}
+export -f n_vms
+export CTL
+
+printf 'x' >"$W/x"
+$MAKE tar "$W/climb.ova" "../climb.ovf=$W/x"
+refused "a member that climbs out (../)" 'climbs out of the archive' "$W/climb.ova"
+$MAKE tar "$W/abs.ova" "/tmp/abs.ovf=$W/x"
+refused "a member with an absolute name" 'absolute name' "$W/abs.ova"
+$MAKE tar "$W/link.ova" "link.ovf@/etc/passwd"
+refused "a symbolic link member" 'is a link' "$W/link.ova"
+$MAKE tar "$W/lie.ova" "lie.ovf=$W/x!1000000"
+refused "a size that the archive does not hold" 'declares 1000000 bytes' "$W/lie.ova"
+$MAKE vbox "$W/ent.ova" "$W/disk.vmdk" --doctype
+refused "a DOCTYPE with an entity" 'DOCTYPE|DTD' "$W/ent.ova"
+$MAKE vbox "$W/mf.ova" "$W/disk.vmdk" --manifest-lie
+refused "a manifest mismatch" 'SHA256 checksum of "mf-disk001.vmdk" does not match' "$W/mf.ova"
+
+# A VMDK descriptor whose extent is a file outside the package.
+mkdir -p "$W/ext"
+cat >"$W/ext/ext-disk1.vmdk" <<'VMDK'
+# Disk DescriptorFile
+version=1
+CID=fffffffe
+parentCID=ffffffff
+createType="monolithicFlat"
+
+# Extent description
+RW 2048 FLAT "/etc/passwd" 0
+VMDK
+$MAKE ovf2 "$W/ext/ext.ovf" "$W/ext/ext-disk1.vmdk" \
+  "http://www.vmware.com/interfaces/specifications/vmdk.html#monolithicFlat"
+refused "a VMDK descriptor with an extent outside" 'VMDK descriptor that names its data' "$W/ext/ext.ovf"
+
+# A sparse VMDK delta whose parent is outside.
+mkdir -p "$W/par"
+qemu-img create -q -f vmdk "$W/base.vmdk" 64M
+qemu-img create -q -f vmdk -b "$W/base.vmdk" -F vmdk "$W/par/par-disk1.vmdk"
+$MAKE ovf2 "$W/par/par.ovf" "$W/par/par-disk1.vmdk" \
+  "http://www.vmware.com/interfaces/specifications/vmdk.html#sparse"
+refused "a VMDK that names a parent" 'names a parent image' "$W/par/par.ovf"
+
+# A qcow2 with a backing file.
+mkdir -p "$W/bq"
+qemu-img create -q -f qcow2 -b "$SRC" -F qcow2 "$W/bq/bq-disk1.qcow2"
+$MAKE ovf2 "$W/bq/bq.ovf" "$W/bq/bq-disk1.qcow2" "http://www.qemu.org/qcow2"
+refused "a qcow2 with a backing file" 'names a backing file' "$W/bq/bq.ovf"
+
+# A disk file that is a symbolic link in a directory package.
+mkdir -p "$W/sl"
+cp "$W/pkg/pkg.ovf" "$W/sl/sl.ovf"
+ln -s "$W/pkg/pkg-disk1.vdi" "$W/sl/pkg-disk1.vdi"
+refused "a symbolic link in a directory package" 'is a symbolic link' "$W/sl/sl.ovf"
+
+finish
