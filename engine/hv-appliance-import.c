@@ -293,11 +293,29 @@ add_step (ImportData *data,
   g_ptr_array_add (data->steps, g_ptr_array_free (g_steal_pointer (&argv), FALSE));
 }
 
+/* qemu-img convert -r from HOSTVISOR_IMPORT_RATE_LIMIT ("200M": bytes a second, K/M/G), for
+ * tests that look at an import while it runs; NULL when unset or malformed. */
+static const char *
+rate_limit (void)
+{
+  const char *env = g_getenv ("HOSTVISOR_IMPORT_RATE_LIMIT");
+  gsize digits;
+
+  if (env == NULL)
+    return NULL;
+  digits = strspn (env, "0123456789");
+  if (digits == 0 || digits > 12
+      || (env[digits] != '\0' && (strchr ("KMG", env[digits]) == NULL || env[digits + 1] != '\0')))
+    return NULL;
+  return env;
+}
+
 static gboolean
 plan_steps (ImportData  *data,
             GError     **error)
 {
   g_autofree char *qemu_img = g_find_program_in_path ("qemu-img");
+  const char *limit = rate_limit ();
   HvOvf *ovf = data->app->ovf;
 
   if (qemu_img == NULL)
@@ -327,7 +345,11 @@ plan_steps (ImportData  *data,
       if (fpath != NULL)
         src.file = fpath;
       json = hv_appliance_source_json (&src, disk->format);
-      add_step (data, qemu_img, "convert", "-p", "-O", "qcow2", json, target, NULL);
+      if (limit != NULL)
+        add_step (data, qemu_img, "convert", "-p", "-r", limit, "-O", "qcow2", json, target,
+                  NULL);
+      else
+        add_step (data, qemu_img, "convert", "-p", "-O", "qcow2", json, target, NULL);
     }
   return TRUE;
 }
@@ -560,6 +582,8 @@ hv_appliance_import_async (HvLibrary               *library,
 
   n_running++;
   g_task_set_source_tag (task, hv_appliance_import_async);
+  /* A cancelled import says so in its own words, after it has removed what it made. */
+  g_task_set_check_cancellable (task, FALSE);
   data->library = g_object_ref (library);
   data->path = g_strdup (path);
   data->name = g_strdup (name);

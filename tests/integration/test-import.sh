@@ -12,6 +12,10 @@
 source "$(dirname "$0")/lib.sh"
 
 BOOT_WAIT=180
+# Converts at 4 MB/s at most (the engine this test starts inherits it): the import of the
+# 24 MiB of random data below lasts about 6 s, long enough to watch and cancel it. The other
+# disks hold a few bytes: zeros are not counted.
+export HOSTVISOR_IMPORT_RATE_LIMIT=4M
 MAKE="python3 $HV_SRCDIR/tests/integration/make-appliance.py"
 W="$HV_TMP/work"
 mkdir -p "$W"
@@ -30,6 +34,8 @@ no_leftovers () {
 n_vms () {
   "$CTL" list --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
+export -f n_vms
+export CTL
 
 # --- a VirtualBox 7 OVA
 $MAKE vbox "$W/tiny.ova" "$W/disk.vmdk" --efi --group /Lab/Imported --name "Tiny VBox"
@@ -101,15 +107,78 @@ else
   not_ok "build the tiny guest"
 fi
 
+
+# --- progress and cancel, from a D-Bus client: ApplianceProgress rises, CancelImport stops
+# qemu-img and the import leaves nothing
+if /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null; then
+  head -c 24M /dev/urandom >"$W/rnd.raw"
+  qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$W/rnd.raw" "$W/rnd.vmdk"
+  $MAKE vbox "$W/cancel.ova" "$W/rnd.vmdk" --name "Cancelled"
+  cp "$W/cancel.ova" "$W/whole.ova"
+  cat >"$HV_TMP/cancel.py" <<'PY'
+import sys
+from gi.repository import Gio, GLib
+address, path, cancel = sys.argv[1], sys.argv[2], sys.argv[3] == "cancel"
+conn = Gio.DBusConnection.new_for_address_sync(
+    address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT, None, None)
+loop = GLib.MainLoop()
+seen = []
+state = {"cancelled": False, "result": None}
+
+def on_progress(c, sender, obj, iface, signal, params):
+    p, fraction = params.unpack()
+    if p != path:
+        return
+    seen.append(round(fraction, 3))
+    if cancel and fraction > 0.05 and not state["cancelled"]:
+        state["cancelled"] = True
+        conn.call_sync(None, "/io/github/hostvisor/Engine", "io.github.hostvisor.Engine",
+                       "CancelImport", GLib.Variant("(s)", (path,)), None, 0, -1, None)
+
+def on_done(c, res):
+    try:
+        state["result"] = "ok " + c.call_finish(res).unpack()[0]
+    except GLib.Error as e:
+        state["result"] = "error " + e.message
+    loop.quit()
+
+conn.signal_subscribe(None, "io.github.hostvisor.Engine", "ApplianceProgress", None, None,
+                      Gio.DBusSignalFlags.NONE, on_progress)
+conn.call(None, "/io/github/hostvisor/Engine", "io.github.hostvisor.Engine", "ImportAppliance",
+          GLib.Variant("(sa{sv})", (path, {})), None, 0, -1, None, on_done)
+GLib.timeout_add_seconds(120, loop.quit)
+loop.run()
+print(state["result"])
+print("progress", *seen)
+PY
+  ADDR="unix:path=$XDG_RUNTIME_DIR/hostvisor/engine.sock"
+  BEFORE=$(n_vms)
+  /usr/bin/python3 "$HV_TMP/cancel.py" "$ADDR" "$W/cancel.ova" cancel >"$HV_TMP/cancel.log" 2>&1
+  check "CancelImport: the import fails as cancelled" grep -q '^error .*The import was cancelled' "$HV_TMP/cancel.log"
+  check "…after progress between 0 and 1" \
+    awk '$1 == "progress" { for (i = 2; i <= NF; i++) if ($i > 0 && $i < 1) mid = 1 } END { exit !mid }' "$HV_TMP/cancel.log"
+  check "…no VM, no directory left" bash -c "[ \"\$(n_vms)\" = $BEFORE ] && ! ls -a '$LIBRARY/vms' | grep -q '^\\.new-'"
+  check "…and no qemu-img left running" bash -c "! pgrep -f '[q]emu-img convert.*cancel.ova' >/dev/null"
+  diag "$(cut -c 1-300 "$HV_TMP/cancel.log")"
+  /usr/bin/python3 "$HV_TMP/cancel.py" "$ADDR" "$W/whole.ova" watch >"$HV_TMP/whole.log" 2>&1
+  check "an import watched to its end: ApplianceProgress -1 (checking), rising, then 1" \
+    awk '$1 == "ok" { done = 1 } $1 == "progress" { if ($2 != -1) bad = 1; last = -1;
+         for (i = 2; i <= NF; i++) { if ($i < last) bad = 1; last = $i; if ($i > 0 && $i < 1) mid = 1 }
+         if (last != 1) bad = 1 } END { exit !(done && mid && !bad) }' "$HV_TMP/whole.log"
+  diag "$(cut -c 1-300 "$HV_TMP/whole.log")"
+  check "…its disk has the random data" \
+    qemu-img compare -q -f raw -F qcow2 "$W/rnd.raw" "$(vm_field Cancelled drives.0.path)"
+  expect_ok "…and it can be deleted" delete Cancelled
+else
+  ok "# SKIP no python3-gi for the D-Bus client that cancels an import"
+fi
+
 # --- hostile appliances: each refused with its message, nothing left behind
 BEFORE=$(n_vms)
 refused () {   # refused DESCRIPTION PATTERN FILE
   expect_fail "$1" "$2" import "$3"
   check "…nothing left in the library" bash -c "[ \"\$(n_vms)\" = $BEFORE ] && ! ls -a '$LIBRARY/vms' | grep -q '^\\.new-'"
 }
-export -f n_vms
-export CTL
-
 printf 'x' >"$W/x"
 $MAKE tar "$W/climb.ova" "../climb.ovf=$W/x"
 refused "a member that climbs out (../)" 'climbs out of the archive' "$W/climb.ova"
