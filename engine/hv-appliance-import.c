@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hv-error.h"
+#include "hv-image-check.h"
 #include "hv-vm-machine.h"
 #include "hv-vm-options.h"
 
@@ -36,6 +37,7 @@ typedef struct {
   HvVmConfig *config;
   char *tmp_dir;           /* LIBRARY/vms/.new-XXXXXX until registered */
   GPtrArray *steps;        /* char** argv */
+  GPtrArray *media_copies; /* pairs of char*: an image's name in the appliance, its file */
   guint next_step;
   GSubprocess *process;
   GString *output;
@@ -68,6 +70,7 @@ import_data_free (ImportData *data)
   g_clear_pointer (&data->config, hv_vm_config_free);
   g_free (data->tmp_dir);
   g_clear_pointer (&data->steps, g_ptr_array_unref);
+  g_clear_pointer (&data->media_copies, g_ptr_array_unref);
   if (data->output != NULL)
     g_string_free (data->output, TRUE);
   g_free (data);
@@ -178,6 +181,7 @@ build_config (ImportData  *data,
   HvVmOptionsPlan plan;
   GVariantDict dict;
   guint n_cdroms = 0;
+  guint n_floppies = 0;
 
   if (data->name != NULL && data->name[0] != '\0')
     {
@@ -227,23 +231,47 @@ build_config (ImportData  *data,
       g_ptr_array_insert (config->drives, i, hv_drive_new (HV_DRIVE_DISK, bus,
                                                            HV_DISK_FORMAT_QCOW2, file));
     }
-  /* CD and floppy drives: the first CD drive is the one every VM has. */
+  /* One CD drive (the one every VM has) and one floppy drive; an image inside the appliance
+   * is copied beside the disks (plan_steps()) and checked after (check_media()). */
   for (guint i = 0; i < ovf->media->len; i++)
     {
       HvOvfMedia *media = g_ptr_array_index (ovf->media, i);
-      HvDrive *drive;
+      gboolean floppy = media->kind == HV_DRIVE_FLOPPY;
+      HvDrive *drive = NULL;
+      HvOvfFile *file;
 
-      if (media->kind == HV_DRIVE_CDROM && n_cdroms++ == 0)
-        continue;
-      if (media->kind == HV_DRIVE_FLOPPY)
-        drive = hv_drive_new (HV_DRIVE_FLOPPY, HV_DRIVE_BUS_FDC, HV_DISK_FORMAT_RAW, NULL);
-      else
+      if ((floppy ? n_floppies++ : n_cdroms++) > 0)
         {
-          drive = hv_drive_new (HV_DRIVE_CDROM, config->machine == HV_MACHINE_Q35
-                                ? HV_DRIVE_BUS_SATA : HV_DRIVE_BUS_IDE, HV_DISK_FORMAT_RAW, NULL);
-          drive->readonly = TRUE;
+          g_ptr_array_add (data->app->warnings,
+                           g_strdup_printf ("A second %s drive is left out",
+                                            floppy ? "floppy" : "CD/DVD"));
+          continue;
         }
-      g_ptr_array_add (config->drives, drive);
+      for (guint j = 0; j < config->drives->len && !floppy; j++)
+        if (((HvDrive *) g_ptr_array_index (config->drives, j))->kind == HV_DRIVE_CDROM)
+          drive = g_ptr_array_index (config->drives, j);
+      if (drive == NULL)
+        {
+          drive = floppy ? hv_drive_new (HV_DRIVE_FLOPPY, HV_DRIVE_BUS_FDC, HV_DISK_FORMAT_RAW, NULL)
+                         : hv_drive_new (HV_DRIVE_CDROM, HV_DRIVE_BUS_IDE, HV_DISK_FORMAT_RAW, NULL);
+          drive->readonly = !floppy;
+          g_ptr_array_add (config->drives, drive);
+        }
+      file = media->href != NULL ? hv_ovf_find_file (ovf, media->href) : NULL;
+      if (file == NULL)
+        continue;
+      if (floppy && file->has_size && file->size > HV_FLOPPY_MAX_BYTES)
+        {
+          g_autofree char *shown = hv_config_escape_for_display (media->href);
+
+          g_ptr_array_add (data->app->warnings,
+                           g_strdup_printf ("The floppy image \"%s\" is too large for a floppy: "
+                                            "the drive is left empty", shown));
+          continue;
+        }
+      hv_set_str (&drive->path, floppy ? "floppy0.img" : "cdrom0.iso");
+      g_ptr_array_add (data->media_copies, g_strdup (media->href));
+      g_ptr_array_add (data->media_copies, g_strdup (drive->path));
     }
   /* The adapters: CreateVm made the first with its model; the others follow it. */
   if (ovf->nics->len == 0)
@@ -351,7 +379,50 @@ plan_steps (ImportData  *data,
       else
         add_step (data, qemu_img, "convert", "-p", "-O", "qcow2", json, target, NULL);
     }
+  for (guint i = 0; i + 1 < data->media_copies->len; i += 2)
+    {
+      const char *href = g_ptr_array_index (data->media_copies, i);
+      g_autofree char *target = g_build_filename (data->tmp_dir,
+                                                  g_ptr_array_index (data->media_copies, i + 1),
+                                                  NULL);
+      g_autofree char *fpath = NULL;
+      g_autofree char *json = NULL;
+      Source src;
+
+      if (!hv_appliance_source_of (data->app, href, &src, &fpath, error))
+        return FALSE;
+      if (fpath != NULL)
+        src.file = fpath;
+      json = hv_appliance_source_json (&src, "raw");
+      add_step (data, qemu_img, "convert", "-p", "-O", "raw", json, target, NULL);
+    }
   return TRUE;
+}
+
+/* The CD and floppy images copied from the appliance must be what their drives take: one
+ * that is not is removed and its drive left empty, with a warning. */
+static void
+check_media (ImportData *data)
+{
+  for (guint i = 0; i < data->config->drives->len; i++)
+    {
+      HvDrive *drive = g_ptr_array_index (data->config->drives, i);
+      g_autofree char *path = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (drive->kind == HV_DRIVE_DISK || drive->path == NULL)
+        continue;
+      path = g_build_filename (data->tmp_dir, drive->path, NULL);
+      if (hv_image_check (drive->kind == HV_DRIVE_FLOPPY ? HV_IMAGE_FLOPPY : HV_IMAGE_ISO, path,
+                          &error))
+        continue;
+      g_ptr_array_add (data->app->warnings,
+                       g_strdup_printf ("The %s image of the appliance is left out: %s",
+                                        drive->kind == HV_DRIVE_FLOPPY ? "floppy" : "CD/DVD",
+                                        error->message));
+      g_unlink (path);
+      g_clear_pointer (&drive->path, g_free);
+    }
 }
 
 static void run_next_step (GTask *task);
@@ -468,6 +539,7 @@ finish_import (GTask *task)
   GError *error = NULL;
   HvVm *vm;
 
+  check_media (data);
   log_line = g_strdup_printf ("imported from %s", data->app->shown);
   vm = hv_library_register_vm (data->library, data->tmp_dir, data->config, log_line, &error);
   if (vm == NULL)
@@ -591,6 +663,7 @@ hv_appliance_import_async (HvLibrary               *library,
   data->progress = progress;
   data->progress_data = progress_data;
   data->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  data->media_copies = g_ptr_array_new_with_free_func (g_free);
   data->output = g_string_new (NULL);
   g_task_set_task_data (task, data, (GDestroyNotify) import_data_free);
 

@@ -771,21 +771,6 @@ hv_appliance_open (const char    *path,
           || !check_with_qemu_img (app, &src, disk->format, shown, vsize, cancellable, error))
         return NULL;
     }
-  for (guint i = 0; i < app->ovf->media->len; i++)
-    {
-      HvOvfMedia *media = g_ptr_array_index (app->ovf->media, i);
-
-      if (media->href != NULL)
-        {
-          g_autofree char *shown = hv_config_escape_for_display (media->href);
-
-          g_ptr_array_add (app->warnings,
-                           g_strdup_printf ("The %s image \"%s\" in the appliance is not "
-                                            "imported: the drive is left empty",
-                                            media->kind == HV_DRIVE_FLOPPY ? "floppy" : "CD/DVD",
-                                            shown));
-        }
-    }
   for (guint i = 0; i < app->ovf->warnings->len; i++)
     g_ptr_array_insert (app->warnings, i, g_strdup (g_ptr_array_index (app->ovf->warnings, i)));
   return g_steal_pointer (&app);

@@ -5,10 +5,11 @@
 make-appliance.py vbox OUT.ova DISK.vmdk [--efi] [--group /Lab/Imported] [--name N]
     An OVA as VirtualBox 7 exports it: OVF 1.0 with the vbox: extension (OSType, Machine with
     Firmware and Groups), a streamOptimized VMDK, a SHA256 manifest; tar order ovf, vmdk, mf.
-make-appliance.py ovf2 OUTDIR/NAME.ovf DISK FORMAT-URI [--virtio]
+make-appliance.py ovf2 OUTDIR/NAME.ovf DISK FORMAT-URI [--virtio] [--iso OUTDIR/X.iso]
     An OVF 2.0 package in a directory (descriptor, disk, SHA1 manifest), the disk on a SATA
     controller (or VirtualBox's VirtioSCSI with --virtio), two adapters (virtio, E1000 on a
-    bridged network), a CD-ROM, a floppy and a serial port (left out).
+    bridged network), a CD-ROM (with the package's ISO with --iso), a floppy and a serial port
+    (left out).
 make-appliance.py tar OUT.ova MEMBER-SPEC...
     A hostile ustar archive: each spec is NAME=FILE (a regular member), NAME@TARGET (a
     symbolic link), or NAME=FILE!SIZE (a header that declares SIZE bytes).
@@ -118,7 +119,7 @@ VBOX_OVF = """<?xml version="1.0"?>
         <rasd:AutomaticAllocation>false</rasd:AutomaticAllocation>
         <rasd:Caption>cdrom1</rasd:Caption>
         <rasd:Description>CD-ROM Drive</rasd:Description>
-        <rasd:ElementName>cdrom1</rasd:ElementName>
+        <rasd:ElementName>cdrom1</rasd:ElementName>{iso_res}
         <rasd:InstanceID>8</rasd:InstanceID>
         <rasd:Parent>3</rasd:Parent>
         <rasd:ResourceType>15</rasd:ResourceType>
@@ -147,7 +148,7 @@ VBOX_OVF = """<?xml version="1.0"?>
 OVF2 = """<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/2" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData" xmlns:epasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_EthernetPortAllocationSettingData" xmlns:sasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_StorageAllocationSettingData" xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData" ovf:version="2.0">
   <References>
-    <File ovf:id="file1" ovf:href="{disk}" ovf:size="{size}"/>
+    <File ovf:id="file1" ovf:href="{disk}" ovf:size="{size}"/>{iso_ref}
   </References>
   <DiskSection>
     <Info>Virtual disks</Info>
@@ -214,7 +215,7 @@ OVF2 = """<?xml version="1.0" encoding="UTF-8"?>
         <epasd:ResourceType>10</epasd:ResourceType>
       </EthernetPortItem>
       <Item>
-        <rasd:ElementName>cdrom1</rasd:ElementName>
+        <rasd:ElementName>cdrom1</rasd:ElementName>{iso_res}
         <rasd:InstanceID>8</rasd:InstanceID>
         <rasd:Parent>4</rasd:Parent>
         <rasd:ResourceType>15</rasd:ResourceType>
@@ -275,6 +276,7 @@ def main():
     group = opt(args, "--group")
     name = opt(args, "--name")
     os_ids = opt(args, "--os")
+    iso = opt(args, "--iso")
     kind = args[0]
 
     if kind == "tar":
@@ -321,7 +323,7 @@ def main():
         groups = "" if group is None else '        <Group name="%s"/>' % group
         ovf = VBOX_OVF.format(disk=disk_name, capacity=virtual_size(disk), name=name or stem,
                               cim=cim, vbox_os=vbox_os, firmware="EFI" if efi else "BIOS",
-                              groups=groups)
+                              groups=groups, iso_res="")
         if doctype:
             ovf = ovf.replace('<?xml version="1.0"?>\n',
                               '<?xml version="1.0"?>\n<!DOCTYPE Envelope [<!ENTITY e '
@@ -351,14 +353,20 @@ def main():
         disk_name = os.path.basename(disk)
         cim = (os_ids or "96:").split(":", 1)[0]
         ctl = ("virtioSCSI", "VirtioSCSI", 6) if virtio else ("sataController0", "AHCI", 20)
+        iso_ref = iso_res = ""
+        if iso is not None:
+            iso_ref = '\n    <File ovf:id="file2" ovf:href="%s"/>' % os.path.basename(iso)
+            iso_res = "\n        <rasd:HostResource>ovf:/file/file2</rasd:HostResource>"
         ovf = OVF2.format(disk=disk_name, size=os.path.getsize(disk),
                           capacity_mib=virtual_size(disk) >> 20, format_uri=format_uri,
                           name=name or stem, cim=cim, ctl_name=ctl[0], ctl_sub=ctl[1],
-                          ctl_type=ctl[2])
+                          ctl_type=ctl[2], iso_ref=iso_ref, iso_res=iso_res)
         open(out, "w").write(ovf)
         mf = "SHA1(%s.ovf)= %s\nSHA1(%s)= %s\n" % (
             stem, digest("sha1", ovf.encode()), disk_name,
             digest("sha1", open(disk, "rb").read() + (b"x" if manifest_lie else b"")))
+        if iso is not None:
+            mf += "SHA1(%s)= %s\n" % (os.path.basename(iso), digest("sha1", open(iso, "rb").read()))
         open(os.path.join(directory, stem + ".mf"), "w").write(mf)
         return 0
     print(__doc__, file=sys.stderr)

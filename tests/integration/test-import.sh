@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 
 BOOT_WAIT=180
 # Converts at 4 MB/s at most (the engine this test starts inherits it): the import of the
-# 24 MiB of random data below lasts about 6 s, long enough to watch and cancel it. The other
+# 12 MiB of random data below lasts about 3 s, long enough to watch and cancel it. The other
 # disks hold a few bytes: zeros are not counted.
 export HOSTVISOR_IMPORT_RATE_LIMIT=4M
 MAKE="python3 $HV_SRCDIR/tests/integration/make-appliance.py"
@@ -78,8 +78,11 @@ check "a refused import leaves no directory" no_leftovers
 # --- an OVF 2.0 package with a VDI on VirtioSCSI: imported and booted
 mkdir -p "$W/pkg"
 cp "$W/pkg-disk1.vdi" "$W/pkg/pkg-disk1.vdi"
+mkdir -p "$W/isodir"
+echo "imported CD" >"$W/isodir/README"
+xorriso -as mkisofs -quiet -V IMPORTCD -o "$W/pkg/tools.iso" "$W/isodir" 2>/dev/null
 $MAKE ovf2 "$W/pkg/pkg.ovf" "$W/pkg/pkg-disk1.vdi" \
-  "http://www.virtualbox.org/manual/ch12.html#vdi" --virtio --name "OVF Two"
+  "http://www.virtualbox.org/manual/ch12.html#vdi" --virtio --name "OVF Two" --iso "$W/pkg/tools.iso"
 expect_ok "import the OVF 2.0 package into a folder" import "$W/pkg/pkg.ovf" --folder Lab2 --json
 WARNINGS=$(json_get warnings)
 check "its warnings name the serial port and the bridged network" \
@@ -93,6 +96,8 @@ check "show: two adapters, virtio-net and e1000" \
 check "show: the disk on virtio, a CD drive and a floppy drive" \
   test "$(vm_field "OVF Two" drives.0.bus)/$(vm_field "OVF Two" drives.1.type)/$(vm_field "OVF Two" drives.2.type)" \
   = "virtio/cdrom/floppy"
+check "the package's ISO is copied into the VM's directory, in the CD drive" \
+  cmp -s "$W/pkg/tools.iso" "$(vm_field "OVF Two" drives.1.path)"
 
 if tiny_guest; then
   SNIPPET='m=$(dd if=/dev/vda bs=16 count=1 2>/dev/null); echo "HOSTVISOR-GUEST: disk=$m"'
@@ -111,7 +116,7 @@ fi
 # --- progress and cancel, from a D-Bus client: ApplianceProgress rises, CancelImport stops
 # qemu-img and the import leaves nothing
 if /usr/bin/python3 -c 'from gi.repository import Gio' 2>/dev/null; then
-  head -c 24M /dev/urandom >"$W/rnd.raw"
+  head -c 12M /dev/urandom >"$W/rnd.raw"
   qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$W/rnd.raw" "$W/rnd.vmdk"
   $MAKE vbox "$W/cancel.ova" "$W/rnd.vmdk" --name "Cancelled"
   cp "$W/cancel.ova" "$W/whole.ova"
