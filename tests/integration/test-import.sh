@@ -174,6 +174,24 @@ PY
   check "…its disk has the random data" \
     qemu-img compare -q -f raw -F qcow2 "$W/rnd.raw" "$(vm_field Cancelled drives.0.path)"
   expect_ok "…and it can be deleted" delete Cancelled
+
+  # The engine killed during an import: qemu-img dies with it, the next engine removes the
+  # half-made directory.
+  "$CTL" import "$W/whole.ova" --name Killed >/dev/null 2>&1 &
+  IMPORT=$!
+  if wait_until 20 bash -c "ls -a '$LIBRARY/vms' | grep -q '^\.new-'"; then
+    kill -KILL "$(engine_pid)"
+    wait $IMPORT
+    check "the import fails with the engine" test $? -ne 0
+    expect_ok "a new engine starts" list
+    check "…it removed the half-made VM directory" no_leftovers
+    check "…no VM named Killed" bash -c "! '$CTL' show Killed >/dev/null 2>&1"
+    check "…and qemu-img died with the old engine" \
+      wait_until 10 bash -c "! pgrep -f '[q]emu-img convert.*whole.ova' >/dev/null"
+  else
+    not_ok "the import's directory appears"
+    wait $IMPORT
+  fi
 else
   ok "# SKIP no python3-gi for the D-Bus client that cancels an import"
 fi
