@@ -2,7 +2,10 @@
 /* test-ovf.c: the OVF reader (engine/hv-ovf-reader.c), the OS table (hv-ovf-os.c) and the
  * OVA tar reader's name rules (hv-appliance-tar.c). */
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hv-appliance-tar.h"
 #include "hv-error.h"
@@ -253,6 +256,159 @@ test_tar_names (void)
   g_assert_false (hv_tar_name_is_safe ("\xff"));
 }
 
+
+/* A ustar header for @name of @size bytes, type @type, its checksum right (unless @bad_sum). */
+static void
+put_header (GByteArray *tar,
+            const char *name,
+            guint64     size,
+            char        type,
+            gboolean    base256,
+            gboolean    bad_sum)
+{
+  guchar h[512] = { 0 };
+  guint sum = 0;
+
+  strncpy ((char *) h, name, 100);
+  memcpy (h + 100, "0000644", 7);
+  if (base256)
+    {
+      h[124] = 0x80;
+      for (int i = 0; i < 8; i++)
+        h[135 - i] = (size >> (8 * i)) & 0xff;
+    }
+  else
+    g_snprintf ((char *) h + 124, 12, "%011" G_GINT64_MODIFIER "o", size);
+  h[156] = type;
+  memcpy (h + 257, "ustar\0" "00", 8);
+  memset (h + 148, ' ', 8);
+  for (int i = 0; i < 512; i++)
+    sum += h[i];
+  g_snprintf ((char *) h + 148, 8, "%06o", sum + (bad_sum ? 1 : 0));
+  g_byte_array_append (tar, h, 512);
+}
+
+static void
+put_data (GByteArray *tar,
+          gsize       size)
+{
+  guchar zero[512] = { 0 };
+
+  for (gsize i = 0; i < size; i++)
+    g_byte_array_append (tar, (const guchar *) "x", 1);
+  if (size % 512 != 0)
+    g_byte_array_append (tar, zero, 512 - size % 512);
+}
+
+static GPtrArray *
+list (GByteArray  *tar,
+      gboolean     end_blocks,
+      GError     **error)
+{
+  g_autofree char *path = NULL;
+  guchar zero[1024] = { 0 };
+  GPtrArray *members;
+  int fd = g_file_open_tmp ("test-ovf-XXXXXX.ova", &path, NULL);
+
+  g_assert_cmpint (fd, >=, 0);
+  if (end_blocks)
+    g_byte_array_append (tar, zero, sizeof zero);
+  g_assert_cmpint (write (fd, tar->data, tar->len), ==, tar->len);
+  members = hv_tar_list (fd, "t.ova", error);
+  close (fd);
+  g_unlink (path);
+  return members;
+}
+
+static void
+tar_refused (GByteArray *tar,
+             const char *part)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) members = list (tar, TRUE, &error);
+
+  g_assert_null (members);
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+  if (strstr (error->message, part) == NULL)
+    g_error ("\"%s\" does not say \"%s\"", error->message, part);
+  g_byte_array_unref (tar);
+}
+
+static void
+test_tar (void)
+{
+  g_autoptr(GByteArray) good = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) members = NULL;
+  GByteArray *t;
+  HvTarMember *m;
+
+  put_header (good, "./vm.ovf", 10, '0', FALSE, FALSE);
+  put_data (good, 10);
+  put_header (good, "vm-disk1.vmdk", 600, '\0', TRUE, FALSE);   /* GNU base-256 size */
+  put_data (good, 600);
+  members = list (good, FALSE, &error);   /* no end blocks: tolerated */
+  g_assert_no_error (error);
+  g_assert_cmpuint (members->len, ==, 2);
+  m = g_ptr_array_index (members, 0);
+  g_assert_cmpstr (m->name, ==, "vm.ovf");
+  g_assert_cmpuint (m->offset, ==, 512);
+  g_assert_cmpuint (m->size, ==, 10);
+  m = hv_tar_find (members, "vm-disk1.vmdk");
+  g_assert_nonnull (m);
+  g_assert_cmpuint (m->offset, ==, 1536);
+  g_assert_cmpuint (m->size, ==, 600);
+
+  t = g_byte_array_new ();
+  put_header (t, "a.ovf", 10, '0', FALSE, TRUE);
+  put_data (t, 10);
+  tar_refused (t, "wrong checksum");
+  t = g_byte_array_new ();
+  put_header (t, "a.ovf", 100000, '0', FALSE, FALSE);
+  put_data (t, 10);
+  tar_refused (t, "declares 100000 bytes");
+  t = g_byte_array_new ();
+  put_header (t, "a.ovf", (G_GUINT64_CONSTANT (1) << 62), '0', TRUE, FALSE);
+  tar_refused (t, "declares");
+  t = g_byte_array_new ();
+  put_header (t, "../a.ovf", 0, '0', FALSE, FALSE);
+  tar_refused (t, "climbs out");
+  t = g_byte_array_new ();
+  put_header (t, "dir/../../a.ovf", 0, '0', FALSE, FALSE);
+  tar_refused (t, "climbs out");
+  t = g_byte_array_new ();
+  put_header (t, "/etc/a.ovf", 0, '0', FALSE, FALSE);
+  tar_refused (t, "absolute name");
+  t = g_byte_array_new ();
+  put_header (t, "dir/a.ovf", 0, '0', FALSE, FALSE);
+  tar_refused (t, "not a plain file name");
+  t = g_byte_array_new ();
+  put_header (t, "a.ovf", 0, '2', FALSE, FALSE);
+  tar_refused (t, "is a link");
+  t = g_byte_array_new ();
+  put_header (t, "a.ovf", 0, '1', FALSE, FALSE);
+  tar_refused (t, "is a link");
+  t = g_byte_array_new ();
+  put_header (t, "dev", 0, '3', FALSE, FALSE);
+  tar_refused (t, "not a regular file");
+  t = g_byte_array_new ();
+  put_header (t, "dir", 0, '5', FALSE, FALSE);
+  tar_refused (t, "not a regular file");
+  t = g_byte_array_new ();
+  put_header (t, "pax", 0, 'x', FALSE, FALSE);
+  tar_refused (t, "extended");
+  t = g_byte_array_new ();
+  put_header (t, "a.ovf", 1, '0', FALSE, FALSE);
+  put_data (t, 1);
+  put_header (t, "a.ovf", 1, '0', FALSE, FALSE);
+  put_data (t, 1);
+  tar_refused (t, "twice");
+  t = g_byte_array_new ();
+  g_byte_array_append (t, (const guchar *) "not a tar", 9);
+  put_data (t, 503);
+  tar_refused (t, "ustar");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -263,5 +419,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ovf/units", test_units);
   g_test_add_func ("/ovf/os-table", test_os_table);
   g_test_add_func ("/ovf/tar-names", test_tar_names);
+  g_test_add_func ("/ovf/tar", test_tar);
   return g_test_run ();
 }
