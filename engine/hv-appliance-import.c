@@ -209,7 +209,9 @@ build_config (ImportData  *data,
   if (ovf->nics->len > 0)
     g_variant_dict_insert (&dict, "nic-model", "s",
                            ((HvOvfNic *) g_ptr_array_index (ovf->nics, 0))->model);
-  description = g_strdup_printf ("Imported from %s", base);
+  description = ovf->annotation[0] != '\0'
+                ? g_strdup_printf ("%s\n\nImported from %s", ovf->annotation, base)
+                : g_strdup_printf ("Imported from %s", base);
   g_variant_dict_insert (&dict, "description", "s", description);
   options = g_variant_ref_sink (g_variant_dict_end (&dict));
 

@@ -770,6 +770,11 @@ hv_appliance_open (const char    *path,
       if (!check_header (app, &src, disk->format, shown, error)
           || !check_with_qemu_img (app, &src, disk->format, shown, vsize, cancellable, error))
         return NULL;
+      if (*vsize != disk->capacity)
+        g_ptr_array_add (app->warnings,
+                         g_strdup_printf ("The disk \"%s\" holds %" G_GUINT64_FORMAT " bytes, "
+                                          "its descriptor says %" G_GUINT64_FORMAT ": it keeps "
+                                          "its own size", shown, *vsize, disk->capacity));
     }
   for (guint i = 0; i < app->ovf->warnings->len; i++)
     g_ptr_array_insert (app->warnings, i, g_strdup (g_ptr_array_index (app->ovf->warnings, i)));
@@ -820,7 +825,7 @@ appliance_summary (Appliance *app)
                                                                            ? d->href : ""));
       g_variant_builder_add (&disks, "{sv}", "format", g_variant_new_string (d->format));
       g_variant_builder_add (&disks, "{sv}", "capacity",
-                             g_variant_new_uint64 (MAX (*vsize, d->capacity)));
+                             g_variant_new_uint64 (*vsize));
       g_variant_builder_add (&disks, "{sv}", "bus", g_variant_new_string (d->bus_name));
       g_variant_builder_close (&disks);
     }

@@ -72,6 +72,7 @@ hv_ovf_free (HvOvf *ovf)
   g_free (ovf->os_source);
   g_free (ovf->folder);
   g_free (ovf->sound);
+  g_free (ovf->annotation);
   g_ptr_array_unref (ovf->files);
   g_ptr_array_unref (ovf->disks);
   g_ptr_array_unref (ovf->media);
@@ -905,6 +906,7 @@ hv_ovf_parse (const char  *data,
   ovf->os_id = g_strdup ("");
   ovf->os_source = g_strdup ("");
   ovf->folder = g_strdup ("");
+  ovf->annotation = g_strdup ("");
   ovf->files = g_ptr_array_new_with_free_func ((GDestroyNotify) file_free);
   ovf->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) disk_free);
   ovf->media = g_ptr_array_new_with_free_func ((GDestroyNotify) media_free);
@@ -960,6 +962,20 @@ hv_ovf_parse (const char  *data,
     if (is_elem (c, "Machine") && c->ns != NULL
         && g_strcmp0 ((const char *) c->ns->href, VBOX_NS) == 0)
       read_vbox_machine (&r, c);
+    else if (is_elem (c, "AnnotationSection"))
+      {
+        g_free (ovf->annotation);
+        ovf->annotation = child_text (c, "Annotation");
+        if (ovf->annotation == NULL)
+          ovf->annotation = g_strdup ("");
+        /* a description, not a document: at most 4096 characters */
+        if (g_utf8_strlen (ovf->annotation, -1) > 4096)
+          *g_utf8_offset_to_pointer (ovf->annotation, 4096) = '\0';
+      }
+    else if (is_elem (c, "EulaSection"))
+      warn (&r, "The appliance has a licence agreement (EulaSection): read it in the descriptor");
+    else if (is_elem (c, "ProductSection") && descendant (c, "Property") != NULL)
+      warn (&r, "The appliance's properties (ProductSection) are not used");
   if (ovf->name == NULL)
     ovf->name = g_strdup ("");
 

@@ -53,6 +53,7 @@ typedef struct {
   HvFirmware firmware;
   char *folder;           /* "" or "A/B" (VirtualBox's first group) */
   char *sound;            /* a Hostvisor sound device name, or NULL */
+  char *annotation;       /* AnnotationSection's text, "" when none */
   GPtrArray *files;       /* HvOvfFile* */
   GPtrArray *disks;       /* HvOvfDisk*, in the order of the hardware section */
   GPtrArray *media;       /* HvOvfMedia* */

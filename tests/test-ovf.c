@@ -26,6 +26,8 @@ static const char vbox_ovf[] = OVF1_HEAD
   "ovf:format=\"http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized\"/>"
   "<Disk ovf:capacity=\"1073741824\" ovf:diskId=\"vmdisk2\"/></DiskSection>"
   "<VirtualSystem ovf:id=\"Win box\"><Info>x</Info>"
+  "<AnnotationSection><Info>x</Info><Annotation>Build server</Annotation></AnnotationSection>"
+  "<EulaSection><Info>x</Info><License>Be nice</License></EulaSection>"
   "<OperatingSystemSection ovf:id=\"120\"><Info>x</Info><vbox:OSType>Windows10_64</vbox:OSType>"
   "</OperatingSystemSection>"
   "<VirtualHardwareSection><Info>x</Info>"
@@ -112,6 +114,8 @@ test_vbox (void)
   g_assert_true (has_warning (ovf, "parallel port \"parallel0\""));
   g_assert_false (has_warning (ovf, "usb"));
   g_assert_cmpuint (((HvOvfFile *) g_ptr_array_index (ovf->files, 0))->size, ==, 1234);
+  g_assert_cmpstr (ovf->annotation, ==, "Build server");
+  g_assert_true (has_warning (ovf, "licence agreement"));
 }
 
 static void
