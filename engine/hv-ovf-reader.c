@@ -1001,6 +1001,24 @@ hv_ovf_parse (const char  *data,
 
       disk->bus_name = g_strdup (bus_name (disk->bus));
     }
+  /* Files that nothing uses (VirtualBox's NVRAM of a UEFI VM, say) are said, not dropped. */
+  for (guint i = 0; i < ovf->files->len; i++)
+    {
+      HvOvfFile *f = g_ptr_array_index (ovf->files, i);
+      gboolean used = FALSE;
+
+      for (guint j = 0; j < ovf->disks->len && !used; j++)
+        used = g_strcmp0 (((HvOvfDisk *) g_ptr_array_index (ovf->disks, j))->href, f->href) == 0;
+      for (guint j = 0; j < ovf->media->len && !used; j++)
+        used = g_strcmp0 (((HvOvfMedia *) g_ptr_array_index (ovf->media, j))->href, f->href) == 0;
+      if (!used)
+        {
+          g_autofree char *href_shown = hv_config_escape_for_display (f->href);
+
+          warn (&r, "The file \"%s\" of the appliance is not used by any drive: it is left out",
+                href_shown);
+        }
+    }
   ok = TRUE;
 out:
   xmlFreeDoc (doc);

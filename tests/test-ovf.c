@@ -20,7 +20,8 @@
   "xmlns:vbox=\"http://www.virtualbox.org/ovf/machine\">\n"
 
 static const char vbox_ovf[] = OVF1_HEAD
-  "<References><File ovf:id=\"file1\" ovf:href=\"vm-disk001.vmdk\" ovf:size=\"1234\"/></References>"
+  "<References><File ovf:id=\"file1\" ovf:href=\"vm-disk001.vmdk\" ovf:size=\"1234\"/>"
+  "<File ovf:id=\"file2\" ovf:href=\"vm.nvram\"/></References>"
   "<DiskSection><Info>x</Info><Disk ovf:capacity=\"8\" ovf:capacityAllocationUnits=\"byte * 2^30\" "
   "ovf:diskId=\"vmdisk1\" ovf:fileRef=\"file1\" "
   "ovf:format=\"http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized\"/>"
@@ -116,6 +117,7 @@ test_vbox (void)
   g_assert_cmpuint (((HvOvfFile *) g_ptr_array_index (ovf->files, 0))->size, ==, 1234);
   g_assert_cmpstr (ovf->annotation, ==, "Build server");
   g_assert_true (has_warning (ovf, "licence agreement"));
+  g_assert_true (has_warning (ovf, "\"vm.nvram\" of the appliance is not used"));
 }
 
 static void

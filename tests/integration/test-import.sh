@@ -196,6 +196,19 @@ else
   ok "# SKIP no python3-gi for the D-Bus client that cancels an import"
 fi
 
+# On a terminal hostvisorctl shows the progress on stderr, then the UUID.
+if command -v script >/dev/null && [ -f "$W/whole.ova" ]; then
+  script -qec "'$CTL' import '$W/whole.ova' --name Tty" /dev/null >"$HV_TMP/tty.out" 2>&1
+  check "on a terminal: progress while importing" grep -q 'Importing… *[0-9]*%' "$HV_TMP/tty.out"
+  check "…then the new VM's UUID" \
+    test "$(grep -oE '[0-9a-f-]{36}' "$HV_TMP/tty.out" | tail -n 1)" = "$(vm_field Tty uuid)"
+  expect_ok "delete that VM" delete Tty
+else
+  ok "# SKIP no script(1) for a terminal"
+fi
+expect_ok "the dry run's text names what is left out" import "$W/pkg/pkg.ovf" --dry-run
+check "…the serial port" grep -q '^Left out: *The serial port' <<<"$OUT"
+
 # --- hostile appliances: each refused with its message, nothing left behind
 BEFORE=$(n_vms)
 refused () {   # refused DESCRIPTION PATTERN FILE
