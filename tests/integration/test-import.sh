@@ -28,6 +28,37 @@ qemu-io -f qcow2 -c "write -s $W/mark 0 16" "$SRC" >/dev/null
 qemu-img convert -f qcow2 -O vmdk -o subformat=streamOptimized "$SRC" "$W/disk.vmdk"
 qemu-img convert -f qcow2 -O vdi "$SRC" "$W/pkg-disk1.vdi"
 
+# fields VM F1 F2...: the fields of `show VM --json`, joined by "/", with one show and one
+# python (each costs a process start, slow on a loaded machine).
+fields () {
+  local vm=$1
+  shift
+  "$CTL" show "$vm" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+out = []
+for path in sys.argv[1:]:
+    v = d
+    for k in path.split("."):
+        v = v[int(k)] if isinstance(v, list) else v.get(k)
+    out.append("" if v is None else str(v))
+print("/".join(out))
+' "$@"
+}
+# out_fields F1 F2...: fields of the JSON in $OUT, joined by "/", with one python.
+out_fields () {
+  python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+out = []
+for path in sys.argv[2:]:
+    v = d
+    for k in path.split("."):
+        v = v[int(k)] if isinstance(v, list) else v.get(k)
+    out.append("" if v is None else str(v))
+print("/".join(out))
+' "$OUT" "$@"
+}
 no_leftovers () {
   ! ls -a "$LIBRARY/vms" 2>/dev/null | grep -q '^\.new-'
 }
@@ -43,26 +74,26 @@ check "the OVA is ovf, vmdk, mf in this order" \
   test "$(tar tf "$W/tiny.ova" | tr '\n' ' ')" = "tiny.ovf tiny-disk001.vmdk tiny.mf "
 expect_ok "import --dry-run --json" import "$W/tiny.ova" --dry-run --json
 check "dry run: name, OS from vbox:OSType, memory, CPUs" \
-  test "$(json_get name)/$(json_get os)/$(json_get os-source)/$(json_get memory-mib)/$(json_get cpus)" \
+  test "$(out_fields name os os-source memory-mib cpus)" \
   = "Tiny VBox/debian12/vbox:Debian_64/320/2"
 check "dry run: EFI firmware, group as folder" \
-  test "$(json_get firmware)/$(json_get folder)" = "uefi/Lab/Imported"
+  test "$(out_fields firmware folder)" = "uefi/Lab/Imported"
 check "dry run: the streamOptimized disk on SATA" \
-  test "$(json_get disks.0.format)/$(json_get disks.0.bus)/$(json_get disks.0.capacity)" \
+  test "$(out_fields disks.0.format disks.0.bus disks.0.capacity)" \
   = "vmdk/sata/67108864"
 check "dry run: an E1000 adapter, a CD drive" \
-  test "$(json_get nics.0.model)/$(json_get media.0.kind)" = "e1000/cdrom"
+  test "$(out_fields nics.0.model media.0.kind)" = "e1000/cdrom"
 check "a dry run creates nothing" test "$(n_vms)" = 0
 
 expect_ok "import the OVA" import "$W/tiny.ova"
 check "show: name, memory, CPUs, OS" \
-  test "$(vm_field "Tiny VBox" memory_mib)/$(vm_field "Tiny VBox" cpus)/$(vm_field "Tiny VBox" os)" \
+  test "$(fields "Tiny VBox" memory_mib cpus os)" \
   = "320/2/debian12"
 check "show: UEFI, the group's folder" \
-  test "$(vm_field "Tiny VBox" firmware)/$(vm_field "Tiny VBox" folder)" = "uefi/Lab/Imported"
+  test "$(fields "Tiny VBox" firmware folder)" = "uefi/Lab/Imported"
 check "show: the adapter's model" test "$(vm_field "Tiny VBox" nics.0.model)" = e1000
 check "show: the disk, qcow2 on SATA, then the CD drive" \
-  test "$(vm_field "Tiny VBox" drives.0.format)/$(vm_field "Tiny VBox" drives.0.bus)/$(vm_field "Tiny VBox" drives.1.type)" \
+  test "$(fields "Tiny VBox" drives.0.format drives.0.bus drives.1.type)" \
   = "qcow2/sata/cdrom"
 DISK=$(vm_field "Tiny VBox" drives.0.path)
 check "the imported disk has the source's content" \
@@ -88,13 +119,13 @@ WARNINGS=$(json_get warnings)
 check "its warnings name the serial port and the bridged network" \
   test -n "$(grep -F 'serial port' <<<"$WARNINGS" | grep -F 'Bridged')"
 check "show: 256 MiB, 1 CPU, BIOS, the folder asked for" \
-  test "$(vm_field "OVF Two" memory_mib)/$(vm_field "OVF Two" cpus)/$(vm_field "OVF Two" firmware)/$(vm_field "OVF Two" folder)" \
+  test "$(fields "OVF Two" memory_mib cpus firmware folder)" \
   = "256/1/bios/Lab2"
 check "show: CIM 96 is Debian" test "$(vm_field "OVF Two" os)" = debian12
 check "show: two adapters, virtio-net and e1000" \
-  test "$(vm_field "OVF Two" nics.0.model)/$(vm_field "OVF Two" nics.1.model)" = "virtio-net/e1000"
+  test "$(fields "OVF Two" nics.0.model nics.1.model)" = "virtio-net/e1000"
 check "show: the disk on virtio, a CD drive and a floppy drive" \
-  test "$(vm_field "OVF Two" drives.0.bus)/$(vm_field "OVF Two" drives.1.type)/$(vm_field "OVF Two" drives.2.type)" \
+  test "$(fields "OVF Two" drives.0.bus drives.1.type drives.2.type)" \
   = "virtio/cdrom/floppy"
 check "the package's ISO is copied into the VM's directory, in the CD drive" \
   cmp -s "$W/pkg/tools.iso" "$(vm_field "OVF Two" drives.1.path)"
