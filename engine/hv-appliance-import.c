@@ -603,14 +603,17 @@ on_opened (GObject      *object,
   GError *error = NULL;
 
   data->app = g_task_propagate_pointer (G_TASK (result), &error);
+  /* Cancelled while the files were checked: say so in the import's words, whatever the
+   * check was doing then. */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      g_clear_error (&error);
+      import_fail (task, g_error_new (HV_ERROR, HV_ERROR_FAILED, "The import was cancelled"));
+      return;
+    }
   if (data->app == NULL)
     {
       import_fail (task, error);
-      return;
-    }
-  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
-    {
-      import_fail (task, g_error_new (HV_ERROR, HV_ERROR_FAILED, "The import was cancelled"));
       return;
     }
   data->config = build_config (data, &error);
