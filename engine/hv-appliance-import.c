@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hv-error.h"
 #include "hv-image-check.h"
@@ -15,6 +16,21 @@
 #include "hv-vm-options.h"
 
 static guint n_running;
+
+/* One qemu-img run; @fd: its source (HV_APPLIANCE_SOURCE_FD in the child), or -1. */
+typedef struct {
+  char **argv;
+  int fd;
+} ImportStep;
+
+static void
+import_step_free (ImportStep *step)
+{
+  g_strfreev (step->argv);
+  if (step->fd >= 0)
+    close (step->fd);
+  g_free (step);
+}
 
 guint
 hv_appliance_import_n_running (void)
@@ -36,7 +52,7 @@ typedef struct {
   Appliance *app;
   HvVmConfig *config;
   char *tmp_dir;           /* LIBRARY/vms/.new-XXXXXX until registered */
-  GPtrArray *steps;        /* char** argv */
+  GPtrArray *steps;        /* ImportStep* */
   GPtrArray *media_copies; /* pairs of char*: an image's name in the appliance, its file */
   guint next_step;
   GSubprocess *process;
@@ -309,10 +325,12 @@ build_config (ImportData  *data,
 
 static void
 add_step (ImportData *data,
+          int         fd,
           const char *first,
           ...)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  ImportStep *step = g_new0 (ImportStep, 1);
   va_list args;
 
   va_start (args, first);
@@ -320,7 +338,9 @@ add_step (ImportData *data,
     g_ptr_array_add (argv, g_strdup (a));
   va_end (args);
   g_ptr_array_add (argv, NULL);
-  g_ptr_array_add (data->steps, g_ptr_array_free (g_steal_pointer (&argv), FALSE));
+  step->argv = (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
+  step->fd = fd;
+  g_ptr_array_add (data->steps, step);
 }
 
 /* qemu-img convert -r from HOSTVISOR_IMPORT_RATE_LIMIT ("200M": bytes a second, K/M/G), for
@@ -363,11 +383,12 @@ plan_steps (ImportData  *data,
       g_autofree char *json = NULL;
       g_autofree char *size = NULL;
       Source src;
+      int fd;
 
       if (disk->href == NULL)
         {
           size = g_strdup_printf ("%" G_GUINT64_FORMAT, disk->capacity);
-          add_step (data, qemu_img, "create", "-q", "-f", "qcow2", target, size, NULL);
+          add_step (data, -1, qemu_img, "create", "-q", "-f", "qcow2", target, size, NULL);
           continue;
         }
       if (!hv_appliance_source_of (data->app, disk->href, &src, &fpath, error))
@@ -375,11 +396,13 @@ plan_steps (ImportData  *data,
       if (fpath != NULL)
         src.file = fpath;
       json = hv_appliance_source_json (&src, disk->format);
+      if ((fd = hv_appliance_open_checked (&src, error)) < 0)
+        return FALSE;
       if (limit != NULL)
-        add_step (data, qemu_img, "convert", "-p", "-r", limit, "-O", "qcow2", json, target,
+        add_step (data, fd, qemu_img, "convert", "-p", "-r", limit, "-O", "qcow2", json, target,
                   NULL);
       else
-        add_step (data, qemu_img, "convert", "-p", "-O", "qcow2", json, target, NULL);
+        add_step (data, fd, qemu_img, "convert", "-p", "-O", "qcow2", json, target, NULL);
     }
   for (guint i = 0; i + 1 < data->media_copies->len; i += 2)
     {
@@ -390,13 +413,16 @@ plan_steps (ImportData  *data,
       g_autofree char *fpath = NULL;
       g_autofree char *json = NULL;
       Source src;
+      int fd;
 
       if (!hv_appliance_source_of (data->app, href, &src, &fpath, error))
         return FALSE;
       if (fpath != NULL)
         src.file = fpath;
       json = hv_appliance_source_json (&src, "raw");
-      add_step (data, qemu_img, "convert", "-p", "-O", "raw", json, target, NULL);
+      if ((fd = hv_appliance_open_checked (&src, error)) < 0)
+        return FALSE;
+      add_step (data, fd, qemu_img, "convert", "-p", "-O", "raw", json, target, NULL);
     }
   return TRUE;
 }
@@ -564,7 +590,7 @@ run_next_step (GTask *owned_task)
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   GCancellable *cancellable;
   GError *error = NULL;
-  char **argv;
+  ImportStep *step;
 
   if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
@@ -576,12 +602,18 @@ run_next_step (GTask *owned_task)
       finish_import (task);
       return;
     }
-  argv = g_ptr_array_index (data->steps, data->next_step++);
+  step = g_ptr_array_index (data->steps, data->next_step++);
   g_string_truncate (data->output, 0);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_child_setup (launcher, hv_appliance_child_setup, NULL, NULL);
-  data->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, &error);
+  if (step->fd >= 0)
+    {
+      g_subprocess_launcher_take_fd (launcher, step->fd, HV_APPLIANCE_SOURCE_FD);
+      step->fd = -1;
+    }
+  data->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) step->argv,
+                                                &error);
   if (data->process == NULL)
     {
       import_fail (task, error);
@@ -667,7 +699,7 @@ hv_appliance_import_async (HvLibrary               *library,
   data->folder = g_strdup (folder);
   data->progress = progress;
   data->progress_data = progress_data;
-  data->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  data->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) import_step_free);
   data->media_copies = g_ptr_array_new_with_free_func (g_free);
   data->output = g_string_new (NULL);
   g_task_set_task_data (task, data, (GDestroyNotify) import_data_free);

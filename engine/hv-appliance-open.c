@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -120,6 +121,28 @@ open_source (const char  *file,
       int saved = errno;
       g_autofree char *shown = hv_config_escape_for_display (file);
       g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot open %s: %s", shown, g_strerror (saved));
+    }
+  return fd;
+}
+
+int
+hv_appliance_open_checked (const Source  *src,
+                           GError       **error)
+{
+  int fd = open_source (src->file, error);
+  struct stat st;
+
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)
+      || (guint64) st.st_size < src->offset || (guint64) st.st_size - src->offset < src->size)
+    {
+      g_autofree char *shown = hv_config_escape_for_display (src->file);
+
+      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                   "%s changed while it was being imported: refused", shown);
+      close (fd);
+      return -1;
     }
   return fd;
 }
@@ -497,7 +520,7 @@ hv_appliance_source_json (const Source *src,
   json_builder_set_member_name (b, "driver");
   json_builder_add_string_value (b, "file");
   json_builder_set_member_name (b, "filename");
-  json_builder_add_string_value (b, src->file);
+  json_builder_add_string_value (b, HV_APPLIANCE_SOURCE_FD_PATH);
   json_builder_end_object (b);
   json_builder_end_object (b);
   json_builder_end_object (b);
@@ -532,6 +555,7 @@ check_with_qemu_img (Appliance     *app,
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   JsonObject *info, *specific = NULL;
+  int fd;
 
   if (qemu_img == NULL)
     {
@@ -539,9 +563,13 @@ check_with_qemu_img (Appliance     *app,
                    "qemu-img is not installed: cannot read the appliance's disks");
       return FALSE;
     }
+  fd = hv_appliance_open_checked (src, error);
+  if (fd < 0)
+    return FALSE;
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, hv_appliance_child_setup, NULL, NULL);
+  g_subprocess_launcher_take_fd (launcher, fd, HV_APPLIANCE_SOURCE_FD);
   process = g_subprocess_launcher_spawn (launcher, error, qemu_img, "info", "--output=json",
                                          json, NULL);
   if (process == NULL
@@ -653,11 +681,27 @@ hv_appliance_open (const char    *path,
                    "%s is not a regular file (an .ova or an .ovf)", app->shown);
       return NULL;
     }
-  app->dir = g_path_get_dirname (path);
+  /* The user may name the appliance through a link: it is followed here, once; the
+   * appliance's own files are never followed (O_NOFOLLOW, lstat). */
+  {
+    char *real = realpath (path, NULL);
+
+    if (real == NULL)
+      {
+        int saved = errno;
+        g_set_error (error, HV_ERROR, HV_ERROR_IO, "Cannot open %s: %s", app->shown,
+                     g_strerror (saved));
+        return NULL;
+      }
+    g_free (app->path);
+    app->path = g_strdup (real);
+    free (real);
+  }
+  app->dir = g_path_get_dirname (app->path);
   app->is_ova = !has_suffix_ci (path, ".ovf");
   if (app->is_ova)
     {
-      if ((app->fd = open_source (path, error)) < 0)
+      if ((app->fd = open_source (app->path, error)) < 0)
         return NULL;
       app->members = hv_tar_list (app->fd, app->shown, error);
       if (app->members == NULL)
@@ -678,7 +722,7 @@ hv_appliance_open (const char    *path,
     }
   else
     {
-      g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *base = g_path_get_basename (app->path);
 
       app->descriptor = g_steal_pointer (&base);
     }

@@ -42,7 +42,15 @@ void       hv_appliance_open_in_thread  (GTask *task, gpointer source, gpointer 
  * path, which the caller puts in out->file. */
 gboolean   hv_appliance_source_of       (Appliance *app, const char *name, Source *out, char **path_out,
                             GError **error);
-/* qemu-img's json: filename for @src read as @format, never with a backing file. */
+/* qemu-img reads a source through a descriptor that the engine opened and checked (no link
+ * followed, a regular file as large as it was): a file swapped after the checks is never
+ * read. It is the child's descriptor 3, which QEMU opens as /dev/fd/3. */
+#define HV_APPLIANCE_SOURCE_FD 3
+#define HV_APPLIANCE_SOURCE_FD_PATH "/dev/fd/3"
+/* @src's file opened for a qemu-img child (see HV_APPLIANCE_SOURCE_FD), or -1. */
+int        hv_appliance_open_checked    (const Source *src, GError **error);
+/* qemu-img's json: filename for @src read as @format through HV_APPLIANCE_SOURCE_FD_PATH
+ * (offset and size in it), never with a backing file. */
 char      *hv_appliance_source_json     (const Source *src, const char *format);
 /* A child's set-up: it dies with the engine. */
 void       hv_appliance_child_setup     (gpointer user_data);

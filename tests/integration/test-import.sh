@@ -84,6 +84,9 @@ check "dry run: the streamOptimized disk on SATA" \
 check "dry run: an E1000 adapter, a CD drive" \
   test "$(out_fields nics.0.model media.0.kind)" = "e1000/cdrom"
 check "a dry run creates nothing" test "$(n_vms)" = 0
+ln -s "$W/tiny.ova" "$W/link-to.ova"
+expect_ok "the appliance named through a symbolic link" import "$W/link-to.ova" --dry-run --json
+check "…is read" test "$(json_get name)" = "Tiny VBox"
 
 expect_ok "import the OVA" import "$W/tiny.ova"
 check "show: name, memory, CPUs, OS" \
