@@ -103,6 +103,13 @@ const HvCtlCommand hv_ctl_commands[] = {
     hv_ctl_export_options, 1, 2, hv_ctl_cmd_export, 1 << 1 },
   { "cancel", "NAME", N_("Cancel a VM's export or clone in progress"),
     N_("What the operation wrote is removed."), NULL, 1, 1, hv_ctl_cmd_cancel },
+  { "import", "FILE [--name N] [--folder A/B] [--dry-run] [--json]",
+    N_("Make a new VM from an OVF package or an OVA (as VirtualBox and VMware export them)"),
+    N_("The disks (VMDK, VDI, VHD, qcow2 or raw) are converted to qcow2 in the new VM's\n"
+       "directory; the manifest's checksums are checked first. What cannot be mapped is\n"
+       "listed as a warning. --dry-run only says what would be created. It prints the new\n"
+       "VM's UUID."),
+    hv_ctl_import_options, 1, 1, hv_ctl_cmd_import, 1 << 0 },
   { "screenshot", "NAME FILE.png", N_("Save a PNG of a running VM's screen (\"-\": stdout)"),
     N_("\"-\" writes the PNG to the standard output, which must not be a terminal."),
     NULL, 2, 2, hv_ctl_cmd_screenshot, 0, 1 << 1 },

@@ -12,6 +12,7 @@
  * hostvisorctl-portforward.c  network adapters in show, port-forward list|add|remove
  * hostvisorctl-clone.c    clone
  * hostvisorctl-export.c   export, cancel
+ * hostvisorctl-import.c   import
  * hostvisorctl-snapshot.c snapshot take|list|restore|delete|edit, save-state, discard-state
  *
  * Everything but main() is the static library "hvctl". Parsing never prints, exits or
@@ -213,6 +214,9 @@ gboolean hv_ctl_cmd_clone              (HvCtl *ctl, HvCtlArgs *args, GError **er
 extern const HvCtlOption hv_ctl_export_options[];
 gboolean hv_ctl_cmd_export             (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_cancel             (HvCtl *ctl, HvCtlArgs *args, GError **error);
+/* hostvisorctl-import.c */
+extern const HvCtlOption hv_ctl_import_options[];
+gboolean hv_ctl_cmd_import             (HvCtl *ctl, HvCtlArgs *args, GError **error);
 /* hostvisorctl-snapshot.c */
 extern const HvCtlOption hv_ctl_snapshot_take_options[];
 extern const HvCtlOption hv_ctl_snapshot_list_options[];

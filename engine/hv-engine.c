@@ -25,6 +25,8 @@
 #include "hv-engine-clone.h"
 #include "hv-engine-export.h"
 #include "hv-export.h"
+#include "hv-engine-import.h"
+#include "hv-appliance-import.h"
 #include "hv-vm-clone.h"
 #include "hv-engine-snapshots.h"
 #include "hv-vm-snapshots.h"
@@ -989,7 +991,8 @@ engine_is_idle (HvEngine *self)
   return self->connections->len == 0 &&
          (self->server == NULL || hv_server_get_n_pending (self->server) == 0) &&
          !hv_library_any_active (self->library) && hv_vm_clone_n_running () == 0 &&
-         hv_vm_export_n_running () == 0;
+         hv_vm_export_n_running () == 0 &&
+         hv_appliance_import_n_running () == 0;
 }
 
 static gboolean
@@ -1218,6 +1221,7 @@ hv_engine_new (GError **error)
                     G_CALLBACK (handle_get_os_defaults), self);
   hv_engine_netsetup_init (self->skeleton);
   hv_engine_network_register (self->skeleton, self->library);
+  hv_engine_import_register (self->skeleton, self);
 
   vms = hv_library_get_vms (self->library);
   for (guint i = 0; i < vms->len; i++)

@@ -415,6 +415,12 @@ hv_library_get_vms (HvLibrary *self)
   return self->vms;
 }
 
+const HvQemuCaps *
+hv_library_get_caps (HvLibrary *self)
+{
+  return self->caps;
+}
+
 HvNetworks *
 hv_library_get_networks (HvLibrary *self)
 {

@@ -23,6 +23,8 @@ const char *hv_library_get_path         (HvLibrary *self);
 GPtrArray  *hv_library_get_vms          (HvLibrary *self);
 /* The engine's networks (hv-network.h), borrowed. */
 HvNetworks *hv_library_get_networks     (HvLibrary *self);
+/* The QEMU capabilities the library was loaded with (NULL: no QEMU found), borrowed. */
+const HvQemuCaps *hv_library_get_caps   (HvLibrary *self);
 /* By UUID first, then by name. HV_ERROR_NOT_FOUND: 'No VM named "x"'. */
 HvVm       *hv_library_find_vm          (HvLibrary *self, const char *name_or_uuid,
                                          GError **error);
