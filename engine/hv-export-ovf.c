@@ -2,6 +2,7 @@
 /* hv-export-ovf.c: the OVF 1.0 envelope writer (see hv-export-ovf.h). libxml2's text writer
  * does the escaping: the VM's name and description are data, written as element text. */
 #include "hv-export-ovf.h"
+#include "hv-ovf-os.h"
 
 #include <inttypes.h>
 #include <libxml/xmlwriter.h>
@@ -63,6 +64,8 @@ hv_export_ovf_os_ids (const char  *os_id,
                       const char **vbox_type,
                       const char **description)
 {
+  const HvOvfOs *entry;
+
   *cim_id = 1;
   *vbox_type = "Other";
   *description = "Other";
@@ -82,6 +85,15 @@ hv_export_ovf_os_ids (const char  *os_id,
           *description = os_table[i].description;
           return;
         }
+    }
+  /* The families above are written as every VirtualBox version knows them; other ids (the
+   * old Windows and DOS versions among them) take the import's table, read backwards. */
+  entry = hv_ovf_os_for_osinfo (os_id);
+  if (entry != NULL)
+    {
+      *cim_id = entry->cim != 0 ? entry->cim : 1;
+      *vbox_type = entry->vbox != NULL ? entry->vbox : "Other";
+      *description = *vbox_type;
     }
 }
 

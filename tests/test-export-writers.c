@@ -98,6 +98,9 @@ test_os_ids (void)
   g_assert_cmpstr (vbox, ==, "Debian_64");
   hv_export_ovf_os_ids ("win10", &cim, &vbox, &description);
   g_assert_cmpstr (vbox, ==, "Windows10_64");
+  /* Not in the export's families: from the import's table. */
+  hv_export_ovf_os_ids ("win98", &cim, &vbox, &description);
+  g_assert_cmpstr (vbox, ==, "Windows98");
   hv_export_ovf_os_ids ("win100", &cim, &vbox, &description);
   g_assert_cmpstr (vbox, ==, "Other");
   hv_export_ovf_os_ids ("", &cim, &vbox, &description);
