@@ -32,5 +32,10 @@ if ! "$CTL" create dosvm --profile dos --floppy "$HV_FLOPPY" --no-disk >/dev/nul
   echo "Bail out! could not create the dos-profile VM with hostvisorctl"
   exit 1
 fi
+# The drive menu's recent images live in the state directory (ui/hv-recent-media.c): ours,
+# holding one image whose file is gone (shown disabled).
+export XDG_STATE_HOME="$HV_TMP/state"
+mkdir -p "$XDG_STATE_HOME/hostvisor"
+printf '[Recent]\nFloppy=%s;\n' "$HV_TMP/gone.img" >"$XDG_STATE_HOME/hostvisor/recent-media"
 export HV_LIBRARY="$LIBRARY"
 run_session "$here/test-legacy-ui.py"
