@@ -547,6 +547,8 @@ hv_console_view_new (HvEngineClient *client,
   /* A VM with a CPU speed limit: its presets (restarting the VM at the new speed). */
   self->speed_menu = hv_speed_menu_new (client, item);
   gtk_box_append (GTK_BOX (toolbar), self->speed_menu);
+  g_signal_connect_object (self->speed_menu, "notify::restarting", G_CALLBACK (on_item_state),
+                           self, G_CONNECT_SWAPPED);
 
   self->hint = gtk_label_new (NULL);
   gtk_widget_set_hexpand (self->hint, TRUE);

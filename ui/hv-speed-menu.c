@@ -41,6 +41,14 @@ struct _HvSpeedMenu
 
 G_DEFINE_FINAL_TYPE (HvSpeedMenu, hv_speed_menu, GTK_TYPE_WIDGET)
 
+enum {
+  PROP_0,
+  PROP_RESTARTING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static const struct {
   const char *value;      /* cpu-limit */
   const char *label;      /* N_() */
@@ -116,6 +124,9 @@ static void
 finish (HvSpeedMenu *self,
         GError      *error)
 {
+  /* Disposed meanwhile: nothing to show any more. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       g_autofree char *reason = hv_messages_error (error);
@@ -129,6 +140,8 @@ finish (HvSpeedMenu *self,
   g_clear_pointer (&self->wanted, g_free);
   self->restarting = FALSE;
   update_apply (self);
+  /* The console view closes now if the VM did not come back. */
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESTARTING]);
 }
 
 static void
@@ -219,6 +232,7 @@ on_apply_clicked (HvSpeedMenu *self)
   if (i < 0 || self->restarting)
     return;
   self->restarting = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESTARTING]);
   self->wanted = g_strdup (presets[i].value);
   hv_ui_set_error_label (self->error_label, NULL);
   update_apply (self);
@@ -271,11 +285,34 @@ hv_speed_menu_dispose (GObject *object)
 }
 
 static void
+hv_speed_menu_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  HvSpeedMenu *self = HV_SPEED_MENU (object);
+
+  switch (prop_id)
+    {
+    case PROP_RESTARTING:
+      g_value_set_boolean (value, self->restarting);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 hv_speed_menu_class_init (HvSpeedMenuClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = hv_speed_menu_dispose;
+  G_OBJECT_CLASS (klass)->get_property = hv_speed_menu_get_property;
+  properties[PROP_RESTARTING] =
+    g_param_spec_boolean ("restarting", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, properties);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/hostvisor/ui/hv-speed-menu.ui");
