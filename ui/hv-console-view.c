@@ -562,6 +562,10 @@ hv_console_view_new (HvEngineClient *client,
   gtk_label_set_max_width_chars (GTK_LABEL (self->hint), 60);
   gtk_widget_add_css_class (self->hint, "dim-label");
   gtk_box_append (GTK_BOX (toolbar), self->hint);
+  /* A hint wrapped over several lines must not stretch the buttons beside it. */
+  for (GtkWidget *child = gtk_widget_get_first_child (toolbar); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    gtk_widget_set_valign (child, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (self), toolbar);
 
   self->console = HV_CONSOLE (hv_console_new ());
