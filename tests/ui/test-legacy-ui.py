@@ -399,6 +399,28 @@ def recent_images(app, image):
     ok(wait_for(lambda: floppies()[:1] == [image], 20),
        "one click on the recent image puts it back into the running VM's drive A:",
        floppies())
+    drive_b(app)
+
+
+def drive_b(app):
+    """Floppy B: of the running VM: ejected and given a recent image from its menu."""
+    recent = os.environ["HV_FLOPPY_RECENT"]
+    eject = open_drive_menu(app, lambda: drive_button(app, "Eject the floppy in drive B:"))
+    ok(eject is not None, "the drive menu has floppy B: with a disk to eject")
+    if eject is None:
+        return
+    press(eject)
+    ok(wait_for(lambda: len(floppies()) == 2 and floppies()[1] is None, 20),
+       "Eject empties the running VM's drive B:", floppies())
+    name = f"Insert {os.path.basename(recent)} into drive B:"
+    insert = open_drive_menu(app, lambda: next(
+        (a for a in walk(fresh(app)) if a.get_role_name() == "push button" and
+         a.get_name() == name and showing(a) and sensitive(a)), None))
+    ok(insert is not None, "B:'s recent images offer a remembered image")
+    if insert is not None:
+        press(insert)
+    ok(wait_for(lambda: floppies()[1:] == [recent], 20),
+       "… which goes into the running VM's drive B:", floppies())
 
 
 def grab_hint(app):
@@ -474,8 +496,11 @@ def speed_selector(app):
 def console_drives(app):
     """The running dos VM's console: its drive menu ejects the floppy in A: and inserts
     another one (a file chooser), the engine's config following each step."""
-    rc, _, err = ctl("modify", VM, "--cpu-limit", "486")
-    ok(rc == 0 and show().get("cpu_limit_shift") == 7, "the VM gets the 486 speed limit", err)
+    rc, _, err = ctl("modify", VM, "--cpu-limit", "486",
+                     "--floppy-b", os.environ["HV_FLOPPY_GAME"])
+    ok(rc == 0 and show().get("cpu_limit_shift") == 7 and
+       floppies()[1:] == [os.environ["HV_FLOPPY_GAME"]],
+       "the VM gets the 486 speed limit and a floppy in B:", err or floppies())
     rc, _, err = ctl("start", VM)
     ok(rc == 0 and wait_for(lambda: hvui.state_of(VM) == "running", 60),
        "the dos-profile VM starts", err)
