@@ -47,6 +47,8 @@ test_order (void)
   g_assert_true (hv_recent_media_add (HV_RECENT_FLOPPY, "/games/disk1.img", &error));
   g_assert_true (hv_recent_media_add (HV_RECENT_FLOPPY, "/games/disk2.img", &error));
   g_assert_true (hv_recent_media_add (HV_RECENT_CDROM, "/isos/win98.iso", &error));
+  /* The list separator and a backslash in a name come back as they were. */
+  g_assert_true (hv_recent_media_add (HV_RECENT_CDROM, "/isos/a;b \\c.iso", &error));
   g_assert_true (hv_recent_media_add (HV_RECENT_FLOPPY, "/games/disk1.img", &error));
   g_assert_no_error (error);
   list = hv_recent_media_list (HV_RECENT_FLOPPY);
@@ -54,8 +56,9 @@ test_order (void)
   g_assert_cmpstr (list[0], ==, "/games/disk1.img");
   g_assert_cmpstr (list[1], ==, "/games/disk2.img");
   cds = hv_recent_media_list (HV_RECENT_CDROM);
-  g_assert_cmpuint (g_strv_length (cds), ==, 1);
-  g_assert_cmpstr (cds[0], ==, "/isos/win98.iso");
+  g_assert_cmpuint (g_strv_length (cds), ==, 2);
+  g_assert_cmpstr (cds[0], ==, "/isos/a;b \\c.iso");
+  g_assert_cmpstr (cds[1], ==, "/isos/win98.iso");
   g_clear_pointer (&list, g_strfreev);
   g_assert_true (hv_recent_media_remove (HV_RECENT_FLOPPY, "/games/disk1.img", &error));
   list = hv_recent_media_list (HV_RECENT_FLOPPY);

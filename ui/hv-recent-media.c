@@ -53,12 +53,12 @@ load (void)
   return keys;
 }
 
-/* Absolute, valid UTF-8, no newline: what a key file list holds back unchanged. */
+/* Absolute, valid UTF-8, one line. (GKeyFile escapes the list separator ';' itself.) */
 static gboolean
 path_is_ok (const char *path)
 {
   return path != NULL && g_path_is_absolute (path) && g_utf8_validate (path, -1, NULL) &&
-         strchr (path, '\n') == NULL && strchr (path, '\r') == NULL && strchr (path, ';') == NULL;
+         strchr (path, '\n') == NULL && strchr (path, '\r') == NULL;
 }
 
 GStrv
