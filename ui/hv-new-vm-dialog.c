@@ -168,7 +168,9 @@ sync_from_model (HvNewVmDialog *self)
   {
     g_autofree char *warning = hv_wizard_memory_warning (hv_wizard_model_get_memory (m),
                                                          hv_wizard_host_memory_mib ());
-    g_autofree char *profile = legacy_profile (self);
+    /* Windows 9x above 512 MB (the profile is looked up only then). */
+    g_autofree char *profile = hv_wizard_model_get_memory (m) > 512 ? legacy_profile (self)
+                                                                    : NULL;
     g_autofree char *win9x = hv_wizard_legacy_memory_warning (profile,
                                                               hv_wizard_model_get_memory (m));
 
@@ -324,6 +326,7 @@ update_os_labels (HvNewVmDialog *self)
   {
     g_autofree char *warning =
       words != NULL ? hv_wizard_legacy_cpu_warning (profile,
+                                                    self->client != NULL &&
                                                     hv_engine_client_get_kvm_available (
                                                       self->client))
                     : NULL;
