@@ -6,9 +6,12 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "hv-config.h"
 #include "hv-console.h"
 #include "hv-drive-menu.h"
 #include "hv-messages.h"
+#include "hv-recent-media.h"
+#include "hv-speed-menu.h"
 
 #define RECONNECT_DELAY_MS 500
 #define RECONNECT_TRIES 60      /* 30 s: a reset or an engine restart takes less */
@@ -32,6 +35,8 @@ struct _HvConsoleView
   /* borrowed: children */
   HvConsole *console;
   GtkWidget *hint;
+  GtkWidget *speed_menu;
+  GtkWidget *grab_hint;      /* over the screen: PS/2 guests, while not grabbed */
   GtkWidget *scale_button;
 };
 
@@ -51,6 +56,9 @@ vm_is_live (HvConsoleView *self)
 {
   const char *state = hv_vm_item_get_state (self->item);
 
+  /* Restarted at another speed (hv-speed-menu.c): off for a moment, the console stays. */
+  if (hv_console_view_get_restarting (self))
+    return TRUE;
   return g_strcmp0 (state, "running") == 0 || g_strcmp0 (state, "paused") == 0 ||
          g_strcmp0 (state, "starting") == 0 || g_strcmp0 (state, "stopping") == 0;
 }
@@ -65,11 +73,33 @@ show_message (HvConsoleView *self,
 static void
 update_hint (HvConsoleView *self)
 {
-  gboolean grabbed = FALSE;
+  gboolean grabbed = hv_console_get_grabbed (self->console);
+  gboolean relative = hv_console_get_relative_pointer (self->console);
 
-  g_object_get (self->console, "grabbed", &grabbed, NULL);
-  show_message (self, grabbed ? _("Press Right Ctrl to release the keyboard and mouse")
-                              : _("Click into the screen to type into the virtual machine"));
+  if (relative)
+    show_message (self, grabbed ? _("Press Right Ctrl to release the keyboard and mouse")
+                                : _("Click to capture the pointer; press Right Ctrl to release"));
+  else
+    show_message (self, grabbed ? _("Press Right Ctrl to release the keyboard and mouse")
+                                : _("Click into the screen to type into the virtual machine"));
+  gtk_widget_set_visible (self->grab_hint, relative && !grabbed &&
+                                           hv_console_get_connected (self->console));
+}
+
+/* A guest without a USB tablet has only the PS/2 mouse: relative motion, so the console
+ * captures the pointer (hv-console.c). */
+static void
+update_pointer_mode (HvConsoleView *self)
+{
+  const char *xml = hv_vm_item_get_config_xml (self->item);
+  g_autoptr(HvVmConfig) config = NULL;
+
+  if (xml != NULL && xml[0] != '\0')
+    config = hv_vm_config_from_xml (xml, strlen (xml), "vm.xml", NULL);
+  if (config == NULL)
+    return;
+  hv_console_set_relative_pointer (self->console, !(config->hw.usb && config->hw.tablet));
+  update_hint (self);
 }
 
 static gboolean
@@ -190,16 +220,26 @@ on_open_window (HvConsoleView *self)
                                self->client, self->item);
 }
 
+typedef struct {
+  HvConsoleView *self;
+  char *path;
+  gboolean floppy;
+} DropRequest;
+
 static void
 on_media_inserted (GObject      *source,
                    GAsyncResult *result,
                    gpointer      data)
 {
-  g_autoptr(HvConsoleView) self = data;
+  DropRequest *req = data;
+  g_autoptr(HvConsoleView) self = req->self;
+  g_autofree char *path = req->path;
+  gboolean floppy = req->floppy;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result,
                                                             &error);
 
+  g_free (req);
   if (reply == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (reply == NULL)
@@ -208,7 +248,12 @@ on_media_inserted (GObject      *source,
       show_message (self, message);
     }
   else
-    show_message (self, _("The disc is in the virtual machine's drive"));
+    {
+      show_message (self, _("The disc is in the virtual machine's drive"));
+      /* The drive menu's recent images (hv-recent-media.c) */
+      if (path != NULL)
+        hv_recent_media_add (floppy ? HV_RECENT_FLOPPY : HV_RECENT_CDROM, path, NULL);
+    }
 }
 
 /* An ISO dropped onto a running VM's screen goes into its CD-ROM drive, a floppy image into
@@ -224,14 +269,19 @@ on_drop (GtkDropTarget *target,
   g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
   g_autofree char *lower = path != NULL ? g_ascii_strdown (path, -1) : NULL;
   const char *kind;
+  DropRequest *req;
 
   if (path == NULL)
     return FALSE;
   kind = g_str_has_suffix (lower, ".img") || g_str_has_suffix (lower, ".ima") ||
-         g_str_has_suffix (lower, ".flp") ? "floppy" : "cdrom";
+         g_str_has_suffix (lower, ".flp") || g_str_has_suffix (lower, ".vfd") ? "floppy" : "cdrom";
+  req = g_new0 (DropRequest, 1);
+  req->self = g_object_ref (self);
+  req->path = g_strdup (path);
+  req->floppy = g_str_equal (kind, "floppy");
   hv_engine_client_call (self->client, self->item, "InsertMedia",
                          g_variant_new ("(ss)", kind, path), self->cancellable,
-                         on_media_inserted, g_object_ref (self));
+                         on_media_inserted, req);
   return TRUE;
 }
 
@@ -443,7 +493,7 @@ hv_console_view_new (HvEngineClient *client,
                                       "orientation", GTK_ORIENTATION_VERTICAL,
                                       "spacing", 6, NULL);
   GtkWidget *toolbar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *button;
+  GtkWidget *button, *overlay;
   GtkDropTarget *drop;
 
   self->client = g_object_ref (client);
@@ -494,6 +544,11 @@ hv_console_view_new (HvEngineClient *client,
   gtk_box_append (GTK_BOX (toolbar), button);
   /* Floppy A:, B: and the CD/DVD drive: insert and eject while the VM runs. */
   gtk_box_append (GTK_BOX (toolbar), hv_drive_menu_new (client, item));
+  /* A VM with a CPU speed limit: its presets (restarting the VM at the new speed). */
+  self->speed_menu = hv_speed_menu_new (client, item);
+  gtk_box_append (GTK_BOX (toolbar), self->speed_menu);
+  g_signal_connect_object (self->speed_menu, "notify::restarting", G_CALLBACK (on_item_state),
+                           self, G_CONNECT_SWAPPED);
 
   self->hint = gtk_label_new (NULL);
   gtk_widget_set_hexpand (self->hint, TRUE);
@@ -507,6 +562,10 @@ hv_console_view_new (HvEngineClient *client,
   gtk_label_set_max_width_chars (GTK_LABEL (self->hint), 60);
   gtk_widget_add_css_class (self->hint, "dim-label");
   gtk_box_append (GTK_BOX (toolbar), self->hint);
+  /* A hint wrapped over several lines must not stretch the buttons beside it. */
+  for (GtkWidget *child = gtk_widget_get_first_child (toolbar); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    gtk_widget_set_valign (child, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (self), toolbar);
 
   self->console = HV_CONSOLE (hv_console_new ());
@@ -514,17 +573,45 @@ hv_console_view_new (HvEngineClient *client,
   gtk_widget_set_hexpand (GTK_WIDGET (self->console), TRUE);
   g_signal_connect (self->console, "disconnected", G_CALLBACK (on_console_disconnected), self);
   g_signal_connect_swapped (self->console, "notify::grabbed", G_CALLBACK (update_hint), self);
-  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->console));
+  g_signal_connect_swapped (self->console, "notify::connected", G_CALLBACK (update_hint), self);
+  /* PS/2 guests: how to capture the pointer, on the screen itself while it is not captured
+   * (clicks go through it to the console). */
+  overlay = gtk_overlay_new ();
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), GTK_WIDGET (self->console));
+  self->grab_hint = gtk_label_new (_("Click to capture the pointer; press Right Ctrl to release"));
+  gtk_label_set_wrap (GTK_LABEL (self->grab_hint), TRUE);
+  gtk_widget_set_halign (self->grab_hint, GTK_ALIGN_CENTER);
+  gtk_widget_set_valign (self->grab_hint, GTK_ALIGN_END);
+  gtk_widget_set_margin_bottom (self->grab_hint, 24);
+  gtk_widget_set_can_target (self->grab_hint, FALSE);
+  gtk_widget_add_css_class (self->grab_hint, "osd");
+  gtk_widget_add_css_class (self->grab_hint, "hv-grab-hint");
+  gtk_widget_set_visible (self->grab_hint, FALSE);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), self->grab_hint);
+  gtk_box_append (GTK_BOX (self), overlay);
 
   drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self->console), GTK_EVENT_CONTROLLER (drop));
 
   g_signal_connect_swapped (item, "notify::state", G_CALLBACK (on_item_state), self);
+  g_signal_connect_swapped (item, "notify::config-xml", G_CALLBACK (update_pointer_mode), self);
+  update_pointer_mode (self);
   start_clipboard_relay (self);
   show_message (self, _("Connecting to the screen…"));
   connect_console (self);
   return GTK_WIDGET (self);
+}
+
+/* TRUE while the view restarts its VM at another CPU speed (hv-speed-menu.c): the VM is
+ * off for a moment and the view stays. */
+gboolean
+hv_console_view_get_restarting (HvConsoleView *self)
+{
+  g_return_val_if_fail (HV_IS_CONSOLE_VIEW (self), FALSE);
+
+  return self->speed_menu != NULL &&
+         hv_speed_menu_get_restarting (HV_SPEED_MENU (self->speed_menu));
 }
 
 void

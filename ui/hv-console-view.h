@@ -17,6 +17,8 @@ G_DECLARE_FINAL_TYPE (HvConsoleView, hv_console_view, HV, CONSOLE_VIEW, GtkBox)
 /* `standalone`: the view fills its own window (a Full Screen button instead of "Open in
  * New Window"). Connects at once. */
 GtkWidget *hv_console_view_new    (HvEngineClient *client, HvVmItem *item, gboolean standalone);
+/* TRUE while the view restarts its VM at another CPU speed: keep it although the VM is off. */
+gboolean   hv_console_view_get_restarting (HvConsoleView *self);
 /* Open the VM's console in a window of its own. */
 void       hv_console_view_open_window (GtkWindow *parent, HvEngineClient *client,
                                         HvVmItem *item);

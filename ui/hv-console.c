@@ -10,7 +10,13 @@
  * Input: keys are sent by hardware key code (evdev = X11/Wayland keycode - 8) turned into
  * a scancode, plus the keyval as keysym for servers without QEMU's extended key events;
  * the pointer is absolute, mapped from widget to guest pixels through the same rectangle
- * the snapshot draws into. */
+ * the snapshot draws into.
+ *
+ * Guests with only a PS/2 mouse (no USB tablet: "relative-pointer") see relative motion
+ * (QEMU turns the positions into steps): their pointer goes its own way from the host's. For
+ * them the pointer is captured: the first click only grabs (the guest does not see it), the
+ * host's pointer is hidden and motion goes to the guest only while grabbed; the host key
+ * releases it. */
 
 #include "hv-build-config.h"
 
@@ -56,6 +62,8 @@ struct _HvConsole
   guint       crisp : 1;        /* small modes: integer factor, 4:3, nearest neighbour */
   guint       grabbed : 1;
   guint       connected : 1;
+  guint       relative_pointer : 1;
+  guint       swallowed;        /* buttons whose press only grabbed: their release too */
 };
 
 G_DEFINE_FINAL_TYPE (HvConsole, hv_console, GTK_TYPE_WIDGET)
@@ -68,6 +76,7 @@ enum {
   PROP_CONNECTED,
   PROP_GUEST_WIDTH,
   PROP_GUEST_HEIGHT,
+  PROP_RELATIVE_POINTER,
   N_PROPS
 };
 
@@ -447,7 +456,8 @@ on_motion (GtkEventControllerMotion *controller,
            double                    y,
            HvConsole                *self)
 {
-  if (!self->connected || !widget_to_guest (self, x, y, &self->last_x, &self->last_y))
+  if (!self->connected || (self->relative_pointer && !self->grabbed) ||
+      !widget_to_guest (self, x, y, &self->last_x, &self->last_y))
     return;
   send_pointer (self);
 }
@@ -487,9 +497,22 @@ on_legacy_event (GtkEventControllerLegacy *controller,
 
   if (type == GDK_BUTTON_PRESS)
     {
+      gboolean was_grabbed = self->grabbed;
+
       gtk_widget_grab_focus (GTK_WIDGET (self));
       if (self->connected)
         set_grabbed (self, TRUE, event);
+      /* PS/2 guests: the click that captures the pointer is not the guest's. */
+      if (self->connected && self->relative_pointer && !was_grabbed)
+        {
+          self->swallowed |= bit;
+          return TRUE;
+        }
+    }
+  else if (self->swallowed & bit)
+    {
+      self->swallowed &= ~bit;
+      return TRUE;
     }
 
   if (!self->connected || bit == 0)
@@ -600,6 +623,7 @@ on_vnc_disconnected (HvVnc        *vnc,
   set_grabbed (self, FALSE, NULL);
   memset (self->pressed_keysym, 0, sizeof self->pressed_keysym);
   self->buttons = 0;
+  self->swallowed = 0;
   self->connected = FALSE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTED]);
@@ -744,6 +768,30 @@ hv_console_get_guest_height (HvConsole *self)
   return hv_vnc_get_height (self->vnc);
 }
 
+gboolean
+hv_console_get_relative_pointer (HvConsole *self)
+{
+  g_return_val_if_fail (HV_IS_CONSOLE (self), FALSE);
+
+  return self->relative_pointer;
+}
+
+/* TRUE for a guest with only a PS/2 mouse: the pointer is captured on a click (see the top
+ * of this file). */
+void
+hv_console_set_relative_pointer (HvConsole *self,
+                                 gboolean   relative)
+{
+  g_return_if_fail (HV_IS_CONSOLE (self));
+
+  relative = !!relative;
+  if (self->relative_pointer == relative)
+    return;
+  self->relative_pointer = relative;
+  self->swallowed = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RELATIVE_POINTER]);
+}
+
 HvVnc *
 hv_console_get_vnc (HvConsole *self)
 {
@@ -830,6 +878,9 @@ hv_console_get_property (GObject    *object,
     case PROP_GUEST_HEIGHT:
       g_value_set_int (value, hv_console_get_guest_height (self));
       break;
+    case PROP_RELATIVE_POINTER:
+      g_value_set_boolean (value, self->relative_pointer);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -850,6 +901,9 @@ hv_console_set_property (GObject      *object,
       break;
     case PROP_HOST_KEY:
       hv_console_set_host_key (self, g_value_get_uint (value));
+      break;
+    case PROP_RELATIVE_POINTER:
+      hv_console_set_relative_pointer (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -889,6 +943,9 @@ hv_console_class_init (HvConsoleClass *klass)
   properties[PROP_GUEST_HEIGHT] =
     g_param_spec_int ("guest-height", NULL, NULL, 0, G_MAXINT, 0,
                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RELATIVE_POINTER] =
+    g_param_spec_boolean ("relative-pointer", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_DISCONNECTED] =

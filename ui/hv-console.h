@@ -49,6 +49,10 @@ guint      hv_console_get_host_key      (HvConsole *self);
 void       hv_console_set_host_key      (HvConsole *self, guint keyval);
 gboolean   hv_console_get_grabbed       (HvConsole *self);
 gboolean   hv_console_get_connected     (HvConsole *self);
+/* A guest with only a PS/2 mouse: the pointer is captured on a click, released with the
+ * host key. */
+gboolean   hv_console_get_relative_pointer (HvConsole *self);
+void       hv_console_set_relative_pointer (HvConsole *self, gboolean relative);
 int        hv_console_get_guest_width   (HvConsole *self);
 int        hv_console_get_guest_height  (HvConsole *self);
 /* The session, for a caller that wants the pixels (a thumbnail). */

@@ -447,7 +447,10 @@ update_state (HvDetails *self)
     }
   gtk_label_set_text (self->state_label, text);
 
-  if (!is_live (self->item))
+  /* A console restarting its VM at another CPU speed (hv-speed-menu.c) stays open. */
+  if (!is_live (self->item) &&
+      !(self->console != NULL &&
+        hv_console_view_get_restarting (HV_CONSOLE_VIEW (self->console))))
     close_console (self);
   gtk_widget_set_visible (self->console_button, is_live (self->item) && self->console == NULL);
 

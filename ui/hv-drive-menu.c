@@ -4,7 +4,12 @@
  * The popover lists the VM's removable drives from its config (ConfigXml): floppy A:, floppy
  * B: and the CD/DVD drive, each with the image in it, Insert… (a file chooser) and Eject.
  * Both are InsertMedia calls ("floppy", "floppy-b", "cdrom"): the guest sees the disk change
- * while it runs. The engine's error is shown in the popover. */
+ * while it runs. The engine's error is shown in the popover.
+ *
+ * Under each drive, the images last inserted (hv-recent-media.c: floppy images for A: and
+ * B:, CD/DVD images for the CD drive), most recent first, each one click away; an image whose
+ * file is gone is shown disabled, and the one already in the drive is left out. An image
+ * goes into the list once the engine has taken it. */
 #include "hv-build-config.h"
 
 #include "hv-drive-menu.h"
@@ -14,6 +19,7 @@
 
 #include "hv-config.h"
 #include "hv-messages.h"
+#include "hv-recent-media.h"
 #include "hv-ui-util.h"
 
 struct _HvDriveMenu
@@ -39,27 +45,44 @@ typedef struct {
   const char *name;       /* N_() */
   const char *insert;     /* N_(): the Insert button's accessible name */
   const char *eject;      /* N_() */
+  const char *recent;     /* N_(): "Insert %s into drive A:" */
+  HvRecentKind recent_kind;
 } Drive;
+
+/* Recent images shown per drive. */
+#define RECENT_SHOWN 5
 
 static const Drive drives[] = {
   { "floppy", HV_DRIVE_FLOPPY, 0, N_("Floppy A:"), N_("Insert a floppy image into drive A:"),
-    N_("Eject the floppy in drive A:") },
+    N_("Eject the floppy in drive A:"), N_("Insert %s into drive A:"), HV_RECENT_FLOPPY },
   { "floppy-b", HV_DRIVE_FLOPPY, 1, N_("Floppy B:"), N_("Insert a floppy image into drive B:"),
-    N_("Eject the floppy in drive B:") },
+    N_("Eject the floppy in drive B:"), N_("Insert %s into drive B:"), HV_RECENT_FLOPPY },
   { "cdrom", HV_DRIVE_CDROM, 0, N_("CD/DVD:"), N_("Insert a CD/DVD image"),
-    N_("Eject the CD/DVD") },
+    N_("Eject the CD/DVD"), N_("Insert %s into the CD/DVD drive"), HV_RECENT_CDROM },
 };
+
+typedef struct {
+  HvDriveMenu *self;
+  const Drive *drive;
+  char *path;             /* NULL: eject */
+} Request;
+
+static void rebuild (HvDriveMenu *self);
 
 static void
 call_done (GObject      *source,
            GAsyncResult *result,
            gpointer      data)
 {
-  g_autoptr(HvDriveMenu) self = data;
+  Request *req = data;
+  g_autoptr(HvDriveMenu) self = req->self;
+  g_autofree char *path = req->path;
+  const Drive *drive = req->drive;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = hv_engine_client_call_finish (HV_ENGINE_CLIENT (source), result,
                                                             &error);
 
+  g_free (req);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (reply == NULL)
@@ -71,17 +94,30 @@ call_done (GObject      *source,
       hv_ui_set_error_label (self->error_label, message);
     }
   else
-    hv_ui_set_error_label (self->error_label, NULL);
+    {
+      g_autoptr(GError) local = NULL;
+
+      hv_ui_set_error_label (self->error_label, NULL);
+      /* Remembered once the engine took it; not remembering it costs only the shortcut. */
+      if (path != NULL && !hv_recent_media_add (drive->recent_kind, path, &local))
+        g_warning ("Could not remember the recent image: %s", local->message);
+      rebuild (self);
+    }
 }
 
 static void
 insert_media (HvDriveMenu *self,
-              const char  *kind,
+              const Drive *drive,
               const char  *path)
 {
+  Request *req = g_new0 (Request, 1);
+
+  req->self = g_object_ref (self);
+  req->drive = drive;
+  req->path = g_strdup (path);
   hv_engine_client_call (self->client, self->item, "InsertMedia",
-                         g_variant_new ("(ss)", kind, path != NULL ? path : ""),
-                         self->cancellable, call_done, g_object_ref (self));
+                         g_variant_new ("(ss)", drive->kind, path != NULL ? path : ""),
+                         self->cancellable, call_done, req);
 }
 
 static void
@@ -89,7 +125,7 @@ chooser_response (GtkNativeDialog *chooser,
                   int              response,
                   HvDriveMenu     *self)
 {
-  const char *kind = g_object_get_data (G_OBJECT (chooser), "hv-kind");
+  const Drive *drive = g_object_get_data (G_OBJECT (chooser), "hv-drive");
   g_autoptr(GFile) file = NULL;
   g_autofree char *path = NULL;
 
@@ -98,7 +134,7 @@ chooser_response (GtkNativeDialog *chooser,
   if (file != NULL)
     path = g_file_get_path (file);
   if (path != NULL)
-    insert_media (self, kind, path);
+    insert_media (self, drive, path);
   gtk_native_dialog_destroy (chooser);
   g_object_unref (chooser);
 }
@@ -126,7 +162,7 @@ on_insert_clicked (GtkButton   *button,
     gtk_file_filter_add_suffix (images, suffixes[i]);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), images);
   g_object_unref (images);
-  g_object_set_data (G_OBJECT (chooser), "hv-kind", (gpointer) drive->kind);
+  g_object_set_data (G_OBJECT (chooser), "hv-drive", (gpointer) drive);
   g_signal_connect_object (chooser, "response", G_CALLBACK (chooser_response), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
@@ -137,7 +173,69 @@ on_eject_clicked (GtkButton   *button,
 {
   const Drive *drive = g_object_get_data (G_OBJECT (button), "hv-drive");
 
-  insert_media (self, drive->kind, NULL);
+  insert_media (self, drive, NULL);
+}
+
+static void
+on_recent_clicked (GtkButton   *button,
+                   HvDriveMenu *self)
+{
+  const Drive *drive = g_object_get_data (G_OBJECT (button), "hv-drive");
+  const char *path = g_object_get_data (G_OBJECT (button), "hv-path");
+
+  gtk_popover_popdown (GTK_POPOVER (self->popover));
+  insert_media (self, drive, path);
+}
+
+/* The recent images of @drive's kind under its row, from @row on; returns the next row. */
+static int
+attach_recent (HvDriveMenu  *self,
+               const Drive  *drive,
+               const char   *current,
+               int           row)
+{
+  g_auto(GStrv) recent = hv_recent_media_list (drive->recent_kind);
+  guint shown = 0;
+
+  for (guint i = 0; recent[i] != NULL && shown < RECENT_SHOWN; i++)
+    {
+      g_autofree char *base = NULL;
+      g_autofree char *name = NULL;
+      gboolean exists;
+      GtkWidget *button;
+
+      if (g_strcmp0 (recent[i], current) == 0)
+        continue;
+      base = g_path_get_basename (recent[i]);
+      exists = g_file_test (recent[i], G_FILE_TEST_IS_REGULAR);
+      name = g_strdup_printf (_(drive->recent), base);
+      button = gtk_button_new_with_label (base);
+      gtk_widget_add_css_class (button, "flat");
+      gtk_widget_set_halign (button, GTK_ALIGN_START);
+      gtk_widget_set_margin_start (button, 12);
+      gtk_label_set_ellipsize (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (button))),
+                               PANGO_ELLIPSIZE_MIDDLE);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      name, -1);
+      if (exists)
+        gtk_widget_set_tooltip_text (button, recent[i]);
+      else
+        {
+          /* Translators: a recent image whose file was moved or deleted; %s is its path */
+          g_autofree char *gone = g_strdup_printf (_("%s is no longer there"), recent[i]);
+
+          gtk_widget_set_tooltip_text (button, gone);
+          gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                          GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, gone, -1);
+          gtk_widget_set_sensitive (button, FALSE);
+        }
+      g_object_set_data (G_OBJECT (button), "hv-drive", (gpointer) drive);
+      g_object_set_data_full (G_OBJECT (button), "hv-path", g_strdup (recent[i]), g_free);
+      g_signal_connect (button, "clicked", G_CALLBACK (on_recent_clicked), self);
+      gtk_grid_attach (self->grid, button, 0, row++, 3, 1);
+      shown++;
+    }
+  return row;
 }
 
 static GtkWidget *
@@ -199,6 +297,7 @@ rebuild (HvDriveMenu *self)
       gtk_grid_attach (self->grid, insert, 1, row, 1, 1);
       gtk_grid_attach (self->grid, eject, 2, row, 1, 1);
       row++;
+      row = attach_recent (self, &drives[i], drive->path, row);
     }
   if (row == 0)
     gtk_grid_attach (self->grid, gtk_label_new (_("No removable drives")), 0, 0, 1, 1);
@@ -251,6 +350,8 @@ hv_drive_menu_new (HvEngineClient *client,
   self->client = g_object_ref (client);
   self->item = g_object_ref (item);
   g_signal_connect_swapped (item, "notify::config-xml", G_CALLBACK (rebuild), self);
+  /* Another console may have added to the recent images since. */
+  g_signal_connect_swapped (self->popover, "show", G_CALLBACK (rebuild), self);
   rebuild (self);
   return GTK_WIDGET (self);
 }

@@ -13,6 +13,7 @@
 #include "hv-preferences-window.h"
 #include "hv-window.h"
 #include "hv-wizard-legacy.h"
+#include "hv-profile-dialog.h"
 #include "hv-wizard-model.h"
 
 /* How long a VM just created may take to show up in the client's list before "start it"
@@ -55,6 +56,8 @@ struct _HvNewVmDialog
   GtkSpinner *detect_spinner;
   GtkLabel *os_hint;
   GtkLabel *os_chosen_label;
+  GtkWidget *profile_details_button;
+  GtkLabel *legacy_warning_label;
   HvOsChooser *os_chooser;
   AdwPreferencesGroup *create_error_group;
   GtkLabel *create_error_label;
@@ -130,6 +133,8 @@ set_spin (GtkSpinButton *spin,
     gtk_spin_button_set_value (spin, value);
 }
 
+static char *legacy_profile (HvNewVmDialog *self);
+
 static void
 sync_from_model (HvNewVmDialog *self)
 {
@@ -163,6 +168,20 @@ sync_from_model (HvNewVmDialog *self)
   {
     g_autofree char *warning = hv_wizard_memory_warning (hv_wizard_model_get_memory (m),
                                                          hv_wizard_host_memory_mib ());
+    /* Windows 9x above 512 MB (the profile is looked up only then). */
+    g_autofree char *profile = hv_wizard_model_get_memory (m) > 512 ? legacy_profile (self)
+                                                                    : NULL;
+    g_autofree char *win9x = hv_wizard_legacy_memory_warning (profile,
+                                                              hv_wizard_model_get_memory (m));
+
+    if (win9x != NULL)
+      {
+        g_autofree char *both = warning != NULL ? g_strdup_printf ("%s\n%s", warning, win9x)
+                                                : g_strdup (win9x);
+
+        g_free (warning);
+        warning = g_steal_pointer (&both);
+      }
     hv_ui_set_error_label (self->memory_warning, warning);
   }
   hv_ui_mark_error (GTK_WIDGET (self->memory_spin), memory_error != NULL);
@@ -302,6 +321,33 @@ update_os_labels (HvNewVmDialog *self)
     }
   gtk_label_set_text (self->os_chosen_label, chosen);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->os_chosen_label), chosen);
+  /* Every field of the profile, and the Windows 9x traps with their fixes. */
+  gtk_widget_set_visible (self->profile_details_button, words != NULL);
+  {
+    g_autofree char *warning =
+      words != NULL ? hv_wizard_legacy_cpu_warning (profile,
+                                                    self->client != NULL &&
+                                                    hv_engine_client_get_kvm_available (
+                                                      self->client))
+                    : NULL;
+
+    hv_ui_set_error_label (self->legacy_warning_label, warning);
+  }
+}
+
+static void
+on_profile_details_clicked (HvNewVmDialog *self)
+{
+  g_autofree char *profile = legacy_profile (self);
+  g_autoptr(GError) error = NULL;
+  GtkWidget *dialog = profile != NULL ? hv_profile_dialog_new (GTK_WINDOW (self), profile,
+                                                               &error)
+                                      : NULL;
+
+  if (dialog != NULL)
+    gtk_window_present (GTK_WINDOW (dialog));
+  else if (error != NULL)
+    hv_ui_set_error_label (self->legacy_warning_label, error->message);
 }
 
 typedef struct {
@@ -975,6 +1021,9 @@ hv_new_vm_dialog_class_init (HvNewVmDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, detect_spinner);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, os_hint);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, os_chosen_label);
+  gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, profile_details_button);
+  gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, legacy_warning_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_profile_details_clicked);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, os_chooser);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, create_error_group);
   gtk_widget_class_bind_template_child (widget_class, HvNewVmDialog, create_error_label);

@@ -112,3 +112,46 @@ hv_wizard_legacy_words (const char *name,
                             hv_cpu_limit_preset_name (p->cpu_limit_shift));
   return g_string_free (out, FALSE);
 }
+
+static gboolean
+is_win9x (const char *name)
+{
+  return g_strcmp0 (name, "win95") == 0 || g_strcmp0 (name, "win98") == 0 ||
+         g_strcmp0 (name, "winme") == 0;
+}
+
+char *
+hv_wizard_legacy_cpu_warning (const char *name,
+                              gboolean    kvm)
+{
+  g_autoptr(HvProfile) p = is_win9x (name) ? hv_profile_load (name, NULL) : NULL;
+
+  if (p == NULL)
+    return NULL;
+  /* docs/legacy.md, "Known traps" */
+  if (p->acceleration == HV_ACCELERATION_TCG)
+    return g_strdup (_("Windows 95 stops with “Windows protection error” while "
+                       "initializing IOS on CPUs faster than about 2 GHz, so this VM runs on "
+                       "QEMU’s emulation (slower) instead of KVM. To run it on KVM, patch "
+                       "the installed Windows with FIX95CPU or patcher9x first, then switch "
+                       "Acceleration in Settings."));
+  if (kvm)
+    return g_strdup (_("Windows 98 and ME can crash under KVM on recent CPUs (AMD Zen 2 and "
+                       "later, Intel 11th generation and later: a TLB bug), and the first "
+                       "edition of 98 shows “Windows protection error” on fast CPUs. "
+                       "The known fix is patcher9x; otherwise set Acceleration to emulation "
+                       "in Settings → System."));
+  return NULL;
+}
+
+char *
+hv_wizard_legacy_memory_warning (const char *name,
+                                 guint64     memory_mib)
+{
+  if (!is_win9x (name) || memory_mib <= 512)
+    return NULL;
+  return g_strdup (_("Windows 95, 98 and ME cannot use more than 512 MB: the disk cache "
+                     "(VCACHE) runs out of address space and Windows stops at start "
+                     "(Microsoft KB253912). The profile allows 512 MB at most. With more, "
+                     "the known fixes are MaxFileCache and MaxPhysPage=30000 in SYSTEM.INI."));
+}

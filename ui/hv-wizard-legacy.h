@@ -19,5 +19,13 @@ char     *hv_wizard_legacy_words   (const char *name,
                                     guint64    *memory_mib,
                                     guint      *cpus,
                                     guint64    *disk_gib);
+/* The Windows 95/98/ME warnings that apply, in plain words with the known fixes, or NULL:
+ * fast CPUs (the win95 profile runs on emulation because of them; 98 and ME under KVM on a
+ * recent CPU), when @kvm (the engine can use KVM). */
+char     *hv_wizard_legacy_cpu_warning    (const char *name,
+                                           gboolean    kvm);
+/* More than 512 MB for Windows 95/98/ME (VCACHE): what happens and the known fixes, or NULL. */
+char     *hv_wizard_legacy_memory_warning (const char *name,
+                                           guint64     memory_mib);
 
 G_END_DECLS

@@ -268,6 +268,36 @@ def wizard_button(wizard, text):
     return next((a for a in walk(wizard) if match(a)), None)
 
 
+def profile_details(app, wizard):
+    """Hardware Details… opens a dialog with every field of the profile."""
+    details = wait_for(lambda: wizard_button(wizard, "Hardware Details…"), 10)
+    ok(details is not None, "the wizard offers the profile's Hardware Details…")
+    if details is None:
+        return
+    press(details)
+    dialog = wait_for(lambda: window(app, "Hardware Details"), 15)
+    ok(dialog is not None, "… which opens the Hardware Details dialog")
+    if dialog is None:
+        return
+
+    def labels():
+        return [a.get_name() for a in walk(window(app, "Hardware Details") or dialog)
+                if a.get_role_name() == "label"]
+    want = ("Sound card", "Sound Blaster 16 (sb16)", "Machine", "ISA PC without PCI (isapc)",
+            "Memory", "16 MB", "CPU model", "486", "Boot order", "floppy A:, hard disk, CD/DVD",
+            "USB tablet", "Acceleration")
+    found = wait_for(lambda: (lambda ls: ls if all(w in ls for w in want) else None)(labels()),
+                     10)
+    ok(found is not None, "… listing the profile's fields and values",
+       [w for w in want if w not in labels()])
+    screenshot("test-legacy-ui-profile-details.png")
+    hvui.focus_window("^Hardware Details$")
+    keys("Escape")
+    ok(wait_for(lambda: window(app, "Hardware Details") is None or
+                not showing(window(app, "Hardware Details")), 10),
+       "… and Escape closes it")
+
+
 def wizard_floppy(app):
     """A 1.44 MB floppy image opened with the app (as a drop on its window does) makes a DOS
     PC: the wizard says the profile in plain words, and Next, Next, Create gives a VM of the
@@ -294,6 +324,10 @@ def wizard_floppy(app):
             return
         press(b)
         time.sleep(1)
+        if step == "Next" and not getattr(wizard_floppy, "details_seen", False):
+            # The OS page (step 2) with the profile's line and its details.
+            wizard_floppy.details_seen = True
+            profile_details(app, wizard)
     screenshot("test-legacy-ui-wizard.png")
     new = wait_for(lambda: [v.get("name") for v in hvui.vm_list()
                             if v.get("name") not in before] or None, 30)
@@ -326,9 +360,147 @@ def drive_button(app, name):
                  and showing(a) and sensitive(a) and a.get_n_actions() > 0), None)
 
 
+def open_drive_menu(app, probe):
+    """The drive menu open with probe() found in it."""
+    found = probe()
+    if found is None:
+        menu = drive_button(app, "Removable Drives")
+        if menu is not None:
+            press(menu)
+        found = wait_for(probe, 10)
+    return found
+
+
+def recent_images(app, image):
+    """After an insert, the image is among the recent ones (not under A: while A: holds it);
+    once A: is emptied, one click puts it back. The seeded image whose file is gone is
+    disabled."""
+    base = os.path.basename(image)
+
+    def recent(drive):
+        name = f"Insert {base} into drive {drive}"
+        return lambda: next((a for a in walk(fresh(app)) if a.get_role_name() == "push button"
+                             and a.get_name() == name and showing(a)), None)
+    gone = open_drive_menu(app, lambda: next(
+        (a for a in walk(fresh(app)) if a.get_role_name() == "push button" and
+         a.get_name() == "Insert gone.img into drive A:" and showing(a)), None))
+    ok(gone is not None and not sensitive(gone),
+       "a recent image whose file is gone is shown disabled")
+    screenshot("test-legacy-ui-recent.png")
+    eject = open_drive_menu(app, lambda: drive_button(app, "Eject the floppy in drive A:"))
+    if eject is not None:
+        press(eject)
+    ok(wait_for(lambda: floppies()[:1] == [None], 20), "drive A: emptied again", floppies())
+    again = open_drive_menu(app, lambda: (lambda a: a if a is not None and sensitive(a)
+                                          else None)(recent("A:")()))
+    ok(again is not None, "… and A:'s recent images offer the image inserted before")
+    if again is not None:
+        press(again)
+    ok(wait_for(lambda: floppies()[:1] == [image], 20),
+       "one click on the recent image puts it back into the running VM's drive A:",
+       floppies())
+    drive_b(app)
+
+
+def drive_b(app):
+    """Floppy B: of the running VM: ejected and given a recent image from its menu."""
+    recent = os.environ["HV_FLOPPY_RECENT"]
+    eject = open_drive_menu(app, lambda: drive_button(app, "Eject the floppy in drive B:"))
+    ok(eject is not None, "the drive menu has floppy B: with a disk to eject")
+    if eject is None:
+        return
+    press(eject)
+    ok(wait_for(lambda: len(floppies()) == 2 and floppies()[1] is None, 20),
+       "Eject empties the running VM's drive B:", floppies())
+    name = f"Insert {os.path.basename(recent)} into drive B:"
+    insert = open_drive_menu(app, lambda: next(
+        (a for a in walk(fresh(app)) if a.get_role_name() == "push button" and
+         a.get_name() == name and showing(a) and sensitive(a)), None))
+    ok(insert is not None, "B:'s recent images offer a remembered image")
+    if insert is not None:
+        press(insert)
+    ok(wait_for(lambda: floppies()[1:] == [recent], 20),
+       "… which goes into the running VM's drive B:", floppies())
+
+
+def grab_hint(app):
+    """A PS/2 guest (no USB tablet): the console says how to capture the pointer, a click
+    captures it (the hint goes), Right Ctrl releases it (the hint is back)."""
+    text = "Click to capture the pointer; press Right Ctrl to release"
+
+    def hint():
+        return next((a for a in walk(fresh(app)) if a.get_role_name() == "label" and
+                     a.get_name() == text and showing(a)), None)
+
+    def console():
+        return next((a for a in walk(fresh(app)) if a.get_name() ==
+                     "Console of the virtual machine" and showing(a)), None)
+    ok(wait_for(hint, 30) is not None, "the PS/2 guest's console shows the grab hint")
+    screen = console()
+    ok(screen is not None, "the console's screen is there")
+    if screen is None:
+        return
+    screenshot("test-legacy-ui-grab-hint.png")
+    click(screen)
+    ok(wait_for(lambda: next((a for a in walk(fresh(app)) if a.get_role_name() == "label" and
+                              a.get_name() == "Press Right Ctrl to release the keyboard and "
+                              "mouse" and showing(a)), None), 10) is not None and
+       wait_for(lambda: hint() is None, 5),
+       "a click captures the pointer: the hint says how to release it")
+    keys("Control_R")
+    ok(wait_for(hint, 10) is not None, "Right Ctrl releases it and the hint is back")
+
+
+def speed_selector(app):
+    """The VM has a speed limit (486): the console's CPU Speed menu restarts it at another
+    preset, and the engine's config has the new limit; the console stays open."""
+    def speed_button():
+        found = [a for a in walk(fresh(app)) if (a.get_name() or "").startswith("Speed:")
+                 and showing(a)]
+        return next((a for a in found if a.get_n_actions() > 0), found[0] if found else None)
+    button = wait_for(speed_button, 10)
+    ok(button is not None and button.get_name() == "Speed: 486",
+       "the console has the CPU speed menu, at 486",
+       button.get_name() if button is not None else None)
+    if button is None:
+        return
+    if button.get_n_actions() > 0:
+        press(button)
+    else:
+        click(button)
+    choice = wait_for(lambda: next((a for a in walk(fresh(app)) if a.get_name() ==
+                                    "Pentium speed" and showing(a)), None), 10)
+    ok(choice is not None, "… offering Pentium speed")
+    if choice is None:
+        return
+    if choice.get_n_actions() > 0:
+        press(choice)
+    else:
+        click(choice)
+    restart = wait_for(lambda: drive_button(app, "Restart at This Speed"), 10)
+    ok(restart is not None, "choosing it enables Restart at This Speed")
+    screenshot("test-legacy-ui-speed.png")
+    if restart is None:
+        return
+    press(restart)
+    ok(wait_for(lambda: show().get("cpu_limit_shift") == 5 and
+                hvui.state_of(VM) == "running", 60),
+       "the VM runs again with the Pentium preset (icount shift 5)",
+       (show().get("cpu_limit_shift"), hvui.state_of(VM)))
+    ok(wait_for(lambda: (lambda b: b if b is not None and b.get_name() == "Speed: Pentium"
+                         else None)(speed_button()), 20)
+       is not None and drive_button(app, "Removable Drives") is not None,
+       "… and the console stayed open, showing the new speed")
+
+
 def console_drives(app):
     """The running dos VM's console: its drive menu ejects the floppy in A: and inserts
     another one (a file chooser), the engine's config following each step."""
+    rc, _, err = ctl("modify", VM, "--cpu-limit", "486",
+                     "--floppy-b", os.environ["HV_FLOPPY_GAME"])
+    ok(rc == 0 and show().get("cpu_limit_shift") == 7 and
+       floppies()[1:] == [os.environ["HV_FLOPPY_GAME"]],
+       "the VM gets the 486 speed limit and a floppy in B:", err or floppies())
     rc, _, err = ctl("start", VM)
     ok(rc == 0 and wait_for(lambda: hvui.state_of(VM) == "running", 60),
        "the dos-profile VM starts", err)
@@ -338,6 +510,7 @@ def console_drives(app):
     if show_console is None:
         return
     press(show_console)
+    grab_hint(app)
     menu = wait_for(lambda: drive_button(app, "Removable Drives"), 20)
     ok(menu is not None, "the console has a Removable Drives menu")
     if menu is None:
@@ -355,6 +528,9 @@ def console_drives(app):
         press(drive_button(app, "Removable Drives"))
     insert = wait_for(lambda: drive_button(app, "Insert a floppy image into drive A:"), 10)
     ok(insert is not None, "the drive menu offers to insert a floppy into A:")
+    base = os.path.basename(os.environ["HV_FLOPPY_B"])
+    ok(not any(a.get_name() == f"Insert {base} into drive A:" for a in walk(fresh(app))
+               if showing(a)), "… and has no recent image yet but the seeded one")
     if insert is None:
         return
     press(insert)
@@ -374,6 +550,7 @@ def console_drives(app):
     ok(wait_for(lambda: floppies()[:1] == [image], 20),
        "… and the running VM's drive A: gets the image chosen", floppies())
     ok(hvui.state_of(VM) == "running", "the VM kept running")
+    recent_images(app, image)
     crisp = drive_button(app, "Crisp Pixels")
     ok(crisp is not None, "the console offers Crisp Pixels")
     if crisp is not None:
@@ -382,6 +559,7 @@ def console_drives(app):
            "… which says it is on once pressed")
     time.sleep(1)
     screenshot("test-legacy-ui-console.png")
+    speed_selector(app)
     ctl("poweroff", VM)
 
 

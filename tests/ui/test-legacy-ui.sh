@@ -23,8 +23,10 @@ fi
 export HV_FLOPPY="$HV_TMP/disk1.img"
 export HV_FLOPPY_B="$HV_TMP/disk2.img"
 export HV_FLOPPY_GAME="$HV_TMP/game.img"
+export HV_FLOPPY_RECENT="$HV_TMP/disk3.img"
 if ! mkfs.fat -C "$HV_FLOPPY" 1440 >/dev/null || ! mkfs.fat -C "$HV_FLOPPY_B" 720 >/dev/null ||
-   ! mkfs.fat -C "$HV_FLOPPY_GAME" 1440 >/dev/null; then
+   ! mkfs.fat -C "$HV_FLOPPY_GAME" 1440 >/dev/null ||
+   ! mkfs.fat -C "$HV_FLOPPY_RECENT" 1440 >/dev/null; then
   echo "Bail out! mkfs.fat could not make a floppy image"
   exit 1
 fi
@@ -32,5 +34,11 @@ if ! "$CTL" create dosvm --profile dos --floppy "$HV_FLOPPY" --no-disk >/dev/nul
   echo "Bail out! could not create the dos-profile VM with hostvisorctl"
   exit 1
 fi
+# The drive menu's recent images live in the state directory (ui/hv-recent-media.c): ours,
+# holding an image whose file is gone (shown disabled) and one that is there (for B:).
+export XDG_STATE_HOME="$HV_TMP/state"
+mkdir -p "$XDG_STATE_HOME/hostvisor"
+printf '[Recent]\nFloppy=%s;%s;\n' "$HV_TMP/gone.img" "$HV_FLOPPY_RECENT" \
+  >"$XDG_STATE_HOME/hostvisor/recent-media"
 export HV_LIBRARY="$LIBRARY"
 run_session "$here/test-legacy-ui.py"
