@@ -2,6 +2,8 @@
 /* hv-vm-legacy.c: the VM's log lines about its hardware for old guests (see hv-vm-legacy.h). */
 #include "hv-vm-legacy.h"
 
+#include <sys/wait.h>
+
 #include "hv-qemu-argv-legacy.h"
 #include "hv-vm-private.h"
 
@@ -35,4 +37,29 @@ hv_vm_legacy_log_start (HvVm             *self,
                config->hw.icount_shift);
   if (caps->test_debug_exit)
     hv_vm_log (self, "test hook HOSTVISOR_TEST_DEBUG_EXIT: isa-debug-exit at 0xf4");
+}
+
+char *
+hv_vm_legacy_describe_exit (HvVm       *self,
+                            const char *stderr_tail,
+                            HvVmState  *state_out)
+{
+  int status;
+
+  /* QEMU's isa-debug-exit calls exit ((value << 1) | 1) at once: no SHUTDOWN event, no
+   * message. QEMU's own failures also exit with 1, but while starting (start_task pending)
+   * or with an error on stderr last; the audio layer's notes ("audio: Failed to create
+   * voice `ac97.pi'": the wav backend records no input) are no error. */
+  if (self->caps == NULL || !self->caps->test_debug_exit || !self->have_status ||
+      !WIFEXITED (self->wait_status) || self->start_task != NULL ||
+      (stderr_tail != NULL && stderr_tail[0] != '\0' &&
+       !g_str_has_prefix (stderr_tail, "audio: ")))
+    return NULL;
+  status = WEXITSTATUS (self->wait_status);
+  if ((status & 1) == 0)
+    return NULL;
+  *state_out = HV_VM_STATE_POWEROFF;
+  return g_strdup_printf ("the guest ended QEMU through isa-debug-exit with value %d (test "
+                          "hook HOSTVISOR_TEST_DEBUG_EXIT; QEMU's exit status %d)",
+                          status >> 1, status);
 }
