@@ -102,17 +102,17 @@ see dos "$BOOT_WAIT" "dos: GRUB's rescue floppy boots from A: (its menu on the s
 see win98 "$BOOT_WAIT" "win98: GRUB's rescue floppy boots (its menu on the screen)" \
   "GNU GRUB version 2.06" "Memtest86+"
 
-# command_line VM: 'c' at GRUB's menu opens its command line. A key typed while GRUB is still
-# drawing its menu can go unread: 'c' again until the prompt is there (backspaces then clear
-# a 'c' that reached the prompt late).
+# command_line VM: GRUB's command line is on the screen. 'c' at the menu opens it; a key
+# typed while GRUB is still drawing its menu can go unread: 'c' again until the prompt is there
+# (Backspaces in grub_command clear a 'c' that reached the prompt late).
 command_line () {
   local try
   for try in 1 2 3; do
-    type_keys "$1" c
     if wait_until 15 screen_has "$1" "^grub>"; then
       ok "$1: GRUB's command line ('c' at the menu)"
       return 0
     fi
+    type_keys "$1" c
   done
   not_ok "$1: GRUB's command line ('c' at the menu)"
   diag "$(grep -v '^$' "$HV_TMP/$1.txt" 2>/dev/null)"
@@ -136,7 +136,9 @@ grub_command () {
   diag "$(grep -v '^$' "$HV_TMP/$1.txt" 2>/dev/null)"
 }
 
-# GRUB's command line on both (the menu's count-down would boot its first entry).
+# GRUB's command line on both at once (the menu's count-down would boot its first entry).
+type_keys dos c
+type_keys win98 c
 command_line dos
 command_line win98
 
