@@ -92,9 +92,9 @@ hv_vm_legacy_check_locked (HvVm             *self,
     return TRUE;
   g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
                "The CPU count and ACPI of a VM of the %s profile are fixed once it has run: "
-               "Windows picked its HAL for %u CPU(s) with ACPI %s at setup and does not boot "
+               "Windows picked its HAL for %u CPU%s with ACPI %s at setup and does not boot "
                "(or uses one CPU) on other hardware. Make a new VM to install with other "
                "settings (see docs/legacy.md)", config->hw.profile, config->cpus,
-               config->hw.acpi ? "on" : "off");
+               config->cpus == 1 ? "" : "s", config->hw.acpi ? "on" : "off");
   return FALSE;
 }

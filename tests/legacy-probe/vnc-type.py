@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """vnc-type.py ENGINE_SOCKET VM TEXT...: types on a running VM's keyboard, as a user at its
 console would: the engine's OpenConsole gives a socket to QEMU's VNC server, and each TEXT is
-sent as RFB key events (press and release), a key at a time. "\\n" in TEXT is Enter, "\\b"
-Backspace; "{esc}"
-is Escape; capitals and shifted symbols are typed with Shift held. Needs python3-gi."""
+sent as RFB key events (press and release), a key at a time. In TEXT, "\\n" is Enter, "\\b"
+Backspace and "{esc}" Escape; capitals and shifted symbols are typed with Shift held. Needs
+python3-gi."""
 import struct
 import sys
 import time
