@@ -539,6 +539,7 @@ plain_boot_once (PlainQemu *p,
   clean_dir (p->run_dir);
   g_unlink (p->serial_log);
   log_watch_begin (&b.watch, p->serial_log);
+  b.watch.marker = p->marker;
 
   t0 = g_get_monotonic_time ();
   if (!plain_spawn (p, &qemu, &qmp_fd, error))
@@ -552,7 +553,8 @@ plain_boot_once (PlainQemu *p,
   if (!b.found)
     {
       g_autofree char *tail = file_tail (p->stderr_log, 400);
-      fail (error, "QEMU ended before the guest printed \"%s\": %s", MARKER, tail);
+      fail (error, "QEMU ended before the guest printed \"%s\": %s",
+            p->marker != NULL ? p->marker : MARKER, tail);
       goto out;
     }
   ok = TRUE;

@@ -150,6 +150,7 @@ typedef struct
   gboolean paused;
   gboolean no_cont;     /* plain_spawn() leaves a paused QEMU paused (after qmp_capabilities) */
   char *subdir;         /* under bench.tmp; NULL: "plain" */
+  const char *marker;   /* what plain_boot_once() waits for in the serial log; NULL: MARKER */
   int pass_fd;          /* passed to QEMU as pass_fd_target when that is above 3 (a tap) */
   int pass_fd_target;
 } PlainQemu;

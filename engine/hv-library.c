@@ -11,6 +11,7 @@
 #include "hv-fileutil.h"
 #include "hv-fileutil-private.h"
 #include "hv-network.h"
+#include "hv-vm-legacy.h"
 #include "hv-vm-machine.h"
 #include "hv-vm-clone.h"
 #include "hv-vm-options.h"
@@ -1057,6 +1058,7 @@ hv_library_modify_vm (HvLibrary *self,
     hv_machine_type_pin (changed, self->caps);
   if (changed == NULL || !check_name_free (self, changed->name, vm, error) ||
       !check_macs_free (self, vm, config, changed, options, error) ||
+      !hv_vm_legacy_check_locked (vm, config, changed, error) ||
       !hv_vm_options_check_startable (changed, config, self->caps, error))
     return FALSE;
   if (!hv_vm_set_config (vm, changed, error))

@@ -63,6 +63,16 @@ hv_qemu_legacy_has_audio (const HvVmConfig *config)
   return hw->sound_enabled && (hw->sound != HV_SOUND_NONE || hw->pc_speaker);
 }
 
+gboolean
+hv_qemu_legacy_wants_agent (const HvVmConfig *config)
+{
+  /* virtio-serial is a PCI device: isapc has none. The guest tools run on x86_64 Linux only
+   * (guest-tools/README.md), and every profile is for an OS without them (DOS, Windows
+   * 3.x-XP, Linux 2.x), most without any virtio driver: the port would only be an unknown
+   * device in their device lists. */
+  return config->machine != HV_MACHINE_ISAPC && config->hw.profile == NULL;
+}
+
 void
 hv_qemu_legacy_machine_props (const HvVmConfig *config,
                               GString          *props)

@@ -26,6 +26,9 @@ void        hv_qemu_legacy_machine_props  (const HvVmConfig *config, GString *pr
 const char *hv_qemu_legacy_cpu_model      (const HvVmConfig *config, gboolean kvm);
 /* Whether the VM gets an audiodev (a sound card or the PC speaker, sound enabled). */
 gboolean    hv_qemu_legacy_has_audio      (const HvVmConfig *config);
+/* Whether the VM gets the guest agent's virtio-serial port: not on isapc (no PCI), not for a
+ * VM made from a hardware profile (old OSes, none of which the guest tools run on). */
+gboolean    hv_qemu_legacy_wants_agent    (const HvVmConfig *config);
 /* The audio backend the VM's audiodev uses: "wav" (the test hook caps->audio_wav_dir),
  * "none" when muted, else caps->audio_backend ("pa", "alsa" or "none"). */
 const char *hv_qemu_legacy_audio_backend  (const HvVmConfig *config, const HvQemuCaps *caps);

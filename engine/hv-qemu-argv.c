@@ -1060,8 +1060,8 @@ build_agent (HvArgvBuilder *b,
   g_autofree char *sock = NULL;
   g_autofree char *sock_escaped = NULL;
 
-  /* virtio-serial is a PCI device: the isapc machine (old guests, no tools) has none. */
-  if (b->config->machine == HV_MACHINE_ISAPC)
+  /* Not on isapc (no PCI), not for old guests made from a profile (no tools for them). */
+  if (!hv_qemu_legacy_wants_agent (b->config))
     return TRUE;
   sock = socket_path (b, "agent.sock", error);
   if (sock == NULL)

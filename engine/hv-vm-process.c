@@ -35,6 +35,7 @@
 #include "hv-fileutil.h"
 #include "hv-paths.h"
 #include "hv-virtiofsd.h"
+#include "hv-vm-legacy.h"
 #include "hv-vm-machine.h"
 #include "hv-vm-clone.h"
 
@@ -364,6 +365,7 @@ describe_exit (HvVm      *self,
 {
   g_autofree char *tail = stderr_tail (self, 1);
   const char *sr = self->shutdown_reason;
+  char *reason;
 
   if (self->expect_exit || g_strcmp0 (sr, "host-qmp-quit") == 0)
     {
@@ -378,6 +380,8 @@ describe_exit (HvVm      *self,
       *state_out = HV_VM_STATE_POWEROFF;
       return g_strdup ("the guest powered off");
     }
+  if ((reason = hv_vm_legacy_describe_exit (self, tail, state_out)) != NULL)
+    return reason;
   *state_out = HV_VM_STATE_ABORTED;
   if (self->have_status && WIFSIGNALED (self->wait_status))
     return g_strdup_printf ("QEMU was killed by signal %d (%s)", WTERMSIG (self->wait_status),

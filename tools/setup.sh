@@ -20,9 +20,10 @@ packages+=(xvfb xauth xdotool imagemagick at-spi2-core dbus dbus-x11 python3-gi 
            gir1.2-gtk-4.0)
 # Tests: the tiny guest (kernel + busybox), boot media, helpers.
 packages+=(xorriso xclip debootstrap dbus-bin valgrind)
-# Old-guest tests: boot sectors and the probe floppy (as, ld, objcopy), FAT floppies.
-packages+=(binutils dosfstools)
-packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python3 procps psmisc file
+# Old-guest tests: boot sectors and the probe floppy (as, ld, objcopy), FAT floppies (mkfs.fat,
+# mcopy); real old media: GRUB's rescue floppy (grub-rescue-pc), memtest86+.
+packages+=(binutils dosfstools mtools)
+packages+=(linux-image-amd64 busybox-static grub-rescue-pc memtest86+ cpio kmod gzip python3 procps psmisc file
            util-linux)
 # The agent's Wayland clipboard test: a headless compositor with data-control and its clients.
 packages+=(sway wl-clipboard)

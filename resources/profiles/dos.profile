@@ -28,7 +28,8 @@ Sound=sb16
 AdLib=true
 PcSpeaker=true
 # NE2000 on ISA at 0x300 (QEMU's PROM has the doubled MAC and 57 57) [X-probe][LNX-ne]; DOS
-# packet drivers know it.
+# packet drivers know it. IRQ 3 (the engine's ne2k_isa): DOSBox Staging's default, chosen to
+# keep clear of the SB16 and GUS [DBS-eth]; QEMU's own is 9. The probe reads ne2k.irq=3.
 NicModel=ne2k_isa
 # DOS reads INT 13h CHS: at most 1023/255/63, 8.4 GB [X-probe].
 DiskGib=2

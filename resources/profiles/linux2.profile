@@ -17,7 +17,8 @@ VramMib=8
 Sound=sb16
 AdLib=true
 PcSpeaker=true
-# ne2k_isa at 0x300: pc's default e1000 is unknown to such kernels [SLK].
+# ne2k_isa at 0x300, IRQ 3 as for dos (Linux's ne driver takes irq= on its command line):
+# pc's default e1000 is unknown to such kernels [SLK][DBS-eth].
 NicModel=ne2k_isa
 DiskGib=2
 DiskMaxGib=8

@@ -20,7 +20,7 @@ VramMib=8
 Sound=sb16
 AdLib=true
 PcSpeaker=true
-# NE2000 on ISA [X-probe].
+# NE2000 on ISA at 0x300, IRQ 3 as for dos [X-probe][DBS-eth].
 NicModel=ne2k_isa
 DiskGib=2
 DiskMaxGib=8

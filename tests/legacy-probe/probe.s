@@ -1430,10 +1430,89 @@ probe_ne2k:
         mov al, [ne_prom + 30]
         call hex8
         call nl
+        call ne2k_irq
         mov al, 0x21
         mov dx, 0x300
         out dx, al                      # stop
 9:      ret
+
+# Page 0, start, no DMA; IMR <- remote DMA complete; 2 bytes from 0; remote read.
+ne_irq_seq:
+        .byte 0x00, 0x22, 0x0F, 0x40, 0x0A, 0x02, 0x0B, 0x00, 0x08, 0x00, 0x09, 0x00
+        .byte 0x00, 0x0A
+        .set NE_IRQ_SEQ_LEN, (. - ne_irq_seq) / 2
+
+# The card's interrupt line: with every IRQ masked at the PICs, a remote DMA read of 2 bytes
+# with only its "remote DMA complete" interrupt enabled (IMR 0x40) raises the card's line;
+# the line that became pending in the PICs' IRR (the timer's IRQ 0 aside) is reported as
+# ne2k.irq (hex), "none" when none rose.
+ne2k_irq:
+        cli
+        in al, 0x21
+        push ax
+        in al, 0xA1
+        push ax
+        mov al, 0xFF
+        out 0x21, al
+        out 0xA1, al
+        mov dx, 0x307
+        out dx, al                      # ISR: clear all
+        call pic_irr
+        mov bx, ax                      # pending before
+        mov si, offset ne_irq_seq
+        mov cx, NE_IRQ_SEQ_LEN
+1:      lodsb
+        movzx dx, al
+        add dx, 0x300
+        lodsb
+        out dx, al
+        loop 1b
+        mov dx, 0x310
+        in al, dx
+        in al, dx                       # the 2 bytes: remote DMA complete
+        call pic_irr
+        not bx
+        and ax, bx
+        and ax, 0xFFFE                  # the timer ticks on regardless
+        mov bx, ax
+        mov dx, 0x30F
+        xor al, al
+        out dx, al                      # IMR: none
+        mov dx, 0x307
+        mov al, 0xFF
+        out dx, al                      # ISR: clear (the line drops)
+        pop ax
+        out 0xA1, al
+        pop ax
+        out 0x21, al
+        sti
+        P "ne2k.irq="
+        test bx, bx
+        jnz 2f
+        P "none"
+        jmp 4f
+2:      xor al, al
+3:      shr bx, 1
+        jc 5f
+        inc al
+        jmp 3b
+5:      call hex4
+        test bx, bx
+        jz 4f
+        P "+more"
+4:      call nl
+        ret
+
+# AX: the IRR of both PICs (OCW3 "read IRR"; slave in AH).
+pic_irr:
+        mov al, 0x0A
+        out 0xA0, al
+        in al, 0xA0
+        mov ah, al
+        mov al, 0x0A
+        out 0x20, al
+        in al, 0x20
+        ret
 
 # ---------------------------------------------------------------------------------------
 # PS/2: the 8042's command byte, its aux interface test, the mouse's ID (IRQ 1/12 masked).
