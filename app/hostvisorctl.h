@@ -27,6 +27,7 @@
 #include <json-glib/json-glib.h>
 
 #include "hv-client.h"
+#include "hv-client-remote.h"
 #include "hv-types.h"
 
 G_BEGIN_DECLS
@@ -93,6 +94,7 @@ typedef struct {
   HvCtlArgs           *args;          /* HV_CTL_ACTION_RUN */
   const HvCtlCommand  *help_command;  /* HV_CTL_ACTION_HELP */
   char                *help_group;    /* HV_CTL_ACTION_HELP: "folder", "share"… */
+  char                *connect;       /* --connect's address (checked), or NULL */
 } HvCtlCommandLine;
 
 /* A parsed command line: options by name, positional arguments in order. */
@@ -107,6 +109,7 @@ struct _HvCtl {
   GDBusConnection *connection;
   HvDbusEngine    *engine;
   gboolean         engine_has_properties;
+  HvRemote        *remote;        /* --connect: the engine is on this host, over ssh */
 };
 
 /* hostvisorctl-commands.c */
@@ -226,6 +229,18 @@ gboolean hv_ctl_cmd_discard_state    (HvCtl *ctl, HvCtlArgs *args, GError **erro
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_log           (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_console       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-bridge.c */
+gboolean hv_ctl_cmd_bridge        (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-remote.c: what --connect cannot do over D-Bus (file descriptors and files of
+ * the remote host: screenshot, log, console), done by running hostvisorctl there through ssh
+ * with the VM's UUID. */
+gboolean hv_ctl_remote_screenshot (HvCtl *ctl, HvDbusVm *vm, GBytes **png, GError **error);
+gboolean hv_ctl_remote_log        (HvCtl *ctl, HvDbusVm *vm, gboolean follow, GError **error);
+gboolean hv_ctl_remote_console    (HvCtl *ctl, HvDbusVm *vm, GError **error);
+/* A line for a failure on a remote connection that was lost, else NULL. */
+char    *hv_ctl_remote_lost_line  (HvCtl *ctl);
 
 /* hostvisorctl-netsetup.c */
 extern const HvCtlOption hv_ctl_network_setup_options[];

@@ -28,6 +28,11 @@ packages+=(linux-image-amd64 busybox-static grub-rescue-pc cpio kmod gzip python
 packages+=(sway wl-clipboard)
 # Networks: DHCP for host-only and internal networks, bridges and taps, test namespaces.
 packages+=(dnsmasq-base iproute2 iputils-ping curl)
+# Engines on other hosts: the client runs ssh; test-remote.sh runs its own sshd (in a network
+# namespace, with its own config) as the second host. On a machine with systemd, installing
+# openssh-server also enables the system's sshd: disable it (systemctl disable --now ssh) if
+# that machine should not accept SSH logins.
+packages+=(openssh-client openssh-server)
 
 missing=()
 for p in "${packages[@]}"; do
