@@ -414,7 +414,8 @@ hv_ctl_command_line_parse (int                argc,
       return TRUE;
     }
 
-  out->args = hv_ctl_args_parse (command, n - used, words + used, error);
+  out->args = hv_ctl_args_parse_full (command, n - used, words + used, out->connect != NULL,
+                                      error);
   if (out->args == NULL)
     return FALSE;
   out->action = HV_CTL_ACTION_RUN;

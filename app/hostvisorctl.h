@@ -125,6 +125,10 @@ void         hv_ctl_print_help           (const HvCtlCommandLine *line);
 /* hostvisorctl-options.c */
 HvCtlArgs   *hv_ctl_args_parse           (const HvCtlCommand *command, int argc, char **argv,
                                           GError **error);
+/* @remote (--connect): file names for the engine must be absolute (they are the remote
+ * host's), instead of being made absolute here. */
+HvCtlArgs   *hv_ctl_args_parse_full      (const HvCtlCommand *command, int argc, char **argv,
+                                          gboolean remote, GError **error);
 void         hv_ctl_args_free            (HvCtlArgs *args);
 gboolean     hv_ctl_args_has             (HvCtlArgs *args, const char *name);
 const char  *hv_ctl_args_get             (HvCtlArgs *args, const char *name);

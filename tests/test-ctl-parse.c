@@ -449,6 +449,17 @@ test_connect (void)
   assert_usage_error ("--connect|ssh://h p|list", "host name");
   assert_usage_error ("--connect|ssh://|list", "host name");
 
+  /* File names are the remote host's: absolute, never made so against our directory. */
+  assert_usage_error ("--connect|ssh://h|create|web|--iso|debian.iso", "absolute path");
+  assert_usage_error ("--connect|ssh://h|create|web|--kernel=./vmlinuz", "absolute path");
+  assert_usage_error ("--connect|ssh://h|share|web|add|docs", "absolute path");
+  g_assert_true (parse ("--connect|ssh://h|create|web|--iso|/srv/debian.iso", &out, &error));
+  g_assert_cmpstr (hv_ctl_args_get (out.args, "iso"), ==, "/srv/debian.iso");
+  hv_ctl_command_line_clear (&out);
+  /* screenshot's file is ours: it stays relative to here. */
+  g_assert_true (parse ("--connect|ssh://h|screenshot|web|shot.png", &out, &error));
+  hv_ctl_command_line_clear (&out);
+
   /* The argv: the user, host and port only as -l, -p and the word after "--". */
   remote = hv_remote_parse ("SSH://bob@10.0.0.2:22", &error);
   g_assert_no_error (error);
