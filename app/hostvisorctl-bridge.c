@@ -10,7 +10,11 @@
  * with SO_PEERCRED, as for any client), and to the client it offers ANONYMOUS only. That is
  * no weaker: whoever writes to the bridge's stdin has logged in through ssh as this user, and
  * could run anything as this user anyway. From the client's BEGIN on, every byte is passed
- * on unchanged, both ways. File descriptors cannot pass (NEGOTIATE_UNIX_FD is refused). */
+ * on unchanged, both ways. File descriptors cannot pass (NEGOTIATE_UNIX_FD is refused).
+ *
+ * `bridge --console VM` joins stdin and stdout to the VM's display instead (the socket that
+ * Vm.OpenConsole returns, QEMU's VNC server): a graphical console over SSH runs it as a second
+ * ssh command (hv_remote_open_console()). */
 #include "hv-build-config.h"
 
 #include <errno.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #include <gio/gunixconnection.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
 
 #include "hostvisorctl.h"
@@ -283,7 +288,7 @@ serve_client_auth (Buffer      *input,
 
 /* ── Passing the bytes ──────────────────────────────────────────────────────────────────── */
 
-/* stdin → engine and engine → stdout until the engine's side ends; the end of stdin is
+/* stdin → @sock and @sock → stdout until @sock's side ends; the end of stdin is
  * passed on as a half-close. Writes may block: both ends are GDBus connections, which read
  * while they write, so a blocked write always drains. */
 static gboolean
@@ -345,6 +350,43 @@ relay (int          sock,
     }
 }
 
+const HvCtlOption hv_ctl_bridge_options[] = {
+  { "console", HV_CTL_OPT_STRING, 0, 0, "VM",
+    N_("Join stdin and stdout to the VM's display (VNC) instead of the engine") },
+  { NULL }
+};
+
+/* --console VM: the VM's VNC socket, from the engine as for a local viewer, to stdio. */
+static gboolean
+bridge_console (HvCtl       *ctl,
+                const char  *name,
+                GError     **error)
+{
+  g_autoptr(HvDbusVm) vm = hv_ctl_find_vm (ctl, name, error);
+  g_autoptr(GVariant) handle = NULL;
+  g_autoptr(GUnixFDList) fd_list = NULL;
+  g_autofree Buffer *nothing = g_new0 (Buffer, 1);
+  gint32 index;
+  gboolean ok;
+  int fd;
+
+  if (vm == NULL || !hv_dbus_vm_call_open_console_sync (vm, NULL, &handle, &fd_list, NULL, error))
+    return FALSE;
+  index = g_variant_get_handle (handle);
+  if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
+    {
+      g_set_error_literal (error, HV_ERROR, HV_ERROR_FAILED,
+                           _("the engine sent no file descriptor"));
+      return FALSE;
+    }
+  fd = g_unix_fd_list_get (fd_list, index, error);
+  if (fd < 0)
+    return FALSE;
+  ok = relay (fd, nothing, error);
+  close (fd);
+  return ok;
+}
+
 gboolean
 hv_ctl_cmd_bridge (HvCtl      *ctl,
                    HvCtlArgs  *args,
@@ -364,6 +406,9 @@ hv_ctl_cmd_bridge (HvCtl      *ctl,
                              "terminal"));
       return FALSE;
     }
+
+  if (hv_ctl_args_has (args, "console"))
+    return bridge_console (ctl, hv_ctl_args_get (args, "console"), error);
 
   engine = G_SOCKET_CONNECTION (hv_client_open_engine_sync (TRUE, engine_handshake, &auth, NULL,
                                                             error));

@@ -204,11 +204,12 @@ const HvCtlCommand hv_ctl_commands[] = {
     json_option, 0, 0, hv_ctl_cmd_network_interfaces },
   { "version", "", N_("Print the versions of hostvisorctl, the engine and QEMU"), NULL, NULL,
     0, 0, hv_ctl_cmd_version },
-  { "bridge", "", N_("Join stdin and stdout to this user's engine (what --connect runs over "
-                     "SSH)"),
+  { "bridge", "[--console VM]", N_("Join stdin and stdout to this user's engine (what --connect "
+                                  "runs over SSH)"),
     N_("Not for a terminal: \"hostvisorctl --connect ssh://HOST …\" runs it on HOST through\n"
-       "ssh and speaks the engine's D-Bus protocol over it (docs/remote.md)."),
-    NULL, 0, 0, hv_ctl_cmd_bridge },
+       "ssh and speaks the engine's D-Bus protocol over it (docs/remote.md). With --console,\n"
+       "stdin and stdout are joined to the VM's display (its VNC server) instead."),
+    hv_ctl_bridge_options, 0, 0, hv_ctl_cmd_bridge },
 };
 
 const guint hv_ctl_n_commands = G_N_ELEMENTS (hv_ctl_commands);

@@ -235,6 +235,7 @@ gboolean hv_ctl_cmd_log           (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_console       (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-bridge.c */
+extern const HvCtlOption hv_ctl_bridge_options[];
 gboolean hv_ctl_cmd_bridge        (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
 /* hostvisorctl-remote.c: what --connect cannot do over D-Bus (file descriptors and files of

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -530,6 +531,41 @@ hv_remote_connect_sync (const HvRemote  *remote,
       return NULL;
     }
   return g_steal_pointer (&connection);
+}
+
+int
+hv_remote_open_console (const HvRemote  *remote,
+                        const char      *uuid,
+                        GError         **error)
+{
+  const char *words[] = { "bridge", "--console", uuid, NULL };
+  g_auto(GStrv) argv = hv_remote_ssh_argv (remote, FALSE, words, error);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  int pair[2];
+
+  if (argv == NULL)
+    return -1;
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, HV_ERROR, HV_ERROR_IO, "socketpair: %s", g_strerror (saved));
+      return -1;
+    }
+  /* ssh reads and writes one end; the viewer has the other, as it has OpenConsole's. ssh's
+   * stderr is ours (a viewer's terminal or log). */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_take_stdin_fd (launcher, dup (pair[1]));
+  g_subprocess_launcher_take_stdout_fd (launcher, pair[1]);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
+  if (process == NULL)
+    {
+      close (pair[0]);
+      return -1;
+    }
+  /* GSubprocess reaps ssh when it exits, after we have let go of it. */
+  return pair[0];
 }
 
 char *

@@ -45,6 +45,14 @@ GStrv            hv_remote_ssh_argv        (const HvRemote *remote, gboolean tty
 GDBusConnection *hv_remote_connect_sync    (const HvRemote *remote, GCancellable *cancellable,
                                             GError **error);
 
+/* A socket joined to the display (VNC server) of the VM @uuid on the remote host, through a
+ * second ssh command (`hostvisorctl bridge --console UUID`): what Vm.OpenConsole gives a
+ * local viewer. The caller owns the descriptor; ssh ends when it is closed. The VM must have
+ * been found over hv_remote_connect_sync()'s connection first (so @uuid is known there);
+ * failures of ssh or the bridge show as the socket ending. -1 with @error if ssh cannot run. */
+int              hv_remote_open_console    (const HvRemote *remote, const char *uuid,
+                                            GError **error);
+
 /* Why @connection (from hv_remote_connect_sync()) was lost, in words: what ssh or the bridge
  * said last, else that the engine there stopped. */
 char            *hv_remote_lost_reason     (GDBusConnection *connection);

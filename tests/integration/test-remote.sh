@@ -4,7 +4,8 @@
 # runs Debian's sshd (its own config, host key and authorized keys, all made here), and
 # Hostvisor (this build) is installed there for a second user, hvremote. Through
 # `hostvisorctl --connect ssh://hvremote@HOST:PORT` the CLI lists, creates, starts the tiny
-# guest, reads its serial log, takes a screenshot, types on its serial console, powers it off
+# guest, reads its serial log, takes a screenshot, types on its serial console, reads its
+# display's RFB greeting over a second ssh (bridge --console), powers it off
 # and deletes it; the VM lives in hvremote's library, run by hvremote's engine. Errors: a
 # port where no sshd listens, a user without Hostvisor, an engine of another contract
 # version, a connection cut during a call, addresses that try to become ssh options.
@@ -251,6 +252,10 @@ check "--connect screenshot - (by UUID) to stdout" cmp -s -n 8 "$HV_TMP/shot.png
 OUT=$(printf 'echo hv-$((6*7))-done\n' | timeout 60 "$CTL" "${C[@]}" console tiny 2>&1)
 check "--connect console: a command typed runs in the guest" grep -q "hv-42-done" <<<"$OUT"
 
+OUT=$(timeout 90 "$HV_BUILDDIR/tests/hv-remote-console-probe" "$REMOTE" "$UUID" 2>&1)
+check "the VM's display over SSH (bridge --console): its RFB greeting" \
+  grep -qE "^RFB 003\.00[378]" <<<"$OUT"
+diag "$OUT"
 expect_fail "--connect network setup is refused (it changes the host itself)" \
   "done on the host itself" "${C[@]}" network setup
 
