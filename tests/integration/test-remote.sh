@@ -284,6 +284,17 @@ check "bridge refuses what is not a D-Bus client" grep -q "not a D-Bus client" <
 # --- The end ---------------------------------------------------------------------------------
 expect_ok "--connect poweroff" "${C[@]}" poweroff tiny
 check "…QEMU is gone" wait_until 30 bash -c "! pgrep -u hvremote -f -- '[q]emu-system-x86_64.*-uuid $UUID'"
+# A reader that has had enough (`log | head`) ends it quietly, as locally: 2 MB of log, so that
+# ssh really finds its stdout closed.
+run_ctl "${C[@]}" show tiny --json
+SERIAL_LOG=$(json_get serial_log)
+head -c 2000000 /dev/zero | tr '\0' 'x' | fold -w 79 >"$SERIAL_LOG"
+chown hvremote: "$SERIAL_LOG"
+"$CTL" "${C[@]}" log tiny 2>"$HV_TMP/log-pipe.err" | head -c 10 >/dev/null
+LOG_STATUS=${PIPESTATUS[0]}
+check "--connect log | head: status 0" test "$LOG_STATUS" = 0
+check "…and nothing on stderr" test ! -s "$HV_TMP/log-pipe.err"
+diag "$(cat "$HV_TMP/log-pipe.err")"
 expect_ok "--connect delete" "${C[@]}" delete tiny
 expect_ok "--connect list after delete" "${C[@]}" list
 check "…is empty again" test "$OUT" = "No virtual machines."
