@@ -110,7 +110,10 @@ ensure_connection (HvCtl    *ctl,
 {
   if (ctl->connection != NULL)
     return TRUE;
-  ctl->connection = hv_client_connect_sync (TRUE, NULL, error);
+  if (ctl->remote != NULL)
+    ctl->connection = hv_remote_connect_sync (ctl->remote, NULL, error);
+  else
+    ctl->connection = hv_client_connect_sync (TRUE, NULL, error);
   return ctl->connection != NULL;
 }
 

@@ -223,6 +223,12 @@ const HvCtlCommand hv_ctl_commands[] = {
     json_option, 0, 0, hv_ctl_cmd_network_interfaces },
   { "version", "", N_("Print the versions of hostvisorctl, the engine and QEMU"), NULL, NULL,
     0, 0, hv_ctl_cmd_version },
+  { "bridge", "[--console VM]", N_("Join stdin and stdout to this user's engine (what --connect "
+                                  "runs over SSH)"),
+    N_("Not for a terminal: \"hostvisorctl --connect ssh://HOST …\" runs it on HOST through\n"
+       "ssh and speaks the engine's D-Bus protocol over it (docs/remote.md). With --console,\n"
+       "stdin and stdout are joined to the VM's display (its VNC server) instead."),
+    hv_ctl_bridge_options, 0, 0, hv_ctl_cmd_bridge },
 };
 
 const guint hv_ctl_n_commands = G_N_ELEMENTS (hv_ctl_commands);
@@ -322,6 +328,32 @@ hv_ctl_command_line_parse (int                argc,
   words = g_new0 (char *, n + 1);
   memcpy (words, argv + 1, n * sizeof (char *));
 
+  /* --connect ssh://…: a global option, before the command (docs/remote.md). */
+  if (g_str_equal (words[0], "--connect") || g_str_has_prefix (words[0], "--connect="))
+    {
+      gboolean joined = words[0][strlen ("--connect")] == '=';
+      int skip = joined ? 1 : 2;
+      const char *value = joined ? words[0] + strlen ("--connect=") : words[1];
+      g_autoptr(HvRemote) remote = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (value == NULL)
+        return usage (error, "%s", _("--connect needs an address: ssh://[user@]host[:port]"));
+      remote = hv_remote_parse (value, &local_error);
+      if (remote == NULL)
+        {
+          g_autofree char *shown = hv_ctl_display_short (value);
+
+          /* Translators: the first %s is the address as given, the second what is wrong */
+          return usage (error, _("--connect \"%s\": %s"), shown, local_error->message);
+        }
+      out->connect = g_strdup (value);
+      n -= skip;
+      memmove (words, words + skip, (n + 1) * sizeof (char *));
+      if (n == 0)
+        return usage (error, "%s", _("no command given (see \"hostvisorctl --help\")"));
+    }
+
   if (is_help_word (words[0]) || (g_str_equal (words[0], "help") && n == 1))
     {
       out->action = HV_CTL_ACTION_HELP;
@@ -402,7 +434,8 @@ hv_ctl_command_line_parse (int                argc,
       return TRUE;
     }
 
-  out->args = hv_ctl_args_parse (command, n - used, words + used, error);
+  out->args = hv_ctl_args_parse_full (command, n - used, words + used, out->connect != NULL,
+                                      error);
   if (out->args == NULL)
     return FALSE;
   out->action = HV_CTL_ACTION_RUN;
@@ -414,6 +447,7 @@ hv_ctl_command_line_clear (HvCtlCommandLine *line)
 {
   g_clear_pointer (&line->args, hv_ctl_args_free);
   g_clear_pointer (&line->help_group, g_free);
+  g_clear_pointer (&line->connect, g_free);
   line->help_command = NULL;
 }
 
@@ -471,6 +505,9 @@ print_help (void)
       g_print ("  %-36s %s\n", left, _(hv_ctl_commands[i].summary));
     }
   g_print ("  %-36s %s\n", "help [COMMAND]", _("Show this help, or a command's"));
+  g_print ("\n%s\n  %-36s %s\n", _("Global options (before the command):"),
+           "--connect ssh://[USER@]HOST[:PORT]",
+           _("Manage the VMs of USER on HOST through ssh (docs/remote.md)"));
   g_print ("\n%s\n", _("Run \"hostvisorctl COMMAND --help\" for a command's options."));
   g_print ("%s\n",
            _("Exit status: 0 on success, 1 when the operation failed, 2 for usage errors, "

@@ -81,11 +81,23 @@ hv_ctl_cmd_version (HvCtl      *ctl,
 
   g_print ("hostvisorctl %s\n", PACKAGE_VERSION);
 
+  /* Over SSH, the engine there (the bridge starts it); failing to reach it is an error. */
+  if (ctl->remote != NULL)
+    {
+      HvDbusEngine *remote_engine = hv_ctl_get_engine (ctl, TRUE, error);
+
+      if (remote_engine == NULL)
+        return FALSE;
+      engine = g_object_ref (remote_engine);
+    }
   /* Asking for the version should not start an engine. */
-  connection = hv_client_connect_sync (FALSE, NULL, &local_error);
-  if (connection != NULL)
-    engine = hv_dbus_engine_proxy_new_sync (connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
-                                            HV_DBUS_ENGINE_PATH, NULL, &local_error);
+  else
+    {
+      connection = hv_client_connect_sync (FALSE, NULL, &local_error);
+      if (connection != NULL)
+        engine = hv_dbus_engine_proxy_new_sync (connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
+                                                HV_DBUS_ENGINE_PATH, NULL, &local_error);
+    }
   if (engine == NULL || hv_dbus_engine_get_version (engine) == NULL)
     {
       g_print (_("Engine: not running\n"));
@@ -93,7 +105,12 @@ hv_ctl_cmd_version (HvCtl      *ctl,
     }
 
   library = hv_ctl_display (hv_dbus_engine_get_library_path (engine));
-  g_print (_("Engine: hostvisord %s\n"), hv_dbus_engine_get_version (engine));
+  if (ctl->remote != NULL)
+    g_print (_("Engine: hostvisord %s on %s (contract version %u)\n"),
+             hv_dbus_engine_get_version (engine), ctl->remote->host,
+             hv_dbus_engine_get_contract_version (engine));
+  else
+    g_print (_("Engine: hostvisord %s\n"), hv_dbus_engine_get_version (engine));
   if (hv_dbus_engine_get_qemu_version (engine) == NULL ||
       hv_dbus_engine_get_qemu_version (engine)[0] == '\0')
     g_print (_("QEMU: not found\n"));

@@ -193,16 +193,25 @@ hv_ctl_cmd_screenshot (HvCtl      *ctl,
   vm = hv_ctl_find_vm (ctl, hv_ctl_args_positional (args, 0), error);
   if (vm == NULL)
     return FALSE;
-  if (!hv_dbus_vm_call_screenshot_sync (vm, NULL, &handle, &fd_list, NULL, error))
-    return FALSE;
+  if (ctl->remote != NULL)
+    {
+      /* No file descriptor passes over SSH: the PNG comes from hostvisorctl there. */
+      if (!hv_ctl_remote_screenshot (ctl, vm, &png, error))
+        return FALSE;
+    }
+  else
+    {
+      if (!hv_dbus_vm_call_screenshot_sync (vm, NULL, &handle, &fd_list, NULL, error))
+        return FALSE;
 
-  fd = take_fd (handle, fd_list, error);
-  if (fd < 0)
-    return FALSE;
-  png = read_all (fd, HV_CTL_SCREENSHOT_MAX_BYTES, error);
-  close (fd);
-  if (png == NULL)
-    return FALSE;
+      fd = take_fd (handle, fd_list, error);
+      if (fd < 0)
+        return FALSE;
+      png = read_all (fd, HV_CTL_SCREENSHOT_MAX_BYTES, error);
+      close (fd);
+      if (png == NULL)
+        return FALSE;
+    }
 
   data = g_bytes_get_data (png, &len);
   if (len < sizeof png_signature || memcmp (data, png_signature, sizeof png_signature) != 0)
@@ -359,6 +368,9 @@ hv_ctl_cmd_log (HvCtl      *ctl,
 
   if (vm == NULL)
     return FALSE;
+  /* The log is a file on the remote host: hostvisorctl there prints it. */
+  if (ctl->remote != NULL)
+    return hv_ctl_remote_log (ctl, vm, hv_ctl_args_has (args, "follow"), error);
 
   /* A copy: the proxy's cached value goes away when its properties are reloaded. */
   path = g_strdup (hv_dbus_vm_get_serial_log_path (vm));
@@ -545,6 +557,9 @@ hv_ctl_cmd_console (HvCtl      *ctl,
 
   if (vm == NULL)
     return FALSE;
+  /* The serial port's socket cannot pass over SSH: hostvisorctl there relays it. */
+  if (ctl->remote != NULL)
+    return hv_ctl_remote_console (ctl, vm, error);
   name = hv_ctl_vm_display_name (vm);
   if (!hv_dbus_vm_call_open_serial_sync (vm, NULL, &handle, &fd_list, NULL, error))
     return FALSE;

@@ -173,6 +173,14 @@ hv_ctl_cmd_network_setup (HvCtl      *ctl,
       g_set_error (error, HV_CTL_USAGE_ERROR, 0, _("--json goes with --status"));
       return FALSE;
     }
+  /* The set-up changes this computer as root: over SSH it would change the wrong one. */
+  if (ctl->remote != NULL && !status_only)
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                   _("the network set-up is done on the host itself: run \"hostvisorctl network "
+                     "setup\" there"));
+      return FALSE;
+    }
   if (hv_ctl_args_has (args, "allow-bridge"))
     {
       bridges = split_bridges (hv_ctl_args_get (args, "allow-bridge"), error);

@@ -199,6 +199,7 @@ static gboolean
 check_value (const HvCtlCommand  *command,
              const HvCtlOption   *option,
              const char          *value,
+             gboolean             remote,
              char               **out_value,
              GError             **error)
 {
@@ -246,6 +247,12 @@ check_value (const HvCtlCommand  *command,
     case HV_CTL_OPT_PATH:
       if (value[0] == '\0')
         return usage_error (error, command, _("--%s needs a file name"), option->name);
+      /* With --connect the file is the remote host's: our working directory means nothing
+       * there. */
+      if (remote && !g_path_is_absolute (value))
+        return usage_error (error, command,
+                            _("with --connect, --%s names a file on the remote host: give "
+                              "its absolute path (not \"%s\")"), option->name, shown);
       /* The engine runs elsewhere and takes absolute paths only. */
       *out_value = g_canonicalize_filename (value, NULL);
       return TRUE;
@@ -263,11 +270,21 @@ static gboolean
 check_positional (const HvCtlCommand  *command,
                   guint                index,
                   const char          *arg,
+                  gboolean             remote,
                   GError             **error)
 {
   g_autofree char *what = NULL;
   g_autofree char *shown = NULL;
   guint bit = index < 32 ? 1u << index : 0;
+
+  if (remote && (command->path_args & bit) != 0 && !g_path_is_absolute (arg))
+    {
+      what = positional_name (command, index);
+      shown = hv_ctl_display_short (arg);
+      return usage_error (error, command,
+                          _("with --connect, %s names a file on the remote host: give its "
+                            "absolute path (not \"%s\")"), what, shown);
+    }
 
   if ((command->local_args & bit) != 0 || g_utf8_validate (arg, -1, NULL))
     return TRUE;
@@ -287,6 +304,16 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
                    int                  argc,
                    char               **argv,
                    GError             **error)
+{
+  return hv_ctl_args_parse_full (command, argc, argv, FALSE, error);
+}
+
+HvCtlArgs *
+hv_ctl_args_parse_full (const HvCtlCommand  *command,
+                        int                  argc,
+                        char               **argv,
+                        gboolean             remote,
+                        GError             **error)
 {
   g_autoptr(HvCtlArgs) args = g_new0 (HvCtlArgs, 1);
   gboolean options_ended = FALSE;
@@ -354,7 +381,7 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
               value = argv[++i];
             }
 
-          if (!check_value (command, option, value, &checked, error))
+          if (!check_value (command, option, value, remote, &checked, error))
             return NULL;
           g_hash_table_insert (args->values, (gpointer) option->name, checked);
         }
@@ -376,7 +403,7 @@ hv_ctl_args_parse (const HvCtlCommand  *command,
               usage_error (error, command, _("unexpected argument \"%s\""), shown);
               return NULL;
             }
-          if (!check_positional (command, index, arg, error))
+          if (!check_positional (command, index, arg, remote, error))
             return NULL;
           g_ptr_array_add (args->positionals, g_strdup (arg));
         }

@@ -53,10 +53,15 @@ sanitize_line (const char *text)
 
 /* One line for a person: no D-Bus names, no control characters, no line breaks. */
 static char *
-error_to_line (GError *error)
+error_to_line (HvCtl  *ctl,
+               GError *error)
 {
   g_autoptr(GString) text = NULL;
+  char *lost = hv_ctl_remote_lost_line (ctl);
 
+  /* Over SSH, what ended the connection says more than the call that found it ended. */
+  if (lost != NULL)
+    return lost;
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_DISCONNECTED))
@@ -100,7 +105,8 @@ stdout_reader_gone (void)
 }
 
 static int
-report (GError *error)
+report (HvCtl  *ctl,
+        GError *error)
 {
   g_autofree char *line = NULL;
 
@@ -117,7 +123,7 @@ report (GError *error)
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
     return 0;
 
-  line = error_to_line (error);
+  line = error_to_line (ctl, error);
 
   fflush (stdout);
   fprintf (stderr, "hostvisorctl: %s\n", line);
@@ -162,7 +168,9 @@ main (int    argc,
   signal (SIGPIPE, SIG_IGN);
 
   if (!hv_ctl_command_line_parse (argc, argv, &line, &error))
-    return report (error);
+    return report (&ctl, error);
+  if (line.connect != NULL)
+    ctl.remote = hv_remote_parse (line.connect, NULL);   /* checked by the parser */
 
   switch (line.action)
     {
@@ -178,12 +186,13 @@ main (int    argc,
 
     case HV_CTL_ACTION_RUN:
     default:
-      status = line.args->command->run (&ctl, line.args, &error) ? 0 : report (error);
+      status = line.args->command->run (&ctl, line.args, &error) ? 0 : report (&ctl, error);
       break;
     }
 
   hv_ctl_command_line_clear (&line);
   g_clear_object (&ctl.engine);
   g_clear_object (&ctl.connection);
+  g_clear_pointer (&ctl.remote, hv_remote_free);
   return finish (status);
 }

@@ -29,6 +29,7 @@
 #include <json-glib/json-glib.h>
 
 #include "hv-client.h"
+#include "hv-client-remote.h"
 #include "hv-types.h"
 
 G_BEGIN_DECLS
@@ -95,6 +96,7 @@ typedef struct {
   HvCtlArgs           *args;          /* HV_CTL_ACTION_RUN */
   const HvCtlCommand  *help_command;  /* HV_CTL_ACTION_HELP */
   char                *help_group;    /* HV_CTL_ACTION_HELP: "folder", "share"… */
+  char                *connect;       /* --connect's address (checked), or NULL */
 } HvCtlCommandLine;
 
 /* A parsed command line: options by name, positional arguments in order. */
@@ -109,6 +111,7 @@ struct _HvCtl {
   GDBusConnection *connection;
   HvDbusEngine    *engine;
   gboolean         engine_has_properties;
+  HvRemote        *remote;        /* --connect: the engine is on this host, over ssh */
 };
 
 /* hostvisorctl-commands.c */
@@ -124,6 +127,10 @@ void         hv_ctl_print_help           (const HvCtlCommandLine *line);
 /* hostvisorctl-options.c */
 HvCtlArgs   *hv_ctl_args_parse           (const HvCtlCommand *command, int argc, char **argv,
                                           GError **error);
+/* @remote (--connect): file names for the engine must be absolute (they are the remote
+ * host's), instead of being made absolute here. */
+HvCtlArgs   *hv_ctl_args_parse_full      (const HvCtlCommand *command, int argc, char **argv,
+                                          gboolean remote, GError **error);
 void         hv_ctl_args_free            (HvCtlArgs *args);
 gboolean     hv_ctl_args_has             (HvCtlArgs *args, const char *name);
 const char  *hv_ctl_args_get             (HvCtlArgs *args, const char *name);
@@ -236,6 +243,19 @@ gboolean hv_ctl_cmd_discard_state    (HvCtl *ctl, HvCtlArgs *args, GError **erro
 gboolean hv_ctl_cmd_screenshot    (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_log           (HvCtl *ctl, HvCtlArgs *args, GError **error);
 gboolean hv_ctl_cmd_console       (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-bridge.c */
+extern const HvCtlOption hv_ctl_bridge_options[];
+gboolean hv_ctl_cmd_bridge        (HvCtl *ctl, HvCtlArgs *args, GError **error);
+
+/* hostvisorctl-remote.c: what --connect cannot do over D-Bus (file descriptors and files of
+ * the remote host: screenshot, log, console), done by running hostvisorctl there through ssh
+ * with the VM's UUID. */
+gboolean hv_ctl_remote_screenshot (HvCtl *ctl, HvDbusVm *vm, GBytes **png, GError **error);
+gboolean hv_ctl_remote_log        (HvCtl *ctl, HvDbusVm *vm, gboolean follow, GError **error);
+gboolean hv_ctl_remote_console    (HvCtl *ctl, HvDbusVm *vm, GError **error);
+/* A line for a failure on a remote connection that was lost, else NULL. */
+char    *hv_ctl_remote_lost_line  (HvCtl *ctl);
 
 /* hostvisorctl-netsetup.c */
 extern const HvCtlOption hv_ctl_network_setup_options[];

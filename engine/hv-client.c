@@ -26,10 +26,13 @@ typedef enum {
   SPAWN_EXITED,    /* it exited without: another engine runs, or is just exiting */
 } SpawnResult;
 
-static GDBusConnection *
-try_connect (const char   *socket_path,
-             GCancellable *cancellable,
-             GError      **error)
+/* Connects to the engine's socket and runs @handshake on it: what it returns is the result. */
+static GObject *
+try_connect (const char         *socket_path,
+             HvClientHandshake   handshake,
+             gpointer            user_data,
+             GCancellable       *cancellable,
+             GError            **error)
 {
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketAddress) address = g_unix_socket_address_new (socket_path);
@@ -39,9 +42,18 @@ try_connect (const char   *socket_path,
   if (stream == NULL)
     return NULL;
 
-  return g_dbus_connection_new_sync (G_IO_STREAM (stream), NULL,
-                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
-                                     NULL, cancellable, error);
+  return handshake (stream, user_data, cancellable, error);
+}
+
+static GObject *
+dbus_handshake (GSocketConnection  *stream,
+                gpointer            user_data,
+                GCancellable       *cancellable,
+                GError            **error)
+{
+  return G_OBJECT (g_dbus_connection_new_sync (G_IO_STREAM (stream), NULL,
+                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                               NULL, cancellable, error));
 }
 
 static char *
@@ -136,22 +148,24 @@ spawn_engine (SpawnResult  *result,
   return TRUE;
 }
 
-GDBusConnection *
-hv_client_connect_sync (gboolean      autostart,
-                        GCancellable *cancellable,
-                        GError      **error)
+GObject *
+hv_client_open_engine_sync (gboolean            autostart,
+                            HvClientHandshake   handshake,
+                            gpointer            user_data,
+                            GCancellable       *cancellable,
+                            GError            **error)
 {
   g_autofree char *socket_path = hv_paths_engine_socket ();
   g_autoptr(GError) local_error = NULL;
   g_autofree char *run_dir = NULL;
-  GDBusConnection *connection;
+  GObject *connection;
   gint64 deadline;
 
   /* Register our D-Bus error names before any reply arrives, so that the engine's
    * io.github.hostvisor.Error.* names map back to HV_ERROR codes. */
   (void) hv_error_quark ();
 
-  connection = try_connect (socket_path, cancellable, &local_error);
+  connection = try_connect (socket_path, handshake, user_data, cancellable, &local_error);
   if (connection != NULL || !autostart)
     {
       if (connection == NULL)
@@ -179,7 +193,8 @@ hv_client_connect_sync (gboolean      autostart,
       while (g_get_monotonic_time () < MIN (respawn_at, deadline))
         {
           g_clear_error (&local_error);
-          connection = try_connect (socket_path, cancellable, &local_error);
+          connection = try_connect (socket_path, handshake, user_data, cancellable,
+                                    &local_error);
           if (connection != NULL)
             return connection;
           if (g_cancellable_is_cancelled (cancellable))
@@ -191,6 +206,15 @@ hv_client_connect_sync (gboolean      autostart,
   g_set_error (error, HV_ERROR, HV_ERROR_FAILED, "Cannot reach the engine: %s",
                local_error != NULL ? local_error->message : "cancelled");
   return NULL;
+}
+
+GDBusConnection *
+hv_client_connect_sync (gboolean      autostart,
+                        GCancellable *cancellable,
+                        GError      **error)
+{
+  return G_DBUS_CONNECTION (hv_client_open_engine_sync (autostart, dbus_handshake, NULL,
+                                                        cancellable, error));
 }
 
 void

@@ -19,6 +19,18 @@ G_BEGIN_DECLS
 GDBusConnection *hv_client_connect_sync (gboolean autostart, GCancellable *cancellable,
                                          GError **error);
 
+/* What hv_client_open_engine_sync() does with a socket that the engine accepted: an object
+ * made from it (a GDBusConnection, or the stream itself), or NULL with @error when the engine
+ * did not answer as it should (it may be exiting: another attempt follows). */
+typedef GObject *(*HvClientHandshake) (GSocketConnection *stream, gpointer user_data,
+                                       GCancellable *cancellable, GError **error);
+
+/* hv_client_connect_sync() with a handshake of the caller's: `hostvisorctl bridge` takes the
+ * engine's socket itself (hv_client_connect_sync() is this with a D-Bus handshake). */
+GObject         *hv_client_open_engine_sync (gboolean autostart, HvClientHandshake handshake,
+                                             gpointer user_data, GCancellable *cancellable,
+                                             GError **error);
+
 /* Set up gettext for a client program: the translations built in the build tree when the
  * program runs from it (BUILD/po, beside BUILD/app), else the installed ones. */
 void             hv_client_init_i18n    (void);

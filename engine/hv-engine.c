@@ -19,6 +19,7 @@
 
 #include "hv-build-config.h"
 #include "hv-client.h"
+#include "hv-contract.h"
 #include "hv-demo.h"
 #include "hv-engine-netsetup.h"
 #include "hv-engine-vm-network.h"
@@ -1196,6 +1197,7 @@ hv_engine_new (GError **error)
     return NULL;
 
   hv_dbus_engine_set_version (self->skeleton, PACKAGE_VERSION);
+  hv_dbus_engine_set_contract_version (self->skeleton, hv_contract_version_served ());
   sync_kvm (self);
   hv_dbus_engine_set_qemu_version (self->skeleton, qemu_version != NULL ? qemu_version : "");
   hv_dbus_engine_set_library_path (self->skeleton, library_path);

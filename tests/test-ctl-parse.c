@@ -405,6 +405,88 @@ test_snapshot (void)
   assert_help ("help|save-state", "save-state", NULL);
 }
 
+/* --connect: a global option before the command; the address is checked as it is parsed,
+ * and nothing of it can become an ssh option (hv_remote_ssh_argv()). */
+static void
+test_connect (void)
+{
+  static const char * const bridge[] = { "bridge", NULL };
+  static const char * const bad_word[] = { "log", "x;rm", NULL };
+  HvCtlCommandLine out;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HvRemote) remote = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_autofree char *joined = NULL;
+
+  g_assert_true (parse ("--connect|ssh://alice@server.example:2222|list|--json", &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (out.action, ==, HV_CTL_ACTION_RUN);
+  g_assert_cmpstr (out.connect, ==, "ssh://alice@server.example:2222");
+  g_assert_cmpstr (out.args->command->name, ==, "list");
+  hv_ctl_command_line_clear (&out);
+
+  g_assert_true (parse ("--connect=ssh://[fe80::1]/|show|web", &out, &error));
+  g_assert_cmpstr (out.connect, ==, "ssh://[fe80::1]/");
+  g_assert_cmpstr (hv_ctl_args_positional (out.args, 0), ==, "web");
+  hv_ctl_command_line_clear (&out);
+
+  g_assert_true (parse ("--connect|ssh://h|--help", &out, &error));
+  g_assert_cmpint (out.action, ==, HV_CTL_ACTION_HELP);
+  hv_ctl_command_line_clear (&out);
+
+  assert_usage_error ("--connect", "needs an address");
+  assert_usage_error ("--connect|ssh://h", "no command given");
+  assert_usage_error ("--connect|server|list", "must begin with ssh://");
+  assert_usage_error ("--connect|ssh://-oProxyCommand=x|list", "begins with a letter");
+  assert_usage_error ("--connect|ssh://-oProxyCommand=x@h|list", "user name");
+  assert_usage_error ("--connect|ssh://h:0|list", "port");
+  assert_usage_error ("--connect|ssh://h:65536|list", "port");
+  assert_usage_error ("--connect|ssh://h:+22|list", "port");
+  assert_usage_error ("--connect|ssh://h/path|list", "no path");
+  assert_usage_error ("--connect|ssh://a%20b@h|list", "escapes");
+  assert_usage_error ("--connect|ssh://a@b@h|list", "host name");
+  assert_usage_error ("--connect|ssh://[-oProxy]|list", "IPv6");
+  assert_usage_error ("--connect|ssh://h p|list", "host name");
+  assert_usage_error ("--connect|ssh://|list", "host name");
+
+  /* File names are the remote host's: absolute, never made so against our directory. */
+  assert_usage_error ("--connect|ssh://h|create|web|--iso|debian.iso", "absolute path");
+  assert_usage_error ("--connect|ssh://h|create|web|--kernel=./vmlinuz", "absolute path");
+  assert_usage_error ("--connect|ssh://h|share|web|add|docs", "absolute path");
+  g_assert_true (parse ("--connect|ssh://h|create|web|--iso|/srv/debian.iso", &out, &error));
+  g_assert_cmpstr (hv_ctl_args_get (out.args, "iso"), ==, "/srv/debian.iso");
+  hv_ctl_command_line_clear (&out);
+  /* screenshot's file is ours: it stays relative to here. */
+  g_assert_true (parse ("--connect|ssh://h|screenshot|web|shot.png", &out, &error));
+  hv_ctl_command_line_clear (&out);
+
+  /* The argv: the user, host and port only as -l, -p and the word after "--". */
+  remote = hv_remote_parse ("SSH://bob@10.0.0.2:22", &error);
+  g_assert_no_error (error);
+  argv = hv_remote_ssh_argv (remote, FALSE, bridge, &error);
+  g_assert_no_error (error);
+  joined = g_strjoinv (" ", argv);
+  g_assert_cmpstr (joined, ==, "ssh -o BatchMode=yes -o ConnectTimeout=20 "
+                   "-o ServerAliveInterval=15 -o ServerAliveCountMax=3 -e none -T -p 22 "
+                   "-l bob -- 10.0.0.2 hostvisorctl bridge");
+  g_clear_pointer (&argv, g_strfreev);
+  g_clear_pointer (&remote, hv_remote_free);
+
+  remote = hv_remote_parse ("ssh://[::1]", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (remote->host, ==, "::1");
+  g_assert_null (remote->user);
+  g_assert_cmpuint (remote->port, ==, 0);
+  argv = hv_remote_ssh_argv (remote, TRUE, bridge, &error);
+  g_assert_true (g_strv_contains ((const char * const *) argv, "-t"));
+  g_assert_false (g_strv_contains ((const char * const *) argv, "-p"));
+  g_clear_pointer (&argv, g_strfreev);
+
+  /* A word for the remote shell that is not plain is refused, never quoted. */
+  g_assert_null (hv_remote_ssh_argv (remote, FALSE, bad_word, &error));
+  g_assert_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT);
+}
+
 static void
 test_random (void)
 {
@@ -471,6 +553,7 @@ main (int    argc,
   g_test_add_func ("/ctl-parse/vm-options", test_vm_options);
   g_test_add_func ("/ctl-parse/net-options", test_net_options);
   g_test_add_func ("/ctl-parse/snapshot", test_snapshot);
+  g_test_add_func ("/ctl-parse/connect", test_connect);
   g_test_add_func ("/ctl-parse/random", test_random);
   return g_test_run ();
 }

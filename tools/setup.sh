@@ -31,6 +31,11 @@ packages+=(sway wl-clipboard)
 packages+=(dnsmasq-base iproute2 iputils-ping curl)
 # Export to libvirt: the test validates the domain and boots it on a real libvirt session.
 packages+=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+# Engines on other hosts: the client runs ssh; test-remote.sh runs its own sshd (in a network
+# namespace, with its own config) as the second host. Debian's package would also start and
+# enable the system's sshd: when this script installs it, it turns that service off again
+# (below), so that setting up Hostvisor never opens this machine to SSH logins.
+packages+=(openssh-client openssh-server)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -44,6 +49,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -q
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  if [[ " ${missing[*]} " == *" openssh-server "* ]] && [ -d /run/systemd/system ]; then
+    echo "Turning off the system's sshd that openssh-server enabled (the tests run their own)"
+    "${sudo[@]}" systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -f "$builddir/build.ninja" ]; then

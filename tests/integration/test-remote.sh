@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Engines on other hosts over SSH (docs/remote.md): a second "host" in a network namespace
+# runs Debian's sshd (its own config, host key and authorized keys, all made here), and
+# Hostvisor (this build) is installed there for a second user, hvremote. Through
+# `hostvisorctl --connect ssh://hvremote@HOST:PORT` the CLI lists, creates, starts the tiny
+# guest, reads its serial log, takes a screenshot, types on its serial console, reads its
+# display's RFB greeting over a second ssh (bridge --console), powers it off
+# and deletes it; the VM lives in hvremote's library, run by hvremote's engine. Errors: a
+# port where no sshd listens, a user without Hostvisor, an engine of another contract
+# version, a connection cut during a call, addresses that try to become ssh options.
+# Needs root (users, a namespace) and sshd (openssh-server); skips without them.
+source "$(dirname "$0")/lib.sh"
+
+BOOT_WAIT=180
+SSHD=/usr/sbin/sshd
+
+skip_all () {
+  echo "1..0 # SKIP $*"
+  exit 0
+}
+[ "$(id -u)" -eq 0 ] || skip_all "needs root to add users and a network namespace"
+[ -x "$SSHD" ] || skip_all "sshd is not installed (openssh-server; tools/setup.sh installs it)"
+command -v ssh >/dev/null && command -v ssh-keygen >/dev/null ||
+  skip_all "ssh is not installed (openssh-client; tools/setup.sh installs it)"
+
+if ! tiny_guest; then
+  not_ok "build the tiny guest"
+  finish
+  exit 1
+fi
+ok "build the tiny guest"
+
+# --- The second host ---------------------------------------------------------------------
+# Users: hvremote has Hostvisor; hvnoeng has not; hvoldver's engine says it speaks contract
+# version 999; hvcut's bridge is cut off after 80 bytes (a connection lost during a call).
+USERS=(hvremote hvnoeng hvoldver hvcut)
+R="$HV_TMP/remote"              # everything of the remote side
+NS="hvremote$$"
+VETH_HOST="hvr$$h"
+VETH_NS="hvr$$n"
+NET=$((20 + $$ % 200))
+HOST_IP="10.77.$NET.1"
+REMOTE_IP="10.77.$NET.2"
+PORT=2222
+SSHD_PID=""
+
+remote_cleanup () {
+  local pid
+  # The remote users' engines and VMs first (their own lib.sh is not there to do it).
+  for u in "${USERS[@]}"; do
+    id "$u" >/dev/null 2>&1 || continue
+    for pid in $(pgrep -u "$u" -x hostvisord); do kill -TERM "$pid" 2>/dev/null; done
+  done
+  for _ in $(seq 1 40); do
+    pgrep -u hvremote -x hostvisord >/dev/null 2>&1 || break
+    sleep 0.25
+  done
+  for u in "${USERS[@]}"; do
+    id "$u" >/dev/null 2>&1 || continue
+    for pid in $(pgrep -u "$u"); do kill -KILL "$pid" 2>/dev/null; done
+  done
+  [ -n "$SSHD_PID" ] && kill -TERM "$SSHD_PID" 2>/dev/null
+  ip netns delete "$NS" 2>/dev/null
+  ip link delete "$VETH_HOST" 2>/dev/null
+  for u in "${USERS[@]}"; do
+    id "$u" >/dev/null 2>&1 && userdel "$u" 2>/dev/null
+  done
+  cleanup
+}
+trap remote_cleanup EXIT
+
+# Users left by a run that was killed: start clean.
+for u in "${USERS[@]}"; do
+  if id "$u" >/dev/null 2>&1; then
+    for pid in $(pgrep -u "$u"); do kill -KILL "$pid" 2>/dev/null; done
+    userdel "$u" 2>/dev/null
+  fi
+done
+
+mkdir -p "$R"
+chmod 0755 "$HV_TMP" "$R"
+for u in "${USERS[@]}"; do
+  # "*": no password, yet not locked (sshd refuses a locked account even with a key).
+  useradd --no-create-home --home-dir "$R/home-$u" --shell /bin/sh --password '*' "$u" ||
+    { not_ok "add the user $u"; finish; exit 1; }
+  mkdir -p "$R/home-$u"
+  chown "$u:" "$R/home-$u"
+  chmod 0700 "$R/home-$u"
+done
+
+# Hostvisor "installed" for hvremote: a bin directory in its PATH with this build's
+# hostvisorctl (hostvisord is found beside the real program). The wrappers set what a real
+# login would: the runtime directory that logind would make, and the test's settings.
+wrapper () {   # wrapper USER [EXTRA]
+  local u=$1 extra=${2:-} bin="$R/bin-$1"
+  mkdir -p "$bin"
+  cat >"$bin/hostvisorctl" <<EOF
+#!/bin/sh
+export XDG_RUNTIME_DIR="$R/home-$u/run"
+mkdir -p "\$XDG_RUNTIME_DIR" && chmod 0700 "\$XDG_RUNTIME_DIR"
+export HOSTVISOR_NO_KVM=1 HOSTVISOR_IDLE_EXIT=60 HOSTVISOR_SCHEMA_DIR="$HOSTVISOR_SCHEMA_DIR"
+export HOSTVISORD="$HOSTVISORD"
+$extra
+exec "$HV_BUILDDIR/app/hostvisorctl" "\$@"
+EOF
+  chmod 0755 "$bin" "$bin/hostvisorctl"
+}
+wrapper hvremote
+wrapper hvoldver "export HOSTVISOR_TEST_CONTRACT_VERSION=999"
+wrapper hvcut
+# hvcut: its bridge's output stops after 80 bytes, in the middle of the first reply, and the
+# bridge is killed: the connection ends during a call (dd with 1-byte blocks passes each byte
+# on at once; head would keep them in its buffer).
+cat >"$R/bin-hvcut/hostvisorctl" <<EOF
+#!/bin/sh
+export XDG_RUNTIME_DIR="$R/home-hvcut/run" HOSTVISOR_NO_KVM=1 HOSTVISOR_IDLE_EXIT=60
+export HOSTVISOR_SCHEMA_DIR="$HOSTVISOR_SCHEMA_DIR" HOSTVISORD="$HOSTVISORD"
+mkdir -p "\$XDG_RUNTIME_DIR" && chmod 0700 "\$XDG_RUNTIME_DIR"
+[ "\$1" = bridge ] || exit 2
+fifo="$R/home-hvcut/cut.\$\$"
+mkfifo "\$fifo" || exit 1
+exec 3<&0   # an asynchronous command of sh reads /dev/null unless told otherwise
+"$HV_BUILDDIR/app/hostvisorctl" bridge <&3 >"\$fifo" &
+dd bs=1 count=80 status=none <"\$fifo"
+kill -KILL \$! 2>/dev/null
+rm -f "\$fifo"
+EOF
+
+if setpriv --reuid=hvremote --regid=hvremote --clear-groups \
+     "$R/bin-hvremote/hostvisorctl" --version >/dev/null 2>&1 &&
+   setpriv --reuid=hvremote --regid=hvremote --clear-groups test -r "$KERNEL" -a -r "$INITRD"; then
+  ok "hvremote can run this build and read the tiny guest"
+else
+  not_ok "hvremote can run this build and read the tiny guest (are $HV_BUILDDIR and its parents world-readable?)"
+  finish
+  exit 1
+fi
+
+# The namespace and a cable to it.
+ip netns add "$NS" &&
+  ip link add "$VETH_HOST" type veth peer name "$VETH_NS" &&
+  ip link set "$VETH_NS" netns "$NS" &&
+  ip addr add "$HOST_IP/30" dev "$VETH_HOST" && ip link set "$VETH_HOST" up &&
+  ip -n "$NS" addr add "$REMOTE_IP/30" dev "$VETH_NS" && ip -n "$NS" link set "$VETH_NS" up &&
+  ip -n "$NS" link set lo up
+check "a network namespace for the second host ($REMOTE_IP)" test $? -eq 0
+
+# Keys, made here: the host's, and the client's (authorized for every remote user).
+ssh-keygen -q -t ed25519 -N '' -C hv-test-host -f "$R/host_key" &&
+  ssh-keygen -q -t ed25519 -N '' -C hv-test-client -f "$R/client_key" &&
+  cp "$R/client_key.pub" "$R/authorized_keys" && chmod 0644 "$R/authorized_keys"
+check "host and client keys" test $? -eq 0
+echo "[$REMOTE_IP]:$PORT $(cut -d' ' -f1,2 "$R/host_key.pub")" >"$R/known_hosts"
+
+cat >"$R/sshd_config" <<EOF
+ListenAddress $REMOTE_IP:$PORT
+HostKey $R/host_key
+PidFile none
+AuthorizedKeysFile $R/authorized_keys
+StrictModes no
+UsePAM no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+AllowUsers ${USERS[*]}
+X11Forwarding no
+AllowAgentForwarding no
+PermitTTY yes
+PrintMotd no
+LogLevel VERBOSE
+Match User hvremote
+  SetEnv PATH=$R/bin-hvremote:/usr/bin:/bin
+Match User hvoldver
+  SetEnv PATH=$R/bin-hvoldver:/usr/bin:/bin
+Match User hvcut
+  SetEnv PATH=$R/bin-hvcut:/usr/bin:/bin
+EOF
+mkdir -p /run/sshd && chmod 0755 /run/sshd
+if ! "$SSHD" -t -f "$R/sshd_config" 2>"$HV_TMP/sshd-t.err"; then
+  not_ok "the test's sshd config is valid"
+  diag "$(cat "$HV_TMP/sshd-t.err")"
+  finish
+  exit 1
+fi
+ip netns exec "$NS" "$SSHD" -D -e -f "$R/sshd_config" 2>"$HV_TMP/sshd.log" &
+SSHD_PID=$!
+
+# The client: ssh with the test's key and known hosts, strict about the host key, and never
+# the person's own ~/.ssh (a wrapper first in PATH, as a person's ssh config would do it).
+cat >"$R/ssh_config" <<EOF
+Host *
+  IdentityFile $R/client_key
+  IdentitiesOnly yes
+  UserKnownHostsFile $R/known_hosts
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  UpdateHostKeys no
+EOF
+mkdir -p "$R/client-bin"
+printf '#!/bin/sh\nexec %q -F %q "$@"\n' "$(command -v ssh)" "$R/ssh_config" >"$R/client-bin/ssh"
+chmod 0755 "$R/client-bin/ssh"
+export PATH="$R/client-bin:$PATH"
+
+sshd_listens () {
+  ip netns exec "$NS" ss -ltn 2>/dev/null | grep -qF "$REMOTE_IP:$PORT"
+}
+check "sshd listens in the namespace" wait_until 20 sshd_listens
+check "ssh reaches hvremote there" \
+  bash -c "ssh -o BatchMode=yes -p $PORT hvremote@$REMOTE_IP true"
+
+REMOTE="ssh://hvremote@$REMOTE_IP:$PORT"
+C=(--connect "$REMOTE")
+
+# --- Every operation as locally ------------------------------------------------------------
+expect_ok "--connect list: an empty library" "${C[@]}" list
+check "…says so" test "$OUT" = "No virtual machines."
+expect_ok "--connect version" "${C[@]}" version
+check "…names the remote engine and its contract version" \
+  grep -qF "on $REMOTE_IP (contract version 1)" <<<"$OUT"
+check "…whose library is hvremote's" \
+  grep -qF "Library: $R/home-hvremote/.local/share/hostvisor" <<<"$OUT"
+
+expect_ok "--connect create the tiny VM" "${C[@]}" create tiny --no-disk --memory 256 \
+  --kernel "$KERNEL" --initrd "$INITRD" --cmdline "console=ttyS0 quiet hv.heartbeat=1"
+UUID=$OUT
+check "the VM is in hvremote's library, made by hvremote" \
+  test "$(stat -c %U "$R/home-hvremote/.local/share/hostvisor" 2>/dev/null)" = hvremote
+run_ctl list
+check "…and not in the local user's" test "$OUT" = "No virtual machines."
+expect_ok "--connect list --json" "${C[@]}" list --json
+check "…shows it" test "$(json_get 0.uuid)" = "$UUID"
+
+expect_ok "--connect start" "${C[@]}" start tiny
+check "QEMU runs as hvremote" \
+  test "$(pgrep -u hvremote -fc -- "[q]emu-system-x86_64.*-uuid $UUID")" = 1
+remote_log_has () {
+  "$CTL" "${C[@]}" log tiny 2>/dev/null | grep -qF -- "$1"
+}
+check "--connect log: the guest's serial marker" wait_until $BOOT_WAIT remote_log_has \
+  "HOSTVISOR-GUEST: ready"
+
+expect_ok "--connect screenshot FILE" "${C[@]}" screenshot tiny "$HV_TMP/shot.png"
+check "…writes a PNG" python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+sys.exit(0 if d[:8] == b"\x89PNG\r\n\x1a\n" and len(d) > 100 else 1)' "$HV_TMP/shot.png"
+"$CTL" "${C[@]}" screenshot "$UUID" - >"$HV_TMP/shot2.png" 2>"$HV_TMP/shot2.err"
+check "--connect screenshot - (by UUID) to stdout" cmp -s -n 8 "$HV_TMP/shot.png" "$HV_TMP/shot2.png"
+
+OUT=$(printf 'echo hv-$((6*7))-done\n' | timeout 60 "$CTL" "${C[@]}" console tiny 2>&1)
+check "--connect console: a command typed runs in the guest" grep -q "hv-42-done" <<<"$OUT"
+
+OUT=$(timeout 90 "$HV_BUILDDIR/tests/hv-remote-console-probe" "$REMOTE" "$UUID" 2>&1)
+check "the VM's display over SSH (bridge --console): its RFB greeting" \
+  grep -qE "^RFB 003\.00[378]" <<<"$OUT"
+diag "$OUT"
+expect_fail "--connect network setup is refused (it changes the host itself)" \
+  "done on the host itself" "${C[@]}" network setup
+
+# --- Errors ----------------------------------------------------------------------------------
+expect_fail "a port where nothing listens: ssh's reason" \
+  "^hostvisorctl: cannot reach $REMOTE_IP over SSH: .*(refused|Connection)" \
+  --connect "ssh://hvremote@$REMOTE_IP:$((PORT + 1))" list
+expect_fail "a user without Hostvisor: not installed" \
+  "^hostvisorctl: Hostvisor is not installed on $REMOTE_IP" \
+  --connect "ssh://hvnoeng@$REMOTE_IP:$PORT" list
+expect_fail "an engine of another contract version is refused, naming both" \
+  "contract version 999 and this client version 1" \
+  --connect "ssh://hvoldver@$REMOTE_IP:$PORT" list
+expect_fail "a connection cut during a call: lost" \
+  "^hostvisorctl: lost the connection to the engine on $REMOTE_IP" \
+  --connect "ssh://hvcut@$REMOTE_IP:$PORT" list
+expect_fail "a host that would be an ssh option is refused (usage)" "begins with a letter" \
+  --connect "ssh://-oProxyCommand=touch" list
+check "…with exit status 2" test "$RC" -eq 2
+expect_fail "a user that would be an option is refused" "user name" \
+  --connect "ssh://-oProxyCommand=x@$REMOTE_IP" list
+expect_fail "only ssh:// addresses" "must begin with ssh://" --connect "tcp://$REMOTE_IP" list
+OUT=$(printf 'x' | "$CTL" bridge 2>&1)
+check "bridge refuses what is not a D-Bus client" grep -q "not a D-Bus client" <<<"$OUT"
+
+# --- The end ---------------------------------------------------------------------------------
+expect_ok "--connect poweroff" "${C[@]}" poweroff tiny
+check "…QEMU is gone" wait_until 30 bash -c "! pgrep -u hvremote -f -- '[q]emu-system-x86_64.*-uuid $UUID'"
+# A reader that has had enough (`log | head`) ends it quietly, as locally: 2 MB of log, so that
+# ssh really finds its stdout closed.
+run_ctl "${C[@]}" show tiny --json
+SERIAL_LOG=$(json_get serial_log)
+head -c 2000000 /dev/zero | tr '\0' 'x' | fold -w 79 >"$SERIAL_LOG"
+chown hvremote: "$SERIAL_LOG"
+"$CTL" "${C[@]}" log tiny 2>"$HV_TMP/log-pipe.err" | head -c 10 >/dev/null
+LOG_STATUS=${PIPESTATUS[0]}
+check "--connect log | head: status 0" test "$LOG_STATUS" = 0
+check "…and nothing on stderr" test ! -s "$HV_TMP/log-pipe.err"
+diag "$(cat "$HV_TMP/log-pipe.err")"
+expect_ok "--connect delete" "${C[@]}" delete tiny
+expect_ok "--connect list after delete" "${C[@]}" list
+check "…is empty again" test "$OUT" = "No virtual machines."
+if ! grep -q "Accepted publickey for hvremote" "$HV_TMP/sshd.log"; then
+  diag "sshd's log: $(tail -n 20 "$HV_TMP/sshd.log")"
+fi
+
+finish
