@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hv-floppy-row.c: Settings → Storage's row for floppy drive B: (the engine's second floppy
  * drive, docs/legacy.md). It shows the image in B: from the VM's config; Insert… picks an
- * image and Eject empties the drive: InsertMedia "floppy-b" while the VM runs (the guest sees
- * the disk change), Modify "floppy-b" / "remove-floppy-b" while it is off. B: needs A: (the
+ * image and Eject empties the drive and keeps it: InsertMedia "floppy-b" while the VM runs
+ * (the guest sees the disk change) and for Eject, Modify "floppy-b" to give a powered-off VM
+ * drive B: with its first image. B: needs A: (the
  * engine says so when A: is missing). Errors are shown as a toast with the engine's reason. */
 #include "hv-build-config.h"
 
@@ -98,7 +99,9 @@ set_medium (HvFloppyRow *self,
   GVariant *parameters;
   const char *method = "Modify";
 
-  if (hv_settings_vm_is_active (self->item))
+  /* Eject empties the drive and keeps it, running or not (InsertMedia ""); Modify adds
+   * drive B: to a powered-off VM with its first image. */
+  if (path == NULL || hv_settings_vm_is_active (self->item))
     {
       method = "InsertMedia";
       parameters = g_variant_new ("(ss)", "floppy-b", path != NULL ? path : "");
@@ -108,10 +111,7 @@ set_medium (HvFloppyRow *self,
       GVariantDict dict;
 
       g_variant_dict_init (&dict, NULL);
-      if (path != NULL)
-        g_variant_dict_insert (&dict, "floppy-b", "s", path);
-      else
-        g_variant_dict_insert (&dict, "remove-floppy-b", "b", TRUE);
+      g_variant_dict_insert (&dict, "floppy-b", "s", path);
       parameters = g_variant_new ("(@a{sv})", g_variant_dict_end (&dict));
     }
   hv_engine_client_call (self->client, self->item, method, parameters, self->cancellable,
