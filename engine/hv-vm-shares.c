@@ -595,6 +595,8 @@ on_reconcile_list (GObject      *object,
 
       if (g_hash_table_contains (present, id))
         continue;
+      if ((live->parked = live->unplugged = hv_snap_shares_were_parked (self)))
+        continue;   /* out for a snapshot when the earlier engine ended: plugged back below */
       /* An add the earlier engine did not finish, or a removal the guest completed while
        * no engine was watching: neither is in QEMU. */
       hv_vm_log (self, "shared folder \"%s\" is not in QEMU any more", live->share->name);
@@ -606,6 +608,7 @@ on_reconcile_list (GObject      *object,
         }
       drop_live (self, live);
     }
+  hv_snap_shares_reclaim (self);
   save_state (self);
   hv_vm_shares_announce (self);
   hv_vm_sync_skeleton (self);
@@ -1443,14 +1446,13 @@ hv_vm_shares_parked_slots (HvVm *self, gboolean unplugged)
 gboolean
 hv_vm_shares_parked_busy (HvVm *self, gboolean any)
 {
-  for (guint i = 0; self->live_shares != NULL && i < self->live_shares->len; i++)
-    {
-      const HvLiveShare *live = g_ptr_array_index (self->live_shares, i);
+  HvLiveShare *live;
 
-      if (live->parked && (any || (self->share_transport == HV_SHARE_TRANSPORT_VIRTIOFS &&
-                                   (!live->unplugged || live->daemon != NULL))))
-        return TRUE;
-    }
+  for (guint i = 0; self->live_shares != NULL && i < self->live_shares->len; i++)
+    if ((live = g_ptr_array_index (self->live_shares, i))->parked &&
+        (any || (self->share_transport == HV_SHARE_TRANSPORT_VIRTIOFS &&
+                 (!live->unplugged || live->daemon != NULL))))
+      return TRUE;
   return FALSE;
 }
 
@@ -1490,6 +1492,9 @@ hv_vm_shares_unpark (HvVm *self, guint slot, const char *failure)
         }
     }
   else if (live->unplugged)
-    live->mount_deadline = g_get_monotonic_time () + MOUNT_RETRY_S * G_USEC_PER_SEC;
+    {
+      g_clear_pointer (&live->failure, g_free);   /* it has a new virtiofsd now */
+      live->mount_deadline = g_get_monotonic_time () + MOUNT_RETRY_S * G_USEC_PER_SEC;
+    }
   live->parked = live->unplugged = FALSE;
 }

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "hv-crashpoint.h"
 #include "hv-error.h"
 #include "hv-fileutil.h"
 #include "hv-snapshot-store.h"
@@ -27,6 +28,7 @@
 #define REMOUNT_TIMEOUT_S 90
 #define POLL_MS 200
 #define SAVED_STATE_MARKER "saved-state-unplugged"
+#define PARKED_MARKER "shares-parked"   /* in the runtime directory, while parked */
 #define PARK_KEY "hv-snap-shares"
 
 typedef struct {
@@ -77,6 +79,20 @@ marker_path (HvVm *self)
   return g_build_filename (self->dir, "snapshots", SAVED_STATE_MARKER, NULL);
 }
 
+static char *
+parked_path (HvVm *self)
+{
+  return g_build_filename (self->run_dir, PARKED_MARKER, NULL);
+}
+
+gboolean
+hv_snap_shares_were_parked (HvVm *self)
+{
+  g_autofree char *path = parked_path (self);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
 /* The shares QEMU names in `reasons`: a 9p share by its tag or path, virtiofs by device. */
 static gboolean
 reasons_are_shares (JsonArray *reasons)
@@ -92,14 +108,20 @@ reasons_are_shares (JsonArray *reasons)
   return json_array_get_length (reasons) > 0;
 }
 
+/* Names the shares: "a", "b" */
 static GError *
-park_error (HvVm       *self,
+park_error (Park       *p,
             const char *why)
 {
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  for (guint i = 0; i < p->names->len; i++)
+    g_string_append_printf (names, "%s\"%s\"", i > 0 ? ", " : "",
+                            (char *) g_ptr_array_index (p->names, i));
   return g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
-                      "The shared folders of VM \"%s\" could not be taken out of the guest "
+                      "The shared folders %s of VM \"%s\" could not be taken out of the guest "
                       "for the snapshot (%s); they stay shared: take a disk-only snapshot "
-                      "instead (--disk-only)", hv_vm_get_name (self), why);
+                      "instead (--disk-only)", names->str, hv_vm_get_name (p->vm), why);
 }
 
 static void
@@ -139,7 +161,7 @@ parked (Park *p)
                                          strlen (HV_SAVED_STATE_TAG) + 1, 0600, FALSE,
                                          &error))
             {
-              park_fail (p, park_error (self, error != NULL ? error->message
+              park_fail (p, park_error (p, error != NULL ? error->message
                                                             : g_strerror (errno)));
               return;
             }
@@ -147,6 +169,9 @@ parked (Park *p)
     }
   hv_vm_log (self, "shared folders out of the guest for the snapshot%s",
              self->share_transport == HV_SHARE_TRANSPORT_VIRTIOFS ? " (devices unplugged)" : "");
+  /* Killed here: the config never changed, and the next engine plugs the shares back
+   * (hv_snap_shares_reclaim()). */
+  hv_crash_point ("snapshot:shares-parked");
   p->retry (p->task);
 }
 
@@ -164,7 +189,7 @@ on_unplug_poll (gpointer user_data)
   if (g_get_monotonic_time () < p->deadline)
     return G_SOURCE_CONTINUE;
   p->poll_id = 0;
-  park_fail (p, park_error (p->vm, "the guest did not release the virtiofs devices in time"));
+  park_fail (p, park_error (p, "the guest did not release the virtiofs devices in time"));
   return G_SOURCE_REMOVE;
 }
 
@@ -223,7 +248,7 @@ on_agent_timeout (gpointer user_data)
   Park *p = user_data;
 
   p->timeout_id = 0;
-  park_fail (p, park_error (p->vm, "the guest tools did not confirm the unmount"));
+  park_fail (p, park_error (p, "the guest tools did not confirm the unmount"));
   return G_SOURCE_REMOVE;
 }
 
@@ -248,6 +273,13 @@ hv_snap_shares_try_park (GTask     *task,
   p->retry = retry;
   p->names = g_ptr_array_new_with_free_func (g_free);
   g_object_set_data_full (G_OBJECT (task), PARK_KEY, p, (GDestroyNotify) park_free);
+  {
+    /* Before anything leaves the guest: a later engine then knows to bring it back. */
+    g_autofree char *marker = parked_path (self);
+
+    if (!hv_file_replace_contents (marker, "parked\n", 7, 0600, FALSE, NULL))
+      hv_vm_log (self, "cannot write %s", marker);
+  }
   p->generation = hv_vm_shares_park (self);
   {
     g_autoptr(GArray) slots = hv_vm_shares_parked_slots (self, FALSE);
@@ -259,7 +291,7 @@ hv_snap_shares_try_park (GTask     *task,
   hv_vm_log (self, "the guest tools unmount the shared folders for the snapshot");
   if (p->generation == 0)
     {
-      park_fail (p, park_error (self, "the guest tools did not take the list"));
+      park_fail (p, park_error (p, "the guest tools did not take the list"));
       return TRUE;
     }
   p->applied_id = g_signal_connect (self->agent, "shares-applied",
@@ -399,6 +431,12 @@ replug_done (Replug *r)
     }
   else if (r->failures->len > 0)
     hv_vm_log (r->vm, "shared folders after the load: %s", r->failures->str);
+  if (!hv_vm_shares_parked_busy (r->vm, TRUE))
+    {
+      g_autofree char *marker = parked_path (r->vm);
+
+      g_unlink (marker);
+    }
   hv_vm_sync_skeleton (r->vm);
   replug_free (r);
 }
@@ -583,21 +621,48 @@ hv_snap_shares_start_config (HvVm             *self,
   return config;
 }
 
-void
-hv_snap_shares_started (HvVm *self)
+static void
+replug_parked (HvVm *self)
 {
   g_autoptr(GArray) slots = hv_vm_shares_parked_slots (self, TRUE);
-  g_autofree char *marker = marker_path (self);
   GPtrArray *names;
 
-  /* The load is done: a saved state's marker has served. */
-  g_unlink (marker);
   if (slots->len == 0)
     return;
   names = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < slots->len; i++)
     g_ptr_array_add (names, g_strdup (hv_vm_shares_slot_name (self,
                                                              g_array_index (slots, guint, i))));
-  hv_vm_log (self, "plugging the shared folders back after the load");
+  hv_vm_log (self, "plugging the shared folders back");
   replug_start (self, names, NULL);
+}
+
+void
+hv_snap_shares_started (HvVm *self)
+{
+  g_autofree char *marker = marker_path (self);
+
+  /* The load is done: a saved state's marker has served. */
+  g_unlink (marker);
+  replug_parked (self);
+}
+
+void
+hv_snap_shares_reclaim (HvVm *self)
+{
+  g_autoptr(GArray) parked = hv_vm_shares_parked_slots (self, FALSE);
+
+  if (!hv_snap_shares_were_parked (self))
+    return;
+  /* 9p shares (and devices still in) only need the list; the agent hears it next. */
+  for (guint i = 0; i < parked->len; i++)
+    hv_vm_shares_unpark (self, g_array_index (parked, guint, i), NULL);
+  hv_vm_log (self, "the earlier engine had the shared folders out for a snapshot");
+  replug_parked (self);
+  if (!hv_vm_shares_parked_busy (self, TRUE))
+    {
+      g_autofree char *marker = parked_path (self);
+
+      g_unlink (marker);
+    }
 }

@@ -52,5 +52,10 @@ gboolean    hv_snap_shares_load_unplugged (HvVm *self);
 HvVmConfig *hv_snap_shares_start_config (HvVm *self, const HvQemuCaps *caps);
 /* After `cont`: plug back the shares of a loaded state, tell the agent. */
 void        hv_snap_shares_started     (HvVm *self);
+/* A running VM taken over from an earlier engine (hv_vm_shares_reconcile()): that engine
+ * had shares out of the guest for a snapshot (the runtime file shares-parked). */
+gboolean    hv_snap_shares_were_parked (HvVm *self);
+/* ...then plug back those it had unplugged. */
+void        hv_snap_shares_reclaim     (HvVm *self);
 
 G_END_DECLS

@@ -818,7 +818,8 @@ on_take_blockers (GObject      *object,
       if (share != NULL)
         hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
                                       "The shared folder \"%s\" is in use by the guest and "
-                                      "blocks a snapshot with the running state: take a "
+                                      "blocks a snapshot with the running state (the guest "
+                                      "tools are not running to unmount it): take a "
                                       "disk-only snapshot instead (--disk-only)", share));
       else
         hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,

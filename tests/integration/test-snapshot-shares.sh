@@ -105,6 +105,32 @@ sys.exit(0 if s and s[0]["kind"] == "live" else 1)' "$OUT"
   check "$vm: …and the guest reads it" guest_reads "$vm" after.txt "$word-after"
 done
 
+# The engine killed while the share is out of the guest: the next engine plugs it back.
+vm=${VMS[0]}
+kill_engine () {
+  local pid
+  pid=$(engine_pid)
+  [ -n "$pid" ] || return 0
+  kill -KILL "$pid"
+  wait_until 10 bash -c "! kill -0 $pid"
+}
+kill_engine
+# An engine with the crash point set (it inherits the environment of the command that starts
+# it) takes the VM over; once its agent is back, the take parks the share and dies.
+HOSTVISOR_CRASH_AT=snapshot:shares-parked "$CTL" list >/dev/null 2>&1
+check "$vm: the agent connects to the engine with the crash point" wait_until 60 agent_connected "$vm"
+wait_until 60 mounted "$vm"
+"$CTL" snapshot "$vm" take crashed >/dev/null 2>&1
+check "$vm: the engine died with the share out of the guest" \
+  grep -q "crashpoint snapshot:shares-parked: killing" "$XDG_RUNTIME_DIR/hostvisor/engine.log"
+kill_engine
+"$CTL" list >/dev/null 2>&1   # a new engine takes the VM over
+check "$vm: …the VM still runs" state_is "$vm" running
+check "$vm: …no snapshot 'crashed'" test -z "$(snap_id "$vm" crashed)"
+check "$vm: …the config still has the share" test "$(vm_field "$vm" shares.0.name)" = data
+check "$vm: …the next engine brings the share back, mounted" wait_until 90 mounted "$vm"
+check "$vm: …and the guest reads it" guest_reads "$vm" after.txt "after"
+
 # Save state with the share in use, then start: the share comes back (virtiofs: re-plugged).
 vm=${VMS[0]}
 expect_ok "$vm: save the state with the share mounted" save-state "$vm"
