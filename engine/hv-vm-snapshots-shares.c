@@ -38,6 +38,7 @@ typedef struct {
   GError *error;              /* the task's answer, held while the shares come back */
   GPtrArray *names;           /* char*: the shares the guest should mount again */
   guint32 generation;
+  HvAgent *agent;             /* a reference while its "shares-applied" is watched */
   gulong applied_id;
   guint timeout_id;
   guint poll_id;
@@ -62,10 +63,9 @@ static void replug_next (Replug *r);
 static void
 park_free (Park *p)
 {
-  HvVm *self = p->vm;
-
-  if (p->applied_id != 0 && self->agent != NULL)
-    g_clear_signal_handler (&p->applied_id, self->agent);
+  if (p->agent != NULL)
+    g_clear_signal_handler (&p->applied_id, p->agent);
+  g_clear_object (&p->agent);
   g_clear_handle_id (&p->timeout_id, g_source_remove);
   g_clear_handle_id (&p->poll_id, g_source_remove);
   g_clear_error (&p->error);
@@ -294,7 +294,8 @@ hv_snap_shares_try_park (GTask     *task,
       park_fail (p, park_error (p, "the guest tools did not take the list"));
       return TRUE;
     }
-  p->applied_id = g_signal_connect (self->agent, "shares-applied",
+  p->agent = g_object_ref (self->agent);
+  p->applied_id = g_signal_connect (p->agent, "shares-applied",
                                     G_CALLBACK (on_agent_applied), p);
   p->timeout_id = g_timeout_add_seconds (AGENT_UNMOUNT_TIMEOUT_S, on_agent_timeout, p);
   return TRUE;
@@ -551,8 +552,8 @@ hv_snap_shares_return (GTask  *task,
   if (p == NULL || p->done)
     return FALSE;
   self = p->vm;
-  if (p->applied_id != 0 && self->agent != NULL)
-    g_clear_signal_handler (&p->applied_id, self->agent);
+  if (p->agent != NULL)
+    g_clear_signal_handler (&p->applied_id, p->agent);
   g_clear_handle_id (&p->timeout_id, g_source_remove);
   g_clear_handle_id (&p->poll_id, g_source_remove);
   p->error = error;
