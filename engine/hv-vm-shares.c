@@ -1365,8 +1365,7 @@ hv_vm_shares_on_device_deleted (HvVm       *self,
 
   if (live->parked)
     {
-      /* Out for a snapshot: the slot stays, the chardev and virtiofsd go. */
-      live->unplugged = TRUE;
+      live->unplugged = TRUE;   /* out for a snapshot: the slot stays, chardev and daemon go */
       remove_chardev (self, live->slot);
       if (live->daemon != NULL && hv_virtiofsd_is_running (live->daemon))
         hv_virtiofsd_stop (live->daemon, DAEMON_GRACE_MS);
@@ -1491,9 +1490,10 @@ hv_vm_shares_unpark (HvVm *self, guint slot, const char *failure)
           g_clear_object (&live->daemon);
         }
     }
-  else if (live->unplugged)
+  else
     {
-      g_clear_pointer (&live->failure, g_free);   /* it has a new virtiofsd now */
+      if (live->unplugged)
+        g_clear_pointer (&live->failure, g_free);   /* it has a new virtiofsd now */
       live->mount_deadline = g_get_monotonic_time () + MOUNT_RETRY_S * G_USEC_PER_SEC;
     }
   live->parked = live->unplugged = FALSE;

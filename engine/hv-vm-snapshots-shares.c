@@ -26,6 +26,7 @@
 #define AGENT_UNMOUNT_TIMEOUT_S 30
 #define UNPLUG_TIMEOUT_S 30
 #define REMOUNT_TIMEOUT_S 90
+#define REMOUNT_TIMEOUT_FAILED_S 15   /* the call fails anyway: say so soon */
 #define POLL_MS 200
 #define SAVED_STATE_MARKER "saved-state-unplugged"
 #define PARKED_MARKER "shares-parked"   /* in the runtime directory, while parked */
@@ -54,6 +55,7 @@ typedef struct {
   GString *failures;
   GPtrArray *names;           /* char*: the shares to wait for, mounted (NULL: no wait) */
   gint64 deadline;
+  guint timeout_s;            /* for the guest to mount them again */
   guint poll_id;
   GTask *task;                /* the caller's, or NULL */
 } Replug;
@@ -204,7 +206,7 @@ on_device_del (GObject      *object,
 
   /* A failed device_del shows as a device that does not go: the poll says so. */
   if (reply == NULL)
-    hv_vm_log (self, "device_del for a shared folder failed: %s", error->message);
+    hv_vm_log (self, "a QMP command for a shared folder failed: %s", error->message);
 }
 
 static void
@@ -347,6 +349,16 @@ on_replug_device (GObject      *object,
 
   if (reply == NULL)
     {
+      /* Its chardev goes too, so that a later add can use the slot. */
+      if (r->vm->qmp != NULL)
+        {
+          g_autoptr(JsonObject) args = json_object_new ();
+          g_autofree char *id = g_strdup_printf ("vfs%u", slot);
+
+          json_object_set_string_member (args, "id", id);
+          hv_qmp_execute_async (r->vm->qmp, "chardev-remove", args, -1, NULL, on_device_del,
+                                g_object_ref (r->vm));
+        }
       replug_failed (r, slot, error->message);
       return;
     }
@@ -420,7 +432,13 @@ replug_done (Replug *r)
       if (r->failures->len > 0)
         {
           if (error != NULL)
-            g_prefix_error (&error, "Shared folders: %s. ", r->failures->str);
+            {
+              g_autofree char *message = g_strdup_printf ("%s (and: %s)", error->message,
+                                                          r->failures->str);
+
+              g_free (error->message);
+              error->message = g_steal_pointer (&message);
+            }
           else
             error = g_error_new (HV_ERROR, HV_ERROR_FAILED, "The snapshot was taken, but a "
                                  "shared folder did not come back in the guest: %s",
@@ -523,7 +541,7 @@ replug_next (Replug *r)
       replug_done (r);
       return;
     }
-  r->deadline = g_get_monotonic_time () + REMOUNT_TIMEOUT_S * G_USEC_PER_SEC;
+  r->deadline = g_get_monotonic_time () + r->timeout_s * G_USEC_PER_SEC;
   r->poll_id = g_timeout_add (POLL_MS, on_remount_poll, r);
 }
 
@@ -539,7 +557,16 @@ replug_start (HvVm      *self,
   r->failures = g_string_new (NULL);
   r->names = names;
   r->task = task;
+  r->timeout_s = REMOUNT_TIMEOUT_S;
+  if (task != NULL && ((Park *) g_object_get_data (G_OBJECT (task), PARK_KEY))->error != NULL)
+    r->timeout_s = REMOUNT_TIMEOUT_FAILED_S;
   replug_next (r);
+}
+
+gboolean
+hv_snap_shares_tried (GTask *task)
+{
+  return g_object_get_data (G_OBJECT (task), PARK_KEY) != NULL;
 }
 
 gboolean

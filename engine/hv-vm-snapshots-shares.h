@@ -42,6 +42,9 @@ void        hv_vm_shares_unpark        (HvVm *self, guint slot, const char *fail
  * answered). FALSE: nothing to do (no shares, no tools, parked already): the caller refuses. */
 gboolean    hv_snap_shares_try_park    (GTask *task, JsonArray *reasons,
                                         void (*retry) (GTask *task));
+/* The shares were taken out of the guest for `task` (and still block it: a program in the
+ * guest keeps a 9p mount busy). */
+gboolean    hv_snap_shares_tried       (GTask *task);
 /* Called first by hv_snap_op_return(): when the task parked shares, bring them back, then
  * answer the task (TRUE: it does so later, with `error` taken). */
 gboolean    hv_snap_shares_return      (GTask *task, GError *error);

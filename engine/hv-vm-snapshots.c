@@ -815,7 +815,13 @@ on_take_blockers (GObject      *object,
       if (share == NULL && self->config->shares->len > 0 && text != NULL &&
           (strstr (text, "VirtFS") != NULL || strstr (text, "vhost-user-fs") != NULL))
         share = ((HvShare *) g_ptr_array_index (self->config->shares, 0))->name;
-      if (share != NULL)
+      if (share != NULL && hv_snap_shares_tried (task))
+        hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                                      "The shared folder \"%s\" is still in use in the guest "
+                                      "after the guest tools unmounted it (a program has a file "
+                                      "or folder of it open): take a disk-only snapshot "
+                                      "instead (--disk-only)", share));
+      else if (share != NULL)
         hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
                                       "The shared folder \"%s\" is in use by the guest and "
                                       "blocks a snapshot with the running state (the guest "

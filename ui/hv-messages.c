@@ -110,6 +110,11 @@ static const Message errors[] = {
     "instead (--disk-only)",
     N_("The shared folder “%s” is in use by the guest, and the guest tools are not running to "
        "unmount it for the snapshot.") },
+  { "The shared folder \"%s\" is still in use in the guest after the guest tools unmounted it "
+    "(a program has a file or folder of it open): take a disk-only snapshot instead "
+    "(--disk-only)",
+    N_("The shared folder “%s” is still in use in the guest after the guest tools unmounted "
+       "it: a program has a file or folder of it open.") },
   /* Translators: %s: the shared folders' names, then why (not translated) */
   { "The shared folders %s of VM \"%s\" could not be taken out of the guest for the "
     "snapshot (%s); they stay shared: take a disk-only snapshot instead (--disk-only)",

@@ -78,6 +78,24 @@ for vm in "${VMS[@]}"; do
   check "$vm: the share is mounted" wait_until 60 mounted "$vm"
   check "$vm: the guest reads a file of the share" guest_reads "$vm" hello.txt "$word-before"
 
+  if [ "$vm" = ninep ]; then
+    # A program in the guest keeps the 9p mount busy (the console shell's working directory):
+    # the agent's unmount cannot free it, QEMU still blocks, the take is refused naming the
+    # share, and the share comes back once the guest lets go.
+    guest ninep 'cd /media/hostvisor/data' >/dev/null
+    "$CTL" snapshot ninep take busy >"$HV_TMP/busy.out" 2>&1 &
+    BUSY=$!
+    wait_until 60 bash -c "grep -q 'shared folders out of the guest for the snapshot' \"\$1\"" _ \
+      "$(vm_field ninep directory)/logs/vm.log"
+    guest ninep 'cd /' >/dev/null
+    wait "$BUSY"
+    check "ninep: a share kept busy in the guest: the take is refused, naming it" \
+      grep -q 'shared folder "data" is still in use in the guest.*--disk-only' "$HV_TMP/busy.out"
+    check "ninep: …no snapshot was taken" test -z "$(snap_id ninep busy)"
+    check "ninep: …the share is mounted again" wait_until 60 mounted ninep
+    check "ninep: …and the guest reads it" guest_reads ninep hello.txt "ninep-before"
+  fi
+
   # A live snapshot: the share leaves the guest for it and comes back.
   expect_ok "$vm: a live snapshot with the share mounted works" snapshot "$vm" take with-share
   run_ctl snapshot "$vm" list --json
