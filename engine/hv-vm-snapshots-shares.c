@@ -266,7 +266,7 @@ hv_snap_shares_try_park (GTask     *task,
       !reasons_are_shares (reasons) || self->live_shares == NULL ||
       self->live_shares->len == 0 || self->agent == NULL ||
       !hv_agent_is_connected (self->agent) || self->state != HV_VM_STATE_RUNNING ||
-      self->qmp == NULL || hv_vm_shares_parked_busy (self, TRUE))
+      self->qmp == NULL || self->share_task != NULL || hv_vm_shares_parked_busy (self, TRUE))
     return FALSE;
 
   p = g_new0 (Park, 1);
@@ -520,7 +520,8 @@ replug_next (Replug *r)
         }
       if (!hv_vm_shares_replug_daemon (self, slot, &error))
         {
-          replug_failed (r, slot, error->message);
+          replug_failed (r, slot, error != NULL ? error->message
+                                                : "its earlier virtiofsd still runs");
           return;
         }
       replug_add_chardev (r, slot);
