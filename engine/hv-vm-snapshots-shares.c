@@ -645,6 +645,13 @@ hv_snap_shares_start_config (HvVm             *self,
    * (shared RAM, q35 hot-plug ports) stays what it was when the state was saved. */
   config = hv_vm_config_copy (self->config);
   g_ptr_array_set_size (config->shares, 0);
+  {
+    /* An engine that dies before `cont` leaves them to the next (hv_snap_shares_reclaim()). */
+    g_autofree char *marker = parked_path (self);
+
+    if (!hv_file_replace_contents (marker, "parked\n", 7, 0600, FALSE, NULL))
+      hv_vm_log (self, "cannot write %s", marker);
+  }
   hv_vm_log (self, "the state to load was saved without the shared folders' devices: QEMU "
              "starts without them, they come back after the load");
   return config;
@@ -681,7 +688,9 @@ hv_snap_shares_reclaim (HvVm *self)
 {
   g_autoptr(GArray) parked = hv_vm_shares_parked_slots (self, FALSE);
 
-  if (!hv_snap_shares_were_parked (self))
+  /* A QEMU still to load a state saved without the devices: they come back after its `cont`
+   * (hv_snap_shares_started()). */
+  if (!hv_snap_shares_were_parked (self) || hv_vm_snapshots_need_load (self))
     return;
   /* 9p shares (and devices still in) only need the list; the agent hears it next. */
   for (guint i = 0; i < parked->len; i++)

@@ -149,6 +149,19 @@ check "$vm: …the config still has the share" test "$(vm_field "$vm" shares.0.n
 check "$vm: …the next engine brings the share back, mounted" wait_until 90 mounted "$vm"
 check "$vm: …and the guest reads it" guest_reads "$vm" after.txt "after"
 
+# The engine killed while the restore's QEMU waits to load the state (before `cont`): the next
+# engine loads it, continues it, and plugs the share back.
+kill_engine
+HOSTVISOR_CRASH_AT=start:qmp-connected "$CTL" list >/dev/null 2>&1
+"$CTL" snapshot "$vm" restore with-share --force >/dev/null 2>&1
+check "$vm: the engine died before the restored state was loaded" \
+  grep -q "crashpoint start:qmp-connected: killing" "$XDG_RUNTIME_DIR/hostvisor/engine.log"
+kill_engine
+"$CTL" list >/dev/null 2>&1
+check "$vm: …the next engine loads it and the VM runs" wait_until 60 state_is "$vm" running
+check "$vm: …the share is plugged back and mounted" wait_until 90 mounted "$vm"
+check "$vm: …and the guest reads it" guest_reads "$vm" after.txt "after"
+
 # Save state with the share in use, then start: the share comes back (virtiofs: re-plugged).
 vm=${VMS[0]}
 expect_ok "$vm: save the state with the share mounted" save-state "$vm"
