@@ -85,6 +85,7 @@ hv_snapshot_copy (const HvSnapshot *snapshot)
   hv_set_str (&s->vm_state, snapshot->vm_state);
   hv_set_str (&s->machine_type, snapshot->machine_type);
   s->vmstate_size = snapshot->vmstate_size;
+  s->shares_unplugged = snapshot->shares_unplugged;
   for (guint i = 0; i < snapshot->disks->len; i++)
     {
       const HvSnapshotDisk *d = g_ptr_array_index (snapshot->disks, i);
@@ -271,6 +272,8 @@ hv_snapshot_to_xml (const HvSnapshot *s,
   append_attribute (out, "vm-state", s->vm_state);
   append_attribute (out, "machine-type", s->machine_type);
   append_attribute (out, "vmstate-size", size);
+  if (s->shares_unplugged)
+    append_attribute (out, "shares-unplugged", "yes");
   g_string_append (out, ">\n  <name>");
   append_escaped (out, s->name);
   g_string_append (out, "</name>\n  <description>");
@@ -353,6 +356,11 @@ hv_snapshot_from_xml (const char  *data,
   s->machine_type = get_prop (root, "machine-type");
   size = get_prop (root, "vmstate-size");
   s->vmstate_size = g_ascii_strtoull (size, NULL, 10);
+  {
+    g_autofree char *unplugged = get_prop (root, "shares-unplugged");
+
+    s->shares_unplugged = g_strcmp0 (unplugged, "yes") == 0;
+  }
   for (xmlNode *n = root->children; n != NULL; n = n->next)
     {
       if (n->type != XML_ELEMENT_NODE)

@@ -50,6 +50,7 @@ typedef struct {
   char *vm_state;    /* "running", "paused", "poweroff" */
   char *machine_type;
   guint64 vmstate_size;
+  gboolean shares_unplugged;  /* live: taken with the virtiofs share devices unplugged */
   GPtrArray *disks;  /* HvSnapshotDisk*, owned */
 } HvSnapshot;
 

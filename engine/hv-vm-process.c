@@ -38,6 +38,7 @@
 #include "hv-vm-legacy.h"
 #include "hv-vm-machine.h"
 #include "hv-vm-clone.h"
+#include "hv-vm-snapshots-shares.h"
 
 #define DEFAULT_STOP_TIMEOUT_S 60
 /* A start that is not running by then is ended (HOSTVISOR_START_TIMEOUT, seconds): QEMU
@@ -626,6 +627,7 @@ on_cont_done (GObject      *object,
   g_clear_handle_id (&self->start_deadline_id, g_source_remove);
   hv_vm_agent_start (self);
   hv_vm_set_state (self, HV_VM_STATE_RUNNING, "");
+  hv_snap_shares_started (self);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -697,6 +699,7 @@ spawn_qemu (HvVm             *self,
   g_autofree char *logs = g_build_filename (self->dir, "logs", NULL);
   g_autofree char *qmp_path = hv_vm_run_path (self, "qmp.sock");
   g_autofree char *argv_text = NULL;
+  g_autoptr(HvVmConfig) start_config = NULL;
   g_autofree char *pid_path = hv_vm_run_path (self, "qemu.pid");
   g_autofree char *pid_tmp = hv_vm_run_path (self, ".qemu.pid.new");
   g_auto(GStrv) argv = NULL;
@@ -729,7 +732,9 @@ spawn_qemu (HvVm             *self,
   paths.vm_dir = self->dir;
   paths.run_dir = self->run_dir;
   paths.qmp_fd = 3;
-  argv = hv_qemu_build_argv (self->config, caps, &paths, error);
+  start_config = hv_snap_shares_start_config (self, caps);  /* a load without share devices */
+  argv = hv_qemu_build_argv (start_config != NULL ? start_config : self->config, caps, &paths,
+                             error);
   if (argv == NULL)
     return FALSE;
 

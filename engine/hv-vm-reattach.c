@@ -22,6 +22,7 @@
 
 #include "hv-fileutil.h"
 #include "hv-fileutil-private.h"
+#include "hv-vm-snapshots-shares.h"
 
 #define PID_FILE_MAX 64
 #define CMDLINE_MAX (256 * 1024)
@@ -154,6 +155,8 @@ on_continued (GObject      *object,
 
   if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     hv_vm_log (self, "cont failed: %s", error->message);
+  else if (reply != NULL)
+    hv_snap_shares_started (self);   /* a loaded state's shares come back, as after a start */
 }
 
 /* An earlier engine died before `cont`: the adapters' links and port forwards first, as a

@@ -35,6 +35,7 @@
 #include "hv-image-check.h"
 #include "hv-fileutil.h"
 #include "hv-virtiofsd.h"
+#include "hv-vm-snapshots-shares.h"
 
 #define AGENT_UNMOUNT_TIMEOUT_S 10
 #define UNPLUG_TIMEOUT_S 30
@@ -58,6 +59,8 @@ struct _HvLiveShare
   gboolean removing;        /* left out of the agent's list: being removed */
   gboolean unplug_pending;  /* device_del sent, DEVICE_DELETED not seen yet */
   gboolean detaching;       /* the device is gone, its virtiofsd is ending */
+  gboolean parked;          /* out of the guest for a snapshot (hv-vm-snapshots-shares.c) */
+  gboolean unplugged;       /* parked virtiofs: its device, chardev and virtiofsd are gone */
 };
 
 typedef enum {
@@ -363,10 +366,16 @@ on_daemon_exited (HvVirtiofsd *daemon,
       op_continue_remove (self);
       return;
     }
-  if (live->detaching)
+  if (live->detaching || live->parked)
     {
       hv_vm_log (self, "shared folder \"%s\": virtiofsd %s", live->share->name,
                  hv_virtiofsd_get_exit_text (daemon));
+      if (live->parked)
+        {
+          g_clear_signal_handler (&live->exited_id, daemon);
+          g_clear_object (&live->daemon);
+          return;
+        }
       drop_live (self, live);
       save_state (self);
       hv_vm_sync_skeleton (self);
@@ -387,9 +396,12 @@ hv_vm_shares_prepare (HvVm             *self,
                       GError          **error)
 {
   const HvVmConfig *c = self->config;
+  gboolean unplugged;
 
   g_ptr_array_set_size (self->live_shares, 0);
   self->share_transport = hv_qemu_share_transport (c, caps);
+  unplugged = self->share_transport == HV_SHARE_TRANSPORT_VIRTIOFS &&
+              hv_snap_shares_load_unplugged (self);
   for (guint i = 0; i < c->shares->len; i++)
     g_ptr_array_add (self->live_shares, live_share_new (self, g_ptr_array_index (c->shares, i),
                                                         i));
@@ -400,7 +412,13 @@ hv_vm_shares_prepare (HvVm             *self,
   for (guint i = 0; i < self->live_shares->len; i++)
     {
       HvLiveShare *live = g_ptr_array_index (self->live_shares, i);
-      HvVirtiofsd *daemon = spawn_daemon (self, live->share, live->slot, error);
+      HvVirtiofsd *daemon;
+
+      /* The state to load was saved without the devices: they come back after it. */
+      live->parked = live->unplugged = unplugged;
+      if (unplugged)
+        continue;
+      daemon = spawn_daemon (self, live->share, live->slot, error);
 
       if (daemon == NULL)
         {
@@ -577,6 +595,8 @@ on_reconcile_list (GObject      *object,
 
       if (g_hash_table_contains (present, id))
         continue;
+      if ((live->parked = live->unplugged = hv_snap_shares_were_parked (self)))
+        continue;   /* out for a snapshot when the earlier engine ended: plugged back below */
       /* An add the earlier engine did not finish, or a removal the guest completed while
        * no engine was watching: neither is in QEMU. */
       hv_vm_log (self, "shared folder \"%s\" is not in QEMU any more", live->share->name);
@@ -588,6 +608,7 @@ on_reconcile_list (GObject      *object,
         }
       drop_live (self, live);
     }
+  hv_snap_shares_reclaim (self);
   save_state (self);
   hv_vm_shares_announce (self);
   hv_vm_sync_skeleton (self);
@@ -649,7 +670,7 @@ hv_vm_shares_announce (HvVm *self)
       const HvLiveShare *live = g_ptr_array_index (self->live_shares, i);
       char *tag;
 
-      if (live->removing)
+      if (live->removing || live->parked)
         continue;
       tag = g_strdup_printf ("hvshare%u", live->slot);
       g_ptr_array_add (tags, tag);
@@ -818,6 +839,12 @@ check_share_request (HvVm        *self,
     }
   if (!hv_vm_is_active (self))
     return TRUE;
+  if (hv_vm_shares_parked_busy (self, TRUE))
+    {
+      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "The shared folders of VM \"%s\" are out "
+                   "of the guest for a snapshot", hv_vm_get_name (self));
+      return FALSE;
+    }
   if (self->share_transport != HV_SHARE_TRANSPORT_VIRTIOFS)
     {
       g_set_error (error, HV_ERROR, HV_ERROR_INVALID_STATE,
@@ -1336,6 +1363,14 @@ hv_vm_shares_on_device_deleted (HvVm       *self,
       self->share_transport != HV_SHARE_TRANSPORT_VIRTIOFS)
     return;
 
+  if (live->parked)
+    {
+      live->unplugged = TRUE;   /* out for a snapshot: the slot stays, chardev and daemon go */
+      remove_chardev (self, live->slot);
+      if (live->daemon != NULL && hv_virtiofsd_is_running (live->daemon))
+        hv_virtiofsd_stop (live->daemon, DAEMON_GRACE_MS);
+      return;
+    }
   if (op != NULL && op->kind == OP_REMOVE && op->slot == slot)
     {
       g_clear_handle_id (&op->timeout_id, g_source_remove);
@@ -1383,4 +1418,83 @@ void
 hv_vm_shares_watch_agent (HvVm *self)
 {
   g_signal_connect (self->agent, "shares-applied", G_CALLBACK (on_shares_applied), self);
+}
+
+/* Parking: out of the guest for a snapshot with the running state, back in the same slots
+ * (hv-vm-snapshots-shares.c drives it, see hv-vm-snapshots-shares.h); the config stays. */
+guint32
+hv_vm_shares_park (HvVm *self)
+{
+  for (guint i = 0; i < self->live_shares->len; i++)
+    ((HvLiveShare *) g_ptr_array_index (self->live_shares, i))->parked = TRUE;
+  return hv_vm_shares_announce (self);
+}
+
+GArray *
+hv_vm_shares_parked_slots (HvVm *self, gboolean unplugged)
+{
+  GArray *slots = g_array_new (FALSE, FALSE, sizeof (guint));
+  HvLiveShare *live;
+
+  for (guint i = 0; self->live_shares != NULL && i < self->live_shares->len; i++)
+    if ((live = g_ptr_array_index (self->live_shares, i))->parked && live->unplugged == unplugged)
+      g_array_append_val (slots, live->slot);
+  return slots;
+}
+
+gboolean
+hv_vm_shares_parked_busy (HvVm *self, gboolean any)
+{
+  HvLiveShare *live;
+
+  for (guint i = 0; self->live_shares != NULL && i < self->live_shares->len; i++)
+    if ((live = g_ptr_array_index (self->live_shares, i))->parked &&
+        (any || (self->share_transport == HV_SHARE_TRANSPORT_VIRTIOFS &&
+                 (!live->unplugged || live->daemon != NULL))))
+      return TRUE;
+  return FALSE;
+}
+
+const char *
+hv_vm_shares_slot_name (HvVm *self, guint slot)
+{
+  return find_live_by_slot (self, slot) ? find_live_by_slot (self, slot)->share->name : NULL;
+}
+
+gboolean
+hv_vm_shares_replug_daemon (HvVm *self, guint slot, GError **error)
+{
+  HvLiveShare *live = find_live_by_slot (self, slot);
+  HvVirtiofsd *daemon = live != NULL && live->daemon == NULL ?
+                        spawn_daemon (self, live->share, slot, error) : NULL;
+
+  if (daemon != NULL)
+    watch_daemon (live, daemon);
+  return daemon != NULL;
+}
+
+void
+hv_vm_shares_unpark (HvVm *self, guint slot, const char *failure)
+{
+  HvLiveShare *live = find_live_by_slot (self, slot);
+
+  if (live == NULL)
+    return;
+  if (failure != NULL)
+    {
+      hv_set_str (&live->failure, failure);   /* never silently: the share says why */
+      if (live->daemon != NULL)
+        {
+          g_clear_signal_handler (&live->exited_id, live->daemon);
+          hv_virtiofsd_stop (live->daemon, 0);
+          g_clear_object (&live->daemon);
+        }
+    }
+  else
+    {
+      if (live->unplugged)
+        g_clear_pointer (&live->failure, g_free);   /* it has a new virtiofsd now */
+      live->mount_deadline = g_get_monotonic_time () + MOUNT_RETRY_S * G_USEC_PER_SEC;
+    }
+  live->parked = live->unplugged = FALSE;
 }

@@ -15,6 +15,7 @@
 #include "hv-snapshot-qemu.h"
 #include "hv-snapshot-store.h"
 #include "hv-vm-snapshots-private.h"
+#include "hv-vm-snapshots-shares.h"
 
 /* ----------------------------------------------------------------------------
  * Restore
@@ -283,6 +284,15 @@ on_state_saved (GObject      *object,
   hv_vm_ensure_off_async (self, NULL, on_saved_off, task);
 }
 
+static void on_save_blockers (GObject *object, GAsyncResult *result, gpointer user_data);
+
+static void
+save_read_blockers (GTask *task)
+{
+  hv_qmp_execute_async (hv_snap_task_vm (task)->qmp, "query-migrate", NULL, -1, NULL,
+                        on_save_blockers, task);
+}
+
 static void
 on_save_blockers (GObject      *object,
                   GAsyncResult *result,
@@ -299,6 +309,8 @@ on_save_blockers (GObject      *object,
   g_autoptr(JsonObject) args = NULL;
   GError *error = NULL;
 
+  if (hv_snap_shares_try_park (task, reasons, save_read_blockers))
+    return;   /* the guest tools take the shares out of the way (hv-vm-snapshots-shares.c) */
   if (reasons != NULL && json_array_get_length (reasons) > 0)
     {
       hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,

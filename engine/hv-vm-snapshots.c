@@ -24,6 +24,7 @@
 #include "hv-snapshot-qemu.h"
 #include "hv-snapshot-store.h"
 #include "hv-vm-snapshots-private.h"
+#include "hv-vm-snapshots-shares.h"
 
 #define THUMBNAIL_MAX (16 * 1024 * 1024)
 
@@ -294,6 +295,8 @@ hv_snap_op_return (GTask  *task,
 {
   HvVm *self = hv_snap_task_vm (task);
 
+  if (hv_snap_shares_return (task, error))
+    return;   /* shares parked for the snapshot come back first */
   hv_snap_end_op (self);
   if (error != NULL)
     {
@@ -768,6 +771,15 @@ on_take_machines (GObject      *object,
     take_save (task);
 }
 
+static void on_take_blockers (GObject *object, GAsyncResult *result, gpointer user_data);
+
+static void
+take_read_blockers (GTask *task)
+{
+  hv_qmp_execute_async (hv_snap_task_vm (task)->qmp, "query-migrate", NULL, -1, NULL,
+                        on_take_blockers, task);
+}
+
 static void
 on_take_blockers (GObject      *object,
                   GAsyncResult *result,
@@ -782,6 +794,9 @@ on_take_blockers (GObject      *object,
   JsonArray *reasons = o != NULL && json_object_has_member (o, "blocked-reasons") ?
                        json_object_get_array_member (o, "blocked-reasons") : NULL;
 
+  /* With the guest tools, the shares leave the guest for the snapshot; else refused. */
+  if (hv_snap_shares_try_park (task, reasons, take_read_blockers))
+    return;
   if (reasons != NULL && json_array_get_length (reasons) > 0)
     {
       const char *text = json_array_get_string_element (reasons, 0);
@@ -800,10 +815,17 @@ on_take_blockers (GObject      *object,
       if (share == NULL && self->config->shares->len > 0 && text != NULL &&
           (strstr (text, "VirtFS") != NULL || strstr (text, "vhost-user-fs") != NULL))
         share = ((HvShare *) g_ptr_array_index (self->config->shares, 0))->name;
-      if (share != NULL)
+      if (share != NULL && hv_snap_shares_tried (task))
+        hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
+                                      "The shared folder \"%s\" is still in use in the guest "
+                                      "after the guest tools unmounted it (a program has a file "
+                                      "or folder of it open): take a disk-only snapshot "
+                                      "instead (--disk-only)", share));
+      else if (share != NULL)
         hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,
                                       "The shared folder \"%s\" is in use by the guest and "
-                                      "blocks a snapshot with the running state: take a "
+                                      "blocks a snapshot with the running state (the guest "
+                                      "tools are not running to unmount it): take a "
                                       "disk-only snapshot instead (--disk-only)", share));
       else
         hv_snap_op_return (task, g_error_new (HV_ERROR, HV_ERROR_NOT_SUPPORTED,

@@ -99,9 +99,25 @@ test_xml_round_trip (void)
                    "/a dir/with,comma\nnewline.qcow2");
   g_assert_true (((HvSnapshotDisk *) back->disks->pdata[0])->vmstate);
   g_assert_false (((HvSnapshotDisk *) back->disks->pdata[1])->vmstate);
+  g_assert_false (back->shares_unplugged);
+  g_assert_null (strstr (xml, "shares-unplugged"));
   tag = hv_snapshot_dup_tag (back);
   g_assert_true (g_str_has_prefix (tag, "hv-"));
   g_assert_cmpstr (tag + 3, ==, s->id);
+
+  /* Taken with the virtiofs devices unplugged: the load starts QEMU without them. */
+  s->shares_unplugged = TRUE;
+  g_clear_pointer (&xml, g_free);
+  g_clear_pointer (&back, hv_snapshot_free);
+  xml = hv_snapshot_to_xml (s, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xml, "shares-unplugged=\"yes\""));
+  back = hv_snapshot_from_xml (xml, strlen (xml), "t.xml", &error);
+  g_assert_no_error (error);
+  g_assert_true (back->shares_unplugged);
+  g_clear_pointer (&back, hv_snapshot_free);
+  back = hv_snapshot_copy (s);
+  g_assert_true (back->shares_unplugged);
 }
 
 static void
@@ -133,6 +149,10 @@ test_xml_hostile (void)
     "<snapshot version=\"1\" id=\"01234567-89ab-cdef-0123-456789abcdef\" parent=\"\" "
     "created=\"1\" kind=\"live\" vm-state=\"running\" machine-type=\"pc,accel=kvm\" "
     "vmstate-size=\"0\"><name>a</name><description/></snapshot>",
+    /* shares-unplugged is "yes" or absent */
+    "<snapshot version=\"1\" id=\"01234567-89ab-cdef-0123-456789abcdef\" parent=\"\" "
+    "created=\"1\" kind=\"live\" vm-state=\"running\" machine-type=\"pc\" vmstate-size=\"0\" "
+    "shares-unplugged=\"no\"><name>a</name><description/></snapshot>",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)

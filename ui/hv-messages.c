@@ -104,6 +104,22 @@ static const Message errors[] = {
   { "Sharing the host's root directory is not allowed",
     N_("The whole file system of this computer cannot be shared.") },
   { "The shared clipboard is off for VM \"%s\"", N_("The shared clipboard is off for “%s”.") },
+  /* Translators: a live snapshot refused (the app then offers a disk-only one) */
+  { "The shared folder \"%s\" is in use by the guest and blocks a snapshot with the running "
+    "state (the guest tools are not running to unmount it): take a disk-only snapshot "
+    "instead (--disk-only)",
+    N_("The shared folder “%s” is in use by the guest, and the guest tools are not running to "
+       "unmount it for the snapshot.") },
+  { "The shared folder \"%s\" is still in use in the guest after the guest tools unmounted it "
+    "(a program has a file or folder of it open): take a disk-only snapshot instead "
+    "(--disk-only)",
+    N_("The shared folder “%s” is still in use in the guest after the guest tools unmounted "
+       "it: a program has a file or folder of it open.") },
+  /* Translators: %s: the shared folders' names, then why (not translated) */
+  { "The shared folders %s of VM \"%s\" could not be taken out of the guest for the "
+    "snapshot (%s); they stay shared: take a disk-only snapshot instead (--disk-only)",
+    N_("The guest tools could not unmount the shared folders %1$s of “%2$s” for the snapshot "
+       "(%3$s); they stay shared.") },
   { "Another engine is already running for this user",
     N_("Another engine already runs for this user.") },
   /* Translators: %s: seconds */

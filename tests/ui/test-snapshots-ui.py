@@ -483,6 +483,51 @@ def live(app):
     save_state(app)
     if hvui.state_of(LIVE_VM) != "poweroff":
         ctl("poweroff", LIVE_VM)
+    share_refused(app)
+
+
+def share_refused(app):
+    """A 9p share mounted by a guest without the guest tools blocks a live snapshot: the app
+    asks "Take a Disk-Only Snapshot?" naming the share; Cancel takes nothing, the other answer
+    takes a disk-only snapshot."""
+    folder = os.path.join(os.environ.get("HV_ARTIFACTS", "/tmp"), "snapshot-share")
+    os.makedirs(folder, exist_ok=True)
+    rc, _, err = ctl("share", LIVE_VM, "add", folder, "--name", "data")
+    ok(rc == 0, "a shared folder is added to the powered-off VM", err)
+    rc, _, err = ctl("modify", LIVE_VM, "--cmdline",
+                     "console=ttyS0 quiet hv.heartbeat=1 hv.9p=hvshare0:/mnt/data")
+    ok(rc == 0, "… which the guest mounts by itself (no guest tools)", err)
+    rc, _, err = ctl("start", LIVE_VM)
+    ok(rc == 0, f"{LIVE_VM} starts with the share", err)
+    ok(wait_for(lambda: log_has(LIVE_VM, "mounted 9p hvshare0"), BOOT_WAIT, 1),
+       "the guest mounts the share")
+
+    def ask(answer):
+        take_button = wait_for(lambda: (lambda b: b if b is not None and sensitive(b) else None)(
+            named_button(app, None, "Take Snapshot")), 20)
+        if take_button is None:
+            return None
+        press(take_button)
+        snapshot_dialog(app, "Take Snapshot", "with-share", "Take")
+        question = wait_for(lambda: find(app, "label", pred=lambda a: (a.get_name() or "")
+                                         .startswith("Take a Disk-Only Snapshot?")), 180)
+        body = find(app, "label", pred=lambda a: "“data”" in (a.get_name() or ""))
+        button = wait_for(lambda: dialog_button(app, answer), 10)
+        if button is not None:
+            if answer == "Cancel":
+                screenshot("test-snapshots-ui-disk-only-question.png")
+            press(button)
+        return question is not None and body is not None and button is not None
+
+    ok(ask("Cancel"), "a live snapshot is refused: the app asks \"Take a Disk-Only "
+       "Snapshot?\" naming the share")
+    time.sleep(2)
+    ok(snapshot("with-share", LIVE_VM) is None, "Cancel takes no snapshot")
+    ok(ask("Take Disk-Only Snapshot"), "asked again, the other answer is a disk-only snapshot")
+    s = wait_for(lambda: snapshot("with-share", LIVE_VM), 60)
+    ok(s is not None and s.get("kind") == "disk", "the engine took a disk-only snapshot", s)
+    ok(hvui.state_of(LIVE_VM) == "running", "the VM runs on", hvui.state_of(LIVE_VM))
+    ctl("poweroff", LIVE_VM)
 
 
 def save_state(app):
