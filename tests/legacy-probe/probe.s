@@ -8,7 +8,8 @@
 # through the Sound Blaster 16 by 8-bit single-cycle DMA (0.5 s) and a 1000 Hz tone on the PC
 # speaker (PIT channel 2, 0.5 s), and ends through isa-debug-exit (port 0xF4) when present,
 # else halts. When drive B: holds a disk whose volume label starts with "HVWATCH", it first
-# watches both floppy drives for media changes (see README.md). Keys: README.md.
+# watches both floppy drives (INT 13h) and the CD-ROM drive (its own ATAPI PIO driver, on the
+# secondary IDE channel) for media changes (see README.md). Keys: README.md.
 #
 # Build: as --32, ld -m elf_i386 -Ttext=0x7c00, objcopy -O binary (tests/legacy-probe/meson.build).
 
