@@ -4,8 +4,8 @@
 # every profile boots the probe through hostvisorctl on TCG, its report is compared with
 # tests/legacy-probe/golden/<profile>.txt, the SB16 DMA tone and the PC speaker tone are found
 # at their frequencies in the WAV that QEMU records (HOSTVISOR_AUDIO_WAV_DIR), floppies are
-# swapped in A: and B: and CDs in the CD-ROM drive while the probe watches them, and, where `hostvisorctl snapshot` exists,
-# a live snapshot is taken and restored while the probe runs.
+# swapped in A: and B: and CDs in the CD-ROM drive while the probe watches them, and, where
+# `hostvisorctl snapshot` exists, a live snapshot is taken and restored while the probe runs.
 # Without profiles in hostvisorctl (`profile list` unknown) the probe is checked against plain
 # qemu-system-x86_64 with the arguments of the golden files' "#! qemu=" lines instead.
 source "$(dirname "$0")/lib.sh"
