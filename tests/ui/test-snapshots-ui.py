@@ -37,6 +37,16 @@ def show(vm=VM):
     return json.loads(out) if rc == 0 else {}
 
 
+def qemu_pid_of(vm):
+    """The pid of VM's QEMU, from the engine's runtime directory."""
+    uuid = show(vm).get("uuid")
+    try:
+        with open(f"{os.environ['XDG_RUNTIME_DIR']}/hostvisor/vms/{uuid}/qemu.pid") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def vm_path(vm=VM):
     uuid = show(vm).get("uuid")
     return "/io/github/hostvisor/vm/" + uuid.replace("-", "_") if uuid else None
@@ -202,14 +212,25 @@ def take(app, name, first=False, vm=VM):
     if take_button is None:
         return None
     press(take_button)
-    prefilled = snapshot_dialog(app, "Take Snapshot", name, "Take")
-    ok(prefilled is not None, "the Take Snapshot dialog asks for a name")
-    if first:
-        ok(prefilled == "Snapshot 1", "… prefilled \"Snapshot 1\"", repr(prefilled))
+    qemu_pid = None
     if vm != VM:
-        # Diagnostic only (a quick take can end before AT-SPI looks): did "Saving…" show?
-        seen = wait_for(lambda: find(app, "label", "Saving…"), 5, 0.05)
-        note(f"the page showed \"Saving…\" during the take: {seen is not None}")
+        # A live take: QEMU is stopped (SIGSTOP) while the dialog is open, so the take waits
+        # for its monitor as long as the test wants, and the page must say "Saving…".
+        qemu_pid = qemu_pid_of(vm)
+        ok(qemu_pid is not None, "the live VM's QEMU pid is known")
+        if qemu_pid is not None:
+            os.kill(qemu_pid, signal.SIGSTOP)
+    try:
+        prefilled = snapshot_dialog(app, "Take Snapshot", name, "Take")
+        ok(prefilled is not None, "the Take Snapshot dialog asks for a name")
+        if first:
+            ok(prefilled == "Snapshot 1", "… prefilled \"Snapshot 1\"", repr(prefilled))
+        if qemu_pid is not None:
+            ok(wait_for(lambda: find(app, "label", "Saving…"), 20) is not None,
+               "the page says \"Saving…\" while the take runs")
+    finally:
+        if qemu_pid is not None:
+            os.kill(qemu_pid, signal.SIGCONT)
     s = wait_for(lambda: snapshot(name, vm), 180)
     ok(s is not None, f"the engine has the snapshot {name}", snapshots(vm))
     ok(wait_for(lambda: tree_row(app, name), 15) is not None, f"the tree shows {name}",
