@@ -16,6 +16,7 @@
  * the same size on both sides), with the GL renderer (llvmpipe under Xvfb) and with cairo.
  * Without a display only the CPU part (the textures and the scaling) is measured. */
 
+#include <locale.h>
 #include <string.h>
 
 #include <gtk/gtk.h>
@@ -258,6 +259,8 @@ main (int    argc,
   GdkSurface *surface = NULL;
   const char *renderers[] = { "gl", "cairo" };
 
+  /* UTF-8 out (×, −) also when GTK is not initialised, which would set the locale. */
+  setlocale (LC_ALL, "");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -284,6 +287,10 @@ main (int    argc,
   g_print ("|---|---|---|---|---|---|\n");
   if (surface == NULL)
     {
+      /* GSK registers its node types when GTK starts; without a display, here. */
+      g_type_ensure (GSK_TYPE_COLOR_NODE);
+      g_type_ensure (GSK_TYPE_TEXTURE_NODE);
+      g_type_ensure (GSK_TYPE_CONTAINER_NODE);
       for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
         bench_case (&cases[i], NULL, NULL, frames);
       return 0;
