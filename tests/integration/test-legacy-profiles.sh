@@ -4,8 +4,8 @@
 # every profile boots the probe through hostvisorctl on TCG, its report is compared with
 # tests/legacy-probe/golden/<profile>.txt, the SB16 DMA tone and the PC speaker tone are found
 # at their frequencies in the WAV that QEMU records (HOSTVISOR_AUDIO_WAV_DIR), floppies are
-# swapped in A: and B: while the probe watches them, and, where `hostvisorctl snapshot` exists,
-# a live snapshot is taken and restored while the probe runs.
+# swapped in A: and B: and CDs in the CD-ROM drive while the probe watches them, and, where
+# `hostvisorctl snapshot` exists, a live snapshot is taken and restored while the probe runs.
 # Without profiles in hostvisorctl (`profile list` unknown) the probe is checked against plain
 # qemu-system-x86_64 with the arguments of the golden files' "#! qemu=" lines instead.
 source "$(dirname "$0")/lib.sh"
@@ -47,6 +47,20 @@ mkdir -p "$DISKS"
 for label in HVWATCH DISK2 DISKA2 HVSTOP; do
   python3 "$PROBE_SRC/make-floppy.py" "$label" "$DISKS/$label.img" || not_ok "make floppy $label"
 done
+# Two small ISO 9660 CDs with distinct volume ids for the CD swap (the probe reads the
+# primary volume descriptor through its own ATAPI driver).
+CDS=
+if command -v xorriso >/dev/null; then
+  CDS=1
+  for label in HVCD1 HVCD2; do
+    mkdir -p "$DISKS/$label"
+    echo "$label" >"$DISKS/$label/README.TXT"
+    xorriso -as mkisofs -quiet -V "$label" -o "$DISKS/$label.iso" "$DISKS/$label" >/dev/null 2>&1 ||
+      { not_ok "make the ISO $label"; CDS=; }
+  done
+else
+  diag "xorriso is not installed: the CD swaps are skipped"
+fi
 
 # golden_directive FILE NAME: the value of a "#! NAME=VALUE" line.
 golden_directive () {
@@ -150,8 +164,8 @@ speed_check () {
 }
 
 # --- the floppy swap, the same for both ways of running the probe: $1 = a function that puts
-# an image into a drive (drive a|b, image), $2 = a function that says whether the serial log
-# has a text.
+# an image into a drive (drive a|b|cd, image; "" ejects), $2 = a function that says whether
+# the serial log has a text (at least N times: an optional third argument).
 swap_floppies () {
   local p=$1 insert=$2 has=$3 snap=$4
   if ! wait_until "$BOOT_WAIT" "$has" "$p" "media.watch=1"; then
@@ -167,6 +181,20 @@ swap_floppies () {
     wait_until 30 "$has" "$p" "media.a=label:DISKA2 "
   "$insert" "$p" b ""
   check "$p: B: ejected is seen empty by the probe" wait_until 30 "$has" "$p" "media.b=empty "
+  if [ -n "$CDS" ]; then
+    # The CD-ROM drive (ide.1 unit 0), by ATAPI: the probe's first look finds it empty.
+    check "$p: the probe finds the empty CD-ROM drive by ATAPI" \
+      wait_until 30 "$has" "$p" "media.cd=none ua:0 "
+    "$insert" "$p" cd "$DISKS/HVCD1.iso"
+    check "$p: a CD inserted is seen by the probe (volume id HVCD1)" \
+      wait_until 30 "$has" "$p" "media.cd=label:HVCD1 "
+    "$insert" "$p" cd "$DISKS/HVCD2.iso"
+    check "$p: a CD swapped in is seen by the probe (volume id HVCD2)" \
+      wait_until 30 "$has" "$p" "media.cd=label:HVCD2 "
+    "$insert" "$p" cd ""
+    check "$p: the CD ejected is seen gone by the probe" \
+      wait_until 30 "$has" "$p" "media.cd=none " 2
+  fi
   [ -n "$snap" ] && "$snap" "$p"
   "$insert" "$p" b "$DISKS/HVSTOP.img"
   check "$p: the probe sees the last disk and ends" wait_until "$END_WAIT" "$has" "$p" "HVPROBE end"
@@ -185,6 +213,18 @@ check_swap_report () {
     not_ok "$p: each of the 4 changes came with the disk change line set"
     diag "$lines"
   fi
+  [ -n "$CDS" ] || return 0
+  # The CD drive, in order: empty, HVCD1 and HVCD2 each announced by UNIT ATTENTION (medium
+  # may have changed), empty again after the eject; nothing else (no state seen twice).
+  lines=$(grep -E '^media\.cd=' "$report" | sed 's/ sum:[0-9A-F]*//; s/ t:[0-9]*$//')
+  if [ "$lines" = "$(printf '%s\n' 'media.cd=none ua:0' 'media.cd=label:HVCD1 ua:1' \
+                       'media.cd=label:HVCD2 ua:1' 'media.cd=none ua:0')" ]; then
+    ok "$p: the CD drive went empty, HVCD1, HVCD2, empty (UNIT ATTENTION on each insert)"
+  else
+    not_ok "$p: the CD drive went empty, HVCD1, HVCD2, empty (UNIT ATTENTION on each insert)"
+    diag "$lines"
+  fi
+  diag "$p: $(grep -E '^media\.cd_timeouts=' "$report")"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -224,6 +264,7 @@ for p in v:
   ctl_insert () {
     local drive=floppy
     [ "$2" = b ] && drive=floppy-b
+    [ "$2" = cd ] && drive=cdrom
     if [ -z "$3" ]; then
       run_ctl media eject "vm-$1" --drive "$drive"
       [ "$RC" -eq 0 ] || diag "media eject $drive: $ERR"
@@ -233,7 +274,7 @@ for p in v:
     run_ctl media insert "vm-$1" "$HV_TMP/vm-$1/$(basename "$3")" --drive "$drive"
     [ "$RC" -eq 0 ] || diag "media insert $drive: $ERR"
   }
-  ctl_has () { log_has "vm-$1" "$2"; }
+  ctl_has () { [ "$(log_count "vm-$1" "$2")" -ge "${3:-1}" ]; }
   ctl_snapshot () {
     local p=$1 uuid
     # A restore starts a new QEMU, which starts the WAV afresh: keep the tones played so far.
@@ -350,6 +391,14 @@ EOF
   q_insert () {
     local unit=0
     [ "$2" = b ] && unit=1
+    if [ "$2" = cd ]; then
+      if [ -z "$3" ]; then
+        hmp "$1" "eject -f cd0" || diag "eject cd0 failed"
+      else
+        hmp "$1" "change cd0 $3 raw" || diag "change cd0 failed"
+      fi
+      return
+    fi
     if [ -z "$3" ]; then
       hmp "$1" "eject floppy$unit" || diag "eject floppy$unit failed"
       return
@@ -357,7 +406,7 @@ EOF
     cp "$3" "$HV_TMP/q-$1/$(basename "$3")"
     hmp "$1" "change floppy$unit $HV_TMP/q-$1/$(basename "$3") raw" || diag "change floppy$unit failed"
   }
-  q_has () { grep -qF -- "$2" "$HV_TMP/q-$1/serial.log" 2>/dev/null; }
+  q_has () { [ "$(grep -cF -- "$2" "$HV_TMP/q-$1/serial.log" 2>/dev/null)" -ge "${3:-1}" ]; }
 
   q_start () {
     local p=$1 d="$HV_TMP/q-$1" args
@@ -370,6 +419,7 @@ EOF
       -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
       -drive "if=floppy,index=0,format=raw,file=$d/probe.img" \
       -drive "if=floppy,index=1,format=raw,file=$d/HVWATCH.img" \
+      -drive if=none,id=cd0,media=cdrom -device ide-cd,bus=ide.1,unit=0,drive=cd0 \
       -serial "file:$d/serial.log" -display none -qmp "unix:$d/qmp.sock,server=on,wait=off" \
       >"$d/qemu.out" 2>&1 &
     QPID[$p]=$!

@@ -8,7 +8,8 @@
 # through the Sound Blaster 16 by 8-bit single-cycle DMA (0.5 s) and a 1000 Hz tone on the PC
 # speaker (PIT channel 2, 0.5 s), and ends through isa-debug-exit (port 0xF4) when present,
 # else halts. When drive B: holds a disk whose volume label starts with "HVWATCH", it first
-# watches both floppy drives for media changes (see README.md). Keys: README.md.
+# watches both floppy drives (INT 13h) and the CD-ROM drive (its own ATAPI PIO driver, on the
+# secondary IDE channel) for media changes (see README.md). Keys: README.md.
 #
 # Build: as --32, ld -m elf_i386 -Ttext=0x7c00, objcopy -O binary (tests/legacy-probe/meson.build).
 
@@ -1902,6 +1903,357 @@ media_check:
 9:      popad
         ret
 
+# ---------------------------------------------------------------------------------------
+# The CD drive in the media watch: ATAPI by PIO, with no interrupts (nIEN), on the secondary
+# IDE channel's master (170h/376h), where the legacy profiles put their ide-cd. SeaBIOS gives
+# a CD no INT 13h drive unless it booted from it, so the probe talks to the drive itself.
+# Every wait for BSY to clear has a timeout (ATA_TICKS, and a loop count should the BIOS
+# clock stand): a slow or absent drive never hangs the watch.
+        .set ATA_BASE, 0x170
+        .set ATA_CTRL, 0x376
+        .set ATA_TICKS, 36              # 2 s per wait
+        .set CD_BUF, 0x0400             # SECT_SEG:0400, 2048 bytes
+        .set CD_TRIES, 4                # TEST UNIT READYs per poll
+
+# ata_delay: 400 ns or more (four reads of the alternate status).
+ata_delay:
+        push ax
+        push dx
+        mov dx, ATA_CTRL
+        in al, dx
+        in al, dx
+        in al, dx
+        in al, dx
+        pop dx
+        pop ax
+        ret
+
+# ata_wait: waits until BSY is clear → AL = status; CF on timeout. Keeps the upper half of
+# EAX undefined.
+ata_wait:
+        push ebx
+        push ecx
+        push dx
+        sti
+        call ticks
+        mov ebx, eax
+        mov ecx, 0x400000
+        mov dx, ATA_CTRL
+1:      in al, dx
+        test al, 0x80
+        jz 2f
+        dec ecx
+        jz 3f
+        call ticks
+        sub eax, ebx
+        cmp eax, ATA_TICKS
+        jb 1b
+3:      pop dx
+        pop ecx
+        pop ebx
+        stc
+        ret
+2:      mov dx, ATA_BASE + 7            # the status register
+        in al, dx
+        pop dx
+        pop ecx
+        pop ebx
+        clc
+        ret
+
+# ata_reset: software reset of the channel (after a timeout), interrupts stay off.
+ata_reset:
+        push ax
+        push dx
+        mov dx, ATA_CTRL
+        mov al, 0x06                    # SRST + nIEN
+        out dx, al
+        call ata_delay
+        call ata_delay
+        mov al, 0x02
+        out dx, al
+        call ata_delay
+        call ata_wait
+        pop dx
+        pop ax
+        ret
+
+# ata_packet: DS:SI = a 12-byte ATAPI command, ES:DI = the buffer, CX = the most bytes it may
+# return. → AH = 0: done, CX = bytes read; AH = 1: CHECK CONDITION (AL = error register, the
+# sense key in bits 7-4); AH = 2: a timeout or a protocol error (the channel is reset). CF
+# when AH is not 0.
+ata_packet:
+        push bx
+        push dx
+        push si
+        push di
+        cld
+        mov [ata_left], cx
+        mov bx, cx
+        call ata_wait
+        jc 8f
+        mov dx, ATA_BASE + 6
+        mov al, 0xA0                    # master
+        out dx, al
+        call ata_delay
+        call ata_wait
+        jc 8f
+        mov dx, ATA_BASE + 1
+        xor al, al                      # features: PIO, no overlap
+        out dx, al
+        mov dx, ATA_BASE + 4
+        mov al, bl                      # byte count limit
+        out dx, al
+        inc dx
+        mov al, bh
+        out dx, al
+        mov dx, ATA_BASE + 7
+        mov al, 0xA0                    # PACKET
+        out dx, al
+        call ata_delay
+        call ata_wait
+        jc 8f
+        test al, 0x01
+        jnz 7f
+        test al, 0x08                   # DRQ: the drive takes the command
+        jz 8f
+        mov cx, 6
+        mov dx, ATA_BASE
+        rep outsw
+1:      call ata_delay
+        call ata_wait
+        jc 8f
+        test al, 0x01
+        jnz 7f
+        test al, 0x08
+        jz 6f                           # no more data
+        mov dx, ATA_BASE + 5            # this block's byte count
+        in al, dx
+        mov ah, al
+        dec dx
+        in al, dx
+        inc ax
+        shr ax, 1                       # words
+        jz 8f
+        mov cx, ax
+        shl ax, 1
+        cmp ax, [ata_left]
+        ja 8f                           # more than asked for
+        sub [ata_left], ax
+        mov dx, ATA_BASE
+        rep insw
+        jmp 1b
+6:      mov cx, bx
+        sub cx, [ata_left]
+        xor ah, ah
+        jmp 9f
+7:      mov dx, ATA_BASE + 1
+        in al, dx
+        mov ah, 1
+        jmp 9f
+8:      call ata_reset
+        mov ah, 2
+9:      pop di
+        pop si
+        pop dx
+        pop bx
+        cmp ah, 1
+        cmc
+        ret
+
+# cd_detect: [cd_present] = 1 when the secondary master answers IDENTIFY PACKET DEVICE as a
+# CD-ROM (word 0: ATAPI, device type 05h).
+cd_detect:
+        pushad
+        push es
+        mov byte ptr [cd_present], 0
+        mov dx, ATA_CTRL
+        mov al, 0x02                    # nIEN: no IRQ 15 from the drive
+        out dx, al
+        mov dx, ATA_BASE + 6
+        mov al, 0xA0
+        out dx, al
+        call ata_delay
+        mov dx, ATA_BASE + 7
+        in al, dx
+        cmp al, 0xFF                    # no controller
+        je 9f
+        call ata_wait
+        jc 9f
+        mov dx, ATA_BASE + 7
+        mov al, 0xA1                    # IDENTIFY PACKET DEVICE
+        out dx, al
+        call ata_delay
+        call ata_wait
+        jc 8f
+        test al, 0x01
+        jnz 9f
+        test al, 0x08
+        jz 9f
+        mov ax, SECT_SEG
+        mov es, ax
+        mov di, CD_BUF
+        mov cx, 256
+        mov dx, ATA_BASE
+        cld
+        rep insw
+        call ata_wait
+        mov ax, es:[CD_BUF]
+        and ax, 0xDF00
+        cmp ax, 0x8500
+        jne 9f
+        mov byte ptr [cd_present], 1
+        jmp 9f
+8:      call ata_reset
+9:      pop es
+        popad
+        ret
+
+# media_cd: one poll of the CD drive; prints a line when what is in it changed:
+#   media.cd=label:VOLUMEID sum:XXXX ua:1 t:N   (ISO 9660 volume id of sector 16)
+#   media.cd=none ua:0 t:N                      (NOT READY, MEDIUM NOT PRESENT: 02h/3Ah)
+# ua: whether UNIT ATTENTION, MEDIUM MAY HAVE CHANGED (06h/28h) came in this poll. A poll
+# that times out, or ends neither ready nor without a medium, changes nothing.
+media_cd:
+        cmp byte ptr [cd_present], 0
+        jne 1f
+        ret
+1:      pushad
+        push es
+        mov ax, SECT_SEG
+        mov es, ax
+        mov byte ptr [cd_ua], 0
+        mov byte ptr [cd_try], CD_TRIES
+2:      mov word ptr [cd_sense_last], 0
+        mov si, offset cd_cmd_tur
+        xor cx, cx
+        mov di, CD_BUF
+        call ata_packet
+        cmp ah, 2
+        je 8f
+        test ah, ah
+        jz 4f
+        mov si, offset cd_cmd_sense
+        mov cx, 18
+        mov di, CD_BUF
+        call ata_packet
+        cmp ah, 2
+        je 8f
+        test ah, ah
+        jnz 3f
+        mov al, es:[CD_BUF + 2]
+        and al, 0x0F                    # sense key
+        mov ah, es:[CD_BUF + 12]        # additional sense code
+        mov [cd_sense_last], ax
+        cmp ax, 0x2806
+        jne 3f
+        mov byte ptr [cd_ua], 1
+3:      dec byte ptr [cd_try]
+        jnz 2b
+        cmp word ptr [cd_sense_last], 0x3A02
+        jne 9f                          # neither ready nor empty: look again next time
+        mov al, 1                       # none
+        xor bx, bx
+        jmp 5f
+4:      mov si, offset cd_cmd_read
+        mov cx, 2048
+        mov di, CD_BUF
+        call ata_packet
+        cmp ah, 2
+        je 8f
+        test ah, ah
+        jnz 9f
+        cmp cx, 2048
+        jne 9f
+        xor si, si
+        xor bx, bx
+        mov cx, 1024
+6:      add bx, es:[CD_BUF + si]
+        add si, 2
+        loop 6b
+        mov al, 2                       # a disc
+5:      cmp al, [cd_kind]
+        jne 7f
+        cmp al, 1
+        je 9f
+        cmp bx, [cd_sum]
+        jne 7f
+        mov si, CD_BUF + 40             # the same sum: compare the volume id too
+        mov di, offset cd_id
+        mov cx, 32
+6:      mov ah, es:[si]
+        cmp ah, [di]
+        jne 7f
+        inc si
+        inc di
+        loop 6b
+        jmp 9f
+7:      mov [cd_kind], al
+        mov [cd_sum], bx
+        mov si, CD_BUF + 40
+        mov di, offset cd_id
+        mov cx, 32
+6:      mov ah, es:[si]
+        mov [di], ah
+        inc si
+        inc di
+        loop 6b
+        P "media.cd="
+        cmp al, 1
+        jne 6f
+        P "none"
+        jmp 5f
+6:      P "label:"
+        call print_cd_label
+        P " sum:"
+        mov ax, bx
+        call hex16
+5:      P " ua:"
+        mov al, [cd_ua]
+        call hex4
+        P " t:"
+        call ticks
+        sub eax, [watch_start]
+        call dec32
+        call nl
+        jmp 9f
+8:      inc dword ptr [cd_timeouts]
+9:      pop es
+        popad
+        ret
+
+# print_cd_label: the volume id (printable characters of bytes 40-71) of the primary volume
+# descriptor at SECT_SEG:CD_BUF; "-" when the sector is no ISO 9660 primary volume descriptor.
+print_cd_label:
+        push ds
+        pusha
+        mov ax, SECT_SEG
+        mov ds, ax
+        mov si, CD_BUF
+        cmp dword ptr [si], 0x30444301  # 01 "CD0"
+        jne 3f
+        cmp word ptr [si + 4], 0x3130   # "01"
+        jne 3f
+        add si, 40
+        mov cx, 32
+1:      lodsb
+        cmp al, 0x21
+        jb 2f
+        cmp al, 0x7E
+        ja 2f
+        call putc
+2:      loop 1b
+        jmp 4f
+3:      mov al, '-'
+        call putc
+4:      popa
+        pop ds
+        ret
+
+cd_cmd_tur:     .byte 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+cd_cmd_sense:   .byte 0x03, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0
+cd_cmd_read:    .byte 0x28, 0, 0, 0, 0, 16, 0, 0, 1, 0, 0, 0    # READ(10) LBA 16, 1 block
+
 media_watch:
         mov al, 0x10
         call cmos
@@ -1930,10 +2282,16 @@ media_watch:
         call ticks
         mov [watch_start], eax
         mov byte ptr [watch_stop], 0
+        call cd_detect
+        cmp byte ptr [cd_present], 0
+        jne 4f
+        P "media.cd=nodrive"
+        call nl
 4:      mov dl, 0
         call media_check
         mov dl, 1
         call media_check
+        call media_cd
         cmp byte ptr [watch_stop], 0
         jne 5f
         call ticks
@@ -1955,7 +2313,13 @@ media_watch:
         mov eax, [media_false]
         call dec32
         call nl
-        ret
+        cmp byte ptr [cd_present], 0
+        je 8f
+        P "media.cd_timeouts="
+        mov eax, [cd_timeouts]
+        call dec32
+        call nl
+8:      ret
 
 # ---------------------------------------------------------------------------------------
         .balign 4
@@ -1970,6 +2334,15 @@ xm_gdt:
 acpi_rsdt:      .space 256
 watch_start:    .long 0
 media_polls:    .long 0
+cd_timeouts:    .long 0
+cd_id:          .space 32
+cd_sum:         .word 0
+cd_sense_last:  .word 0
+ata_left:       .word 0
+cd_present:     .byte 0
+cd_kind:        .byte 0
+cd_ua:          .byte 0
+cd_try:         .byte 0
 media_false:    .long 0
 cpu_vendor:     .space 16
 scratch:        .word 0
