@@ -6,7 +6,9 @@
 # BIOS font), keys are typed through the VM's console (VNC, tests/legacy-probe/vnc-type.py):
 # - dos: GRUB's rescue floppy (grub-rescue-pc) boots from A:; at GRUB's prompt `ls (fd1)/`
 #   and `cat` read a FAT12 floppy made by mkfs.fat + mtools in B:; B: is swapped live for a
-#   second FAT12 floppy and GRUB lists the new disk's file.
+#   second FAT12 floppy and GRUB lists the new disk's file. Then, powered off, A: is swapped
+#   for a FAT12 floppy made by mkfs.fat alone: booted, its boot sector shows dosfstools' "This
+#   is not a bootable disk." text.
 # - win98: the same GRUB floppy boots (after the empty hard disk and CD, the profile's order);
 #   from its prompt `linux16` loads memtest86+ (memtest86+) from the FAT12 floppy in B: and
 #   memtest runs, seeing the profile's CPU and memory.
@@ -86,6 +88,9 @@ check "a second FAT12 floppy" \
   mkfs_floppy "$HV_TMP/dos/b2.img" HVDISK2 "$HV_TMP/second.txt" ::SECOND.TXT
 check "a FAT12 floppy with memtest86+" \
   mkfs_floppy "$HV_TMP/win98/b.img" HVMEMTST "$MEMTEST" ::MEMTEST.BIN
+mkfs_plain () { mkfs.fat -C -n HVPLAIN "$1" 1440 >/dev/null; }
+check "a FAT12 floppy made by mkfs.fat alone (its boot sector is dosfstools')" \
+  mkfs_plain "$HV_TMP/dos/plain.img"
 cp "$GRUB_FLOPPY" "$HV_TMP/dos/grub.img"
 cp "$GRUB_FLOPPY" "$HV_TMP/win98/grub.img"
 
@@ -155,6 +160,16 @@ expect_ok "dos: swap B: live (media insert --drive floppy-b)" \
 grub_command dos 'cat (fd1)/second.txt'
 see dos 30 "dos: GRUB reads the swapped disk in B:" "^the second disk, swapped in live"
 expect_ok "dos: power off" poweroff dos
+
+# A: swapped while the VM is off for a FAT12 floppy made by mkfs.fat alone: the BIOS boots its
+# boot sector (the profile boots from A: first), which prints dosfstools' own message.
+expect_ok "dos: swap A: while off for a plain mkfs.fat floppy (media insert --floppy)" \
+  media insert dos "$HV_TMP/dos/plain.img" --floppy
+expect_ok "dos: start from the plain FAT12 floppy" start dos
+see dos 60 "dos: the mkfs.fat floppy's boot sector says it is not a bootable disk" \
+  "^This is not a bootable disk." "^press any key to try again"
+expect_ok "dos: power off" poweroff dos
+expect_ok "dos: delete" delete dos
 
 # memtest86+ from B:, through GRUB's 16-bit Linux loader.
 grub_command win98 'linux16 (fd1)/memtest.bin'
