@@ -27,6 +27,7 @@
  *   snapshot:delete-tags-gone the tags are gone, the metadata not yet
  *   save-state:marked         a save's marker is written, QEMU not asked yet
  *   save-state:saved          QEMU saved the state; the load marker not written, QEMU runs
+ *   export:working            an export's work directory and its journal exist (hv-export.c)
  * (hv-vm-snapshots*.c; docs/snapshots.md says what the next engine does after each) */
 #pragma once
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hv-crashpoint.h"
 #include "hv-error.h"
 #include "hv-export-libvirt.h"
 #include "hv-export-ovf.h"
@@ -24,6 +25,9 @@
 
 #define SNAPSHOT_TAG_PREFIX "hv-"
 #define WORK_PREFIX ".hv-export-"
+/* In the VM's directory while an export runs: the path of its work directory, so that the
+ * next engine removes what a killed one left beside the target (hv_vm_export_clean_leftovers). */
+#define WORK_JOURNAL "export-work"
 #define MAX_COPY_SIZE (G_GUINT64_CONSTANT (1) << 30)   /* kernel, initrd, nvram */
 
 static guint n_running;
@@ -63,6 +67,7 @@ typedef struct {
   char *dir;                /* the target's directory */
   char *stem;               /* member names: STEM.ovf, STEM.mf, STEM-diskN.vmdk */
   char *work;               /* DIR/.hv-export-XXXXXX, NULL once gone */
+  gboolean journaled;       /* WORK_JOURNAL in the VM's directory names it */
   GPtrArray *steps;         /* Step* */
   guint next_step;
   guint n_reporting;
@@ -104,6 +109,34 @@ remove_work (const char *path)
   g_rmdir (path);
 }
 
+static char *
+journal_path (HvVm *vm)
+{
+  return g_build_filename (hv_vm_get_dir (vm), WORK_JOURNAL, NULL);
+}
+
+void
+hv_vm_export_clean_leftovers (HvVm *vm)
+{
+  g_autofree char *journal = journal_path (vm);
+  g_autofree char *work = NULL;
+  g_autofree char *base = NULL;
+  struct stat st;
+
+  if (!g_file_get_contents (journal, &work, NULL, NULL))
+    return;
+  g_strchomp (work);
+  base = g_path_get_basename (work);
+  /* Only what an export made: an absolute path to a real directory (no link) of ours. */
+  if (g_path_is_absolute (work) && g_str_has_prefix (base, WORK_PREFIX) &&
+      lstat (work, &st) == 0 && S_ISDIR (st.st_mode) && st.st_uid == getuid ())
+    {
+      remove_work (work);
+      hv_vm_log (vm, "export: removed %s, left by an export that did not end", work);
+    }
+  g_unlink (journal);
+}
+
 static void
 export_data_free (ExportData *data)
 {
@@ -111,6 +144,12 @@ export_data_free (ExportData *data)
     g_source_remove (data->poll_id);
   if (data->work != NULL)
     remove_work (data->work);
+  if (data->journaled)
+    {
+      g_autofree char *journal = journal_path (data->vm);
+
+      g_unlink (journal);
+    }
   if (data->busy)
     {
       hv_vm_operation_end (data->vm);
@@ -1189,6 +1228,18 @@ hv_vm_export_async (HvVm                *vm,
                                       "%s: %s", data->dir, g_strerror (saved)));
       return;
     }
+  {
+    g_autofree char *journal = journal_path (vm);
+    g_autofree char *line = g_strconcat (data->work, "\n", NULL);
+
+    if (!hv_file_replace_contents (journal, line, strlen (line), 0600, FALSE, &error))
+      {
+        export_fail (task, error);
+        return;
+      }
+    data->journaled = TRUE;
+  }
+  hv_crash_point ("export:working");
   if (snapshot_id != NULL && snapshot_is_live (vm, snapshot_id))
     g_ptr_array_add (data->warnings,
                      g_strdup ("The snapshot's running state (its memory) is not exported: the "

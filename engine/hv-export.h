@@ -38,5 +38,7 @@ char    **hv_vm_export_finish  (HvVm *vm, GAsyncResult *result, GError **error);
 
 /* Exports running now (the engine does not exit meanwhile). */
 guint     hv_vm_export_n_running (void);
+/* At load: removes the work directory an export that did not end (engine killed) left. */
+void      hv_vm_export_clean_leftovers (HvVm *vm);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hv-error.h"
+#include "hv-export.h"
 #include "hv-fileutil.h"
 #include "hv-fileutil-private.h"
 #include "hv-network.h"
@@ -397,6 +398,7 @@ hv_library_new (const char       *path,
       hv_vm_set_networks (vm, self->networks);
       add_vm (self, vm);
       hv_vm_reattach (vm, qemus);
+      hv_vm_export_clean_leftovers (vm);
     }
 
   /* Linked clones' bases: what an interrupted clone left, and what no VM names any more. */

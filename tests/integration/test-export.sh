@@ -159,6 +159,17 @@ diag "$(cat "$HV_TMP/big.out")"
 check "nothing is left at the path" test ! -e "$OUTDIR/big.ova"
 check "…nor beside it" bash -c "! ls -a '$OUTDIR' | grep -q '^\.hv-export-'"
 expect_fail "cancel with nothing running" "No operation" cancel big
+# The engine killed during an export: the next engine removes the work directory it left.
+pid=$(engine_pid)
+kill -KILL "$pid" 2>/dev/null
+wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
+HOSTVISOR_CRASH_AT=export:working "$CTL" export big "$OUTDIR/killed.ova" >/dev/null 2>&1
+check "export:working: the engine died there" \
+  grep -q "crashpoint export:working: killing" "$XDG_RUNTIME_DIR/hostvisor/engine.log"
+check "…its work directory is beside the target" bash -c "ls -a '$OUTDIR' | grep -q '^\.hv-export-'"
+expect_ok "a new engine" list
+check "…which removed it" bash -c "! ls -a '$OUTDIR' | grep -q '^\.hv-export-'"
+check "…and nothing is at the path" test ! -e "$OUTDIR/killed.ova"
 # On a terminal hostvisorctl shows the progress on stderr.
 if command -v script >/dev/null; then
   script -qec "'$CTL' export big '$OUTDIR/tty.ova'" /dev/null >"$HV_TMP/tty.out" 2>&1
