@@ -32,10 +32,11 @@ is_snapshot_id (const char *text)
 /* SNAP as the user wrote it → a snapshot id: the id of the snapshot with that id, or the one
  * with that name (a name that several have is refused, with their ids). A VM whose engine
  * lists no snapshots (Snapshots unknown) takes an id as it is. */
-static char *
-resolve_snapshot (HvDbusVm    *vm,
-                  const char  *snap,
-                  GError     **error)
+char *
+hv_ctl_resolve_snapshot (HvDbusVm    *vm,
+                         const char  *command,
+                         const char  *snap,
+                         GError     **error)
 {
   GVariant *list = hv_dbus_vm_get_snapshots (vm);
   g_autoptr(GString) same_name = g_string_new (NULL);
@@ -74,14 +75,14 @@ resolve_snapshot (HvDbusVm    *vm,
   if (n_same > 1)
     {
       g_set_error (error, HV_CTL_USAGE_ERROR, 0,
-                   _("clone: %u snapshots are named \"%s\": give one's id (%s)"), n_same, shown,
+                   _("%s: %u snapshots are named \"%s\": give one's id (%s)"), command, n_same, shown,
                    same_name->str);
       return NULL;
     }
   if (is_snapshot_id (snap))
     return g_strdup (snap);   /* the engine says whether it exists */
-  g_set_error (error, HV_CTL_USAGE_ERROR, 0, _("clone: the VM has no snapshot named \"%s\""),
-               shown);
+  g_set_error (error, HV_CTL_USAGE_ERROR, 0, _("%s: the VM has no snapshot named \"%s\""),
+               command, shown);
   return NULL;
 }
 
@@ -172,7 +173,7 @@ hv_ctl_cmd_clone (HvCtl      *ctl,
   g_variant_dict_init (&dict, NULL);
   if (hv_ctl_args_has (args, "snapshot"))
     {
-      snapshot = resolve_snapshot (vm, hv_ctl_args_get (args, "snapshot"), error);
+      snapshot = hv_ctl_resolve_snapshot (vm, "clone", hv_ctl_args_get (args, "snapshot"), error);
       if (snapshot == NULL)
         {
           g_variant_dict_clear (&dict);

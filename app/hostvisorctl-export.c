@@ -20,58 +20,6 @@ const HvCtlOption hv_ctl_export_options[] = {
   { NULL }
 };
 
-/* SNAP as the user wrote it → a snapshot id: that id, or the id of the one snapshot with
- * that name. */
-static char *
-resolve_snapshot (HvDbusVm    *vm,
-                  const char  *snap,
-                  GError     **error)
-{
-  GVariant *list = hv_dbus_vm_get_snapshots (vm);
-  g_autofree char *found = NULL;
-  g_autofree char *shown = hv_ctl_display (snap);
-  guint n_same = 0;
-  GVariantIter iter;
-  GVariant *entry;
-
-  if (list != NULL)
-    {
-      g_variant_iter_init (&iter, list);
-      while ((entry = g_variant_iter_next_value (&iter)) != NULL)
-        {
-          g_autoptr(GVariant) owned = entry;
-          const char *id = NULL;
-          const char *name = NULL;
-
-          g_variant_lookup (entry, "id", "&s", &id);
-          g_variant_lookup (entry, "name", "&s", &name);
-          if (id == NULL)
-            continue;
-          if (g_str_equal (id, snap))
-            return g_strdup (id);
-          if (name != NULL && g_str_equal (name, snap))
-            {
-              n_same++;
-              g_free (found);
-              found = g_strdup (id);
-            }
-        }
-    }
-  if (n_same == 1)
-    return g_steal_pointer (&found);
-  if (n_same > 1)
-    {
-      g_set_error (error, HV_CTL_USAGE_ERROR, 0,
-                   _("export: %u snapshots are named \"%s\": give one's id"), n_same, shown);
-      return NULL;
-    }
-  if (strlen (snap) == 36 && g_uuid_string_is_valid (snap))
-    return g_strdup (snap);   /* the engine says whether it exists */
-  g_set_error (error, HV_CTL_USAGE_ERROR, 0, _("export: the VM has no snapshot named \"%s\""),
-               shown);
-  return NULL;
-}
-
 typedef struct {
   GMainLoop *loop;
   HvDbusVm *vm;
@@ -171,7 +119,7 @@ hv_ctl_cmd_export (HvCtl      *ctl,
   g_variant_dict_init (&dict, NULL);
   if (hv_ctl_args_has (args, "snapshot"))
     {
-      snapshot = resolve_snapshot (vm, hv_ctl_args_get (args, "snapshot"), error);
+      snapshot = hv_ctl_resolve_snapshot (vm, "export", hv_ctl_args_get (args, "snapshot"), error);
       if (snapshot == NULL)
         {
           g_variant_dict_clear (&dict);

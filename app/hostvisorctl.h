@@ -217,6 +217,10 @@ gboolean hv_ctl_cmd_port_forward_remove (HvCtl *ctl, HvCtlArgs *args, GError **e
 extern const HvCtlOption hv_ctl_clone_options[];
 gboolean hv_ctl_cmd_clone              (HvCtl *ctl, HvCtlArgs *args, GError **error);
 
+/* The id of @vm's snapshot named or numbered @snap (a name several have is refused, with
+ * their ids); @command starts the messages (hostvisorctl-clone.c). */
+char *hv_ctl_resolve_snapshot (HvDbusVm *vm, const char *command, const char *snap,
+                               GError **error);
 /* hostvisorctl-export.c */
 extern const HvCtlOption hv_ctl_export_options[];
 gboolean hv_ctl_cmd_export             (HvCtl *ctl, HvCtlArgs *args, GError **error);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hv-error.h"
+#include "hv-qemu-img-output.h"
 #include "hv-image-check.h"
 #include "hv-vm-machine.h"
 #include "hv-vm-options.h"
@@ -455,46 +456,6 @@ check_media (ImportData *data)
 
 static void run_next_step (GTask *task);
 
-/* The last "(NN.NN/100%)" that qemu-img -p wrote. */
-static gboolean
-parse_progress (const char *text,
-                double     *out)
-{
-  const char *p = NULL;
-
-  for (const char *q = strstr (text, "/100%)"); q != NULL; q = strstr (q + 1, "/100%)"))
-    p = q;
-  if (p == NULL)
-    return FALSE;
-  while (p > text && (g_ascii_isdigit (p[-1]) || p[-1] == '.'))
-    p--;
-  if (p == text || p[-1] != '(')
-    return FALSE;
-  *out = g_ascii_strtod (p, NULL) / 100.0;
-  return TRUE;
-}
-
-static char *
-qemu_img_message (const char *output)
-{
-  g_auto(GStrv) lines = g_regex_split_simple ("[\r\n]+", output, 0, 0);
-  g_autoptr(GString) out = g_string_new (NULL);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_strstrip (lines[i]);
-      if (lines[i][0] == '\0' || (lines[i][0] == '(' && g_str_has_suffix (lines[i], "%)")))
-        continue;
-      if (out->len > 0)
-        g_string_append (out, "; ");
-      g_string_append (out, lines[i]);
-    }
-  if (out->len > 400)
-    g_string_truncate (out, 400);
-  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE)
-                      : g_strdup ("qemu-img failed");
-}
-
 static void
 on_step_exited (GObject      *object,
                 GAsyncResult *result,
@@ -517,7 +478,7 @@ on_step_exited (GObject      *object,
     }
   if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
     {
-      g_autofree char *message = qemu_img_message (data->output->str);
+      g_autofree char *message = hv_qemu_img_message (data->output->str);
 
       import_fail (task, g_error_new (HV_ERROR, HV_ERROR_IO, "Converting a disk of %s failed: "
                                       "%s", data->app->shown, message));
@@ -544,7 +505,7 @@ on_step_output (GObject      *object,
       GCancellable *cancellable = g_task_get_cancellable (task);
 
       g_string_append_len (data->output, data->buffer, n);
-      if (parse_progress (data->output->str, &fraction))
+      if (hv_qemu_img_parse_progress (data->output->str, &fraction))
         report (data, (data->next_step - 1 + CLAMP (fraction, 0, 1)) / data->steps->len);
       if (data->output->len > 64 * 1024)
         g_string_erase (data->output, 0, data->output->len - 16 * 1024);
@@ -606,7 +567,7 @@ run_next_step (GTask *owned_task)
   g_string_truncate (data->output, 0);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup (launcher, hv_appliance_child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
   if (step->fd >= 0)
     {
       g_subprocess_launcher_take_fd (launcher, step->fd, HV_APPLIANCE_SOURCE_FD);

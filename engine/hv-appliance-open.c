@@ -10,12 +10,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hv-appliance-tar.h"
 #include "hv-error.h"
+#include "hv-qemu-img-output.h"
 #include "hv-osinfo.h"
 #include "hv-ovf-reader.h"
 #include "hv-vm-machine.h"
@@ -530,12 +530,6 @@ hv_appliance_source_json (const Source *src,
   return g_strconcat ("json:", text, NULL);
 }
 
-void
-hv_appliance_child_setup (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 /* qemu-img info on the disk: it must open as @format, name no backing file, and its
  * virtual size must be within HV_OVF_MAX_CAPACITY. */
 static gboolean
@@ -568,7 +562,7 @@ check_with_qemu_img (Appliance     *app,
     return FALSE;
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, hv_appliance_child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
   g_subprocess_launcher_take_fd (launcher, fd, HV_APPLIANCE_SOURCE_FD);
   process = g_subprocess_launcher_spawn (launcher, error, qemu_img, "info", "--output=json",
                                          json, NULL);

@@ -52,7 +52,5 @@ int        hv_appliance_open_checked    (const Source *src, GError **error);
 /* qemu-img's json: filename for @src read as @format through HV_APPLIANCE_SOURCE_FD_PATH
  * (offset and size in it), never with a backing file. */
 char      *hv_appliance_source_json     (const Source *src, const char *format);
-/* A child's set-up: it dies with the engine. */
-void       hv_appliance_child_setup     (gpointer user_data);
 
 G_END_DECLS

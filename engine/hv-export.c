@@ -10,12 +10,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hv-crashpoint.h"
 #include "hv-error.h"
+#include "hv-qemu-img-output.h"
 #include "hv-export-libvirt.h"
 #include "hv-export-ovf.h"
 #include "hv-export-tar.h"
@@ -212,12 +212,6 @@ cancelled_error (void)
  * Checks and the plan
  */
 
-static void
-child_setup (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 /* The image at @path as a json: filename with explicit drivers, and as backing the base the
  * config names or none: a header's backing file is never followed. */
 static char *
@@ -287,7 +281,7 @@ image_info (const char  *qemu_img,
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
   process = g_subprocess_launcher_spawn (launcher, error, qemu_img, "info", "--output=json",
                                          "-f", format, shared ? "-U" : "--", path, NULL);
   if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, error))
@@ -576,46 +570,6 @@ set_progress (ExportData *data,
   hv_vm_operation_set_progress (data->vm, CLAMP (fraction, 0, 1));
 }
 
-/* The last "(NN.NN/100%)" qemu-img -p wrote. */
-static gboolean
-parse_progress (const char *text,
-                double     *out)
-{
-  const char *p = NULL;
-
-  for (const char *q = strstr (text, "/100%)"); q != NULL; q = strstr (q + 1, "/100%)"))
-    p = q;
-  if (p == NULL)
-    return FALSE;
-  while (p > text && (g_ascii_isdigit (p[-1]) || p[-1] == '.'))
-    p--;
-  if (p == text || p[-1] != '(')
-    return FALSE;
-  *out = g_ascii_strtod (p, NULL) / 100.0;
-  return TRUE;
-}
-
-static char *
-qemu_img_message (const char *output)
-{
-  g_auto(GStrv) lines = g_regex_split_simple ("[\r\n]+", output, 0, 0);
-  g_autoptr(GString) out = g_string_new (NULL);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_strstrip (lines[i]);
-      if (lines[i][0] == '\0' || (lines[i][0] == '(' && g_str_has_suffix (lines[i], "%)")))
-        continue;
-      if (out->len > 0)
-        g_string_append (out, "; ");
-      g_string_append (out, lines[i]);
-    }
-  if (out->len > 400)
-    g_string_truncate (out, 400);
-  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE)
-                      : g_strdup ("qemu-img failed");
-}
-
 static void
 on_step_exited (GObject      *object,
                 GAsyncResult *result,
@@ -640,7 +594,7 @@ on_step_exited (GObject      *object,
     }
   if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
     {
-      g_autofree char *message = qemu_img_message (data->output->str);
+      g_autofree char *message = hv_qemu_img_message (data->output->str);
 
       export_fail (task, g_error_new (HV_ERROR, HV_ERROR_IO, "qemu-img %s failed: %s",
                                       step->argv[1], message));
@@ -671,7 +625,7 @@ on_step_output (GObject      *object,
       GCancellable *cancellable = g_task_get_cancellable (task);
 
       g_string_append_len (data->output, data->buffer, n);
-      if (data->n_reporting > 0 && parse_progress (data->output->str, &fraction))
+      if (data->n_reporting > 0 && hv_qemu_img_parse_progress (data->output->str, &fraction))
         set_progress (data, data->weight * (data->n_reported + CLAMP (fraction, 0, 1))
                             / data->n_reporting);
       if (data->output->len > 64 * 1024)
@@ -1102,7 +1056,7 @@ run_next_step (GTask *owned_task)
   g_string_truncate (data->output, 0);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
   data->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) step->argv,
                                                 &error);
   if (data->process == NULL)

@@ -16,11 +16,11 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hv-error.h"
+#include "hv-qemu-img-output.h"
 #include "hv-fileutil.h"
 #include "hv-vm-snapshots.h"
 
@@ -405,14 +405,6 @@ image_json (const char   *path,
   return g_strconcat ("json:", text, NULL);
 }
 
-static void
-child_setup (gpointer user_data)
-{
-  /* A qemu-img left behind by a dead engine would go on writing into what the next engine
-   * removes. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 /* qemu-img info, which reads the header only (it never opens a backing file): whether
  * @path is a @format image whose header names no backing file, or one that @backing (the
  * base the config names) stands for. */
@@ -436,7 +428,7 @@ check_image_header (const char    *qemu_img,
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
   process = g_subprocess_launcher_spawn (launcher, error, qemu_img, "info", "--output=json",
                                          "-f", fmt, shared ? "-U" : "--", path, NULL);
   if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, error))
@@ -566,47 +558,6 @@ clone_fail (GTask  *task,
 
 static void run_next_step (GTask *task);
 
-/* The last "(NN.NN/100%)" qemu-img -p wrote. */
-static gboolean
-parse_progress (const char *text,
-                double     *out)
-{
-  const char *p = NULL;
-
-  for (const char *q = strstr (text, "/100%)"); q != NULL; q = strstr (q + 1, "/100%)"))
-    p = q;
-  if (p == NULL)
-    return FALSE;
-  while (p > text && (g_ascii_isdigit (p[-1]) || p[-1] == '.'))
-    p--;
-  if (p == text || p[-1] != '(')
-    return FALSE;
-  *out = g_ascii_strtod (p, NULL) / 100.0;
-  return TRUE;
-}
-
-/* What qemu-img said, without its progress lines: the last lines, for an error message. */
-static char *
-qemu_img_message (const char *output)
-{
-  g_auto(GStrv) lines = g_regex_split_simple ("[\r\n]+", output, 0, 0);
-  g_autoptr(GString) out = g_string_new (NULL);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_strstrip (lines[i]);
-      if (lines[i][0] == '\0' || (lines[i][0] == '(' && g_str_has_suffix (lines[i], "%)")))
-        continue;
-      if (out->len > 0)
-        g_string_append (out, "; ");
-      g_string_append (out, lines[i]);
-    }
-  if (out->len > 400)
-    g_string_truncate (out, 400);
-  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE)
-                      : g_strdup ("qemu-img failed");
-}
-
 static void
 on_step_exited (GObject      *object,
                 GAsyncResult *result,
@@ -626,7 +577,7 @@ on_step_exited (GObject      *object,
     }
   if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
     {
-      g_autofree char *message = qemu_img_message (data->output->str);
+      g_autofree char *message = hv_qemu_img_message (data->output->str);
 
       clone_fail (task, g_error_new (HV_ERROR, HV_ERROR_IO, "qemu-img %s failed: %s",
                                      step->argv[1], message));
@@ -655,7 +606,7 @@ on_step_output (GObject      *object,
   if (n > 0)
     {
       g_string_append_len (data->output, data->buffer, n);
-      if (data->n_reporting > 0 && parse_progress (data->output->str, &fraction))
+      if (data->n_reporting > 0 && hv_qemu_img_parse_progress (data->output->str, &fraction))
         set_progress (data->source, (data->n_reported + CLAMP (fraction, 0, 1))
                                     / data->n_reporting);
       /* Keep what an error message needs, not a whole run's progress lines. */
@@ -755,7 +706,7 @@ run_next_step (GTask *owned_task)
   g_string_truncate (data->output, 0);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
   data->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) step->argv,
                                                 &error);
   if (data->process == NULL)
