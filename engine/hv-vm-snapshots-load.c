@@ -200,6 +200,9 @@ hv_vm_restore_snapshot_async (HvVm               *self,
   op->snapshot = hv_snapshot_copy (snapshot);
   hv_vm_log (self, "restoring snapshot %s", id);
   op->tag = hv_snapshot_dup_tag (snapshot);
+  /* The same QEMU hardware: the state loads into the QEMU that runs. */
+  if (hv_vm_is_active (self) && hv_snap_restore_in_process (task))
+    return;
   /* A live one: the load marker too, so that a crash before the load is told apart from
    * one after it (hv_vm_snapshots_reconcile_live()). */
   if ((snapshot->kind == HV_SNAPSHOT_LIVE &&
@@ -272,7 +275,8 @@ on_state_saved (GObject      *object,
     }
   hv_snap_log_pause (self, "save-state", result);
   hv_crash_point ("save-state:saved");
-  if (!hv_snapshot_store_set_load (self->snapshots, HV_SAVED_STATE_TAG, &error) ||
+  if (!hv_snapshot_store_set_load_paused (self->snapshots, HV_SAVED_STATE_TAG, op->was_paused,
+                                          &error) ||
       !hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error))
     {
       hv_snap_op_return (task, error);
@@ -349,7 +353,9 @@ hv_vm_save_state_async (HvVm               *self,
       g_object_unref (task);
       return;
     }
-  hv_vm_log (self, "saving the state");
+  /* A state saved paused resumes paused. */
+  op->was_paused = self->state == HV_VM_STATE_PAUSED;
+  hv_vm_log (self, "saving the state%s", op->was_paused ? " (paused)" : "");
   hv_qmp_execute_async (self->qmp, "query-migrate", NULL, -1, NULL, on_save_blockers, task);
 }
 
@@ -601,7 +607,9 @@ hv_vm_snapshots_continue (HvVm               *self,
                                                    load->tag + strlen (HV_SNAPSHOT_TAG_PREFIX)) :
                            NULL;
 
-    c->paused = snapshot != NULL && g_str_equal (snapshot->vm_state, "paused");
+    c->paused = (snapshot != NULL && g_str_equal (snapshot->vm_state, "paused")) ||
+                (g_str_equal (load->tag, HV_SAVED_STATE_TAG) &&
+                 hv_snapshot_store_get_load_paused (self->snapshots));
   }
   load->nodes = g_steal_pointer (&plan.nodes);
   load->vmstate_node = g_steal_pointer (&plan.vmstate_node);
