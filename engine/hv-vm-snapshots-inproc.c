@@ -284,13 +284,17 @@ on_continued (GObject      *object,
       return;
     }
   log_pause (self, ip);
+  /* The restore is whole (the reconcile says so of a running QEMU whose snapshot is current):
+   * the answer goes first, the marker right after, before any other request is served. */
+  g_object_ref (self);
+  inproc_return (ip, NULL);
   if (!hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error))
     {
-      inproc_return (ip, error);
-      return;
+      hv_vm_log (self, "cannot clear the restore's marker: %s", error->message);
+      g_clear_error (&error);
     }
   hv_vm_sync_skeleton (self);
-  inproc_return (ip, NULL);
+  g_object_unref (self);
 }
 
 /* Whether the two configs are written the same: then there is nothing to put in place (the
