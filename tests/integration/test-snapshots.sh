@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Snapshots and the saved state (docs/snapshots.md) with the tiny guest of tests/guest on TCG,
 # whose heartbeat ("HOSTVISOR-GUEST: alive N", every 2 s) is the counter: a live snapshot taken
-# at N and restored goes on from N, BIOS and UEFI (the VARS file back to its snapshot bytes);
+# at N and restored goes on from N, BIOS and UEFI (the VARS file back to its snapshot bytes),
+# into the running QEMU (in-process) when the config is the snapshot's, else through a new one
+# (the memory changed since the take); a snapshot and a saved state of a paused VM come back
+# paused;
 # disk-only snapshots with qemu-io patterns; a tree with a branch where the middle snapshot is
 # deleted and every other one restores exactly; save state and resume, discard and boot afresh;
 # the engine SIGKILLed at its crash points during take, restore and delete, after which the
@@ -265,6 +268,13 @@ UID_=$(snap_id uefi efi)
 check "…the UEFI variables are kept with it" test -f "$UDIR/snapshots/$UID_/nvram.fd"
 VARS_AT_TAKE=$(sha256sum <"$UDIR/snapshots/$UID_/nvram.fd")
 check "the UEFI guest counts on" wait_until 60 bash -c "[ \$('$CTL' log uefi | grep -o 'alive [0-9]*' | tail -1 | grep -o '[0-9]*$') -ge $((UA + 3)) ]"
+# In-process: the VARS copy is written over the open file (QEMU writes the same bytes back).
+printf 'changed' | dd of="$UDIR/nvram.fd" bs=1 seek=100000 conv=notrunc status=none
+UINPROC=$(vm_log_count uefi "snapshot-restore: in-process")
+expect_ok "restore it into the running UEFI VM (--force)" snapshot uefi restore efi --force
+check "…in-process" test "$(vm_log_count uefi "snapshot-restore: in-process")" = $((UINPROC + 1))
+check "…the VARS file is the snapshot's again" test "$(sha256sum <"$UDIR/nvram.fd")" = "$VARS_AT_TAKE"
+check "…it runs" state_is uefi running
 expect_ok "power it off" poweroff uefi
 check "…off" wait_until 20 state_is uefi poweroff
 printf 'changed' | dd of="$UDIR/nvram.fd" bs=1 seek=100000 conv=notrunc status=none
