@@ -367,6 +367,27 @@ hv_vm_save_state_finish (HvVm         *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+on_discarded (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  HvVm *self = hv_snap_task_vm (task);
+  Op *op = hv_snap_task_op (task);
+  GError *error = NULL;
+
+  if (!hv_snap_remove_tag_finish (self, result, op->plan.paths, HV_SAVED_STATE_TAG, &error) ||
+      !hv_snapshot_store_set_load (self->snapshots, NULL, &error))
+    {
+      hv_snap_op_return (task, error);
+      g_object_unref (task);
+      return;
+    }
+  hv_snap_op_return (task, NULL);
+  g_object_unref (task);
+}
+
 void
 hv_vm_discard_saved_state_async (HvVm               *self,
                                  GCancellable       *cancellable,
@@ -391,17 +412,14 @@ hv_vm_discard_saved_state_async (HvVm               *self,
       g_object_unref (task);
       return;
     }
-  if (!hv_snap_plan_disks (self, self->config, &op->plan, &error) ||
-      !hv_snap_delete_tag_offline (op->plan.paths, HV_SAVED_STATE_TAG, &error) ||
-      !hv_snap_verify_tag_gone (op->plan.paths, HV_SAVED_STATE_TAG, &error) ||
-      !hv_snapshot_store_set_load (self->snapshots, NULL, &error))
+  if (!hv_snap_plan_disks (self, self->config, &op->plan, &error))
     {
       hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
-  hv_snap_op_return (task, NULL);
-  g_object_unref (task);
+  /* qemu-img in a worker thread: a large state takes a while to free. */
+  hv_snap_remove_tag_async (self, op->plan.paths, HV_SAVED_STATE_TAG, on_discarded, task);
 }
 
 gboolean

@@ -57,8 +57,8 @@ void      hv_snap_explain_full_disk (HvVm *self, const char *path, GError **erro
 gboolean  hv_snap_delete_tag_offline (GPtrArray *paths, const char *tag, GError **error);
 /* QEMU says success for a tag it does not have: read the images. */
 gboolean  hv_snap_verify_tag_gone   (GPtrArray *paths, const char *tag, GError **error);
-/* Remove `tag` from every image: through QEMU for those it has open, qemu-img for the others;
- * the finish checks that none holds it any more. */
+/* Remove `tag` from every image: through QEMU for those it has open, qemu-img for the others
+ * (in a worker thread), then a check that none holds it any more (in a worker thread too). */
 void      hv_snap_remove_tag_async  (HvVm *self, GPtrArray *paths, const char *tag,
                                      GAsyncReadyCallback callback, gpointer user_data);
 gboolean  hv_snap_remove_tag_finish (HvVm *self, GAsyncResult *result, GPtrArray *paths,
