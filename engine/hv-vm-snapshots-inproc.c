@@ -201,6 +201,9 @@ typedef struct {
   GTask *task;           /* the restore (hv_snap_op_task), owned */
   HvVmConfig *config;    /* the snapshot's */
   gint64 stop_us;        /* when the guest was stopped (monotonic) */
+  gint64 load_us;        /* when the load was asked for */
+  gint64 loaded_us;      /* when it was done */
+  gint64 recorded_us;    /* when the metadata was written */
   GError *error;         /* a failed load, while QEMU is ended */
 } InProc;
 
@@ -227,9 +230,17 @@ static void
 log_pause (HvVm   *self,
            InProc *ip)
 {
+  gint64 now = g_get_monotonic_time ();
+
   /* The form is fixed: bench/hv-bench-snapshot.c reads it. */
   hv_vm_log (self, "snapshot-load: guest paused %.3f s",
-             (double) (g_get_monotonic_time () - ip->stop_us) / G_USEC_PER_SEC);
+             (double) (now - ip->stop_us) / G_USEC_PER_SEC);
+  /* Where the pause went: the engine's steps beside QEMU's job. */
+  hv_vm_log (self, "snapshot-restore: stop %.3f s, load job %.3f s, metadata %.3f s, cont "
+             "%.3f s", (double) (ip->load_us - ip->stop_us) / G_USEC_PER_SEC,
+             (double) (ip->loaded_us - ip->load_us) / G_USEC_PER_SEC,
+             (double) (ip->recorded_us - ip->loaded_us) / G_USEC_PER_SEC,
+             (double) (now - ip->recorded_us) / G_USEC_PER_SEC);
 }
 
 static void
@@ -319,6 +330,7 @@ on_loaded (GObject      *object,
   Op *op = hv_snap_task_op (ip->task);
   GError *error = NULL;
 
+  ip->loaded_us = g_get_monotonic_time ();
   if (!hv_snapshot_qmp_job_finish (result, &error))
     {
       g_prefix_error (&error, "The snapshot's running state could not be loaded: ");
@@ -338,6 +350,7 @@ on_loaded (GObject      *object,
       inproc_fail (ip, error);
       return;
     }
+  ip->recorded_us = g_get_monotonic_time ();
   if (g_str_equal (op->snapshot->vm_state, "paused"))
     {
       /* Taken paused: it comes back paused (no `cont`). */
@@ -375,6 +388,7 @@ load (InProc *ip)
       return;
     }
   args = hv_snapshot_job_args (op->tag, op->plan.vmstate_node, op->plan.nodes);
+  ip->load_us = g_get_monotonic_time ();
   hv_snapshot_qmp_job_async (self->qmp, "snapshot-load", args, NULL, on_loaded, ip);
 }
 
