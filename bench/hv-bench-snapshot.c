@@ -127,14 +127,17 @@ static gboolean
 engine_restored_in_process (const char *vm_log)
 {
   g_autofree char *text = NULL;
-  const char *needle = "snapshot-restore: ";
-  const char *p, *last = NULL;
+  const char *in_process = "snapshot-restore: in-process";
+  const char *new_qemu = "snapshot-restore: new QEMU";
+  const char *p, *last_in = NULL, *last_new = NULL;
 
   if (!g_file_get_contents (vm_log, &text, NULL, NULL))
     return FALSE;
-  for (p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
-    last = p;
-  return last != NULL && g_str_has_prefix (last + strlen (needle), "in-process");
+  for (p = strstr (text, in_process); p != NULL; p = strstr (p + 1, in_process))
+    last_in = p;
+  for (p = strstr (text, new_qemu); p != NULL; p = strstr (p + 1, new_qemu))
+    last_new = p;
+  return last_in != NULL && (last_new == NULL || last_in > last_new);
 }
 
 static guint64
