@@ -45,6 +45,7 @@ typedef struct {
   double save_s;
   double resume_s;
   guint64 vmstate_bytes;
+  gboolean in_process;     /* the engine's restore loaded into the running QEMU */
 } Side;
 
 /* ── The guest ─────────────────────────────────────────────────────────────────────────── */
@@ -121,6 +122,24 @@ engine_pause (const char *vm_log,
   return last != NULL ? g_ascii_strtod (last + strlen (needle), NULL) : -1;
 }
 
+/* Whether the engine's last restore said "snapshot-restore: in-process" (else: new QEMU). */
+static gboolean
+engine_restored_in_process (const char *vm_log)
+{
+  g_autofree char *text = NULL;
+  const char *in_process = "snapshot-restore: in-process";
+  const char *new_qemu = "snapshot-restore: new QEMU";
+  const char *p, *last_in = NULL, *last_new = NULL;
+
+  if (!g_file_get_contents (vm_log, &text, NULL, NULL))
+    return FALSE;
+  for (p = strstr (text, in_process); p != NULL; p = strstr (p + 1, in_process))
+    last_in = p;
+  for (p = strstr (text, new_qemu); p != NULL; p = strstr (p + 1, new_qemu))
+    last_new = p;
+  return last_in != NULL && (last_new == NULL || last_in > last_new);
+}
+
 static guint64
 engine_vmstate_size (void)
 {
@@ -195,6 +214,7 @@ engine_round (const char *kernel,
                   NULL))
     return FALSE;
   s->restore_pause_s = engine_pause (vm_log, "snapshot-load");
+  s->in_process = engine_restored_in_process (vm_log);
   g_printerr ("hv-bench-snapshot: engine: delete\n");
   if (!ctl_timed (&s->delete_s, error, "snapshot", SNAP_VM, "delete", "bench", NULL))
     return FALSE;
@@ -559,6 +579,7 @@ main (int   argc,
   };
   Pair take = { 0 }, take_pause = { 0 }, restore = { 0 }, restore_pause = { 0 };
   Pair del = { 0 }, save = { 0 }, resume = { 0 }, mbs = { 0 };
+  int in_process_rounds = 0, counted_rounds = 0;
   g_autofree char *kernel = NULL, *initrd = NULL, *vm_dir = NULL;
   guint64 hv_size = 0, q_size = 0;
   gboolean ok;
@@ -617,6 +638,8 @@ main (int   argc,
       if (hv.take_s > 0 && q.take_s > 0 && hv.vmstate_bytes > 0 && q.vmstate_bytes > 0)
         pair_add (&mbs, hv.vmstate_bytes / 1e6 / hv.take_s, q.vmstate_bytes / 1e6 / q.take_s);
       hv_size = hv.vmstate_bytes;
+      in_process_rounds += hv.in_process ? 1 : 0;
+      counted_rounds++;
       q_size = q.vmstate_bytes;
     }
   if (ok && !interrupted)
@@ -639,9 +662,12 @@ main (int   argc,
       print_row ("delete while running (wall)", "s", &del);
       print_row ("save state to QEMU gone (wall)", "s", &save);
       print_row ("resume a saved state to running (wall)", "s", &resume);
-      g_print ("\nHostvisor's walls include hostvisorctl and D-Bus; its restore starts a new QEMU "
-               "from the\nsnapshot's config, plain QEMU loads into the running one. Pauses come "
-               "from QEMU's STOP and\nRESUME event times (the engine logs them in vm.log).\n");
+      g_print ("\nHostvisor's walls include hostvisorctl and D-Bus. Its restore loaded the state "
+               "into the running\nQEMU (the config is the snapshot's) in %d of %d rounds, else "
+               "it started a new QEMU; plain\nQEMU loads into the running one. Pauses come from "
+               "QEMU's STOP and RESUME event times; the\nengine's in-process restore logs "
+               "its own, from `stop` to the answer to `cont` (vm.log).\n",
+               in_process_rounds, counted_rounds);
     }
   else
     g_printerr ("hv-bench-snapshot: %s\n", error != NULL ? error->message : "interrupted");

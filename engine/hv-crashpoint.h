@@ -23,6 +23,8 @@
  *   snapshot:restore-applied  the disks are back at the snapshot; variables, config not yet
  *   snapshot:restore-starting a live snapshot's config is in place; QEMU not started yet
  *   snapshot:loaded           the new QEMU loaded the state; markers not cleared, no `cont`
+ *   snapshot:in-process-marked  an in-process restore's marker is written; the guest runs on
+ *   snapshot:in-process-loaded  the running QEMU loaded the state (stopped); metadata not yet
  *   snapshot:delete-marked    a delete's marker is written, the tags still there
  *   snapshot:delete-tags-gone the tags are gone, the metadata not yet
  *   save-state:marked         a save's marker is written, QEMU not asked yet

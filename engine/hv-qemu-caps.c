@@ -4,7 +4,8 @@
  * QEMU is run three times, each time under a time limit so that a hung binary cannot hang
  * the engine: "--version" for the version, "-machine help" for the versioned machine types
  * (about 0.1 s), then a real start under -sandbox (see probe_seccomp()). The engine probes
- * once when it starts and hands copies of the result to the library and every VM. */
+ * once when it starts (the answers of an unchanged binary are kept between engine starts:
+ * hv-qemu-caps-cache.h) and hands copies of the result to the library and every VM. */
 
 #include "hv-qemu-caps.h"
 
@@ -16,6 +17,7 @@
 
 #include "hv-error.h"
 #include "hv-kvm-probe.h"
+#include "hv-qemu-caps-cache.h"
 #include "hv-virtiofsd.h"
 
 #define QEMU_BINARY_NAME "qemu-system-x86_64"
@@ -198,6 +200,28 @@ run_with_timeout (const char * const *argv,
   return TRUE;
 }
 
+/* The answers of an earlier engine start (hv-qemu-caps-cache.h), during hv_qemu_caps_probe(). */
+static HvQemuCapsCache *probe_cache;
+
+/* run_with_timeout() of a probe whose answer may be kept: its stdout and exit status. */
+static gboolean
+run_probe (const char         *name,
+           const char * const *argv,
+           const char         *input,
+           char              **stdout_text,
+           int                *exit_status,
+           GError            **error)
+{
+  g_autofree char *err = NULL;
+
+  if (hv_qemu_caps_cache_lookup (probe_cache, name, stdout_text, exit_status))
+    return TRUE;
+  if (!run_with_timeout (argv, input, PROBE_TIMEOUT_MS, stdout_text, &err, exit_status, error))
+    return FALSE;
+  hv_qemu_caps_cache_store (probe_cache, name, *stdout_text, *exit_status);
+  return TRUE;
+}
+
 static char *
 find_qemu (GError **error)
 {
@@ -224,12 +248,11 @@ probe_version (HvQemuCaps *caps,
 {
   const char * const argv[] = { caps->qemu_binary, "--version", NULL };
   g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   const char *p;
   int status = 0;
   guint major = 0, minor = 0, micro = 0;
 
-  if (!run_with_timeout (argv, NULL, PROBE_TIMEOUT_MS, &out, &err, &status, error))
+  if (!run_probe ("version", argv, NULL, &out, &status, error))
     return FALSE;
 
   p = out != NULL ? strstr (out, "version ") : NULL;
@@ -356,11 +379,10 @@ probe_machines (HvQemuCaps *caps)
 {
   const char * const argv[] = { caps->qemu_binary, "-machine", "help", NULL };
   g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
   int status = 0;
 
-  if (!run_with_timeout (argv, NULL, PROBE_TIMEOUT_MS, &out, &err, &status, &error))
+  if (!run_probe ("machines", argv, NULL, &out, &status, &error))
     g_message ("Cannot list the machine types of %s: %s", caps->qemu_binary, error->message);
   else if (status != 0 || !hv_qemu_caps_parse_machines (caps, out))
     g_message ("Cannot list the machine types of %s: \"-machine help\" gave none",
@@ -383,10 +405,9 @@ probe_seccomp (HvQemuCaps *caps,
   };
   const char *input = "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}\n";
   g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   int status = 0;
 
-  if (!run_with_timeout (argv, input, PROBE_TIMEOUT_MS, &out, &err, &status, error))
+  if (!run_probe ("sandbox", argv, input, &out, &status, error))
     return FALSE;
   caps->seccomp = status == 0 && out != NULL && strstr (out, "\"QMP\"") != NULL;
   return TRUE;
@@ -494,13 +515,12 @@ probe_audio (HvQemuCaps *caps)
 {
   const char * const argv[] = { caps->qemu_binary, "-audiodev", "help", NULL };
   g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
   const char *wav_dir = g_getenv ("HOSTVISOR_AUDIO_WAV_DIR");
   const char *debug_exit = g_getenv ("HOSTVISOR_TEST_DEBUG_EXIT");
   int status = 0;
 
-  if (!run_with_timeout (argv, NULL, PROBE_TIMEOUT_MS, &out, &err, &status, &error))
+  if (!run_probe ("audio", argv, NULL, &out, &status, &error))
     g_message ("Cannot list the audio drivers of %s: %s", caps->qemu_binary, error->message);
   else if (!hv_qemu_caps_parse_audio_drivers (caps, out))
     g_message ("Cannot list the audio drivers of %s", caps->qemu_binary);
@@ -544,12 +564,20 @@ hv_qemu_caps_probe (GError **error)
   caps->qemu_binary = find_qemu (error);
   if (caps->qemu_binary == NULL)
     return NULL;
+  probe_cache = hv_qemu_caps_cache_open (caps->qemu_binary);
   if (!probe_version (caps, error))
-    return NULL;
+    {
+      g_clear_pointer (&probe_cache, hv_qemu_caps_cache_close);
+      return NULL;
+    }
   probe_machines (caps);
   probe_audio (caps);
   if (!probe_seccomp (caps, error))
-    return NULL;
+    {
+      g_clear_pointer (&probe_cache, hv_qemu_caps_cache_close);
+      return NULL;
+    }
+  g_clear_pointer (&probe_cache, hv_qemu_caps_cache_close);
   caps->kvm = FALSE;
   caps->kvm_probe = new_kvm_probe (caps);
   probe_ovmf (caps);

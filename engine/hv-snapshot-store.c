@@ -28,6 +28,7 @@ struct _HvSnapshotStore
   char *pending_op;
   char *pending_id;
   char *load;
+  gboolean load_paused;     /* the state at `load` was saved from a paused guest */
 };
 
 /* ----------------------------------------------------------------------------
@@ -470,6 +471,7 @@ read_state (HvSnapshotStore *store)
       store->pending_op = g_key_file_get_string (kf, "pending", "operation", NULL);
       store->pending_id = g_key_file_get_string (kf, "pending", "id", NULL);
       store->load = g_key_file_get_string (kf, "pending", "load", NULL);
+      store->load_paused = g_key_file_get_boolean (kf, "pending", "load-paused", NULL);
     }
   if (store->current == NULL || !g_uuid_string_is_valid (store->current))
     hv_set_str (&store->current, "");
@@ -518,6 +520,8 @@ write_state (HvSnapshotStore *store,
     }
   if (load != NULL)
     g_key_file_set_string (kf, "pending", "load", load);
+  if (load != NULL && store->load_paused)
+    g_key_file_set_boolean (kf, "pending", "load-paused", TRUE);
   data = g_key_file_to_data (kf, &len, NULL);
   if (!hv_file_replace_contents (path, data, len, 0600, FALSE, error))
     return FALSE;
@@ -816,6 +820,19 @@ hv_snapshot_store_set_load (HvSnapshotStore *store,
                             const char      *tag,
                             GError         **error)
 {
+  /* Another state (or none): not known to be paused. */
+  if (g_strcmp0 (tag, store->load) != 0)
+    store->load_paused = FALSE;
+  return write_state (store, store->current, store->pending_op, store->pending_id, tag, error);
+}
+
+gboolean
+hv_snapshot_store_set_load_paused (HvSnapshotStore *store,
+                                   const char      *tag,
+                                   gboolean         paused,
+                                   GError         **error)
+{
+  store->load_paused = tag != NULL && paused;
   return write_state (store, store->current, store->pending_op, store->pending_id, tag, error);
 }
 
@@ -823,6 +840,12 @@ const char *
 hv_snapshot_store_get_load (HvSnapshotStore *store)
 {
   return store->load;
+}
+
+gboolean
+hv_snapshot_store_get_load_paused (HvSnapshotStore *store)
+{
+  return store->load != NULL && store->load_paused;
 }
 
 static gboolean

@@ -117,6 +117,11 @@ const char      *hv_snapshot_store_get_pending (HvSnapshotStore *store, const ch
 gboolean         hv_snapshot_store_set_load    (HvSnapshotStore *store, const char *tag,
                                                 GError **error);
 const char      *hv_snapshot_store_get_load    (HvSnapshotStore *store);
+/* The same, for a state saved from a paused guest (`paused`): the start that loads it leaves
+ * the guest paused. set_load() of another tag forgets it. */
+gboolean         hv_snapshot_store_set_load_paused (HvSnapshotStore *store, const char *tag,
+                                                    gboolean paused, GError **error);
+gboolean         hv_snapshot_store_get_load_paused (HvSnapshotStore *store);
 
 /* A take, in two steps. prepare: write .new-<id>/ (snapshot.xml, vm.xml from `config`, a
  * copy of `nvram` when not NULL, `thumbnail` when not NULL) and mark the take pending.

@@ -201,6 +201,9 @@ hv_vm_restore_snapshot_async (HvVm               *self,
   op->snapshot = hv_snapshot_copy (snapshot);
   hv_vm_log (self, "restoring snapshot %s", id);
   op->tag = hv_snapshot_dup_tag (snapshot);
+  /* The same QEMU hardware: the state loads into the QEMU that runs. */
+  if (hv_vm_is_active (self) && hv_snap_restore_in_process (task))
+    return;
   /* A live one: the load marker too, so that a crash before the load is told apart from
    * one after it (hv_vm_snapshots_reconcile_live()). */
   if ((snapshot->kind == HV_SNAPSHOT_LIVE &&
@@ -273,7 +276,8 @@ on_state_saved (GObject      *object,
     }
   hv_snap_log_pause (self, "save-state", result);
   hv_crash_point ("save-state:saved");
-  if (!hv_snapshot_store_set_load (self->snapshots, HV_SAVED_STATE_TAG, &error) ||
+  if (!hv_snapshot_store_set_load_paused (self->snapshots, HV_SAVED_STATE_TAG, op->was_paused,
+                                          &error) ||
       !hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, &error))
     {
       hv_snap_op_return (task, error);
@@ -361,7 +365,9 @@ hv_vm_save_state_async (HvVm               *self,
       g_object_unref (task);
       return;
     }
-  hv_vm_log (self, "saving the state");
+  /* A state saved paused resumes paused. */
+  op->was_paused = self->state == HV_VM_STATE_PAUSED;
+  hv_vm_log (self, "saving the state%s", op->was_paused ? " (paused)" : "");
   hv_qmp_execute_async (self->qmp, "query-migrate", NULL, -1, NULL, on_save_blockers, task);
 }
 
@@ -371,6 +377,27 @@ hv_vm_save_state_finish (HvVm         *self,
                          GError      **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+on_discarded (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  HvVm *self = hv_snap_task_vm (task);
+  Op *op = hv_snap_task_op (task);
+  GError *error = NULL;
+
+  if (!hv_snap_remove_tag_finish (self, result, op->plan.paths, HV_SAVED_STATE_TAG, &error) ||
+      !hv_snapshot_store_set_load (self->snapshots, NULL, &error))
+    {
+      hv_snap_op_return (task, error);
+      g_object_unref (task);
+      return;
+    }
+  hv_snap_op_return (task, NULL);
+  g_object_unref (task);
 }
 
 void
@@ -397,17 +424,14 @@ hv_vm_discard_saved_state_async (HvVm               *self,
       g_object_unref (task);
       return;
     }
-  if (!hv_snap_plan_disks (self, self->config, &op->plan, &error) ||
-      !hv_snap_delete_tag_offline (op->plan.paths, HV_SAVED_STATE_TAG, &error) ||
-      !hv_snap_verify_tag_gone (op->plan.paths, HV_SAVED_STATE_TAG, &error) ||
-      !hv_snapshot_store_set_load (self->snapshots, NULL, &error))
+  if (!hv_snap_plan_disks (self, self->config, &op->plan, &error))
     {
       hv_snap_op_return (task, error);
       g_object_unref (task);
       return;
     }
-  hv_snap_op_return (task, NULL);
-  g_object_unref (task);
+  /* qemu-img in a worker thread: a large state takes a while to free. */
+  hv_snap_remove_tag_async (self, op->plan.paths, HV_SAVED_STATE_TAG, on_discarded, task);
 }
 
 gboolean
@@ -613,7 +637,9 @@ hv_vm_snapshots_continue (HvVm               *self,
                                                    load->tag + strlen (HV_SNAPSHOT_TAG_PREFIX)) :
                            NULL;
 
-    c->paused = snapshot != NULL && g_str_equal (snapshot->vm_state, "paused");
+    c->paused = (snapshot != NULL && g_str_equal (snapshot->vm_state, "paused")) ||
+                (g_str_equal (load->tag, HV_SAVED_STATE_TAG) &&
+                 hv_snapshot_store_get_load_paused (self->snapshots));
   }
   load->nodes = g_steal_pointer (&plan.nodes);
   load->vmstate_node = g_steal_pointer (&plan.vmstate_node);

@@ -25,6 +25,7 @@ typedef struct {
   GBytes *thumbnail;
   gboolean force;
   gboolean disk_only;
+  gboolean was_paused;     /* save state: the guest was paused when asked */
   const char *operation;
 } Op;
 
@@ -56,8 +57,8 @@ void      hv_snap_explain_full_disk (HvVm *self, const char *path, GError **erro
 gboolean  hv_snap_delete_tag_offline (GPtrArray *paths, const char *tag, GError **error);
 /* QEMU says success for a tag it does not have: read the images. */
 gboolean  hv_snap_verify_tag_gone   (GPtrArray *paths, const char *tag, GError **error);
-/* Remove `tag` from every image: through QEMU for those it has open, qemu-img for the others;
- * the finish checks that none holds it any more. */
+/* Remove `tag` from every image: through QEMU for those it has open, qemu-img for the others
+ * (in a worker thread), then a check that none holds it any more (in a worker thread too). */
 void      hv_snap_remove_tag_async  (HvVm *self, GPtrArray *paths, const char *tag,
                                      GAsyncReadyCallback callback, gpointer user_data);
 gboolean  hv_snap_remove_tag_finish (HvVm *self, GAsyncResult *result, GPtrArray *paths,
@@ -68,6 +69,16 @@ void      hv_snap_take_fail_cleanup_tag (HvVm *self, GPtrArray *paths, const cha
 /* hv-vm-snapshots-load.c: a restore's powered-off part (disks, UEFI variables, config, load
  * marker), which the reconcile redoes after a crash. */
 gboolean  hv_snap_restore_offline   (HvVm *self, const HvSnapshot *snapshot, GError **error);
+
+/* hv-vm-snapshots-inproc.c: a live snapshot loaded into the running QEMU when its config
+ * gives the same QEMU (`task` a restore whose Op has the snapshot and tag, markers not yet
+ * written). FALSE (logged why) when it does not fit: the caller goes the new-QEMU way. TRUE:
+ * the task is answered when done. */
+gboolean  hv_snap_restore_in_process (GTask *task);
+/* Whether the operation marker `pending` is an in-process restore's. */
+gboolean  hv_snap_is_in_process_marker (const char *pending);
+/* Reattached to a QEMU with that marker, whose status is `status` (NULL: unknown). */
+void      hv_snap_reconcile_in_process (HvVm *self, const char *status);
 
 /* Logs how long the QMP job of `command` (finished) paused the guest, for the VM's log. */
 void hv_snap_log_pause (HvVm *self, const char *command, GAsyncResult *job_result);

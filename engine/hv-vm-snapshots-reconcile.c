@@ -104,6 +104,10 @@ hv_vm_snapshots_reconcile_offline (HvVm *self)
     return;
   pending = hv_snapshot_store_get_pending (self->snapshots, &id);
   pending_id = g_strdup (id);
+  /* An in-process restore with QEMU gone is redone as any restore. */
+  if (hv_snap_is_in_process_marker (pending) &&
+      hv_snapshot_store_set_pending (self->snapshots, "restore", pending_id, NULL))
+    pending = hv_snapshot_store_get_pending (self->snapshots, NULL);
 
   if (g_strcmp0 (pending, "take") == 0)
     {
@@ -294,6 +298,11 @@ hv_vm_snapshots_reconcile_live (HvVm       *self,
       paths = config_disk_paths (self);
       hv_snapshot_store_set_load (self->snapshots, NULL, NULL);
       hv_vm_log (self, "the state save was cut short; the VM keeps running");
+    }
+  else if (hv_snap_is_in_process_marker (pending))
+    {
+      hv_snap_reconcile_in_process (self, status);
+      return;
     }
   else if (g_str_equal (pending, "restore"))
     {

@@ -409,18 +409,135 @@ split_open_disks (HvVm       *self,
 }
 
 
+/* A tag's removal: qemu-img (the disks QEMU has not open, then the check of every disk) runs
+ * in a worker thread, so that a slow image does not stall the engine's other VMs; QEMU's own
+ * job on the main thread between the two. */
+typedef struct {
+  GPtrArray *paths;      /* every disk, for the check */
+  GPtrArray *offline;    /* those QEMU has not open */
+  GPtrArray *nodes;      /* the others' nodes */
+  char *tag;
+} RemoveTag;
+
+static void
+remove_tag_free (RemoveTag *rt)
+{
+  g_ptr_array_unref (rt->paths);
+  g_ptr_array_unref (rt->offline);
+  g_ptr_array_unref (rt->nodes);
+  g_free (rt->tag);
+  g_free (rt);
+}
+
+static GPtrArray *
+copy_paths (GPtrArray *paths)
+{
+  GPtrArray *copy = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < paths->len; i++)
+    g_ptr_array_add (copy, g_strdup (g_ptr_array_index (paths, i)));
+  return copy;
+}
+
+static void
+offline_delete_thread (GTask        *task,
+                       gpointer      source,
+                       gpointer      data,
+                       GCancellable *cancellable)
+{
+  RemoveTag *rt = data;
+  GError *error = NULL;
+
+  if (!hv_snap_delete_tag_offline (rt->offline, rt->tag, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+verify_thread (GTask        *task,
+               gpointer      source,
+               gpointer      data,
+               GCancellable *cancellable)
+{
+  RemoveTag *rt = data;
+  GError *error = NULL;
+
+  if (!hv_snap_verify_tag_gone (rt->paths, rt->tag, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* Run `func` on the outer task's RemoveTag in a thread; `done` gets the outer task. */
+static void
+remove_tag_in_thread (GTask              *outer,
+                      GTaskThreadFunc     func,
+                      GAsyncReadyCallback done)
+{
+  g_autoptr(GTask) inner = g_task_new (g_task_get_source_object (outer), NULL, done, outer);
+
+  g_task_set_task_data (inner, g_task_get_task_data (outer), NULL);
+  g_task_run_in_thread (inner, func);
+}
+
+static void
+on_tag_verified (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *outer = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_error (outer, error);
+  else
+    g_task_return_boolean (outer, TRUE);
+  g_object_unref (outer);
+}
+
 static void
 on_tag_deleted_live (GObject      *object,
                      GAsyncResult *result,
                      gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *outer = user_data;
   GError *error = NULL;
 
   if (!hv_snapshot_qmp_job_finish (result, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+    {
+      g_task_return_error (outer, error);
+      g_object_unref (outer);
+      return;
+    }
+  remove_tag_in_thread (outer, verify_thread, on_tag_verified);
+}
+
+static void
+on_offline_deleted (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GTask *outer = user_data;
+  HvVm *self = g_task_get_source_object (outer);
+  RemoveTag *rt = g_task_get_task_data (outer);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (outer, error);
+      g_object_unref (outer);
+      return;
+    }
+  if (rt->nodes->len > 0 && self->qmp != NULL)
+    {
+      g_autoptr(JsonObject) args = hv_snapshot_job_args (rt->tag, NULL, rt->nodes);
+
+      hv_snapshot_qmp_job_async (self->qmp, "snapshot-delete", args, NULL, on_tag_deleted_live,
+                                 outer);
+      return;
+    }
+  remove_tag_in_thread (outer, verify_thread, on_tag_verified);
 }
 
 /* Remove `tag` from every image of `paths`: through QEMU for those it has open, with
@@ -433,29 +550,16 @@ hv_snap_remove_tag_async (HvVm               *self,
                           gpointer            user_data)
 {
   GTask *task = g_task_new (self, NULL, callback, user_data);
-  g_autoptr(GPtrArray) nodes = NULL;
-  g_autoptr(GPtrArray) offline = NULL;
-  GError *error = NULL;
+  RemoveTag *rt = g_new0 (RemoveTag, 1);
 
-  split_open_disks (self, paths, &nodes, &offline);
-  if (!hv_snap_delete_tag_offline (offline, tag, &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  if (nodes->len > 0 && self->qmp != NULL)
-    {
-      g_autoptr(JsonObject) args = hv_snapshot_job_args (tag, NULL, nodes);
-
-      hv_snapshot_qmp_job_async (self->qmp, "snapshot-delete", args, NULL, on_tag_deleted_live,
-                                 task);
-      return;
-    }
-  g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
+  split_open_disks (self, paths, &rt->nodes, &rt->offline);
+  rt->paths = copy_paths (paths);
+  rt->tag = g_strdup (tag);
+  g_task_set_task_data (task, rt, (GDestroyNotify) remove_tag_free);
+  remove_tag_in_thread (task, offline_delete_thread, on_offline_deleted);
 }
 
+/* `paths` and `tag` are those given to the async call (checked there). */
 gboolean
 hv_snap_remove_tag_finish (HvVm         *self,
                            GAsyncResult *result,
@@ -463,9 +567,7 @@ hv_snap_remove_tag_finish (HvVm         *self,
                            const char   *tag,
                            GError      **error)
 {
-  if (!g_task_propagate_boolean (G_TASK (result), error))
-    return FALSE;
-  return hv_snap_verify_tag_gone (paths, tag, error);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 GPtrArray *

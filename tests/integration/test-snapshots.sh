@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Snapshots and the saved state (docs/snapshots.md) with the tiny guest of tests/guest on TCG,
 # whose heartbeat ("HOSTVISOR-GUEST: alive N", every 2 s) is the counter: a live snapshot taken
-# at N and restored goes on from N, BIOS and UEFI (the VARS file back to its snapshot bytes);
+# at N and restored goes on from N, BIOS and UEFI (the VARS file back to its snapshot bytes),
+# into the running QEMU (in-process) when the config is the snapshot's, else through a new one
+# (the memory changed since the take); a snapshot and a saved state of a paused VM come back
+# paused;
 # disk-only snapshots with qemu-io patterns; a tree with a branch where the middle snapshot is
 # deleted and every other one restores exactly; save state and resume, discard and boot afresh;
 # the engine SIGKILLed at its crash points during take, restore and delete, after which the
@@ -63,9 +66,15 @@ consistent () {
 }
 last_alive () { "$CTL" log "$1" 2>/dev/null | grep -o 'HOSTVISOR-GUEST: alive [0-9]*' | tail -n 1 | grep -o '[0-9]*$'; }
 alive_lines () { "$CTL" log "$1" 2>/dev/null | grep -c 'HOSTVISOR-GUEST: alive'; }
+# The lowest heartbeat printed after line count $2 (a line the guest printed while the restore
+# was asked for comes before the rewound ones).
+alive_min_after () { "$CTL" log "$1" 2>/dev/null | grep -o 'HOSTVISOR-GUEST: alive [0-9]*' |
+  sed -n "$(($2 + 1)),\$p" | grep -o '[0-9]*$' | sort -n | head -n 1; }
 # The first heartbeat printed after line count $2.
 alive_after () { "$CTL" log "$1" 2>/dev/null | grep -o 'HOSTVISOR-GUEST: alive [0-9]*' |
   sed -n "$(($2 + 1))p" | grep -o '[0-9]*$'; }
+# vm_log_count VM TEXT: how many lines of the engine's log of the VM (logs/vm.log) have TEXT.
+vm_log_count () { grep -cF -- "$2" "$(vm_field "$1" directory)/logs/vm.log" 2>/dev/null; }
 kill_engine () {
   local pid
   pid=$(engine_pid)
@@ -158,12 +167,14 @@ expect_ok "…the id names it" snapshot tree delete "$ID5"
 crash () {   # crash POINT CTL-ARGS...: the engine dies at POINT during the command
   local point=$1
   shift
+  local said
   kill_engine
-  HOSTVISOR_CRASH_AT=$point "$CTL" "$@" >/dev/null 2>&1
+  said=$(HOSTVISOR_CRASH_AT=$point "$CTL" "$@" 2>&1)
   if grep -q "crashpoint $point: killing" "$XDG_RUNTIME_DIR/hostvisor/engine.log"; then
     ok "$point: the engine died there"
   else
     not_ok "$point: the engine died there"
+    diag "hostvisorctl $*: $said"
     kill_engine   # it must not live on with the crash point set
   fi
   "$CTL" list >/dev/null 2>&1   # a new engine
@@ -217,10 +228,14 @@ check "the VM still runs after the take" state_is live running
 check "the guest counts on past the snapshot" wait_until 60 bash -c "[ \$('$CTL' log live | grep -o 'alive [0-9]*' | tail -1 | grep -o '[0-9]*$') -ge $((A + 3)) ]"
 expect_fail "restore of a running VM needs --force" "force" snapshot live restore counting
 LINES=$(alive_lines live)
+PID=$(vm_field live pid)
+INPROC=$(vm_log_count live "snapshot-restore: in-process")
 expect_ok "restore it into the running VM (--force)" snapshot live restore counting --force
 check "the VM runs after the restore" state_is live running
-check "the guest counts again" wait_until 60 bash -c "[ \$('$CTL' log live | grep -c 'HOSTVISOR-GUEST: alive') -gt $LINES ]"
-N=$(alive_after live "$LINES")
+check "…loaded into the running QEMU (same config: in-process)" test "$(vm_log_count live "snapshot-restore: in-process")" = $((INPROC + 1))
+check "…the same QEMU process" test "$(vm_field live pid)" = "$PID"
+check "the guest counts again" wait_until 60 bash -c "[ \$('$CTL' log live | grep -c 'HOSTVISOR-GUEST: alive') -gt $((LINES + 1)) ]"
+N=$(alive_min_after live "$LINES")
 check "the count goes on from the snapshot (next $N, taken at ≤ $A)" test -n "$N" -a "${N:-99}" -le $((A + 1))
 # A snapshot of a paused VM comes back paused.
 expect_ok "pause the BIOS VM" pause live
@@ -253,6 +268,13 @@ UID_=$(snap_id uefi efi)
 check "…the UEFI variables are kept with it" test -f "$UDIR/snapshots/$UID_/nvram.fd"
 VARS_AT_TAKE=$(sha256sum <"$UDIR/snapshots/$UID_/nvram.fd")
 check "the UEFI guest counts on" wait_until 60 bash -c "[ \$('$CTL' log uefi | grep -o 'alive [0-9]*' | tail -1 | grep -o '[0-9]*$') -ge $((UA + 3)) ]"
+# In-process: the VARS copy is written over the open file (QEMU writes the same bytes back).
+printf 'changed' | dd of="$UDIR/nvram.fd" bs=1 seek=100000 conv=notrunc status=none
+UINPROC=$(vm_log_count uefi "snapshot-restore: in-process")
+expect_ok "restore it into the running UEFI VM (--force)" snapshot uefi restore efi --force
+check "…in-process" test "$(vm_log_count uefi "snapshot-restore: in-process")" = $((UINPROC + 1))
+check "…the VARS file is the snapshot's again" test "$(sha256sum <"$UDIR/nvram.fd")" = "$VARS_AT_TAKE"
+check "…it runs" state_is uefi running
 expect_ok "power it off" poweroff uefi
 check "…off" wait_until 20 state_is uefi poweroff
 printf 'changed' | dd of="$UDIR/nvram.fd" bs=1 seek=100000 conv=notrunc status=none
@@ -266,7 +288,14 @@ UN=$(alive_after uefi "$ULINES")
 check "…from the snapshot (next $UN, taken at ≤ $UA)" test -n "$UN" -a "${UN:-99}" -le $((UA + 1))
 expect_ok "power the UEFI VM off" poweroff uefi
 
-# --- the engine SIGKILLed during live operations --------------------------------------------
+# --- a restore whose config differs starts a new QEMU; the engine SIGKILLed during live ------
+# --- operations -------------------------------------------------------------------------------
+expect_ok "power the BIOS VM off" poweroff live
+check "…off" wait_until 20 state_is live poweroff
+expect_ok "give it more memory than its snapshots have" modify live --memory 160
+expect_ok "start it" start live
+expect_ok "take a snapshot with 160 MiB (while it boots)" snapshot live take big
+BID=$(snap_id live big)
 PID=$(vm_field live pid)
 crash snapshot:take-saved snapshot live take cut-live
 check "take-saved (live): the VM still runs, same QEMU" test "$(vm_field live pid)" = "$PID"
@@ -275,11 +304,29 @@ check "take-saved (live): the half-taken tag goes" wait_until 30 consistent live
 crash snapshot:restore-marked snapshot live restore counting --force
 check "restore-marked (live): the VM still runs" wait_until 20 state_is live running
 check "restore-marked (live): metadata and tags agree" wait_until 30 consistent live
+LINES=$(alive_lines live)
+NEWQ=$(vm_log_count live "snapshot-restore: new QEMU (the snapshot's hardware differs")
+expect_ok "restore the 128 MiB snapshot into the 160 MiB VM (--force)" snapshot live restore counting --force
+check "…through a new QEMU (the hardware differs)" test "$(vm_log_count live "snapshot-restore: new QEMU (the snapshot's hardware differs")" = $((NEWQ + 1))
+check "…a new QEMU process" test "$(vm_field live pid)" != "$PID"
+check "…with the snapshot's memory" test "$(vm_field live memory_mib)" = 128
+check "the guest counts again" wait_until 60 bash -c "[ \$('$CTL' log live | grep -c 'HOSTVISOR-GUEST: alive') -gt $LINES ]"
+N=$(alive_after live "$LINES")
+check "…from the snapshot (next $N, taken at $A)" test -n "$N" -a "${N:-0}" -le $((A + 1)) -a "${N:-0}" -ge "$A"
 # Killed after the new QEMU loaded the state but before `cont`: the next engine finishes it.
-crash snapshot:loaded snapshot live restore counting --force
+crash snapshot:loaded snapshot live restore big --force
 check "loaded (live): the next engine lets the restored guest run" wait_until 30 state_is live running
-check "loaded (live): the snapshot is current" wait_until 20 bash -c "[ \"\$('$CTL' snapshot live list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"current\"])')\" = '$LID' ]"
+check "loaded (live): the snapshot is current" wait_until 20 bash -c "[ \"\$('$CTL' snapshot live list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"current\"])')\" = '$BID' ]"
 check "loaded (live): metadata and tags agree" wait_until 30 consistent live
+# Killed during an in-process restore, the state loaded, the guest stopped: the next engine ends
+# that QEMU and redoes the restore, whose state the next start loads.
+crash snapshot:in-process-loaded snapshot live restore big --force
+check "in-process-loaded: the next engine ends the QEMU it found stopped" wait_until 30 state_is live poweroff
+check "in-process-loaded: the next start loads big" grep -q "^load=hv-$BID" "$(vm_field live directory)/snapshots/state"
+expect_ok "in-process-loaded: start" start live
+check "in-process-loaded: it runs" state_is live running
+check "in-process-loaded: big is current" test "$(current_of live)" = "$BID"
+check "in-process-loaded: metadata and tags agree" wait_until 30 consistent live
 expect_ok "take one to delete while the VM runs" snapshot live take doomed
 crash snapshot:delete-marked snapshot live delete doomed
 check "delete-marked (live): the delete is finished through QEMU" wait_until 30 bash -c "[ -z \"\$('$CTL' snapshot live list --json | grep -o doomed)\" ]"
@@ -306,6 +353,16 @@ check "the guest counts on" wait_until 60 bash -c "[ \$('$CTL' log live | grep -
 SN=$(alive_after live "$SLINES")
 check "…from where it was saved (next $SN after $S)" test -n "$SN" -a "${SN:-0}" -le $((S + 1)) -a "${SN:-0}" -ge 2
 check "…without booting" test "$("$CTL" log live | grep -c 'HOSTVISOR-GUEST: booted')" = "$BOOTS"
+# A state saved while paused comes back paused.
+expect_ok "pause it" pause live
+expect_ok "save the paused state" save-state live
+expect_ok "start resumes it" start live
+check "…paused, as it was saved" state_is live paused
+PLINES=$(alive_lines live)
+sleep 2
+check "…the guest does not run" test "$(alive_lines live)" = "$PLINES"
+expect_ok "resume it" resume live
+check "…it runs" state_is live running
 expect_ok "save the state again" save-state live
 expect_ok "discard the saved state" discard-state live
 check "…saved-state is false" test "$(vm_field live saved-state)" = False
