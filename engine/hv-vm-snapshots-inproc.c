@@ -80,10 +80,13 @@ fits_running_qemu (HvVm             *self,
     return (*why = g_strdup ("QEMU is not running")), FALSE;
   if (g_strcmp0 (self->state_reason, "") != 0)
     return (*why = g_strdup_printf ("QEMU is %s", self->state_reason)), FALSE;
-  /* virtiofs devices come and go while the VM runs: the running set may not be the config's. */
-  if (self->share_transport == HV_SHARE_TRANSPORT_VIRTIOFS &&
-      (self->config->shares->len > 0 || config->shares->len > 0))
-    return (*why = g_strdup ("virtiofs shares")), FALSE;
+  /* virtiofs devices come and go while the VM runs: the running set may not be the config's.
+   * And a state taken with shares parked (hv-vm-snapshots-shares.c) has them unmounted in the
+   * guest: the new QEMU's start brings them back through the guest tools, which the running
+   * agent's session would not. */
+  if (self->config->shares->len > 0 || config->shares->len > 0)
+    return (*why = g_strdup (self->share_transport == HV_SHARE_TRANSPORT_VIRTIOFS
+                             ? "virtiofs shares" : "shared folders")), FALSE;
 
   caps = hv_vm_accel_caps (self, self->caps);
   now = argv_for (self, self->config, caps);

@@ -55,7 +55,12 @@ for s in json.loads(sys.argv[1])["shares"]:
 mounted () { [ "$(share_state "$1")" = mounted ]; }
 guest () { printf '%s\n' "$2" | timeout 60 "$CTL" console "$1" 2>&1; }
 # guest_reads VM FILE TEXT: the guest reads TEXT in the share's FILE.
-guest_reads () { guest "$1" "cat /media/hostvisor/data/$2" | grep -q "$3"; }
+# A fresh nonce before the file's text: neither the typed line (where "$(cat" follows the
+# nonce) nor the console's backlog (an earlier read of the same file) can match.
+guest_reads () {
+  local nonce="R$RANDOM$RANDOM"
+  guest "$1" "echo $nonce-\$(cat /media/hostvisor/data/$2)" | grep -q "$nonce-[^\$]*$3"
+}
 vm_log () { cat "$(vm_field "$1" directory)/logs/vm.log"; }
 snap_id () { run_ctl snapshot "$1" list --json && python3 -c '
 import json, sys
@@ -120,7 +125,9 @@ sys.exit(0 if s and s[0]["kind"] == "live" else 1)' "$OUT"
   check "$vm: …the VM runs" state_is "$vm" running
   check "$vm: …the agent is back" wait_until 60 agent_connected "$vm"
   check "$vm: …the share is mounted again" wait_until 90 mounted "$vm"
-  check "$vm: …and the guest reads it" guest_reads "$vm" after.txt "$word-after"
+  check "$vm: …and the guest reads it" wait_until 30 guest_reads "$vm" after.txt "$word-after"
+  check "$vm: …through a new QEMU that the guest tools remounted in" \
+    bash -c "grep -q 'snapshot-restore: new QEMU' <<<\"\$1\"" _ "$(vm_log "$vm")"
 done
 
 # The engine killed while the share is out of the guest: the next engine plugs it back.
