@@ -284,7 +284,8 @@ on_state_saved (GObject      *object,
       g_object_unref (task);
       return;
     }
-  /* The guest stays stopped from here: what QEMU does now is not saved. */
+  /* QEMU 7.2 lets a guest that ran go on after the job, for the moment until QEMU ends: what
+   * it does then is not in the state, and the load reverts the disks to the state's tag. */
   hv_vm_ensure_off_async (self, NULL, on_saved_off, task);
 }
 
