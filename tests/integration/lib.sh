@@ -61,6 +61,12 @@ check () {
   if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
+# quiet CMD...: CMD with its stdout dropped (output that is not TAP, e.g. ping's, would be
+# taken for a broken test line).
+quiet () {
+  "$@" >/dev/null
+}
+
 # run_ctl ARGS...: runs hostvisorctl, leaving stdout in $OUT, stderr in $ERR, status in $RC.
 run_ctl () {
   OUT=$("$CTL" "$@" 2>"$HV_TMP/stderr")

@@ -312,7 +312,7 @@ if [[ $ip_a == 10.77.5.* ]]; then ok "the bridged VM got the LAN's lease ($ip_a)
 else not_ok "the bridged VM got the LAN's lease"; diag "$(cat "$HV_TMP/start-brvm.log"; "$CTL" log brvm | tail -n 15)"; fi
 check "the LAN's DHCP server leased it to the VM's MAC" \
   grep -q "$(vm_field brvm adapters.0.mac) $ip_a" "$HV_TMP/lan.leases"
-check "the LAN host pings the bridged VM" lan ping -c 1 -W 5 "$ip_a"
+check "the LAN host pings the bridged VM" quiet lan ping -c 1 -W 5 "$ip_a"
 check "the LAN host fetches the bridged VM's page" \
   grep -q "hostvisor tiny guest page" <<<"$(lan python3 -c "$FETCH" "http://$ip_a/")"
 
@@ -320,7 +320,7 @@ if [[ $ip_b == 10.77.6.* ]]; then ok "the host-only VM got a lease from the set-
 else not_ok "the host-only VM got a lease from the set-up's dnsmasq"; diag "$(cat "$HV_TMP/start-hovm.log"; "$CTL" log hovm | tail -n 15)"; fi
 check "the lease is in the set-up's lease file" \
   grep -q "$(vm_field hovm adapters.0.mac) $ip_b" "$HV_TMP/state/hotest.leases"
-check "the host pings the host-only VM at its leased address" ping -c 1 -W 5 "$ip_b"
+check "the host pings the host-only VM at its leased address" quiet ping -c 1 -W 5 "$ip_b"
 check "the host fetches the host-only VM's page at its leased address" \
   grep -q "hostvisor tiny guest page" <<<"$(python3 -c "$FETCH" "http://$ip_b/")"
 lan_cannot_reach () { [ -n "$ip_b" ] && ! lan ping -c 1 -W 1 "$ip_b" >/dev/null 2>&1; }
@@ -345,7 +345,7 @@ check "the host-only VM still reaches the host" test "$(guest_reach 10.77.6.1)" 
 ip rule del pref 3391 to 10.77.6.0/24 prohibit
 ip rule del pref 3391 iif hv-hotest prohibit
 check "control: without the set-up's rules the LAN host reaches the host-only VM" \
-  lan ping -c 1 -W 5 "$ip_b"
+  quiet lan ping -c 1 -W 5 "$ip_b"
 check "control: …and the host-only VM the LAN host" test "$(guest_reach 10.77.5.1)" = reach-42
 "$SETUP" up hotest >/dev/null 2>&1
 check "the set-up's up puts the rules back" lan_cannot_reach
