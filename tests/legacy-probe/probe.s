@@ -143,11 +143,17 @@ putc:
         push dx
         mov ah, al
         mov dx, 0x3FD
-        mov cx, 0xFFFF
-1:      in al, dx
+        # Wait for the transmitter: QEMU keeps THR full while the host has not taken the last
+        # byte (a busy host: seconds), and a byte written over it is lost. A missing port
+        # reads 0xFF (THR empty), so this never waits there.
+        mov bx, 64
+1:      mov cx, 0xFFFF
+4:      in al, dx
         test al, 0x20
         jnz 2f
-        loop 1b
+        loop 4b
+        dec bx
+        jnz 1b
 2:      mov dx, 0x3F8
         mov al, ah
         out dx, al
