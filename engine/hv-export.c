@@ -212,57 +212,6 @@ cancelled_error (void)
  * Checks and the plan
  */
 
-/* The image at @path as a json: filename with explicit drivers, and as backing the base the
- * config names or none: a header's backing file is never followed. */
-static char *
-image_json (const char   *path,
-            HvDiskFormat  format,
-            const char   *backing)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "driver");
-  json_builder_add_string_value (b, format == HV_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
-  json_builder_set_member_name (b, "file");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "driver");
-  json_builder_add_string_value (b, "file");
-  json_builder_set_member_name (b, "filename");
-  json_builder_add_string_value (b, path);
-  json_builder_end_object (b);
-  if (format == HV_DISK_FORMAT_QCOW2)
-    {
-      json_builder_set_member_name (b, "backing");
-      if (backing == NULL)
-        json_builder_add_null_value (b);
-      else
-        {
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "driver");
-          json_builder_add_string_value (b, "qcow2");
-          json_builder_set_member_name (b, "file");
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "driver");
-          json_builder_add_string_value (b, "file");
-          json_builder_set_member_name (b, "filename");
-          json_builder_add_string_value (b, backing);
-          json_builder_end_object (b);
-          json_builder_set_member_name (b, "backing");
-          json_builder_add_null_value (b);
-          json_builder_end_object (b);
-        }
-    }
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, NULL);
-  return g_strconcat ("json:", text, NULL);
-}
-
 /* qemu-img info --output=json -f FORMAT @path (the header only): the parsed object, or NULL
  * with @error set. */
 static JsonObject *
@@ -388,7 +337,7 @@ plan_drive (ExportData  *data,
                    "is never followed, so the image cannot be exported", index + 1, shown);
       return FALSE;
     }
-  json = image_json (source, drive->format,
+  json = hv_clone_image_json (source, drive->format,
                      drive->format == HV_DISK_FORMAT_QCOW2 ? drive->backing : NULL);
   if (tag != NULL && writable && drive->format == HV_DISK_FORMAT_QCOW2)
     snapshot_opt = g_strdup_printf ("snapshot.name=%s", tag);

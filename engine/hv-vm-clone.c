@@ -356,10 +356,10 @@ find_base_for (const char *bases,
 /* The image at @path as qemu-img's json: filename: an explicit driver for the format and
  * the file, and as backing the base @backing (itself without one) or none at all, whatever
  * the image's header says. */
-static char *
-image_json (const char   *path,
-            HvDiskFormat  format,
-            const char   *backing)
+char *
+hv_clone_image_json (const char   *path,
+                     HvDiskFormat  format,
+                     const char   *backing)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -788,7 +788,7 @@ plan_drive (CloneData   *data,
                            shared, error))
     return FALSE;
 
-  json = image_json (source, drive->format, drive->backing);
+  json = hv_clone_image_json (source, drive->format, drive->backing);
   /* Only the engine's snapshots of writable qcow2 disks carry the tag. A running image is
    * read with -U (no lock): safe for a snapshot, because qcow2 never rewrites a snapshot's
    * clusters in place (they are refcounted; a guest write to one goes to a new cluster). */

@@ -45,6 +45,9 @@ HvVm       *hv_vm_clone_finish       (HvLibrary *library, GAsyncResult *result, 
 /* How many clones are being made now (the engine does not exit meanwhile). */
 guint       hv_vm_clone_n_running    (void);
 
+/* The image at @path as qemu-img's json: filename: an explicit driver for @format and the
+ * file, and as backing @backing (itself without one) or none, whatever the header says. */
+char       *hv_clone_image_json      (const char *path, HvDiskFormat format, const char *backing);
 /* Every drive's backing of @config, a VM of the library whose VM directory is @vm_dir
  * (LIBRARY/vms/<uuid>), is a base this engine makes: LIBRARY/bases/<uuid>.qcow2. @at_start:
  * the file must also be a regular file (not a link). HV_ERROR_INVALID_CONFIG otherwise, with a
