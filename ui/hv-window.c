@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "hv-clone-dialog.h"
+#include "hv-import-dialog.h"
 #include "hv-details.h"
 #include "hv-engine-client-snapshots.h"
 #include "hv-folder-tree.h"
@@ -512,6 +513,14 @@ win_demo_vm (GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
+win_import_appliance (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvWindow *self = HV_WINDOW (data);
+
+  hv_import_dialog_choose (GTK_WINDOW (self), self->client);
+}
+
+static void
 win_network_manager (GSimpleAction *action, GVariant *param, gpointer data)
 {
   HvWindow *self = HV_WINDOW (data);
@@ -522,6 +531,7 @@ win_network_manager (GSimpleAction *action, GVariant *param, gpointer data)
 static const GActionEntry win_actions[] = {
   { "new-vm", win_new_vm },
   { "network-manager", win_network_manager },
+  { "import-appliance", win_import_appliance },
   { "demo-vm", win_demo_vm },
   { "new-folder", win_new_folder, "s" },
   { "rename-folder", win_rename_folder, "s" },
@@ -533,7 +543,11 @@ hv_window_new_vm (HvWindow *self,
                   GFile    *media)
 {
   g_return_if_fail (HV_IS_WINDOW (self));
-  hv_new_vm_dialog_present (GTK_WINDOW (self), self->client, media);
+  /* An OVA or OVF (dropped, or opened with the app) is imported instead. */
+  if (media != NULL && hv_import_dialog_is_appliance (media))
+    hv_import_dialog_present (GTK_WINDOW (self), self->client, media);
+  else
+    hv_new_vm_dialog_present (GTK_WINDOW (self), self->client, media);
 }
 
 /* ---- selection ---- */
@@ -879,7 +893,8 @@ hv_window_constructed (GObject *object)
   g_signal_connect_object (hv_engine_client_get_vms (self->client), "items-changed",
                            G_CALLBACK (on_vms_changed), self, 0);
 
-  /* An ISO or floppy image dropped anywhere on the window starts a new VM with it. */
+  /* An ISO or floppy image dropped anywhere on the window starts a new VM with it; an OVA or
+   * OVF opens the import (hv_window_new_vm). */
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_file_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self->main_stack), GTK_EVENT_CONTROLLER (drop));

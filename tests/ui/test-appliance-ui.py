@@ -1,0 +1,287 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""File → Import Appliance… and Export… through the app (test-appliance-ui.sh makes the
+appliances and the VM to export). Import: the main menu's entry and its file chooser, the
+summary (name, OS, memory, CPUs, firmware, disks, adapters, what is left out), an import under
+another name (the new VM selected), an appliance that fails its manifest opened as a file
+given to the app (as a drop is: the error in the dialog, nothing left), then Choose Another
+File… and a cancelled import (nothing left). Export: the VM's Export… dialog, a cancelled
+export (no file), then a whole one (the OVA's members in order)."""
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+import hvui
+from hvui import (Atspi, click, ctl, find, fresh, keys, press, screenshot, sensitive, showing,
+                  type_text, wait_for, walk)
+
+tap = hvui.Tap()
+ok = tap.ok
+note = tap.note
+
+W = os.environ["HV_WORK"]
+LIBRARY = os.environ["HV_LIBRARY"]
+PKG = os.path.join(W, "pkg", "pkg.ovf")
+BAD = os.path.join(W, "bad.ova")
+SLOW = os.path.join(W, "slow.ova")
+IMPORT = "Import Appliance"
+EXPORT = "Export Virtual Machine"
+CHOOSER = "Choose an Appliance"
+
+
+# ---- helpers ----
+
+def window(app, title):
+    for i in range(fresh(app).get_child_count()):
+        win = app.get_child_at_index(i)
+        if win is not None and win.get_name() == title and showing(win):
+            return win
+    return None
+
+
+def closed(app, title):
+    return window(app, title) is None
+
+
+def on_screen(acc):
+    ext = acc.get_extents(Atspi.CoordType.WINDOW)
+    return showing(acc) and ext.width > 0 and ext.height > 0
+
+
+def labels(app, title):
+    """The texts of the labels shown in a window (GTK 4.8 keeps hidden stack pages' widgets
+    "visible": only those with an allocation count)."""
+    win = window(app, title)
+    if win is None:
+        return []
+    return [acc.get_name() or "" for acc in walk(fresh(win))
+            if acc.get_role_name() == "label" and on_screen(acc)]
+
+
+def has_label(app, title, pred):
+    return next((t for t in labels(app, title) if pred(t)), None)
+
+
+def named_button(app, title, label):
+    """A push button of the window by its label (GTK 4.8 reads "_Import Import")."""
+    win = window(app, title)
+    if win is None:
+        return None
+    for acc in walk(fresh(win)):
+        n = (acc.get_name() or "").replace("_", "")
+        if acc.get_role_name() == "push button" and acc.get_n_actions() > 0 and \
+                (n == label or n.startswith(f"{label} ")) and on_screen(acc):
+            return acc
+    return None
+
+
+def text_of(acc):
+    try:
+        return Atspi.Text.get_text(acc, 0, Atspi.Text.get_character_count(acc)) or ""
+    except Exception:
+        return ""
+
+
+def entry(app, title, name):
+    win = window(app, title)
+    if win is None:
+        return None
+    for acc in walk(fresh(win)):
+        if acc.get_role_name() == "text" and (acc.get_name() or "").startswith(name) and \
+                on_screen(acc):
+            return acc
+    return None
+
+
+def set_text(acc, text):
+    click(acc)
+    time.sleep(0.3)
+    keys("ctrl+a")
+    type_text(text)
+    time.sleep(0.3)
+
+
+def xwindow(name, timeout=30):
+    def search():
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{name}$"],
+                           capture_output=True, text=True)
+        ids = r.stdout.split()
+        return ids[-1] if ids else None
+    return wait_for(search, timeout)
+
+
+def choose_file(app, path):
+    """GTK's file chooser (no portal here): the path typed into its location entry."""
+    if wait_for(lambda: window(app, CHOOSER), 30) is None:
+        return False
+    wid = xwindow(CHOOSER)
+    if wid is None:
+        return False
+    subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=False)
+    subprocess.run(["xdotool", "key", "--window", wid, "--clearmodifiers", "ctrl+l"],
+                   check=False)
+    time.sleep(0.5)
+    subprocess.run(["xdotool", "type", "--delay", "30", path], check=False)
+    time.sleep(0.5)
+    subprocess.run(["xdotool", "key", "--window", wid, "Return"], check=False)
+    return wait_for(lambda: closed(app, CHOOSER), 20)
+
+
+def open_main_menu(app):
+    button = find(app, "push button", "Main Menu", pred=lambda a: a.get_n_actions() > 0)
+    if button is None:
+        return False
+    click(button)
+    return wait_for(lambda: find(app, "menu item", "About Hostvisor"), 5) is not None
+
+
+def menu_entry(app, label):
+    if not open_main_menu(app):
+        return None
+    return wait_for(lambda: find(app, "menu item", label), 5)
+
+
+def vm_names():
+    return [v.get("name") for v in hvui.vm_list()]
+
+
+def no_leftovers():
+    vms = os.path.join(LIBRARY, "vms")
+    return not any(n.startswith(".new-") for n in os.listdir(vms)) if os.path.isdir(vms) \
+        else True
+
+
+def progress_value(app, title):
+    win = window(app, title)
+    if win is None:
+        return None
+    for acc in walk(fresh(win)):
+        if acc.get_role_name() == "progress bar" and on_screen(acc):
+            try:
+                return Atspi.Value.get_current_value(acc)
+            except Exception:
+                return None
+    return None
+
+
+# ---- import ----
+
+def import_summary(app):
+    entry_item = menu_entry(app, "Import Appliance…")
+    if not ok(entry_item is not None, "the main menu has \"Import Appliance…\""):
+        keys("Escape")
+        return False
+    press(entry_item)
+    ok(choose_file(app, PKG), "it asks for the file (a file chooser): the OVF package is chosen")
+    name = wait_for(lambda: entry(app, IMPORT, "Name"), 60)
+    if not ok(name is not None, "the import dialog shows its summary with a Name field"):
+        screenshot("test-appliance-ui-summary-missing.png")
+        return False
+    ok(text_of(name) == "OVF Two", "… the name is the appliance's", repr(text_of(name)))
+    shown = labels(app, IMPORT)
+    ok(any("Debian" in t for t in shown), "… the OS is Debian (CIM 96)", "\n".join(shown))
+    ok("256 MiB" in shown, "… 256 MiB of memory")
+    ok(any(t.startswith("Disk 1: 64") for t in shown), "… one 64 MiB disk")
+    ok(any(t.startswith("pkg-disk1.vdi (vdi)") for t in shown), "… from the package's VDI")
+    ok("Network adapter 2" in shown, "… two network adapters")
+    ok("BIOS" in shown, "… BIOS firmware")
+    ok(any("serial port" in t for t in shown), "Left out: the serial port")
+    ok(any("Bridged" in t for t in shown), "Left out: the bridged network")
+    ok(hvui.find(app, "combo box", "Folder") is not None, "the folder can be chosen")
+    screenshot("test-appliance-ui-summary.png")
+    hvui.focus_window(f"^{IMPORT}$")
+    set_text(name, "Imported Two")
+    go = wait_for(lambda: named_button(app, IMPORT, "Import"), 5)
+    if not ok(go is not None and sensitive(go), "Import is enabled"):
+        return False
+    press(go)
+    ok(wait_for(lambda: "Imported Two" in vm_names(), 60), "the engine imported it under the "
+       "name typed in the dialog", vm_names())
+    ok(wait_for(lambda: closed(app, IMPORT), 20), "the dialog closes when done")
+    ok(wait_for(lambda: hvui.selected_vm(app) == "Imported Two", 20),
+       "the new VM is selected in the list", hvui.selected_vm(app))
+    return True
+
+
+def import_bad(app):
+    before = sorted(vm_names())
+    # A file given to the app goes where a dropped one goes (hv_window_new_vm): .ova → import.
+    env = dict(os.environ, GTK_A11Y="atspi", GDK_BACKEND="x11")
+    subprocess.run([hvui.APP, BAD], env=env, timeout=60, check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    title = wait_for(lambda: has_label(app, IMPORT, lambda t: t == "This Appliance Cannot Be "
+                                       "Imported"), 60)
+    ok(title is not None, "an OVA whose manifest lies, opened with the app: the dialog says it "
+       "cannot be imported", labels(app, IMPORT))
+    ok(has_label(app, IMPORT, lambda t: "bad-disk001.vmdk" in t and "does not match" in t)
+       is not None,
+       "… with the engine's message (the checksum does not match)", labels(app, IMPORT))
+    ok(sorted(vm_names()) == before and no_leftovers(), "… and nothing is left in the library")
+    screenshot("test-appliance-ui-bad.png")
+    return window(app, IMPORT) is not None
+
+
+def import_cancel(app):
+    again = wait_for(lambda: named_button(app, IMPORT, "Choose Another File…"), 10)
+    if not ok(again is not None, "the error page offers Choose Another File…"):
+        return
+    press(again)
+    ok(choose_file(app, SLOW), "… a file chooser: the slow OVA is chosen")
+    name = wait_for(lambda: entry(app, IMPORT, "Name"), 60)
+    ok(name is not None and text_of(name) == "Slow One", "the same dialog shows its summary",
+       text_of(name) if name else None)
+    ok(has_label(app, IMPORT, lambda t: t.startswith("Nothing")) is not None,
+       "… nothing is left out")
+    go = wait_for(lambda: named_button(app, IMPORT, "Import"), 5)
+    if go is None:
+        ok(False, "Import is there")
+        return
+    press(go)
+    started = wait_for(lambda: (progress_value(app, IMPORT) or 0) > 0.02, 30)
+    ok(started, "the progress bar rises", progress_value(app, IMPORT))
+    ok(has_label(app, IMPORT, lambda t: t == "Importing “Slow One”…") is not None,
+       "… under \"Importing “Slow One”…\"")
+    screenshot("test-appliance-ui-progress.png")
+    cancel = named_button(app, IMPORT, "Cancel")
+    if not ok(cancel is not None, "Cancel is there while it imports"):
+        return
+    press(cancel)
+    ok(wait_for(lambda: has_label(app, IMPORT, lambda t: t == "Import Cancelled"), 30)
+       is not None, "the dialog says the import was cancelled", labels(app, IMPORT))
+    ok("Slow One" not in vm_names() and no_leftovers(),
+       "… nothing is left in the library (no VM, no .new-* directory)", vm_names())
+    time.sleep(1)
+    ok(hvui.vm_row(app, "Slow One") is None, "… nor in the app's list")
+    screenshot("test-appliance-ui-cancelled.png")
+    close = named_button(app, IMPORT, "Close")
+    if close is not None:
+        press(close)
+    ok(wait_for(lambda: closed(app, IMPORT), 10), "Close closes the dialog")
+
+
+# ---- main ----
+
+def run(app):
+    ok(wait_for(lambda: hvui.vm_row(app, "expvm"), 60) is not None, "the app lists expvm")
+    import_summary(app)
+    if import_bad(app):
+        import_cancel(app)
+
+
+def main():
+    proc, app = hvui.start_app(log_name="test-appliance-ui-app.log")
+    if not ok(app is not None, "the app appears on the accessibility bus"):
+        hvui.stop_app(proc)
+        return tap.finish()
+    try:
+        run(app)
+    finally:
+        status = hvui.stop_app(proc)
+    ok(status in (0, -signal.SIGTERM), "the app exits cleanly", f"exit status {status}")
+    return tap.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
