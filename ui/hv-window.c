@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "hv-clone-dialog.h"
+#include "hv-export-dialog.h"
 #include "hv-import-dialog.h"
 #include "hv-details.h"
 #include "hv-engine-client-snapshots.h"
@@ -216,6 +217,8 @@ update_actions (HvWindow *self)
                                  hv_vm_item_get_operation (item)[0] == '\0');
   gtk_widget_action_set_enabled (widget, "vm.clone", item != NULL && connected &&
                                  hv_vm_item_get_operation (item)[0] == '\0');
+  gtk_widget_action_set_enabled (widget, "vm.export", item != NULL && connected &&
+                                 hv_vm_item_get_operation (item)[0] == '\0');
   if (demo != NULL)
     g_simple_action_set_enabled (G_SIMPLE_ACTION (demo), connected && !self->creating_demo);
 }
@@ -360,6 +363,15 @@ vm_clone (GtkWidget *widget, const char *action, GVariant *param)
 
   if (self->selected != NULL)
     hv_clone_dialog_present (GTK_WINDOW (self), self->client, self->selected, NULL);
+}
+
+static void
+vm_export (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_export_dialog_present (GTK_WINDOW (self), self->client, self->selected);
 }
 
 static void
@@ -1039,6 +1051,7 @@ hv_window_class_init (HvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "vm.save-state", NULL, vm_save_state);
   gtk_widget_class_install_action (widget_class, "vm.discard-state", NULL, vm_discard_state);
   gtk_widget_class_install_action (widget_class, "vm.clone", NULL, vm_clone);
+  gtk_widget_class_install_action (widget_class, "vm.export", NULL, vm_export);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, win_search);
   gtk_widget_class_install_action (widget_class, "win.context-menu", NULL, win_context_menu);
   gtk_widget_class_install_action (widget_class, "win.new-folder-here", NULL,
