@@ -54,6 +54,7 @@ struct _HvImportDialog
   AdwStatusPage *result_page;
   GtkLabel *result_label;
   GtkWidget *choose_button;
+  GtkWidget *back_button;
 };
 
 G_DEFINE_FINAL_TYPE (HvImportDialog, hv_import_dialog, ADW_TYPE_WINDOW)
@@ -87,14 +88,16 @@ show_page (HvImportDialog *self,
     gtk_spinner_stop (self->loading_spinner);
 }
 
-/* The result page: @title ("Import Cancelled"…) and @message; Choose Another File… and
- * Close. */
+/* The result page: @title ("Import Cancelled"…) and @message; Back (to the summary, when
+ * there is one), Choose Another File… and Close. */
 static void
 show_result (HvImportDialog *self,
              const char     *icon,
              const char     *title,
-             const char     *message)
+             const char     *message,
+             gboolean        can_go_back)
 {
+  gtk_widget_set_visible (self->back_button, can_go_back);
   adw_status_page_set_icon_name (self->result_page, icon);
   adw_status_page_set_title (self->result_page, title);
   gtk_label_set_text (self->result_label, message);
@@ -368,7 +371,7 @@ inspect_done (GObject      *source,
       g_autofree char *message = hv_messages_error (error);
 
       show_result (self, "dialog-error-symbolic", _("This Appliance Cannot Be Imported"),
-                   message);
+                   message, FALSE);
       return;
     }
   g_variant_get (reply, "(@a{sv})", &summary);
@@ -396,7 +399,7 @@ inspect_file (HvImportDialog *self,
   if (self->path == NULL)
     {
       show_result (self, "dialog-error-symbolic", _("This Appliance Cannot Be Imported"),
-                   _("Only a file on this computer can be imported."));
+                   _("Only a file on this computer can be imported."), FALSE);
       return;
     }
   if (self->inspect != NULL)
@@ -489,9 +492,9 @@ import_done (GObject      *source,
       message = hv_messages_error (error);
       if (self->cancel_asked)
         show_result (self, "process-stop-symbolic", _("Import Cancelled"),
-                     _("Nothing was created: what the import had written is removed."));
+                     _("Nothing was created: what the import had written is removed."), TRUE);
       else
-        show_result (self, "dialog-error-symbolic", _("The Import Failed"), message);
+        show_result (self, "dialog-error-symbolic", _("The Import Failed"), message, TRUE);
       self->cancel_asked = FALSE;
       return;
     }
@@ -596,6 +599,13 @@ on_close_request (GtkWindow *window)
     return FALSE;
   cancel_import (self);
   return TRUE;
+}
+
+static void
+on_back_clicked (HvImportDialog *self)
+{
+  show_page (self, "summary");
+  validate (self);
 }
 
 static void
@@ -718,11 +728,13 @@ hv_import_dialog_class_init (HvImportDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HvImportDialog, result_page);
   gtk_widget_class_bind_template_child (widget_class, HvImportDialog, result_label);
   gtk_widget_class_bind_template_child (widget_class, HvImportDialog, choose_button);
+  gtk_widget_class_bind_template_child (widget_class, HvImportDialog, back_button);
   gtk_widget_class_bind_template_callback (widget_class, on_name_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_import_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_close_request);
   gtk_widget_class_bind_template_callback (widget_class, on_close_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_choose_clicked);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }

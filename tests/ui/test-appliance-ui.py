@@ -268,10 +268,15 @@ def import_cancel(app):
     time.sleep(1)
     ok(hvui.vm_row(app, "Slow One") is None, "… nor in the app's list")
     screenshot("test-appliance-ui-cancelled.png")
-    close = named_button(app, IMPORT, "Close")
-    if close is not None:
-        press(close)
-    ok(wait_for(lambda: closed(app, IMPORT), 10), "Close closes the dialog")
+    back = named_button(app, IMPORT, "Back")
+    if ok(back is not None, "Back is offered"):
+        press(back)
+        name = wait_for(lambda: entry(app, IMPORT, "Name"), 10)
+        ok(name is not None and text_of(name) == "Slow One", "… back to the summary")
+    cancel = wait_for(lambda: named_button(app, IMPORT, "Cancel"), 5)
+    if cancel is not None:
+        press(cancel)
+    ok(wait_for(lambda: closed(app, IMPORT), 10), "Cancel on the summary closes the dialog")
 
 
 # ---- export ----
