@@ -5,7 +5,8 @@ summary (name, OS, memory, CPUs, firmware, disks, adapters, what is left out), a
 another name (the new VM selected), an appliance that fails its manifest opened as a file
 given to the app (as a drop is: the error in the dialog, nothing left), then Choose Another
 File… and a cancelled import (nothing left). Export: the VM's Export… dialog, a cancelled
-export (no file), then a whole one (the OVA's members in order)."""
+export (no file), then a whole one (the OVA's members in order), an existing destination
+refused, and a libvirt domain."""
 import os
 import signal
 import subprocess
@@ -407,6 +408,21 @@ def export_run(app):
        and not sensitive(named_button(app, EXPORT, "Export")),
        "an existing destination is refused in the form (Export disabled, the reason shown)",
        labels(app, EXPORT))
+    # A libvirt domain: the destination becomes a new folder beside the OVA.
+    folder = os.path.join(W, "out", "expvm-libvirt")
+    ok(choose(app, EXPORT, "Format", "libvirt domain (a new folder)") and
+       wait_for(lambda: text_of(entry(app, EXPORT, "Destination")) == folder, 5),
+       "choosing libvirt makes the destination the folder expvm-libvirt",
+       text_of(entry(app, EXPORT, "Destination")))
+    go = wait_for(lambda: (lambda b: b if b is not None and sensitive(b) else None)(
+        named_button(app, EXPORT, "Export")), 5)
+    if ok(go is not None, "… which can be exported"):
+        press(go)
+        ok(wait_for(lambda: has_label(app, EXPORT, lambda t: t == "Exported"), 90) is not None,
+           "the libvirt export completes", labels(app, EXPORT))
+        ok(os.path.isfile(os.path.join(folder, "domain.xml")) and
+           has_label(app, EXPORT, lambda t: folder in t and "domain.xml" in t) is not None,
+           "… domain.xml is in the folder, and the dialog says so", labels(app, EXPORT))
     hvui.focus_window(f"^{EXPORT}$")
     keys("Escape")
     ok(wait_for(lambda: closed(app, EXPORT), 10), "Escape closes it")

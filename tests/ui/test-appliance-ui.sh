@@ -6,7 +6,8 @@
 # memory, what is left out; imported under another name), a VirtualBox OVA whose manifest
 # lies (the error, nothing left), and an OVA with 24 MiB of random data converted at 4 MB/s
 # (cancelled: nothing left). A VM with the same random data is exported to an OVA through
-# the Export dialog, cancelled once (no file left) and then done (the tar's members checked).
+# the Export dialog, cancelled once (no file left) and then done (the tar's members checked),
+# then as a libvirt domain (domain.xml in the new folder).
 # TAP output; screenshots land in $HV_ARTIFACTS.
 #
 # Needs: HV_BUILDDIR, HV_SRCDIR, HV_ARTIFACTS; the packages of ui-lib.sh.
