@@ -194,6 +194,14 @@ lookup_vm (HvEngine              *self,
   return vm;
 }
 
+HvVm *
+hv_engine_lookup_vm (HvEngine              *self,
+                     HvDbusVm              *skeleton,
+                     GDBusMethodInvocation *invocation)
+{
+  return lookup_vm (self, skeleton, invocation);
+}
+
 /* ----------------------------------------------------------------------------
  * Replies
  *
@@ -202,14 +210,22 @@ lookup_vm (HvEngine              *self,
  */
 
 /* Completes a method whose reply is empty: with error (taken) when there is one. */
+void
+hv_engine_reply (GDBusMethodInvocation *invocation,
+                 gboolean               ok,
+                 GError                *error)
+{
+  if (!ok)
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
 static void
 reply_void (GDBusMethodInvocation *invocation,
             GError                *error)
 {
-  if (error != NULL)
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (invocation, NULL);
+  hv_engine_reply (invocation, error == NULL, error);
 }
 
 typedef gboolean (*VoidFinish) (gpointer source, GAsyncResult *result, GError **error);

@@ -371,55 +371,6 @@ plan_drive (ExportData  *data,
   return TRUE;
 }
 
-/* The config of the exported state: the VM's own, or the snapshot's. */
-static HvVmConfig *
-load_state_config (HvVm        *vm,
-                   const char  *snapshot_id,
-                   char       **state_dir,
-                   GError     **error)
-{
-  g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *shown = NULL;
-  g_autoptr(HvVmConfig) config = NULL;
-  struct stat st;
-
-  if (snapshot_id == NULL)
-    {
-      *state_dir = g_strdup (hv_vm_get_dir (vm));
-      return hv_vm_config_copy (hv_vm_get_config (vm));
-    }
-  shown = hv_config_escape_for_display (snapshot_id);
-  /* Ids are lower-case UUIDs made by the engine: nothing else becomes a path or a tag. */
-  if (!g_uuid_string_is_valid (snapshot_id) || strlen (snapshot_id) != 36
-      || strspn (snapshot_id, "0123456789abcdef-") != 36)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   "\"%s\" is not a snapshot id (a lower-case UUID)", shown);
-      return NULL;
-    }
-  dir = g_build_filename (hv_vm_get_dir (vm), "snapshots", snapshot_id, NULL);
-  path = g_build_filename (dir, "vm.xml", NULL);
-  if (lstat (dir, &st) != 0 || !S_ISDIR (st.st_mode) || lstat (path, &st) != 0
-      || !S_ISREG (st.st_mode))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
-                   hv_vm_get_name (vm), shown);
-      return NULL;
-    }
-  config = hv_vm_config_load (path, error);
-  if (config == NULL)
-    return NULL;
-  if (g_strcmp0 (config->uuid, hv_vm_get_uuid (vm)) != 0)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
-                   "%s: the snapshot's config is not this VM's (UUID %s)", path, config->uuid);
-      return NULL;
-    }
-  *state_dir = g_steal_pointer (&dir);
-  return g_steal_pointer (&config);
-}
-
 /* The member-name stem: the target's file name without its extension, with everything but
  * [A-Za-z0-9._-] made '_' (a user's name never becomes a member name as it is). */
 static char *
@@ -1102,7 +1053,7 @@ hv_vm_export_async (HvVm                *vm,
                                "or export one of its snapshots", vm_name);
       return;
     }
-  data->config = load_state_config (vm, snapshot_id, &data->state_dir, &error);
+  data->config = hv_vm_load_state_config (vm, snapshot_id, &data->state_dir, &error);
   if (data->config == NULL
       || !hv_clone_check_backings (data->config, hv_vm_get_dir (vm), TRUE, &error)
       || !check_target (data, &error))

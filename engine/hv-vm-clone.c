@@ -901,12 +901,11 @@ renew_macs (HvLibrary  *library,
     }
 }
 
-/* The config of the state to clone: the VM's own, or the snapshot's. */
-static HvVmConfig *
-load_state_config (HvVm        *source,
-                   const char  *snapshot_id,
-                   char       **state_dir,
-                   GError     **error)
+HvVmConfig *
+hv_vm_load_state_config (HvVm        *source,
+                         const char  *snapshot_id,
+                         char       **state_dir,
+                         GError     **error)
 {
   g_autofree char *dir = NULL;
   g_autofree char *path = NULL;
@@ -1037,7 +1036,7 @@ hv_vm_clone_async (HvLibrary            *library,
       return;
     }
 
-  data->config = load_state_config (source, snapshot_id, &state_dir, &error);
+  data->config = hv_vm_load_state_config (source, snapshot_id, &state_dir, &error);
   if (data->config == NULL
       || !hv_clone_check_backings (data->config, hv_vm_get_dir (source), TRUE, &error))
     {
