@@ -3,14 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 
 #include "hv-error.h"
 
@@ -106,15 +104,15 @@ hv_engine_lock_library (const char  *library_dir,
       return -1;
     }
 
-  /* Ours now: our process id replaces a former engine's. */
+  /* Ours now: our process id replaces a former engine's. On a full disk it may not fit: the
+   * lock holds all the same (a second engine then cannot name us), and an engine must be able
+   * to start there, so that VMs can be deleted. */
   len = g_snprintf (text, sizeof text, "%ld\n", (long) getpid ());
   if (ftruncate (fd, 0) != 0 || pwrite (fd, text, (size_t) len, 0) != len)
     {
       int saved = errno;
 
-      set_io_error (error, _("Cannot write"), path, saved);
-      close (fd);
-      return -1;
+      g_warning ("Cannot write the engine's pid into %s: %s", path, g_strerror (saved));
     }
   return fd;
 }
