@@ -344,7 +344,7 @@ update_title (Viewer *v)
   if (v->window == NULL)
     return;
   if (v->grabbed)
-    /* Translators: %s is the VM's name. */
+    /* Translators: %s is the VM's name, or "NAME on HOST" for a VM of another host. */
     title = g_strdup_printf (_("%s — Hostvisor (press Right Ctrl to release the input)"),
                              v->label);
   else
