@@ -492,7 +492,7 @@ import_done (GObject      *source,
       message = hv_messages_error (error);
       if (self->cancel_asked)
         show_result (self, "process-stop-symbolic", _("Import Cancelled"),
-                     _("Nothing was created: what the import had written is removed."), TRUE);
+                     _("Nothing was created: what the import had written was removed."), TRUE);
       else
         show_result (self, "dialog-error-symbolic", _("The Import Failed"), message, TRUE);
       self->cancel_asked = FALSE;
