@@ -440,7 +440,9 @@ def run(app):
 
 
 def main():
-    proc, app = hvui.start_app(log_name="test-appliance-ui-app.log")
+    # HV_APP_WRAPPER: e.g. valgrind, by hand (as test-window-renames.sh --valgrind sets it).
+    proc, app = hvui.start_app(wrapper=os.environ.get("HV_APP_WRAPPER"),
+                               log_name="test-appliance-ui-app.log")
     if not ok(app is not None, "the app appears on the accessibility bus"):
         hvui.stop_app(proc)
         return tap.finish()
