@@ -4,11 +4,11 @@
 #include <glib/gi18n.h>
 
 #include "hv-clone-dialog.h"
-#include "hv-export-dialog.h"
-#include "hv-import-dialog.h"
 #include "hv-details.h"
 #include "hv-engine-client-snapshots.h"
+#include "hv-export-dialog.h"
 #include "hv-folder-tree.h"
+#include "hv-import-dialog.h"
 #include "hv-messages.h"
 #include "hv-network-manager.h"
 #include "hv-new-vm-dialog.h"
