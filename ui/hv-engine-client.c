@@ -755,7 +755,17 @@ hv_engine_client_set_remote (HvEngineClient *self,
   g_clear_handle_id (&self->reconnect_source, g_source_remove);
   g_clear_handle_id (&self->batch_source, g_source_remove);
   g_ptr_array_set_size (self->batch, 0);
+  /* Closed, not just dropped: the VMs' proxies that a page may still hold would keep it (and
+   * its ssh) alive. */
+  if (self->connection != NULL)
+    g_dbus_connection_close (self->connection, NULL, NULL, NULL);
   drop_connection (self);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->vms)); i++)
+    {
+      g_autoptr(HvVmItem) item = g_list_model_get_item (G_LIST_MODEL (self->vms), i);
+
+      hv_vm_item_set_proxy (item, NULL);
+    }
   g_hash_table_remove_all (self->by_path);
   g_list_store_remove_all (self->vms);
   g_clear_pointer (&self->remote, hv_remote_free);

@@ -3,7 +3,7 @@
 """The app over SSH, driven as a person (or a screen reader) would: see test-remote-ui.sh.
 
 Needs (from test-remote-ui.sh): HV_REMOTE (ssh://USER@IP:PORT of the second host), HV_REMOTE_USER,
-HV_REMOTE_IP, HV_REMOTE_PORT, HV_SSHD_PID (the second host's sshd listener); the remote library holds "tinyr" (the tiny guest), the local one
+HV_REMOTE_IP, HV_REMOTE_PORT, HV_SSHD_PID (the second host's sshd listener); the remote library holds "tinyr" (the tiny guest, with a disk for a live snapshot), the local one
 "localvm".
 """
 import json
@@ -116,6 +116,22 @@ def run_guest(app):
     pic = wait_for(lambda: find(app, pred=lambda a: a.get_description() ==
                                 "Screen of the virtual machine" and allocated(a)), 60)
     ok(pic is not None, "the details show the VM's screen (Vm.ReadScreenshot over SSH)")
+
+    # A live snapshot made there: its thumbnail in the Snapshots view comes as bytes too.
+    rc, out, err = rctl("snapshot", "tinyr", "take", "live1")
+    ok(rc == 0, "a live snapshot taken there (hostvisorctl --connect)", err)
+    tab = wait_for(lambda: find(app, "page tab", "Snapshots") or button(app, "Snapshots"), 10)
+    if ok(tab is not None, "the VM's pane has a Snapshots view"):
+        click(tab)
+        thumb = wait_for(lambda: find(app, pred=lambda a: a.get_name() ==
+                                      "Screen when the snapshot was taken" and allocated(a)),
+                         30)
+        ok(thumb is not None,
+           "the snapshot's thumbnail shows (Vm.ReadSnapshotThumbnail over SSH)")
+        screenshot("test-remote-ui-snapshots.png")
+        details = find(app, "page tab", "Details") or button(app, "Details")
+        if details is not None:
+            click(details)
 
     console_button = wait_for(lambda: button(app, "Console"), 20)
     if not ok(console_button is not None, "Show Console is offered"):

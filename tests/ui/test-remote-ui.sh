@@ -34,7 +34,7 @@ fi
 export HV_REMOTE="ssh://$RH_REMOTE@$REMOTE_IP:$PORT"
 export HV_REMOTE_USER="$RH_REMOTE" HV_REMOTE_IP="$REMOTE_IP" HV_REMOTE_PORT="$PORT"
 export HV_SSHD_PID="$SSHD_PID"
-if ! "$CTL" --connect "$HV_REMOTE" create tinyr --no-disk --memory 256 --kernel "$KERNEL" \
+if ! "$CTL" --connect "$HV_REMOTE" create tinyr --disk-size 1 --memory 128 --kernel "$KERNEL" \
      --initrd "$INITRD" --cmdline "console=ttyS0 quiet hv.heartbeat=1" >/dev/null; then
   echo "Bail out! could not create the remote VM with hostvisorctl --connect"
   exit 1
