@@ -2,6 +2,8 @@
 /* hostvisor-sdl: one VM's console in an SDL2 window, like VBoxSDL.
  *
  *   hostvisor-sdl VM        (a name or a UUID)
+ *   hostvisor-sdl --connect ssh://[user@]host[:port] VM   (a VM of that host, over SSH:
+ *                                                          hostvisor-sdl-remote.c)
  *
  * A client of the engine like the app: FindVm, then Vm.OpenConsole hands us a socket
  * connected to QEMU's VNC server, which HvVnc (ui/hv-vnc.c) speaks. The GLib main loop
@@ -24,6 +26,7 @@
 #include <glib/gi18n.h>
 #include <SDL.h>
 
+#include "hostvisor-sdl-remote.h"
 #include "hv-client.h"
 #include "hv-error.h"
 #include "hv-vnc.h"
@@ -270,6 +273,8 @@ typedef struct
   GDBusConnection *connection;
   HvDbusVm        *vm;
   char            *name;
+  HvRemote        *remote;          /* --connect: the engine and the console over SSH */
+  char            *label;           /* the name, or "NAME on HOST" */
   HvVnc           *vnc;
   GCancellable    *cancellable;
 
@@ -290,6 +295,7 @@ typedef struct
   guint            reconnect_attempts;
   gboolean         opening;         /* an OpenConsole call is on its way */
   gboolean         ever_connected;
+  gboolean         framed;          /* a frame was drawn since the console opened */
 } Viewer;
 
 #define KEY_DOWN_FLAG (1u << 31)
@@ -338,11 +344,11 @@ update_title (Viewer *v)
   if (v->window == NULL)
     return;
   if (v->grabbed)
-    /* Translators: %s is the VM's name. */
+    /* Translators: %s is the VM's name, or "NAME on HOST" for a VM of another host. */
     title = g_strdup_printf (_("%s — Hostvisor (press Right Ctrl to release the input)"),
-                             v->name);
+                             v->label);
   else
-    title = g_strdup_printf (_("%s — Hostvisor"), v->name);
+    title = g_strdup_printf (_("%s — Hostvisor"), v->label);
   SDL_SetWindowTitle (v->window, title);
 }
 
@@ -432,6 +438,12 @@ on_vnc_frame_done (HvVnc  *vnc,
 
   if (v->texture == NULL || fb == NULL)
     return;
+  if (!v->framed)
+    {
+      /* For the curious and the tests (G_MESSAGES_DEBUG=all). */
+      g_debug ("first frame of %s: %d×%d", v->label, v->texture_width, v->texture_height);
+      v->framed = TRUE;
+    }
 
   /* Only the region that changed goes to the texture. */
   if (v->has_dirty)
@@ -632,12 +644,15 @@ schedule_reconnect (Viewer     *v,
 {
   if (v->reconnect_id != 0 || v->opening)
     return;
-  if (++v->reconnect_attempts > RECONNECT_ATTEMPTS)
+  if (++v->reconnect_attempts > (v->remote != NULL ? HV_SDL_REMOTE_RECONNECT_ATTEMPTS
+                                                   : RECONNECT_ATTEMPTS))
     {
-      fail (v, _("Lost the console of \"%s\": %s"), v->name, why);
+      fail (v, _("Lost the console of \"%s\": %s"), v->label, why);
       return;
     }
-  v->reconnect_id = g_timeout_add (RECONNECT_DELAY_MS, on_reconnect_timeout, v);
+  v->reconnect_id = g_timeout_add (v->remote != NULL ? HV_SDL_REMOTE_RECONNECT_DELAY_MS
+                                                     : RECONNECT_DELAY_MS,
+                                   on_reconnect_timeout, v);
 }
 
 static void
@@ -682,6 +697,19 @@ open_console (Viewer *v)
   if (!state_is_active (hv_dbus_vm_get_state (v->vm)))
     return;
 
+  if (v->remote != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      int fd = hv_sdl_remote_open_console (v->remote, v->vm, &error);
+
+      /* ssh and the bridge there fail later, as the socket ending (disconnected). */
+      if (fd < 0)
+        fail (v, _("Cannot open the console of \"%s\": %s"), v->label, error->message);
+      else if (!hv_vnc_open_fd (v->vnc, fd, &error))
+        schedule_reconnect (v, error->message);
+      return;
+    }
+
   v->opening = TRUE;
   hv_dbus_vm_call_open_console (v->vm, NULL, v->cancellable, on_open_console_done, v);
 }
@@ -701,6 +729,7 @@ on_vnc_disconnected (HvVnc        *vnc,
 {
   release_all_keys (v);
   v->buttons = 0;
+  v->framed = FALSE;
   if (error == NULL)
     return;
   /* QEMU closes the socket when it quits (power off) or restarts (reset): which one
@@ -745,6 +774,13 @@ on_connection_closed (GDBusConnection *connection,
                       GError          *error,
                       Viewer          *v)
 {
+  if (v->remote != NULL)
+    {
+      g_autofree char *why = hv_remote_lost_reason (connection);
+
+      fail (v, "%s", why);
+      return;
+    }
   fail (v, _("The engine went away"));
 }
 
@@ -842,6 +878,8 @@ viewer_clear (Viewer *v)
   g_clear_pointer (&v->window, SDL_DestroyWindow);
   g_clear_pointer (&v->loop, g_main_loop_unref);
   g_clear_pointer (&v->name, g_free);
+  g_clear_pointer (&v->label, g_free);
+  g_clear_pointer (&v->remote, hv_remote_free);
   SDL_Quit ();
 }
 
@@ -892,6 +930,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) args = NULL;
   Viewer v = { 0 };
+  g_autofree char *connect = NULL;
   const char *state;
   guint poll_id;
 
@@ -901,6 +940,8 @@ main (int    argc,
 
   {
     const GOptionEntry entries[] = {
+      { "connect", 0, 0, G_OPTION_ARG_STRING, &connect,
+        N_("The VM of another host, over SSH (docs/remote.md)"), "ssh://[USER@]HOST[:PORT]" },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args, NULL, NULL },
       { NULL }
     };
@@ -910,6 +951,11 @@ main (int    argc,
                                   _("Shows the screen of a running virtual machine in a window.\n"
                                     "VM is its name or its UUID. Right Ctrl grabs and releases "
                                     "the keyboard and pointer."));
+    g_option_context_set_description (context,
+                                      _("Exit status: 0 when the window is closed or the VM "
+                                        "powers off; 1 when the engine or the VM cannot be "
+                                        "reached or is lost, or the VM stops otherwise; 2 for "
+                                        "a usage error (an address that is not valid too)."));
     g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse (context, &argc, &argv, &error))
       {
@@ -930,27 +976,58 @@ main (int    argc,
       return EXIT_USAGE;
     }
 
+  /* The address is checked first: a wrong one is a usage error wherever the viewer runs. */
+  if (connect != NULL)
+    {
+      v.remote = hv_remote_parse (connect, &error);
+      if (v.remote == NULL)
+        {
+          g_printerr ("hostvisor-sdl: %s\n", error->message);
+          return EXIT_USAGE;
+        }
+    }
+
   /* Before the engine is asked anything: fail at once, not after a window nobody sees. */
   if (!have_display ())
     {
       g_printerr ("hostvisor-sdl: %s\n",
                   _("no display: set DISPLAY or WAYLAND_DISPLAY (or SDL_VIDEODRIVER)"));
+      g_clear_pointer (&v.remote, hv_remote_free);
       return EXIT_FAILURE;
     }
   prevent_bus_autolaunch ();
 
   v.status = EXIT_SUCCESS;
-  v.connection = hv_client_connect_sync (TRUE, NULL, &error);
+  if (v.remote != NULL)
+    {
+      v.connection = hv_sdl_remote_connect (v.remote, &error);
+      if (v.connection == NULL)
+        {
+          g_printerr ("hostvisor-sdl: %s\n", error->message);
+          viewer_clear (&v);
+          return EXIT_FAILURE;
+        }
+    }
+  else
+    {
+      v.connection = hv_client_connect_sync (TRUE, NULL, &error);
+    }
   if (v.connection != NULL)
     v.vm = find_vm (v.connection, args[0], &error);
   if (v.vm == NULL)
     {
+      g_autofree char *lost = NULL;
+
+      /* A connection that ended during the call says why (ssh's reason). */
+      if (v.remote != NULL && v.connection != NULL && g_dbus_connection_is_closed (v.connection))
+        lost = hv_remote_lost_reason (v.connection);
       hv_client_error_strip (error);
-      g_printerr ("hostvisor-sdl: %s\n", error->message);
+      g_printerr ("hostvisor-sdl: %s\n", lost != NULL ? lost : error->message);
       viewer_clear (&v);
       return EXIT_FAILURE;
     }
   v.name = g_strdup (hv_dbus_vm_get_name (v.vm));
+  v.label = v.remote != NULL ? hv_sdl_remote_vm_label (v.remote, v.name) : g_strdup (v.name);
 
   state = hv_dbus_vm_get_state (v.vm);
   if (!state_is_active (state))
@@ -958,8 +1035,17 @@ main (int    argc,
       g_autofree char *quoted = g_shell_quote (args[0]);
 
       g_printerr ("hostvisor-sdl: ");
-      g_printerr (_("\"%s\" is not running (%s); start it with: hostvisorctl start %s\n"),
-                  v.name, state, quoted);
+      if (v.remote != NULL)
+        {
+          g_autofree char *hint = hv_sdl_remote_start_hint (v.remote, args[0]);
+
+          /* Translators: the first %s is "NAME on HOST", the last a command */
+          g_printerr (_("\"%s\" is not running (%s); start it with: %s\n"), v.label, state,
+                      hint);
+        }
+      else
+        g_printerr (_("\"%s\" is not running (%s); start it with: hostvisorctl start %s\n"),
+                    v.name, state, quoted);
       viewer_clear (&v);
       return EXIT_FAILURE;
     }

@@ -354,6 +354,24 @@ on_follow_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Nobody reads our output any more (`log --follow | head` ended, or the ssh that ran us for
+ * a client's --connect is gone: ssh without a terminal passes no Ctrl-C on, and sshd only
+ * closes our stdout): end now, not when the guest next writes and the write fails. A pipe
+ * whose reader has gone polls POLLERR, a socket POLLHUP; a terminal or a file neither. */
+static gboolean
+on_follow_output_gone (int          fd,
+                       GIOCondition condition,
+                       gpointer     user_data)
+{
+  Follow *follow = user_data;
+
+  if (follow->error == NULL)
+    g_set_error_literal (&follow->error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+                         "the output was closed");
+  g_main_loop_quit (follow->loop);
+  return G_SOURCE_CONTINUE;
+}
+
 gboolean
 hv_ctl_cmd_log (HvCtl      *ctl,
                 HvCtlArgs  *args,
@@ -363,7 +381,7 @@ hv_ctl_cmd_log (HvCtl      *ctl,
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *path = NULL;
   Follow follow = { 0 };
-  guint sources[4];
+  guint sources[5];
   gulong changed_id, closed_id;
 
   if (vm == NULL)
@@ -398,6 +416,8 @@ hv_ctl_cmd_log (HvCtl      *ctl,
   sources[1] = g_unix_signal_add (SIGINT, on_follow_signal, &follow);
   sources[2] = g_unix_signal_add (SIGTERM, on_follow_signal, &follow);
   sources[3] = g_unix_signal_add (SIGHUP, on_follow_signal, &follow);
+  sources[4] = g_unix_fd_add (STDOUT_FILENO, G_IO_ERR | G_IO_HUP, on_follow_output_gone,
+                              &follow);
 
   /* The state as of now, after the handler is in place: a VM that is not running has
    * nothing more to say, so print the log and end as without --follow. */

@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -68,6 +70,21 @@ read_limited (GInputStream  *stream,
     }
 }
 
+/* In ssh, before it runs: it ends when we do. Killed by a signal that ssh does not get (kill
+ * -INT of our pid only, or SIGKILL), we would leave ssh connected, and with it the remote
+ * command: a `log --follow` there would go on for ever. Once ssh ends, the remote command's
+ * output is closed and it ends too (hv_ctl_cmd_log() watches for that). */
+static void
+end_with_parent (gpointer user_data)
+{
+  pid_t parent = GPOINTER_TO_INT (user_data);
+
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  /* We may have ended already, before prctl. */
+  if (getppid () != parent)
+    _exit (255);
+}
+
 /* Runs `hostvisorctl WORDS…` on the remote host. */
 static gboolean
 remote_run (HvCtl               *ctl,
@@ -93,6 +110,8 @@ remote_run (HvCtl               *ctl,
   if (mode == REMOTE_CAPTURE)
     flags |= G_SUBPROCESS_FLAGS_STDOUT_PIPE;
   launcher = g_subprocess_launcher_new (flags);
+  g_subprocess_launcher_set_child_setup (launcher, end_with_parent,
+                                         GINT_TO_POINTER (getpid ()), NULL);
   if (mode != REMOTE_INTERACTIVE)
     {
       stderr_fd = memfd_create ("hostvisor-ssh-stderr", MFD_CLOEXEC);

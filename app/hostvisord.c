@@ -8,6 +8,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,8 +145,22 @@ main (int   argc,
   engine = hv_engine_new (&error);
   if (engine == NULL || !hv_engine_listen (engine, &error))
     {
-      /* Closing the ready fd unwritten tells the client we did not start. */
+      /* Closing the ready fd unwritten tells the client we did not start (and it tries
+       * again: the engine of this runtime directory may just be exiting). The library being
+       * used by an engine of another runtime directory does not pass by retrying: the client
+       * gets "E" and the reason (hv-client.c). */
       g_printerr ("hostvisord: %s\n", error->message);
+      if (g_error_matches (error, HV_ERROR, HV_ERROR_BUSY))
+        {
+          if (ready_fd >= 0)
+            {
+              g_autofree char *said = g_strconcat ("E", error->message, NULL);
+
+              if (write (ready_fd, said, strlen (said)) < 0)
+                { /* the client gave up waiting */ }
+            }
+          return 4;
+        }
       return g_error_matches (error, HV_ERROR, HV_ERROR_ENGINE_RUNNING) ? 3 : 1;
     }
 

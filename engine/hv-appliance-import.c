@@ -56,9 +56,6 @@ typedef struct {
   GPtrArray *steps;        /* ImportStep* */
   GPtrArray *media_copies; /* pairs of char*: an image's name in the appliance, its file */
   guint next_step;
-  GSubprocess *process;
-  GString *output;
-  char buffer[4096];
 } ImportData;
 
 static void
@@ -76,9 +73,6 @@ import_data_free (ImportData *data)
         }
       g_rmdir (data->tmp_dir);
     }
-  if (data->process != NULL)
-    g_subprocess_force_exit (data->process);
-  g_clear_object (&data->process);
   g_clear_object (&data->library);
   g_free (data->path);
   g_free (data->name);
@@ -88,8 +82,6 @@ import_data_free (ImportData *data)
   g_free (data->tmp_dir);
   g_clear_pointer (&data->steps, g_ptr_array_unref);
   g_clear_pointer (&data->media_copies, g_ptr_array_unref);
-  if (data->output != NULL)
-    g_string_free (data->output, TRUE);
   g_free (data);
   n_running--;
 }
@@ -109,11 +101,6 @@ import_fail (GTask  *task,
 {
   ImportData *data = g_task_get_task_data (task);
 
-  if (data->process != NULL)
-    {
-      g_subprocess_force_exit (data->process);
-      g_clear_object (&data->process);
-    }
   if (data->tmp_dir != NULL)
     {
       g_autoptr(GDir) dir = g_dir_open (data->tmp_dir, 0, NULL);
@@ -457,67 +444,37 @@ check_media (ImportData *data)
 static void run_next_step (GTask *task);
 
 static void
-on_step_exited (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+on_step_progress (double   fraction,
+                  gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  ImportData *data = g_task_get_task_data (task);
-  GSubprocess *process = G_SUBPROCESS (object);
-  GError *error = NULL;
+  ImportData *data = user_data;
 
-  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
-    {
-      import_fail (task, g_error_new (HV_ERROR, HV_ERROR_FAILED, "The import was cancelled"));
-      return;
-    }
-  if (!g_subprocess_wait_finish (process, result, &error))
-    {
-      import_fail (task, error);
-      return;
-    }
-  if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
-    {
-      g_autofree char *message = hv_qemu_img_message (data->output->str);
-
-      import_fail (task, g_error_new (HV_ERROR, HV_ERROR_IO, "Converting a disk of %s failed: "
-                                      "%s", data->app->shown, message));
-      return;
-    }
-  g_clear_object (&data->process);
-  report (data, (double) data->next_step / MAX (data->steps->len, 1));
-  run_next_step (g_steal_pointer (&task));
+  report (data, (data->next_step - 1 + fraction) / data->steps->len);
 }
 
 static void
-on_step_output (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+on_step_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   ImportData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  double fraction;
+  GError *error = NULL;
 
-  if (n > 0)
+  if (!hv_qemu_img_run_finish (result, &error))
     {
-      GCancellable *cancellable = g_task_get_cancellable (task);
-
-      g_string_append_len (data->output, data->buffer, n);
-      if (hv_qemu_img_parse_progress (data->output->str, &fraction))
-        report (data, (data->next_step - 1 + CLAMP (fraction, 0, 1)) / data->steps->len);
-      if (data->output->len > 64 * 1024)
-        g_string_erase (data->output, 0, data->output->len - 16 * 1024);
-      g_input_stream_read_async (G_INPUT_STREAM (object), data->buffer, sizeof data->buffer,
-                                 G_PRIORITY_DEFAULT, cancellable, on_step_output,
-                                 g_steal_pointer (&task));
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&error);
+          error = g_error_new (HV_ERROR, HV_ERROR_FAILED, "The import was cancelled");
+        }
+      else
+        g_prefix_error (&error, "Converting a disk of %s failed: ", data->app->shown);
+      import_fail (task, error);
       return;
     }
-  /* The end of its output, an error, or the cancel: the exit status says the rest. */
-  if (n < 0)
-    g_subprocess_force_exit (data->process);
-  g_subprocess_wait_async (data->process, NULL, on_step_exited, g_steal_pointer (&task));
+  report (data, (double) data->next_step / MAX (data->steps->len, 1));
+  run_next_step (g_steal_pointer (&task));
 }
 
 static void
@@ -548,10 +505,9 @@ run_next_step (GTask *owned_task)
 {
   g_autoptr(GTask) task = owned_task;
   ImportData *data = g_task_get_task_data (task);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
   GCancellable *cancellable;
-  GError *error = NULL;
   ImportStep *step;
+  int fd;
 
   if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
@@ -564,26 +520,12 @@ run_next_step (GTask *owned_task)
       return;
     }
   step = g_ptr_array_index (data->steps, data->next_step++);
-  g_string_truncate (data->output, 0);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
-  if (step->fd >= 0)
-    {
-      g_subprocess_launcher_take_fd (launcher, step->fd, HV_APPLIANCE_SOURCE_FD);
-      step->fd = -1;
-    }
-  data->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) step->argv,
-                                                &error);
-  if (data->process == NULL)
-    {
-      import_fail (task, error);
-      return;
-    }
-  cancellable = g_task_get_cancellable (task);
-  g_input_stream_read_async (g_subprocess_get_stdout_pipe (data->process), data->buffer,
-                             sizeof data->buffer, G_PRIORITY_DEFAULT, cancellable, on_step_output,
-                             g_steal_pointer (&task));
+  fd = step->fd;
+  step->fd = -1;   /* the run's now */
+  cancellable = g_task_get_cancellable (task);   /* before the steal empties `task` */
+  hv_qemu_img_run_async ((const char * const *) step->argv, fd, HV_APPLIANCE_SOURCE_FD,
+                         on_step_progress, data, cancellable, on_step_done,
+                         g_steal_pointer (&task));
 }
 
 static void
@@ -662,7 +604,6 @@ hv_appliance_import_async (HvLibrary               *library,
   data->progress_data = progress_data;
   data->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) import_step_free);
   data->media_copies = g_ptr_array_new_with_free_func (g_free);
-  data->output = g_string_new (NULL);
   g_task_set_task_data (task, data, (GDestroyNotify) import_data_free);
 
   if ((name != NULL && name[0] != '\0' && !hv_config_check_new_name (name, &error))

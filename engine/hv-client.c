@@ -26,6 +26,11 @@ typedef enum {
   SPAWN_EXITED,    /* it exited without: another engine runs, or is just exiting */
 } SpawnResult;
 
+/* What a failing engine may write to its ready pipe instead of "1": "E" and why it cannot
+ * run (another engine of another runtime directory has the library), which retrying does
+ * not change (app/hostvisord.c). */
+#define READY_MESSAGE_MAX 1024
+
 /* Connects to the engine's socket and runs @handshake on it: what it returns is the result. */
 static GObject *
 try_connect (const char         *socket_path,
@@ -93,7 +98,8 @@ spawn_engine (SpawnResult  *result,
   int target_fds[1] = { 3 };
   const char *argv[] = { NULL, "--daemon", "--ready-fd=3", NULL };
   struct pollfd pfd;
-  char byte;
+  char said[READY_MESSAGE_MAX + 1];
+  gsize got = 0;
   int r;
 
   if (binary == NULL)
@@ -139,10 +145,31 @@ spawn_engine (SpawnResult  *result,
       return FALSE;
     }
 
-  /* A byte: ready. EOF: it exited; the caller's retries find whichever engine runs. */
+  /* A byte: ready. EOF: it exited; the caller's retries find whichever engine runs. "E…":
+   * it cannot run, and says why (read up to its EOF: it exits at once). */
   do
-    r = (int) read (pipe_fds[0], &byte, 1);
+    r = (int) read (pipe_fds[0], said, 1);
   while (r < 0 && errno == EINTR);
+  if (r == 1 && said[0] == 'E')
+    {
+      for (;;)
+        {
+          ssize_t n = read (pipe_fds[0], said + got, READY_MESSAGE_MAX - got);
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            break;
+          got += (gsize) n;
+          if (got == READY_MESSAGE_MAX)
+            break;
+        }
+      close (pipe_fds[0]);
+      said[got] = '\0';
+      g_set_error (error, HV_ERROR, HV_ERROR_BUSY, "The engine cannot start: %s",
+                   g_utf8_validate (said, -1, NULL) ? said : "?");
+      return FALSE;
+    }
   close (pipe_fds[0]);
   *result = r == 1 ? SPAWN_READY : SPAWN_EXITED;
   return TRUE;

@@ -182,20 +182,6 @@ hv_cpu_limit_preset_name (int shift)
   return NULL;
 }
 
-static gboolean G_GNUC_PRINTF (2, 3)
-refuse (GError    **error,
-        const char *format,
-        ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                                                format, args));
-  va_end (args);
-  return FALSE;
-}
-
 static gboolean
 is_power_of_two (guint v)
 {
@@ -210,37 +196,37 @@ validate_isapc (const HvVmConfig *config,
   const HvHardware *hw = &config->hw;
 
   if (config->firmware == HV_FIRMWARE_UEFI)
-    return refuse (error, "The isapc machine has BIOS firmware only; use firmware bios, or "
-                   "the pc or q35 machine for UEFI");
+    return hv_refuse (error, "The isapc machine has BIOS firmware only; use firmware bios, or "
+                      "the pc or q35 machine for UEFI");
   if (hw->usb)
-    return refuse (error, "The isapc machine has no PCI bus and so no USB; turn USB off "
-                   "(--usb off), or use the pc machine");
+    return hv_refuse (error, "The isapc machine has no PCI bus and so no USB; turn USB off "
+                      "(--usb off), or use the pc machine");
   if (config->video == HV_VIDEO_VIRTIO)
-    return refuse (error, "The isapc machine has no PCI bus for virtio video; use std");
+    return hv_refuse (error, "The isapc machine has no PCI bus for virtio video; use std");
   if (config->video == HV_VIDEO_CIRRUS)
-    return refuse (error, "On the isapc machine use std video: QEMU 7.2's ISA Cirrus card "
-                   "makes QEMU abort when a snapshot is restored");
+    return hv_refuse (error, "On the isapc machine use std video: QEMU 7.2's ISA Cirrus card "
+                      "makes QEMU abort when a snapshot is restored");
   if (hw->sound != HV_SOUND_NONE && hw->sound != HV_SOUND_SB16)
-    return refuse (error, "The %s sound card is a PCI card, and the isapc machine has no PCI "
-                   "bus; use sb16 (or the pc machine)", hv_sound_device_to_string (hw->sound));
+    return hv_refuse (error, "The %s sound card is a PCI card, and the isapc machine has no PCI "
+                      "bus; use sb16 (or the pc machine)", hv_sound_device_to_string (hw->sound));
   for (guint i = 0; config->drives != NULL && i < config->drives->len; i++)
     {
       const HvDrive *drive = g_ptr_array_index (config->drives, i);
 
       if (drive != NULL && drive->bus == HV_DRIVE_BUS_VIRTIO)
-        return refuse (error, "drive %u: the isapc machine has no PCI bus for virtio "
-                       "disks; use ide", i + 1);
+        return hv_refuse (error, "drive %u: the isapc machine has no PCI bus for virtio "
+                          "disks; use ide", i + 1);
     }
   for (guint i = 0; config->nics != NULL && i < config->nics->len; i++)
     {
       const HvNic *nic = g_ptr_array_index (config->nics, i);
 
       if (nic != NULL && nic->enabled && g_strcmp0 (nic->model, "ne2k_isa") != 0)
-        return refuse (error, "adapter %u: the isapc machine has no PCI bus, so its only "
-                       "network card is ne2k_isa (or turn the adapter off)", i + 1);
+        return hv_refuse (error, "adapter %u: the isapc machine has no PCI bus, so its only "
+                          "network card is ne2k_isa (or turn the adapter off)", i + 1);
     }
   if (config->shares != NULL && config->shares->len > 0)
-    return refuse (error, "The isapc machine has no PCI bus for shared folders");
+    return hv_refuse (error, "The isapc machine has no PCI bus for shared folders");
   return TRUE;
 }
 
@@ -251,54 +237,54 @@ hv_hardware_validate (const HvVmConfig *config,
   const HvHardware *hw = &config->hw;
 
   if ((guint) hw->sound > HV_SOUND_HDA || (guint) hw->rtc > HV_RTC_LOCALTIME)
-    return refuse (error, "Unknown sound device or RTC base");
+    return hv_refuse (error, "Unknown sound device or RTC base");
   if (hw->cpu_model != NULL && !hv_cpu_model_is_valid (hw->cpu_model))
     {
       g_autofree char *shown = hv_config_escape_for_display (hw->cpu_model);
 
-      return refuse (error, "Unknown CPU model \"%.40s\" (486, pentium, pentium2, pentium3, "
-                     "qemu32, qemu64, max or host)", shown);
+      return hv_refuse (error, "Unknown CPU model \"%.40s\" (486, pentium, pentium2, pentium3, "
+                        "qemu32, qemu64, max or host)", shown);
     }
   if (hw->profile != NULL && !hv_profile_name_is_valid (hw->profile))
-    return refuse (error, "A profile name is 1 to %d lower-case letters and digits",
-                   HV_PROFILE_NAME_MAX_LEN);
+    return hv_refuse (error, "A profile name is 1 to %d lower-case letters and digits",
+                      HV_PROFILE_NAME_MAX_LEN);
   if (hw->icount_shift != HV_ICOUNT_SHIFT_AUTO
       && (hw->icount_shift < 0 || hw->icount_shift > HV_ICOUNT_SHIFT_MAX))
-    return refuse (error, "The CPU speed limit's shift %d is out of range (0 to %d)",
-                   hw->icount_shift, HV_ICOUNT_SHIFT_MAX);
+    return hv_refuse (error, "The CPU speed limit's shift %d is out of range (0 to %d)",
+                      hw->icount_shift, HV_ICOUNT_SHIFT_MAX);
   if (hw->icount && config->acceleration == HV_ACCELERATION_KVM)
-    return refuse (error, "The CPU speed limit works only with QEMU's emulation (TCG), and "
-                   "this VM is set to KVM; set acceleration to auto or tcg, or leave the "
-                   "speed limit off");
+    return hv_refuse (error, "The CPU speed limit works only with QEMU's emulation (TCG), and "
+                      "this VM is set to KVM; set acceleration to auto or tcg, or leave the "
+                      "speed limit off");
 
   if (hw->tablet && !hw->usb)
-    return refuse (error, "A USB tablet needs USB: turn USB on (--usb on) or use the PS/2 "
-                   "mouse (--tablet off)");
+    return hv_refuse (error, "A USB tablet needs USB: turn USB on (--usb on) or use the PS/2 "
+                      "mouse (--tablet off)");
 
   if (config->machine == HV_MACHINE_Q35 && hw->sound == HV_SOUND_SB16)
-    return refuse (error, "The Sound Blaster 16 is an ISA card for old guests, which the q35 "
-                   "machine is not made for; use hda or ac97 on q35, or the pc or isapc "
-                   "machine for sb16");
+    return hv_refuse (error, "The Sound Blaster 16 is an ISA card for old guests, which the q35 "
+                      "machine is not made for; use hda or ac97 on q35, or the pc or isapc "
+                      "machine for sb16");
   if (config->machine == HV_MACHINE_Q35 && (hw->adlib || hw->pc_speaker))
-    return refuse (error, "The AdLib and the PC speaker are for old guests on the pc or isapc "
-                   "machine, not q35");
+    return hv_refuse (error, "The AdLib and the PC speaker are for old guests on the pc or isapc "
+                      "machine, not q35");
   if (hw->adlib && hw->sound != HV_SOUND_SB16)
-    return refuse (error, "The AdLib (OPL2) comes with the sb16 sound card");
+    return hv_refuse (error, "The AdLib (OPL2) comes with the sb16 sound card");
 
   switch (config->video)
     {
     case HV_VIDEO_STD:
       if (hw->vram_mib != 0 && (!is_power_of_two (hw->vram_mib) || hw->vram_mib > 256))
-        return refuse (error, "std video memory is a power of two from 1 to 256 MiB, not %u",
-                       hw->vram_mib);
+        return hv_refuse (error, "std video memory is a power of two from 1 to 256 MiB, not %u",
+                          hw->vram_mib);
       break;
     case HV_VIDEO_CIRRUS:
       if (hw->vram_mib != 0 && hw->vram_mib != 4 && hw->vram_mib != 8 && hw->vram_mib != 16)
-        return refuse (error, "Cirrus video memory is 4, 8 or 16 MiB, not %u", hw->vram_mib);
+        return hv_refuse (error, "Cirrus video memory is 4, 8 or 16 MiB, not %u", hw->vram_mib);
       break;
     default:
       if (hw->vram_mib != 0)
-        return refuse (error, "Only std and cirrus video take a video memory size");
+        return hv_refuse (error, "Only std and cirrus video take a video memory size");
       break;
     }
 
@@ -324,10 +310,10 @@ hv_config_find_removable (const HvVmConfig *config,
     }
   if (seen == unit)
     return -1;
-  refuse (error, kind == HV_DRIVE_FLOPPY
-          ? "There is no floppy in drive A:, so there can be no drive B:; insert a floppy into "
-            "A: first"
-          : "There is no such drive");
+  hv_refuse (error, kind == HV_DRIVE_FLOPPY
+             ? "There is no floppy in drive A:, so there can be no drive B:; insert a floppy into "
+               "A: first"
+             : "There is no such drive");
   return -2;
 }
 

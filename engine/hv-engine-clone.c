@@ -7,21 +7,6 @@
 #include "hv-library.h"
 #include "hv-vm-clone.h"
 
-static HvVm *
-lookup_vm (HvEngine              *engine,
-           HvDbusVm              *skeleton,
-           GDBusMethodInvocation *invocation)
-{
-  GPtrArray *vms = hv_library_get_vms (hv_engine_get_library (engine));
-
-  for (guint i = 0; i < vms->len; i++)
-    if (hv_vm_get_skeleton (g_ptr_array_index (vms, i)) == skeleton)
-      return g_ptr_array_index (vms, i);
-  g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_NOT_FOUND,
-                                         "The VM was deleted");
-  return NULL;
-}
-
 typedef struct {
   GDBusMethodInvocation *invocation;
   HvDbusVm *skeleton;
@@ -108,7 +93,7 @@ hv_engine_vm_handle_clone (HvDbusVm              *skeleton,
                            GVariant              *options,
                            HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   HvCloneOptions parsed = { NULL, };
   GError *error = NULL;
   CloneReply *reply;

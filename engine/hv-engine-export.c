@@ -32,21 +32,6 @@ hv_engine_operation_untrack (HvVm         *vm,
     g_hash_table_remove (operations, vm);
 }
 
-static HvVm *
-lookup_vm (HvEngine              *engine,
-           HvDbusVm              *skeleton,
-           GDBusMethodInvocation *invocation)
-{
-  GPtrArray *vms = hv_library_get_vms (hv_engine_get_library (engine));
-
-  for (guint i = 0; i < vms->len; i++)
-    if (hv_vm_get_skeleton (g_ptr_array_index (vms, i)) == skeleton)
-      return g_ptr_array_index (vms, i);
-  g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_NOT_FOUND,
-                                         "The VM was deleted");
-  return NULL;
-}
-
 typedef struct {
   GDBusMethodInvocation *invocation;
   HvDbusVm *skeleton;
@@ -121,7 +106,7 @@ hv_engine_vm_handle_export (HvDbusVm              *skeleton,
                             GVariant              *options,
                             HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   const char *snapshot = NULL;
   HvExportFormat parsed;
   GError *error = NULL;
@@ -159,7 +144,7 @@ hv_engine_vm_handle_cancel_operation (HvDbusVm              *skeleton,
                                       GDBusMethodInvocation *invocation,
                                       HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   GCancellable *cancellable;
 
   if (vm == NULL)

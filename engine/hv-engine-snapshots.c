@@ -9,32 +9,6 @@
 #include "hv-library.h"
 #include "hv-vm-snapshots.h"
 
-static HvVm *
-lookup_vm (HvEngine              *engine,
-           HvDbusVm              *skeleton,
-           GDBusMethodInvocation *invocation)
-{
-  GPtrArray *vms = hv_library_get_vms (hv_engine_get_library (engine));
-
-  for (guint i = 0; i < vms->len; i++)
-    if (hv_vm_get_skeleton (g_ptr_array_index (vms, i)) == skeleton)
-      return g_ptr_array_index (vms, i);
-  g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_NOT_FOUND,
-                                         "The VM was deleted");
-  return NULL;
-}
-
-static void
-reply (GDBusMethodInvocation *invocation,
-       gboolean               ok,
-       GError                *error)
-{
-  if (!ok)
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (invocation, NULL);
-}
-
 /* Only known keys of the right type: a typo must not turn "force" into a silent no. */
 static gboolean
 check_options (GVariant           *options,
@@ -94,7 +68,7 @@ hv_engine_vm_handle_take_snapshot (HvDbusVm              *skeleton,
                                    HvEngine              *engine)
 {
   static const char * const keys[] = { "disk-only", NULL };
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   gboolean disk_only = FALSE;
   GError *error = NULL;
 
@@ -116,7 +90,7 @@ on_restored (GObject *object, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   gboolean ok = hv_vm_restore_snapshot_finish (HV_VM (object), result, &error);
 
-  reply (user_data, ok, error);
+  hv_engine_reply (user_data, ok, error);
 }
 
 gboolean
@@ -127,7 +101,7 @@ hv_engine_vm_handle_restore_snapshot (HvDbusVm              *skeleton,
                                       HvEngine              *engine)
 {
   static const char * const keys[] = { "force", NULL };
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   gboolean force = FALSE;
   GError *error = NULL;
 
@@ -149,7 +123,7 @@ on_deleted (GObject *object, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   gboolean ok = hv_vm_delete_snapshot_finish (HV_VM (object), result, &error);
 
-  reply (user_data, ok, error);
+  hv_engine_reply (user_data, ok, error);
 }
 
 gboolean
@@ -158,7 +132,7 @@ hv_engine_vm_handle_delete_snapshot (HvDbusVm              *skeleton,
                                      const char            *id,
                                      HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
 
   if (vm != NULL && check_id (id, invocation))
     hv_vm_delete_snapshot_async (vm, id, NULL, on_deleted, invocation);
@@ -173,14 +147,14 @@ hv_engine_vm_handle_edit_snapshot (HvDbusVm              *skeleton,
                                    const char            *description,
                                    HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   GError *error = NULL;
   gboolean ok;
 
   if (vm == NULL || !check_id (id, invocation))
     return TRUE;
   ok = hv_vm_edit_snapshot (vm, id, name, description, &error);
-  reply (invocation, ok, error);
+  hv_engine_reply (invocation, ok, error);
   return TRUE;
 }
 
@@ -191,7 +165,7 @@ hv_engine_vm_handle_get_snapshot_thumbnail (HvDbusVm              *skeleton,
                                             const char            *id,
                                             HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   g_autoptr(GUnixFDList) out = NULL;
   GError *error = NULL;
   int fd, index;
@@ -223,7 +197,7 @@ on_saved (GObject *object, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   gboolean ok = hv_vm_save_state_finish (HV_VM (object), result, &error);
 
-  reply (user_data, ok, error);
+  hv_engine_reply (user_data, ok, error);
 }
 
 gboolean
@@ -231,7 +205,7 @@ hv_engine_vm_handle_save_state (HvDbusVm              *skeleton,
                                 GDBusMethodInvocation *invocation,
                                 HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
 
   if (vm != NULL)
     hv_vm_save_state_async (vm, NULL, on_saved, invocation);
@@ -244,7 +218,7 @@ on_discarded (GObject *object, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   gboolean ok = hv_vm_discard_saved_state_finish (HV_VM (object), result, &error);
 
-  reply (user_data, ok, error);
+  hv_engine_reply (user_data, ok, error);
 }
 
 gboolean
@@ -252,7 +226,7 @@ hv_engine_vm_handle_discard_saved_state (HvDbusVm              *skeleton,
                                          GDBusMethodInvocation *invocation,
                                          HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
 
   if (vm != NULL)
     hv_vm_discard_saved_state_async (vm, NULL, on_discarded, invocation);

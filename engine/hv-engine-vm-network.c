@@ -7,32 +7,6 @@
 #include "hv-vm-network.h"
 #include "hv-vm-options.h"
 
-static HvVm *
-lookup_vm (HvEngine              *engine,
-           HvDbusVm              *skeleton,
-           GDBusMethodInvocation *invocation)
-{
-  GPtrArray *vms = hv_library_get_vms (hv_engine_get_library (engine));
-
-  for (guint i = 0; i < vms->len; i++)
-    if (hv_vm_get_skeleton (g_ptr_array_index (vms, i)) == skeleton)
-      return g_ptr_array_index (vms, i);
-  g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_NOT_FOUND,
-                                         "The VM was deleted");
-  return NULL;
-}
-
-static void
-reply (GDBusMethodInvocation *invocation,
-       gboolean               ok,
-       GError                *error)
-{
-  if (!ok)
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (invocation, NULL);
-}
-
 static void
 on_forward_added (GObject      *object,
                   GAsyncResult *result,
@@ -41,7 +15,7 @@ on_forward_added (GObject      *object,
   GError *error = NULL;
   gboolean ok = hv_vm_network_add_forward_finish (HV_VM (object), result, &error);
 
-  reply (user_data, ok, error);
+  hv_engine_reply (user_data, ok, error);
 }
 
 static void
@@ -52,7 +26,7 @@ on_forward_removed (GObject      *object,
   GError *error = NULL;
   gboolean ok = hv_vm_network_remove_forward_finish (HV_VM (object), result, &error);
 
-  reply (user_data, ok, error);
+  hv_engine_reply (user_data, ok, error);
 }
 
 /* AddPortForward's @rule: every key known and of its type. */
@@ -140,7 +114,7 @@ hv_engine_vm_handle_add_port_forward (HvDbusVm              *skeleton,
                                       GVariant              *rule_dict,
                                       HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   g_autoptr(HvPortForward) rule = NULL;
   GError *error = NULL;
 
@@ -149,7 +123,7 @@ hv_engine_vm_handle_add_port_forward (HvDbusVm              *skeleton,
   rule = rule_from_variant (rule_dict, &error);
   if (rule == NULL)
     {
-      reply (invocation, FALSE, error);
+      hv_engine_reply (invocation, FALSE, error);
       return TRUE;
     }
   hv_vm_network_add_forward_async (vm, slot, rule, NULL, on_forward_added, invocation);
@@ -163,7 +137,7 @@ hv_engine_vm_handle_remove_port_forward (HvDbusVm              *skeleton,
                                          const char            *name,
                                          HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
 
   if (vm != NULL)
     hv_vm_network_remove_forward_async (vm, slot, name, NULL, on_forward_removed, invocation);
@@ -204,16 +178,16 @@ on_cables_set (GObject      *object,
   GError *error = NULL;
 
   if (!hv_vm_network_set_cables_finish (vm, result, &error))
-    reply (data->invocation, FALSE, error);
+    hv_engine_reply (data->invocation, FALSE, error);
   else if (!hv_library_modify_vm (data->library, vm, data->options, &error))
     {
       /* Not in the config: not in QEMU either. */
       hv_vm_network_set_cables_async (vm, data->old_cables, data->which, NULL,
                                       on_cables_reverted, NULL);
-      reply (data->invocation, FALSE, error);
+      hv_engine_reply (data->invocation, FALSE, error);
     }
   else
-    reply (data->invocation, TRUE, NULL);
+    hv_engine_reply (data->invocation, TRUE, NULL);
   live_modify_free (data);
 }
 
@@ -236,7 +210,7 @@ hv_engine_vm_modify_live (HvEngine              *engine,
   changed = hv_vm_options_modify (config, options, TRUE, &error);
   if (changed == NULL)
     {
-      reply (invocation, FALSE, error);
+      hv_engine_reply (invocation, FALSE, error);
       return TRUE;
     }
   data = g_new0 (LiveModify, 1);

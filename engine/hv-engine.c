@@ -27,6 +27,7 @@
 #include "hv-engine-export.h"
 #include "hv-export.h"
 #include "hv-engine-import.h"
+#include "hv-engine-lock.h"
 #include "hv-appliance-import.h"
 #include "hv-vm-clone.h"
 #include "hv-engine-snapshots.h"
@@ -45,6 +46,7 @@ struct _HvEngine
 
   /* owned */
   int lock_fd;
+  int library_lock_fd;   /* LIBRARY/engine.lock (hv-engine-lock.h) */
   char *run_base;
   char *socket_path;
   HvQemuCaps *caps;
@@ -109,6 +111,8 @@ hv_engine_finalize (GObject *object)
     g_unlink (self->socket_path);
   if (self->lock_fd >= 0)
     close (self->lock_fd);
+  if (self->library_lock_fd >= 0)
+    close (self->library_lock_fd);
   g_free (self->run_base);
   g_free (self->socket_path);
   g_clear_pointer (&self->caps, hv_qemu_caps_free);
@@ -134,6 +138,7 @@ static void
 hv_engine_init (HvEngine *self)
 {
   self->lock_fd = -1;
+  self->library_lock_fd = -1;
   self->connections = g_ptr_array_new_with_free_func (g_object_unref);
   self->skeleton = hv_dbus_engine_skeleton_new ();
 }
@@ -190,6 +195,14 @@ lookup_vm (HvEngine              *self,
   return vm;
 }
 
+HvVm *
+hv_engine_lookup_vm (HvEngine              *self,
+                     HvDbusVm              *skeleton,
+                     GDBusMethodInvocation *invocation)
+{
+  return lookup_vm (self, skeleton, invocation);
+}
+
 /* ----------------------------------------------------------------------------
  * Replies
  *
@@ -198,14 +211,22 @@ lookup_vm (HvEngine              *self,
  */
 
 /* Completes a method whose reply is empty: with error (taken) when there is one. */
+void
+hv_engine_reply (GDBusMethodInvocation *invocation,
+                 gboolean               ok,
+                 GError                *error)
+{
+  if (!ok)
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
 static void
 reply_void (GDBusMethodInvocation *invocation,
             GError                *error)
 {
-  if (error != NULL)
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (invocation, NULL);
+  hv_engine_reply (invocation, error == NULL, error);
 }
 
 typedef gboolean (*VoidFinish) (gpointer source, GAsyncResult *result, GError **error);
@@ -1187,6 +1208,11 @@ hv_engine_new (GError **error)
   self->run_base = hv_paths_runtime_dir (error);
   if (self->run_base == NULL || !take_lock (self, error))
     return NULL;
+  /* Two runtime directories may share one library: it has a lock of its own. */
+  library_path = hv_paths_library_dir ();
+  self->library_lock_fd = hv_engine_lock_library (library_path, error);
+  if (self->library_lock_fd < 0)
+    return NULL;
 
   self->caps = hv_qemu_caps_probe (&caps_error);
   if (self->caps == NULL)
@@ -1195,7 +1221,6 @@ hv_engine_new (GError **error)
     qemu_version = g_strdup_printf ("%u.%u.%u", self->caps->version_major,
                                     self->caps->version_minor, self->caps->version_micro);
 
-  library_path = hv_paths_library_dir ();
   self->library = hv_library_new (library_path, self->run_base, self->caps, error);
   if (self->library == NULL)
     return NULL;

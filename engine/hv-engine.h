@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 
+#include "hv-dbus-generated.h"
 #include "hv-library.h"
 
 G_BEGIN_DECLS
@@ -26,6 +27,14 @@ void       hv_engine_set_idle_timeout (HvEngine *self, guint seconds);
 void       hv_engine_shutdown_async (HvEngine *self, GAsyncReadyCallback callback,
                                      gpointer user_data);
 void       hv_engine_shutdown_finish (HvEngine *self, GAsyncResult *result);
+
+/* For the D-Bus handlers of hv-engine-*.c: the VM whose object is @skeleton, or NULL when it
+ * was deleted meanwhile (the call is then answered with NotFound). */
+HvVm      *hv_engine_lookup_vm      (HvEngine *self, HvDbusVm *skeleton,
+                                     GDBusMethodInvocation *invocation);
+/* Answers a call whose reply is empty: success when @ok, else @error (taken). */
+void       hv_engine_reply          (GDBusMethodInvocation *invocation, gboolean ok,
+                                     GError *error);
 
 /* Signals: "idle" (): nothing needs the engine any more. */
 

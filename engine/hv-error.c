@@ -30,3 +30,17 @@ hv_error_quark (void)
                                       hv_error_entries, G_N_ELEMENTS (hv_error_entries));
   return (GQuark) quark;
 }
+
+gboolean
+hv_refuse (GError    **error,
+           const char *format,
+           ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
+                                                format, args));
+  va_end (args);
+  return FALSE;
+}

@@ -29,4 +29,8 @@ typedef enum {
 
 GQuark hv_error_quark (void);
 
+/* Sets @error to HV_ERROR_INVALID_ARGUMENT with the message and returns FALSE: a checker's
+ * `return hv_refuse (error, "…", …);`. */
+gboolean hv_refuse (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
 G_END_DECLS

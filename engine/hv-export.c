@@ -72,9 +72,6 @@ typedef struct {
   guint next_step;
   guint n_reporting;
   guint n_reported;
-  GSubprocess *process;
-  GString *output;
-  char buffer[4096];
   gboolean busy;
   double weight;            /* the conversions' share of the progress */
   gint thread_permille;     /* the thread's progress, atomic */
@@ -155,7 +152,6 @@ export_data_free (ExportData *data)
       hv_vm_operation_end (data->vm);
       n_running--;
     }
-  g_clear_object (&data->process);
   g_clear_object (&data->vm);
   g_clear_pointer (&data->config, hv_vm_config_free);
   g_free (data->state_dir);
@@ -164,8 +160,6 @@ export_data_free (ExportData *data)
   g_free (data->stem);
   g_free (data->work);
   g_clear_pointer (&data->steps, g_ptr_array_unref);
-  if (data->output != NULL)
-    g_string_free (data->output, TRUE);
   g_clear_pointer (&data->warnings, g_ptr_array_unref);
   g_clear_pointer (&data->disks, g_ptr_array_unref);
   g_strfreev (data->drive_files);
@@ -371,55 +365,6 @@ plan_drive (ExportData  *data,
   return TRUE;
 }
 
-/* The config of the exported state: the VM's own, or the snapshot's. */
-static HvVmConfig *
-load_state_config (HvVm        *vm,
-                   const char  *snapshot_id,
-                   char       **state_dir,
-                   GError     **error)
-{
-  g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *shown = NULL;
-  g_autoptr(HvVmConfig) config = NULL;
-  struct stat st;
-
-  if (snapshot_id == NULL)
-    {
-      *state_dir = g_strdup (hv_vm_get_dir (vm));
-      return hv_vm_config_copy (hv_vm_get_config (vm));
-    }
-  shown = hv_config_escape_for_display (snapshot_id);
-  /* Ids are lower-case UUIDs made by the engine: nothing else becomes a path or a tag. */
-  if (!g_uuid_string_is_valid (snapshot_id) || strlen (snapshot_id) != 36
-      || strspn (snapshot_id, "0123456789abcdef-") != 36)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                   "\"%s\" is not a snapshot id (a lower-case UUID)", shown);
-      return NULL;
-    }
-  dir = g_build_filename (hv_vm_get_dir (vm), "snapshots", snapshot_id, NULL);
-  path = g_build_filename (dir, "vm.xml", NULL);
-  if (lstat (dir, &st) != 0 || !S_ISDIR (st.st_mode) || lstat (path, &st) != 0
-      || !S_ISREG (st.st_mode))
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_NOT_FOUND, "VM \"%s\" has no snapshot %s",
-                   hv_vm_get_name (vm), shown);
-      return NULL;
-    }
-  config = hv_vm_config_load (path, error);
-  if (config == NULL)
-    return NULL;
-  if (g_strcmp0 (config->uuid, hv_vm_get_uuid (vm)) != 0)
-    {
-      g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
-                   "%s: the snapshot's config is not this VM's (UUID %s)", path, config->uuid);
-      return NULL;
-    }
-  *state_dir = g_steal_pointer (&dir);
-  return g_steal_pointer (&config);
-}
-
 /* The member-name stem: the target's file name without its extension, with everything but
  * [A-Za-z0-9._-] made '_' (a user's name never becomes a member name as it is). */
 static char *
@@ -520,73 +465,43 @@ set_progress (ExportData *data,
 }
 
 static void
-on_step_exited (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+on_step_progress (double   fraction,
+                  gpointer user_data)
+{
+  ExportData *data = user_data;
+
+  if (data->n_reporting > 0)
+    set_progress (data, data->weight * (data->n_reported + fraction) / data->n_reporting);
+}
+
+static void
+on_step_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   ExportData *data = g_task_get_task_data (task);
-  GSubprocess *process = G_SUBPROCESS (object);
   Step *step = g_ptr_array_index (data->steps, data->next_step - 1);
   GError *error = NULL;
 
-  if (!g_subprocess_wait_finish (process, result, &error))
+  if (!hv_qemu_img_run_finish (result, &error))
     {
-      g_subprocess_force_exit (process);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&error);
+          error = cancelled_error ();
+        }
+      else
+        g_prefix_error (&error, "qemu-img %s failed: ", step->argv[1]);
       export_fail (task, error);
       return;
     }
-  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
-    {
-      export_fail (task, cancelled_error ());
-      return;
-    }
-  if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
-    {
-      g_autofree char *message = hv_qemu_img_message (data->output->str);
-
-      export_fail (task, g_error_new (HV_ERROR, HV_ERROR_IO, "qemu-img %s failed: %s",
-                                      step->argv[1], message));
-      return;
-    }
-  g_clear_object (&data->process);
   if (step->reports && data->n_reporting > 0)
     {
       data->n_reported++;
       set_progress (data, data->weight * data->n_reported / data->n_reporting);
     }
   run_next_step (g_steal_pointer (&task));
-}
-
-static void
-on_step_output (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  ExportData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  double fraction;
-
-  if (n > 0)
-    {
-      GCancellable *cancellable = g_task_get_cancellable (task);
-
-      g_string_append_len (data->output, data->buffer, n);
-      if (data->n_reporting > 0 && hv_qemu_img_parse_progress (data->output->str, &fraction))
-        set_progress (data, data->weight * (data->n_reported + CLAMP (fraction, 0, 1))
-                            / data->n_reporting);
-      if (data->output->len > 64 * 1024)
-        g_string_erase (data->output, 0, data->output->len - 16 * 1024);
-      g_input_stream_read_async (G_INPUT_STREAM (object), data->buffer, sizeof data->buffer,
-                                 G_PRIORITY_DEFAULT, cancellable, on_step_output,
-                                 g_steal_pointer (&task));
-      return;
-    }
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_subprocess_force_exit (data->process);
-  g_subprocess_wait_async (data->process, NULL, on_step_exited, g_steal_pointer (&task));
 }
 
 /* ----------------------------------------------------------------------------
@@ -980,9 +895,7 @@ run_next_step (GTask *owned_task)
 {
   g_autoptr(GTask) task = owned_task;
   ExportData *data = g_task_get_task_data (task);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
-  GError *error = NULL;
   Step *step;
 
   if (g_cancellable_is_cancelled (cancellable))
@@ -1002,20 +915,8 @@ run_next_step (GTask *owned_task)
       return;
     }
   step = g_ptr_array_index (data->steps, data->next_step++);
-  g_string_truncate (data->output, 0);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
-  data->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) step->argv,
-                                                &error);
-  if (data->process == NULL)
-    {
-      export_fail (task, error);
-      return;
-    }
-  g_input_stream_read_async (g_subprocess_get_stdout_pipe (data->process), data->buffer,
-                             sizeof data->buffer, G_PRIORITY_DEFAULT, cancellable,
-                             on_step_output, g_steal_pointer (&task));
+  hv_qemu_img_run_async ((const char * const *) step->argv, -1, -1, on_step_progress, data,
+                         cancellable, on_step_done, g_steal_pointer (&task));
 }
 
 /* Whether the snapshot @id holds the running state too (Snapshots' "kind" is "live"). */
@@ -1072,7 +973,6 @@ hv_vm_export_async (HvVm                *vm,
   data->dir = g_path_get_dirname (path);
   data->stem = make_stem (path);
   data->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) step_free);
-  data->output = g_string_new (NULL);
   data->warnings = g_ptr_array_new_with_free_func (g_free);
   data->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) hv_ovf_disk_free);
   data->moved = g_ptr_array_new_with_free_func (g_free);
@@ -1102,7 +1002,7 @@ hv_vm_export_async (HvVm                *vm,
                                "or export one of its snapshots", vm_name);
       return;
     }
-  data->config = load_state_config (vm, snapshot_id, &data->state_dir, &error);
+  data->config = hv_vm_load_state_config (vm, snapshot_id, &data->state_dir, &error);
   if (data->config == NULL
       || !hv_clone_check_backings (data->config, hv_vm_get_dir (vm), TRUE, &error)
       || !check_target (data, &error))

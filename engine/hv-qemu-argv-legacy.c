@@ -15,20 +15,6 @@
 
 #include "hv-error.h"
 
-static gboolean G_GNUC_PRINTF (2, 3)
-fail (GError    **error,
-      const char *format,
-      ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                                                format, args));
-  va_end (args);
-  return FALSE;
-}
-
 static void
 add2 (GPtrArray  *argv,
       const char *option,
@@ -44,14 +30,14 @@ hv_qemu_legacy_check_machine (const HvVmConfig *config,
                               GError          **error)
 {
   if (config->hw.icount && kvm)
-    return fail (error, "The CPU speed limit works only with QEMU's emulation (TCG), and this "
-                 "VM is set to KVM");
+    return hv_refuse (error, "The CPU speed limit works only with QEMU's emulation (TCG), and "
+                      "this VM is set to KVM");
   if (config->machine != HV_MACHINE_ISAPC)
     return TRUE;
   if (config->machine_type != NULL)
-    return fail (error, "The isapc machine has no versioned machine types to pin");
+    return hv_refuse (error, "The isapc machine has no versioned machine types to pin");
   if (config->firmware == HV_FIRMWARE_UEFI)
-    return fail (error, "The isapc machine has BIOS firmware only");
+    return hv_refuse (error, "The isapc machine has BIOS firmware only");
   return TRUE;
 }
 
@@ -150,7 +136,7 @@ build_audio (const HvVmConfig *config,
 
       if (!g_path_is_absolute (path) || !g_utf8_validate (path, -1, NULL)
           || strpbrk (path, "\n\r") != NULL)
-        return fail (error, "HOSTVISOR_AUDIO_WAV_DIR must be an absolute path on one line");
+        return hv_refuse (error, "HOSTVISOR_AUDIO_WAV_DIR must be an absolute path on one line");
       escaped = opt_escape (path);
       add2 (argv, "-audiodev", g_strdup_printf ("wav,id=" HV_QEMU_AUDIODEV_ID ",path=%s",
                                                 escaped));
@@ -161,7 +147,7 @@ build_audio (const HvVmConfig *config,
       add2 (argv, "-audiodev", g_strdup_printf ("%s,id=" HV_QEMU_AUDIODEV_ID, backend));
     }
   else
-    return fail (error, "Unknown audio backend \"%s\"", backend);
+    return hv_refuse (error, "Unknown audio backend \"%s\"", backend);
 
   switch (config->hw.sound)
     {
@@ -205,7 +191,7 @@ hv_qemu_legacy_build (const HvVmConfig *config,
   if (hw->icount)
     {
       if (kvm)
-        return fail (error, "The CPU speed limit works only with QEMU's emulation (TCG)");
+        return hv_refuse (error, "The CPU speed limit works only with QEMU's emulation (TCG)");
       /* Kept for the VM's life once on: QEMU cannot load an icount snapshot without icount.
        * "auto" is the limit turned off again: icount stays, the guest runs as fast as it
        * can. */
@@ -214,7 +200,8 @@ hv_qemu_legacy_build (const HvVmConfig *config,
       else if (hw->icount_shift >= 0 && hw->icount_shift <= HV_ICOUNT_SHIFT_MAX)
         add2 (argv, "-icount", g_strdup_printf ("shift=%d,align=on", hw->icount_shift));
       else
-        return fail (error, "The CPU speed limit's shift %d is out of range", hw->icount_shift);
+        return hv_refuse (error, "The CPU speed limit's shift %d is out of range",
+                          hw->icount_shift);
     }
 
   if (!build_audio (config, caps, argv, error))

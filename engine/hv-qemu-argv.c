@@ -110,20 +110,6 @@ opt_escape (const char *value)
   return g_string_free (out, FALSE);
 }
 
-static gboolean G_GNUC_PRINTF (2, 3)
-fail (GError    **error,
-      const char *format,
-      ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                                                format, args));
-  va_end (args);
-  return FALSE;
-}
-
 /* The MAC address and the UUID go into option text, so the builder checks their syntax
  * itself instead of trusting that the config was validated. */
 static gboolean
@@ -159,7 +145,7 @@ socket_path (HvArgvBuilder *b,
 
   if (strlen (path) >= sizeof (((struct sockaddr_un *) NULL)->sun_path))
     {
-      fail (error, "The socket path %s is too long for a UNIX socket", path);
+      hv_refuse (error, "The socket path %s is too long for a UNIX socket", path);
       return NULL;
     }
   return g_steal_pointer (&path);
@@ -237,7 +223,7 @@ build_identity (HvArgvBuilder *b,
   const char *uuid = b->config->uuid;
 
   if (uuid == NULL || !g_uuid_string_is_valid (uuid))
-    return fail (error, "The VM's UUID is not valid");
+    return hv_refuse (error, "The VM's UUID is not valid");
 
   /* The guest name is derived from the UUID, never from the user's name: a name may hold
    * ',' or '=' and must not become option text (it also names QEMU's threads). */
@@ -302,9 +288,9 @@ build_machine (HvArgvBuilder *b,
 
   /* The start path refuses this first, with the engine's reason (hv-vm-accel.c). */
   if (b->kvm && !b->caps->kvm)
-    return fail (error, "This VM is set to use KVM, which cannot be used on this computer");
+    return hv_refuse (error, "This VM is set to use KVM, which cannot be used on this computer");
   if (machine == NULL)
-    return fail (error, "Unknown machine");
+    return hv_refuse (error, "Unknown machine");
   if (!hv_qemu_legacy_check_machine (b->config, b->kvm, error))
     return FALSE;
   hv_qemu_legacy_machine_props (b->config, props);
@@ -319,12 +305,12 @@ build_machine (HvArgvBuilder *b,
         return FALSE;
       if (hv_qemu_caps_knows_machine_types (b->caps) &&
           !hv_qemu_caps_has_machine_type (b->caps, pinned))
-        return fail (error, "This VM uses the machine type %s, which QEMU %u.%u.%u does not "
-                     "have (its %s is %s): its saved state and snapshots load only on %s, "
-                     "so it needs a QEMU that has that machine type",
-                     pinned, b->caps->version_major, b->caps->version_minor,
-                     b->caps->version_micro, machine, current != NULL ? current : "unknown",
-                     pinned);
+        return hv_refuse (error, "This VM uses the machine type %s, which QEMU %u.%u.%u does not "
+                          "have (its %s is %s): its saved state and snapshots load only on %s, "
+                          "so it needs a QEMU that has that machine type",
+                          pinned, b->caps->version_major, b->caps->version_minor,
+                          b->caps->version_micro, machine, current != NULL ? current : "unknown",
+                          pinned);
       machine = pinned;
     }
 
@@ -351,10 +337,10 @@ build_cpu_memory (HvArgvBuilder *b,
   const char *cpu;
 
   if (config->memory_mib < HV_MEMORY_MIN_MIB || config->memory_mib > HV_MEMORY_MAX_MIB)
-    return fail (error, "The memory size %" G_GUINT64_FORMAT " MiB is out of range",
-                 config->memory_mib);
+    return hv_refuse (error, "The memory size %" G_GUINT64_FORMAT " MiB is out of range",
+                      config->memory_mib);
   if (config->cpus < 1 || config->cpus > HV_CPUS_MAX)
-    return fail (error, "The number of CPUs %u is out of range", config->cpus);
+    return hv_refuse (error, "The number of CPUs %u is out of range", config->cpus);
 
   /* With KVM the guest sees the host's CPU. Under TCG, "max" (every feature TCG emulates)
    * suits modern guests, some of which need x86-64-v2 (SSE4.2, POPCNT) that "qemu64"
@@ -394,8 +380,8 @@ build_firmware (HvArgvBuilder *b,
     return TRUE;  /* SeaBIOS is QEMU's built-in default */
 
   if (b->caps->ovmf_code == NULL)
-    return fail (error, "UEFI firmware (OVMF) was not found on this computer; "
-                 "install the ovmf package or use BIOS firmware");
+    return hv_refuse (error, "UEFI firmware (OVMF) was not found on this computer; "
+                      "install the ovmf package or use BIOS firmware");
 
   /* The code image is shared by all VMs and read-only; the variable store is the VM's own
    * copy (the engine copies caps->ovmf_vars_template there before the first start). */
@@ -463,10 +449,10 @@ build_boot (HvArgvBuilder *b,
   for (const char *p = order; *p; p++)
     {
       if (strchr ("acdn", *p) == NULL)
-        return fail (error, "The boot order \"%s\" may only hold the letters a, c, d and n",
-                     order);
+        return hv_refuse (error, "The boot order \"%s\" may only hold the letters a, c, d and n",
+                          order);
       if (strchr (p + 1, *p) != NULL)
-        return fail (error, "The boot order \"%s\" names '%c' twice", order, *p);
+        return hv_refuse (error, "The boot order \"%s\" names '%c' twice", order, *p);
     }
 
   plan_bootindex (b);
@@ -491,11 +477,11 @@ build_kernel (HvArgvBuilder *b,
   if (!has_kernel)
     {
       if (has_initrd || has_cmdline)
-        return fail (error, "An initrd or a kernel command line needs a kernel");
+        return hv_refuse (error, "An initrd or a kernel command line needs a kernel");
       return TRUE;
     }
   if (has_cmdline && strlen (config->cmdline) > HV_CMDLINE_MAX)
-    return fail (error, "The kernel command line is longer than %d bytes", HV_CMDLINE_MAX);
+    return hv_refuse (error, "The kernel command line is longer than %d bytes", HV_CMDLINE_MAX);
 
   /* Each value is a whole argv element that QEMU takes literally: no comma escaping. */
   argv_add (b, "-kernel");
@@ -525,34 +511,34 @@ check_drive (HvArgvBuilder *b,
   gboolean has_path;
 
   if (drive == NULL)
-    return fail (error, "drive %u is missing", n + 1);
+    return hv_refuse (error, "drive %u is missing", n + 1);
   has_path = drive->path != NULL && *drive->path != '\0';
 
   if ((drive->kind == HV_DRIVE_FLOPPY) != (drive->bus == HV_DRIVE_BUS_FDC))
-    return fail (error, "drive %u: floppy drives, and only they, go on the fdc bus", n + 1);
+    return hv_refuse (error, "drive %u: floppy drives, and only they, go on the fdc bus", n + 1);
   if (drive->bus == HV_DRIVE_BUS_SATA && b->config->machine != HV_MACHINE_Q35)
-    return fail (error, "drive %u: the sata bus needs the q35 machine", n + 1);
+    return hv_refuse (error, "drive %u: the sata bus needs the q35 machine", n + 1);
   if (drive->kind == HV_DRIVE_CDROM && drive->bus == HV_DRIVE_BUS_VIRTIO)
-    return fail (error, "drive %u: a CD-ROM cannot be on the virtio bus", n + 1);
+    return hv_refuse (error, "drive %u: a CD-ROM cannot be on the virtio bus", n + 1);
   if (drive->bus == HV_DRIVE_BUS_VIRTIO && b->config->machine == HV_MACHINE_ISAPC)
-    return fail (error, "drive %u: the isapc machine has no PCI bus for virtio disks", n + 1);
+    return hv_refuse (error, "drive %u: the isapc machine has no PCI bus for virtio disks", n + 1);
   if (drive->kind == HV_DRIVE_DISK && !has_path)
-    return fail (error, "drive %u: a disk needs an image file", n + 1);
+    return hv_refuse (error, "drive %u: a disk needs an image file", n + 1);
   /* ide-hd refuses a read-only backend ("Can't use a read-only drive"); virtio-blk and
    * floppies report write protection to the guest. */
   if (drive->kind == HV_DRIVE_DISK && drive->readonly && drive->bus != HV_DRIVE_BUS_VIRTIO)
-    return fail (error, "drive %u: a read-only disk needs the virtio bus", n + 1);
+    return hv_refuse (error, "drive %u: a read-only disk needs the virtio bus", n + 1);
   if (has_path && !g_utf8_validate (drive->path, -1, NULL))
-    return fail (error, "drive %u: the path is not valid UTF-8", n + 1);
+    return hv_refuse (error, "drive %u: the path is not valid UTF-8", n + 1);
   if (drive->backing != NULL)
     {
       if (drive->kind != HV_DRIVE_DISK || drive->format != HV_DISK_FORMAT_QCOW2
           || drive->readonly || !has_path)
-        return fail (error, "drive %u: only a writable qcow2 disk can have a backing image",
-                     n + 1);
+        return hv_refuse (error, "drive %u: only a writable qcow2 disk can have a backing image",
+                          n + 1);
       if (!g_path_is_absolute (drive->backing) || !g_utf8_validate (drive->backing, -1, NULL))
-        return fail (error, "drive %u: the backing image path is not an absolute UTF-8 path",
-                     n + 1);
+        return hv_refuse (error, "drive %u: the backing image path is not an absolute UTF-8 path",
+                          n + 1);
     }
   return TRUE;
 }
@@ -603,8 +589,8 @@ build_drives (HvArgvBuilder *b,
             {
               /* The ICH9 AHCI controller is built into q35; its ports are buses ide.0-5. */
               if (ahci_ports == Q35_AHCI_PORTS)
-                return fail (error, "drive %u: the q35 machine has only %d SATA ports",
-                             n + 1, Q35_AHCI_PORTS);
+                return hv_refuse (error, "drive %u: the q35 machine has only %d SATA ports",
+                                  n + 1, Q35_AHCI_PORTS);
               g_string_append_printf (dev, ",bus=ide.%u", ahci_ports++);
             }
           else
@@ -619,8 +605,8 @@ build_drives (HvArgvBuilder *b,
                     slot = slots[i];
                 }
               if (slot == PC_IDE_SLOTS)
-                return fail (error, "drive %u: the pc machine has only %d IDE units",
-                             n + 1, PC_IDE_SLOTS);
+                return hv_refuse (error, "drive %u: the pc machine has only %d IDE units",
+                                  n + 1, PC_IDE_SLOTS);
               pc_slot_used[slot] = TRUE;
               g_string_append_printf (dev, ",bus=ide.%u,unit=%u", slot / 2, slot % 2);
             }
@@ -632,7 +618,8 @@ build_drives (HvArgvBuilder *b,
 
         case HV_DRIVE_BUS_FDC:
           if (fdc_units == FDC_UNITS)
-            return fail (error, "drive %u: there are at most %d floppy drives", n + 1, FDC_UNITS);
+            return hv_refuse (error, "drive %u: there are at most %d floppy drives", n + 1,
+                              FDC_UNITS);
           g_string_append (dev, "floppy");
           if (config->machine == HV_MACHINE_Q35)
             {
@@ -652,7 +639,7 @@ build_drives (HvArgvBuilder *b,
           break;
 
         default:
-          return fail (error, "drive %u: unknown bus", n + 1);
+          return hv_refuse (error, "drive %u: unknown bus", n + 1);
         }
 
       if (drive->path != NULL && *drive->path != '\0')
@@ -694,7 +681,7 @@ build_network (HvArgvBuilder *b,
       const char *device = NULL;
 
       if (nic == NULL)
-        return fail (error, "adapter %u is missing", n + 1);
+        return hv_refuse (error, "adapter %u is missing", n + 1);
       if (!nic->enabled)
         continue;   /* its settings are kept, but the VM has no such card */
       for (guint i = 0; i < G_N_ELEMENTS (nic_models) && device == NULL; i++)
@@ -703,18 +690,18 @@ build_network (HvArgvBuilder *b,
             device = nic_models[i].device;
         }
       if (device == NULL)
-        return fail (error, "adapter %u: unknown model", n + 1);
+        return hv_refuse (error, "adapter %u: unknown model", n + 1);
       if (!is_mac_text (nic->mac))
-        return fail (error, "adapter %u: the MAC address is not valid", n + 1);
+        return hv_refuse (error, "adapter %u: the MAC address is not valid", n + 1);
 
       g_string_append (dev, device);
       if (g_str_equal (device, "ne2k_isa"))
         {
           if (config->machine == HV_MACHINE_Q35)
-            return fail (error, "adapter %u: the ne2k_isa model needs the pc machine "
-                         "(or isapc)", n + 1);
+            return hv_refuse (error, "adapter %u: the ne2k_isa model needs the pc machine "
+                              "(or isapc)", n + 1);
           if (have_isa_nic)
-            return fail (error, "adapter %u: only one ne2k_isa adapter fits", n + 1);
+            return hv_refuse (error, "adapter %u: only one ne2k_isa adapter fits", n + 1);
           have_isa_nic = TRUE;
           /* The NE2000's classic jumper setting, 0x300 and IRQ 3, which DOS packet
            * drivers are usually set up with ("ne2000 0x60 3 0x300"). IRQ 3 is free: with
@@ -723,8 +710,8 @@ build_network (HvArgvBuilder *b,
           g_string_append (dev, ",iobase=0x300,irq=3");
         }
       else if (config->machine == HV_MACHINE_ISAPC)
-        return fail (error, "adapter %u: the isapc machine has no PCI bus; its network card "
-                     "is ne2k_isa", n + 1);
+        return hv_refuse (error, "adapter %u: the isapc machine has no PCI bus; its network card "
+                          "is ne2k_isa", n + 1);
       g_string_append_printf (dev, ",id=nic%u", n);
 
       switch (nic->mode)
@@ -752,7 +739,7 @@ build_network (HvArgvBuilder *b,
           break;
 
         default:
-          return fail (error, "adapter %u: unknown mode", n + 1);
+          return hv_refuse (error, "adapter %u: unknown mode", n + 1);
         }
 
       g_string_append_printf (dev, ",mac=%s", nic->mac);
@@ -870,7 +857,7 @@ build_virtiofs_share (HvArgvBuilder *b,
   g_autoptr(GString) dev = g_string_new (NULL);
 
   if (strlen (sock) >= sizeof (((struct sockaddr_un *) NULL)->sun_path))
-    return fail (error, "The socket path %s is too long for a UNIX socket", sock);
+    return hv_refuse (error, "The socket path %s is too long for a UNIX socket", sock);
   sock_escaped = opt_escape (sock);
   argv_add_opt (b, "-chardev", "socket,id=vfs%u,path=%s", n, sock_escaped);
 
@@ -893,9 +880,9 @@ build_shares (HvArgvBuilder *b,
   const HvVmConfig *config = b->config;
 
   if (N_SHARES (config) > HV_MAX_SHARES)
-    return fail (error, "There are more than %d shared folders", HV_MAX_SHARES);
+    return hv_refuse (error, "There are more than %d shared folders", HV_MAX_SHARES);
   if (N_SHARES (config) > 0 && config->machine == HV_MACHINE_ISAPC)
-    return fail (error, "The isapc machine has no PCI bus for shared folders");
+    return hv_refuse (error, "The isapc machine has no PCI bus for shared folders");
 
   for (guint n = 0; n < N_SHARES (config); n++)
     {
@@ -903,11 +890,11 @@ build_shares (HvArgvBuilder *b,
       g_autofree char *path = NULL;
 
       if (share == NULL)
-        return fail (error, "shared folder %u is missing", n + 1);
+        return hv_refuse (error, "shared folder %u is missing", n + 1);
       /* Unlike drive images, share paths are never relative to the VM's directory. */
       if (!is_option_path (share->path))
-        return fail (error, "shared folder %u: the path must be an absolute path on one line "
-                     "of UTF-8 text", n + 1);
+        return hv_refuse (error, "shared folder %u: the path must be an absolute path on one line "
+                          "of UTF-8 text", n + 1);
 
       if (b->transport == HV_SHARE_TRANSPORT_VIRTIOFS)
         {
@@ -956,25 +943,25 @@ build_display (HvArgvBuilder *b,
       break;
     case HV_VIDEO_CIRRUS:
       if (isapc)
-        return fail (error, "On the isapc machine use std video: QEMU 7.2 aborts restoring a "
-                     "snapshot of its ISA Cirrus card");
+        return hv_refuse (error, "On the isapc machine use std video: QEMU 7.2 aborts restoring a "
+                          "snapshot of its ISA Cirrus card");
       argv_add_opt (b, "-device", "cirrus-vga,id=video0%s", vram);
       break;
     case HV_VIDEO_VIRTIO:
       if (isapc)
-        return fail (error, "The isapc machine has no PCI bus for virtio video");
+        return hv_refuse (error, "The isapc machine has no PCI bus for virtio video");
       argv_add_opt (b, "-device", "virtio-vga,id=video0");
       break;
     case HV_VIDEO_NONE:
       break;
     default:
-      return fail (error, "Unknown video model");
+      return hv_refuse (error, "Unknown video model");
     }
 
   if (hw->tablet && !hw->usb)
-    return fail (error, "A USB tablet needs USB");
+    return hv_refuse (error, "A USB tablet needs USB");
   if (hw->usb && isapc)
-    return fail (error, "The isapc machine has no PCI bus and so no USB");
+    return hv_refuse (error, "The isapc machine has no PCI bus and so no USB");
   /* An absolute pointer, so the console needs no mouse grab; without it the guest has the
    * PS/2 mouse only. */
   if (hw->usb)

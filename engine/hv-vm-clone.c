@@ -81,9 +81,6 @@ typedef struct {
   GPtrArray *bases;        /* char*: bases published for this clone */
   GPtrArray *base_temps;   /* char*: exports in progress (bases/.new-*) */
   GPtrArray *shared_bases; /* char*: bases exported before that the clone's overlays use */
-  GSubprocess *process;    /* the running qemu-img */
-  GString *output;         /* its stdout and stderr */
-  char buffer[4096];
   gboolean busy_marked;
   char *log_line;
   char *rate_limit;        /* qemu-img convert -r, from HOSTVISOR_CLONE_RATE_LIMIT, or "" */
@@ -517,7 +514,6 @@ clone_data_free (CloneData *data)
   if (data->tmp_dir != NULL)
     remove_tmp_dir (data->tmp_dir);
   release_bases (data, data->tmp_dir != NULL);
-  g_clear_object (&data->process);
   g_clear_object (&data->library);
   g_clear_object (&data->source);
   g_clear_pointer (&data->config, hv_vm_config_free);
@@ -527,8 +523,6 @@ clone_data_free (CloneData *data)
   g_clear_pointer (&data->bases, g_ptr_array_unref);
   g_clear_pointer (&data->base_temps, g_ptr_array_unref);
   g_clear_pointer (&data->shared_bases, g_ptr_array_unref);
-  if (data->output != NULL)
-    g_string_free (data->output, TRUE);
   g_free (data->log_line);
   g_free (data->rate_limit);
   g_free (data);
@@ -559,72 +553,43 @@ clone_fail (GTask  *task,
 static void run_next_step (GTask *task);
 
 static void
-on_step_exited (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+on_step_progress (double   fraction,
+                  gpointer user_data)
+{
+  CloneData *data = user_data;
+
+  if (data->n_reporting > 0)
+    set_progress (data->source, (data->n_reported + fraction) / data->n_reporting);
+}
+
+static void
+on_step_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   CloneData *data = g_task_get_task_data (task);
-  GSubprocess *process = G_SUBPROCESS (object);
   CloneStep *step = g_ptr_array_index (data->steps, data->next_step - 1);
   GError *error = NULL;
 
-  if (!g_subprocess_wait_finish (process, result, &error))
+  if (!hv_qemu_img_run_finish (result, &error))
     {
-      g_subprocess_force_exit (process);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&error);
+          error = g_error_new (HV_ERROR, HV_ERROR_FAILED, "The clone was cancelled");
+        }
+      else
+        g_prefix_error (&error, "qemu-img %s failed: ", step->argv[1]);
       clone_fail (task, error);
       return;
     }
-  if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
-    {
-      g_autofree char *message = hv_qemu_img_message (data->output->str);
-
-      clone_fail (task, g_error_new (HV_ERROR, HV_ERROR_IO, "qemu-img %s failed: %s",
-                                     step->argv[1], message));
-      return;
-    }
-  g_clear_object (&data->process);
   if (step->reports && data->n_reporting > 0)
     {
       data->n_reported++;
       set_progress (data->source, (double) data->n_reported / data->n_reporting);
     }
   run_next_step (g_steal_pointer (&task));
-}
-
-static void
-on_step_output (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  CloneData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
-  double fraction;
-
-  if (n > 0)
-    {
-      g_string_append_len (data->output, data->buffer, n);
-      if (data->n_reporting > 0 && hv_qemu_img_parse_progress (data->output->str, &fraction))
-        set_progress (data->source, (data->n_reported + CLAMP (fraction, 0, 1))
-                                    / data->n_reporting);
-      /* Keep what an error message needs, not a whole run's progress lines. */
-      if (data->output->len > 64 * 1024)
-        g_string_erase (data->output, 0, data->output->len - 16 * 1024);
-      /* The cancellable first: the order in which arguments are evaluated is unspecified,
-       * and the steal empties `task`. */
-      GCancellable *cancellable = g_task_get_cancellable (task);
-
-      g_input_stream_read_async (G_INPUT_STREAM (object), data->buffer, sizeof data->buffer,
-                                 G_PRIORITY_DEFAULT, cancellable, on_step_output,
-                                 g_steal_pointer (&task));
-      return;
-    }
-  /* End of output (or an error reading it): the exit status says how it went. */
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_subprocess_force_exit (data->process);
-  g_subprocess_wait_async (data->process, NULL, on_step_exited, g_steal_pointer (&task));
 }
 
 static void
@@ -656,10 +621,7 @@ run_next_step (GTask *owned_task)
 {
   g_autoptr(GTask) task = owned_task;
   CloneData *data = g_task_get_task_data (task);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  GInputStream *stdout_pipe;
   GCancellable *cancellable;
-  GError *error = NULL;
   CloneStep *step;
   guint index;
 
@@ -703,21 +665,9 @@ run_next_step (GTask *owned_task)
       return;
     }
 
-  g_string_truncate (data->output, 0);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup (launcher, hv_child_die_with_parent, NULL, NULL);
-  data->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) step->argv,
-                                                &error);
-  if (data->process == NULL)
-    {
-      clone_fail (task, error);
-      return;
-    }
-  stdout_pipe = g_subprocess_get_stdout_pipe (data->process);
   cancellable = g_task_get_cancellable (task);   /* before the steal empties `task` */
-  g_input_stream_read_async (stdout_pipe, data->buffer, sizeof data->buffer, G_PRIORITY_DEFAULT,
-                             cancellable, on_step_output, g_steal_pointer (&task));
+  hv_qemu_img_run_async ((const char * const *) step->argv, -1, -1, on_step_progress, data,
+                         cancellable, on_step_done, g_steal_pointer (&task));
 }
 
 static CloneStep *
@@ -901,12 +851,11 @@ renew_macs (HvLibrary  *library,
     }
 }
 
-/* The config of the state to clone: the VM's own, or the snapshot's. */
-static HvVmConfig *
-load_state_config (HvVm        *source,
-                   const char  *snapshot_id,
-                   char       **state_dir,
-                   GError     **error)
+HvVmConfig *
+hv_vm_load_state_config (HvVm        *source,
+                         const char  *snapshot_id,
+                         char       **state_dir,
+                         GError     **error)
 {
   g_autofree char *dir = NULL;
   g_autofree char *path = NULL;
@@ -1001,7 +950,6 @@ hv_vm_clone_async (HvLibrary            *library,
   data->bases = g_ptr_array_new_with_free_func (g_free);
   data->base_temps = g_ptr_array_new_with_free_func (g_free);
   data->shared_bases = g_ptr_array_new_with_free_func (g_free);
-  data->output = g_string_new (NULL);
   data->rate_limit = rate_limit ();
   g_task_set_task_data (task, data, (GDestroyNotify) clone_data_free);
 
@@ -1037,7 +985,7 @@ hv_vm_clone_async (HvLibrary            *library,
       return;
     }
 
-  data->config = load_state_config (source, snapshot_id, &state_dir, &error);
+  data->config = hv_vm_load_state_config (source, snapshot_id, &state_dir, &error);
   if (data->config == NULL
       || !hv_clone_check_backings (data->config, hv_vm_get_dir (source), TRUE, &error))
     {

@@ -48,6 +48,12 @@ guint       hv_vm_clone_n_running    (void);
 /* The image at @path as qemu-img's json: filename: an explicit driver for @format and the
  * file, and as backing @backing (itself without one) or none, whatever the header says. */
 char       *hv_clone_image_json      (const char *path, HvDiskFormat format, const char *backing);
+/* The config of a state that a clone or an export copies: @source's own (@snapshot_id NULL;
+ * *@state_dir its directory) or the snapshot's (@snapshot_id a lower-case UUID, checked: it
+ * becomes a path; *@state_dir the snapshot's directory). NULL with HV_ERROR_INVALID_ARGUMENT,
+ * HV_ERROR_NOT_FOUND or HV_ERROR_INVALID_CONFIG (a snapshot config of another VM). */
+HvVmConfig *hv_vm_load_state_config  (HvVm *source, const char *snapshot_id, char **state_dir,
+                                      GError **error);
 /* Every drive's backing of @config, a VM of the library whose VM directory is @vm_dir
  * (LIBRARY/vms/<uuid>), is a base this engine makes: LIBRARY/bases/<uuid>.qcow2. @at_start:
  * the file must also be a regular file (not a link). HV_ERROR_INVALID_CONFIG otherwise, with a

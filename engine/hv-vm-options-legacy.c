@@ -10,20 +10,6 @@
 #include "hv-image-check.h"
 #include "hv-profiles.h"
 
-static gboolean G_GNUC_PRINTF (2, 3)
-refuse (GError    **error,
-        const char *format,
-        ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (HV_ERROR, HV_ERROR_INVALID_ARGUMENT,
-                                                format, args));
-  va_end (args);
-  return FALSE;
-}
-
 gboolean
 hv_vm_options_apply_profile (HvVmConfig *config,
                              const char *name,
@@ -54,13 +40,13 @@ hv_vm_options_check_profile_limits (const HvVmConfig *config,
   if (profile == NULL)
     return TRUE;
   if (config->memory_mib > profile->memory_max_mib)
-    return refuse (error, "%s copes with at most %" G_GUINT64_FORMAT " MiB of memory (the %s "
-                   "profile's limit; see docs/legacy.md)", profile->description,
-                   profile->memory_max_mib, profile->name);
+    return hv_refuse (error, "%s copes with at most %" G_GUINT64_FORMAT " MiB of memory (the %s "
+                      "profile's limit; see docs/legacy.md)", profile->description,
+                      profile->memory_max_mib, profile->name);
   if (disk_gib > profile->disk_max_gib)
-    return refuse (error, "%s copes with disks of at most %" G_GUINT64_FORMAT " GiB (the %s "
-                   "profile's limit; see docs/legacy.md)", profile->description,
-                   profile->disk_max_gib, profile->name);
+    return hv_refuse (error, "%s copes with disks of at most %" G_GUINT64_FORMAT " GiB (the %s "
+                      "profile's limit; see docs/legacy.md)", profile->description,
+                      profile->disk_max_gib, profile->name);
   return TRUE;
 }
 
@@ -110,8 +96,8 @@ apply_cpu_limit (HvHardware  *hw,
     {
       g_autofree char *shown = hv_config_escape_for_display (value);
 
-      return refuse (error, "Unknown CPU speed limit \"%.40s\" (386, 486, pentium, pentium2 or "
-                     "off)", shown);
+      return hv_refuse (error, "Unknown CPU speed limit \"%.40s\" (386, 486, pentium, pentium2 or "
+                        "off)", shown);
     }
   hw->icount = TRUE;
   hw->icount_shift = shift;
@@ -170,8 +156,9 @@ hv_vm_options_apply_hardware (HvVmConfig  *config,
         {
           g_autofree char *shown = hv_config_escape_for_display (s);
 
-          return refuse (error, "Unknown CPU model \"%.40s\" (486, pentium, pentium2, pentium3, "
-                         "qemu32, qemu64, max, host, or \"\" for the default)", shown);
+          return hv_refuse (error, "Unknown CPU model \"%.40s\" (486, pentium, pentium2, "
+                            "pentium3, qemu32, qemu64, max, host, or \"\" for the default)",
+                            shown);
         }
       g_free (hw->cpu_model);
       hw->cpu_model = s[0] != '\0' ? g_strdup (s) : NULL;
@@ -182,8 +169,8 @@ hv_vm_options_apply_hardware (HvVmConfig  *config,
         {
           g_autofree char *shown = hv_config_escape_for_display (s);
 
-          return refuse (error, "Unknown sound card \"%.40s\" (sb16, es1370, ac97, hda or none)",
-                         shown);
+          return hv_refuse (error, "Unknown sound card \"%.40s\" (sb16, es1370, ac97, hda or "
+                            "none)", shown);
         }
       /* The AdLib belongs to the Sound Blaster: it comes and goes with it unless the
        * options say otherwise. */
@@ -201,11 +188,11 @@ hv_vm_options_apply_hardware (HvVmConfig  *config,
       && !g_variant_lookup (options, "tablet", "b", &flag))
     hw->tablet = FALSE;
   if (lookup_string (options, "rtc", &s) && !hv_rtc_base_from_string (s, &hw->rtc))
-    return refuse (error, "Unknown RTC base (utc or localtime)");
+    return hv_refuse (error, "Unknown RTC base (utc or localtime)");
   if (g_variant_lookup (options, "vram", "u", &u32))
     {
       if (u32 > 256)
-        return refuse (error, "Video memory is at most 256 MiB");
+        return hv_refuse (error, "Video memory is at most 256 MiB");
       hw->vram_mib = u32;
     }
   if (lookup_string (options, "cpu-limit", &s) && !apply_cpu_limit (hw, s, error))

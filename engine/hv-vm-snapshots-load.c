@@ -23,32 +23,57 @@
 
 /* The powered-off part of a restore, which a crash makes the next engine redo: the disks
  * back to the snapshot, the UEFI variables, the config. A live snapshot's state is loaded
- * by the next start (the load marker). */
-gboolean
-hv_snap_restore_offline (HvVm             *self,
-                         const HvSnapshot *snapshot,
-                         GError          **error)
+ * by the next start (the load marker). In three steps so that qemu-img (a saved state's
+ * removal, each disk's revert: seconds on a large image) can run in a worker thread while the
+ * engine serves its other VMs: what to do is decided on the main thread from the VM and the
+ * snapshot, the disks are changed by paths alone, and the rest is back on the main thread. */
+typedef struct {
+  HvVmConfig *config;      /* the snapshot's, with the VM's name and folder */
+  GPtrArray *saved_paths;  /* the disks whose saved-state tag goes (NULL: none) */
+  GPtrArray *apply_paths;  /* the snapshot's own disks, each checked against its config */
+  char *tag;
+  char *snapshot_id;
+  gboolean live;
+} RestorePlan;
+
+static void
+restore_plan_free (RestorePlan *rp)
+{
+  g_clear_pointer (&rp->config, hv_vm_config_free);
+  g_clear_pointer (&rp->saved_paths, g_ptr_array_unref);
+  g_clear_pointer (&rp->apply_paths, g_ptr_array_unref);
+  g_free (rp->tag);
+  g_free (rp->snapshot_id);
+  g_free (rp);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RestorePlan, restore_plan_free)
+
+static RestorePlan *
+restore_plan (HvVm             *self,
+              const HvSnapshot *snapshot,
+              GError          **error)
 {
   g_autofree char *config_path = hv_snapshot_store_dup_path (self->snapshots, snapshot->id,
                                                              "vm.xml");
-  g_autofree char *nvram_copy = hv_snapshot_store_dup_path (self->snapshots, snapshot->id,
-                                                            "nvram.fd");
-  g_autofree char *nvram = hv_snap_nvram_path (self);
-  g_autofree char *tag = hv_snapshot_dup_tag (snapshot);
-  g_autoptr(HvVmConfig) config = hv_vm_config_load (config_path, error);
+  g_autoptr(RestorePlan) rp = g_new0 (RestorePlan, 1);
   DiskPlan own = { 0, };
 
-  if (config == NULL)
-    return FALSE;
-  if (!g_str_equal (config->uuid, self->uuid))
+  rp->config = hv_vm_config_load (config_path, error);
+  if (rp->config == NULL)
+    return NULL;
+  if (!g_str_equal (rp->config->uuid, self->uuid))
     {
       g_set_error (error, HV_ERROR, HV_ERROR_INVALID_CONFIG,
                    "%s: the UUID does not match the VM", config_path);
-      return FALSE;
+      return NULL;
     }
   /* The VM keeps its name and folder: the library knows it by them. */
-  hv_set_str (&config->name, self->config->name);
-  hv_set_str (&config->folder, self->config->folder);
+  hv_set_str (&rp->config->name, self->config->name);
+  hv_set_str (&rp->config->folder, self->config->folder);
+  rp->tag = hv_snapshot_dup_tag (snapshot);
+  rp->snapshot_id = g_strdup (snapshot->id);
+  rp->live = snapshot->kind == HV_SNAPSHOT_LIVE;
 
   /* A saved state belongs to the state that is being thrown away. */
   if (hv_snap_has_saved_state (self))
@@ -57,14 +82,15 @@ hv_snap_restore_offline (HvVm             *self,
 
       if (hv_snap_plan_disks (self, self->config, &plan, NULL))
         {
-          hv_snap_delete_tag_offline (plan.paths, HV_SAVED_STATE_TAG, NULL);
+          rp->saved_paths = g_ptr_array_ref (plan.paths);
           hv_snap_disk_plan_clear (&plan);
         }
     }
   /* Only the snapshot's own disks, as its config names them: snapshot.xml alone never makes
    * the engine write to a file. */
-  if (!hv_snap_plan_disks (self, config, &own, error))
-    return FALSE;
+  if (!hv_snap_plan_disks (self, rp->config, &own, error))
+    return NULL;
+  rp->apply_paths = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < snapshot->disks->len; i++)
     {
       const HvSnapshotDisk *disk = g_ptr_array_index (snapshot->disks, i);
@@ -78,23 +104,100 @@ hv_snap_restore_offline (HvVm             *self,
                        "Snapshot %s names the disk %s, which its config does not have",
                        snapshot->id, disk->path);
           hv_snap_disk_plan_clear (&own);
-          return FALSE;
+          return NULL;
         }
-      if (!hv_qemu_img_snapshot ('a', disk->path, tag, FALSE, error))
-        {
-          hv_snap_disk_plan_clear (&own);
-          return FALSE;
-        }
+      g_ptr_array_add (rp->apply_paths, g_strdup (disk->path));
     }
   hv_snap_disk_plan_clear (&own);
+  return g_steal_pointer (&rp);
+}
+
+/* qemu-img only, on paths: safe in a worker thread. */
+static gboolean
+restore_disks (const RestorePlan *rp,
+               GError           **error)
+{
+  if (rp->saved_paths != NULL)
+    hv_snap_delete_tag_offline (rp->saved_paths, HV_SAVED_STATE_TAG, NULL);
+  for (guint i = 0; i < rp->apply_paths->len; i++)
+    if (!hv_qemu_img_snapshot ('a', g_ptr_array_index (rp->apply_paths, i), rp->tag, FALSE,
+                               error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+restore_finish_config (HvVm        *self,
+                       RestorePlan *rp,
+                       GError     **error)
+{
+  g_autofree char *nvram_copy = hv_snapshot_store_dup_path (self->snapshots, rp->snapshot_id,
+                                                            "nvram.fd");
+  g_autofree char *nvram = hv_snap_nvram_path (self);
+
   hv_crash_point ("snapshot:restore-applied");
   if (g_file_test (nvram_copy, G_FILE_TEST_IS_REGULAR) &&
       !hv_snapshot_copy_file (nvram_copy, nvram, error))
     return FALSE;
-  if (!hv_vm_set_config (self, config, error))
+  if (!hv_vm_set_config (self, rp->config, error))
     return FALSE;
-  return hv_snapshot_store_set_load (self->snapshots,
-                                     snapshot->kind == HV_SNAPSHOT_LIVE ? tag : NULL, error);
+  return hv_snapshot_store_set_load (self->snapshots, rp->live ? rp->tag : NULL, error);
+}
+
+gboolean
+hv_snap_restore_offline (HvVm             *self,
+                         const HvSnapshot *snapshot,
+                         GError          **error)
+{
+  g_autoptr(RestorePlan) rp = restore_plan (self, snapshot, error);
+
+  return rp != NULL && restore_disks (rp, error) && restore_finish_config (self, rp, error);
+}
+
+static void
+restore_disks_thread (GTask        *task,
+                      gpointer      source,
+                      gpointer      data,
+                      GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (!restore_disks (data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+restore_offline_async (HvVm               *self,
+                       const HvSnapshot   *snapshot,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  GError *error = NULL;
+  RestorePlan *rp = restore_plan (self, snapshot, &error);
+
+  g_task_set_source_tag (task, restore_offline_async);
+  if (rp == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_set_task_data (task, rp, (GDestroyNotify) restore_plan_free);
+  g_task_run_in_thread (task, restore_disks_thread);
+}
+
+static gboolean
+restore_offline_finish (HvVm         *self,
+                        GAsyncResult *result,
+                        GError      **error)
+{
+  GTask *task = G_TASK (result);
+
+  if (!g_task_propagate_boolean (task, error))
+    return FALSE;
+  return restore_finish_config (self, g_task_get_task_data (task), error);
 }
 
 static void
@@ -122,13 +225,16 @@ on_restore_started (GObject      *object,
 }
 
 static void
-restore_now (GTask *task)
+on_restored_offline (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
+  GTask *task = user_data;
   HvVm *self = hv_snap_task_vm (task);
   Op *op = hv_snap_task_op (task);
   GError *error = NULL;
 
-  if (!hv_snap_restore_offline (self, op->snapshot, &error))
+  if (!restore_offline_finish (self, result, &error))
     {
       hv_snapshot_store_set_pending (self->snapshots, NULL, NULL, NULL);
       hv_snap_op_return (task, error);
@@ -169,7 +275,7 @@ on_restore_off (GObject      *object,
       g_object_unref (task);
       return;
     }
-  restore_now (task);
+  restore_offline_async (self, hv_snap_task_op (task)->snapshot, on_restored_offline, task);
 }
 
 void
@@ -220,7 +326,7 @@ hv_vm_restore_snapshot_async (HvVm               *self,
       hv_vm_ensure_off_async (self, NULL, on_restore_off, task);
       return;
     }
-  restore_now (task);
+  restore_offline_async (self, op->snapshot, on_restored_offline, task);
 }
 
 gboolean

@@ -532,4 +532,40 @@ else
   ok "# SKIP a full disk needs root to mount a small tmpfs"
 fi
 
+
+# --- 12. two engines on one library ----------------------------------------------------
+# Two sessions may have different runtime directories for one library (an ssh login without
+# XDG_RUNTIME_DIR, where GLib uses ~/.cache): the library's own lock keeps a second engine out.
+
+ENGINE=$(engine_start)
+RUN2="$HV_TMP/run2"
+mkdir -p "$RUN2" && chmod 0700 "$RUN2"
+OUT=$(XDG_RUNTIME_DIR="$RUN2" timeout 60 "$HOSTVISORD" 2>&1)
+RC=$?
+check "a second engine on the same library (another runtime directory) refuses, status 4" \
+  test "$RC" = 4
+check "…naming the process that holds the library" \
+  grep -qF "Another engine (process $ENGINE) is already using the library $LIBRARY;" <<<"$OUT"
+diag "$OUT"
+check "…without a socket of its own" test ! -e "$RUN2/hostvisor/engine.sock"
+check "the library's lock holds the first engine's pid" \
+  test "$(cat "$LIBRARY/engine.lock")" = "$ENGINE"
+SECONDS_BEFORE=$SECONDS
+OUT=$(XDG_RUNTIME_DIR="$RUN2" "$CTL" list 2>&1)
+RC=$?
+check "a client of that session says why at once (no retries)" \
+  bash -c "[ $RC -ne 0 ] && [ $((SECONDS - SECONDS_BEFORE)) -lt 8 ]"
+check "…the engine cannot start: another has the library" \
+  grep -qF "The engine cannot start: Another engine (process $ENGINE)" <<<"$OUT"
+diag "$OUT"
+expect_ok "the first engine keeps serving" list
+check "…the same engine" test "$(engine_pid)" = "$ENGINE"
+engine_stop
+OUT=$(XDG_RUNTIME_DIR="$RUN2" "$CTL" list 2>&1)
+check "once it stopped, an engine of the other runtime directory runs on the library" \
+  test $? = 0
+ENGINE2=$(XDG_RUNTIME_DIR="$RUN2" engine_pid)
+check "…and holds its lock" test -n "$ENGINE2" -a "$(cat "$LIBRARY/engine.lock")" = "$ENGINE2"
+[ -n "$ENGINE2" ] && kill -TERM "$ENGINE2" 2>/dev/null
+
 finish
