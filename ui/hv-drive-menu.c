@@ -202,6 +202,9 @@ attach_recent (HvDriveMenu  *self,
   g_auto(GStrv) recent = hv_recent_media_list (drive->recent_kind);
   guint shown = 0;
 
+  /* This computer's images: nothing to offer an engine on another one. */
+  if (hv_engine_client_get_remote (self->client) != NULL)
+    return row;
   for (guint i = 0; recent[i] != NULL && shown < RECENT_SHOWN; i++)
     {
       g_autofree char *base = NULL;

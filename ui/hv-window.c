@@ -538,6 +538,8 @@ hv_window_new_vm (HvWindow *self,
                   GFile    *media)
 {
   g_return_if_fail (HV_IS_WINDOW (self));
+  if (media != NULL && hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+    return;
   hv_new_vm_dialog_present (GTK_WINDOW (self), self->client, media);
 }
 
@@ -860,8 +862,9 @@ on_file_drop (GtkDropTarget *target,
 {
   GSList *files = g_value_get_boxed (value);
 
-  if (files == NULL || hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+  if (files == NULL)
     return FALSE;
+  /* While the window shows another computer, this refuses with the reason. */
   hv_window_new_vm (self, files->data);
   return TRUE;
 }
