@@ -31,6 +31,7 @@
 #include "hv-appliance-import.h"
 #include "hv-vm-clone.h"
 #include "hv-engine-snapshots.h"
+#include "hv-engine-read-png.h"
 #include "hv-vm-snapshots.h"
 #include "hv-error.h"
 #include "hv-kvm-probe.h"
@@ -663,6 +664,7 @@ connect_vm (HvEngine *self,
     { "handle-screenshot", G_CALLBACK (handle_screenshot) },
     { "handle-open-serial", G_CALLBACK (handle_open_serial) },
     { "handle-open-console", G_CALLBACK (handle_open_console) },
+    { "handle-read-screenshot", G_CALLBACK (hv_engine_vm_handle_read_screenshot) },
     { "handle-add-port-forward", G_CALLBACK (hv_engine_vm_handle_add_port_forward) },
     { "handle-remove-port-forward", G_CALLBACK (hv_engine_vm_handle_remove_port_forward) },
     { "handle-clone", G_CALLBACK (hv_engine_vm_handle_clone) },
@@ -673,6 +675,8 @@ connect_vm (HvEngine *self,
     { "handle-delete-snapshot", G_CALLBACK (hv_engine_vm_handle_delete_snapshot) },
     { "handle-edit-snapshot", G_CALLBACK (hv_engine_vm_handle_edit_snapshot) },
     { "handle-get-snapshot-thumbnail", G_CALLBACK (hv_engine_vm_handle_get_snapshot_thumbnail) },
+    { "handle-read-snapshot-thumbnail",
+      G_CALLBACK (hv_engine_vm_handle_read_snapshot_thumbnail) },
     { "handle-save-state", G_CALLBACK (hv_engine_vm_handle_save_state) },
     { "handle-discard-saved-state", G_CALLBACK (hv_engine_vm_handle_discard_saved_state) },
   };

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "hv-build-config.h"
+#include "hv-connection-store.h"
 #include "hv-engine-client.h"
 #include "hv-preferences-window.h"
 #include "hv-window.h"
@@ -14,6 +15,7 @@ struct _HvApplication
 
   /* owned */
   HvEngineClient *client;
+  char *connect_address;  /* --connect, checked; NULL: the one remembered in the settings */
 };
 
 G_DEFINE_FINAL_TYPE (HvApplication, hv_application, ADW_TYPE_APPLICATION)
@@ -171,6 +173,15 @@ hv_application_startup (GApplication *app)
   /* One connection for the whole app; it starts the engine if none runs. Started before GTK
    * sets itself up, so that the library is listed by the time the window is built. */
   self->client = hv_engine_client_new ();
+  {
+    g_autofree char *remembered = hv_connection_store_get_current ();
+    const char *address = self->connect_address != NULL ? self->connect_address : remembered;
+    g_autoptr(GError) error = NULL;
+
+    /* Both were checked (the option below, the store on reading): a failure here is a bug. */
+    if (address != NULL && !hv_engine_client_set_remote (self->client, address, &error))
+      g_warning ("%s", error->message);
+  }
   hv_engine_client_start (self->client);
 
   G_APPLICATION_CLASS (hv_application_parent_class)->startup (app);
@@ -194,11 +205,45 @@ hv_application_shutdown (GApplication *app)
   g_clear_object (&self->client);
 }
 
+/* --connect ADDRESS: checked here, before anything starts, so that a wrong address is a
+ * message and status 2 as for hostvisorctl. */
+static int
+hv_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  HvApplication *self = HV_APPLICATION (app);
+  const char *address = NULL;
+
+  if (g_variant_dict_lookup (options, "connect", "&s", &address))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HvRemote) remote = hv_remote_parse (address, &error);
+
+      if (remote == NULL)
+        {
+          g_printerr ("hostvisor: %s\n", error->message);
+          return 2;
+        }
+      g_free (self->connect_address);
+      self->connect_address = g_strdup (address);
+    }
+  return -1;
+}
+
+static void
+hv_application_finalize (GObject *object)
+{
+  g_free (HV_APPLICATION (object)->connect_address);
+  G_OBJECT_CLASS (hv_application_parent_class)->finalize (object);
+}
+
 static void
 hv_application_class_init (HvApplicationClass *klass)
 {
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  G_OBJECT_CLASS (klass)->finalize = hv_application_finalize;
+  app_class->handle_local_options = hv_application_handle_local_options;
   app_class->activate = hv_application_activate;
   app_class->open = hv_application_open;
   app_class->startup = hv_application_startup;
@@ -208,6 +253,14 @@ hv_application_class_init (HvApplicationClass *klass)
 static void
 hv_application_init (HvApplication *self)
 {
+  static const GOptionEntry entries[] = {
+    { "connect", 0, 0, G_OPTION_ARG_STRING, NULL,
+      N_("Show the virtual machines of a user on another computer, over SSH"),
+      N_("ssh://[USER@]HOST[:PORT]") },
+    { NULL }
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
 }
 
 HvApplication *

@@ -21,6 +21,7 @@
 #include "hv-messages.h"
 #include "hv-recent-media.h"
 #include "hv-ui-util.h"
+#include "hv-remote-files.h"
 
 struct _HvDriveMenu
 {
@@ -146,7 +147,11 @@ on_insert_clicked (GtkButton   *button,
   const Drive *drive = g_object_get_data (G_OBJECT (button), "hv-drive");
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   gboolean cd = drive->drive_kind == HV_DRIVE_CDROM;
-  GtkFileChooserNative *chooser =
+  GtkFileChooserNative *chooser;
+
+  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+    return;
+  chooser =
     gtk_file_chooser_native_new (_(drive->insert), GTK_IS_WINDOW (root) ? GTK_WINDOW (root)
                                                                         : NULL,
                                  GTK_FILE_CHOOSER_ACTION_OPEN, _("_Insert"), _("_Cancel"));
@@ -197,6 +202,9 @@ attach_recent (HvDriveMenu  *self,
   g_auto(GStrv) recent = hv_recent_media_list (drive->recent_kind);
   guint shown = 0;
 
+  /* This computer's images: nothing to offer an engine on another one. */
+  if (hv_engine_client_get_remote (self->client) != NULL)
+    return row;
   for (guint i = 0; recent[i] != NULL && shown < RECENT_SHOWN; i++)
     {
       g_autofree char *base = NULL;

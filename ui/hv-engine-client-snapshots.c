@@ -14,6 +14,7 @@
 #include <gio/gunixinputstream.h>
 
 #include "hv-client.h"
+#include "hv-engine-client-remote.h"
 #include "hv-error.h"
 
 #define THUMBNAIL_MAX_BYTES (16 * 1024 * 1024)
@@ -228,6 +229,13 @@ hv_engine_client_snapshot_thumbnail_async (HvEngineClient     *self,
     {
       g_task_return_new_error (task, HV_ERROR, HV_ERROR_NOT_FOUND,
                                _("The engine is not connected"));
+      return;
+    }
+  if (hv_engine_client_get_remote (self) != NULL)
+    {
+      /* Over SSH: the bytes, not a descriptor (hv-engine-client-remote.h). */
+      hv_engine_client_remote_read_png (proxy, "ReadSnapshotThumbnail", g_variant_new ("(s)", id),
+                                        30 * 1000, g_steal_pointer (&task));
       return;
     }
   g_dbus_proxy_call_with_unix_fd_list (proxy, "GetSnapshotThumbnail", g_variant_new ("(s)", id),

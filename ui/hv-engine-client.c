@@ -7,6 +7,8 @@
 #include <gio/gunixinputstream.h>
 
 #include "hv-client.h"
+#include "hv-client-remote.h"
+#include "hv-engine-client-remote.h"
 #include "hv-error.h"
 #include "hv-messages.h"
 
@@ -50,6 +52,10 @@ struct _HvEngineClient
   /* Engine.Networks (aa{sv}) and Engine.NetworkSetup (a{sv}); NULL from an engine without them */
   GVariant *networks;
   GVariant *network_setup;
+  /* the engine on another host (hv-engine-client-remote.c), NULL for this computer's */
+  HvRemote *remote;
+  GCancellable *attempt_cancellable; /* the connect thread's: cancelled when switching */
+  guint generation;              /* one more at each switch: a late attempt is dropped */
 };
 
 G_DEFINE_FINAL_TYPE (HvEngineClient, hv_engine_client, G_TYPE_OBJECT)
@@ -63,6 +69,7 @@ enum {
   PROP_LAST_ERROR,
   PROP_OS_NAMES_LOADED,
   PROP_NETWORKS,
+  PROP_REMOTE_ADDRESS,
   N_PROPS
 };
 
@@ -258,6 +265,12 @@ on_connection_closed (GDBusConnection *connection,
                       GError          *error,
                       HvEngineClient  *self)
 {
+  if (self->remote != NULL)
+    {
+      g_autofree char *reason = hv_remote_lost_reason (connection);
+
+      set_last_error (self, reason);
+    }
   drop_connection (self);
   mark_items_unreachable (self);
   set_connected (self, FALSE);
@@ -620,11 +633,15 @@ connect_thread (GTask        *task,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
+  const HvRemote *remote = task_data;
   GError *error = NULL;
   g_autoptr(ConnectResult) res = g_new0 (ConnectResult, 1);
 
-  /* Blocking (it may spawn hostvisord and wait for it), hence this thread. */
-  res->connection = hv_client_connect_sync (TRUE, cancellable, &error);
+  /* Blocking (it may spawn hostvisord and wait for it, or wait for ssh), hence this thread. */
+  if (remote != NULL)
+    res->connection = hv_remote_connect_sync (remote, cancellable, &error);
+  else
+    res->connection = hv_client_connect_sync (TRUE, cancellable, &error);
   if (res->connection == NULL)
     {
       g_task_return_error (task, error);
@@ -651,13 +668,26 @@ connect_done (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(ConnectResult) res = g_task_propagate_pointer (G_TASK (result), &error);
 
+  /* An attempt for the connection the user has just switched away from. */
+  if (GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (result), "hv-generation")) !=
+      self->generation)
+    {
+      if (res != NULL && res->connection != NULL)
+        g_dbus_connection_close (res->connection, NULL, NULL, NULL);
+      return;
+    }
   self->connecting = FALSE;
   if (res == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       hv_client_error_strip (error);
-      set_last_error_from (self, error);
+      /* ssh's and the remote client's words are already in the user's language, and they
+       * are this side's, not the engine's. */
+      if (self->remote != NULL)
+        set_last_error (self, error->message);
+      else
+        set_last_error_from (self, error);
       schedule_reconnect (self);
       return;
     }
@@ -689,9 +719,77 @@ connect_now (HvEngineClient *self)
   if (self->connecting || self->connection != NULL)
     return;
   self->connecting = TRUE;
-  task = g_task_new (self, self->cancellable, connect_done, NULL);
+  g_clear_object (&self->attempt_cancellable);
+  self->attempt_cancellable = g_cancellable_new ();
+  g_signal_connect_object (self->cancellable, "cancelled", G_CALLBACK (g_cancellable_cancel),
+                           self->attempt_cancellable, G_CONNECT_SWAPPED);
+  task = g_task_new (self, self->attempt_cancellable, connect_done, NULL);
   g_task_set_source_tag (task, connect_now);
+  g_object_set_data (G_OBJECT (task), "hv-generation", GUINT_TO_POINTER (self->generation));
+  g_task_set_task_data (task, hv_engine_client_remote_copy (self->remote),
+                        (GDestroyNotify) hv_remote_free);
   g_task_run_in_thread (task, connect_thread);
+}
+
+gboolean
+hv_engine_client_set_remote (HvEngineClient *self,
+                             const char     *address,
+                             GError        **error)
+{
+  g_autoptr(HvRemote) remote = NULL;
+
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), FALSE);
+
+  if (address != NULL && address[0] != '\0')
+    {
+      remote = hv_remote_parse (address, error);
+      if (remote == NULL)
+        return FALSE;
+    }
+  /* Whatever was going on belongs to the other engine: its attempt (its thread ends at the
+   * cancellation or, if ssh cannot be interrupted, its result is dropped), its connection, its
+   * VMs, folders and networks. */
+  self->generation++;
+  g_cancellable_cancel (self->attempt_cancellable);
+  self->connecting = FALSE;
+  g_clear_handle_id (&self->reconnect_source, g_source_remove);
+  g_clear_handle_id (&self->batch_source, g_source_remove);
+  g_ptr_array_set_size (self->batch, 0);
+  /* Closed, not just dropped: the VMs' proxies that a page may still hold would keep it (and
+   * its ssh) alive. */
+  if (self->connection != NULL)
+    g_dbus_connection_close (self->connection, NULL, NULL, NULL);
+  drop_connection (self);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->vms)); i++)
+    {
+      g_autoptr(HvVmItem) item = g_list_model_get_item (G_LIST_MODEL (self->vms), i);
+
+      hv_vm_item_set_proxy (item, NULL);
+    }
+  g_hash_table_remove_all (self->by_path);
+  g_list_store_remove_all (self->vms);
+  g_clear_pointer (&self->remote, hv_remote_free);
+  self->remote = g_steal_pointer (&remote);
+  set_last_error (self, NULL);
+  set_connected (self, FALSE);
+  g_strfreev (self->folders);
+  self->folders = g_new0 (char *, 1);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLDERS]);
+  g_clear_pointer (&self->networks, g_variant_unref);
+  g_clear_pointer (&self->network_setup, g_variant_unref);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NETWORKS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMOTE_ADDRESS]);
+  self->reconnect_delay_ms = RECONNECT_FIRST_MS;
+  if (self->started)
+    connect_now (self);
+  return TRUE;
+}
+
+const HvRemote *
+hv_engine_client_get_remote (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return self->remote;
 }
 
 void
@@ -867,6 +965,16 @@ hv_engine_client_open_console_async (HvEngineClient     *self,
 {
   g_return_if_fail (HV_IS_ENGINE_CLIENT (self));
   g_return_if_fail (HV_IS_VM_ITEM (item));
+  if (self->remote != NULL)
+    {
+      GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+      g_task_set_source_tag (task, hv_engine_client_open_console_async);
+      /* No descriptor crosses ssh: a second ssh command joins the display there. */
+      hv_engine_client_remote_console (self->remote, hv_vm_item_get_uuid (item), task);
+      g_object_unref (task);
+      return;
+    }
   fd_call (self, item, "OpenConsole", hv_engine_client_open_console_async, cancellable,
            callback, user_data);
 }
@@ -956,6 +1064,20 @@ hv_engine_client_screenshot_async (HvEngineClient     *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, hv_engine_client_screenshot_async);
+  if (self->remote != NULL)
+    {
+      GError *error = NULL;
+      GDBusProxy *proxy = proxy_for (self, item, &error);
+
+      if (proxy == NULL)
+        {
+          g_task_return_error (task, error);
+          g_object_unref (task);
+        }
+      else
+        hv_engine_client_remote_read_png (proxy, "ReadScreenshot", NULL, CALL_TIMEOUT_MS, task);
+      return;
+    }
   /* The fd step shares the open-console plumbing; only the method differs. */
   fd_call (self, item, "Screenshot", hv_engine_client_open_console_async, cancellable,
            screenshot_fd_ready, task);
@@ -982,6 +1104,7 @@ hv_engine_client_dispose (GObject *object)
   g_clear_handle_id (&self->batch_source, g_source_remove);
   if (self->batch != NULL)
     g_ptr_array_set_size (self->batch, 0);
+  g_cancellable_cancel (self->attempt_cancellable);
   drop_connection (self);
   g_hash_table_remove_all (self->by_path);
   if (self->vms != NULL)
@@ -996,6 +1119,8 @@ hv_engine_client_finalize (GObject *object)
   HvEngineClient *self = HV_ENGINE_CLIENT (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->attempt_cancellable);
+  g_clear_pointer (&self->remote, hv_remote_free);
   g_clear_object (&self->vms);
   g_hash_table_unref (self->by_path);
   g_hash_table_unref (self->pending);
@@ -1042,6 +1167,9 @@ hv_engine_client_get_property (GObject    *object,
     case PROP_NETWORKS:
       g_value_set_variant (value, self->networks);
       break;
+    case PROP_REMOTE_ADDRESS:
+      g_value_set_string (value, self->remote != NULL ? self->remote->address : NULL);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1069,6 +1197,9 @@ hv_engine_client_class_init (HvEngineClientClass *klass)
   /* Engine.Networks; notified also when only Engine.NetworkSetup changed. */
   properties[PROP_NETWORKS] =
     g_param_spec_variant ("networks", NULL, NULL, G_VARIANT_TYPE ("aa{sv}"), NULL, ro);
+  /* The ssh:// address of the engine's host, NULL for this computer's engine. */
+  properties[PROP_REMOTE_ADDRESS] =
+    g_param_spec_string ("remote-address", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 
+#include "hv-client-remote.h"
 #include "hv-dbus-generated.h"
 #include "hv-vm-item.h"
 
@@ -22,6 +23,15 @@ G_DECLARE_FINAL_TYPE (HvEngineClient, hv_engine_client, HV, ENGINE_CLIENT, GObje
 HvEngineClient     *hv_engine_client_new               (void);
 /* Connect now (and again after every loss) until disposed. */
 void                hv_engine_client_start             (HvEngineClient *self);
+/* Switch to the engine at @address (ssh://[user@]host[:port]; NULL or "": this computer's):
+ * the VMs, folders and networks of the previous one go, an attempt still under way is
+ * cancelled, and the client connects there (hv-engine-client-remote.h). FALSE with @error
+ * (nothing changed) when @address is not valid. "remote-address" is notified. */
+gboolean            hv_engine_client_set_remote        (HvEngineClient *self,
+                                                        const char     *address,
+                                                        GError        **error);
+/* The remote engine's address, NULL for this computer's. */
+const HvRemote     *hv_engine_client_get_remote        (HvEngineClient *self);
 
 /* HvVmItem objects, in no particular order. */
 GListModel         *hv_engine_client_get_vms           (HvEngineClient *self);

@@ -15,6 +15,7 @@
 #include "hv-config.h"
 #include "hv-messages.h"
 #include "hv-settings-modify.h"
+#include "hv-remote-files.h"
 
 struct _HvFloppyRow
 {
@@ -140,7 +141,11 @@ static void
 on_insert_clicked (HvFloppyRow *self)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GtkFileChooserNative *chooser =
+  GtkFileChooserNative *chooser;
+
+  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+    return;
+  chooser =
     gtk_file_chooser_native_new (_("Insert a Floppy Image into Drive B:"),
                                  GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                  GTK_FILE_CHOOSER_ACTION_OPEN, _("_Insert"), _("_Cancel"));

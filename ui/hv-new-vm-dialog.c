@@ -15,6 +15,7 @@
 #include "hv-wizard-legacy.h"
 #include "hv-profile-dialog.h"
 #include "hv-wizard-model.h"
+#include "hv-remote-files.h"
 
 /* How long a VM just created may take to show up in the client's list before "start it"
  * gives up. */
@@ -619,6 +620,8 @@ chooser_response (GtkNativeDialog *chooser,
 static void
 on_choose_clicked (HvNewVmDialog *self)
 {
+  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+    return;
   if (self->chooser == NULL)
     {
       GtkFileFilter *images = gtk_file_filter_new ();

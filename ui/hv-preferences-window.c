@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "hv-engine-client-remote.h"
 #include "hv-folder-tree.h"
 
 #define PREFS_GROUP "Preferences"
@@ -73,9 +74,27 @@ sync_library (HvPreferencesWindow *self)
   self->library_path = hv_engine_client_dup_library_path (self->client);
   if (self->library_path != NULL && self->library_path[0] != '\0')
     {
-      gtk_label_set_text (self->library_label, self->library_path);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->library_label), self->library_path);
-      gtk_widget_set_sensitive (self->open_button, TRUE);
+      g_autofree char *host = hv_engine_client_dup_host_label (self->client);
+      g_autofree char *where = NULL;
+      gboolean remote = hv_engine_client_get_remote (self->client) != NULL;
+
+      /* An engine on another host: its path is there, and this computer cannot open it. */
+      if (remote)
+        /* Translators: a folder on another computer; %1$s is the path, %2$s the host */
+        where = g_strdup_printf (_("%1$s on %2$s"), self->library_path, host);
+      gtk_label_set_text (self->library_label, remote ? where : self->library_path);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->library_label),
+                                   remote ? where : self->library_path);
+      gtk_widget_set_sensitive (self->open_button, !remote);
+      if (remote)
+        {
+          g_autofree char *why = g_strdup_printf (_("The library is on %s: this computer's "
+                                                    "file manager cannot open it"), host);
+
+          gtk_widget_set_tooltip_text (self->open_button, why);
+        }
+      else
+        gtk_widget_set_tooltip_text (self->open_button, _("Open the library folder"));
     }
   else
     {

@@ -16,6 +16,7 @@
 #include "hv-messages.h"
 #include "hv-os-chooser.h"
 #include "hv-wizard-model.h"
+#include "hv-remote-files.h"
 
 /* Spin buttons apply this long after the last step, not once per click. */
 #define SPIN_APPLY_DELAY_MS 700
@@ -939,7 +940,11 @@ choose_medium (HvSettingsDialog *self,
   static const char * const cd_suffixes[] = { "iso", NULL };
   static const char * const floppy_suffixes[] = { "img", "ima", "flp", "vfd", NULL };
   gboolean cd = kind == HV_DRIVE_CDROM;
-  GtkFileChooserNative *chooser =
+  GtkFileChooserNative *chooser;
+
+  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+    return;
+  chooser =
     show_image_chooser (self, cd ? _("Insert a CD/DVD Image") : _("Insert a Floppy Image"),
                         _("_Insert"), cd ? _("CD/DVD images") : _("Floppy images"),
                         cd ? cd_suffixes : floppy_suffixes,
@@ -1017,6 +1022,8 @@ on_disk_change_clicked (HvSettingsDialog *self)
 {
   static const char * const suffixes[] = { "qcow2", "qcow", "img", "raw", NULL };
 
+  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+    return;
   show_image_chooser (self, _("Choose a Disk Image"), _("_Use"), _("Disk images"), suffixes,
                       NULL, G_CALLBACK (disk_chooser_response));
 }

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "hv-messages.h"
+#include "hv-remote-files.h"
 
 struct _HvSettingsGuest
 {
@@ -303,7 +304,7 @@ choose_folder (HvSettingsGuest *self,
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  if (self->chooser != NULL)
+  if (self->chooser != NULL || hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
     return;
   self->chooser = gtk_file_chooser_native_new (readonly ? _("Share a Folder Read-Only")
                                                         : _("Share a Folder"),

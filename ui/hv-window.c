@@ -4,7 +4,9 @@
 #include <glib/gi18n.h>
 
 #include "hv-clone-dialog.h"
+#include "hv-connection-button.h"
 #include "hv-details.h"
+#include "hv-engine-client-remote.h"
 #include "hv-engine-client-snapshots.h"
 #include "hv-export-dialog.h"
 #include "hv-folder-tree.h"
@@ -16,6 +18,7 @@
 #include "hv-sidebar-row.h"
 #include "hv-snapshots-page.h"
 #include "hv-window-private.h"
+#include "hv-remote-files.h"
 
 struct _HvWindow
 {
@@ -51,6 +54,8 @@ struct _HvWindow
   GtkStack *vm_view_stack;
   HvSnapshotsPage *snapshots_page;
   GtkWidget *new_folder_button;
+  AdwWindowTitle *window_title;
+  HvConnectionButton *connection_button;
 };
 
 G_DEFINE_FINAL_TYPE (HvWindow, hv_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -555,6 +560,8 @@ hv_window_new_vm (HvWindow *self,
                   GFile    *media)
 {
   g_return_if_fail (HV_IS_WINDOW (self));
+  if (media != NULL && hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+    return;
   /* An OVA or OVF (dropped, or opened with the app) is imported instead. */
   if (media != NULL && hv_import_dialog_is_appliance (media))
     hv_import_dialog_present (GTK_WINDOW (self), self->client, media);
@@ -787,7 +794,10 @@ update_banner (HvWindow *self)
   const char *error = hv_engine_client_get_last_error (self->client);
   g_autofree char *text = NULL;
 
-  if (connected || !self->was_connected)
+  /* An engine on another host: its own words, also when it cannot be reached at all. */
+  if (!connected)
+    text = hv_engine_client_dup_remote_banner (self->client, self->was_connected);
+  if (connected || (!self->was_connected && text == NULL))
     {
       gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
       gtk_spinner_stop (self->banner_spinner);
@@ -795,7 +805,9 @@ update_banner (HvWindow *self)
       gtk_widget_set_visible (GTK_WIDGET (self->banner_label), FALSE);
       return;
     }
-  if (error != NULL)
+  if (text != NULL)
+    ;
+  else if (error != NULL)
     /* Translators: %s is why the last attempt to reach the engine failed */
     text = g_strdup_printf (_("The engine stopped — reconnecting… (%s)"), error);
   else
@@ -816,6 +828,28 @@ on_client_state (HvEngineClient *client,
   update_banner (self);
   update_main_page (self);
   update_actions (self);
+}
+
+/* Another engine (hv_engine_client_set_remote()): a new library, a new title. */
+static void
+on_remote_changed (HvEngineClient *client,
+                   GParamSpec     *pspec,
+                   HvWindow       *self)
+{
+  g_autofree char *host = hv_engine_client_dup_host_label (client);
+  g_autofree char *title = NULL;
+
+  self->was_connected = FALSE;
+  if (hv_engine_client_get_remote (client) != NULL)
+    {
+      /* Translators: the window's title; %s is the host whose VMs it shows */
+      title = g_strdup_printf (_("Hostvisor — %s"), host);
+      adw_window_title_set_subtitle (self->window_title, host);
+    }
+  else
+    adw_window_title_set_subtitle (self->window_title, NULL);
+  gtk_window_set_title (GTK_WINDOW (self), title != NULL ? title : _("Hostvisor"));
+  on_client_state (client, NULL, self);
 }
 
 static void
@@ -856,6 +890,7 @@ on_file_drop (GtkDropTarget *target,
 
   if (files == NULL)
     return FALSE;
+  /* While the window shows another computer, this refuses with the reason. */
   hv_window_new_vm (self, files->data);
   return TRUE;
 }
@@ -902,6 +937,9 @@ hv_window_constructed (GObject *object)
                            self, 0);
   g_signal_connect_object (self->client, "notify::folders", G_CALLBACK (on_folders_changed),
                            self, 0);
+  g_signal_connect_object (self->client, "notify::remote-address",
+                           G_CALLBACK (on_remote_changed), self, 0);
+  hv_connection_button_set_client (self->connection_button, self->client);
   g_signal_connect_object (hv_engine_client_get_vms (self->client), "items-changed",
                            G_CALLBACK (on_vms_changed), self, 0);
 
@@ -911,7 +949,7 @@ hv_window_constructed (GObject *object)
   g_signal_connect (drop, "drop", G_CALLBACK (on_file_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self->main_stack), GTK_EVENT_CONTROLLER (drop));
 
-  on_client_state (self->client, NULL, self);
+  on_remote_changed (self->client, NULL, self);
   if (g_list_model_get_n_items (G_LIST_MODEL (self->tree_model)) > 0)
     on_tree_rows_changed (NULL, 0, 0, 0, self);
 }
@@ -1016,9 +1054,12 @@ hv_window_class_init (HvWindowClass *klass)
 
   g_type_ensure (HV_TYPE_DETAILS);
   g_type_ensure (HV_TYPE_SNAPSHOTS_PAGE);
+  g_type_ensure (HV_TYPE_CONNECTION_BUTTON);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/hostvisor/ui/hv-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HvWindow, banner_revealer);
+  gtk_widget_class_bind_template_child (widget_class, HvWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, HvWindow, connection_button);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, banner_label);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, banner_spinner);
   gtk_widget_class_bind_template_child (widget_class, HvWindow, toast_overlay);

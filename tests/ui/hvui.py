@@ -299,13 +299,14 @@ def no_selection_page(app):
 
 # ---- the app ----
 
-def start_app(extra_env=None, wrapper=None, log_name="app.log", timeout=90):
-    """Start hostvisor (optionally under a wrapper command such as valgrind) and wait until it
-    is on the accessibility bus. Returns (process, accessible app or None)."""
+def start_app(extra_env=None, wrapper=None, log_name="app.log", timeout=90, args=None):
+    """Start hostvisor (optionally under a wrapper command such as valgrind, with args after
+    it) and wait until it is on the accessibility bus. Returns (process, accessible app or
+    None)."""
     env = dict(os.environ, GTK_A11Y="atspi", GDK_BACKEND="x11", G_DEBUG="fatal-criticals")
     env.update(extra_env or {})
     log = open(os.path.join(ARTIFACTS, log_name), "w")
-    argv = (shlex.split(wrapper) if wrapper else []) + [APP]
+    argv = (shlex.split(wrapper) if wrapper else []) + [APP] + list(args or [])
     proc = None
     # On a loaded machine the app has been seen to fail "cannot open display" on an Xvfb that
     # had just answered: an app that exits before it appears is started again (3 times).

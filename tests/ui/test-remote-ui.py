@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The app over SSH, driven as a person (or a screen reader) would: see test-remote-ui.sh.
+
+Needs (from test-remote-ui.sh): HV_REMOTE (ssh://USER@IP:PORT of the second host), HV_REMOTE_USER,
+HV_REMOTE_IP, HV_REMOTE_PORT, HV_SSHD_PID (the second host's sshd listener); the remote library holds "tinyr" (the tiny guest, with a disk for a live snapshot), the local one
+"localvm".
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import hvui
+from hvui import (ARTIFACTS, allocated, button, click, find, fresh, press, screenshot,
+                  select_vm,
+                  sensitive, start_app, stop_app, type_text, vm_row, wait_for)
+
+REMOTE = os.environ["HV_REMOTE"]
+USER = os.environ["HV_REMOTE_USER"]
+IP = os.environ["HV_REMOTE_IP"]
+PORT = int(os.environ["HV_REMOTE_PORT"])
+HOST = f"{USER}@{IP}"
+SSHD_PID = int(os.environ["HV_SSHD_PID"])
+BOOT_WAIT = 180
+
+T = hvui.Tap()
+ok = T.ok
+
+
+def rctl(*args):
+    return hvui.ctl("--connect", REMOTE, *args)
+
+
+def remote_state(vm):
+    rc, out, _ = rctl("list", "--json")
+    if rc != 0:
+        return None
+    for v in json.loads(out or "[]"):
+        if v.get("name") == vm:
+            return v.get("state")
+    return None
+
+
+def banner(app):
+    """The banner's text when it shows, else None."""
+    for a in hvui.walk(fresh(app)):
+        name = a.get_name() or ""
+        if name.startswith(("The connection to", "Cannot connect to", "The engine stopped")) \
+                and hvui.showing(a):
+            return name
+    return None
+
+
+def texts(app):
+    """What the window says, for a failure's diagnosis."""
+    return [a.get_name() for a in hvui.walk(fresh(app))
+            if a.get_role_name() in ("label", "alert") and hvui.showing(a) and a.get_name()]
+
+
+def main_frame(app):
+    for i in range(fresh(app).get_child_count()):
+        win = app.get_child_at_index(i)
+        if win is not None and (win.get_name() or "").startswith("Hostvisor"):
+            return win
+    return None
+
+
+def title(app):
+    win = main_frame(app)
+    return win.get_name() if win is not None else None
+
+
+def console_pixels(view, crop):
+    """The console's area on screen, cropped from a screenshot: (unique colours, mean)."""
+    shot = os.path.join(ARTIFACTS, "test-remote-ui-console.png")
+    ext = fresh(view).get_extents(hvui.Atspi.CoordType.SCREEN)
+    if ext.width < 20 or ext.height < 20:
+        return 0, 1.0
+    subprocess.run(["import", "-window", "root", shot], check=False)
+    geo = f"{ext.width - 4}x{ext.height - 4}+{ext.x + 2}+{ext.y + 2}"
+    subprocess.run(["convert", shot, "-crop", geo, "+repage", crop], check=False)
+    r = subprocess.run(["convert", crop, "-colorspace", "Gray", "-format", "%k %[fx:mean]",
+                        "info:"], capture_output=True, text=True)
+    try:
+        colours, mean = r.stdout.split()
+        return int(colours), float(mean)
+    except ValueError:
+        return 0, 1.0
+
+
+def remote_library(app):
+    ok(wait_for(lambda: title(app) == f"Hostvisor — {HOST}", 30),
+       "the window's title names the remote host", title(app))
+    ok(wait_for(lambda: vm_row(app, "tinyr") is not None, 60),
+       "the remote library shows the VM made on the second host",
+       [r[1] for r in hvui.sidebar_rows(app)])
+    ok(vm_row(app, "localvm") is None, "…and not the local one")
+    ok(button(app, HOST + f":{PORT}") is not None,
+       "the connection switcher says which computer")
+
+
+def run_guest(app):
+    ok(select_vm(app, "tinyr"), "the remote VM can be selected")
+    start = wait_for(lambda: (lambda b: b if b is not None and sensitive(b) else None)(
+        button(app, "Start")), 20)
+    if not ok(start is not None, "Start is offered"):
+        return False
+    press(start)
+    ok(wait_for(lambda: remote_state("tinyr") == "running", 90),
+       "Start from the app runs the VM on the second host", remote_state("tinyr"))
+    ok(wait_for(lambda: "HOSTVISOR-GUEST: ready" in rctl("log", "tinyr")[1], BOOT_WAIT, 1),
+       "the tiny guest boots there")
+    # GTK 4.8 gives a GtkPicture's alternative text as its description.
+    pic = wait_for(lambda: find(app, pred=lambda a: a.get_description() ==
+                                "Screen of the virtual machine" and allocated(a)), 60)
+    ok(pic is not None, "the details show the VM's screen (Vm.ReadScreenshot over SSH)")
+
+    # A live snapshot made there: its thumbnail in the Snapshots view comes as bytes too.
+    rc, out, err = rctl("snapshot", "tinyr", "take", "live1")
+    ok(rc == 0, "a live snapshot taken there (hostvisorctl --connect)", err)
+    tab = wait_for(lambda: find(app, "page tab", "Snapshots") or button(app, "Snapshots"), 10)
+    if ok(tab is not None, "the VM's pane has a Snapshots view"):
+        click(tab)
+        thumb = wait_for(lambda: find(app, pred=lambda a: a.get_name() ==
+                                      "Screen when the snapshot was taken" and allocated(a)),
+                         30)
+        ok(thumb is not None,
+           "the snapshot's thumbnail shows (Vm.ReadSnapshotThumbnail over SSH)")
+        screenshot("test-remote-ui-snapshots.png")
+        details = find(app, "page tab", "Details") or button(app, "Details")
+        if details is not None:
+            click(details)
+
+    console_button = wait_for(lambda: button(app, "Console"), 20)
+    if not ok(console_button is not None, "Show Console is offered"):
+        return True
+    press(console_button)
+    view = wait_for(lambda: find(app, name="Console of the virtual machine",
+                                 pred=allocated), 20)
+    if not ok(view is not None, "the console opens"):
+        return True
+    crop = os.path.join(ARTIFACTS, "test-remote-ui-console-crop.png")
+    last = [None]
+
+    def frame():
+        last[0] = console_pixels(view, crop)
+        colours, mean = last[0]
+        # The guest's text screen: dark, with some lit text; the window's own background
+        # (no frame) is light and plain.
+        return colours >= 2 and mean < 0.5
+
+    ok(wait_for(frame, 60, 2), "the console shows the guest's display (a frame over SSH)",
+       last[0])
+    screenshot("test-remote-ui-console-window.png")
+    return True
+
+
+def power_off(app):
+    stop = wait_for(lambda: find(app, "push button", "Stop",
+                                 pred=lambda a: a.get_n_actions() > 0), 10)
+    if stop is not None:
+        click(stop)
+        item = wait_for(lambda: find(app, "menu item", "Power Off"), 10)
+        if item is not None:
+            press(item)
+        confirm = wait_for(lambda: find(app, "push button", pred=lambda a: hvui.plain(
+            a.get_name()) == "Off" and "Power" in (a.get_name() or "")), 10)
+        if confirm is not None:
+            press(confirm)
+    ok(wait_for(lambda: remote_state("tinyr") == "poweroff", 60),
+       "Stop → Power Off from the app powers the VM off there", remote_state("tinyr"))
+
+
+def lost_and_back(app):
+    r = subprocess.run(["pgrep", "-u", USER, "-x", "hostvisord"], capture_output=True,
+                       text=True)
+    pids = r.stdout.split()
+    ok(len(pids) == 1, "the remote engine runs (as the remote user)", pids)
+    # sshd's listener stopped meanwhile: the app's new attempts wait (the TCP connection is
+    # made, sshd does not answer), so that the banner stays long enough to be read; the
+    # session that carries the current connection is a child of its own and goes on.
+    os.kill(SSHD_PID, signal.SIGSTOP)
+    try:
+        for pid in pids:
+            os.kill(int(pid), signal.SIGKILL)
+        text = wait_for(lambda: (lambda t: t if t and t.startswith(
+            f"The connection to {HOST} was lost — reconnecting… (") else None)(banner(app)), 30)
+        ok(text is not None, "the banner says the connection to the host was lost, and why",
+           texts(app))
+        T.note(f"banner: {text}")
+        screenshot("test-remote-ui-lost.png")
+        ok(vm_row(app, "tinyr") is not None, "…the VM stays listed meanwhile")
+    finally:
+        os.kill(SSHD_PID, signal.SIGCONT)
+    ok(wait_for(lambda: banner(app) is None and vm_row(app, "tinyr") is not None and
+                remote_state("tinyr") == "poweroff", 60),
+       "the app reconnects (a new engine there) and shows the list again", banner(app))
+
+
+def switcher(app):
+    menu = button(app, HOST + f":{PORT}")
+    if not ok(menu is not None, "the switcher's button"):
+        return None
+    click(menu)
+    return True
+
+
+def unreachable(app):
+    if switcher(app) is None:
+        return
+    add = wait_for(lambda: find(app, pred=lambda a: hvui.plain(a.get_name()).endswith(
+        "Computer…") and a.get_role_name() == "push button"), 10)
+    if not ok(add is not None, "the switcher offers Connect to Another Computer…"):
+        return
+    press(add)
+    entry = wait_for(lambda: find(app, role="text",
+                                  pred=lambda a: a.get_name().startswith("Address")), 10) or \
+        wait_for(lambda: find(app, role="entry"), 5)
+    if not ok(entry is not None, "the dialog asks for an address"):
+        return
+    hvui.focus_window("Connect to Another Computer")
+    click(entry)
+    type_text("ssh://-oProxyCommand=x")
+    problem = wait_for(lambda: find(app, pred=lambda a: "begins with a letter" in
+                                    (a.get_name() or "")), 10)
+    connect = button(app, "Connect")
+    ok(problem is not None and connect is not None and not sensitive(connect),
+       "an address that would be an ssh option is refused inline, Connect disabled")
+    hvui.keys("ctrl+a")
+    bad = f"ssh://{USER}@{IP}:{PORT + 1}"
+    type_text(bad)
+    connect = wait_for(lambda: (lambda b: b if b is not None and sensitive(b) else None)(
+        button(app, "Connect")), 10)
+    if not ok(connect is not None, "a valid address enables Connect"):
+        return
+    press(connect)
+    text = wait_for(lambda: (lambda t: t if t and t.startswith(
+        f"Cannot connect to {HOST}") and "cannot reach" in t else None)(banner(app)), 60)
+    ok(text is not None, "an unreachable address: ssh's reason in the banner", banner(app))
+    T.note(f"banner: {text}")
+    screenshot("test-remote-ui-unreachable.png")
+    ok(vm_row(app, "tinyr") is None, "…and the other host's VMs are gone from the list")
+
+
+def back_home(app):
+    menu = wait_for(lambda: button(app, f"{HOST}:{PORT + 1}"), 10)
+    if not ok(menu is not None, "the switcher shows the chosen address"):
+        return
+    click(menu)
+    home = wait_for(lambda: find(app, "push button", "This Computer"), 10)
+    if not ok(home is not None, "the switcher offers This Computer"):
+        return
+    press(home)
+    ok(wait_for(lambda: vm_row(app, "localvm") is not None and vm_row(app, "tinyr") is None,
+                60), "This Computer shows the local library",
+       [r[1] for r in hvui.sidebar_rows(app)])
+    ok(wait_for(lambda: banner(app) is None and title(app) == "Hostvisor", 20),
+       "…with no banner, titled Hostvisor", (banner(app), title(app)))
+    settings = os.path.join(os.environ["XDG_CONFIG_HOME"], "hostvisor", "ui-state.ini")
+    try:
+        text = open(settings).read()
+    except OSError:
+        text = ""
+    ok(f"remembered={USER}@" not in text and f"ssh://{USER}@{IP}:{PORT + 1}" in text,
+       "the address typed is remembered in the settings", text)
+
+
+def main():
+    proc, app = start_app(log_name="test-remote-ui-app.log", args=["--connect", REMOTE])
+    if not ok(app is not None, "the app starts with --connect"):
+        stop_app(proc)
+        return T.finish()
+    try:
+        remote_library(app)
+        if run_guest(app):
+            power_off(app)
+        lost_and_back(app)
+        unreachable(app)
+        back_home(app)
+    finally:
+        screenshot("test-remote-ui-end.png")
+        stop_app(proc)
+    return T.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
