@@ -26,6 +26,7 @@
 #include "hv-engine-clone.h"
 #include "hv-engine-export.h"
 #include "hv-export.h"
+#include "hv-engine-files.h"
 #include "hv-engine-import.h"
 #include "hv-engine-lock.h"
 #include "hv-appliance-import.h"
@@ -1253,6 +1254,7 @@ hv_engine_new (GError **error)
   hv_engine_netsetup_init (self->skeleton);
   hv_engine_network_register (self->skeleton, self->library);
   hv_engine_import_register (self->skeleton, self);
+  hv_engine_files_register (self->skeleton);
 
   vms = hv_library_get_vms (self->library);
   for (guint i = 0; i < vms->len; i++)

@@ -100,7 +100,9 @@ call_done (GObject      *source,
 
       hv_ui_set_error_label (self->error_label, NULL);
       /* Remembered once the engine took it; not remembering it costs only the shortcut. */
-      if (path != NULL && !hv_recent_media_add (drive->recent_kind, path, &local))
+      /* This computer's recent images only: a path on another host means nothing here. */
+      if (path != NULL && !hv_remote_files_is_remote (self->client)
+          && !hv_recent_media_add (drive->recent_kind, path, &local))
         g_warning ("Could not remember the recent image: %s", local->message);
       rebuild (self);
     }
@@ -141,6 +143,14 @@ chooser_response (GtkNativeDialog *chooser,
 }
 
 static void
+remote_chosen (GtkWidget  *widget,
+               const char *path,
+               gpointer    data)
+{
+  insert_media (HV_DRIVE_MENU (widget), data, path);
+}
+
+static void
 on_insert_clicked (GtkButton   *button,
                    HvDriveMenu *self)
 {
@@ -149,8 +159,15 @@ on_insert_clicked (GtkButton   *button,
   gboolean cd = drive->drive_kind == HV_DRIVE_CDROM;
   GtkFileChooserNative *chooser;
 
-  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
-    return;
+  if (hv_remote_files_is_remote (self->client))
+    {
+      gtk_popover_popdown (GTK_POPOVER (self->popover));
+      hv_remote_files_choose (self->client, GTK_WIDGET (self), _(drive->insert),
+                              HV_REMOTE_FILE_OPEN,
+                              cd ? HV_REMOTE_FILTER_ISO : HV_REMOTE_FILTER_FLOPPY, NULL,
+                              remote_chosen, (gpointer) drive, NULL);
+      return;
+    }
   chooser =
     gtk_file_chooser_native_new (_(drive->insert), GTK_IS_WINDOW (root) ? GTK_WINDOW (root)
                                                                         : NULL,

@@ -5,8 +5,10 @@
 
 #include <glib/gi18n.h>
 
+#include "hv-engine-client-remote.h"
 #include "hv-engine-client-snapshots.h"
 #include "hv-messages.h"
+#include "hv-remote-files.h"
 #include "hv-window-private.h"
 
 typedef enum {
@@ -118,16 +120,18 @@ check_form (HvExportDialog *self)
   guint state = adw_combo_row_get_selected (self->state_row);
   gboolean current = state == 0 || state == GTK_INVALID_LIST_POSITION;
   g_autofree char *dir = NULL;
+  /* A destination on another host (an engine over SSH) is checked there, by the engine. */
+  gboolean local = !hv_remote_files_is_remote (self->client);
 
   if (path[0] == '\0')
     return g_strdup (_("Choose where to export to."));
   if (!g_path_is_absolute (path))
     return g_strdup (_("The destination must be a full path (starting with /)."));
   dir = g_path_get_dirname (path);
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+  if (local && !g_file_test (dir, G_FILE_TEST_IS_DIR))
     /* Translators: %s is a folder's path */
     return g_strdup_printf (_("The folder “%s” does not exist."), dir);
-  if (g_file_test (path, G_FILE_TEST_EXISTS))
+  if (local && g_file_test (path, G_FILE_TEST_EXISTS))
     /* Translators: %s is the destination's path */
     return g_strdup_printf (_("“%s” already exists: choose another name."), path);
   if (hv_vm_item_get_operation (self->item)[0] != '\0')
@@ -441,20 +445,11 @@ on_back_clicked (HvExportDialog *self)
 
 /* ---- choosing the destination ---- */
 
+/* The destination from what a chooser gave: a file, or (libvirt) the folder to make it in. */
 static void
-browse_response (GtkNativeDialog *chooser,
-                 int              response,
-                 HvExportDialog  *self)
+set_chosen_destination (HvExportDialog *self,
+                        const char     *path)
 {
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  gtk_native_dialog_destroy (chooser);
-  g_object_unref (chooser);
-  if (file == NULL || (path = g_file_get_path (file)) == NULL)
-    return;
   if (get_format (self) == FORMAT_LIBVIRT)
     {
       /* A folder was chosen: the export makes a new one in it. */
@@ -469,6 +464,31 @@ browse_response (GtkNativeDialog *chooser,
 }
 
 static void
+browse_response (GtkNativeDialog *chooser,
+                 int              response,
+                 HvExportDialog  *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+  if (file == NULL || (path = g_file_get_path (file)) == NULL)
+    return;
+  set_chosen_destination (self, path);
+}
+
+static void
+remote_chosen (GtkWidget  *widget,
+               const char *path,
+               gpointer    data)
+{
+  set_chosen_destination (HV_EXPORT_DIALOG (widget), path);
+}
+
+static void
 on_browse_clicked (HvExportDialog *self)
 {
   Format format = get_format (self);
@@ -476,7 +496,15 @@ on_browse_clicked (HvExportDialog *self)
   const char *path = gtk_editable_get_text (GTK_EDITABLE (self->dest_row));
   g_autofree char *dir = g_path_is_absolute (path) ? g_path_get_dirname (path) : NULL;
   g_autofree char *base = g_path_is_absolute (path) ? g_path_get_basename (path) : NULL;
-  GtkFileChooserNative *chooser =
+  GtkFileChooserNative *chooser;
+
+  if (hv_remote_files_choose (self->client, GTK_WIDGET (self),
+                              folder ? _("Choose a Folder for the Export") : _("Export To"),
+                              folder ? HV_REMOTE_FILE_FOLDER : HV_REMOTE_FILE_SAVE,
+                              HV_REMOTE_FILTER_ANY, folder ? dir : path, remote_chosen, NULL,
+                              NULL))
+    return;
+  chooser =
     gtk_file_chooser_native_new (folder ? _("Choose a Folder for the Export")
                                         : _("Export To"),
                                  GTK_WINDOW (self),
@@ -615,6 +643,27 @@ fill_states (HvExportDialog *self)
   adw_combo_row_set_selected (self->state_row, selected);
 }
 
+static void
+remote_home_known (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  g_autoptr(HvExportDialog) self = data;
+  g_autofree char *home = hv_remote_files_query_home_finish (result, NULL);
+  g_autofree char *base = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *dest = NULL;
+
+  /* Not found (or closed meanwhile): the field stays empty, to be typed or chosen. */
+  if (home == NULL || self->exporting
+      || gtk_editable_get_text (GTK_EDITABLE (self->dest_row))[0] != '\0')
+    return;
+  base = file_name_for (hv_vm_item_get_name (self->item));
+  name = g_strconcat (base, format_suffixes[get_format (self)], NULL);
+  dest = g_build_filename (home, name, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (self->dest_row), dest);
+}
+
 void
 hv_export_dialog_present (GtkWindow      *parent,
                           HvEngineClient *client,
@@ -633,8 +682,22 @@ hv_export_dialog_present (GtkWindow      *parent,
   /* Translators: %s is the VM's name */
   intro = g_strdup_printf (_("Export “%s” for another hypervisor."), hv_vm_item_get_name (item));
   gtk_label_set_text (self->intro_label, intro);
-  dest = default_destination (self, FORMAT_OVA);
-  gtk_editable_set_text (GTK_EDITABLE (self->dest_row), dest);
+  if (hv_remote_files_is_remote (client))
+    {
+      g_autofree char *host = hv_engine_client_dup_host_label (client);
+      /* Translators: %s is the host whose VMs the window shows; the file is written there */
+      g_autofree char *title = g_strdup_printf (_("Destination on %s"), host);
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->dest_row), title);
+      /* The other host's home, once it says which (Engine.ListDirectory). */
+      hv_remote_files_query_home (client, self->cancellable, remote_home_known,
+                                  g_object_ref (self));
+    }
+  else
+    {
+      dest = default_destination (self, FORMAT_OVA);
+      gtk_editable_set_text (GTK_EDITABLE (self->dest_row), dest);
+    }
   fill_states (self);
   describe_format (self);
   g_signal_connect_object (item, "notify::state", G_CALLBACK (on_changed), self,

@@ -138,12 +138,22 @@ chooser_response (GtkNativeDialog *chooser,
 }
 
 static void
+remote_chosen (GtkWidget  *widget,
+               const char *path,
+               gpointer    data)
+{
+  set_medium (HV_FLOPPY_ROW (widget), path);
+}
+
+static void
 on_insert_clicked (HvFloppyRow *self)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkFileChooserNative *chooser;
 
-  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+  if (hv_remote_files_choose (self->client, GTK_WIDGET (self),
+                              _("Insert a Floppy Image into Drive B:"), HV_REMOTE_FILE_OPEN,
+                              HV_REMOTE_FILTER_FLOPPY, NULL, remote_chosen, NULL, NULL))
     return;
   chooser =
     gtk_file_chooser_native_new (_("Insert a Floppy Image into Drive B:"),

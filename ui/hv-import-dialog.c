@@ -7,6 +7,7 @@
 
 #include "hv-config.h"
 #include "hv-messages.h"
+#include "hv-remote-files.h"
 #include "hv-window-private.h"
 
 /* Reading an appliance checks its checksums and converting its disks takes as long as it
@@ -653,10 +654,27 @@ choose_again_response (GtkNativeDialog *chooser,
     inspect_file (self, file);
 }
 
+/* A path on the engine's host (an engine over SSH): only the engine reads it. */
+static void
+remote_again_chosen (GtkWidget  *widget,
+                     const char *path,
+                     gpointer    data)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  inspect_file (HV_IMPORT_DIALOG (widget), file);
+}
+
 static void
 on_choose_clicked (HvImportDialog *self)
 {
-  GtkFileChooserNative *chooser = new_chooser (GTK_WINDOW (self));
+  GtkFileChooserNative *chooser;
+
+  if (hv_remote_files_choose (self->client, GTK_WIDGET (self), _("Choose an Appliance"),
+                              HV_REMOTE_FILE_OPEN, HV_REMOTE_FILTER_APPLIANCE, NULL,
+                              remote_again_chosen, NULL, NULL))
+    return;
+  chooser = new_chooser (GTK_WINDOW (self));
 
   g_signal_connect_object (chooser, "response", G_CALLBACK (choose_again_response), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
@@ -795,14 +813,31 @@ choose_response (GtkNativeDialog *chooser,
   g_object_unref (chooser);
 }
 
+static void
+remote_chosen (GtkWidget  *widget,
+               const char *path,
+               gpointer    data)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  hv_import_dialog_present (GTK_WINDOW (widget), HV_ENGINE_CLIENT (data), file);
+}
+
 void
 hv_import_dialog_choose (GtkWindow      *parent,
                          HvEngineClient *client)
 {
-  GtkFileChooserNative *chooser = new_chooser (parent);
-  ChooseData *choose = g_new0 (ChooseData, 1);
+  GtkFileChooserNative *chooser;
+  ChooseData *choose;
 
   g_return_if_fail (HV_IS_ENGINE_CLIENT (client));
+  if (parent != NULL
+      && hv_remote_files_choose (client, GTK_WIDGET (parent), _("Choose an Appliance"),
+                                 HV_REMOTE_FILE_OPEN, HV_REMOTE_FILTER_APPLIANCE, NULL,
+                                 remote_chosen, g_object_ref (client), g_object_unref))
+    return;
+  chooser = new_chooser (parent);
+  choose = g_new0 (ChooseData, 1);
   choose->parent = parent != NULL ? g_object_ref (parent) : NULL;
   choose->client = g_object_ref (client);
   g_object_set_data_full (G_OBJECT (chooser), "hv-import", choose, choose_data_free);

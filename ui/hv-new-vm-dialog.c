@@ -535,6 +535,21 @@ start_detection (HvNewVmDialog *self,
                            self, 0);
 }
 
+static void medium_known (HvNewVmDialog *self, GFile *file, guint64 size);
+
+/* The medium could not be read: none chosen. */
+static void
+medium_failed (HvNewVmDialog *self,
+               const char    *message)
+{
+  g_clear_object (&self->medium);
+  adw_action_row_set_subtitle (self->image_row, _("No image chosen"));
+  set_detecting (self, FALSE, _("Choose an image to detect its operating system"));
+  show_toast (self, message);
+  apply_medium_choice (self);
+  sync_from_model (self);
+}
+
 static void
 medium_info_done (GObject      *source,
                   GAsyncResult *result,
@@ -543,35 +558,37 @@ medium_info_done (GObject      *source,
   g_autoptr(HvNewVmDialog) self = data;
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *base = NULL;
-  g_autofree char *subtitle = NULL;
-  HvWizardMedium kind;
 
   info = g_file_query_info_finish (G_FILE (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (info == NULL)
     {
-      g_clear_object (&self->medium);
-      adw_action_row_set_subtitle (self->image_row, _("No image chosen"));
-      set_detecting (self, FALSE, _("Choose an image to detect its operating system"));
-      show_toast (self, error->message);
-      apply_medium_choice (self);
-      sync_from_model (self);
+      medium_failed (self, error->message);
       return;
     }
+  medium_known (self, G_FILE (source), g_file_info_get_size (info));
+}
 
-  path = g_file_get_path (G_FILE (source));
-  base = g_file_get_basename (G_FILE (source));
-  kind = hv_wizard_medium_guess (path, g_file_info_get_size (info));
+/* The medium @file (this computer's, or a path on the engine's host) is @size bytes. */
+static void
+medium_known (HvNewVmDialog *self,
+              GFile         *file,
+              guint64        size)
+{
+  g_autofree char *path = g_file_get_path (file);
+  g_autofree char *base = g_file_get_basename (file);
+  g_autofree char *subtitle = NULL;
+  HvWizardMedium kind;
+
+  kind = hv_wizard_medium_guess (path, size);
   /* Translators: an image's file name, then what kind of drive it goes into */
   subtitle = g_strdup_printf (_("%s — %s"), base,
                               kind == HV_WIZARD_MEDIUM_FLOPPY ? _("floppy image")
                                                               : _("CD/DVD image"));
   adw_action_row_set_subtitle (self->image_row, subtitle);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->image_row), path);
-  self->medium_size = g_file_info_get_size (info);
+  self->medium_size = size;
   hv_wizard_model_set_medium (self->model, path, kind);
   if (!gtk_check_button_get_active (self->image_check))
     hv_wizard_model_set_medium (self->model, NULL, HV_WIZARD_MEDIUM_NONE);
@@ -618,9 +635,49 @@ chooser_response (GtkNativeDialog *chooser,
 }
 
 static void
+remote_medium_sized (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      data)
+{
+  g_autoptr(HvNewVmDialog) self = data;
+  g_autoptr(GError) error = NULL;
+  guint64 size = 0;
+
+  if (!hv_remote_files_query_size_finish (result, &size, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        medium_failed (self, error->message);
+      return;
+    }
+  medium_known (self, self->medium, size);
+}
+
+/* A path on the engine's host (an engine over SSH): its size asked there. */
+static void
+remote_medium_chosen (GtkWidget  *widget,
+                      const char *path,
+                      gpointer    data)
+{
+  HvNewVmDialog *self = HV_NEW_VM_DIALOG (widget);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  g_cancellable_cancel (self->detect_cancellable);
+  g_clear_object (&self->detect_cancellable);
+  self->detect_cancellable = g_cancellable_new ();
+  g_set_object (&self->medium, file);
+  gtk_check_button_set_active (self->image_check, TRUE);
+  set_detecting (self, TRUE, _("Detecting the operating system…"));
+  hv_remote_files_query_size (self->client, path, self->detect_cancellable,
+                              remote_medium_sized, g_object_ref (self));
+  update_buttons (self);
+}
+
+static void
 on_choose_clicked (HvNewVmDialog *self)
 {
-  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+  if (hv_remote_files_choose (self->client, GTK_WIDGET (self), _("Choose an Install Medium"),
+                              HV_REMOTE_FILE_OPEN, HV_REMOTE_FILTER_INSTALL, NULL,
+                              remote_medium_chosen, NULL, NULL))
     return;
   if (self->chooser == NULL)
     {

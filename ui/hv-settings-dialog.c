@@ -934,6 +934,14 @@ media_chooser_response (GtkNativeDialog  *chooser,
 }
 
 static void
+remote_medium_chosen (GtkWidget  *widget,
+                      const char *path,
+                      gpointer    data)
+{
+  set_medium (HV_SETTINGS_DIALOG (widget), GPOINTER_TO_INT (data), path);
+}
+
+static void
 choose_medium (HvSettingsDialog *self,
                HvDriveKind       kind)
 {
@@ -942,7 +950,11 @@ choose_medium (HvSettingsDialog *self,
   gboolean cd = kind == HV_DRIVE_CDROM;
   GtkFileChooserNative *chooser;
 
-  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+  if (hv_remote_files_choose (self->client, GTK_WIDGET (self),
+                              cd ? _("Insert a CD/DVD Image") : _("Insert a Floppy Image"),
+                              HV_REMOTE_FILE_OPEN,
+                              cd ? HV_REMOTE_FILTER_ISO : HV_REMOTE_FILTER_FLOPPY, NULL,
+                              remote_medium_chosen, GINT_TO_POINTER (kind), NULL))
     return;
   chooser =
     show_image_chooser (self, cd ? _("Insert a CD/DVD Image") : _("Insert a Floppy Image"),
@@ -1018,11 +1030,21 @@ disk_chooser_response (GtkNativeDialog  *chooser,
 }
 
 static void
+remote_disk_chosen (GtkWidget  *widget,
+                    const char *path,
+                    gpointer    data)
+{
+  ask_disk_format (HV_SETTINGS_DIALOG (widget), path);
+}
+
+static void
 on_disk_change_clicked (HvSettingsDialog *self)
 {
   static const char * const suffixes[] = { "qcow2", "qcow", "img", "raw", NULL };
 
-  if (hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+  if (hv_remote_files_choose (self->client, GTK_WIDGET (self), _("Choose a Disk Image"),
+                              HV_REMOTE_FILE_OPEN, HV_REMOTE_FILTER_DISK, NULL,
+                              remote_disk_chosen, NULL, NULL))
     return;
   show_image_chooser (self, _("Choose a Disk Image"), _("_Use"), _("Disk images"), suffixes,
                       NULL, G_CALLBACK (disk_chooser_response));

@@ -272,6 +272,31 @@ on_insert_tools (HvSettingsGuest *self)
   call_with_message (self, "InsertGuestTools", NULL, _("The guest tools CD is in the drive"));
 }
 
+/* The share's name: the folder's own, made fit for one (the engine checks it again). */
+static char *
+share_name (const char *path)
+{
+  char *name = g_path_get_basename (path);
+
+  for (char *p = name; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+      *p = '_';
+  if (name[0] == '.' || name[0] == '-')
+    name[0] = '_';
+  return name;
+}
+
+static void
+remote_folder_chosen (GtkWidget  *widget,
+                      const char *path,
+                      gpointer    data)
+{
+  g_autofree char *name = share_name (path);
+
+  call (HV_SETTINGS_GUEST (widget), "AddShare",
+        g_variant_new ("(ssb)", name, path, GPOINTER_TO_INT (data)));
+}
+
 static void
 on_folder_chosen (GtkNativeDialog *chooser,
                   int              response,
@@ -288,13 +313,7 @@ on_folder_chosen (GtkNativeDialog *chooser,
   if (folder == NULL || (path = g_file_get_path (folder)) == NULL)
     return;
 
-  /* The folder's own name, made fit for a share name (the engine checks it again). */
-  name = g_file_get_basename (folder);
-  for (char *p = name; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
-      *p = '_';
-  if (name[0] == '.' || name[0] == '-')
-    name[0] = '_';
+  name = share_name (path);
   call (self, "AddShare", g_variant_new ("(ssb)", name, path, readonly));
 }
 
@@ -304,7 +323,11 @@ choose_folder (HvSettingsGuest *self,
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  if (self->chooser != NULL || hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
+  if (self->chooser != NULL
+      || hv_remote_files_choose (self->client, GTK_WIDGET (self),
+                                 readonly ? _("Share a Folder Read-Only") : _("Share a Folder"),
+                                 HV_REMOTE_FILE_FOLDER, HV_REMOTE_FILTER_ANY, NULL,
+                                 remote_folder_chosen, GINT_TO_POINTER (readonly), NULL))
     return;
   self->chooser = gtk_file_chooser_native_new (readonly ? _("Share a Folder Read-Only")
                                                         : _("Share a Folder"),

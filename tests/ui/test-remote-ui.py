@@ -3,14 +3,17 @@
 """The app over SSH, driven as a person (or a screen reader) would: see test-remote-ui.sh.
 
 Needs (from test-remote-ui.sh): HV_REMOTE (ssh://USER@IP:PORT of the second host), HV_REMOTE_USER,
-HV_REMOTE_IP, HV_REMOTE_PORT, HV_SSHD_PID (the second host's sshd listener); the remote library holds "tinyr" (the tiny guest, with a disk for a live snapshot), the local one
+HV_REMOTE_IP, HV_REMOTE_PORT, HV_SSHD_PID (the second host's sshd listener), HV_REMOTE_HOME
+(the remote user's home there, with isos/remote-disc.iso and isos/notes.txt); the remote library holds "tinyr" (the tiny guest, with a disk for a live snapshot), the local one
 "localvm".
 """
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
+import time
 
 import hvui
 from hvui import (ARTIFACTS, allocated, button, click, find, fresh, press, screenshot,
@@ -23,6 +26,7 @@ IP = os.environ["HV_REMOTE_IP"]
 PORT = int(os.environ["HV_REMOTE_PORT"])
 HOST = f"{USER}@{IP}"
 SSHD_PID = int(os.environ["HV_SSHD_PID"])
+REMOTE_HOME = os.path.realpath(os.environ["HV_REMOTE_HOME"])
 BOOT_WAIT = 180
 
 T = hvui.Tap()
@@ -154,7 +158,114 @@ def run_guest(app):
     ok(wait_for(frame, 60, 2), "the console shows the guest's display (a frame over SSH)",
        last[0])
     screenshot("test-remote-ui-console-window.png")
+    remote_cd(app)
     return True
+
+
+# ---- the file chooser of the remote host's files (Engine.ListDirectory) ----
+
+def window(app, title):
+    try:
+        for i in range(fresh(app).get_child_count()):
+            win = app.get_child_at_index(i)
+            if win is not None and win.get_name() == title and hvui.showing(win):
+                return win
+    except Exception:  # noqa: BLE001 (a window that closes while it is read)
+        pass
+    return None
+
+
+def text_of(acc):
+    try:
+        return hvui.Atspi.Text.get_text(acc, 0, hvui.Atspi.Text.get_character_count(acc)) or ""
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def chooser_rows(app, title):
+    """The names of the remote chooser's entries, in order ("NAME (folder)" for folders)."""
+    win = window(app, title)
+    if win is None:
+        return None
+    files = find(win, "list", "Files", only_showing=False)
+    if files is None:
+        return None
+    return [files.get_child_at_index(i).get_name() for i in range(files.get_child_count())]
+
+
+def chooser_row(app, title, name):
+    win = window(app, title)
+    return find(win, name=name, pred=allocated) if win is not None else None
+
+
+def double_click(acc):
+    ext = acc.get_extents(hvui.Atspi.CoordType.SCREEN)
+    subprocess.run(["xdotool", "mousemove", str(ext.x + ext.width // 2),
+                    str(ext.y + ext.height // 2)])
+    time.sleep(0.2)
+    subprocess.run(["xdotool", "click", "--repeat", "2", "--delay", "80", "1"])
+
+
+def chooser_folder(app, title):
+    win = window(app, title)
+    entry = find(win, "text", "Folder") if win is not None else None
+    return text_of(entry) if entry is not None else None
+
+
+def remote_cd(app):
+    """The console's drive menu: Insert a CD/DVD image opens the chooser of the second
+    host's files; its folder entered with a double-click, its ISO chosen is in the VM's CD
+    drive (read back there with hostvisorctl --connect)."""
+    title = "Insert a CD/DVD image"
+    menu = wait_for(lambda: find(app, pred=lambda a: a.get_role_name() in (
+        "push button", "toggle button") and (a.get_name() or "").startswith("Removable Drives")
+        and a.get_n_actions() > 0), 20)
+    if not ok(menu is not None, "the console has a Removable Drives menu"):
+        return
+    press(menu)
+    insert = wait_for(lambda: find(app, "push button", title), 10)
+    if not ok(insert is not None, "…with Insert a CD/DVD image"):
+        return
+    press(insert)
+    win = wait_for(lambda: window(app, title), 20)
+    if not ok(win is not None, "Insert opens the remote file chooser (no refusal)", texts(app)):
+        return
+    ok(find(win, "label", f"Files on {HOST}") is not None, "…titled with the host's files",
+       texts(app))
+    ok(wait_for(lambda: chooser_folder(app, title) == REMOTE_HOME, 20),
+       "it starts in the home of the remote user (not this computer's)",
+       chooser_folder(app, title))
+    home = sorted((n for n in os.listdir(REMOTE_HOME) if not n.startswith(".")),
+                  key=lambda n: (not os.path.isdir(os.path.join(REMOTE_HOME, n)), n))
+    ok(wait_for(lambda: (chooser_rows(app, title) or [None])[:1] == ["isos (folder)"], 10),
+       "the remote home's entries, folders first", (chooser_rows(app, title), home))
+    row = chooser_row(app, title, "isos (folder)")
+    if not ok(row is not None, "the folder made there is listed"):
+        return
+    double_click(row)
+    folder = os.path.join(REMOTE_HOME, "isos")
+    ok(wait_for(lambda: chooser_folder(app, title) == folder, 20),
+       "a double-click enters the folder", chooser_folder(app, title))
+    ok(wait_for(lambda: chooser_rows(app, title) == ["remote-disc.iso"], 10),
+       "…which shows its ISO (the text file left out by the filter)",
+       chooser_rows(app, title))
+    screenshot("test-remote-ui-chooser.png")
+    iso = chooser_row(app, title, "remote-disc.iso")
+    if not ok(iso is not None, "the ISO can be reached"):
+        return
+    double_click(iso)
+    ok(wait_for(lambda: window(app, title) is None, 10), "a double-click on it chooses it")
+
+    def cd_path():
+        rc, out, _ = rctl("show", "tinyr", "--json")
+        if rc != 0:
+            return None
+        drives = json.loads(out).get("drives") or []
+        return next((d.get("path") for d in drives if d.get("type") == "cdrom"), None)
+    want = os.path.join(folder, "remote-disc.iso")
+    ok(wait_for(lambda: cd_path() == want, 30),
+       "the VM's CD drive there holds the remote path (hostvisorctl --connect show)",
+       cd_path())
 
 
 def power_off(app):
@@ -171,6 +282,135 @@ def power_off(app):
             press(confirm)
     ok(wait_for(lambda: remote_state("tinyr") == "poweroff", 60),
        "Stop → Power Off from the app powers the VM off there", remote_state("tinyr"))
+
+
+def labels_of(app, title):
+    win = window(app, title)
+    if win is None:
+        return []
+    return [a.get_name() or "" for a in hvui.walk(fresh(win))
+            if a.get_role_name() == "label" and allocated(a)]
+
+
+def window_button(app, title, label):
+    """A push button of the window by its label (GTK 4.8 reads "_Save Save")."""
+    win = window(app, title)
+    if win is None:
+        return None
+    for a in hvui.walk(fresh(win)):
+        n = (a.get_name() or "").replace("_", "")
+        if a.get_role_name() == "push button" and a.get_n_actions() > 0 and \
+                (n == label or n.startswith(f"{label} ")) and allocated(a):
+            return a
+    return None
+
+
+def main_menu_item(app, label):
+    menu = find(app, "push button", "Main Menu", pred=lambda a: a.get_n_actions() > 0)
+    if menu is None:
+        return None
+    click(menu)
+    return wait_for(lambda: find(app, "menu item", label), 5)
+
+
+def remote_export_import(app):
+    """Export… to a path on the second host chosen in its file chooser (written there by its
+    engine), then File → Import Appliance… of that OVA, chosen the same way."""
+    export_title = "Export Virtual Machine"
+    item = main_menu_item(app, "Export…")
+    if not ok(item is not None, "the main menu has Export…"):
+        hvui.keys("Escape")
+        return
+    press(item)
+    dest_name = f"Destination on {HOST}"
+    dest = wait_for(lambda: find(window(app, export_title), "text", dest_name)
+                    if window(app, export_title) is not None else None, 20)
+    if not ok(dest is not None, "the export dialog's destination says it is on the host"):
+        return
+    ok(wait_for(lambda: text_of(dest) == os.path.join(REMOTE_HOME, "tinyr.ova"), 20),
+       "…proposing tinyr.ova in the remote user's home", text_of(dest))
+    browse = wait_for(lambda: find(window(app, export_title), "push button",
+                                   "Choose the destination"), 5)
+    if not ok(browse is not None, "the destination's chooser button"):
+        return
+    press(browse)
+    title = "Export To"
+    ok(wait_for(lambda: chooser_folder(app, title) == REMOTE_HOME, 20),
+       "the remote chooser opens in the destination's folder", chooser_folder(app, title))
+    row = wait_for(lambda: chooser_row(app, title, "isos (folder)"), 10)
+    if not ok(row is not None, "…listing the folder made there"):
+        return
+    double_click(row)
+    folder = os.path.join(REMOTE_HOME, "isos")
+    ok(wait_for(lambda: chooser_folder(app, title) == folder, 20), "…entered",
+       chooser_folder(app, title))
+    name = find(window(app, title), "text", "File Name")
+    ok(name is not None and text_of(name) == "tinyr.ova", "the file's name is kept",
+       text_of(name) if name is not None else None)
+    save = window_button(app, title, "Save")
+    if not ok(save is not None and hvui.sensitive(save), "Save is enabled"):
+        return
+    press(save)
+    target = os.path.join(folder, "tinyr.ova")
+    ok(wait_for(lambda: text_of(dest) == target, 10),
+       "the destination is the remote path chosen", text_of(dest))
+    go = wait_for(lambda: (lambda b: b if b is not None and hvui.sensitive(b) else None)(
+        window_button(app, export_title, "Export")), 10)
+    if not ok(go is not None, "Export is enabled (no local check of a remote folder)",
+              labels_of(app, export_title)):
+        return
+    press(go)
+    ok(wait_for(lambda: "Exported" in labels_of(app, export_title), 120),
+       "the export completes", labels_of(app, export_title))
+    try:
+        owner = os.stat(target).st_uid
+    except OSError:
+        owner = None
+    ok(owner is not None and owner == pwd.getpwnam(USER).pw_uid,
+       "the OVA is on the remote host's side, written by its engine (as its user)", owner)
+    close = window_button(app, export_title, "Close")
+    if close is not None:
+        press(close)
+    wait_for(lambda: window(app, export_title) is None, 10)
+
+    before = [v.get("name") for v in json.loads(rctl("list", "--json")[1] or "[]")]
+    item = main_menu_item(app, "Import Appliance…")
+    if not ok(item is not None, "the main menu has Import Appliance…"):
+        hvui.keys("Escape")
+        return
+    press(item)
+    title = "Choose an Appliance"
+    ok(wait_for(lambda: chooser_folder(app, title) == folder, 20),
+       "the remote chooser opens in the last folder of this connection",
+       chooser_folder(app, title))
+    ok(wait_for(lambda: chooser_rows(app, title) == ["tinyr.ova"], 10),
+       "…showing the OVA (appliances only)", chooser_rows(app, title))
+    ova = chooser_row(app, title, "tinyr.ova")
+    if not ok(ova is not None, "the OVA can be reached"):
+        return
+    double_click(ova)
+    import_title = "Import Appliance"
+    name = wait_for(lambda: find(window(app, import_title), "text", "Name")
+                    if window(app, import_title) is not None else None, 60)
+    if not ok(name is not None, "the import dialog shows the remote OVA's summary (the "
+              "engine read it there)", labels_of(app, import_title)):
+        return
+    hvui.focus_window(f"^{import_title}$")
+    click(name)
+    time.sleep(0.3)
+    hvui.keys("ctrl+a")
+    type_text("tinyback")
+    go = wait_for(lambda: (lambda b: b if b is not None and hvui.sensitive(b) else None)(
+        window_button(app, import_title, "Import")), 10)
+    if not ok(go is not None, "Import is enabled"):
+        return
+    press(go)
+
+    def names():
+        return [v.get("name") for v in json.loads(rctl("list", "--json")[1] or "[]")]
+    ok(wait_for(lambda: "tinyback" in names() and "tinyback" not in before, 120),
+       "the remote engine imported it (hostvisorctl --connect list)", names())
+    ok(wait_for(lambda: window(app, import_title) is None, 20), "the import dialog closes")
 
 
 def lost_and_back(app):
@@ -276,6 +516,7 @@ def main():
         remote_library(app)
         if run_guest(app):
             power_off(app)
+            remote_export_import(app)
         lost_and_back(app)
         unreachable(app)
         back_home(app)

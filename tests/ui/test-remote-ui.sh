@@ -11,8 +11,9 @@
 # $HV_ARTIFACTS. Needs root and sshd (skips without them), and the packages of ui-lib.sh.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# Users of their own (huremote…): test-remote.sh's (hvremote…) may be in use beside us.
-export REMOTE_HOST_PREFIX=hu
+# Users of their own (huremote…, or another REMOTE_HOST_PREFIX for two runs at once):
+# test-remote.sh's (hvremote…) may be in use beside us.
+export REMOTE_HOST_PREFIX="${REMOTE_HOST_PREFIX:-hu}"
 # shellcheck source=ui-lib.sh
 source "$here/ui-lib.sh"
 # shellcheck source=../integration/remote-host.sh
@@ -30,6 +31,15 @@ if grep -q "^not ok" "$HV_TMP/remote-host.tap"; then
   sed 's/^/# /' "$HV_TMP/remote-host.tap"
   exit 1
 fi
+
+# Files of the second host for its file chooser in the app (Engine.ListDirectory): a folder
+# in the remote user's home with an ISO and a text file, owned by that user.
+export HV_REMOTE_HOME="$R/home-$RH_REMOTE"
+mkdir -p "$HV_REMOTE_HOME/isos" &&
+  cp /usr/lib/grub-rescue/grub-rescue-cdrom.iso "$HV_REMOTE_HOME/isos/remote-disc.iso" &&
+  echo notes >"$HV_REMOTE_HOME/isos/notes.txt" &&
+  chown -R "$RH_REMOTE:" "$HV_REMOTE_HOME/isos" ||
+  { echo "Bail out! could not make the remote host's files"; exit 1; }
 
 export HV_REMOTE="ssh://$RH_REMOTE@$REMOTE_IP:$PORT"
 export HV_REMOTE_USER="$RH_REMOTE" HV_REMOTE_IP="$REMOTE_IP" HV_REMOTE_PORT="$PORT"
