@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hv-engine-client-remote.h"
+#include "hv-error.h"
 
 struct _HvRemoteFileDialog
 {
@@ -18,6 +19,7 @@ struct _HvRemoteFileDialog
   GCancellable *listing;     /* the ListDirectory in flight */
   char *folder;              /* the folder shown (resolved), or NULL before the first */
   char *key;                 /* the connection, for the remembered folder */
+  char *typed;               /* the path typed in the entry, while it is being listed */
   HvRemoteFileMode mode;
   HvRemoteFileFilter filter;
   gulong cancel_id;
@@ -203,6 +205,8 @@ on_selection_changed (HvRemoteFileDialog *self)
     return;  /* the list goes away with the dialog */
   row = gtk_list_box_get_selected_row (self->list);
   /* In a save, a chosen file gives its name (to replace it, or to start from). */
+  if (row != NULL && gtk_widget_get_parent (GTK_WIDGET (row)) != GTK_WIDGET (self->list))
+    row = NULL;
   if (self->mode == HV_REMOTE_FILE_SAVE && row != NULL && !row_is_folder (row)
       && g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->name_entry)), row_name (row)) != 0)
     {
@@ -313,8 +317,19 @@ on_listed (GObject      *object,
 
   if (reply == NULL)
     {
+      g_autofree char *typed = g_steal_pointer (&self->typed);
+
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->task == NULL)
         return;
+      gtk_widget_set_sensitive (GTK_WIDGET (self->list), TRUE);
+      /* A file's path typed where a file is wanted (the engine said: not a folder): chosen,
+       * as GTK's chooser does; the engine checks it again where it is used. */
+      if (typed != NULL && self->mode == HV_REMOTE_FILE_OPEN
+          && g_error_matches (error, HV_ERROR, HV_ERROR_INVALID_ARGUMENT))
+        {
+          finish (self, g_steal_pointer (&typed));
+          return;
+        }
       show_error (self, error->message);
       /* Back to what is shown, so that the entry says where the list is. */
       if (self->folder != NULL)
@@ -322,6 +337,7 @@ on_listed (GObject      *object,
       return;
     }
   g_variant_get (reply, "(&s@a(sstx))", &resolved, &entries);
+  g_clear_pointer (&self->typed, g_free);
   show_error (self, NULL);
   g_free (self->folder);
   self->folder = g_strdup (resolved);
@@ -331,6 +347,7 @@ on_listed (GObject      *object,
   g_object_set_data_full (G_OBJECT (self), "hv-entries", g_variant_ref (entries),
                           (GDestroyNotify) g_variant_unref);
   fill (self, entries);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->list), TRUE);
   on_selection_changed (self);
 }
 
@@ -343,6 +360,10 @@ list_folder (HvRemoteFileDialog *self,
       g_cancellable_cancel (self->listing);
       g_object_unref (self->listing);
     }
+  g_clear_pointer (&self->typed, g_free);
+  /* Insensitive until the new folder is shown: a click under way (the second of a
+   * double-click's) is dropped, not applied to rows that are about to go. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->list), FALSE);
   self->listing = g_cancellable_new ();
   hv_engine_client_call (self->client, NULL, "ListDirectory",
                          g_variant_new_parsed ("(%s, {'hidden': <%b>})", path,
@@ -414,6 +435,7 @@ on_path_activate (HvRemoteFileDialog *self)
       return;
     }
   list_folder (self, text);
+  self->typed = g_strdup (text);
 }
 
 static void
@@ -479,6 +501,7 @@ hv_remote_file_dialog_finalize (GObject *object)
 
   g_free (self->folder);
   g_free (self->key);
+  g_free (self->typed);
   G_OBJECT_CLASS (hv_remote_file_dialog_parent_class)->finalize (object);
 }
 
@@ -492,6 +515,7 @@ hv_remote_file_dialog_class_init (HvRemoteFileDialogClass *klass)
   object_class->dispose = hv_remote_file_dialog_dispose;
   object_class->finalize = hv_remote_file_dialog_finalize;
   window_class->close_request = on_close_request;
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/hostvisor/ui/hv-remote-file-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, HvRemoteFileDialog, window_title);

@@ -317,6 +317,7 @@ def remote_export_import(app):
     """Export… to a path on the second host chosen in its file chooser (written there by its
     engine), then File → Import Appliance… of that OVA, chosen the same way."""
     export_title = "Export Virtual Machine"
+    ok(select_vm(app, "tinyr"), "the remote VM is selected")
     item = main_menu_item(app, "Export…")
     if not ok(item is not None, "the main menu has Export…"):
         hvui.keys("Escape")
@@ -344,7 +345,7 @@ def remote_export_import(app):
     folder = os.path.join(REMOTE_HOME, "isos")
     ok(wait_for(lambda: chooser_folder(app, title) == folder, 20), "…entered",
        chooser_folder(app, title))
-    name = find(window(app, title), "text", "File Name")
+    name = find(window(app, title), "text", pred=lambda a: a.get_name() != "Folder")
     ok(name is not None and text_of(name) == "tinyr.ova", "the file's name is kept",
        text_of(name) if name is not None else None)
     save = window_button(app, title, "Save")
