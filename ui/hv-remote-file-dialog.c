@@ -617,6 +617,11 @@ hv_remote_file_dialog_choose (HvEngineClient     *client,
       g_free (start);
       start = g_strdup (remembered != NULL ? remembered : "");
     }
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      finish (self, NULL);
+      return;
+    }
   if (cancellable != NULL)
     self->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (on_caller_cancelled),
                                              self, NULL);

@@ -414,6 +414,44 @@ def remote_export_import(app):
     ok(wait_for(lambda: window(app, import_title) is None, 20), "the import dialog closes")
 
 
+def remote_new_vm(app):
+    """New Virtual Machine's Choose…: the remote chooser; a file's path typed in its entry
+    (Enter) is chosen, and the wizard shows the image (its size asked there)."""
+    plus = wait_for(lambda: find(app, "push button", pred=lambda a: (a.get_name() or "")
+                                 .startswith("New Virtual Machine") and a.get_n_actions() > 0),
+                    10)
+    if not ok(plus is not None, "the New Virtual Machine button"):
+        return
+    press(plus)
+    wizard_title = "New Virtual Machine"
+    choose = wait_for(lambda: find(window(app, wizard_title), "push button",
+                                   pred=lambda a: hvui.plain(a.get_name()) == "Choose…")
+                      if window(app, wizard_title) is not None else None, 20)
+    if not ok(choose is not None, "the wizard offers Choose…"):
+        return
+    press(choose)
+    title = "Choose an Install Medium"
+    entry = wait_for(lambda: find(window(app, title), "text", "Folder")
+                     if window(app, title) is not None else None, 20)
+    if not ok(entry is not None, "Choose… opens the remote chooser"):
+        return
+    iso = os.path.join(REMOTE_HOME, "isos", "remote-disc.iso")
+    hvui.focus_window(f"^{title}$")
+    click(entry)
+    time.sleep(0.3)
+    hvui.keys("ctrl+a")
+    type_text(iso)
+    hvui.keys("Return")
+    ok(wait_for(lambda: window(app, title) is None, 20),
+       "a file's path typed in its entry (Enter) chooses it")
+    ok(wait_for(lambda: "remote-disc.iso — CD/DVD image" in labels_of(app, wizard_title), 20),
+       "the wizard shows the remote image as a CD/DVD image", labels_of(app, wizard_title))
+    cancel = window_button(app, wizard_title, "Cancel")
+    if cancel is not None:
+        press(cancel)
+    ok(wait_for(lambda: window(app, wizard_title) is None, 10), "the wizard closes")
+
+
 def lost_and_back(app):
     r = subprocess.run(["pgrep", "-u", USER, "-x", "hostvisord"], capture_output=True,
                        text=True)
@@ -518,6 +556,7 @@ def main():
         if run_guest(app):
             power_off(app)
             remote_export_import(app)
+            remote_new_vm(app)
         lost_and_back(app)
         unreachable(app)
         back_home(app)
