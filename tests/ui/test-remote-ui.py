@@ -3,7 +3,8 @@
 """The app over SSH, driven as a person (or a screen reader) would: see test-remote-ui.sh.
 
 Needs (from test-remote-ui.sh): HV_REMOTE (ssh://USER@IP:PORT of the second host), HV_REMOTE_USER,
-HV_REMOTE_IP, HV_REMOTE_PORT, HV_SSHD_PID (the second host's sshd listener); the remote library holds "tinyr" (the tiny guest, with a disk for a live snapshot), the local one
+HV_REMOTE_IP, HV_REMOTE_PORT, HV_SSHD_PID (the second host's sshd listener); the remote
+library holds "tinyr" (the tiny guest, with a disk for a live snapshot), the local one
 "localvm".
 """
 import json
@@ -11,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import hvui
 from hvui import (ARTIFACTS, allocated, button, click, find, fresh, press, screenshot,
@@ -26,7 +28,18 @@ SSHD_PID = int(os.environ["HV_SSHD_PID"])
 BOOT_WAIT = 180
 
 T = hvui.Tap()
-ok = T.ok
+STARTED = time.monotonic()
+
+
+def ok(cond, what, diag=None):
+    """A check, with the seconds since the app was started (where the time goes). A diag
+    that is a function is called only when the check fails (a walk of the whole window takes
+    long)."""
+    if callable(diag):
+        diag = diag() if not cond else None
+    result = T.ok(cond, what, diag)
+    T.note(f"{time.monotonic() - STARTED:.1f} s")
+    return result
 
 
 def rctl(*args):
@@ -43,9 +56,19 @@ def remote_state(vm):
     return None
 
 
+def shallow(acc, depth=0, limit=7):
+    """The accessibles near the top of the window (the header bar, the banner), without
+    walking the whole library and details: a full walk takes seconds on a loaded machine."""
+    if acc is None or depth > limit:
+        return
+    yield acc
+    for i in range(acc.get_child_count()):
+        yield from shallow(acc.get_child_at_index(i), depth + 1, limit)
+
+
 def banner(app):
     """The banner's text when it shows, else None."""
-    for a in hvui.walk(fresh(app)):
+    for a in shallow(fresh(app)):
         name = a.get_name() or ""
         if name.startswith(("The connection to", "Cannot connect to", "The engine stopped")) \
                 and hvui.showing(a):
@@ -92,10 +115,10 @@ def console_pixels(view, crop):
 
 def remote_library(app):
     ok(wait_for(lambda: title(app) == f"Hostvisor — {HOST}", 30),
-       "the window's title names the remote host", title(app))
+       "the window's title names the remote host", lambda: title(app))
     ok(wait_for(lambda: vm_row(app, "tinyr") is not None, 60),
        "the remote library shows the VM made on the second host",
-       [r[1] for r in hvui.sidebar_rows(app)])
+       lambda: [r[1] for r in hvui.sidebar_rows(app)])
     ok(vm_row(app, "localvm") is None, "…and not the local one")
     ok(button(app, HOST + f":{PORT}") is not None,
        "the connection switcher says which computer")
@@ -109,7 +132,7 @@ def run_guest(app):
         return False
     press(start)
     ok(wait_for(lambda: remote_state("tinyr") == "running", 90),
-       "Start from the app runs the VM on the second host", remote_state("tinyr"))
+       "Start from the app runs the VM on the second host", lambda: remote_state("tinyr"))
     ok(wait_for(lambda: "HOSTVISOR-GUEST: ready" in rctl("log", "tinyr")[1], BOOT_WAIT, 1),
        "the tiny guest boots there")
     # GTK 4.8 gives a GtkPicture's alternative text as its description.
@@ -170,7 +193,7 @@ def power_off(app):
         if confirm is not None:
             press(confirm)
     ok(wait_for(lambda: remote_state("tinyr") == "poweroff", 60),
-       "Stop → Power Off from the app powers the VM off there", remote_state("tinyr"))
+       "Stop → Power Off from the app powers the VM off there", lambda: remote_state("tinyr"))
 
 
 def lost_and_back(app):
@@ -185,10 +208,19 @@ def lost_and_back(app):
     try:
         for pid in pids:
             os.kill(int(pid), signal.SIGKILL)
-        text = wait_for(lambda: (lambda t: t if t and t.startswith(
-            f"The connection to {HOST} was lost — reconnecting… (") else None)(banner(app)), 30)
+        killed = time.monotonic()
+        seen = []
+
+        def lost_banner():
+            t = banner(app)
+            seen.append((round(time.monotonic() - killed, 1), t))
+            return t if t and t.startswith(
+                f"The connection to {HOST} was lost — reconnecting… (") else None
+
+        text = wait_for(lost_banner, 60)
+        T.note(f"banner polls (s after the kill, text): {seen[:2]} … {seen[-1:]}")
         ok(text is not None, "the banner says the connection to the host was lost, and why",
-           texts(app))
+           lambda: texts(app))
         T.note(f"banner: {text}")
         screenshot("test-remote-ui-lost.png")
         ok(vm_row(app, "tinyr") is not None, "…the VM stays listed meanwhile")
@@ -196,7 +228,7 @@ def lost_and_back(app):
         os.kill(SSHD_PID, signal.SIGCONT)
     ok(wait_for(lambda: banner(app) is None and vm_row(app, "tinyr") is not None and
                 remote_state("tinyr") == "poweroff", 60),
-       "the app reconnects (a new engine there) and shows the list again", banner(app))
+       "the app reconnects (a new engine there) and shows the list again", lambda: banner(app))
 
 
 def switcher(app):
@@ -238,7 +270,7 @@ def unreachable(app):
     press(connect)
     text = wait_for(lambda: (lambda t: t if t and t.startswith(
         f"Cannot connect to {HOST}") and "cannot reach" in t else None)(banner(app)), 60)
-    ok(text is not None, "an unreachable address: ssh's reason in the banner", banner(app))
+    ok(text is not None, "an unreachable address: ssh's reason in the banner", lambda: banner(app))
     T.note(f"banner: {text}")
     screenshot("test-remote-ui-unreachable.png")
     ok(vm_row(app, "tinyr") is None, "…and the other host's VMs are gone from the list")
@@ -255,9 +287,9 @@ def back_home(app):
     press(home)
     ok(wait_for(lambda: vm_row(app, "localvm") is not None and vm_row(app, "tinyr") is None,
                 60), "This Computer shows the local library",
-       [r[1] for r in hvui.sidebar_rows(app)])
+       lambda: [r[1] for r in hvui.sidebar_rows(app)])
     ok(wait_for(lambda: banner(app) is None and title(app) == "Hostvisor", 20),
-       "…with no banner, titled Hostvisor", (banner(app), title(app)))
+       "…with no banner, titled Hostvisor", lambda: (banner(app), title(app)))
     settings = os.path.join(os.environ["XDG_CONFIG_HOME"], "hostvisor", "ui-state.ini")
     try:
         text = open(settings).read()
