@@ -134,6 +134,37 @@ hv_engine_client_remote_read_png (GDBusProxy *proxy,
                      g_task_get_cancellable (task), read_png_done, task);
 }
 
+/* ---- why a connection was lost ---- */
+
+static void
+lost_reason_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  g_task_return_pointer (task, hv_remote_lost_reason (task_data), g_free);
+}
+
+void
+hv_engine_client_remote_lost_reason_async (HvEngineClient     *client,
+                                           GDBusConnection    *connection,
+                                           GCancellable       *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (client, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, hv_engine_client_remote_lost_reason_async);
+  g_task_set_task_data (task, g_object_ref (connection), g_object_unref);
+  g_task_run_in_thread (task, lost_reason_thread);
+}
+
+char *
+hv_engine_client_remote_lost_reason_finish (GAsyncResult *result)
+{
+  return g_task_propagate_pointer (G_TASK (result), NULL);
+}
+
 /* ---- words ---- */
 
 static char *

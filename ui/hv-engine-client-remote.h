@@ -30,6 +30,15 @@ void      hv_engine_client_remote_read_png  (GDBusProxy *proxy, const char *meth
                                              GVariant *parameters, int timeout_ms,
                                              GTask *task);
 
+/* hv_remote_lost_reason() for @connection (lost), in a worker thread: it waits for ssh to
+ * end (a few seconds at most). The finish function returns NULL when cancelled. */
+void      hv_engine_client_remote_lost_reason_async  (HvEngineClient *client,
+                                                      GDBusConnection *connection,
+                                                      GCancellable *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer user_data);
+char     *hv_engine_client_remote_lost_reason_finish (GAsyncResult *result);
+
 /* The banner's text while @client is not connected, or NULL when there is nothing to say
  * (connected, or a local engine: the window says that itself). @was_connected: whether this
  * connection was up before (lost), else it is the first attempt (cannot connect). */

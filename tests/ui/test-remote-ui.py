@@ -214,8 +214,10 @@ def lost_and_back(app):
         def lost_banner():
             t = banner(app)
             seen.append((round(time.monotonic() - killed, 1), t))
+            # The reason: hv_remote_lost_reason()'s words (the bridge ended: the engine).
             return t if t and t.startswith(
-                f"The connection to {HOST} was lost — reconnecting… (") else None
+                f"The connection to {HOST} was lost — reconnecting… (lost the connection to "
+                f"the engine on {IP}") else None
 
         text = wait_for(lost_banner, 60)
         T.note(f"banner polls (s after the kill, text): {seen[:2]} … {seen[-1:]}")
