@@ -18,10 +18,12 @@ G_BEGIN_DECLS
 /* A copy of @remote (NULL gives NULL). */
 HvRemote *hv_engine_client_remote_copy      (const HvRemote *remote);
 
-/* Returns, through @task (an int: the descriptor, owned by whoever propagates it), a socket
- * joined to the display of the VM @uuid on @remote's host. Runs ssh in a worker thread. */
+/* Returns, through @task (finished with hv_engine_client_remote_console_finish(); it takes
+ * the task's source tag), a socket joined to the display of the VM @uuid on @remote's host.
+ * Runs ssh in a worker thread; a descriptor nobody took (the task cancelled) is closed. */
 void      hv_engine_client_remote_console   (const HvRemote *remote, const char *uuid,
                                              GTask *task);
+int       hv_engine_client_remote_console_finish (GTask *task, GError **error);
 
 /* Calls @method (ReadScreenshot or ReadSnapshotThumbnail) on @proxy with @parameters
  * (consumed if floating) and returns the PNG's bytes through @task (a GBytes), checked to be

@@ -978,7 +978,6 @@ hv_engine_client_open_console_async (HvEngineClient     *self,
     {
       GTask *task = g_task_new (self, cancellable, callback, user_data);
 
-      g_task_set_source_tag (task, hv_engine_client_open_console_async);
       /* No descriptor crosses ssh: a second ssh command joins the display there. */
       hv_engine_client_remote_console (self->remote, hv_vm_item_get_uuid (item), task);
       g_object_unref (task);
@@ -994,6 +993,8 @@ hv_engine_client_open_console_finish (HvEngineClient *self,
                                       GError        **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  if (g_task_get_source_tag (G_TASK (result)) == hv_engine_client_remote_console)
+    return hv_engine_client_remote_console_finish (G_TASK (result), error);
   return g_task_propagate_int (G_TASK (result), error);
 }
 
