@@ -572,34 +572,25 @@ char *
 hv_remote_lost_reason (GDBusConnection *connection)
 {
   RemoteLink *link = g_object_get_data (G_OBJECT (connection), "hv-remote-link");
-  g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
-  HvRemote remote = { 0 };
+  g_autofree char *said = NULL;
   int status;
 
   if (link == NULL)
     return g_strdup (_("lost the connection to the engine"));
-  remote.host = link->host;
   status = wait_exit (link->process, EXIT_WAIT_MS);
   text = read_stderr (link->stderr_fd);
-  if (status <= 0)
-    {
-      g_autofree char *said = last_line (text);
-
-      /* The bridge ended by itself: the engine closed the connection. */
-      if (status == 0 || said == NULL)
-        return g_strdup_printf (_("lost the connection to the engine on %s (did hostvisord "
-                                  "stop there?)"), link->host);
-      return g_strdup_printf (_("lost the connection to %s: %s"), link->host, said);
-    }
-  /* ssh's own failure (the network, the server went away) or the bridge's. */
+  said = last_line (text);
+  /* The bridge ended by itself: the engine closed the connection. */
+  if (status == 0 || (status < 0 && said == NULL))
+    return g_strdup_printf (_("lost the connection to the engine on %s (did hostvisord "
+                              "stop there?)"), link->host);
+  /* ssh's own failure (the network, the server went away), or what the bridge said there. */
+  if (said != NULL)
+    return g_strdup_printf (_("lost the connection to %s: %s"), link->host, said);
   if (status == 255)
-    {
-      g_autofree char *said = last_line (text);
-
-      return g_strdup_printf (_("lost the connection to %s: %s"), link->host,
-                              said != NULL ? said : _("the SSH connection ended"));
-    }
-  hv_remote_set_exit_error (&remote, status, text, &error);
-  return g_strdup_printf (_("lost the connection to %s: %s"), link->host, error->message);
+    return g_strdup_printf (_("lost the connection to %s: %s"), link->host,
+                            _("the SSH connection ended"));
+  return g_strdup_printf (_("lost the connection to %s: the bridge there ended with status %d"),
+                          link->host, status);
 }

@@ -853,6 +853,13 @@ call_done (GObject      *source,
     g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
 }
 
+HvDbusEngine *
+hv_engine_client_get_engine (HvEngineClient *self)
+{
+  g_return_val_if_fail (HV_IS_ENGINE_CLIENT (self), NULL);
+  return self->connected ? self->engine : NULL;
+}
+
 void
 hv_engine_client_call_with_timeout (HvEngineClient     *self,
                                     HvVmItem           *item,

@@ -57,6 +57,9 @@ char               *hv_engine_client_dup_library_path  (HvEngineClient *self);
  * them; "networks" is notified when either changes. Helpers: hv-engine-client-network.h. */
 GVariant           *hv_engine_client_get_networks      (HvEngineClient *self);
 GVariant           *hv_engine_client_get_network_setup (HvEngineClient *self);
+/* The Engine object's proxy over the current connection (borrowed), or NULL while not
+ * connected: for its signals (ApplianceProgress). A new connection makes a new one. */
+HvDbusEngine       *hv_engine_client_get_engine        (HvEngineClient *self);
 /* Why the last connection attempt failed, or NULL. */
 const char         *hv_engine_client_get_last_error    (HvEngineClient *self);
 

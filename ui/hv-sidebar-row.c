@@ -350,6 +350,7 @@ vm_menu (HvWindow *window,
   g_menu_append_section (menu, NULL, G_MENU_MODEL (power));
   g_menu_append (manage, _("Take Sn_apshot…"), "vm.take-snapshot");
   g_menu_append (manage, _("_Clone…"), "vm.clone");
+  g_menu_append (manage, _("E_xport…"), "vm.export");
   g_menu_append (manage, _("Re_name…"), "vm.rename");
   if (g_menu_model_get_n_items (move) > 0)
     g_menu_append_submenu (manage, _("_Move to Folder"), move);

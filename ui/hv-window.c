@@ -8,7 +8,9 @@
 #include "hv-details.h"
 #include "hv-engine-client-remote.h"
 #include "hv-engine-client-snapshots.h"
+#include "hv-export-dialog.h"
 #include "hv-folder-tree.h"
+#include "hv-import-dialog.h"
 #include "hv-messages.h"
 #include "hv-network-manager.h"
 #include "hv-new-vm-dialog.h"
@@ -220,6 +222,8 @@ update_actions (HvWindow *self)
                                  hv_vm_item_get_operation (item)[0] == '\0');
   gtk_widget_action_set_enabled (widget, "vm.clone", item != NULL && connected &&
                                  hv_vm_item_get_operation (item)[0] == '\0');
+  gtk_widget_action_set_enabled (widget, "vm.export", item != NULL && connected &&
+                                 hv_vm_item_get_operation (item)[0] == '\0');
   if (demo != NULL)
     g_simple_action_set_enabled (G_SIMPLE_ACTION (demo), connected && !self->creating_demo);
 }
@@ -364,6 +368,15 @@ vm_clone (GtkWidget *widget, const char *action, GVariant *param)
 
   if (self->selected != NULL)
     hv_clone_dialog_present (GTK_WINDOW (self), self->client, self->selected, NULL);
+}
+
+static void
+vm_export (GtkWidget *widget, const char *action, GVariant *param)
+{
+  HvWindow *self = HV_WINDOW (widget);
+
+  if (self->selected != NULL)
+    hv_export_dialog_present (GTK_WINDOW (self), self->client, self->selected);
 }
 
 static void
@@ -517,6 +530,14 @@ win_demo_vm (GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
+win_import_appliance (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvWindow *self = HV_WINDOW (data);
+
+  hv_import_dialog_choose (GTK_WINDOW (self), self->client);
+}
+
+static void
 win_network_manager (GSimpleAction *action, GVariant *param, gpointer data)
 {
   HvWindow *self = HV_WINDOW (data);
@@ -527,6 +548,7 @@ win_network_manager (GSimpleAction *action, GVariant *param, gpointer data)
 static const GActionEntry win_actions[] = {
   { "new-vm", win_new_vm },
   { "network-manager", win_network_manager },
+  { "import-appliance", win_import_appliance },
   { "demo-vm", win_demo_vm },
   { "new-folder", win_new_folder, "s" },
   { "rename-folder", win_rename_folder, "s" },
@@ -540,7 +562,11 @@ hv_window_new_vm (HvWindow *self,
   g_return_if_fail (HV_IS_WINDOW (self));
   if (media != NULL && hv_remote_files_refuse (self->client, GTK_WIDGET (self)))
     return;
-  hv_new_vm_dialog_present (GTK_WINDOW (self), self->client, media);
+  /* An OVA or OVF (dropped, or opened with the app) is imported instead. */
+  if (media != NULL && hv_import_dialog_is_appliance (media))
+    hv_import_dialog_present (GTK_WINDOW (self), self->client, media);
+  else
+    hv_new_vm_dialog_present (GTK_WINDOW (self), self->client, media);
 }
 
 /* ---- selection ---- */
@@ -917,7 +943,8 @@ hv_window_constructed (GObject *object)
   g_signal_connect_object (hv_engine_client_get_vms (self->client), "items-changed",
                            G_CALLBACK (on_vms_changed), self, 0);
 
-  /* An ISO or floppy image dropped anywhere on the window starts a new VM with it. */
+  /* An ISO or floppy image dropped anywhere on the window starts a new VM with it; an OVA or
+   * OVF opens the import (hv_window_new_vm). */
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_file_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self->main_stack), GTK_EVENT_CONTROLLER (drop));
@@ -1065,6 +1092,7 @@ hv_window_class_init (HvWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "vm.save-state", NULL, vm_save_state);
   gtk_widget_class_install_action (widget_class, "vm.discard-state", NULL, vm_discard_state);
   gtk_widget_class_install_action (widget_class, "vm.clone", NULL, vm_clone);
+  gtk_widget_class_install_action (widget_class, "vm.export", NULL, vm_export);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, win_search);
   gtk_widget_class_install_action (widget_class, "win.context-menu", NULL, win_context_menu);
   gtk_widget_class_install_action (widget_class, "win.new-folder-here", NULL,

@@ -26,7 +26,8 @@ HvVmItem *hv_window_get_selected   (HvWindow *self);
 /* Selects the VM with this D-Bus object path (opening its folders, clearing a search that
  * hides it), now or as soon as it is listed: a VM just created. */
 void      hv_window_select_vm      (HvWindow *self, const char *object_path);
-/* Opens "new VM" with @media (an ISO or floppy image) filled in; NULL for none. */
+/* Opens "new VM" with @media (an ISO or floppy image) filled in; NULL for none. An .ova or
+ * .ovf opens File → Import Appliance on it instead. */
 void      hv_window_new_vm         (HvWindow *self, GFile *media);
 
 G_END_DECLS
