@@ -117,6 +117,14 @@ on_reconnect_timeout (gpointer data)
 static void
 schedule_reconnect (HvConsoleView *self)
 {
+  /* Over SSH the VM runs on, its screen unreachable: said, not closed without a word. */
+  if (vm_is_live (self) && self->tries >= RECONNECT_TRIES &&
+      hv_engine_client_get_remote (self->client) != NULL)
+    {
+      show_message (self, _("The screen cannot be reached over SSH. Close the console and "
+                            "show it again to retry."));
+      return;
+    }
   if (!vm_is_live (self) || self->tries >= RECONNECT_TRIES)
     {
       g_signal_emit (self, signals[SIGNAL_CLOSED], 0);

@@ -39,6 +39,20 @@ console_request_free (ConsoleRequest *req)
   g_free (req);
 }
 
+/* The result: a descriptor that is closed (ending its ssh) unless someone takes it, so that
+ * a console closed while ssh was being started leaves nothing behind. */
+typedef struct {
+  int fd;
+} ConsoleFd;
+
+static void
+console_fd_free (ConsoleFd *console)
+{
+  if (console->fd >= 0)
+    close (console->fd);
+  g_free (console);
+}
+
 static void
 console_thread (GTask        *task,
                 gpointer      source,
@@ -47,14 +61,19 @@ console_thread (GTask        *task,
 {
   ConsoleRequest *req = task_data;
   GError *error = NULL;
+  ConsoleFd *console;
   int fd;
 
   /* Spawning ssh is quick, but not something for the main loop. */
   fd = hv_remote_open_console (req->remote, req->uuid, &error);
   if (fd < 0)
-    g_task_return_error (task, error);
-  else
-    g_task_return_int (task, fd);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  console = g_new0 (ConsoleFd, 1);
+  console->fd = fd;
+  g_task_return_pointer (task, console, (GDestroyNotify) console_fd_free);
 }
 
 void
@@ -66,11 +85,24 @@ hv_engine_client_remote_console (const HvRemote *remote,
 
   req->remote = hv_engine_client_remote_copy (remote);
   req->uuid = g_strdup (uuid);
+  g_task_set_source_tag (task, hv_engine_client_remote_console);
   g_task_set_task_data (task, req, (GDestroyNotify) console_request_free);
-  /* A descriptor made is a descriptor handed over: a cancellation after the thread ran must
-   * not drop it on the floor (the caller closes what it no longer wants). */
-  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, console_thread);
+}
+
+int
+hv_engine_client_remote_console_finish (GTask   *task,
+                                        GError **error)
+{
+  ConsoleFd *console = g_task_propagate_pointer (task, error);
+  int fd;
+
+  if (console == NULL)
+    return -1;
+  fd = console->fd;
+  console->fd = -1;
+  console_fd_free (console);
+  return fd;
 }
 
 /* ---- PNGs as bytes ---- */
@@ -132,6 +164,37 @@ hv_engine_client_remote_read_png (GDBusProxy *proxy,
 {
   g_dbus_proxy_call (proxy, method, parameters, G_DBUS_CALL_FLAGS_NONE, timeout_ms,
                      g_task_get_cancellable (task), read_png_done, task);
+}
+
+/* ---- why a connection was lost ---- */
+
+static void
+lost_reason_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  g_task_return_pointer (task, hv_remote_lost_reason (task_data), g_free);
+}
+
+void
+hv_engine_client_remote_lost_reason_async (HvEngineClient     *client,
+                                           GDBusConnection    *connection,
+                                           GCancellable       *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (client, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, hv_engine_client_remote_lost_reason_async);
+  g_task_set_task_data (task, g_object_ref (connection), g_object_unref);
+  g_task_run_in_thread (task, lost_reason_thread);
+}
+
+char *
+hv_engine_client_remote_lost_reason_finish (GAsyncResult *result)
+{
+  return g_task_propagate_pointer (G_TASK (result), NULL);
 }
 
 /* ---- words ---- */

@@ -18,10 +18,12 @@ G_BEGIN_DECLS
 /* A copy of @remote (NULL gives NULL). */
 HvRemote *hv_engine_client_remote_copy      (const HvRemote *remote);
 
-/* Returns, through @task (an int: the descriptor, owned by whoever propagates it), a socket
- * joined to the display of the VM @uuid on @remote's host. Runs ssh in a worker thread. */
+/* Returns, through @task (finished with hv_engine_client_remote_console_finish(); it takes
+ * the task's source tag), a socket joined to the display of the VM @uuid on @remote's host.
+ * Runs ssh in a worker thread; a descriptor nobody took (the task cancelled) is closed. */
 void      hv_engine_client_remote_console   (const HvRemote *remote, const char *uuid,
                                              GTask *task);
+int       hv_engine_client_remote_console_finish (GTask *task, GError **error);
 
 /* Calls @method (ReadScreenshot or ReadSnapshotThumbnail) on @proxy with @parameters
  * (consumed if floating) and returns the PNG's bytes through @task (a GBytes), checked to be
@@ -29,6 +31,15 @@ void      hv_engine_client_remote_console   (const HvRemote *remote, const char 
 void      hv_engine_client_remote_read_png  (GDBusProxy *proxy, const char *method,
                                              GVariant *parameters, int timeout_ms,
                                              GTask *task);
+
+/* hv_remote_lost_reason() for @connection (lost), in a worker thread: it waits for ssh to
+ * end (a few seconds at most). The finish function returns NULL when cancelled. */
+void      hv_engine_client_remote_lost_reason_async  (HvEngineClient *client,
+                                                      GDBusConnection *connection,
+                                                      GCancellable *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer user_data);
+char     *hv_engine_client_remote_lost_reason_finish (GAsyncResult *result);
 
 /* The banner's text while @client is not connected, or NULL when there is nothing to say
  * (connected, or a local engine: the window says that itself). @was_connected: whether this

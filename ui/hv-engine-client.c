@@ -260,23 +260,39 @@ drop_connection (HvEngineClient *self)
 }
 
 static void
+on_lost_reason (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  HvEngineClient *self = HV_ENGINE_CLIENT (source);
+  g_autofree char *reason = hv_engine_client_remote_lost_reason_finish (result);
+
+  /* The client went away, or the user switched to another engine meanwhile. */
+  if (reason == NULL || GPOINTER_TO_UINT (data) != self->generation)
+    return;
+  set_last_error (self, reason);
+  schedule_reconnect (self);
+}
+
+static void
 on_connection_closed (GDBusConnection *connection,
                       gboolean         remote_peer_vanished,
                       GError          *error,
                       HvEngineClient  *self)
 {
+  /* Over SSH, why (ssh's or the bridge's words) first, then the reconnecting: finding out
+   * waits for ssh to end, in a thread (on_lost_reason). */
   if (self->remote != NULL)
-    {
-      g_autofree char *reason = hv_remote_lost_reason (connection);
-
-      set_last_error (self, reason);
-    }
+    hv_engine_client_remote_lost_reason_async (self, connection, self->cancellable,
+                                               on_lost_reason,
+                                               GUINT_TO_POINTER (self->generation));
   drop_connection (self);
   mark_items_unreachable (self);
   set_connected (self, FALSE);
   g_signal_emit (self, signals[ENGINE_LOST], 0);
   self->reconnect_delay_ms = RECONNECT_FIRST_MS;
-  schedule_reconnect (self);
+  if (self->remote == NULL)
+    schedule_reconnect (self);
 }
 
 /* ---- VM objects ---- */
@@ -969,7 +985,6 @@ hv_engine_client_open_console_async (HvEngineClient     *self,
     {
       GTask *task = g_task_new (self, cancellable, callback, user_data);
 
-      g_task_set_source_tag (task, hv_engine_client_open_console_async);
       /* No descriptor crosses ssh: a second ssh command joins the display there. */
       hv_engine_client_remote_console (self->remote, hv_vm_item_get_uuid (item), task);
       g_object_unref (task);
@@ -985,6 +1000,8 @@ hv_engine_client_open_console_finish (HvEngineClient *self,
                                       GError        **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  if (g_task_get_source_tag (G_TASK (result)) == hv_engine_client_remote_console)
+    return hv_engine_client_remote_console_finish (G_TASK (result), error);
   return g_task_propagate_int (G_TASK (result), error);
 }
 

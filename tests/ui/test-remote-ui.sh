@@ -3,7 +3,7 @@
 # UI test: the app over SSH (docs/remote.md, "In the app"). The second host of test-remote.sh
 # (tests/integration/remote-host.sh: sshd in a network namespace, a user with this build)
 # holds the tiny guest, made there with hostvisorctl --connect; the local library holds
-# another VM. `hostvisor --connect ssh://huremote@IP:PORT` shows the remote library only,
+# another VM. `hostvisor --connect ssh://hu<pid>remote@IP:PORT` shows the remote library only,
 # starts the guest, shows its screen (Vm.ReadScreenshot) and its console (VNC through a second
 # ssh), powers it off; the remote engine killed, the banner says the connection was lost and
 # the app reconnects; an unreachable address (typed in the switcher's dialog) is said in the
@@ -11,9 +11,9 @@
 # $HV_ARTIFACTS. Needs root and sshd (skips without them), and the packages of ui-lib.sh.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# Users of their own (huremote…, or another REMOTE_HOST_PREFIX for two runs at once):
-# test-remote.sh's (hvremote…) may be in use beside us.
-export REMOTE_HOST_PREFIX="${REMOTE_HOST_PREFIX:-hu}"
+# Users of this run's own (hu<pid>remote…): test-remote.sh's (hvremote…) or another run of
+# this test (another build directory) may be in use beside us.
+export REMOTE_HOST_PREFIX="hu$$"
 # shellcheck source=ui-lib.sh
 source "$here/ui-lib.sh"
 # shellcheck source=../integration/remote-host.sh
