@@ -495,6 +495,60 @@ def remote_new_vm(app):
     ok(wait_for(lambda: window(app, wizard_title) is None, 10), "the wizard closes")
 
 
+def remote_share(app):
+    """Settings → Guest → Add… (Share a Folder): the remote chooser in its folders-only mode,
+    in the last folder shown; Choose shares that folder of the other host."""
+    folder = os.path.join(REMOTE_HOME, "isos")
+    ok(select_vm(app, "tinyr"), "the remote VM is selected for Settings")
+    settings = wait_for(lambda: (lambda b: b if b is not None and hvui.sensitive(b) else None)(
+        button(app, "Settings")), 10)
+    if not ok(settings is not None, "Settings is enabled"):
+        return
+    press(settings)
+    tab = wait_for(lambda: find(app, name="Guest", pred=lambda a: a.get_role_name()
+                                not in ("label", "panel")), 20)
+    if not ok(tab is not None, "Settings has a Guest page"):
+        return
+    if tab.get_n_actions() > 0:
+        tab.do_action(0)
+    else:
+        click(tab)
+    add = wait_for(lambda: (lambda b: b if b is not None and allocated(b) else None)(
+        button(app, "Add…")), 10)
+    if not ok(add is not None, "Guest offers Add… (share a folder)"):
+        return
+    press(add)
+    title = "Share a Folder"
+    ok(wait_for(lambda: chooser_folder(app, title) == folder, 20),
+       "the remote chooser opens in the last folder shown", lambda: chooser_folder(app, title))
+    ok(wait_for(lambda: chooser_rows(app, title) == [], 10),
+       "…listing folders only (its files left out)", lambda: chooser_rows(app, title))
+    choose = window_button(app, title, "Choose")
+    if not ok(choose is not None and hvui.sensitive(choose), "Choose is enabled"):
+        return
+    press(choose)
+
+    def shared():
+        rc, out, _ = rctl("show", "tinyr", "--json")
+        if rc != 0:
+            return None
+        stack = [json.loads(out)]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if isinstance(node.get("shares"), list):
+                    return [d.get("path") for d in node["shares"]]
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return None
+    ok(wait_for(lambda: folder in (shared() or []), 20),
+       "the VM there shares that folder of the other host (hostvisorctl --connect show)",
+       lambda: shared())
+    ok(hvui.close_window(app, "“tinyr” Settings") and
+       wait_for(lambda: window(app, "“tinyr” Settings") is None, 10), "Settings closes")
+
+
 def lost_and_back(app):
     r = subprocess.run(["pgrep", "-u", USER, "-x", "hostvisord"], capture_output=True,
                        text=True)
@@ -612,6 +666,7 @@ def main():
             power_off(app)
             remote_export_import(app)
             remote_new_vm(app)
+            remote_share(app)
         lost_and_back(app)
         unreachable(app)
         back_home(app)
