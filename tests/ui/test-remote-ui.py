@@ -523,6 +523,20 @@ def remote_share(app):
        "the remote chooser opens in the last folder shown", lambda: chooser_folder(app, title))
     ok(wait_for(lambda: chooser_rows(app, title) == [], 10),
        "…listing folders only (its files left out)", lambda: chooser_rows(app, title))
+    # A folder that is not there: the engine's words in the dialog, the entry back to the
+    # folder shown.
+    entry = find(window(app, title), "text", "Folder")
+    if entry is not None:
+        hvui.focus_window(f"^{title}$")
+        click(entry)
+        time.sleep(0.3)
+        hvui.keys("ctrl+a")
+        type_text("/nonexistent-hostvisor-folder")
+        hvui.keys("Return")
+    ok(wait_for(lambda: any("no such folder" in t for t in labels_of(app, title)), 10) and
+       wait_for(lambda: chooser_folder(app, title) == folder, 5),
+       "a missing folder typed: the error shown in the dialog, the folder kept",
+       lambda: (labels_of(app, title), chooser_folder(app, title)))
     choose = window_button(app, title, "Choose")
     if not ok(choose is not None and hvui.sensitive(choose), "Choose is enabled"):
         return
