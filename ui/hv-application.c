@@ -151,7 +151,24 @@ app_shortcuts (GSimpleAction *action, GVariant *param, gpointer data)
   gtk_window_present (shortcuts);
 }
 
+/* app.connect ADDRESS: a second `hostvisor --connect ADDRESS` (hv_application_handle_local_options)
+ * makes the running window show that computer. */
+static void
+app_connect (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  HvApplication *self = HV_APPLICATION (data);
+  const char *address = g_variant_get_string (param, NULL);
+  const HvRemote *remote = hv_engine_client_get_remote (self->client);
+  g_autoptr(GError) error = NULL;
+
+  if (remote != NULL && g_strcmp0 (remote->address, address) == 0)
+    return;   /* shown already: no reconnection */
+  if (!hv_engine_client_set_remote (self->client, address, &error))
+    g_warning ("%s", error->message);
+}
+
 static const GActionEntry app_actions[] = {
+  { "connect", app_connect, "s" },
   { "quit", app_quit },
   { "about", app_about },
   { "preferences", app_preferences },
@@ -226,6 +243,11 @@ hv_application_handle_local_options (GApplication *app,
         }
       g_free (self->connect_address);
       self->connect_address = g_strdup (address);
+      /* With a window open already (another process of this app), that window switches: the
+       * address goes to it as app.connect, then the usual activation presents it. */
+      if (g_application_register (app, NULL, NULL) && g_application_get_is_remote (app))
+        g_action_group_activate_action (G_ACTION_GROUP (app), "connect",
+                                        g_variant_new_string (address));
     }
   return -1;
 }

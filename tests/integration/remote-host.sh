@@ -92,9 +92,12 @@ for u in "${USERS[@]}"; do
   # "*": no password, yet not locked (sshd refuses a locked account even with a key).
   useradd --no-create-home --home-dir "$R/home-$u" --shell /bin/sh --password '*' "$u" ||
     { not_ok "add the user $u"; finish; exit 1; }
-  mkdir -p "$R/home-$u"
-  chown "$u:" "$R/home-$u"
-  chmod 0700 "$R/home-$u"
+  # The runtime directory that logind would make (/run/user/UID), beside the home: short,
+  # since the engine's sockets (RUNTIME/hostvisor/vms/UUID/serial.sock) must fit the 107
+  # bytes of a UNIX socket's path whatever the length of the users' names.
+  mkdir -p "$R/home-$u" "$R/run-$u"
+  chown "$u:" "$R/home-$u" "$R/run-$u"
+  chmod 0700 "$R/home-$u" "$R/run-$u"
 done
 
 # Hostvisor "installed" for hvremote: a bin directory in its PATH with this build's
@@ -105,7 +108,7 @@ wrapper () {   # wrapper USER [EXTRA]
   mkdir -p "$bin"
   cat >"$bin/hostvisorctl" <<EOF
 #!/bin/sh
-export XDG_RUNTIME_DIR="$R/home-$u/run"
+export XDG_RUNTIME_DIR="$R/run-$u"
 mkdir -p "\$XDG_RUNTIME_DIR" && chmod 0700 "\$XDG_RUNTIME_DIR"
 export HOSTVISOR_NO_KVM=1 HOSTVISOR_IDLE_EXIT=60 HOSTVISOR_SCHEMA_DIR="$HOSTVISOR_SCHEMA_DIR"
 export HOSTVISORD="$HOSTVISORD"
@@ -122,7 +125,7 @@ wrapper ${RH_CUT}
 # on at once; head would keep them in its buffer).
 cat >"$R/bin-${RH_CUT}/hostvisorctl" <<EOF
 #!/bin/sh
-export XDG_RUNTIME_DIR="$R/home-${RH_CUT}/run" HOSTVISOR_NO_KVM=1 HOSTVISOR_IDLE_EXIT=60
+export XDG_RUNTIME_DIR="$R/run-${RH_CUT}" HOSTVISOR_NO_KVM=1 HOSTVISOR_IDLE_EXIT=60
 export HOSTVISOR_SCHEMA_DIR="$HOSTVISOR_SCHEMA_DIR" HOSTVISORD="$HOSTVISORD"
 mkdir -p "\$XDG_RUNTIME_DIR" && chmod 0700 "\$XDG_RUNTIME_DIR"
 [ "\$1" = bridge ] || exit 2

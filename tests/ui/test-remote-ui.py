@@ -154,8 +154,16 @@ def run_guest(app):
     if not ok(start is not None, "Start is offered"):
         return False
     press(start)
-    ok(wait_for(lambda: remote_state("tinyr") == "running", 90),
-       "Start from the app runs the VM on the second host", lambda: remote_state("tinyr"))
+    if not ok(wait_for(lambda: remote_state("tinyr") == "running", 90),
+              "Start from the app runs the VM on the second host", lambda: remote_state("tinyr")):
+        screenshot("test-remote-ui-start.png")
+        T.note(f"window: {texts(app)}")
+        try:
+            log = open(os.path.join(os.path.dirname(REMOTE_HOME), "run-" + USER, "hostvisor",
+                                    "engine.log")).read()
+            T.note("remote engine log: " + log[-3000:].replace("\n", "\n# "))
+        except OSError as e:
+            T.note(f"no remote engine log: {e}")
     ok(wait_for(lambda: "HOSTVISOR-GUEST: ready" in rctl("log", "tinyr")[1], BOOT_WAIT, 1),
        "the tiny guest boots there")
     # GTK 4.8 gives a GtkPicture's alternative text as its description.
@@ -646,8 +654,42 @@ def unreachable(app):
        "…and the other host's VMs are gone from the list", lambda: listed(app))
 
 
-def back_home(app):
-    menu = wait_for(lambda: button(app, f"{HOST}:{PORT + 1}"), 10)
+PREFIX = USER[:-len("remote")] if USER.endswith("remote") else None
+
+
+def hand_over(address):
+    """A second `hostvisor --connect ADDRESS` while the window runs: it hands the address to
+    the running window (app.connect) and ends."""
+    env = dict(os.environ, GDK_BACKEND="x11")
+    r = subprocess.run([hvui.APP, "--connect", address], env=env, capture_output=True,
+                       text=True, timeout=60)
+    return r.returncode, r.stderr[-400:]
+
+
+def refused_hosts(app):
+    """The second host's users without Hostvisor and with an engine of another contract
+    version (remote-host.sh), given to the running window by a second `hostvisor --connect`:
+    the banner says which, in the client's words."""
+    current = f"{HOST}:{PORT + 1}"
+    if not ok(PREFIX is not None, "the second host's other users are known", USER):
+        return current
+    for user, words, what in (
+            (PREFIX + "noeng", "Hostvisor is not installed on", "a user without Hostvisor"),
+            (PREFIX + "oldver", "contract version 999 and this client version 1",
+             "an engine of another contract version")):
+        rc, err = hand_over(f"ssh://{user}@{IP}:{PORT}")
+        ok(rc == 0, f"{what}: a second hostvisor --connect hands the address over", (rc, err))
+        current = f"{user}@{IP}:{PORT}"
+        text = wait_for(lambda: (lambda t: t if t and t.startswith(
+            f"Cannot connect to {user}@{IP}") and words in t else None)(banner(app)), 60)
+        ok(text is not None, f"{what}: the running window switches and its banner says so",
+           lambda: banner(app))
+        T.note(f"banner: {text}")
+    return current
+
+
+def back_home(app, current):
+    menu = wait_for(lambda: button(app, current), 10)
     if not ok(menu is not None, "the switcher shows the chosen address"):
         return
     click(menu)
@@ -669,6 +711,17 @@ def back_home(app):
        "the address typed is remembered in the settings", text)
 
 
+def second_instance(app):
+    """`hostvisor --connect ADDRESS` while the window shows This Computer: the running window
+    switches to that computer (app.connect), the second process ends."""
+    rc, err = hand_over(REMOTE)
+    ok(rc == 0, "a second hostvisor --connect hands the address over and ends", (rc, err))
+    ok(wait_for(lambda: title(app) == f"Hostvisor — {HOST}", 30) and
+       wait_for(lambda: "tinyr" in listed(app), 60),
+       "…and the running window shows that computer's library",
+       lambda: (title(app), listed(app)))
+
+
 def main():
     proc, app = start_app(log_name="test-remote-ui-app.log", args=["--connect", REMOTE])
     if not ok(app is not None, "the app starts with --connect"):
@@ -683,7 +736,8 @@ def main():
             remote_share(app)
         lost_and_back(app)
         unreachable(app)
-        back_home(app)
+        back_home(app, refused_hosts(app))
+        second_instance(app)
     finally:
         screenshot("test-remote-ui-end.png")
         stop_app(proc)
