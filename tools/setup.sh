@@ -15,9 +15,10 @@ packages+=(qemu-system-x86 qemu-system-gui qemu-utils ovmf seabios ipxe-qemu)
 # The desktop app and the SDL viewer.
 packages+=(libgtk-4-dev libadwaita-1-dev libvncserver-dev libsdl2-dev gettext desktop-file-utils
            appstream)
-# UI tests: a real window under Xvfb, driven and read through the accessibility tree.
-packages+=(xvfb xauth xdotool imagemagick at-spi2-core dbus dbus-x11 python3-gi gir1.2-atspi-2.0
-           gir1.2-gtk-4.0)
+# UI tests: a real window under Xvfb, driven and read through the accessibility tree
+# (x11-utils: xwininfo, which finds the SDL viewer's window in test-remote).
+packages+=(xvfb xauth xdotool imagemagick x11-utils at-spi2-core dbus dbus-x11 python3-gi
+           gir1.2-atspi-2.0 gir1.2-gtk-4.0)
 # Tests: the tiny guest (kernel + busybox), boot media, helpers.
 packages+=(xorriso xclip debootstrap dbus-bin valgrind)
 # Old-guest tests: boot sectors and the probe floppy (as, ld, objcopy), FAT floppies (mkfs.fat,
