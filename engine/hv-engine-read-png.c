@@ -12,21 +12,6 @@
 #include "hv-library.h"
 #include "hv-vm-snapshots.h"
 
-static HvVm *
-lookup_vm (HvEngine              *engine,
-           HvDbusVm              *skeleton,
-           GDBusMethodInvocation *invocation)
-{
-  GPtrArray *vms = hv_library_get_vms (hv_engine_get_library (engine));
-
-  for (guint i = 0; i < vms->len; i++)
-    if (hv_vm_get_skeleton (g_ptr_array_index (vms, i)) == skeleton)
-      return g_ptr_array_index (vms, i);
-  g_dbus_method_invocation_return_error (invocation, HV_ERROR, HV_ERROR_NOT_FOUND,
-                                         "The VM was deleted");
-  return NULL;
-}
-
 /* The whole of @fd, at most HV_READ_PNG_MAX_BYTES; closes @fd. */
 static GBytes *
 read_capped (int      fd,
@@ -140,7 +125,7 @@ hv_engine_vm_handle_read_screenshot (HvDbusVm              *skeleton,
                                      GDBusMethodInvocation *invocation,
                                      HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
 
   if (vm != NULL)
     hv_vm_screenshot_async (vm, NULL, on_screenshot_done, invocation);
@@ -153,7 +138,7 @@ hv_engine_vm_handle_read_snapshot_thumbnail (HvDbusVm              *skeleton,
                                              const char            *id,
                                              HvEngine              *engine)
 {
-  HvVm *vm = lookup_vm (engine, skeleton, invocation);
+  HvVm *vm = hv_engine_lookup_vm (engine, skeleton, invocation);
   GError *error = NULL;
   int fd;
 
